@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's test command (`npm ci && npm test`) runs this: installs the Debian packages tests
+# need, typechecks, lints, then runs every test with node's test runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v openssl >/dev/null || need+=(openssl)
+command -v ip >/dev/null || need+=(iproute2)
+command -v iptables >/dev/null || need+=(iptables)
+command -v kubectl >/dev/null || { echo "kubectl is required (v1.32 is preinstalled on Outpost dev machines)" >&2; exit 1; }
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Debian packages: ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "missing packages (install as root): ${need[*]}" >&2; exit 1
+  fi
+fi
+
+echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
+echo "== lint"; npx eslint .
+echo "== build"; npx tsc -p tsconfig.build.json
+echo "== tests"
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"

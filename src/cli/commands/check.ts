@@ -1,0 +1,6 @@
+// `outpost check`: not built yet (see README "Status").
+import { OutpostError } from '../../core/errors.js';
+
+export async function run(_argv: string[]): Promise<number> {
+  throw new OutpostError('NOT_IMPLEMENTED', '`outpost check` is not built yet');
+}

@@ -1,0 +1,58 @@
+// `outpost up`: runs the control plane in the foreground until SIGINT/SIGTERM.
+import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
+import { defaultDataDir } from '../../core/files.js';
+import { createLogger, isLogLevel } from '../../core/log.js';
+import { OutpostError } from '../../core/errors.js';
+import { startControlPlane } from '../../controlplane/start.js';
+import { loadComponents } from '../../controlplane/components.js';
+import { resolve } from 'node:path';
+
+const BASE_FLAGS = {
+  'data-dir': { type: 'string', default: defaultDataDir(), help: 'where state, keys and the kubeconfig live' },
+  listen: { type: 'string', default: '127.0.0.1', help: 'address every listener binds to' },
+  'api-port': { type: 'int', default: 6443, min: 0, max: 65535, help: 'port of the Kubernetes-compatible API (0 picks a free port)' },
+  'log-level': { type: 'string', default: 'info', help: 'debug, info, warn or error' },
+  'log-format': { type: 'string', default: 'text', help: 'text or json' },
+} satisfies FlagSpecs;
+
+export async function run(argv: string[]): Promise<number> {
+  const components = await loadComponents();
+  const specs: FlagSpecs = { ...BASE_FLAGS };
+  for (const c of components) Object.assign(specs, c.flags);
+  const { flags, help } = parseFlags(argv, specs);
+  if (help) {
+    console.log(`Usage: outpost up [flags]\n\nRuns the Outpost control plane in the foreground.\n\nFlags:\n${formatFlagHelp(specs)}`);
+    return 0;
+  }
+  const level = String(flags['log-level']);
+  if (!isLogLevel(level)) throw new OutpostError('INVALID_ARGUMENT', `--log-level: expected debug, info, warn or error, got "${level}"`);
+  const format = String(flags['log-format']);
+  if (format !== 'text' && format !== 'json') throw new OutpostError('INVALID_ARGUMENT', `--log-format: expected text or json, got "${format}"`);
+  const log = createLogger({ level, format });
+  const dataDir = resolve(String(flags['data-dir']));
+  const cp = await startControlPlane({ dataDir, listen: String(flags.listen), apiPort: Number(flags['api-port']), flags, log });
+  const lines = [
+    `Outpost control plane is up (data dir ${dataDir}).`,
+    ...Object.entries(cp.info.listeners).map(([k, v]) => `  ${k.padEnd(12)} ${v}`),
+    '',
+    'Point kubectl at it:',
+    `  export KUBECONFIG=${cp.kubeconfigPath}`,
+    '  kubectl get ns',
+    '',
+    'Press Ctrl-C to stop.',
+  ];
+  console.log(lines.join('\n'));
+  await new Promise<void>((resolveStop) => {
+    const onSignal = (sig: string) => {
+      log.info(`received ${sig}, stopping`);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolveStop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await cp.stop();
+  log.info('stopped');
+  return 0;
+}

@@ -1,0 +1,106 @@
+// Starts the whole control plane in this process: data dir, store, API server, then every
+// component against the API through @kubernetes/client-node. Used by `outpost up`, `outpost demo`
+// and tests (which pass port 0 and a temp dir).
+import { KubeConfig } from '@kubernetes/client-node';
+import { openSqliteStore } from '../store/sqlite.js';
+import { startApiServer } from '../apiserver/index.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { ControlPlaneContext, RunningComponent } from '../core/component.js';
+import { writeControlPlaneInfo, type ControlPlaneInfo } from '../core/control-plane-file.js';
+import type { Logger } from '../core/log.js';
+import type { FlagSpec } from '../core/flags.js';
+import { OUTPOST_VERSION } from '../core/version.js';
+import { lockDataDir, paths, prepareDataDir, writeKubeconfig } from './data-dir.js';
+import { loadComponents } from './components.js';
+import { unlinkSync } from 'node:fs';
+
+export interface ControlPlaneOptions {
+  dataDir: string;
+  listen: string;
+  apiPort: number;
+  /** Every parsed flag, components read theirs. */
+  flags: Record<string, unknown>;
+  log: Logger;
+  clock?: Clock;
+}
+
+export interface RunningControlPlane {
+  info: ControlPlaneInfo;
+  kubeconfigPath: string;
+  kubeConfig: KubeConfig;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const log = opts.log;
+  const p = paths(opts.dataDir);
+  const material = await prepareDataDir(opts.dataDir, opts.listen);
+  const release = lockDataDir(opts.dataDir);
+  const stops: (() => Promise<void>)[] = [async () => release()];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) {
+      try {
+        await s();
+      } catch (e) {
+        log.warn('error while stopping', { error: e });
+      }
+    }
+    stops.length = 0;
+  };
+  try {
+    const store = openSqliteStore(p.db);
+    stops.push(async () => store.close());
+    const api = await startApiServer({
+      store,
+      host: opts.listen,
+      port: opts.apiPort,
+      tls: { certPem: material.apiCertPem, keyPem: material.apiKeyPem },
+      adminToken: material.adminToken,
+      serviceAccountKeyPem: material.serviceAccountKeyPem,
+      log: log.child('apiserver'),
+    });
+    stops.push(() => api.close());
+    const apiHost = opts.listen === '0.0.0.0' || opts.listen === '::' ? '127.0.0.1' : opts.listen;
+    const server = `https://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${api.port}`;
+    const kubeconfigPath = writeKubeconfig(opts.dataDir, server, material);
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(kubeconfigPath);
+
+    const components = await loadComponents();
+    const flags = { ...flagDefaults(components.flatMap((c) => Object.entries(c.flags))), ...opts.flags };
+    const ctx: ControlPlaneContext = { dataDir: opts.dataDir, listen: opts.listen, flags, log, clock: opts.clock ?? systemClock, kubeConfig };
+    const listeners: Record<string, string> = { api: server };
+    for (const component of components) {
+      const running: RunningComponent = await component.start({ ...ctx, log: log.child(component.name), identity: ctx.identity });
+      Object.assign(listeners, running.listeners);
+      stops.push(() => running.stop());
+      if (running.identityAuthority) ctx.identity = running.identityAuthority;
+    }
+    const info: ControlPlaneInfo = {
+      version: OUTPOST_VERSION,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      dataDir: opts.dataDir,
+      kubeconfig: kubeconfigPath,
+      listeners,
+      trustAnchorsFile: ctx.identity ? `${opts.dataDir}/pki/trust-anchors.crt` : undefined,
+    };
+    writeControlPlaneInfo(opts.dataDir, info);
+    stops.splice(1, 0, async () => {
+      try {
+        unlinkSync(`${opts.dataDir}/control-plane.json`);
+      } catch {}
+    });
+    return { info, kubeconfigPath, kubeConfig, stop: stopAll };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** Default values of component flags, so callers (tests, demo) pass only what they change. */
+function flagDefaults(entries: [string, FlagSpec][]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of entries) if ('default' in spec && spec.default !== undefined) out[name] = spec.default;
+  return out;
+}

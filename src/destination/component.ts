@@ -1,0 +1,11 @@
+// The destination component of the control plane. Placeholder until it lands: starts nothing.
+import type { ControlPlaneComponent } from '../core/component.js';
+
+export const component: ControlPlaneComponent = {
+  name: 'destination',
+  flags: {},
+  async start(ctx) {
+    ctx.log.warn('destination is not built yet; skipping');
+    return { listeners: {}, stop: async () => {} };
+  },
+};

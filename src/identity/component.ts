@@ -1,0 +1,11 @@
+// The identity component of the control plane. Placeholder until it lands: starts nothing.
+import type { ControlPlaneComponent } from '../core/component.js';
+
+export const component: ControlPlaneComponent = {
+  name: 'identity',
+  flags: {},
+  async start(ctx) {
+    ctx.log.warn('identity is not built yet; skipping');
+    return { listeners: {}, stop: async () => {} };
+  },
+};

@@ -1,0 +1,46 @@
+// Test helpers to run real commands: the `outpost` CLI (from source, through tsx) and real kubectl.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+export const REPO_ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
+const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    else child.stdin!.end();
+  });
+}
+
+/** Runs `outpost ARGS` from source. */
+export function outpost(args: string[], opts: SpawnOptions & { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return run(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, ...opts });
+}
+
+/** Starts `outpost ARGS` in the background (e.g. `up`, `proxy`). */
+export function spawnOutpost(args: string[], opts: SpawnOptions = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+}
+
+/** Runs the real kubectl against a kubeconfig, with a private discovery cache. */
+export function kubectl(kubeconfig: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', `${kubeconfig}.cache`, ...args], opts);
+}
