@@ -1,0 +1,32 @@
+// The original destination of a TCP connection that iptables redirected to us (SO_ORIGINAL_DST),
+// read through the small native addon in native/original-dst. Used by the proxy's transparent mode.
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+import { OutpostError } from './errors.js';
+
+type Addon = { getOriginalDst(fd: number): [string, number] };
+let addon: Addon | undefined;
+let loadError: unknown;
+
+function load(): Addon {
+  if (addon) return addon;
+  if (loadError) throw loadError;
+  try {
+    addon = createRequire(import.meta.url)('outpost-original-dst') as Addon;
+    return addon;
+  } catch (e) {
+    loadError = new OutpostError('NOT_IMPLEMENTED', 'transparent capture needs the native addon outpost-original-dst, which is not built', {
+      hint: 'run `npm ci` (it builds native/original-dst with node-gyp; needs python3, make and g++)',
+      cause: e,
+    });
+    throw loadError;
+  }
+}
+
+/** The [address, port] a redirected socket was originally sent to. Throws if the socket was not redirected. */
+export function originalDestination(socket: Socket): { address: string; port: number } {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new OutpostError('INTERNAL', 'socket has no file descriptor');
+  const [address, port] = load().getOriginalDst(fd);
+  return { address, port };
+}

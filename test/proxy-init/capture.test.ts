@@ -1,0 +1,108 @@
+// Transparent capture for real: proxy-init installs iptables rules inside a network namespace
+// acting as a VM; connections are redirected and the proxy side reads their original destination.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { canUseNetns, createHostPair, type HostPair } from '../support/netns.js';
+import { REPO_ROOT } from '../support/cli.js';
+
+const root = canUseNetns();
+const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+let pair: HostPair;
+let listener: ChildProcess;
+const seen: { listener: number; originalDst: string }[] = [];
+
+const outpostIn = (args: string[]) => pair.exec(pair.b, process.execPath, ['--import', 'tsx', MAIN, 'proxy-init', ...args]);
+const FLAGS = ['--external-workload', '--inbound-ports', '8080,9090', '--proxy-uid', '2102'];
+
+before(async () => {
+  if (!root) return;
+  pair = createHostPair('opinit');
+  // b is the VM: the proxy's inbound (4143) and outbound (4140) ports are played by a listener that reports SO_ORIGINAL_DST.
+  listener = spawn('ip', ['netns', 'exec', pair.b.ns, process.execPath, '--import', 'tsx', join(REPO_ROOT, 'test/proxy-init/fixtures/capture-listener.ts'), '4143', '4140'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let listening = 0;
+  await new Promise<void>((resolve) => {
+    createInterface({ input: listener.stdout! }).on('line', (line) => {
+      const msg = JSON.parse(line);
+      if (msg.listening && ++listening === 2) resolve();
+      if (msg.originalDst) seen.push(msg);
+    });
+  });
+});
+
+after(() => {
+  if (!root) return;
+  listener?.kill();
+  pair?.destroy();
+});
+
+async function waitFor<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Connects from `host` with bash's /dev/tcp (optionally as another uid) and returns what the server said. */
+function connect(from: 'a' | 'b', address: string, port: number, uid?: number): string {
+  const script = `exec 3<>/dev/tcp/${address}/${port} && timeout 2 head -n1 <&3`;
+  const cmd = uid === undefined ? ['bash', '-c', script] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'bash', '-c', script];
+  return pair.exec(from === 'a' ? pair.a : pair.b, cmd[0], cmd.slice(1)).stdout.trim();
+}
+
+test('proxy-init installs capture rules, and --check confirms them', { skip: !root && 'needs root and network namespaces' }, () => {
+  const before = outpostIn(['--check', ...FLAGS]);
+  assert.equal(before.code, 1, 'check fails before install');
+  assert.match(before.stdout, /chain OUTPOST-INBOUND is missing/);
+  const r = outpostIn(FLAGS);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /capture installed/);
+  const c = outpostIn(['--check', ...FLAGS]);
+  assert.equal(c.code, 0, c.stdout + c.stderr);
+  assert.match(c.stdout, /✓ capture rules are in place/);
+});
+
+test('re-running is idempotent', { skip: !root && 'needs root and network namespaces' }, () => {
+  assert.equal(outpostIn(FLAGS).code, 0);
+  assert.equal(outpostIn(FLAGS).code, 0);
+  const c = outpostIn(['--check', ...FLAGS]);
+  assert.equal(c.code, 0, c.stdout);
+  const save = pair.exec(pair.b, 'iptables', ['-t', 'nat', '-S']).stdout;
+  assert.equal(save.split('\n').filter((l) => l.includes('-j OUTPOST-INBOUND')).length, 1);
+});
+
+test('inbound connections to a workload port reach the proxy inbound port, with the original destination', { skip: !root && 'needs root and network namespaces' }, async () => {
+  assert.equal(connect('a', pair.b.address, 8080), 'captured');
+  const hit = await waitFor(() => seen.find((s) => s.listener === 4143));
+  assert.equal(hit.originalDst, `${pair.b.address}:8080`);
+});
+
+test("the app's outbound connections reach the proxy outbound port, with the original destination", { skip: !root && 'needs root and network namespaces' }, async () => {
+  assert.equal(connect('b', pair.a.address, 5432), 'captured');
+  const hit = await waitFor(() => seen.find((s) => s.listener === 4140));
+  assert.equal(hit.originalDst, `${pair.a.address}:5432`);
+});
+
+test("the proxy's own user is not captured", { skip: !root && 'needs root and network namespaces' }, async () => {
+  const serverCode = "require('net').createServer((s) => s.end('direct\\n')).listen(7000, () => console.log('up'))";
+  const server = spawn('ip', ['netns', 'exec', pair.a.ns, process.execPath, '-e', serverCode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => server.stdout!.once('data', r));
+  const before = seen.length;
+  const got = connect('b', pair.a.address, 7000, 2102);
+  server.kill();
+  assert.equal(got, 'direct');
+  assert.equal(seen.length, before, 'nothing reached the proxy listener');
+});
+
+test('--uninstall removes every rule', { skip: !root && 'needs root and network namespaces' }, () => {
+  const r = outpostIn(['--uninstall']);
+  assert.equal(r.code, 0, r.stderr);
+  const save = pair.exec(pair.b, 'iptables', ['-t', 'nat', '-S']).stdout;
+  assert.doesNotMatch(save, /OUTPOST/);
+  assert.equal(outpostIn(['--check', ...FLAGS]).code, 1);
+});
