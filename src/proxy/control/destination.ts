@@ -1,0 +1,131 @@
+// The destination client: implements the proxy's Discovery seam over the Destination.Get stream.
+// One stream per authority however many resolvers share it (ref-counted); fail static through outages.
+import type * as grpc from '@grpc/grpc-js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
+import type { Discovery, EndpointSnapshot, EndpointWatch, IdentitySource } from '../types.js';
+import type { BackoffOptions } from './backoff.js';
+import { ControlChannel, controlPlaneServerName } from './channel.js';
+import { applyEndpointUpdate, toEndpointSnapshot, type EndpointSetState, type WireUpdate } from './endpoint-set.js';
+import { destinationService } from './protos.js';
+import { ResilientStream } from './stream.js';
+
+export interface DestinationClientOptions {
+  channel: ControlChannel;
+  /** Close the channel with the client (true when the client created it). */
+  ownsChannel?: boolean;
+  /** The caller's "namespace/name", sent as context_token. */
+  contextToken?: string;
+  clock?: Clock;
+  backoff?: BackoffOptions;
+  log?: Logger;
+}
+
+type Listener = (s: EndpointSnapshot) => void;
+
+/** The shared state of one authority. */
+class AuthorityWatch {
+  refs = 0;
+  state: EndpointSetState | undefined;
+  snapshot: EndpointSnapshot | undefined;
+  readonly listeners = new Set<Listener>();
+  readonly stream: ResilientStream<WireUpdate>;
+
+  constructor(authority: string, opts: DestinationClientOptions) {
+    this.stream = new ResilientStream<WireUpdate>({
+      channel: opts.channel,
+      service: destinationService(),
+      description: `destination Get ${authority}`,
+      clock: opts.clock,
+      backoff: opts.backoff,
+      log: opts.log,
+      open: (client) =>
+        (client as unknown as { get(req: object): grpc.ClientReadableStream<WireUpdate> }).get({ path: authority, contextToken: opts.contextToken ?? '' }),
+      onMessage: (update, first) => {
+        this.state = applyEndpointUpdate(this.state, update, first);
+        this.snapshot = toEndpointSnapshot(this.state);
+        for (const listener of [...this.listeners]) {
+          try {
+            listener(this.snapshot);
+          } catch (e) {
+            opts.log?.warn('endpoint listener failed', { authority, error: (e as Error).message });
+          }
+        }
+      },
+      onDisconnect: (reason) => opts.log?.info('destination stream lost; keeping last endpoints', { authority, reason, endpoints: this.snapshot?.endpoints.length ?? 0 }),
+    });
+  }
+}
+
+export class DestinationClient implements Discovery {
+  private readonly watches = new Map<string, AuthorityWatch>();
+  private closed = false;
+
+  constructor(private readonly opts: DestinationClientOptions) {}
+
+  resolve(authority: string): EndpointWatch {
+    if (this.closed) throw new Error('destination client is closed');
+    const key = authority.trim().toLowerCase();
+    let shared = this.watches.get(key);
+    if (!shared) {
+      shared = new AuthorityWatch(key, this.opts);
+      this.watches.set(key, shared);
+    }
+    shared.refs++;
+    const watch = shared;
+    const mine = new Set<Listener>();
+    let released = false;
+    return {
+      current: () => watch.snapshot,
+      subscribe: (listener) => {
+        const wrapped: Listener = (s) => listener(s);
+        mine.add(wrapped);
+        watch.listeners.add(wrapped);
+        return () => {
+          mine.delete(wrapped);
+          watch.listeners.delete(wrapped);
+        };
+      },
+      close: () => {
+        if (released) return;
+        released = true;
+        for (const l of mine) watch.listeners.delete(l);
+        mine.clear();
+        if (--watch.refs === 0 && this.watches.get(key) === watch) {
+          this.watches.delete(key);
+          watch.stream.close();
+        }
+      },
+    };
+  }
+
+  /** Number of distinct authorities with an open stream (for metrics and tests). */
+  activeStreams(): number {
+    return this.watches.size;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watch of this.watches.values()) {
+      watch.listeners.clear();
+      watch.stream.close();
+    }
+    this.watches.clear();
+    if (this.opts.ownsChannel) this.opts.channel.close();
+  }
+}
+
+/** A destination client with its own mTLS channel to `target` (host:port, default port 8086). */
+export function createDestinationClient(opts: {
+  target: string;
+  identity: IdentitySource;
+  serverName?: string;
+  contextToken?: string;
+  clock?: Clock;
+  backoff?: BackoffOptions;
+  log?: Logger;
+}): DestinationClient {
+  const channel = new ControlChannel({ target: opts.target, identity: opts.identity, serverName: opts.serverName ?? controlPlaneServerName('destination') });
+  return new DestinationClient({ ...opts, channel, ownsChannel: true });
+}
