@@ -1,0 +1,44 @@
+// Maps the policy service's InboundServer (as proto-loader decodes it) to the proxy's InboundPortPolicy.
+// Pure and table-tested. Anything the proxy cannot understand maps to the narrower reading (deny).
+import type { Authorization, HttpRoutePolicy, InboundPortPolicy, ProxyProtocol } from '../types.js';
+
+export interface WireAuthorization {
+  networks?: { net?: string; except?: string[] }[];
+  authentication?: { authn?: string; unauthenticated?: object | null; meshTls?: { identities?: string[] } | null } | null;
+  labels?: Record<string, string>;
+}
+
+export interface WireInboundServer {
+  protocol?: string;
+  authorizations?: WireAuthorization[];
+  httpRoutes?: { labels?: Record<string, string>; pathPrefixes?: string[]; methods?: string[]; authorizations?: WireAuthorization[] }[];
+  labels?: Record<string, string>;
+}
+
+const PROTOCOLS: Record<string, ProxyProtocol> = { DETECT: 'detect', OPAQUE: 'opaque', HTTP1: 'http1', HTTP2: 'http2', GRPC: 'grpc', TLS: 'tls' };
+
+export function toAuthorization(wire: WireAuthorization): Authorization {
+  const authn = wire.authentication;
+  const kind = authn?.authn ?? (authn?.meshTls ? 'meshTls' : authn?.unauthenticated ? 'unauthenticated' : undefined);
+  return {
+    networks: (wire.networks ?? []).filter((n) => n.net).map((n) => ({ net: n.net!, except: [...(n.except ?? [])] })),
+    // An authorization without a (known) authentication matches nobody rather than everybody.
+    authentication: kind === 'unauthenticated' ? { kind: 'unauthenticated' } : { kind: 'meshTLS', identities: kind === 'meshTls' ? [...(authn?.meshTls?.identities ?? [])] : [] },
+    labels: { ...(wire.labels ?? {}) },
+  };
+}
+
+export function toInboundPortPolicy(wire: WireInboundServer): InboundPortPolicy {
+  const httpRoutes: HttpRoutePolicy[] = (wire.httpRoutes ?? []).map((r) => ({
+    labels: { ...(r.labels ?? {}) },
+    pathPrefixes: [...(r.pathPrefixes ?? [])],
+    methods: [...(r.methods ?? [])],
+    authorizations: (r.authorizations ?? []).map(toAuthorization),
+  }));
+  return {
+    protocol: PROTOCOLS[String(wire.protocol ?? 'DETECT')] ?? 'detect',
+    authorizations: (wire.authorizations ?? []).map(toAuthorization),
+    httpRoutes,
+    labels: { ...(wire.labels ?? {}) },
+  };
+}

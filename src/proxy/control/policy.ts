@@ -1,0 +1,126 @@
+// The policy client: implements the proxy's PolicySource over InboundPolicies.GetPort, one stream per
+// port (ref-counted). Until the first answer a port has no policy (traffic denied); afterwards the
+// last answer is kept through control-plane outages (fail static) while the stream reconnects.
+import type * as grpc from '@grpc/grpc-js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
+import type { IdentitySource, InboundPortPolicy, PolicySource } from '../types.js';
+import type { BackoffOptions } from './backoff.js';
+import { ControlChannel, controlPlaneServerName } from './channel.js';
+import { toInboundPortPolicy, type WireInboundServer } from './policy-map.js';
+import { inboundPoliciesService } from './protos.js';
+import { ResilientStream } from './stream.js';
+
+export interface PolicyClientOptions {
+  channel: ControlChannel;
+  ownsChannel?: boolean;
+  /** The ExternalWorkload this proxy is, "namespace/name". */
+  workload: string;
+  clock?: Clock;
+  backoff?: BackoffOptions;
+  log?: Logger;
+}
+
+type Listener = (p: InboundPortPolicy) => void;
+export type PortWatch = ReturnType<PolicySource['watchPort']>;
+
+class PortPolicyWatch {
+  refs = 0;
+  policy: InboundPortPolicy | undefined;
+  readonly listeners = new Set<Listener>();
+  readonly stream: ResilientStream<WireInboundServer>;
+
+  constructor(port: number, opts: PolicyClientOptions) {
+    this.stream = new ResilientStream<WireInboundServer>({
+      channel: opts.channel,
+      service: inboundPoliciesService(),
+      description: `policy GetPort ${opts.workload}:${port}`,
+      clock: opts.clock,
+      backoff: opts.backoff,
+      log: opts.log,
+      open: (client) => (client as unknown as { getPort(req: object): grpc.ClientReadableStream<WireInboundServer> }).getPort({ workload: opts.workload, port }),
+      onMessage: (wire) => {
+        const policy = toInboundPortPolicy(wire);
+        this.policy = policy;
+        for (const listener of [...this.listeners]) {
+          try {
+            listener(policy);
+          } catch (e) {
+            opts.log?.warn('policy listener failed', { port, error: (e as Error).message });
+          }
+        }
+      },
+      onDisconnect: (reason) => opts.log?.info(this.policy ? 'policy stream lost; keeping last policy' : 'policy stream failed; port denied until the first answer', { port, reason }),
+    });
+  }
+}
+
+export class PolicyClient implements PolicySource {
+  private readonly ports = new Map<number, PortPolicyWatch>();
+  private closed = false;
+
+  constructor(private readonly opts: PolicyClientOptions) {}
+
+  watchPort(port: number): PortWatch {
+    if (this.closed) throw new Error('policy client is closed');
+    let shared = this.ports.get(port);
+    if (!shared) {
+      shared = new PortPolicyWatch(port, this.opts);
+      this.ports.set(port, shared);
+    }
+    shared.refs++;
+    const watch = shared;
+    const mine = new Set<Listener>();
+    let released = false;
+    return {
+      current: () => watch.policy,
+      subscribe: (listener) => {
+        const wrapped: Listener = (p) => listener(p);
+        mine.add(wrapped);
+        watch.listeners.add(wrapped);
+        return () => {
+          mine.delete(wrapped);
+          watch.listeners.delete(wrapped);
+        };
+      },
+      close: () => {
+        if (released) return;
+        released = true;
+        for (const l of mine) watch.listeners.delete(l);
+        if (--watch.refs === 0 && this.ports.get(port) === watch) {
+          this.ports.delete(port);
+          watch.stream.close();
+        }
+      },
+    };
+  }
+
+  activeStreams(): number {
+    return this.ports.size;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watch of this.ports.values()) {
+      watch.listeners.clear();
+      watch.stream.close();
+    }
+    this.ports.clear();
+    if (this.opts.ownsChannel) this.opts.channel.close();
+  }
+}
+
+/** A policy client with its own mTLS channel to `target` (host:port, default port 8090). */
+export function createPolicyClient(opts: {
+  target: string;
+  identity: IdentitySource;
+  workload: string;
+  serverName?: string;
+  clock?: Clock;
+  backoff?: BackoffOptions;
+  log?: Logger;
+}): PolicyClient {
+  const channel = new ControlChannel({ target: opts.target, identity: opts.identity, serverName: opts.serverName ?? controlPlaneServerName('policy') });
+  return new PolicyClient({ ...opts, channel, ownsChannel: true });
+}
