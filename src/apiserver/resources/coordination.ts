@@ -1,0 +1,50 @@
+// coordination.k8s.io/v1 Lease: leader election for the controllers.
+import type { ResourceType } from './types.js';
+import { int32, obj, rootSchema, str } from '../schema/builders.js';
+import { invalid } from '../schema/field-errors.js';
+import { validateObjectMeta } from '../schema/meta.js';
+import { NONE, STANDARD_VERBS, asRecord, col } from './common.js';
+
+const MICRO_TIME = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$';
+
+export const leaseType: ResourceType = {
+  group: 'coordination.k8s.io',
+  kind: 'Lease',
+  listKind: 'LeaseList',
+  plural: 'leases',
+  singular: 'lease',
+  shortNames: [],
+  namespaced: true,
+  versions: [
+    {
+      name: 'v1',
+      schema: rootSchema({
+        spec: obj({
+          holderIdentity: str(),
+          leaseDurationSeconds: int32(),
+          acquireTime: { ...str({ pattern: MICRO_TIME }), nullable: true },
+          renewTime: { ...str({ pattern: MICRO_TIME }), nullable: true },
+          leaseTransitions: int32(),
+          strategy: str(),
+          preferredHolder: str(),
+        }),
+      }),
+      served: true,
+      storage: true,
+    },
+  ],
+  statusSubresource: false,
+  builtin: true,
+  verbs: STANDARD_VERBS,
+  validate(o) {
+    const out = validateObjectMeta(o);
+    const spec = asRecord(o.spec);
+    if (typeof spec.leaseDurationSeconds === 'number' && spec.leaseDurationSeconds <= 0) out.push(invalid('spec.leaseDurationSeconds', spec.leaseDurationSeconds, 'must be greater than 0'));
+    if (typeof spec.leaseTransitions === 'number' && spec.leaseTransitions < 0) out.push(invalid('spec.leaseTransitions', spec.leaseTransitions, 'must be greater than or equal to 0'));
+    return out;
+  },
+  table: {
+    columns: [col('Holder', { description: 'The holder of the lease.' })],
+    cells: (o) => [asRecord(o.spec).holderIdentity || NONE],
+  },
+};

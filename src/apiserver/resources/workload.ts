@@ -1,0 +1,257 @@
+// workload.linkerd.io: ExternalWorkload (v1beta1 stored with spec.meshTLS, v1alpha1 served with
+// spec.meshTls, converted both ways) and WorkloadGroup, both with a status subresource.
+import type { KubeObject } from '../../store/types.js';
+import { GROUP_LABEL, SERVICE_ACCOUNT_ANNOTATION, effectiveWorkload, serviceAccountIdentity } from '../../core/workloads/effective.js';
+import type { FieldCause, ResourceType, Schema } from './types.js';
+import { arr, conditionSchema, int32, obj, rootSchema, str, stringMap } from '../schema/builders.js';
+import { child, index, invalid } from '../schema/field-errors.js';
+import { dns1123Subdomain, goDuration, ipFamily, ipAddress, spiffeId } from '../schema/formats.js';
+import { validateObjectMeta, validatePortList, validatePortNumber } from '../schema/meta.js';
+import { NONE, STANDARD_VERBS, asArray, asRecord, col, conditionStatus, pick } from './common.js';
+
+export const WORKLOAD_GROUP = 'workload.linkerd.io';
+const PORT_PROTOCOLS = ['TCP', 'UDP'];
+
+const meshTLSSchema = obj(
+  {
+    identity: str({ minLength: 1, maxLength: 2048, description: 'SPIFFE identity of the workload (the URI SAN of its certificate). Defaults to the group identity, the bound ServiceAccount identity, or spiffe://<trust-domain>/ns/<ns>/externalworkload/<name>.' }),
+    serverName: str({ minLength: 1, maxLength: 253, description: 'DNS name the workload terminates TLS with (SNI). Defaults to <name>.<namespace>.svc.cluster.local.' }),
+  },
+  ['identity'],
+  { description: 'TLS settings of the workload. Optional: see docs/adr/0002 for the defaults.' },
+);
+
+const portSchema = obj(
+  {
+    name: str({ description: 'An IANA_SVC_NAME, unique within the ports.' }),
+    port: int32({ minimum: 1, maximum: 65535 }),
+    protocol: str({ enum: PORT_PROTOCOLS, default: 'TCP' }),
+  },
+  ['port'],
+);
+
+export const probeSchema: Schema = obj(
+  {
+    path: str({ description: 'HTTP path to GET; the probe is an HTTP GET on the workload.' }),
+    port: int32({ minimum: 1, maximum: 65535 }),
+    scheme: str({ enum: ['HTTP', 'HTTPS'], default: 'HTTP' }),
+    host: str(),
+    httpHeaders: arr(obj({ name: str(), value: str() }, ['name'])),
+    initialDelay: str({ description: 'Go duration before the first probe, e.g. "5s".' }),
+    period: str({ default: '10s', description: 'Go duration between probes, e.g. "10s".' }),
+    timeout: str({ default: '1s', description: 'Go duration after which a probe fails, e.g. "5s".' }),
+    failureThreshold: int32({ minimum: 1, default: 3 }),
+    successThreshold: int32({ minimum: 1, default: 1 }),
+  },
+  ['port'],
+);
+
+function externalWorkloadSchema(meshKey: 'meshTLS' | 'meshTls'): Schema {
+  return rootSchema(
+    {
+      spec: obj({
+        [meshKey]: meshTLSSchema,
+        workloadIPs: arr(obj({ ip: str() }, ['ip']), { maxItems: 2, description: 'At most one IPv4 and one IPv6 address.' }),
+        ports: arr(portSchema),
+        probes: arr(probeSchema),
+      }),
+      status: obj({ conditions: arr(conditionSchema) }),
+    },
+    ['spec'],
+    'An ExternalWorkload is a workload outside Kubernetes (a VM or host) enrolled in the mesh.',
+  );
+}
+
+function validateMeshTLS(m: unknown, path: string): FieldCause[] {
+  const out: FieldCause[] = [];
+  const meshTLS = asRecord(m);
+  if (typeof meshTLS.identity === 'string' && meshTLS.identity) {
+    for (const e of spiffeId(meshTLS.identity)) out.push(invalid(child(path, 'identity'), meshTLS.identity, e));
+  }
+  if (typeof meshTLS.serverName === 'string' && meshTLS.serverName) {
+    for (const e of dns1123Subdomain(meshTLS.serverName)) out.push(invalid(child(path, 'serverName'), meshTLS.serverName, e));
+  }
+  return out;
+}
+
+export function validateProbes(probes: unknown, path: string): FieldCause[] {
+  const out: FieldCause[] = [];
+  asArray(probes).forEach((raw, i) => {
+    const p = asRecord(raw);
+    const pp = index(path, i);
+    if (typeof p.path === 'string' && !p.path.startsWith('/')) out.push(invalid(child(pp, 'path'), p.path, 'must be an absolute path starting with "/"'));
+    out.push(...validatePortNumber(p.port, child(pp, 'port')));
+    for (const field of ['initialDelay', 'period', 'timeout']) {
+      const v = p[field];
+      if (typeof v === 'string') for (const e of goDuration(v)) out.push(invalid(child(pp, field), v, e));
+    }
+  });
+  return out;
+}
+
+function validateWorkloadIPs(ips: unknown, path: string): FieldCause[] {
+  const out: FieldCause[] = [];
+  const seen = new Map<number, number>();
+  asArray(ips).forEach((raw, i) => {
+    const ip = asRecord(raw).ip;
+    const field = child(index(path, i), 'ip');
+    if (typeof ip !== 'string') return;
+    const errs = ipAddress(ip);
+    if (errs.length) return out.push(...errs.map((e) => invalid(field, ip, e)));
+    const family = ipFamily(ip);
+    if (seen.has(family)) out.push(invalid(field, ip, `at most one IPv${family} address is allowed (${path}[${seen.get(family)}] is IPv${family} already)`));
+    else seen.set(family, i);
+  });
+  return out;
+}
+
+/** Labels and annotations that reference other objects must name them validly. */
+function validateReferences(o: KubeObject): FieldCause[] {
+  const out: FieldCause[] = [];
+  const group = o.metadata.labels?.[GROUP_LABEL];
+  if (group) for (const e of dns1123Subdomain(group)) out.push(invalid(`metadata.labels[${GROUP_LABEL}]`, group, e));
+  const sa = o.metadata.annotations?.[SERVICE_ACCOUNT_ANNOTATION];
+  if (sa !== undefined) for (const e of dns1123Subdomain(sa)) out.push(invalid(`metadata.annotations[${SERVICE_ACCOUNT_ANNOTATION}]`, sa, e));
+  return out;
+}
+
+function validateExternalWorkload(o: KubeObject): FieldCause[] {
+  const spec = asRecord(o.spec);
+  const meshKey = o.apiVersion?.endsWith('/v1alpha1') ? 'meshTls' : 'meshTLS';
+  return [
+    ...validateObjectMeta(o),
+    ...validateReferences(o),
+    ...validateMeshTLS(spec[meshKey], `spec.${meshKey}`),
+    ...validateWorkloadIPs(spec.workloadIPs, 'spec.workloadIPs'),
+    ...validatePortList(spec.ports as never, 'spec.ports', { protocols: PORT_PROTOCOLS }),
+    ...validateProbes(spec.probes, 'spec.probes'),
+  ];
+}
+
+/** v1alpha1 spells the TLS block `meshTls`; v1beta1 `meshTLS`. Everything else is shared. */
+export function convertExternalWorkload(o: KubeObject, toVersion: string): KubeObject {
+  const out = structuredClone(o);
+  const spec = asRecord(out.spec);
+  const [from, to] = toVersion === 'v1alpha1' ? ['meshTLS', 'meshTls'] : ['meshTls', 'meshTLS'];
+  if (spec[from] !== undefined) {
+    spec[to] = spec[from];
+    delete spec[from];
+  }
+  out.apiVersion = `${WORKLOAD_GROUP}/${toVersion}`;
+  return out;
+}
+
+function workloadIdentityCell(o: KubeObject): string {
+  const own = pick(o, 'spec.meshTLS.identity') ?? pick(o, 'spec.meshTls.identity');
+  if (typeof own === 'string' && own) return own;
+  const group = o.metadata.labels?.[GROUP_LABEL];
+  if (group) return `(group ${group})`;
+  return effectiveWorkload(o as never).identity;
+}
+
+export const externalWorkloadType: ResourceType = {
+  group: WORKLOAD_GROUP,
+  kind: 'ExternalWorkload',
+  listKind: 'ExternalWorkloadList',
+  plural: 'externalworkloads',
+  singular: 'externalworkload',
+  shortNames: ['ew'],
+  categories: ['external'],
+  namespaced: true,
+  versions: [
+    { name: 'v1beta1', schema: externalWorkloadSchema('meshTLS'), served: true, storage: true },
+    { name: 'v1alpha1', schema: externalWorkloadSchema('meshTls'), served: true, storage: false },
+  ],
+  statusSubresource: true,
+  builtin: false,
+  verbs: STANDARD_VERBS,
+  convert: convertExternalWorkload,
+  validate: validateExternalWorkload,
+  table: {
+    columns: [
+      col('Identity', { description: 'SPIFFE identity (own, from its group, or the default).' }),
+      col('IPs', { description: 'Workload IPs.' }),
+      col('Ready', { description: 'The Ready condition.' }),
+      col('Group', { priority: 1, description: 'The WorkloadGroup it belongs to.' }),
+      col('Service-Account', { priority: 1, description: 'The ServiceAccount it is bound to (outpost.io/service-account).' }),
+    ],
+    cells: (o) => [
+      workloadIdentityCell(o),
+      asArray(pick(o, 'spec.workloadIPs')).map((w) => asRecord(w).ip).filter(Boolean).join(',') || NONE,
+      conditionStatus(o, 'Ready'),
+      o.metadata.labels?.[GROUP_LABEL] || NONE,
+      o.metadata.annotations?.[SERVICE_ACCOUNT_ANNOTATION] || NONE,
+    ],
+  },
+};
+
+const workloadGroupSchema: Schema = rootSchema(
+  {
+    spec: obj({
+      template: obj({
+        metadata: obj({ labels: stringMap(), annotations: stringMap() }),
+        spec: obj({ ports: arr(portSchema), probes: arr(probeSchema) }),
+      }),
+      meshTLS: meshTLSSchema,
+    }),
+    status: obj({
+      members: int32({ minimum: 0, description: 'ExternalWorkloads labelled workloadGroup=<name>.' }),
+      readyMembers: int32({ minimum: 0, description: 'Members whose Ready condition is True.' }),
+      observedGeneration: { type: 'integer', format: 'int64' },
+      conditions: arr(conditionSchema),
+    }),
+  },
+  ['spec'],
+  'A WorkloadGroup is a template (labels, ports, probes, identity) shared by the ExternalWorkloads labelled workloadGroup=<name>.',
+);
+
+function validateWorkloadGroup(o: KubeObject): FieldCause[] {
+  const spec = asRecord(o.spec);
+  const tmpl = asRecord(spec.template);
+  const tmplMeta = asRecord(tmpl.metadata);
+  const tmplSpec = asRecord(tmpl.spec);
+  const out = [
+    ...validateObjectMeta(o),
+    ...validateReferences(o),
+    ...validateMeshTLS(spec.meshTLS, 'spec.meshTLS'),
+    ...validatePortList(tmplSpec.ports as never, 'spec.template.spec.ports', { protocols: PORT_PROTOCOLS }),
+    ...validateProbes(tmplSpec.probes, 'spec.template.spec.probes'),
+  ];
+  const metaProbe: KubeObject = { metadata: { name: 'x', labels: tmplMeta.labels as never, annotations: tmplMeta.annotations as never } };
+  for (const c of validateObjectMeta(metaProbe)) out.push({ ...c, field: c.field.replace(/^metadata\./, 'spec.template.metadata.') });
+  return out;
+}
+
+function groupIdentityCell(o: KubeObject): string {
+  const own = pick(o, 'spec.meshTLS.identity');
+  if (typeof own === 'string' && own) return own;
+  const sa = o.metadata.annotations?.[SERVICE_ACCOUNT_ANNOTATION];
+  return sa ? serviceAccountIdentity(o.metadata.namespace ?? 'default', sa) : NONE;
+}
+
+export const workloadGroupType: ResourceType = {
+  group: WORKLOAD_GROUP,
+  kind: 'WorkloadGroup',
+  listKind: 'WorkloadGroupList',
+  plural: 'workloadgroups',
+  singular: 'workloadgroup',
+  shortNames: ['wg'],
+  categories: ['external'],
+  namespaced: true,
+  versions: [{ name: 'v1beta1', schema: workloadGroupSchema, served: true, storage: true }],
+  statusSubresource: true,
+  builtin: false,
+  verbs: STANDARD_VERBS,
+  validate: validateWorkloadGroup,
+  table: {
+    columns: [col('Identity'), col('Members', { type: 'integer' }), col('Ready')],
+    cells: (o) => {
+      const status = asRecord(o.status);
+      const members = typeof status.members === 'number' ? status.members : 0;
+      const ready = typeof status.readyMembers === 'number' ? status.readyMembers : 0;
+      return [groupIdentityCell(o), members, `${ready}/${members}`];
+    },
+  },
+};
+
+export const WORKLOAD_TYPES: ResourceType[] = [externalWorkloadType, workloadGroupType];

@@ -1,0 +1,151 @@
+// Semantic checks shared by many kinds: object metadata (name formats, labels, annotations),
+// label selectors, port lists and references. Each returns FieldCause[] with full field paths.
+import type { FieldCause } from '../resources/types.js';
+import type { KubeObject } from '../../store/types.js';
+import { child, duplicate, index, invalid, key, notSupported, required, tooLong } from './field-errors.js';
+import { dns1035Label, dns1123Label, dns1123Subdomain, ianaSvcName, labelValue, qualifiedName } from './formats.js';
+
+export type NameFormat = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label';
+
+const NAME_CHECKS: Record<NameFormat, (v: string) => string[]> = {
+  'dns1123-subdomain': dns1123Subdomain,
+  'dns1123-label': dns1123Label,
+  'dns1035-label': dns1035Label,
+};
+
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/** metadata.name (or generateName), labels, annotations, finalizers and ownerReferences. */
+export function validateObjectMeta(obj: KubeObject, nameFormat: NameFormat = 'dns1123-subdomain'): FieldCause[] {
+  const out: FieldCause[] = [];
+  const meta = obj.metadata ?? {};
+  const check = NAME_CHECKS[nameFormat];
+  if (typeof meta.name === 'string' && meta.name !== '') {
+    for (const e of check(meta.name)) out.push(invalid('metadata.name', meta.name, e));
+  } else if (typeof meta.generateName === 'string' && meta.generateName !== '') {
+    // generateName gets 5 characters appended, so only its prefix shape is checked.
+    const probe = meta.generateName.replace(/-+$/, '') + (meta.generateName.endsWith('-') ? '-a' : 'a');
+    for (const e of check(probe)) out.push(invalid('metadata.generateName', meta.generateName, e));
+  } else {
+    out.push(required('metadata.name', 'name or generateName is required'));
+  }
+  out.push(...validateLabels(meta.labels, 'metadata.labels'));
+  out.push(...validateAnnotations(meta.annotations, 'metadata.annotations'));
+  (meta.finalizers ?? []).forEach((f, i) => {
+    for (const e of qualifiedName(f)) out.push(invalid(index('metadata.finalizers', i), f, e));
+  });
+  (meta.ownerReferences ?? []).forEach((ref, i) => {
+    const p = index('metadata.ownerReferences', i);
+    if (!ref.uid) out.push(required(child(p, 'uid')));
+    if (!ref.name) out.push(required(child(p, 'name')));
+  });
+  if ((meta.ownerReferences ?? []).filter((r) => r.controller).length > 1) {
+    out.push(invalid('metadata.ownerReferences', meta.ownerReferences, 'Only one reference can have Controller set to true'));
+  }
+  return out;
+}
+
+export function validateLabels(labels: Record<string, string> | undefined, path: string): FieldCause[] {
+  const out: FieldCause[] = [];
+  for (const [k, v] of Object.entries(labels ?? {})) {
+    for (const e of qualifiedName(k)) out.push(invalid(path, k, e));
+    if (typeof v === 'string') for (const e of labelValue(v)) out.push(invalid(key(path, k), v, e));
+  }
+  return out;
+}
+
+export function validateAnnotations(annotations: Record<string, string> | undefined, path: string): FieldCause[] {
+  const out: FieldCause[] = [];
+  let size = 0;
+  for (const [k, v] of Object.entries(annotations ?? {})) {
+    for (const e of qualifiedName(k.toLowerCase())) out.push(invalid(path, k, e));
+    size += k.length + String(v).length;
+  }
+  if (size > MAX_ANNOTATIONS_BYTES) out.push(tooLong(path, MAX_ANNOTATIONS_BYTES));
+  return out;
+}
+
+interface LabelSelectorLike {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key?: string; operator?: string; values?: string[] }[];
+}
+
+/** A metav1.LabelSelector: valid keys and values; In/NotIn need values, Exists/DoesNotExist must have none. */
+export function validateLabelSelector(sel: LabelSelectorLike | undefined, path: string): FieldCause[] {
+  if (!sel || typeof sel !== 'object') return [];
+  const out = validateLabels(sel.matchLabels, child(path, 'matchLabels'));
+  (sel.matchExpressions ?? []).forEach((expr, i) => {
+    const p = index(child(path, 'matchExpressions'), i);
+    if (typeof expr.key === 'string') for (const e of qualifiedName(expr.key)) out.push(invalid(child(p, 'key'), expr.key, e));
+    const values = expr.values ?? [];
+    if (expr.operator === 'In' || expr.operator === 'NotIn') {
+      if (values.length === 0) out.push(required(child(p, 'values'), 'must be specified when `operator` is \'In\' or \'NotIn\''));
+    } else if (expr.operator === 'Exists' || expr.operator === 'DoesNotExist') {
+      if (values.length > 0) out.push(invalid(child(p, 'values'), values, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+    } else if (expr.operator !== undefined) {
+      out.push(notSupported(child(p, 'operator'), expr.operator, ['In', 'NotIn', 'Exists', 'DoesNotExist']));
+    }
+    values.forEach((v, j) => {
+      if (typeof v === 'string') for (const e of labelValue(v)) out.push(invalid(index(child(p, 'values'), j), v, e));
+    });
+  });
+  return out;
+}
+
+export function validatePortNumber(port: unknown, path: string): FieldCause[] {
+  if (typeof port !== 'number' || !Number.isInteger(port)) return [];
+  return port < 1 || port > 65535 ? [invalid(path, port, 'must be between 1 and 65535, inclusive')] : [];
+}
+
+/** A port given by number (1-65535) or by IANA_SVC_NAME, like a Service targetPort or a Server port. */
+export function validatePortNumberOrName(port: unknown, path: string): FieldCause[] {
+  if (typeof port === 'number') return validatePortNumber(port, path);
+  if (typeof port === 'string') {
+    if (/^[0-9]+$/.test(port)) return validatePortNumber(Number(port), path);
+    return ianaSvcName(port).map((e) => invalid(path, port, e));
+  }
+  return [];
+}
+
+interface NamedPort {
+  name?: string;
+  port?: number;
+  protocol?: string;
+}
+
+/**
+ * A list of named ports: names IANA_SVC_NAME (or DNS label for Services) and unique; numbers in
+ * range; no duplicate port+protocol. `requireNames` when more than one port, as Services do.
+ */
+export function validatePortList(
+  ports: NamedPort[] | undefined,
+  path: string,
+  opts: { nameFormat?: 'iana' | 'dns1123-label'; requireNamesWhenMany?: boolean; protocols?: string[] } = {},
+): FieldCause[] {
+  const out: FieldCause[] = [];
+  if (!Array.isArray(ports)) return out;
+  const names = new Set<string>();
+  const numbers = new Set<string>();
+  ports.forEach((p, i) => {
+    if (!p || typeof p !== 'object') return;
+    const pp = index(path, i);
+    if (typeof p.name === 'string' && p.name !== '') {
+      const errs = opts.nameFormat === 'dns1123-label' ? dns1123Label(p.name) : ianaSvcName(p.name);
+      for (const e of errs) out.push(invalid(child(pp, 'name'), p.name, e));
+      if (names.has(p.name)) out.push(duplicate(child(pp, 'name'), p.name));
+      names.add(p.name);
+    } else if (opts.requireNamesWhenMany && ports.length > 1) {
+      out.push(required(child(pp, 'name')));
+    }
+    out.push(...validatePortNumber(p.port, child(pp, 'port')));
+    if (opts.protocols && p.protocol !== undefined && !opts.protocols.includes(p.protocol)) {
+      out.push(notSupported(child(pp, 'protocol'), p.protocol, opts.protocols));
+    }
+    if (typeof p.port === 'number') {
+      const id = `${p.port}/${p.protocol ?? 'TCP'}`;
+      if (numbers.has(id)) out.push(duplicate(pp, { port: p.port, protocol: p.protocol ?? 'TCP' }));
+      numbers.add(id);
+    }
+  });
+  return out;
+}
