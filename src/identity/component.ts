@@ -1,11 +1,133 @@
-// The identity component of the control plane. Placeholder until it lands: starts nothing.
-import type { ControlPlaneComponent } from '../core/component.js';
+// The identity component of the control plane: loads (or creates) the CA, publishes the trust roots,
+// serves Certify over TLS, and issues the other components' mTLS certificates (identityAuthority).
+import type { ControlPlaneComponent, IdentityAuthority } from '../core/component.js';
+import type { TimerHandle } from '../core/clock.js';
+import { DEFAULT_TRUST_DOMAIN } from '../core/workloads/effective.js';
+import { Authority } from './authority.js';
+import { prepareCaMaterial, watchMaterial } from './ca-material.js';
+import { createEventRecorder, createKubeLookups, publishTrustRoots } from './kube.js';
+import { identityMetrics } from './metrics.js';
+import { createRateLimiter } from './rate-limit.js';
+import { startIdentityServer, type ServingMaterial } from './server.js';
+
+/** Control-plane service certificates (destination, policy, health, identity itself). Components keep them in memory. */
+export const SERVICE_CERT_LIFETIME_MS = 30 * 86_400_000;
+/** Found workloads and ServiceAccounts are reused this long; deletions take effect within it. */
+const LOOKUP_CACHE_TTL_MS = 1_000;
 
 export const component: ControlPlaneComponent = {
   name: 'identity',
-  flags: {},
+  flags: {
+    'identity-port': { type: 'int', default: 8080, min: 0, max: 65535, help: 'port of the identity service (gRPC over TLS; 0 picks a free port)' },
+    'identity-trust-anchors-file': { type: 'string', help: 'import: PEM bundle of trust anchors (instead of generating a CA in DATA_DIR/pki)' },
+    'identity-issuer-cert': { type: 'string', help: 'import: PEM issuer (intermediate) certificate, chaining to the trust anchors' },
+    'identity-issuer-key': { type: 'string', help: 'import: PEM ECDSA P-256 private key of the issuer' },
+    'identity-issuance-lifetime': { type: 'duration', default: 24 * 3_600_000, help: 'lifetime of workload certificates' },
+    'identity-trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN, help: 'trust domain of default SPIFFE identities' },
+    'identity-rate-limit': { type: 'int', default: 100, min: 0, help: 'certify requests per second allowed per caller IP (bursts of twice that; 0 = no limit)' },
+  },
   async start(ctx) {
-    ctx.log.warn('identity is not built yet; skipping');
-    return { listeners: {}, stop: async () => {} };
+    const f = ctx.flags;
+    const log = ctx.log;
+    const trustDomain = String(f['identity-trust-domain'] ?? DEFAULT_TRUST_DOMAIN);
+    const lifetimeMs = Number(f['identity-issuance-lifetime'] ?? 24 * 3_600_000);
+    const source = await prepareCaMaterial(ctx.dataDir, {
+      trustAnchorsFile: f['identity-trust-anchors-file'] as string | undefined,
+      issuerCertFile: f['identity-issuer-cert'] as string | undefined,
+      issuerKeyFile: f['identity-issuer-key'] as string | undefined,
+    });
+    let authority = Authority.load(source.material, trustDomain, ctx.clock.now());
+    if (source.generated) log.info('generated the identity trust anchor and issuer', { dir: `${ctx.dataDir}/pki` });
+    await publishWithRetry(ctx, authority.trustAnchorsPem());
+
+    const serving = (): ServingMaterial & { notAfter: number } => {
+      const c = authority.issueServiceCertificate('identity', { listen: ctx.listen, lifetimeMs: SERVICE_CERT_LIFETIME_MS, now: ctx.clock.now() });
+      return { trustAnchorsPem: authority.trustAnchorsPem(), certChainPem: c.chainPem, keyPem: c.keyPem, notAfter: c.notAfter };
+    };
+    const first = serving();
+    const rate = Number(f['identity-rate-limit'] ?? 100);
+    const server = await startIdentityServer(
+      {
+        host: ctx.listen,
+        port: Number(f['identity-port'] ?? 8080),
+        authority: () => authority,
+        lookups: createKubeLookups(ctx.kubeConfig, { trustDomain, clock: ctx.clock, cacheTtlMs: LOOKUP_CACHE_TTL_MS }),
+        lifetimeMs,
+        rateLimiter: createRateLimiter({ ratePerSecond: rate, burst: Math.max(10, rate * 2), clock: ctx.clock }),
+        metrics: identityMetrics,
+        events: createEventRecorder(ctx.kubeConfig, { log, clock: ctx.clock, onDrop: () => identityMetrics.eventsDropped() }),
+        clock: ctx.clock,
+        log,
+      },
+      first,
+    );
+
+    // Refresh our own serving certificate at 70 % of its lifetime, and whenever the issuer changes.
+    let refreshTimer: TimerHandle | undefined;
+    const scheduleRefresh = (notAfter: number) => {
+      if (refreshTimer) ctx.clock.clearTimeout(refreshTimer);
+      const now = ctx.clock.now();
+      refreshTimer = ctx.clock.setTimeout(refreshServing, Math.max(1_000, (notAfter - now) * 0.7));
+      refreshTimer.unref?.();
+    };
+    function refreshServing() {
+      const next = serving();
+      server.setServingMaterial(next);
+      scheduleRefresh(next.notAfter);
+    }
+    scheduleRefresh(first.notAfter);
+
+    const watcher = watchMaterial(
+      source,
+      (material) => {
+        try {
+          const next = Authority.load(material, trustDomain, ctx.clock.now());
+          const anchorsChanged = next.trustAnchorsPem() !== authority.trustAnchorsPem();
+          authority = next;
+          refreshServing();
+          log.info('loaded a new identity issuer from disk', { issuer: next.issuerCertificate.subject.replace(/\n/g, ','), validTo: next.issuerCertificate.validTo });
+          if (anchorsChanged) void publishWithRetry(ctx, next.trustAnchorsPem());
+        } catch (e) {
+          log.warn('ignoring the changed identity CA files; keeping the current issuer', { error: e });
+        }
+      },
+      { log, dataDir: ctx.dataDir },
+    );
+
+    const identityAuthority: IdentityAuthority = {
+      trustDomain,
+      trustAnchorsPem: () => authority.trustAnchorsPem(),
+      async issueServiceCertificate(service: string) {
+        const c = authority.issueServiceCertificate(service, { listen: ctx.listen, lifetimeMs: SERVICE_CERT_LIFETIME_MS, now: ctx.clock.now() });
+        identityMetrics.issued('service');
+        return { certPem: c.certPem, keyPem: c.keyPem, chainPem: c.chainPem };
+      },
+    };
+    const advertised = ctx.listen === '0.0.0.0' || ctx.listen === '::' ? '127.0.0.1' : ctx.listen;
+    log.info('identity service listening', { port: server.port, trustDomain });
+    return {
+      listeners: { identity: `${advertised.includes(':') ? `[${advertised}]` : advertised}:${server.port}` },
+      identityAuthority,
+      async stop() {
+        watcher.close();
+        if (refreshTimer) ctx.clock.clearTimeout(refreshTimer);
+        await server.close();
+      },
+    };
   },
 };
+
+async function publishWithRetry(ctx: Parameters<ControlPlaneComponent['start']>[0], bundle: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await publishTrustRoots(ctx.kubeConfig, bundle);
+      return;
+    } catch (e) {
+      if (attempt >= 5) {
+        ctx.log.warn('could not publish the trust roots ConfigMap outpost/outpost-identity-trust-roots', { error: e });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// Decides whether a Certify request may be signed (docs/adr/0002): who the caller is (bootstrap
+// token or current certificate), which workload it may become, and whether the CSR asks for exactly
+// that workload's names. Pure apart from the lookups it is given.
+import type { EffectiveWorkload } from '../core/workloads/effective.js';
+import { SERVICE_ACCOUNT_ANNOTATION } from '../core/workloads/effective.js';
+import { checkCsr, CsrRefusal } from './csr-check.js';
+import { EXPECTED_IDENTITY_KEY, EXPECTED_SERVER_NAME_KEY, Refusal } from './refusal.js';
+
+export interface ReviewedToken {
+  namespace: string;
+  serviceAccount: string;
+  uid: string;
+}
+
+/** How the caller authenticated. `certificate` is set only when the TLS layer verified the chain. */
+export interface Caller {
+  token?: string;
+  certificate?: { identity?: string; serverName?: string };
+}
+
+export interface CertifyInput {
+  identity: string;
+  workload: string;
+  csr: Uint8Array;
+  caller: Caller;
+}
+
+export interface CertifyLookups {
+  /** Validates a token (TokenReview); throws a Refusal when it is not a valid ServiceAccount token. */
+  reviewToken(token: string): Promise<ReviewedToken>;
+  findWorkload(namespace: string, name: string): Promise<EffectiveWorkload | undefined>;
+  /** The uid of a ServiceAccount, undefined if it does not exist. */
+  serviceAccountUid(namespace: string, name: string): Promise<string | undefined>;
+}
+
+export interface Entitlement {
+  kind: 'bootstrap' | 'renewal';
+  workload: EffectiveWorkload;
+  /** The CSR's checked public key (DER SubjectPublicKeyInfo). */
+  spki: Buffer;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export function parseWorkloadRef(ref: string): { namespace: string; name: string } {
+  const [namespace, name, ...rest] = ref.split('/');
+  if (rest.length || !namespace || !name || !DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name)) {
+    throw new Refusal('invalid_request', `workload must be "namespace/name" of an ExternalWorkload, got "${ref}"`);
+  }
+  return { namespace, name };
+}
+
+export function annotateCommand(w: { namespace: string; name: string }, serviceAccount = 'SERVICE_ACCOUNT'): string {
+  return `kubectl annotate externalworkload ${w.name} -n ${w.namespace} ${SERVICE_ACCOUNT_ANNOTATION}=${serviceAccount}`;
+}
+
+export async function authorizeCertify(input: CertifyInput, lookups: CertifyLookups): Promise<Entitlement> {
+  const ref = parseWorkloadRef(input.workload);
+  const token = input.caller.token;
+  if (token) return authorizeBootstrap(input, ref, await lookups.reviewToken(token), lookups);
+  if (input.caller.certificate) return authorizeRenewal(input, ref, input.caller.certificate, lookups);
+  throw new Refusal(
+    'no_credentials',
+    'no credentials: send a ServiceAccount token (kubectl create token SA -n NS), or renew over mTLS with a current certificate issued by this control plane',
+  );
+}
+
+async function authorizeBootstrap(input: CertifyInput, ref: { namespace: string; name: string }, sa: ReviewedToken, lookups: CertifyLookups): Promise<Entitlement> {
+  const who = `ServiceAccount ${sa.namespace}/${sa.serviceAccount}`;
+  if (sa.namespace !== ref.namespace) {
+    throw new Refusal('namespace_mismatch', `the token belongs to ${who}, which cannot certify workloads in namespace ${ref.namespace}; create a token for a ServiceAccount in ${ref.namespace}`);
+  }
+  const workload = await lookups.findWorkload(ref.namespace, ref.name);
+  if (!workload) {
+    throw new Refusal('workload_not_found', `ExternalWorkload ${ref.namespace}/${ref.name} does not exist; create it first (kubectl apply -f <workload>.yaml)`);
+  }
+  if (!workload.serviceAccount) {
+    throw new Refusal(
+      'workload_unbound',
+      `ExternalWorkload ${ref.namespace}/${ref.name} is not bound to a ServiceAccount, so no token may claim it; bind it with: ${annotateCommand(ref, sa.serviceAccount)}`,
+    );
+  }
+  if (workload.serviceAccount !== sa.serviceAccount) {
+    throw new Refusal(
+      'service_account_mismatch',
+      `ExternalWorkload ${ref.namespace}/${ref.name} is bound to ServiceAccount ${workload.serviceAccount}, but the token belongs to ${who}; use a token of ${workload.serviceAccount} (kubectl create token ${workload.serviceAccount} -n ${ref.namespace})`,
+    );
+  }
+  const uid = await lookups.serviceAccountUid(ref.namespace, sa.serviceAccount);
+  if (!uid || (sa.uid && uid !== sa.uid)) {
+    throw new Refusal('service_account_missing', `${who} no longer exists (or was recreated); its tokens are revoked — create the ServiceAccount and a new token`);
+  }
+  return { kind: 'bootstrap', workload, spki: checkNames(input, workload) };
+}
+
+async function authorizeRenewal(input: CertifyInput, ref: { namespace: string; name: string }, cert: { identity?: string; serverName?: string }, lookups: CertifyLookups): Promise<Entitlement> {
+  const reenrol = `re-enrol with \`outpost workload onboard ${ref.name} -n ${ref.namespace} --renew\``;
+  const workload = await lookups.findWorkload(ref.namespace, ref.name);
+  if (!workload) throw new Refusal('workload_deleted', `ExternalWorkload ${ref.namespace}/${ref.name} no longer exists, so its certificate is not renewed`);
+  if (cert.identity !== workload.identity || cert.serverName !== workload.serverName) {
+    throw new Refusal(
+      'certificate_mismatch',
+      `the client certificate (${cert.identity ?? 'no URI'}, ${cert.serverName ?? 'no DNS name'}) is not the certificate of ExternalWorkload ${ref.namespace}/${ref.name} (${workload.identity}, ${workload.serverName}); ${reenrol}`,
+    );
+  }
+  if (!workload.serviceAccount) {
+    throw new Refusal('workload_unbound', `ExternalWorkload ${ref.namespace}/${ref.name} is no longer bound to a ServiceAccount; bind it with: ${annotateCommand(ref)}`);
+  }
+  if (!(await lookups.serviceAccountUid(ref.namespace, workload.serviceAccount))) {
+    throw new Refusal('service_account_missing', `ServiceAccount ${ref.namespace}/${workload.serviceAccount}, bound to this workload, was deleted, so renewals stopped; ${reenrol}`);
+  }
+  return { kind: 'renewal', workload, spki: checkNames(input, workload) };
+}
+
+/** The requested identity must be the workload's effective identity, and the CSR must ask for exactly its names. */
+function checkNames(input: CertifyInput, workload: EffectiveWorkload): Buffer {
+  if (input.identity !== workload.identity) {
+    const details = { [EXPECTED_IDENTITY_KEY]: workload.identity, [EXPECTED_SERVER_NAME_KEY]: workload.serverName };
+    const asked = input.identity ? `identity ${input.identity} was requested, but` : 'no identity was requested;';
+    throw new Refusal('identity_mismatch', `${asked} ExternalWorkload ${workload.namespace}/${workload.name} has identity ${workload.identity} (serverName ${workload.serverName})`, details);
+  }
+  try {
+    return checkCsr(input.csr, { identity: workload.identity, serverName: workload.serverName }).spki;
+  } catch (e) {
+    if (e instanceof CsrRefusal) throw new Refusal('csr_invalid', e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,209 @@
+// The identity service's view of the API, through @kubernetes/client-node only: TokenReview,
+// ExternalWorkload/WorkloadGroup/ServiceAccount lookups (briefly cached), the trust-roots ConfigMap
+// and issuance Events.
+import { AuthenticationV1Api, CoreV1Api, CustomObjectsApi, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import { effectiveWorkload, groupNameOf, type EffectiveWorkload, type ExternalWorkloadLike, type WorkloadGroupLike } from '../core/workloads/effective.js';
+import type { CertifyLookups, ReviewedToken } from './certify.js';
+import { Refusal } from './refusal.js';
+
+/** The dedicated audience of bootstrap tokens: `kubectl create token SA --audience identity.outpost.io`. */
+export const IDENTITY_AUDIENCE = 'identity.outpost.io';
+export const TRUST_ROOTS_NAMESPACE = 'outpost';
+export const TRUST_ROOTS_CONFIGMAP = 'outpost-identity-trust-roots';
+export const TRUST_ROOTS_KEY = 'ca-bundle.crt';
+
+const WORKLOAD_GROUP = { group: 'workload.linkerd.io', version: 'v1beta1' };
+const SA_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
+
+export type WorkloadRecord = EffectiveWorkload & { uid?: string };
+
+const statusCode = (e: unknown): number | undefined => (e as { code?: number }).code ?? (e as { statusCode?: number }).statusCode;
+
+/** The audiences a token claims, read without verification: only to pick the audience TokenReview checks. */
+export function claimedAudiences(token: string): string[] {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { aud?: unknown };
+    if (typeof payload.aud === 'string') return [payload.aud];
+    return Array.isArray(payload.aud) ? payload.aud.filter((a): a is string => typeof a === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function unavailable(what: string, e: unknown): Refusal {
+  return new Refusal('api_unavailable', `the identity service cannot ${what} right now (${(e as Error).message ?? String(e)}); retry shortly`);
+}
+
+/** A small positive cache: found objects are reused for `ttlMs`; misses always go to the API. */
+function cached<T>(clock: Clock, ttlMs: number, load: (key: string) => Promise<T | undefined>): (key: string) => Promise<T | undefined> {
+  const entries = new Map<string, { value: T; until: number }>();
+  const inflight = new Map<string, Promise<T | undefined>>();
+  return async (key) => {
+    const hit = entries.get(key);
+    if (hit && hit.until > clock.now()) return hit.value;
+    let p = inflight.get(key);
+    if (!p) {
+      p = load(key).finally(() => inflight.delete(key));
+      inflight.set(key, p);
+    }
+    const value = await p;
+    if (value === undefined) entries.delete(key);
+    else {
+      if (entries.size > 50_000) entries.clear();
+      entries.set(key, { value, until: clock.now() + ttlMs });
+    }
+    return value;
+  };
+}
+
+export function createKubeLookups(kc: KubeConfig, opts: { trustDomain: string; clock: Clock; cacheTtlMs: number }): CertifyLookups {
+  const auth = kc.makeApiClient(AuthenticationV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+
+  const getCustom = async <T>(plural: string, namespace: string, name: string): Promise<T | undefined> => {
+    try {
+      return (await custom.getNamespacedCustomObject({ ...WORKLOAD_GROUP, plural, namespace, name })) as T;
+    } catch (e) {
+      if (statusCode(e) === 404) return undefined;
+      throw unavailable(`read ${plural} ${namespace}/${name}`, e);
+    }
+  };
+
+  const workload = cached<WorkloadRecord>(opts.clock, opts.cacheTtlMs, async (key) => {
+    const [namespace, name] = key.split('/');
+    const ew = await getCustom<ExternalWorkloadLike>('externalworkloads', namespace, name);
+    if (!ew) return undefined;
+    const groupName = groupNameOf(ew);
+    const group = groupName ? await getCustom<WorkloadGroupLike>('workloadgroups', namespace, groupName) : undefined;
+    return { ...effectiveWorkload(ew, group, opts.trustDomain), uid: ew.metadata.uid };
+  });
+
+  const serviceAccount = cached<string>(opts.clock, opts.cacheTtlMs, async (key) => {
+    const [namespace, name] = key.split('/');
+    try {
+      const sa = await core.readNamespacedServiceAccount({ namespace, name });
+      return sa.metadata?.uid ?? '';
+    } catch (e) {
+      if (statusCode(e) === 404) return undefined;
+      throw unavailable(`read ServiceAccount ${namespace}/${name}`, e);
+    }
+  });
+
+  return {
+    async reviewToken(token: string): Promise<ReviewedToken> {
+      const audiences = claimedAudiences(token).includes(IDENTITY_AUDIENCE) ? [IDENTITY_AUDIENCE] : undefined;
+      let review;
+      try {
+        review = await auth.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } } });
+      } catch (e) {
+        throw unavailable('review the token', e);
+      }
+      const st = review.status;
+      if (!st?.authenticated) {
+        throw new Refusal(
+          'token_invalid',
+          `the token was rejected (${st?.error || 'not authenticated'}); create a new one with \`kubectl create token SA -n NAMESPACE --duration=1h\``,
+        );
+      }
+      const m = SA_USERNAME.exec(st.user?.username ?? '');
+      if (!m) throw new Refusal('token_not_service_account', `the token belongs to ${st.user?.username ?? 'an unknown user'}, not to a ServiceAccount; use \`kubectl create token SA -n NAMESPACE\``);
+      return { namespace: m[1], serviceAccount: m[2], uid: st.user?.uid ?? '' };
+    },
+    findWorkload: (namespace, name) => workload(`${namespace}/${name}`),
+    async serviceAccountUid(namespace, name) {
+      const uid = await serviceAccount(`${namespace}/${name}`);
+      return uid === undefined ? undefined : uid || 'unknown';
+    },
+  };
+}
+
+/** Creates or updates ConfigMap outpost/outpost-identity-trust-roots (creating the namespace if missing). */
+export async function publishTrustRoots(kc: KubeConfig, bundlePem: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  try {
+    await core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TRUST_ROOTS_NAMESPACE } } });
+  } catch (e) {
+    if (statusCode(e) !== 409) throw e;
+  }
+  const body = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: TRUST_ROOTS_CONFIGMAP, namespace: TRUST_ROOTS_NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'outpost' } },
+    data: { [TRUST_ROOTS_KEY]: bundlePem },
+  };
+  try {
+    const existing = await core.readNamespacedConfigMap({ name: TRUST_ROOTS_CONFIGMAP, namespace: TRUST_ROOTS_NAMESPACE });
+    if (existing.data?.[TRUST_ROOTS_KEY] === bundlePem) return;
+    await core.replaceNamespacedConfigMap({ name: TRUST_ROOTS_CONFIGMAP, namespace: TRUST_ROOTS_NAMESPACE, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
+  } catch (e) {
+    if (statusCode(e) !== 404) throw e;
+    await core.createNamespacedConfigMap({ namespace: TRUST_ROOTS_NAMESPACE, body });
+  }
+}
+
+export interface EventRecorder {
+  issued(workload: WorkloadRecord, kind: 'bootstrap' | 'renewal', notAfter: number): void;
+  /** Waits for queued events (tests, shutdown). */
+  flush(): Promise<void>;
+}
+
+/**
+ * Records a core/v1 Event on the ExternalWorkload per issuance. Never blocks certification: events
+ * go through a bounded queue (overflow is dropped and counted) sent by two workers.
+ */
+export function createEventRecorder(kc: KubeConfig, opts: { log: Logger; clock: Clock; onDrop: () => void; queueLimit?: number }): EventRecorder {
+  const core = kc.makeApiClient(CoreV1Api);
+  const queue: { namespace: string; body: CoreV1Event }[] = [];
+  const limit = opts.queueLimit ?? 512;
+  let active = 0;
+  let idle: (() => void)[] = [];
+  const pump = () => {
+    while (active < 2 && queue.length > 0) {
+      const ev = queue.shift()!;
+      active++;
+      core
+        .createNamespacedEvent(ev)
+        .catch((e) => opts.log.debug('could not record an issuance Event', { error: e }))
+        .finally(() => {
+          active--;
+          pump();
+          if (active === 0 && queue.length === 0) {
+            idle.forEach((f) => f());
+            idle = [];
+          }
+        });
+    }
+  };
+  return {
+    issued(w, kind, notAfter) {
+      if (queue.length >= limit) return opts.onDrop();
+      const now = new Date(opts.clock.now()).toISOString();
+      queue.push({
+        namespace: w.namespace,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: `${w.name}.${randomBytes(8).toString('hex')}`, namespace: w.namespace },
+          involvedObject: { apiVersion: 'workload.linkerd.io/v1beta1', kind: 'ExternalWorkload', name: w.name, namespace: w.namespace, uid: w.uid },
+          reason: kind === 'bootstrap' ? 'IdentityIssued' : 'IdentityRenewed',
+          message: `issued certificate for ${w.identity} (serverName ${w.serverName}), valid until ${new Date(notAfter).toISOString()}`,
+          type: 'Normal',
+          source: { component: 'outpost-identity' },
+          reportingComponent: 'outpost-identity',
+          firstTimestamp: new Date(now),
+          lastTimestamp: new Date(now),
+          count: 1,
+        },
+      });
+      pump();
+    },
+    flush() {
+      if (active === 0 && queue.length === 0) return Promise.resolve();
+      return new Promise((resolve) => idle.push(resolve));
+    },
+  };
+}

@@ -1,0 +1,158 @@
+// The identity gRPC service over TLS. The server asks for (but does not require) a client
+// certificate: a bootstrap caller has none and sends a token; a renewing caller presents its current
+// certificate, which TLS verifies against the trust anchors (grpc-js then exposes it to the handler).
+import * as grpc from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import type { Authority } from './authority.js';
+import { authorizeCertify, type Caller, type CertifyLookups } from './certify.js';
+import type { EventRecorder } from './kube.js';
+import type { IdentityMetrics } from './metrics.js';
+import { identityServiceDefinition, type CertifyRequestMessage, type CertifyResponseMessage } from './proto.js';
+import type { RateLimiter } from './rate-limit.js';
+import { Refusal } from './refusal.js';
+
+export interface IdentityServerOptions {
+  host: string;
+  port: number;
+  authority: () => Authority;
+  lookups: CertifyLookups;
+  lifetimeMs: number;
+  rateLimiter: RateLimiter;
+  metrics: IdentityMetrics;
+  events?: EventRecorder;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface ServingMaterial {
+  trustAnchorsPem: string;
+  /** Leaf then intermediates. */
+  certChainPem: string;
+  keyPem: string;
+}
+
+export interface RunningIdentityServer {
+  port: number;
+  /** Swaps the serving certificate and the trust anchors client certificates are checked against. */
+  setServingMaterial(m: ServingMaterial): void;
+  close(): Promise<void>;
+}
+
+/** Feeds grpc-js the serving certificate and the CA; notifies asynchronously, as grpc-js expects. */
+class TlsMaterialProvider implements grpc.experimental.CertificateProvider {
+  private ca = new Set<grpc.experimental.CaCertificateUpdateListener>();
+  private ids = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
+  private latest?: ServingMaterial;
+
+  update(m: ServingMaterial): void {
+    this.latest = m;
+    setImmediate(() => {
+      for (const l of this.ca) l({ caCertificate: Buffer.from(m.trustAnchorsPem) });
+      for (const l of this.ids) l({ certificate: Buffer.from(m.certChainPem), privateKey: Buffer.from(m.keyPem) });
+    });
+  }
+  addCaCertificateListener(l: grpc.experimental.CaCertificateUpdateListener): void {
+    this.ca.add(l);
+    const m = this.latest;
+    if (m) setImmediate(() => l({ caCertificate: Buffer.from(m.trustAnchorsPem) }));
+  }
+  removeCaCertificateListener(l: grpc.experimental.CaCertificateUpdateListener): void {
+    this.ca.delete(l);
+  }
+  addIdentityCertificateListener(l: grpc.experimental.IdentityCertificateUpdateListener): void {
+    this.ids.add(l);
+    const m = this.latest;
+    if (m) setImmediate(() => l({ certificate: Buffer.from(m.certChainPem), privateKey: Buffer.from(m.keyPem) }));
+  }
+  removeIdentityCertificateListener(l: grpc.experimental.IdentityCertificateUpdateListener): void {
+    this.ids.delete(l);
+  }
+}
+
+/** The names in a verified peer certificate, or undefined when it is expired by our clock. */
+export function peerCertificateNames(raw: Buffer, now: number): Caller['certificate'] {
+  const cert = new X509Certificate(raw);
+  if (Date.parse(cert.validTo) <= now) return undefined;
+  const sans = (cert.subjectAltName ?? '').split(', ');
+  const uri = sans.find((s) => s.startsWith('URI:'))?.slice(4);
+  const dns = sans.find((s) => s.startsWith('DNS:'))?.slice(4);
+  return { identity: uri, serverName: dns };
+}
+
+/** "ipv4:127.0.0.1:5000", "127.0.0.1:5000", "[::1]:5000" → the IP. */
+export function peerIp(peer: string): string {
+  const p = peer.replace(/^ipv[46]:/, '');
+  const v6 = /^\[([^\]]+)\]/.exec(p);
+  if (v6) return v6[1];
+  const i = p.lastIndexOf(':');
+  return i > 0 ? p.slice(0, i) : p;
+}
+
+export async function startIdentityServer(opts: IdentityServerOptions, initial: ServingMaterial): Promise<RunningIdentityServer> {
+  const provider = new TlsMaterialProvider();
+  provider.update(initial);
+  // Both arguments are the same provider: grpc-js 1.14 swaps their order internally.
+  const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 });
+
+  const certify: grpc.handleUnaryCall<CertifyRequestMessage, CertifyResponseMessage> = (call, callback) => {
+    const ip = peerIp(call.getPeer());
+    const refuse = (r: Refusal) => {
+      opts.metrics.refused(r.reason);
+      opts.log.info('certify refused', { workload: call.request.workload, peer: ip, reason: r.reason, detail: r.message });
+      const md = new grpc.Metadata();
+      md.set('outpost-refusal-reason', r.reason);
+      for (const [k, v] of Object.entries(r.details)) md.set(k, v);
+      callback({ code: r.grpcStatus, details: r.message, metadata: md });
+    };
+    if (!opts.rateLimiter.take(ip)) {
+      refuse(new Refusal('rate_limited', `too many certify requests from ${ip}; slow down and retry with backoff`));
+      return;
+    }
+    const req = call.request;
+    const token = req.token?.length ? req.token.toString('utf8').trim() : undefined;
+    let certificate: Caller['certificate'];
+    if (!token) {
+      const peerCert = call.getAuthContext?.()?.sslPeerCertificate;
+      if (peerCert?.raw) certificate = peerCertificateNames(peerCert.raw, opts.clock.now());
+    }
+    authorizeCertify({ identity: req.identity, workload: req.workload, csr: req.certificateSigningRequest ?? Buffer.alloc(0), caller: { token, certificate } }, opts.lookups)
+      .then((ent) => {
+        const issued = opts.authority().issueWorkloadLeaf({
+          spki: ent.spki,
+          identity: ent.workload.identity,
+          serverName: ent.workload.serverName,
+          lifetimeMs: opts.lifetimeMs,
+          now: opts.clock.now(),
+        });
+        opts.metrics.issued(ent.kind);
+        opts.events?.issued(ent.workload, ent.kind, issued.notAfter);
+        opts.log.debug('certificate issued', { workload: req.workload, identity: ent.workload.identity, kind: ent.kind });
+        callback(null, { leafCertificate: issued.leafDer, intermediateCertificates: issued.chainDer, validUntilUnixMs: issued.notAfter });
+      })
+      .catch((e: unknown) => {
+        if (e instanceof Refusal) return refuse(e);
+        opts.metrics.refused('internal');
+        opts.log.error('certify failed', { workload: req.workload, error: e });
+        callback({ code: grpc.status.INTERNAL, details: 'internal error in the identity service; see its log' });
+      });
+  };
+
+  server.addService(identityServiceDefinition(), { certify });
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:${opts.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
+  return {
+    port,
+    setServingMaterial: (m) => provider.update(m),
+    close: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), 2000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

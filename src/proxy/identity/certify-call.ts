@@ -1,0 +1,108 @@
+// One Certify call to the identity service over TLS, verifying the server against the trust anchors
+// (its certificate names identity.outpost.svc.cluster.local, whatever address we dial). With a client
+// certificate the call is a renewal over mTLS.
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const PROTO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'proto', 'outpost', 'identity.proto');
+export const IDENTITY_SERVER_NAME = 'identity.outpost.svc.cluster.local';
+export const EXPECTED_IDENTITY_KEY = 'outpost-expected-identity';
+export const EXPECTED_SERVER_NAME_KEY = 'outpost-expected-server-name';
+
+export interface CertifyCallRequest {
+  identity: string;
+  token?: string;
+  csr: Buffer;
+  workload: string;
+}
+
+export interface CertifyCallResult {
+  leafDer: Buffer;
+  intermediatesDer: Buffer[];
+  validUntil: number;
+}
+
+/** A refusal or transport failure of the identity service, with its gRPC status. */
+export class CertifyCallError extends Error {
+  constructor(
+    readonly grpcCode: number,
+    message: string,
+    readonly reason?: string,
+    readonly expected?: { identity: string; serverName: string },
+  ) {
+    super(message);
+    this.name = 'CertifyCallError';
+  }
+
+  /** True when the service could not be reached (as opposed to answering with a refusal). */
+  get unreachable(): boolean {
+    return this.grpcCode === grpc.status.UNAVAILABLE && this.reason === undefined;
+  }
+}
+
+type IdentityClient = grpc.Client & {
+  certify(req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { leafCertificate: Buffer; intermediateCertificates: Buffer[]; validUntilUnixMs: number }) => void): void;
+};
+let ctor: grpc.ServiceClientConstructor | undefined;
+function clientConstructor(): grpc.ServiceClientConstructor {
+  if (!ctor) {
+    const def = protoLoader.loadSync(PROTO, { keepCase: false, longs: Number, defaults: true });
+    ctor = (grpc.loadPackageDefinition(def) as unknown as { outpost: { identity: { v1: { Identity: grpc.ServiceClientConstructor } } } }).outpost.identity.v1.Identity;
+  }
+  return ctor;
+}
+
+export interface IdentityConnection {
+  addr: string;
+  trustAnchorsPem: string;
+  /** For renewal: the current key and certificate chain (leaf first). */
+  clientCertificate?: { keyPem: string; chainPem: string };
+  timeoutMs?: number;
+}
+
+/** A client to make several calls on one connection (benchmarks); `certifyOnce` opens and closes one. */
+export function openIdentityClient(conn: IdentityConnection): { certify(req: CertifyCallRequest): Promise<CertifyCallResult>; close(): void } {
+  const creds = conn.clientCertificate
+    ? grpc.credentials.createSsl(Buffer.from(conn.trustAnchorsPem), Buffer.from(conn.clientCertificate.keyPem), Buffer.from(conn.clientCertificate.chainPem))
+    : grpc.credentials.createSsl(Buffer.from(conn.trustAnchorsPem));
+  const client = new (clientConstructor())(conn.addr, creds, {
+    'grpc.ssl_target_name_override': IDENTITY_SERVER_NAME,
+    'grpc.default_authority': IDENTITY_SERVER_NAME,
+    'grpc.max_reconnect_backoff_ms': 2_000,
+  }) as unknown as IdentityClient;
+  return {
+    certify(req) {
+      return new Promise((resolve, reject) => {
+        const body = { identity: req.identity, token: Buffer.from(req.token ?? '', 'utf8'), certificateSigningRequest: req.csr, workload: req.workload };
+        client.certify(body, new grpc.Metadata(), { deadline: Date.now() + (conn.timeoutMs ?? 10_000) }, (err, res) => {
+          if (err) return reject(toCallError(err, conn.addr));
+          resolve({ leafDer: res!.leafCertificate, intermediatesDer: res!.intermediateCertificates, validUntil: Number(res!.validUntilUnixMs) });
+        });
+      });
+    },
+    close: () => client.close(),
+  };
+}
+
+export async function certifyOnce(conn: IdentityConnection, req: CertifyCallRequest): Promise<CertifyCallResult> {
+  const c = openIdentityClient(conn);
+  try {
+    return await c.certify(req);
+  } finally {
+    c.close();
+  }
+}
+
+function toCallError(err: grpc.ServiceError, addr: string): CertifyCallError {
+  const md = err.metadata;
+  const reason = md?.get('outpost-refusal-reason')[0]?.toString();
+  const identity = md?.get(EXPECTED_IDENTITY_KEY)[0]?.toString();
+  const serverName = md?.get(EXPECTED_SERVER_NAME_KEY)[0]?.toString();
+  const message =
+    reason === undefined && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED)
+      ? `cannot reach the identity service at ${addr}: ${err.details || 'no answer'} (is the address right, and does the trust anchors file match the control plane?)`
+      : err.details || err.message;
+  return new CertifyCallError(err.code, message, reason, identity && serverName ? { identity, serverName } : undefined);
+}

@@ -1,0 +1,200 @@
+// The proxy's identity: obtains a certificate with a bootstrap token (once), keeps key and
+// certificate in a state dir, and renews over mTLS at 70 % of the lifetime (like linkerd2-proxy),
+// retrying with jittered exponential backoff. Implements IdentitySource for the data path.
+import { X509Certificate } from 'node:crypto';
+import { systemClock, type Clock, type TimerHandle } from '../../core/clock.js';
+import { OutpostError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/log.js';
+import { splitPemBundle } from '../../core/pki.js';
+import type { Credentials, IdentitySource } from '../types.js';
+import { certifyOnce, CertifyCallError, type CertifyCallResult } from './certify-call.js';
+import { createCsr, generateWorkloadKey } from './csr.js';
+import { inspectCertificate, loadPersisted, persistCertificate, persistKey, statePaths } from './state.js';
+
+export const REFRESH_AT_FRACTION = 0.7;
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_MAX_MS = 60_000;
+
+export interface IdentityClientOptions {
+  /** host:port of the identity service. */
+  identityAddr: string;
+  trustAnchorsPem: string;
+  workload: { namespace: string; name: string };
+  /** Where proxy.key and proxy.crt live. Without it nothing is persisted. */
+  stateDir?: string;
+  /** Reads the bootstrap token (e.g. from a file) when one is needed; undefined when there is none. */
+  token?: () => string | undefined;
+  /** Known names; when absent they are learnt from the identity service on first certification. */
+  names?: { identity: string; serverName: string };
+  clock?: Clock;
+  log?: Logger;
+  /** In [0, 1): jitter source, injectable for tests. */
+  random?: () => number;
+}
+
+function toPem(der: Buffer): string {
+  return new X509Certificate(der).toString();
+}
+
+export class WorkloadIdentityClient implements IdentitySource {
+  private creds?: Credentials;
+  private keyPem?: string;
+  private readonly listeners = new Set<(c: Credentials) => void>();
+  private timer?: TimerHandle;
+  private failures = 0;
+  private closed = false;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly ref: string;
+
+  constructor(private readonly opts: IdentityClientOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? silentLogger;
+    this.ref = `${opts.workload.namespace}/${opts.workload.name}`;
+  }
+
+  current(): Credentials | undefined {
+    return this.creds;
+  }
+
+  subscribe(listener: (c: Credentials) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.listeners.clear();
+  }
+
+  /** Resolves once credentials are usable: a still-valid persisted certificate, or a new one from the token. */
+  async start(): Promise<Credentials> {
+    const persisted = this.opts.stateDir ? loadPersisted(this.opts.stateDir) : {};
+    this.keyPem = persisted.keyPem;
+    let expiredAt: number | undefined;
+    if (persisted.keyPem && persisted.certPem) {
+      try {
+        const facts = inspectCertificate(persisted.keyPem, persisted.certPem, this.opts.trustAnchorsPem);
+        if (facts.notAfter > this.clock.now()) {
+          const [leaf, ...chain] = splitPemBundle(persisted.certPem);
+          this.install({ ...facts, certPem: leaf, chainPem: chain.join('') }, false);
+          this.log.info('using the persisted certificate', { identity: facts.identity, notAfter: new Date(facts.notAfter).toISOString() });
+          return this.creds!;
+        }
+        expiredAt = facts.notAfter;
+      } catch (e) {
+        this.log.warn('ignoring the persisted certificate', { file: statePaths(this.opts.stateDir!).cert, error: e });
+      }
+    }
+    const token = this.opts.token?.()?.trim();
+    if (!token) {
+      const renew = `run \`outpost workload onboard ${this.opts.workload.name} -n ${this.opts.workload.namespace} --renew\``;
+      if (expiredAt !== undefined) {
+        throw new OutpostError(
+          'CERTIFICATE_EXPIRED',
+          `the persisted certificate of ${this.ref} expired at ${new Date(expiredAt).toISOString()} and there is no usable bootstrap token; ${renew}`,
+          { hint: renew },
+        );
+      }
+      throw new OutpostError('IDENTITY_REFUSED', `${this.ref} has no certificate${this.opts.stateDir ? ` in ${this.opts.stateDir}` : ''} and no bootstrap token; ${renew}`, { hint: renew });
+    }
+    const result = await this.bootstrap(token);
+    return result;
+  }
+
+  private async bootstrap(token: string): Promise<Credentials> {
+    if (!this.keyPem) {
+      this.keyPem = generateWorkloadKey();
+      if (this.opts.stateDir) persistKey(this.opts.stateDir, this.keyPem);
+    }
+    let names = this.opts.names ?? (this.creds ? { identity: this.creds.identity, serverName: this.creds.serverName } : undefined);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await certifyOnce(
+          { addr: this.opts.identityAddr, trustAnchorsPem: this.opts.trustAnchorsPem },
+          { identity: names?.identity ?? '', token, csr: await createCsr(this.keyPem, names), workload: this.ref },
+        );
+        return this.accept(res, 'bootstrap');
+      } catch (e) {
+        // The service tells an entitled caller its names; ask again once with them.
+        if (e instanceof CertifyCallError && e.expected && attempt === 0 && e.reason === 'identity_mismatch') {
+          names = e.expected;
+          continue;
+        }
+        throw asOutpostError(e);
+      }
+    }
+  }
+
+  /** Renews now over mTLS with the current certificate (also used by the refresh timer). */
+  async renew(): Promise<Credentials> {
+    const c = this.creds;
+    if (!c || !this.keyPem) throw new OutpostError('IDENTITY_REFUSED', `${this.ref} has no certificate to renew`);
+    if (c.notAfter <= this.clock.now()) {
+      const token = this.opts.token?.()?.trim();
+      if (token) return this.bootstrap(token);
+    }
+    try {
+      const res = await certifyOnce(
+        { addr: this.opts.identityAddr, trustAnchorsPem: this.opts.trustAnchorsPem, clientCertificate: { keyPem: this.keyPem, chainPem: c.certPem + c.chainPem } },
+        { identity: c.identity, csr: await createCsr(this.keyPem, c), workload: this.ref },
+      );
+      return this.accept(res, 'renewal');
+    } catch (e) {
+      throw asOutpostError(e);
+    }
+  }
+
+  private accept(res: CertifyCallResult, kind: string): Credentials {
+    const certPem = toPem(res.leafDer);
+    const chainPem = res.intermediatesDer.map(toPem).join('');
+    let facts;
+    try {
+      facts = inspectCertificate(this.keyPem!, certPem + chainPem, this.opts.trustAnchorsPem);
+    } catch (e) {
+      throw new OutpostError('IDENTITY_REFUSED', `the identity service returned an unusable certificate: it ${(e as Error).message}`);
+    }
+    if (this.opts.stateDir) persistCertificate(this.opts.stateDir, { certPem, chainPem });
+    this.install({ ...facts, certPem, chainPem }, true);
+    this.log.info(`certificate obtained (${kind})`, { identity: facts.identity, notAfter: new Date(facts.notAfter).toISOString() });
+    return this.creds!;
+  }
+
+  private install(c: { identity: string; serverName: string; notBefore: number; notAfter: number; certPem: string; chainPem: string }, notify: boolean): void {
+    this.creds = { identity: c.identity, serverName: c.serverName, certPem: c.certPem, keyPem: this.keyPem!, chainPem: c.chainPem, trustAnchorsPem: this.opts.trustAnchorsPem, notAfter: c.notAfter };
+    this.failures = 0;
+    this.schedule(c.notBefore + (c.notAfter - c.notBefore) * REFRESH_AT_FRACTION - this.clock.now());
+    if (notify) for (const l of this.listeners) l(this.creds);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => void this.refresh(), Math.max(0, delayMs));
+    this.timer.unref?.();
+  }
+
+  private async refresh(): Promise<void> {
+    this.timer = undefined;
+    if (this.closed) return;
+    try {
+      await this.renew();
+    } catch (e) {
+      this.failures++;
+      const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failures - 1));
+      const delay = exp / 2 + (this.opts.random ?? Math.random)() * (exp / 2);
+      const left = (this.creds?.notAfter ?? 0) - this.clock.now();
+      this.log.warn('certificate renewal failed; retrying', { attempt: this.failures, retryInMs: Math.round(delay), expiresInMs: left, error: e });
+      this.schedule(delay);
+    }
+  }
+}
+
+function asOutpostError(e: unknown): OutpostError {
+  if (e instanceof OutpostError) return e;
+  if (e instanceof CertifyCallError) {
+    return new OutpostError(e.unreachable ? 'API_UNREACHABLE' : 'IDENTITY_REFUSED', e.unreachable ? e.message : `the identity service refused: ${e.message}`);
+  }
+  return new OutpostError('IDENTITY_REFUSED', (e as Error).message ?? String(e));
+}
