@@ -1,7 +1,22 @@
-// The embedded Kubernetes-compatible API server. Placeholder until the HTTP layer lands.
-import { OutpostError } from '../core/errors.js';
+// The embedded Kubernetes-compatible API server: HTTPS (HTTP/1.1) in front of the Store, serving
+// every registered resource type to real kubectl and @kubernetes/client-node.
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import type { Store } from '../store/types.js';
+import type { KubeObject, Store } from '../store/types.js';
+import { Authenticator } from './auth/authn.js';
+import { DEFAULT_ISSUER, ServiceAccountTokens } from './auth/serviceaccount-tokens.js';
+import type { ApiContext, WriteRequest } from './handlers/context.js';
+import { deleteObject } from './handlers/write.js';
+import { GarbageCollector } from './lifecycle/gc.js';
+import { ensureSystemNamespaces, finalizeNamespaceIfEmpty } from './lifecycle/namespaces.js';
+import { RESOURCE_TYPES } from './resources/index.js';
+import type { ResourceType } from './resources/types.js';
+import { apiDocuments } from './server/documents.js';
+import { createRequestListener } from './server/http.js';
+import { ResourceIndex, storageVersion } from './server/registry.js';
+import { watchTracker } from './watch/watch.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -15,6 +30,10 @@ export interface ApiServerOptions {
   /** Issuer claim of ServiceAccount tokens. */
   issuer?: string;
   log: Logger;
+  /** Defaults to the system clock (tests pass a fake one for token expiry). */
+  clock?: Clock;
+  /** Resource types served; defaults to every registered type. */
+  resourceTypes?: readonly ResourceType[];
 }
 
 export interface RunningApiServer {
@@ -24,6 +43,71 @@ export interface RunningApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(_opts: ApiServerOptions): Promise<RunningApiServer> {
-  throw new OutpostError('NOT_IMPLEMENTED', 'the API server is not built yet');
+export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
+  const clock = opts.clock ?? systemClock;
+  const index = new ResourceIndex(opts.resourceTypes ?? RESOURCE_TYPES);
+  const tokens = new ServiceAccountTokens(opts.serviceAccountKeyPem, clock, opts.issuer ?? DEFAULT_ISSUER);
+  const ctx: ApiContext = { store: opts.store, index, clock, log: opts.log, tokens, afterDelete: () => {} };
+  const gc = new GarbageCollector(
+    opts.store,
+    index,
+    async (type, obj) => {
+      const served = { type, version: type.versions.find((v) => v.name === storageVersion(type))! };
+      const req: WriteRequest = { served, namespace: type.namespaced ? obj.metadata.namespace : undefined, name: obj.metadata.name, dryRun: false, fieldValidation: 'Ignore' };
+      await deleteObject(ctx, req, {});
+    },
+    opts.log,
+  );
+  ctx.afterDelete = (deleted: KubeObject) => {
+    if (deleted.metadata.uid) gc.ownerRemoved({ uid: deleted.metadata.uid, namespace: deleted.metadata.namespace ?? '' });
+    const ns = deleted.metadata.namespace;
+    if (ns) {
+      finalizeNamespaceIfEmpty(ctx, ns).catch((e) => opts.log.warn('namespace finalization failed', { namespace: ns, error: e }));
+    }
+  };
+  await ensureSystemNamespaces(ctx);
+
+  const watches = watchTracker();
+  let address = `${opts.host}:${opts.port}`;
+  const server: Server = createServer(
+    { cert: opts.tls.certPem, key: opts.tls.keyPem, minVersion: 'TLSv1.2' },
+    createRequestListener({ ctx, docs: apiDocuments(index, clock), authenticator: new Authenticator(opts.adminToken, tokens, (ns, n) => opts.store.get({ group: '', resource: 'serviceaccounts' }, ns, n)), watches, serverAddress: () => address }),
+  );
+  // Watches are long-lived: no request or idle timeout from the server side (clients choose).
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  address = `${host}:${port}`;
+  opts.log.info('API server listening', { url: `https://${address}` });
+  return {
+    host: opts.host,
+    port,
+    url: `https://${address}`,
+    async close() {
+      watches.closeAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, 1000).unref();
+      });
+      await gc.idle();
+    },
+  };
 }

@@ -1,0 +1,89 @@
+// PATCH: merge patch, JSON patch, strategic merge patch (built-in kinds only; 415 for CRD-style
+// kinds, as a real server answers) and server-side apply (creates when missing; each
+// fieldManager's applied field set is kept in metadata.managedFields so that fields a manager
+// stops applying are removed). The patched object then goes through the same admission as PUT.
+// Retries on write races unless the patch itself carried a resourceVersion precondition.
+import type { KubeObject } from '../../store/types.js';
+import { applyPatch, decodePatchBody, fieldSetOf, fieldSetToSkeleton, patchKindOf, patchObject as applyPatchOfKind, PatchError, PATCH_CONTENT_TYPES, type PatchKind } from '../patch/index.js';
+import { apiVersionOf, refOf } from '../server/registry.js';
+import { badRequest, invalid, notFound, unsupportedMediaType } from '../server/status.js';
+import { convertTo } from './admission.js';
+import { clone, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
+import { createObject, updateObject } from './write.js';
+
+const MAX_ATTEMPTS = 5;
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  time?: string;
+  fieldsType?: string;
+  fieldsV1?: unknown;
+}
+
+export async function patchObject(ctx: ApiContext, req: WriteRequest, contentType: string, body: Buffer): Promise<WriteResult> {
+  const { type } = req.served;
+  const kind = patchKindOf(contentType === 'application/apply-patch+json' ? PATCH_CONTENT_TYPES.apply : contentType);
+  const accepted = (['json', 'merge', 'apply', ...(type.builtin ? ['strategic'] : [])] as PatchKind[]).map((k) => PATCH_CONTENT_TYPES[k]);
+  if (!kind || (kind === 'strategic' && !type.builtin)) throw unsupportedMediaType(contentType, accepted);
+  if (kind === 'apply' && !req.fieldManager) throw badRequest('PATCH with apply-patch requires the fieldManager query parameter');
+  const patch = guard(req, () => decodePatchBody(kind, body.toString('utf8')));
+  if (kind !== 'json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) throw badRequest('the patch must be a JSON object');
+  const carriesVersion = kind !== 'json' && typeof (patch as KubeObject).metadata?.resourceVersion === 'string';
+  if (kind === 'apply') delete (patch as KubeObject).metadata?.managedFields;
+
+  for (let attempt = 1; ; attempt++) {
+    const live = ctx.store.get(refOf(type), req.namespace ?? '', req.name!);
+    if (!live && kind !== 'apply') throw notFound(type.group, type.plural, req.name!);
+    if (!live) return createObject(ctx, req, applyFor(req, undefined, patch as KubeObject, timestamp(ctx.clock)));
+    const current = clone(convertTo(type, live, req.served.version.name)) as KubeObject;
+    const patched =
+      kind === 'apply'
+        ? applyFor(req, current, patch as KubeObject, timestamp(ctx.clock))
+        : guard(req, () => applyPatchOfKind<KubeObject>(kind, current, patch, { mergeKeys: type.mergeKeys }));
+    if (!patched || typeof patched !== 'object' || Array.isArray(patched)) throw badRequest('the patch must produce a JSON object');
+    try {
+      return await updateObject(ctx, req, live, patched);
+    } catch (e) {
+      const err = storeFailure(e, req.served, req.name!);
+      if (err.reason !== 'Conflict' || carriesVersion || attempt >= MAX_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** Server-side apply for one manager: merge, prune what it applied before, record what it applies now. */
+function applyFor(req: WriteRequest, current: KubeObject | undefined, applied: KubeObject, now: string): KubeObject {
+  const manager = req.fieldManager!;
+  const meta = applied.metadata;
+  if (meta && typeof meta === 'object' && meta.name !== undefined && meta.name !== req.name) {
+    throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${req.name})`);
+  }
+  const entries = ((current?.metadata.managedFields as ManagedFieldsEntry[] | undefined) ?? []).filter((e) => e && typeof e === 'object');
+  const mine = entries.find((e) => e.manager === manager && e.operation === 'Apply');
+  const previous = mine ? fieldSetToSkeleton(mine.fieldsV1) : undefined;
+  const next = guard(req, () => applyPatch<KubeObject>(current, applied, previous));
+  next.metadata = { ...(next.metadata ?? {}), name: req.name };
+  next.apiVersion ??= apiVersionOf(req.served.type.group, req.served.version.name);
+  const entry: ManagedFieldsEntry = {
+    manager,
+    operation: 'Apply',
+    apiVersion: apiVersionOf(req.served.type.group, req.served.version.name),
+    time: now,
+    fieldsType: 'FieldsV1',
+    fieldsV1: fieldSetOf(applied),
+  };
+  next.metadata.managedFields = [...entries.filter((e) => e !== mine), entry];
+  return next;
+}
+
+function guard<T>(req: WriteRequest, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof PatchError)) throw e;
+    if (e.code === 422) throw invalid(req.served.type.kind, req.served.type.group, req.name ?? '', [{ reason: 'FieldValueInvalid', field: e.field ?? '', message: e.message }]);
+    throw badRequest(e.message);
+  }
+}
+

@@ -1,0 +1,185 @@
+// Create, update (PUT, main resource or status subresource) and delete, with the server-owned
+// metadata (uid, creationTimestamp, generation, resourceVersion), finalizers, dryRun and
+// optimistic concurrency. Objects are stored in the storage version and answered in the
+// requested one.
+import { randomUUID } from 'node:crypto';
+import type { KubeObject } from '../../store/types.js';
+import type { FieldCause } from '../resources/types.js';
+import { apiVersionOf, refOf } from '../server/registry.js';
+import { badRequest, conflict, invalid, notFound } from '../server/status.js';
+import { applyVersionSchema, convertTo, semanticCauses, toStorage } from './admission.js';
+import { clone, deepEqual, randomSuffix, requireLiveNamespace, specPart, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
+
+const MAX_GENERATE_ATTEMPTS = 8;
+
+/** Fills apiVersion/kind from the URL and checks the namespace against the path. */
+export function normalizeIdentity(req: WriteRequest, obj: KubeObject): void {
+  const { type, version } = req.served;
+  const expected = apiVersionOf(type.group, version.name);
+  if (!obj.metadata || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) obj.metadata = {};
+  if (obj.apiVersion === undefined || obj.apiVersion === '') obj.apiVersion = expected;
+  else if (obj.apiVersion !== expected) throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`);
+  if (obj.kind === undefined || obj.kind === '') obj.kind = type.kind;
+  else if (obj.kind !== type.kind) throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${type.kind})`);
+  if (type.namespaced) {
+    const bodyNs = obj.metadata.namespace;
+    if (bodyNs !== undefined && bodyNs !== '' && bodyNs !== req.namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    obj.metadata.namespace = req.namespace;
+  } else {
+    delete obj.metadata.namespace;
+  }
+}
+
+function throwIfInvalid(req: WriteRequest, obj: KubeObject, all: FieldCause[]): void {
+  if (all.length === 0) return;
+  // The schema and the semantic checks may both flag a field: report each field once.
+  const seen = new Set<string>();
+  const causes = all.filter((c) => !seen.has(c.field) && !!seen.add(c.field));
+  const name = obj.metadata.name || obj.metadata.generateName || '';
+  throw invalid(req.served.type.kind, req.served.type.group, name, causes);
+}
+
+export async function createObject(ctx: ApiContext, req: WriteRequest, body: KubeObject): Promise<WriteResult> {
+  const { type } = req.served;
+  normalizeIdentity(req, body);
+  if (type.namespaced) requireLiveNamespace(ctx, req.namespace!, true);
+  const outcome = applyVersionSchema(req.served, body, req.fieldValidation);
+  const obj = toStorage(type, body);
+  const meta = obj.metadata;
+  for (const owned of ['uid', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete meta[owned];
+  meta.creationTimestamp = timestamp(ctx.clock);
+  meta.generation = 1;
+  meta.uid = randomUUID();
+  if (type.statusSubresource) delete obj.status;
+  const causes = [...outcome.causes, ...semanticCauses(type, obj)];
+  throwIfInvalid(req, obj, causes);
+  const generated = !meta.name && !!meta.generateName;
+  if (req.dryRun) {
+    if (generated) meta.name = meta.generateName + randomSuffix();
+    return { code: 201, object: convertTo(type, obj, req.served.version.name), warnings: outcome.warnings };
+  }
+  for (let attempt = 0; ; attempt++) {
+    if (generated) meta.name = meta.generateName + randomSuffix();
+    try {
+      const stored = await ctx.store.create(refOf(type), obj);
+      return { code: 201, object: convertTo(type, stored, req.served.version.name), warnings: outcome.warnings };
+    } catch (e) {
+      const err = storeFailure(e, req.served, meta.name ?? '');
+      if (!(generated && err.reason === 'AlreadyExists' && attempt < MAX_GENERATE_ATTEMPTS)) throw err;
+    }
+  }
+}
+
+export function getLive(ctx: ApiContext, req: WriteRequest): KubeObject {
+  const { type } = req.served;
+  const live = ctx.store.get(refOf(type), req.namespace ?? '', req.name!);
+  if (!live) throw notFound(type.group, type.plural, req.name!);
+  return live;
+}
+
+/**
+ * Admits `incoming` (in the requested version) as the new state of `live` (storage version) and
+ * writes it: PUT and every patch type end here. Status isolation: the main resource keeps the
+ * live status, the status subresource keeps everything but status.
+ */
+export async function updateObject(ctx: ApiContext, req: WriteRequest, live: KubeObject, incoming: KubeObject): Promise<WriteResult> {
+  const { type } = req.served;
+  normalizeIdentity(req, incoming);
+  if (incoming.metadata.name !== undefined && incoming.metadata.name !== req.name) {
+    throw badRequest(`the name of the object (${String(incoming.metadata.name)}) does not match the name on the URL (${req.name})`);
+  }
+  incoming.metadata.name = req.name;
+  const precondition = incoming.metadata.resourceVersion;
+  if (precondition !== undefined && precondition !== '' && precondition !== live.metadata.resourceVersion) {
+    throw conflict(type.group, type.plural, req.name!);
+  }
+  const outcome = applyVersionSchema(req.served, incoming, req.fieldValidation);
+  const proposed = toStorage(type, incoming);
+  const isStatus = req.subresource === 'status';
+  let next: KubeObject;
+  if (isStatus) {
+    next = clone(live);
+    if (proposed.status === undefined) delete next.status;
+    else next.status = proposed.status;
+  } else {
+    next = proposed;
+    const meta = next.metadata;
+    for (const owned of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+      if (live.metadata[owned] === undefined) delete meta[owned];
+      else (meta as Record<string, unknown>)[owned] = live.metadata[owned];
+    }
+    if (type.statusSubresource) {
+      if (live.status === undefined) delete next.status;
+      else next.status = clone(live.status);
+    }
+  }
+  next.metadata.resourceVersion = live.metadata.resourceVersion;
+  const causes = [...outcome.causes, ...semanticCauses(type, next, live)];
+  if (isStatus && type.validateStatus) causes.push(...type.validateStatus(next));
+  throwIfInvalid(req, next, causes);
+  if (!deepEqual(specPart(next), specPart(live))) next.metadata.generation = (live.metadata.generation ?? 1) + 1;
+  const answer = (o: KubeObject, code = 200): WriteResult => ({ code, object: convertTo(type, o, req.served.version.name), warnings: outcome.warnings });
+  const lastFinalizerRemoved = !!live.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0;
+  if (!lastFinalizerRemoved && deepEqual(next, live)) return answer(live);
+  if (req.dryRun) return answer(next);
+  if (lastFinalizerRemoved) {
+    if (next.metadata.finalizers) delete next.metadata.finalizers;
+    return answer(await removeObject(ctx, req, live));
+  }
+  try {
+    return answer(await ctx.store.update(refOf(type), next, Number(live.metadata.resourceVersion)));
+  } catch (e) {
+    throw storeFailure(e, req.served, req.name!);
+  }
+}
+
+/** Removes the object from the store for real, then lets garbage collection and namespaces react. */
+export async function removeObject(ctx: ApiContext, req: WriteRequest, live: KubeObject): Promise<KubeObject> {
+  let deleted: KubeObject;
+  try {
+    deleted = await ctx.store.delete(refOf(req.served.type), live.metadata.namespace ?? '', live.metadata.name!, Number(live.metadata.resourceVersion));
+  } catch (e) {
+    throw storeFailure(e, req.served, live.metadata.name!);
+  }
+  ctx.afterDelete(deleted, req.served);
+  return deleted;
+}
+
+export interface DeleteOptions {
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: string;
+}
+
+/**
+ * DELETE: with finalizers the object only gets a deletionTimestamp (it goes away when the last
+ * finalizer is removed); otherwise it is removed. Answers 200 with the object's last state.
+ */
+export async function deleteObject(ctx: ApiContext, req: WriteRequest, options: DeleteOptions): Promise<WriteResult> {
+  const { type } = req.served;
+  const version = req.served.version.name;
+  for (let attempt = 0; ; attempt++) {
+    const live = getLive(ctx, req);
+    const pre = options.preconditions ?? {};
+    if ((pre.uid && pre.uid !== live.metadata.uid) || (pre.resourceVersion && pre.resourceVersion !== live.metadata.resourceVersion)) {
+      throw conflict(type.group, type.plural, req.name!);
+    }
+    if (req.dryRun) return { code: 200, object: convertTo(type, live, version), warnings: [] };
+    try {
+      if ((live.metadata.finalizers ?? []).length > 0) {
+        if (live.metadata.deletionTimestamp) return { code: 200, object: convertTo(type, live, version), warnings: [] };
+        const marked = clone(live);
+        marked.metadata.deletionTimestamp = timestamp(ctx.clock);
+        marked.metadata.deletionGracePeriodSeconds = 0;
+        const stored = await ctx.store.update(refOf(type), marked, Number(live.metadata.resourceVersion));
+        return { code: 200, object: convertTo(type, stored, version), warnings: [] };
+      }
+      return { code: 200, object: convertTo(type, await removeObject(ctx, req, live), version), warnings: [] };
+    } catch (e) {
+      const err = storeFailure(e, req.served, req.name!);
+      // A concurrent write raced us: re-read and try again, as kube-apiserver's GuaranteedUpdate does.
+      if (err.reason !== 'Conflict' || attempt >= 4) throw err;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+// Garbage collection by ownerReferences, run inside the server: when an owner is removed, its
+// dependents lose that reference and, if no owner remains, are deleted in the background
+// (through the normal delete path, so their finalizers and their own dependents are honoured).
+import type { Logger } from '../../core/log.js';
+import type { KubeObject, Store } from '../../store/types.js';
+import type { ResourceType } from '../resources/types.js';
+import { refOf, type ResourceIndex } from '../server/registry.js';
+
+export interface OwnerRemoved {
+  uid: string;
+  /** The owner's namespace ('' for cluster-scoped owners, whose dependents may be anywhere). */
+  namespace: string;
+}
+
+/** Deletes a dependent through the API's delete path (finalizers, cascades). */
+export type DeleteDependent = (type: ResourceType, obj: KubeObject) => Promise<void>;
+
+export class GarbageCollector {
+  private readonly queue: OwnerRemoved[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly index: ResourceIndex,
+    private readonly deleteDependent: DeleteDependent,
+    private readonly log: Logger,
+  ) {}
+
+  ownerRemoved(owner: OwnerRemoved): void {
+    this.queue.push(owner);
+    this.running ??= this.drain().finally(() => (this.running = undefined));
+  }
+
+  /** Resolves once every queued collection has run (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    for (let owner = this.queue.shift(); owner; owner = this.queue.shift()) {
+      for (const type of this.index.stored()) {
+        if (owner.namespace && !type.namespaced) continue;
+        const owned = (o: KubeObject) => (o.metadata.ownerReferences ?? []).some((r) => r.uid === owner!.uid);
+        const dependents = this.store.list(refOf(type), { namespace: type.namespaced && owner.namespace ? owner.namespace : undefined, filter: owned }).items;
+        for (const dependent of dependents) await this.collect(type, dependent, owner.uid);
+      }
+    }
+  }
+
+  private async collect(type: ResourceType, dependent: KubeObject, ownerUid: string): Promise<void> {
+    const ref = refOf(type);
+    const ns = dependent.metadata.namespace ?? '';
+    const name = dependent.metadata.name ?? '';
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const live = this.store.get(ref, ns, name);
+        if (!live) return;
+        const remaining = (live.metadata.ownerReferences ?? []).filter((r) => r.uid !== ownerUid && this.ownerExists(r, ns));
+        if (remaining.length > 0) {
+          const next = structuredClone(live);
+          next.metadata.ownerReferences = remaining;
+          try {
+            await this.store.update(ref, next, Number(live.metadata.resourceVersion));
+            return;
+          } catch (e) {
+            if ((e as { reason?: string }).reason === 'Conflict') continue;
+            throw e;
+          }
+        }
+        await this.deleteDependent(type, live);
+        return;
+      }
+    } catch (e) {
+      if ((e as { reason?: string }).reason === 'NotFound' || (e as { code?: number }).code === 404) return;
+      this.log.warn('garbage collection of a dependent failed', { resource: type.plural, namespace: ns, name, error: e });
+    }
+  }
+
+  private ownerExists(ref: { apiVersion: string; kind: string; name: string; uid: string }, namespace: string): boolean {
+    const group = ref.apiVersion.includes('/') ? ref.apiVersion.slice(0, ref.apiVersion.lastIndexOf('/')) : '';
+    const type = this.index.kind(group, ref.kind);
+    if (!type) return false;
+    const owner = this.store.get(refOf(type), type.namespaced ? namespace : '', ref.name);
+    return !!owner && owner.metadata.uid === ref.uid;
+  }
+}

@@ -1,0 +1,84 @@
+// Namespace lifecycle: `default` and `kube-system` exist from the start and cannot be deleted;
+// deleting a namespace marks it Terminating, deletes everything in it, and removes it once empty
+// (objects held by finalizers keep it Terminating until they go).
+import { randomUUID } from 'node:crypto';
+import type { KubeObject } from '../../store/types.js';
+import { refOf } from '../server/registry.js';
+import { forbidden } from '../server/status.js';
+import { clone, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from '../handlers/context.js';
+import { convertTo } from '../handlers/admission.js';
+import { deleteObject, getLive, removeObject } from '../handlers/write.js';
+import type { ResourceType } from '../resources/types.js';
+
+const NAMESPACES = { group: '', resource: 'namespaces' };
+export const SYSTEM_NAMESPACES = ['default', 'kube-system'];
+
+/** Creates the system namespaces if missing (first start). */
+export async function ensureSystemNamespaces(ctx: ApiContext): Promise<void> {
+  for (const name of SYSTEM_NAMESPACES) {
+    if (ctx.store.get(NAMESPACES, '', name)) continue;
+    await ctx.store.create(NAMESPACES, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, uid: randomUUID(), creationTimestamp: timestamp(ctx.clock), generation: 1, labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+  }
+}
+
+export async function deleteNamespace(ctx: ApiContext, req: WriteRequest): Promise<WriteResult> {
+  const name = req.name!;
+  if (SYSTEM_NAMESPACES.includes(name)) throw forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+  let live = getLive(ctx, req);
+  const answer = (o: KubeObject): WriteResult => ({ code: 200, object: convertTo(req.served.type, o, req.served.version.name), warnings: [] });
+  if (req.dryRun) return answer(live);
+  if (!live.metadata.deletionTimestamp) {
+    const marked = clone(live);
+    marked.metadata.deletionTimestamp = timestamp(ctx.clock);
+    marked.status = { ...(marked.status as object | undefined), phase: 'Terminating' };
+    try {
+      live = await ctx.store.update(NAMESPACES, marked, Number(live.metadata.resourceVersion));
+    } catch (e) {
+      throw storeFailure(e, req.served, name);
+    }
+  }
+  await purgeNamespace(ctx, name);
+  return answer((await finalizeNamespaceIfEmpty(ctx, name)) ?? ctx.store.get(NAMESPACES, '', name) ?? live);
+}
+
+function namespacedTypes(ctx: ApiContext): ResourceType[] {
+  return ctx.index.stored().filter((t) => t.namespaced);
+}
+
+/** Deletes every object in the namespace through the normal delete path. */
+async function purgeNamespace(ctx: ApiContext, namespace: string): Promise<void> {
+  for (const type of namespacedTypes(ctx)) {
+    const served = { type, version: type.versions.find((v) => v.storage) ?? type.versions[0] };
+    for (const obj of ctx.store.list(refOf(type), { namespace }).items) {
+      const req: WriteRequest = { served, namespace, name: obj.metadata.name, dryRun: false, fieldValidation: 'Ignore' };
+      try {
+        await deleteObject(ctx, req, {});
+      } catch (e) {
+        if ((e as { code?: number }).code !== 404) ctx.log.warn('namespace cleanup could not delete an object', { namespace, resource: type.plural, name: obj.metadata.name, error: e });
+      }
+    }
+  }
+}
+
+/** Removes a Terminating namespace once nothing is left in it. Returns the deleted namespace, if removed. */
+export async function finalizeNamespaceIfEmpty(ctx: ApiContext, namespace: string): Promise<KubeObject | undefined> {
+  const ns = ctx.store.get(NAMESPACES, '', namespace);
+  if (!ns?.metadata.deletionTimestamp || (ns.metadata.finalizers ?? []).length > 0) return undefined;
+  for (const type of namespacedTypes(ctx)) {
+    if (ctx.store.list(refOf(type), { namespace, limit: 1 }).items.length > 0) return undefined;
+  }
+  const type = ctx.index.byResource('', 'namespaces')!;
+  const served = { type, version: type.versions[0] };
+  try {
+    return await removeObject(ctx, { served, name: namespace, dryRun: false, fieldValidation: 'Ignore' }, ns);
+  } catch (e) {
+    if ((e as { code?: number }).code === 404 || (e as { code?: number }).code === 409) return undefined;
+    throw e;
+  }
+}

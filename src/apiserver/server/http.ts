@@ -1,0 +1,139 @@
+// The request pipeline: parse the route, authenticate, authorize, then dispatch to the fixed
+// endpoints (version, health, discovery, OpenAPI) or to the resource handlers. Every failure is
+// answered with a Status body; nothing a client sends can stop the server.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject } from '../../store/types.js';
+import { authorize, forbiddenMessage, type Authenticator, type RequestAttributes } from '../auth/authn.js';
+import type { ApiContext } from '../handlers/context.js';
+import type { ResourceType } from '../resources/types.js';
+import type { WatchTracker } from '../watch/watch.js';
+import { handleResource } from './resource-http.js';
+import { parseRoute, type Route } from './routes.js';
+import { sendError, sendJson } from './request.js';
+import { ApiError, forbidden, internalError, methodNotAllowed, notFoundPath, qualifiedResource, unauthorized } from './status.js';
+
+/** The documents and renderings the HTTP layer serves but does not compute itself. */
+export interface ApiDocuments {
+  /** APIGroupDiscoveryList for /api or /apis (aggregated discovery v2). */
+  aggregatedDiscovery(root: 'api' | 'apis'): unknown;
+  /** Legacy APIVersions (/api) or APIGroupList (/apis). */
+  legacyDiscovery(root: 'api' | 'apis', serverAddress: string): unknown;
+  /** Legacy APIGroup for /apis/{group}, undefined if unknown. */
+  groupDiscovery(group: string): unknown;
+  /** APIResourceList for /api/v1 or /apis/{g}/{v}, undefined if unknown. */
+  resourceList(group: string, version: string): unknown;
+  openapiIndex(): unknown;
+  openapiGroupVersion(group: string, version: string): unknown;
+  /** A meta.k8s.io/v1 Table of objects (already in the served version). */
+  table(type: ResourceType, objs: KubeObject[], listMeta: Record<string, unknown>, opts: { includeColumns: boolean; includeObject: string }): unknown;
+  /** Decodes a k8s protobuf envelope (Namespace, ServiceAccount, TokenRequest) to a JSON object. */
+  decodeProtobuf(body: Buffer): unknown;
+}
+
+export interface Pipeline {
+  ctx: ApiContext;
+  docs: ApiDocuments;
+  authenticator: Authenticator;
+  watches: WatchTracker;
+  /** host:port clients reach us at, for legacy discovery's serverAddressByClientCIDRs. */
+  serverAddress(): string;
+}
+
+export const AGGREGATED_DISCOVERY_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+export const VERSION_INFO = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.4',
+  gitCommit: '4cb5f07e2bd7bd5b8cbd8b7f9e3b5f0e3c2ac2b1',
+  gitTreeState: 'clean',
+  buildDate: '2025-04-22T16:03:47Z',
+  goVersion: 'go1.23.6',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+export function createRequestListener(p: Pipeline): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(p, req, res).catch((e) => {
+      const err = e instanceof ApiError ? e : internalError(e instanceof Error ? e.message : String(e));
+      if (err.code >= 500) p.ctx.log.error('request failed', { method: req.method, path: req.url, error: e });
+      if (res.headersSent) res.end();
+      else sendError(res, err);
+    });
+  };
+}
+
+async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://apiserver.invalid');
+  const route = parseRoute(url.pathname);
+  if (route.kind === 'health') {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    res.end('ok');
+    return;
+  }
+  const requester = p.authenticator.authenticate(req.headers.authorization);
+  if (!requester) {
+    req.resume();
+    throw unauthorized();
+  }
+  if (route.kind === 'resource') {
+    const attrs = resourceAttributes(req.method ?? 'GET', url.searchParams, route);
+    if (!authorize(requester, attrs)) {
+      req.resume();
+      const { target } = route;
+      throw forbidden(forbiddenMessage(requester, attrs, qualifiedResource(target.group, target.plural), target.name), {
+        name: target.name,
+        group: target.group,
+        kind: target.plural,
+      });
+    }
+    await handleResource(p, req, res, url, route.target);
+    return;
+  }
+  if (!authorize(requester, { resourceRequest: false, path: url.pathname })) {
+    req.resume();
+    throw forbidden(`forbidden: User "${requester.username}" cannot ${(req.method ?? 'get').toLowerCase()} path "${url.pathname}"`);
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    req.resume();
+    throw route.kind === 'unknown' ? notFoundPath() : methodNotAllowed();
+  }
+  serveDocument(p, req, res, route);
+}
+
+function serveDocument(p: Pipeline, req: IncomingMessage, res: ServerResponse, route: Route): void {
+  const found = (doc: unknown) => {
+    if (doc === undefined) throw notFoundPath();
+    sendJson(res, 200, doc);
+  };
+  switch (route.kind) {
+    case 'version':
+      return sendJson(res, 200, VERSION_INFO);
+    case 'discoveryRoot':
+      if ((req.headers.accept ?? '').includes('as=APIGroupDiscoveryList')) {
+        return sendJson(res, 200, p.docs.aggregatedDiscovery(route.root), { 'Content-Type': AGGREGATED_DISCOVERY_TYPE, Vary: 'Accept' });
+      }
+      return sendJson(res, 200, p.docs.legacyDiscovery(route.root, p.serverAddress()), { Vary: 'Accept' });
+    case 'discoveryGroup':
+      return found(p.docs.groupDiscovery(route.group));
+    case 'discoveryGroupVersion':
+      return found(p.docs.resourceList(route.group, route.version));
+    case 'openapiV3Index':
+      return found(p.docs.openapiIndex());
+    case 'openapiV3GroupVersion':
+      return found(p.docs.openapiGroupVersion(route.group, route.version));
+    default:
+      // /openapi/v2 included: kubectl falls back to its built-in types on 404 (wire spec §4).
+      throw notFoundPath();
+  }
+}
+
+function resourceAttributes(method: string, q: URLSearchParams, route: Extract<Route, { kind: 'resource' }>): RequestAttributes & { resourceRequest: true } {
+  const t = route.target;
+  const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+  const verbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: t.name ? 'delete' : 'deletecollection' };
+  const verb = method === 'GET' || method === 'HEAD' ? (t.name ? 'get' : watch ? 'watch' : 'list') : (verbs[method] ?? method.toLowerCase());
+  return { resourceRequest: true, verb, group: t.group, resource: t.subresource ? `${t.plural}/${t.subresource}` : t.plural, namespace: t.namespace };
+}

@@ -1,0 +1,215 @@
+// HTTP adapter for resource paths: checks scope, subresource and verb, decodes the body and the
+// query (dryRun, fieldValidation, selectors, paging, watch), calls the handler and writes the
+// reply (object, list, Table or PartialObjectMetadata) with any warnings.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject } from '../../store/types.js';
+import { EVENT_FIELDS, SelectorError, selectorFilter } from '../selectors.js';
+import { convertTo, parseFieldValidation } from '../handlers/admission.js';
+import type { WriteRequest } from '../handlers/context.js';
+import { patchObject } from '../handlers/patch.js';
+import { getObject, listObjects, parseLimit, partialObjectMetadata, type ReadRequest, type ResponseShape } from '../handlers/read.js';
+import { createToken, reviewToken } from '../handlers/tokens.js';
+import { createObject, deleteObject, getLive, updateObject, type DeleteOptions } from '../handlers/write.js';
+import { deleteNamespace } from '../lifecycle/namespaces.js';
+import { serveWatch } from '../watch/watch.js';
+import type { Pipeline } from './http.js';
+import { apiVersionOf, refOf, type ServedResource } from './registry.js';
+import { mediaTypeOf, parseObjectBody, PROTOBUF_MEDIA_TYPE, queryFlag, readBody, requireObject, sendJson, wantsMetadataOnly, wantsTable, warningHeaders } from './request.js';
+import type { ResourcePath } from './routes.js';
+import { badRequest, methodNotAllowed, notFoundPath, unsupportedMediaType } from './status.js';
+
+const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
+
+export async function handleResource(p: Pipeline, req: IncomingMessage, res: ServerResponse, url: URL, target: ResourcePath): Promise<void> {
+  const { ctx } = p;
+  const served = ctx.index.lookup(target.group, target.version, target.plural);
+  const method = req.method ?? 'GET';
+  if (!served || (!served.type.namespaced && target.namespace !== undefined) || !subresourceServed(served, target.subresource)) {
+    req.resume();
+    throw notFoundPath();
+  }
+  const { type } = served;
+  const q = url.searchParams;
+  const write: WriteRequest = {
+    served,
+    namespace: type.namespaced ? target.namespace : undefined,
+    name: target.name,
+    subresource: target.subresource,
+    dryRun: parseDryRun(q),
+    fieldValidation: parseFieldValidation(q.get('fieldValidation')),
+    fieldManager: q.get('fieldManager') ?? undefined,
+    force: queryFlag(q, 'force'),
+  };
+  const reply = (code: number, object: unknown, warnings: string[] = []) => sendJson(res, code, object, warningHeaders(warnings));
+
+  if (type.virtual) {
+    if (method !== 'POST' || target.name) throw methodNotAllowed();
+    return reply(...spread(reviewToken(ctx, requireObject(await decodeBody(p, req)))));
+  }
+  if (target.subresource === 'token') {
+    if (method !== 'POST') throw methodNotAllowed();
+    const body = requireObject(await decodeBody(p, req));
+    return reply(...spread(createToken(ctx, target.namespace!, target.name!, body, write.dryRun)));
+  }
+  const needsNamespace = type.namespaced && target.namespace === undefined;
+  switch (method) {
+    case 'GET':
+    case 'HEAD': {
+      const read = readRequest(p, req, served, write, q);
+      if (!target.name) {
+        const filter = selectors(q, type.plural);
+        if (queryFlag(q, 'watch')) return watch(p, req, res, served, write.namespace, filter, read.shape, q);
+        return reply(200, listObjects(ctx, read, { filter, limit: parseLimit(q), continue: q.get('continue') ?? undefined }));
+      }
+      if (needsNamespace) throw notFoundPath();
+      return reply(200, getObject(ctx, read));
+    }
+    case 'POST': {
+      if (target.name || needsNamespace) throw methodNotAllowed();
+      const result = await createObject(ctx, write, requireObject(await decodeBody(p, req)) as KubeObject);
+      return reply(result.code, shapeOne(p, req, served, result.object), result.warnings);
+    }
+    case 'PUT': {
+      if (!target.name || needsNamespace) throw methodNotAllowed();
+      const body = requireObject(await decodeBody(p, req)) as KubeObject;
+      const result = await updateObject(ctx, write, getLive(ctx, write), body);
+      return reply(result.code, shapeOne(p, req, served, result.object), result.warnings);
+    }
+    case 'PATCH': {
+      if (!target.name || needsNamespace) throw methodNotAllowed();
+      const contentType = mediaTypeOf(req.headers['content-type']);
+      const body = await readBody(req);
+      const result = await patchObject(ctx, write, contentType, body);
+      return reply(result.code, shapeOne(p, req, served, result.object), result.warnings);
+    }
+    case 'DELETE': {
+      const raw = await readBody(req);
+      const options = raw.toString('utf8').trim() === '' ? {} : (requireObject(parseObjectBody(raw, 'application/json'), 'DeleteOptions') as DeleteOptions);
+      if (!target.name) return reply(200, await deleteCollection(p, write, q, options));
+      if (needsNamespace) throw methodNotAllowed();
+      const result = type.group === '' && type.plural === 'namespaces' ? await deleteNamespace(ctx, write) : await deleteObject(ctx, write, options);
+      return reply(result.code, shapeOne(p, req, served, result.object), result.warnings);
+    }
+    default:
+      req.resume();
+      throw methodNotAllowed();
+  }
+}
+
+const spread = (r: { code: number; object: unknown }): [number, unknown] => [r.code, r.object];
+
+function subresourceServed(served: ServedResource, sub: string | undefined): boolean {
+  if (sub === undefined) return true;
+  if (sub === 'status') return served.type.statusSubresource;
+  if (sub === 'token') return served.type.group === '' && served.type.plural === 'serviceaccounts';
+  return false;
+}
+
+function parseDryRun(q: URLSearchParams): boolean {
+  const values = q.getAll('dryRun');
+  for (const v of values) if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  return values.length > 0;
+}
+
+function selectors(q: URLSearchParams, plural: string): ((obj: KubeObject) => boolean) | undefined {
+  try {
+    return selectorFilter(q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined, plural === 'events' ? EVENT_FIELDS : undefined);
+  } catch (e) {
+    if (e instanceof SelectorError) throw badRequest(e.message);
+    throw e;
+  }
+}
+
+async function decodeBody(p: Pipeline, req: IncomingMessage): Promise<unknown> {
+  const contentType = mediaTypeOf(req.headers['content-type']) || 'application/json';
+  const body = await readBody(req);
+  if (contentType === PROTOBUF_MEDIA_TYPE) {
+    try {
+      return p.docs.decodeProtobuf(body);
+    } catch (e) {
+      throw badRequest(`the protobuf request body could not be decoded: ${(e as Error).message}`);
+    }
+  }
+  if (contentType !== 'application/json' && contentType !== 'application/yaml' && contentType !== 'text/yaml') {
+    throw unsupportedMediaType(contentType, BODY_TYPES);
+  }
+  return parseObjectBody(body, contentType);
+}
+
+function shapeOf(req: IncomingMessage): ResponseShape {
+  const accept = req.headers.accept;
+  if (wantsTable(accept)) return 'table';
+  if (wantsMetadataOnly(accept)) return 'metadata';
+  return 'object';
+}
+
+function readRequest(p: Pipeline, req: IncomingMessage, served: ServedResource, write: WriteRequest, q: URLSearchParams): ReadRequest {
+  const includeObject = q.get('includeObject') ?? 'Metadata';
+  return {
+    served,
+    namespace: write.namespace,
+    name: write.name,
+    shape: shapeOf(req),
+    table: (objs, listMeta) => p.docs.table(served.type, objs, listMeta, { includeColumns: true, includeObject }),
+  };
+}
+
+/** Write replies honour Accept too (kubectl asks for a Table on some writes). */
+function shapeOne(p: Pipeline, req: IncomingMessage, served: ServedResource, obj: KubeObject): unknown {
+  const shape = shapeOf(req);
+  if (shape === 'table') return p.docs.table(served.type, [obj], { resourceVersion: obj.metadata.resourceVersion }, { includeColumns: true, includeObject: 'Metadata' });
+  if (shape === 'metadata') return partialObjectMetadata(obj);
+  return obj;
+}
+
+function watch(
+  p: Pipeline,
+  req: IncomingMessage,
+  res: ServerResponse,
+  served: ServedResource,
+  namespace: string | undefined,
+  filter: ((o: KubeObject) => boolean) | undefined,
+  shape: ResponseShape,
+  q: URLSearchParams,
+): void {
+  const { type, version } = served;
+  const rv = q.get('resourceVersion') ?? '';
+  if (rv !== '' && !/^\d+$/.test(rv)) throw badRequest(`resourceVersion: Invalid value: "${rv}": must be a non-negative integer`);
+  const timeout = q.get('timeoutSeconds');
+  const timeoutSeconds = timeout === null || timeout === '' ? undefined : Number(timeout);
+  if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds >= 0)) throw badRequest(`timeoutSeconds must be a non-negative number, not "${timeout}"`);
+  const includeObject = q.get('includeObject') ?? 'Metadata';
+  serveWatch(p.ctx.store, p.ctx.clock, p.watches, req, res, {
+    ref: refOf(type),
+    namespace,
+    matches: filter ?? (() => true),
+    resourceVersion: rv,
+    allowBookmarks: queryFlag(q, 'allowWatchBookmarks'),
+    timeoutSeconds,
+    contentType: 'application/json',
+    bookmarkType: { apiVersion: apiVersionOf(type.group, version.name), kind: type.kind },
+    render: (stored, first) => {
+      const obj = convertTo(type, stored, version.name);
+      if (shape === 'table') return p.docs.table(type, [obj], { resourceVersion: obj.metadata.resourceVersion }, { includeColumns: first, includeObject });
+      if (shape === 'metadata') return partialObjectMetadata(obj);
+      return obj;
+    },
+  });
+}
+
+/** DELETE on a collection: deletes every matching object, answers the list of what was deleted. */
+async function deleteCollection(p: Pipeline, write: WriteRequest, q: URLSearchParams, options: DeleteOptions): Promise<unknown> {
+  const { type, version } = write.served;
+  if (type.plural === 'namespaces') throw methodNotAllowed();
+  const filter = selectors(q, type.plural);
+  const items: KubeObject[] = [];
+  for (const obj of p.ctx.store.list(refOf(type), { namespace: write.namespace, filter }).items) {
+    const one = { ...write, namespace: obj.metadata.namespace, name: obj.metadata.name };
+    try {
+      items.push((await deleteObject(p.ctx, one, options)).object);
+    } catch (e) {
+      if ((e as { code?: number }).code !== 404) throw e;
+    }
+  }
+  return { kind: type.listKind, apiVersion: apiVersionOf(type.group, version.name), metadata: { resourceVersion: String(p.ctx.store.revision()) }, items };
+}
