@@ -5,6 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock, type TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { OUTPOST_VERSION } from '../../core/version.js';
+import type { WorkloadProbe } from '../../core/workloads/effective.js';
 import type { IdentitySource } from '../types.js';
 import type { BackoffOptions } from './backoff.js';
 import { ControlChannel, controlPlaneServerName } from './channel.js';
@@ -32,6 +33,7 @@ export interface HealthReport {
 export interface HealthAck {
   heartbeatIntervalMs?: number;
   revoked?: boolean;
+  probesJson?: string;
 }
 
 type ReportCall = grpc.ClientDuplexStream<HealthReport, HealthAck>;
@@ -47,6 +49,11 @@ export interface HealthReporterOptions {
   adminAddress?: string;
   /** Called once each time an ack turns `revoked` on: the proxy should stop serving. */
   onRevoked?: () => void;
+  /**
+   * The workload's effective probes from the acks: called on the first ack (undefined when the server
+   * sends none) and whenever they change. ProbeSupervisor.applyControlPlaneProbes fits here.
+   */
+  onProbes?: (probes: WorkloadProbe[] | undefined) => void;
   clock?: Clock;
   backoff?: BackoffOptions;
   log?: Logger;
@@ -60,6 +67,7 @@ export class HealthReporter {
   private unsubscribeHealth: (() => void) | undefined;
   private revoked = false;
   private sent = 0;
+  private lastProbesJson: string | undefined;
 
   constructor(private readonly opts: HealthReporterOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -122,12 +130,30 @@ export class HealthReporter {
       this.heartbeatMs = interval;
       this.armHeartbeat(); // apply a shorter interval at once
     }
+    this.deliverProbes(ack.probesJson ?? '');
     const revoked = ack.revoked === true;
     if (revoked && !this.revoked) {
       this.opts.log?.warn('the control plane revoked this workload; stop serving', { workload: this.opts.workload });
       this.revoked = true;
       this.opts.onRevoked?.();
     } else if (!revoked) this.revoked = false;
+  }
+
+  private deliverProbes(json: string): void {
+    if (!this.opts.onProbes || json === this.lastProbesJson || (json === '' && this.lastProbesJson !== undefined)) return;
+    this.lastProbesJson = json;
+    if (json === '') return this.opts.onProbes(undefined);
+    let probes: unknown;
+    try {
+      probes = JSON.parse(json);
+    } catch {
+      probes = undefined;
+    }
+    if (!Array.isArray(probes)) {
+      this.opts.log?.warn('the control plane sent malformed probes; keeping the current ones', { field: 'probes_json' });
+      return;
+    }
+    this.opts.onProbes(probes as WorkloadProbe[]);
   }
 
   private sendNow(): void {

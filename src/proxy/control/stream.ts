@@ -33,6 +33,12 @@ export interface ResilientStreamOptions<M, C extends StreamCall<M>> {
   description: string;
 }
 
+/**
+ * Reopen delays: a short cap (10 s rather than gRPC's 2 min) so a returning control plane is found
+ * within seconds, well inside the health grace period; ±20 % jitter spreads the reconnects of many proxies.
+ */
+export const STREAM_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 10_000, multiplier: 1.6, jitter: 0.2 };
+
 export class ResilientStream<M, C extends StreamCall<M> = StreamCall<M>> {
   private call: C | undefined;
   private generation = 0;
@@ -44,7 +50,7 @@ export class ResilientStream<M, C extends StreamCall<M> = StreamCall<M>> {
 
   constructor(private readonly opts: ResilientStreamOptions<M, C>) {
     this.clock = opts.clock ?? systemClock;
-    this.backoff = new Backoff(opts.backoff);
+    this.backoff = new Backoff({ ...STREAM_BACKOFF, ...opts.backoff });
     this.unsubscribeRotate = opts.channel.onRotate(() => this.reopenNow());
     this.open();
   }

@@ -8,6 +8,8 @@ import { FakeClock } from '../../../src/core/clock.js';
 import { ControlChannel } from '../../../src/proxy/control/channel.js';
 import { HealthReporter, type HealthReport, type HealthSource } from '../../../src/proxy/control/health-reporter.js';
 import type { Credentials } from '../../../src/proxy/types.js';
+import type { WorkloadProbe } from '../../../src/core/workloads/effective.js';
+import { ProbeSupervisor } from '../../../src/proxy/probes/supervisor.js';
 import { ProbeRunner } from '../../../src/proxy/probes/runner.js';
 import { parseProbes } from '../../../src/proxy/probes/spec.js';
 import { createTestPki, peerIdentity, startTestServer, TestIdentity, waitFor, WORKLOAD_ID, type TestPki } from './fixtures.js';
@@ -22,7 +24,7 @@ before(async () => {
 });
 
 /** A health server that acks every report with the given interval and revocation flag. */
-async function startHealth(ack: { heartbeatIntervalMs: number; revoked?: boolean }, port = 0) {
+async function startHealth(ack: { heartbeatIntervalMs: number; revoked?: boolean; probesJson?: string }, port = 0) {
   const reports: HealthReport[] = [];
   const peers: string[] = [];
   const calls: ReportCall[] = [];
@@ -58,9 +60,9 @@ function manualHealth() {
   return { source, set: (r: boolean) => ((ready = r), listeners.forEach((l) => l())) };
 }
 
-function reporter(target: string, health: HealthSource, clock: FakeClock, onRevoked?: () => void) {
+function reporter(target: string, health: HealthSource, clock: FakeClock, onRevoked?: () => void, onProbes?: (p: WorkloadProbe[] | undefined) => void) {
   const channel = new ControlChannel({ target, serverName: 'health.outpost.svc.cluster.local', identity: new TestIdentity(credentials) });
-  return new HealthReporter({ channel, ownsChannel: true, workload: 'payments/payment-processor-vm', health, clock, inboundPort: 4143, adminAddress: '127.0.0.1:4191', onRevoked, backoff: { initialMs: 50, maxMs: 200 } });
+  return new HealthReporter({ channel, ownsChannel: true, workload: 'payments/payment-processor-vm', health, clock, inboundPort: 4143, adminAddress: '127.0.0.1:4191', onRevoked, onProbes, backoff: { initialMs: 50, maxMs: 200 } });
 }
 
 test('reports on open and on every change, then heartbeats at the interval from the ack', async () => {
@@ -164,6 +166,36 @@ test('real probes drive the reports: a failing app is reported not ready', async
     assert.match(server.reports.at(-1)!.probes[0].message, /returned 500/);
   } finally {
     runner.stop();
+    r.stop();
+    app.close();
+    await server.stop();
+  }
+});
+
+test('the probes of the manifest arrive in the acks and drive the verdict', async () => {
+  let status = 503;
+  const app = http.createServer((_req, res) => res.writeHead(status).end());
+  await new Promise<void>((res) => app.listen(0, '127.0.0.1', res));
+  const appPort = (app.address() as { port: number }).port;
+  const server = await startHealth({ heartbeatIntervalMs: 60_000, probesJson: JSON.stringify([{ path: '/health', port: appPort, period: '10s', timeout: '5s', failureThreshold: 3, successThreshold: 1 }]) });
+  const clock = new FakeClock();
+  const supervisor = new ProbeSupervisor({ clock });
+  const r = reporter(server.target, supervisor, clock, undefined, (p) => supervisor.applyControlPlaneProbes(p));
+  try {
+    supervisor.start();
+    r.start();
+    await waitFor(() => server.reports.length >= 1, 5000, 'first report');
+    assert.equal(server.reports[0].ready, false, 'not ready before the probes are known');
+    assert.equal(server.reports[0].probes[0].name, 'probes');
+    await waitFor(() => server.reports.some((rep) => rep.probes[0]?.name === `http-get:${appPort}/health`), 5000, 'probe set from the ack');
+    clock.advance(0);
+    await waitFor(() => server.reports.at(-1)?.probes[0].message === 'HTTP GET /health returned 503', 5000, 'failing check reported');
+    assert.equal(server.reports.at(-1)!.ready, false);
+    status = 200;
+    clock.advance(10_000);
+    await waitFor(() => server.reports.at(-1)?.ready === true, 5000, 'ready once the app is healthy');
+  } finally {
+    supervisor.stop();
     r.stop();
     app.close();
     await server.stop();
