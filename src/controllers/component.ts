@@ -1,11 +1,37 @@
-// The controllers component of the control plane. Placeholder until it lands: starts nothing.
+// The controllers component of `outpost up`: EndpointSlices for external workloads, WorkloadGroup
+// status and effective labels, and the workload health API (--health-port, mTLS) that feeds the
+// Ready condition. See docs/endpoints.md.
 import type { ControlPlaneComponent } from '../core/component.js';
+import { startControllers } from './run.js';
 
 export const component: ControlPlaneComponent = {
   name: 'controllers',
-  flags: {},
+  flags: {
+    'health-port': { type: 'int', default: 8087, min: 0, max: 65535, help: 'Port of the workload health API (gRPC over mTLS) that proxies report probe results and heartbeats to' },
+    'workload-disconnect-grace': {
+      type: 'duration',
+      default: 30_000,
+      help: 'How long an external workload stays ready after its proxy stops reporting (per group: annotation outpost.io/disconnect-grace)',
+    },
+  },
   async start(ctx) {
-    ctx.log.warn('controllers is not built yet; skipping');
-    return { listeners: {}, stop: async () => {} };
+    let health;
+    if (ctx.identity) {
+      const cert = await ctx.identity.issueServiceCertificate('health');
+      health = { host: ctx.listen, port: Number(ctx.flags['health-port'] ?? 8087), tls: { chainPem: cert.chainPem || cert.certPem, keyPem: cert.keyPem, trustAnchorsPem: ctx.identity.trustAnchorsPem() } };
+    } else {
+      ctx.log.warn('no identity component: the workload health API is not served (workloads are ready only if annotated outpost.io/assume-ready=true)');
+    }
+    const running = await startControllers({
+      kubeConfig: ctx.kubeConfig,
+      clock: ctx.clock,
+      log: ctx.log,
+      disconnectGraceMs: Number(ctx.flags['workload-disconnect-grace'] ?? 30_000),
+      health,
+      trustDomain: ctx.identity?.trustDomain,
+    });
+    const host = ctx.listen.includes(':') ? `[${ctx.listen}]` : ctx.listen;
+    const listeners: Record<string, string> = running.healthPort !== undefined ? { health: `${host}:${running.healthPort}` } : {};
+    return { listeners, stop: () => running.stop() };
   },
 };

@@ -6,7 +6,6 @@ import { REPO_ROOT } from '../support/cli.js';
 
 export const GUIDE_DIR = join(REPO_ROOT, 'test', 'fixtures', 'guide');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Manifest = any;
 
 export function guideManifests(): Manifest[] {

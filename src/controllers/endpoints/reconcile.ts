@@ -179,7 +179,7 @@ export function reconcileEndpointSlices(service: V1Service, workloads: WorkloadE
         if (slot.original) plan.delete.push(slot.original);
         continue;
       }
-      slot.endpoints.sort((a, b) => endpointKey(a).localeCompare(endpointKey(b)));
+      slot.endpoints.sort((a, b) => (a.targetRef?.name ?? '').localeCompare(b.targetRef?.name ?? '') || endpointKey(a).localeCompare(endpointKey(b)));
       if (slot.original && !sliceChanged(slot, labels, owner)) continue;
       const name = slot.name ?? nextSliceName(service.metadata!.name!, family, usedNames);
       const slice: V1EndpointSlice = {

@@ -1,0 +1,136 @@
+// The server side of the WorkloadHealth gRPC API (proto/outpost/health.proto) over mTLS: a proxy
+// reports for the workload whose identity its client certificate carries (SPIFFE URI SAN), and
+// every report is acked with the heartbeat interval the control plane expects.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { Logger } from '../../core/log.js';
+import type { ProbeOutcome } from './conditions.js';
+
+/** Same options as the proxy's client: camelCase fields, 64-bit ints as numbers. */
+const LOADER_OPTIONS: protoLoader.Options = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true };
+
+export interface HealthReportMessage {
+  workload: string;
+  ready: boolean;
+  probes: { name: string; success: boolean; message: string; checkedAtUnixMs: number }[];
+  proxyVersion: string;
+  inboundPort: number;
+  adminPort: number;
+  adminAddress: string;
+}
+
+export interface HealthAckMessage {
+  heartbeatIntervalMs: number;
+  revoked: boolean;
+  /** The workload's effective probes as JSON; "" = unchanged since the last ack on this stream. */
+  probesJson: string;
+}
+
+/** What the server needs to know about a workload named in a report. */
+export interface ReportTarget {
+  uid: string;
+  key: string;
+  identity: string;
+  heartbeatIntervalMs: number;
+  /** JSON of the workload's effective probes (own, else its group template's). */
+  probesJson: string;
+}
+
+export interface HealthServerOptions {
+  host: string;
+  port: number;
+  /** Server certificate chain (leaf first) and key; client certificates are verified against trustAnchorsPem. */
+  tls: { chainPem: string; keyPem: string; trustAnchorsPem: string };
+  log: Logger;
+  /** Looks up "namespace/name"; undefined when there is no such ExternalWorkload. */
+  resolve(workload: string): ReportTarget | undefined;
+  onReport(target: ReportTarget, report: { ready: boolean; probes: ProbeOutcome[] }): void;
+  onStreamOpened(target: ReportTarget): void;
+  onStreamClosed(target: ReportTarget): void;
+}
+
+export interface RunningHealthServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function protoRoot(): string {
+  // src/controllers/health/ and dist/controllers/health/ are both three levels under the repo root.
+  const candidates = ['../../../proto/', '../../../../proto/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return candidates.find((dir) => existsSync(`${dir}outpost/health.proto`)) ?? candidates[0];
+}
+
+export function workloadHealthDefinition(): grpc.ServiceClientConstructor {
+  const def = protoLoader.loadSync('outpost/health.proto', { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as { outpost: { health: { v1: { WorkloadHealth: grpc.ServiceClientConstructor } } } };
+  return pkg.outpost.health.v1.WorkloadHealth;
+}
+
+/** SPIFFE ids (URI SANs) of a peer certificate, from Node's "URI:spiffe://..., DNS:..." form. */
+export function spiffeIdsOf(subjectAltName: string | undefined): string[] {
+  return (subjectAltName ?? '')
+    .split(/,\s*/)
+    .filter((s) => s.startsWith('URI:'))
+    .map((s) => s.slice(4));
+}
+
+function fail(call: grpc.ServerDuplexStream<HealthReportMessage, HealthAckMessage>, code: grpc.status, details: string): void {
+  call.emit('error', { code, details });
+}
+
+export async function startHealthServer(opts: HealthServerOptions): Promise<RunningHealthServer> {
+  const server = new grpc.Server();
+  server.addService(workloadHealthDefinition().service, {
+    Report(call: grpc.ServerDuplexStream<HealthReportMessage, HealthAckMessage>) {
+      const peerIds = spiffeIdsOf(call.getAuthContext()?.sslPeerCertificate?.subjectaltname);
+      let bound: ReportTarget | undefined;
+      let probesSent: string | undefined;
+      let done = false;
+      const close = () => {
+        if (done) return;
+        done = true;
+        if (bound) opts.onStreamClosed(bound);
+      };
+      call.on('data', (msg: HealthReportMessage) => {
+        if (done) return;
+        if (bound && msg.workload !== bound.key) return fail(call, grpc.status.INVALID_ARGUMENT, `this stream reports for ${bound.key}; open another stream for ${msg.workload}`);
+        const target = opts.resolve(msg.workload);
+        // A workload deleted while its proxy reports is revoked: the proxy should stop serving.
+        if (!target && bound) return call.write({ heartbeatIntervalMs: bound.heartbeatIntervalMs, revoked: true, probesJson: '' });
+        if (!target) return fail(call, grpc.status.NOT_FOUND, `no ExternalWorkload ${msg.workload} (expected "namespace/name")`);
+        if (bound && target.uid !== bound.uid) return fail(call, grpc.status.FAILED_PRECONDITION, `${msg.workload} was deleted and re-created; reconnect`);
+        if (!peerIds.includes(target.identity)) {
+          opts.log.warn('health report refused: identity mismatch', { workload: target.key, expected: target.identity, presented: peerIds.join(',') || '(none)' });
+          return fail(call, grpc.status.PERMISSION_DENIED, `the client certificate (${peerIds.join(',') || 'no SPIFFE id'}) is not the identity of ${target.key} (${target.identity})`);
+        }
+        if (!bound) {
+          bound = target;
+          opts.onStreamOpened(target);
+        }
+        opts.onReport(target, { ready: msg.ready, probes: (msg.probes ?? []).map((p) => ({ name: p.name, success: p.success, message: p.message })) });
+        const probesJson = target.probesJson === probesSent ? '' : target.probesJson;
+        probesSent = target.probesJson;
+        call.write({ heartbeatIntervalMs: target.heartbeatIntervalMs, revoked: false, probesJson });
+      });
+      call.on('end', () => {
+        close();
+        call.end();
+      });
+      call.on('error', close);
+      call.on('cancelled', close);
+      call.on('close', close);
+    },
+  });
+  const credentials = grpc.ServerCredentials.createSsl(Buffer.from(opts.tls.trustAnchorsPem), [{ cert_chain: Buffer.from(opts.tls.chainPem), private_key: Buffer.from(opts.tls.keyPem) }], true);
+  const port = await new Promise<number>((resolve, reject) => {
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    server.bindAsync(`${host}:${opts.port}`, credentials, (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  return {
+    port,
+    // Proxies' streams never end on their own: cancel them (the proxies reconnect elsewhere).
+    stop: async () => server.forceShutdown(),
+  };
+}

@@ -1,0 +1,55 @@
+// Writes ExternalWorkloads' Ready condition through the status subresource, one key at a time and
+// only when status, reason or message changes (the latest desired condition wins).
+import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
+import { WORKLOAD_GROUP, WORKLOAD_VERSION } from '../labels.js';
+import { WorkQueue } from '../runtime/workqueue.js';
+import type { WorkloadIndex } from '../endpoints/index.js';
+import { applyCondition, type WorkloadCondition } from './conditions.js';
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class WorkloadStatusWriter {
+  private readonly desired = new Map<string, WorkloadCondition>();
+  private readonly queue: WorkQueue;
+  private readonly api: CustomObjectsApi;
+
+  constructor(private readonly opts: { kubeConfig: KubeConfig; index: WorkloadIndex; clock: Clock; log: Logger }) {
+    this.api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.queue = new WorkQueue({ clock: opts.clock, log: opts.log, concurrency: 16, worker: (k) => this.sync(k) });
+  }
+
+  set(workloadKey: string, condition: WorkloadCondition): void {
+    this.desired.set(workloadKey, condition);
+    this.queue.add(workloadKey);
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private async sync(key: string): Promise<void> {
+    const condition = this.desired.get(key);
+    const ew = this.opts.index.workloads.get(key);
+    if (!condition || !ew) return;
+    const conditions = applyCondition(ew.status?.conditions, condition);
+    if (conditions) {
+      const [namespace, name] = key.split('/');
+      try {
+        await this.api.patchNamespacedCustomObjectStatus(
+          { group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: 'externalworkloads', namespace, name, body: { status: { conditions } } },
+          MERGE_PATCH,
+        );
+        this.opts.log.debug('workload condition written', { workload: key, status: condition.status, reason: condition.reason });
+      } catch (e) {
+        if (!(e instanceof ApiException && e.code === 404)) throw e;
+      }
+    }
+    if (this.desired.get(key) === condition) this.desired.delete(key);
+  }
+}

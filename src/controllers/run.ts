@@ -1,0 +1,192 @@
+// Wires the controllers together: four informers feed one index; the EndpointSlice and WorkloadGroup
+// controllers write only while this process holds the Lease; the health server (any process)
+// turns proxy reports into Ready conditions. Used by the component, tests and the benchmark.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import { parseDuration } from '../core/flags.js';
+import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, type WorkloadGroupLike } from '../core/workloads/effective.js';
+import { EndpointSliceController } from './endpoints/controller.js';
+import { WorkloadIndex, keyOf } from './endpoints/index.js';
+import type { ExternalWorkloadObject } from './endpoints/source.js';
+import { WorkloadGroupController } from './groups/controller.js';
+import { awaitingProxyCondition, neverReported, readyConditionOf } from './health/conditions.js';
+import { startHealthServer, type RunningHealthServer } from './health/server.js';
+import { WorkloadStatusWriter } from './health/status-writer.js';
+import { HealthTracker, heartbeatIntervalFor } from './health/tracker.js';
+import { DISCONNECT_GRACE_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, WORKLOAD_GROUP, WORKLOAD_VERSION } from './labels.js';
+import { LeaderElector } from './runtime/leader.js';
+import { startInformer, type RunningInformer } from './runtime/informer.js';
+
+export const LEASE_NAMESPACE = 'outpost';
+export const LEASE_NAME = 'outpost-controllers';
+
+export interface ControllersOptions {
+  kubeConfig: KubeConfig;
+  clock: Clock;
+  log: Logger;
+  /** Default disconnect grace (--workload-disconnect-grace). */
+  disconnectGraceMs: number;
+  /** Health server: listen address, port (0 = free), and its TLS material. Omitted: no health server. */
+  health?: { host: string; port: number; tls: { chainPem: string; keyPem: string; trustAnchorsPem: string } };
+  trustDomain?: string;
+  leaseDurationMs?: number;
+  leaseRetryMs?: number;
+  onSliceWrite?: (op: 'create' | 'update' | 'delete', slice: V1EndpointSlice) => void;
+}
+
+export interface RunningControllers {
+  index: WorkloadIndex;
+  endpoints: EndpointSliceController;
+  healthPort?: number;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+type ListFn<T extends KubernetesObject> = () => Promise<KubernetesListObject<T>>;
+
+export async function startControllers(opts: ControllersOptions): Promise<RunningControllers> {
+  const { kubeConfig, clock, log } = opts;
+  const index = new WorkloadIndex();
+  const endpoints = new EndpointSliceController({ kubeConfig, index, clock, log: log.child('endpointslices'), onWrite: opts.onSliceWrite });
+  const groups = new WorkloadGroupController({ kubeConfig, index, clock, log: log.child('workloadgroups') });
+  const statusWriter = new WorkloadStatusWriter({ kubeConfig, index, clock, log: log.child('health') });
+  let leading = false;
+
+  const graceMsFor = (workloadKey: string): number => {
+    const ew = index.workloads.get(workloadKey);
+    const override = ew && (index.groupOf(ew) as WorkloadGroupLike | undefined)?.metadata.annotations?.[DISCONNECT_GRACE_ANNOTATION];
+    const parsed = override ? parseDuration(override) : undefined;
+    return parsed ?? opts.disconnectGraceMs;
+  };
+  const tracker = new HealthTracker({ clock, graceMsFor, setCondition: (key, c) => statusWriter.set(key, c) });
+
+  /** A workload no proxy reports for here: "awaiting proxy" (or assumed ready), or a grace period to reconnect. */
+  const settleCondition = (ew: ExternalWorkloadObject) => {
+    const uid = ew.metadata.uid ?? '';
+    if (!leading || tracker.has(uid)) return;
+    const cond = readyConditionOf(ew);
+    if (neverReported(cond)) statusWriter.set(keyOf(ew), awaitingProxyCondition(ew, clock.now()));
+    else if (cond!.status === 'True') tracker.adopt(uid, keyOf(ew));
+  };
+
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+  const customList = <T extends KubernetesObject>(plural: string): ListFn<T> => async () =>
+    (await custom.listClusterCustomObject({ group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural })) as KubernetesListObject<T>;
+  const wlPath = `/apis/${WORKLOAD_GROUP}/${WORKLOAD_VERSION}`;
+  const informerLog = log.child('informer');
+
+  const informers: RunningInformer<KubernetesObject>[] = [
+    startInformer<V1Service>({
+      kubeConfig, clock, log: informerLog, path: '/api/v1/services',
+      list: () => core.listServiceForAllNamespaces(),
+      handlers: { upsert: (s) => endpoints.enqueue(index.upsertService(s).services), remove: (s) => endpoints.enqueue(index.removeService(s).services) },
+    }),
+    startInformer<ExternalWorkloadObject & KubernetesObject>({
+      kubeConfig, clock, log: informerLog, path: `${wlPath}/externalworkloads`,
+      list: customList('externalworkloads'),
+      handlers: {
+        upsert: (ew) => {
+          const a = index.upsertWorkload(ew);
+          endpoints.enqueue(a.services);
+          groups.workloadChanged(keyOf(ew), a.groups);
+          settleCondition(ew);
+        },
+        remove: (ew) => {
+          const a = index.removeWorkload(ew);
+          endpoints.enqueue(a.services);
+          groups.workloadChanged(keyOf(ew), a.groups);
+          tracker.forget(ew.metadata.uid ?? '');
+        },
+      },
+    }),
+    startInformer<WorkloadGroupLike & KubernetesObject>({
+      kubeConfig, clock, log: informerLog, path: `${wlPath}/workloadgroups`,
+      list: customList('workloadgroups'),
+      handlers: {
+        upsert: (g) => {
+          const a = index.upsertGroup(g);
+          endpoints.enqueue(a.services);
+          groups.groupsChanged(a.groups);
+        },
+        remove: (g) => endpoints.enqueue(index.removeGroup(g).services),
+      },
+    }),
+    startInformer<V1EndpointSlice>({
+      kubeConfig, clock, log: informerLog, path: '/apis/discovery.k8s.io/v1/endpointslices',
+      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+      list: () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
+      handlers: { upsert: (s) => endpoints.sliceSeen(s), remove: (s) => endpoints.sliceGone(s) },
+    }),
+  ] as RunningInformer<KubernetesObject>[];
+
+  const elector = new LeaderElector({
+    kubeConfig, clock, log: log.child('leader'),
+    namespace: LEASE_NAMESPACE, name: LEASE_NAME,
+    identity: `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+    leaseDurationMs: opts.leaseDurationMs, retryPeriodMs: opts.leaseRetryMs,
+    onStartedLeading: () => {
+      leading = true;
+      endpoints.setLeading(true);
+      groups.setLeading(true);
+      for (const ew of index.workloads.values()) settleCondition(ew);
+    },
+    onStoppedLeading: () => {
+      leading = false;
+      endpoints.setLeading(false);
+      groups.setLeading(false);
+    },
+  });
+
+  let stopped = false;
+  // Lead only once every cache is complete: acting on a partial view would delete good slices.
+  const synced = Promise.all(informers.map((i) => i.synced)).then(async () => {
+    if (!stopped) await elector.start();
+  });
+  const waited = await Promise.race([synced.then(() => true), new Promise<boolean>((r) => clock.setTimeout(() => r(false), 15_000).unref?.())]);
+  if (!waited) log.warn('the API has not answered every list yet; the controllers start once it does');
+
+  let health: RunningHealthServer | undefined;
+  if (opts.health) {
+    const trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+    health = await startHealthServer({
+      host: opts.health.host, port: opts.health.port, tls: opts.health.tls, log: log.child('health'),
+      resolve: (workload) => {
+        const ew = index.workloads.get(workload);
+        if (!ew) return undefined;
+        const effective = effectiveWorkload(ew, index.groupOf(ew), trustDomain);
+        return {
+          uid: ew.metadata.uid ?? '',
+          key: workload,
+          identity: effective.identity,
+          heartbeatIntervalMs: heartbeatIntervalFor(graceMsFor(workload)),
+          probesJson: JSON.stringify(effective.probes),
+        };
+      },
+      onReport: (t, report) => tracker.report(t.uid, t.key, report),
+      onStreamOpened: (t) => tracker.streamOpened(t.uid, t.key),
+      onStreamClosed: (t) => tracker.streamClosed(t.uid),
+    });
+  }
+
+  return {
+    index,
+    endpoints,
+    healthPort: health?.port,
+    isLeader: () => elector.isLeader,
+    async stop() {
+      stopped = true;
+      await health?.stop();
+      tracker.stop();
+      statusWriter.stop();
+      endpoints.stop();
+      groups.stop();
+      await elector.stop();
+      await Promise.all(informers.map((i) => i.stop()));
+    },
+  };
+}
