@@ -2,18 +2,25 @@
 // OpenAPI (../discovery.ts, ../openapi.ts), Tables (../table.ts), protobuf bodies (../protobuf.ts).
 import type { KubeObject } from '../../store/types.js';
 import type { ResourceType } from '../resources/types.js';
+import { AGGREGATED_DISCOVERY_CONTENT_TYPE, AGGREGATED_DISCOVERY_V2BETA1_CONTENT_TYPE, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, negotiateDiscovery } from '../discovery.js';
 import { buildTable, type IncludeObject } from '../table.js';
 import type { Clock } from '../../core/clock.js';
 import type { ApiDocuments } from './http.js';
 import type { ResourceIndex } from './registry.js';
-import { badRequest } from './status.js';
+import { decodeKubernetesProtobuf } from '../protobuf.js';
 
-export function apiDocuments(_index: ResourceIndex, clock: Clock): ApiDocuments {
+export function apiDocuments(index: ResourceIndex, clock: Clock): ApiDocuments {
+  const types = [...index.types];
   return {
-    aggregatedDiscovery: () => ({ kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: [] }),
-    legacyDiscovery: () => undefined,
-    groupDiscovery: () => undefined,
-    resourceList: () => undefined,
+    aggregatedDiscovery(root, accept) {
+      const version = negotiateDiscovery(accept);
+      if (!version) return undefined;
+      const contentType = version === 'v2' ? AGGREGATED_DISCOVERY_CONTENT_TYPE : AGGREGATED_DISCOVERY_V2BETA1_CONTENT_TYPE;
+      return { contentType, body: aggregatedDiscovery(root === 'api' ? '/api' : '/apis', types, version) };
+    },
+    legacyDiscovery: (root, serverAddress) => (root === 'api' ? apiVersions(serverAddress) : apiGroupList(types)),
+    groupDiscovery: (group) => apiGroup(group, types),
+    resourceList: (group, version) => apiResourceList(group, version, types),
     openapiIndex: () => undefined,
     openapiGroupVersion: () => undefined,
     table(type: ResourceType, objs: KubeObject[], listMeta: Record<string, unknown>, opts: { includeColumns: boolean; includeObject: string }) {
@@ -27,8 +34,6 @@ export function apiDocuments(_index: ResourceIndex, clock: Clock): ApiDocuments 
       if (!opts.includeColumns) table.columnDefinitions = [];
       return table;
     },
-    decodeProtobuf: () => {
-      throw badRequest('protobuf bodies are not supported yet');
-    },
+    decodeProtobuf: (body) => decodeKubernetesProtobuf(body),
   };
 }

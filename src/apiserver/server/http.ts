@@ -14,8 +14,8 @@ import { ApiError, forbidden, internalError, methodNotAllowed, notFoundPath, qua
 
 /** The documents and renderings the HTTP layer serves but does not compute itself. */
 export interface ApiDocuments {
-  /** APIGroupDiscoveryList for /api or /apis (aggregated discovery v2). */
-  aggregatedDiscovery(root: 'api' | 'apis'): unknown;
+  /** APIGroupDiscoveryList for /api or /apis when Accept asks for aggregated discovery, with its exact Content-Type. */
+  aggregatedDiscovery(root: 'api' | 'apis', accept: string | undefined): { contentType: string; body: unknown } | undefined;
   /** Legacy APIVersions (/api) or APIGroupList (/apis). */
   legacyDiscovery(root: 'api' | 'apis', serverAddress: string): unknown;
   /** Legacy APIGroup for /apis/{group}, undefined if unknown. */
@@ -38,8 +38,6 @@ export interface Pipeline {
   /** host:port clients reach us at, for legacy discovery's serverAddressByClientCIDRs. */
   serverAddress(): string;
 }
-
-export const AGGREGATED_DISCOVERY_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
 export const VERSION_INFO = {
   major: '1',
@@ -111,11 +109,11 @@ function serveDocument(p: Pipeline, req: IncomingMessage, res: ServerResponse, r
   switch (route.kind) {
     case 'version':
       return sendJson(res, 200, VERSION_INFO);
-    case 'discoveryRoot':
-      if ((req.headers.accept ?? '').includes('as=APIGroupDiscoveryList')) {
-        return sendJson(res, 200, p.docs.aggregatedDiscovery(route.root), { 'Content-Type': AGGREGATED_DISCOVERY_TYPE, Vary: 'Accept' });
-      }
+    case 'discoveryRoot': {
+      const aggregated = p.docs.aggregatedDiscovery(route.root, req.headers.accept);
+      if (aggregated) return sendJson(res, 200, aggregated.body, { 'Content-Type': aggregated.contentType, Vary: 'Accept' });
       return sendJson(res, 200, p.docs.legacyDiscovery(route.root, p.serverAddress()), { Vary: 'Accept' });
+    }
     case 'discoveryGroup':
       return found(p.docs.groupDiscovery(route.group));
     case 'discoveryGroupVersion':
