@@ -62,7 +62,7 @@ export async function authorizeCertify(input: CertifyInput, lookups: CertifyLook
   if (input.caller.certificate) return authorizeRenewal(input, ref, input.caller.certificate, lookups);
   throw new Refusal(
     'no_credentials',
-    'no credentials: send a ServiceAccount token (kubectl create token SA -n NS), or renew over mTLS with a current certificate issued by this control plane',
+    'no credentials: send a ServiceAccount token (kubectl create token SA -n NS), or renew over mTLS with a current, unexpired certificate issued under this control plane\'s trust anchors',
   );
 }
 

@@ -89,7 +89,7 @@ export function checkCsr(der: Uint8Array, expected: { identity: string; serverNa
   const details = publicKey.asymmetricKeyDetails;
   if (publicKey.asymmetricKeyType !== 'ec' || details?.namedCurve !== 'prime256v1') {
     const kind = publicKey.asymmetricKeyType === 'ec' ? `EC ${details?.namedCurve}` : (publicKey.asymmetricKeyType ?? 'unknown').toUpperCase();
-    throw new CsrRefusal(`the certificate signing request uses a ${kind} key; Outpost issues only ECDSA P-256 certificates`);
+    throw new CsrRefusal(`the certificate signing request uses an ${kind} key; Outpost issues only ECDSA P-256 certificates`);
   }
   if (csr.signatureAlgorithm !== OID_ECDSA_SHA256) {
     throw new CsrRefusal(`the certificate signing request is signed with algorithm ${csr.signatureAlgorithm}; use ECDSA with SHA-256`);

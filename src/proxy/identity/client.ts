@@ -30,6 +30,8 @@ export interface IdentityClientOptions {
   log?: Logger;
   /** In [0, 1): jitter source, injectable for tests. */
   random?: () => number;
+  /** Told the outcome of every background renewal (for metrics and tests). Must not block. */
+  onRenewal?: (outcome: { ok: true } | { ok: false; error: Error; retryInMs: number }) => void;
 }
 
 function toPem(der: Buffer): string {
@@ -180,6 +182,7 @@ export class WorkloadIdentityClient implements IdentitySource {
     if (this.closed) return;
     try {
       await this.renew();
+      this.opts.onRenewal?.({ ok: true });
     } catch (e) {
       this.failures++;
       const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failures - 1));
@@ -187,6 +190,7 @@ export class WorkloadIdentityClient implements IdentitySource {
       const left = (this.creds?.notAfter ?? 0) - this.clock.now();
       this.log.warn('certificate renewal failed; retrying', { attempt: this.failures, retryInMs: Math.round(delay), expiresInMs: left, error: e });
       this.schedule(delay);
+      this.opts.onRenewal?.({ ok: false, error: e as Error, retryInMs: delay });
     }
   }
 }
