@@ -1,0 +1,93 @@
+// The proxy's control-plane side in one call: destination (Discovery), policy (PolicySource) and the
+// health stream fed by the workload's probes, each on its own mTLS channel. For the proxy's wiring.
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
+import type { WorkloadPort, WorkloadProbe } from '../../core/workloads/effective.js';
+import { ProbeSupervisor } from '../probes/supervisor.js';
+import type { IdentitySource } from '../types.js';
+import { createDestinationClient, type DestinationClient } from './destination.js';
+import { createHealthReporter, type HealthReporter } from './health-reporter.js';
+import { createPolicyClient, type PolicyClient } from './policy.js';
+
+export { ControlChannel, controlPlaneServerName } from './channel.js';
+export { DestinationClient, createDestinationClient } from './destination.js';
+export { PolicyClient, createPolicyClient } from './policy.js';
+export { HealthReporter, createHealthReporter } from './health-reporter.js';
+
+export type Endpoint = string | { host: string; port: number };
+
+/** "host:port", with brackets around an IPv6 host. */
+export function formatTarget(e: Endpoint): string {
+  if (typeof e === 'string') return e;
+  return e.host.includes(':') && !e.host.startsWith('[') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+export interface ControlPlaneClientsOptions {
+  identity: IdentitySource;
+  workload: { namespace: string; name: string };
+  /** Omit one to leave that client out (e.g. static upstreams, local policy). */
+  destination?: Endpoint;
+  policy?: Endpoint;
+  health?: Endpoint;
+  /** Override the expected server names (default <service>.outpost.svc.cluster.local). */
+  serverNames?: { destination?: string; policy?: string; health?: string };
+  inboundPort?: number;
+  adminAddress?: string;
+  /** Probes from local configuration: run from the start (the control plane's, when it sends any, replace them). */
+  probes?: WorkloadProbe[];
+  ports?: WorkloadPort[];
+  /** The ack said the workload is revoked. */
+  onRevoked?: () => void;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface ControlPlaneClients {
+  discovery?: DestinationClient;
+  policy?: PolicyClient;
+  probes: ProbeSupervisor;
+  reporter?: HealthReporter;
+  close(): void;
+}
+
+export function startControlPlaneClients(opts: ControlPlaneClientsOptions): ControlPlaneClients {
+  const workload = `${opts.workload.namespace}/${opts.workload.name}`;
+  const log = opts.log;
+  const discovery = opts.destination
+    ? createDestinationClient({ target: formatTarget(opts.destination), identity: opts.identity, serverName: opts.serverNames?.destination, contextToken: workload, clock: opts.clock, log: log?.child('destination') })
+    : undefined;
+  const policy = opts.policy
+    ? createPolicyClient({ target: formatTarget(opts.policy), identity: opts.identity, serverName: opts.serverNames?.policy, workload, clock: opts.clock, log: log?.child('policy') })
+    : undefined;
+  // Without a health service there is nobody to wait for: run the local probes (or none) at once.
+  const probes = new ProbeSupervisor({ probes: opts.health ? opts.probes : (opts.probes ?? []), fallbackProbes: opts.probes, ports: opts.ports, clock: opts.clock, log: log?.child('probes') });
+  probes.start();
+  const reporter = opts.health
+    ? createHealthReporter({
+        target: formatTarget(opts.health),
+        identity: opts.identity,
+        serverName: opts.serverNames?.health,
+        workload,
+        health: probes,
+        inboundPort: opts.inboundPort,
+        adminAddress: opts.adminAddress,
+        onRevoked: opts.onRevoked,
+        onProbes: (p) => probes.applyControlPlaneProbes(p),
+        clock: opts.clock,
+        log: log?.child('health'),
+      })
+    : undefined;
+  reporter?.start();
+  return {
+    discovery,
+    policy,
+    probes,
+    reporter,
+    close: () => {
+      reporter?.stop();
+      probes.stop();
+      policy?.close();
+      discovery?.close();
+    },
+  };
+}
