@@ -127,6 +127,7 @@ async function decodeBody(p: Pipeline, req: IncomingMessage): Promise<unknown> {
     try {
       return p.docs.decodeProtobuf(body);
     } catch (e) {
+      if ((e as { reason?: string }).reason === 'UnsupportedMediaType') throw unsupportedMediaType(contentType, BODY_TYPES);
       throw badRequest(`the protobuf request body could not be decoded: ${(e as Error).message}`);
     }
   }
