@@ -1,11 +1,71 @@
-// The policy component of the control plane. Placeholder until it lands: starts nothing.
-import type { ControlPlaneComponent } from '../core/component.js';
+// The policy component of the control plane: informers over the API, the policy watcher and the
+// InboundPolicies gRPC service on --policy-port (mTLS, certificate from identity).
+import type { ControlPlaneComponent, RunningComponent } from '../core/component.js';
+import { OutpostError } from '../core/errors.js';
+import { DEFAULT_QUEUE_CAPACITY } from '../destination/bounded-stream.js';
+import { ClusterView } from '../destination/cluster-view.js';
+import { ServiceMetrics } from '../destination/metrics.js';
+import { DEFAULT_POLICIES, isDefaultPolicy } from './compute.js';
+import { POLICY_KINDS } from './inputs.js';
+import { startPolicyServer } from './service.js';
+import { PolicyWatcher } from './watcher.js';
+
+const live = new Set<ServiceMetrics>();
+/** Metrics of every policy service running in this process (Prometheus text), for the lead to serve. */
+export function policyMetricsText(): string {
+  return [...live].map((m) => m.text()).join('');
+}
+
+export interface RunningPolicy extends RunningComponent {
+  metricsText(): string;
+}
 
 export const component: ControlPlaneComponent = {
   name: 'policy',
-  flags: {},
-  async start(ctx) {
-    ctx.log.warn('policy is not built yet; skipping');
-    return { listeners: {}, stop: async () => {} };
+  flags: {
+    'policy-port': { type: 'int', default: 8090, min: 0, max: 65535, help: 'port of the inbound policy gRPC service, mTLS' },
+    'default-inbound-policy': { type: 'string', default: 'all-unauthenticated', help: `policy of ports no Server selects: ${DEFAULT_POLICIES.join(', ')}` },
+  },
+  async start(ctx): Promise<RunningComponent> {
+    const clusterDefault = String(ctx.flags['default-inbound-policy'] ?? 'all-unauthenticated');
+    if (!isDefaultPolicy(clusterDefault)) {
+      throw new OutpostError('CONFIG_INVALID', `--default-inbound-policy: expected one of ${DEFAULT_POLICIES.join(', ')}, got "${clusterDefault}"`, { field: 'default-inbound-policy' });
+    }
+    if (!ctx.identity) {
+      ctx.log.error('policy not started: the identity component did not start');
+      return { listeners: {}, stop: async () => {} };
+    }
+    const view = new ClusterView(ctx.kubeConfig, POLICY_KINDS, ctx.log, ctx.clock, ctx.identity.trustDomain);
+    const watcher = new PolicyWatcher(view, clusterDefault);
+    const metrics = new ServiceMetrics('policy', () => view.restarts());
+    view.start();
+    try {
+      const server = await startPolicyServer({
+        host: ctx.listen,
+        port: Number(ctx.flags['policy-port'] ?? 8090),
+        cert: await ctx.identity.issueServiceCertificate('policy'),
+        trustAnchorsPem: ctx.identity.trustAnchorsPem(),
+        view,
+        watcher,
+        metrics,
+        queueCapacity: Number(ctx.flags['destination-queue'] ?? DEFAULT_QUEUE_CAPACITY),
+        log: ctx.log,
+      });
+      live.add(metrics);
+      ctx.log.info('policy service listening', { address: server.address });
+      const running: RunningPolicy = {
+        listeners: { policy: server.address },
+        metricsText: () => metrics.text(),
+        async stop() {
+          live.delete(metrics);
+          await server.stop();
+          await view.stop();
+        },
+      };
+      return running;
+    } catch (e) {
+      await view.stop();
+      throw e;
+    }
   },
 };

@@ -1,0 +1,145 @@
+// A read-only view of the cluster for the destination and policy services: one resilient informer
+// per resource type, effective workloads (WorkloadGroup overlay) memoized, EndpointSlices indexed
+// by Service, and one change callback. Reads the API only through @kubernetes/client-node.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import { effectiveWorkload, groupNameOf, type EffectiveWorkload, type ExternalWorkloadLike, type WorkloadGroupLike } from '../core/workloads/effective.js';
+import { ResilientInformer, type ChangeKind } from './informers.js';
+import { SERVICE_NAME_LABEL, type EndpointSliceObject } from './resources.js';
+
+/** List/watch paths of every kind the services read (the versions the embedded API stores). */
+export const KIND_PATHS = {
+  namespaces: '/api/v1/namespaces',
+  services: '/api/v1/services',
+  pods: '/api/v1/pods',
+  endpointslices: '/apis/discovery.k8s.io/v1/endpointslices',
+  externalworkloads: '/apis/workload.linkerd.io/v1beta1/externalworkloads',
+  workloadgroups: '/apis/workload.linkerd.io/v1beta1/workloadgroups',
+  servers: '/apis/policy.linkerd.io/v1beta3/servers',
+  serverauthorizations: '/apis/policy.linkerd.io/v1beta1/serverauthorizations',
+  authorizationpolicies: '/apis/policy.linkerd.io/v1alpha1/authorizationpolicies',
+  meshtlsauthentications: '/apis/policy.linkerd.io/v1alpha1/meshtlsauthentications',
+  networkauthentications: '/apis/policy.linkerd.io/v1alpha1/networkauthentications',
+  httproutes: '/apis/policy.linkerd.io/v1beta3/httproutes',
+} as const;
+export type KindName = keyof typeof KIND_PATHS;
+
+/** `previousService` ("ns/name") is set for an EndpointSlice that belonged to a Service before this change. */
+export type ViewChange = (kind: KindName, change: ChangeKind, obj: KubernetesObject, previousService?: string) => void;
+
+export class ClusterView {
+  private readonly informers = new Map<KindName, ResilientInformer<KubernetesObject>>();
+  private readonly listeners: ViewChange[] = [];
+  private effective: Map<string, EffectiveWorkload> | undefined;
+  /** "ns/service" → slice names, and slice "ns/name" → its service, kept on every slice event. */
+  private readonly slicesByService = new Map<string, Set<string>>();
+  private readonly serviceOfSlice = new Map<string, string>();
+
+  constructor(
+    kc: KubeConfig,
+    kinds: readonly KindName[],
+    log: Logger,
+    clock: Clock,
+    readonly trustDomain: string,
+  ) {
+    for (const kind of kinds) {
+      this.informers.set(kind, new ResilientInformer(kc, KIND_PATHS[kind], log, clock, (change, obj) => this.changed(kind, change, obj)));
+    }
+  }
+
+  onChange(fn: ViewChange): void {
+    this.listeners.push(fn);
+  }
+
+  start(): void {
+    for (const i of this.informers.values()) i.start();
+  }
+
+  /** True once every informer listed at least once; false if that took longer than `timeoutMs`. */
+  async waitSynced(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    const all = Promise.all([...this.informers.values()].map((i) => i.synced)).then(() => true);
+    try {
+      return await Promise.race([all, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+  }
+
+  restarts(): number {
+    let n = 0;
+    for (const i of this.informers.values()) n += i.restarts;
+    return n;
+  }
+
+  list<T>(kind: KindName, namespace?: string): readonly T[] {
+    return (this.informers.get(kind)?.items(namespace) ?? []) as unknown as readonly T[];
+  }
+
+  get<T>(kind: KindName, namespace: string | undefined, name: string): T | undefined {
+    return this.informers.get(kind)?.get(name, namespace) as T | undefined;
+  }
+
+  /** The Service's EndpointSlices. */
+  slicesFor(namespace: string, service: string): EndpointSliceObject[] {
+    const names = this.slicesByService.get(`${namespace}/${service}`);
+    if (!names) return [];
+    const out: EndpointSliceObject[] = [];
+    for (const n of names) {
+      const s = this.get<EndpointSliceObject>('endpointslices', namespace, n);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  workload(namespace: string, name: string): EffectiveWorkload | undefined {
+    return this.effectiveIndex().get(`${namespace}/${name}`);
+  }
+
+  workloads(): EffectiveWorkload[] {
+    return [...this.effectiveIndex().values()];
+  }
+
+  private effectiveIndex(): Map<string, EffectiveWorkload> {
+    if (this.effective) return this.effective;
+    const index = new Map<string, EffectiveWorkload>();
+    for (const ew of this.list<ExternalWorkloadLike>('externalworkloads')) {
+      const ns = ew.metadata.namespace ?? 'default';
+      const groupName = groupNameOf(ew);
+      const group = groupName ? this.get<WorkloadGroupLike>('workloadgroups', ns, groupName) : undefined;
+      const w = effectiveWorkload(ew, group, this.trustDomain);
+      index.set(`${w.namespace}/${w.name}`, w);
+    }
+    this.effective = index;
+    return index;
+  }
+
+  private changed(kind: KindName, change: ChangeKind, obj: KubernetesObject): void {
+    if (kind === 'externalworkloads' || kind === 'workloadgroups') this.effective = undefined;
+    const previous = kind === 'endpointslices' ? this.indexSlice(change, obj as EndpointSliceObject) : undefined;
+    for (const fn of this.listeners) fn(kind, change, obj, previous);
+  }
+
+  private indexSlice(change: ChangeKind, slice: EndpointSliceObject): string | undefined {
+    const ns = slice.metadata.namespace ?? 'default';
+    const name = slice.metadata.name ?? '';
+    const sliceKey = `${ns}/${name}`;
+    const before = this.serviceOfSlice.get(sliceKey);
+    if (before) this.slicesByService.get(before)?.delete(name);
+    this.serviceOfSlice.delete(sliceKey);
+    const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (change === 'delete' || !service) return before;
+    const key = `${ns}/${service}`;
+    this.serviceOfSlice.set(sliceKey, key);
+    let set = this.slicesByService.get(key);
+    if (!set) this.slicesByService.set(key, (set = new Set()));
+    set.add(name);
+    return before;
+  }
+}

@@ -1,0 +1,62 @@
+// gRPC plumbing shared by the destination and policy services: loading proto/outpost/*.proto from
+// the repository (works from src/ under tsx and from dist/), mTLS server credentials, and the
+// caller's identity (URI SAN of its verified client certificate).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ServiceCertificate } from '../core/component.js';
+
+/** The repository's proto/ directory: two levels up from src/destination, three from dist/src/destination. */
+export function protoDir(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  for (const up of ['../..', '../../..', '../../../..']) {
+    const dir = join(here, up, 'proto');
+    if (existsSync(join(dir, 'outpost', 'destination.proto'))) return dir;
+  }
+  throw new Error(`proto/outpost/*.proto not found above ${here}`);
+}
+
+/** Loads one proto file; fields keep their snake_case names, enums are strings, oneofs are set. */
+export function loadProto(file: 'destination.proto' | 'policy.proto'): grpc.GrpcObject {
+  const def = protoLoader.loadSync(join(protoDir(), 'outpost', file), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
+  return grpc.loadPackageDefinition(def);
+}
+
+/** Server credentials that require a client certificate chaining to the trust anchors. */
+export function mtlsServerCredentials(cert: ServiceCertificate, trustAnchorsPem: string): grpc.ServerCredentials {
+  const chain = cert.chainPem.includes(cert.certPem.trim()) ? cert.chainPem : cert.certPem + cert.chainPem;
+  return grpc.ServerCredentials.createSsl(Buffer.from(trustAnchorsPem), [{ cert_chain: Buffer.from(chain), private_key: Buffer.from(cert.keyPem) }], true);
+}
+
+/** The SPIFFE/URI SANs of the caller's verified certificate ([] when there is none). */
+export function callerUris(call: { getAuthContext?: () => { sslPeerCertificate?: { subjectaltname?: string } } }): string[] {
+  const san = call.getAuthContext?.().sslPeerCertificate?.subjectaltname ?? '';
+  return san
+    .split(/,\s*/)
+    .filter((s) => s.startsWith('URI:'))
+    .map((s) => s.slice(4));
+}
+
+export function bindServer(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))));
+}
+
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Stops a server gracefully, forcing after `graceMs` (streams never end on their own). */
+export function shutdownServer(server: grpc.Server, graceMs = 500): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

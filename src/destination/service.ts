@@ -1,0 +1,124 @@
+// The Destination gRPC service over mTLS: Get streams a Service port's endpoint changes,
+// GetProfile a single ip:port (or a service's opaqueness). Every stream has a bounded queue.
+import * as grpc from '@grpc/grpc-js';
+import type { ServiceCertificate } from '../core/component.js';
+import type { Logger } from '../core/log.js';
+import { parseAuthority } from './authority.js';
+import { BoundedStream } from './bounded-stream.js';
+import type { ClusterView } from './cluster-view.js';
+import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer } from './grpc-common.js';
+import type { ServiceMetrics } from './metrics.js';
+import type { DestinationWatcher } from './watcher.js';
+import type { WireProfile, WireUpdate } from './wire.js';
+
+export interface DestinationServerOptions {
+  host: string;
+  port: number;
+  cert: ServiceCertificate;
+  trustAnchorsPem: string;
+  view: ClusterView;
+  watcher: DestinationWatcher;
+  metrics: ServiceMetrics;
+  queueCapacity: number;
+  log: Logger;
+  /** How long a first request waits for the caches to fill (after that it answers with what is known). */
+  syncTimeoutMs?: number;
+}
+
+export interface RunningGrpcServer {
+  port: number;
+  address: string;
+  stop(): Promise<void>;
+}
+
+type GetCall = grpc.ServerWritableStream<{ path: string; context_token?: string }, unknown>;
+
+export async function startDestinationServer(opts: DestinationServerOptions): Promise<RunningGrpcServer> {
+  const pkg = loadProto('destination.proto') as any;
+  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000 });
+  const { metrics, watcher, log } = opts;
+  const syncTimeout = opts.syncTimeoutMs ?? 5_000;
+
+  const openStream = <M>(call: GetCall, subscribe: (send: (m: M) => boolean) => { initial: M[]; unsubscribe: () => void }) => {
+    let done = false;
+    let unsubscribe = () => {};
+    const cleanup = () => {
+      if (done) return;
+      done = true;
+      unsubscribe();
+      metrics.streamsOpen--;
+    };
+    const stream = new BoundedStream<M>(call as unknown as grpc.ServerWritableStream<unknown, M>, opts.queueCapacity, () => {
+      metrics.overflows++;
+      log.warn('closed a stream whose client does not read', { peer: call.getPeer(), path: call.request.path });
+      cleanup();
+    });
+    const send = (m: M) => {
+      if (!stream.send(m)) return false;
+      metrics.updatesSent++;
+      return true;
+    };
+    metrics.streamsOpen++;
+    metrics.streamsTotal++;
+    call.on('cancelled', () => {
+      stream.markClosed();
+      cleanup();
+    });
+    call.on('close', cleanup);
+    call.on('error', cleanup);
+    const sub = subscribe(send);
+    unsubscribe = sub.unsubscribe;
+    for (const m of sub.initial) if (!send(m)) break;
+  };
+
+  const refuse = (call: GetCall, code: grpc.status, details: string) => {
+    metrics.lookupErrors++;
+    call.emit('error', { code, details });
+  };
+
+  const prepare = async (call: GetCall) => {
+    if (callerUris(call).length === 0 && !call.getAuthContext?.().sslPeerCertificate) {
+      refuse(call, grpc.status.UNAUTHENTICATED, 'a client certificate is required');
+      return undefined;
+    }
+    const parsed = parseAuthority(call.request.path ?? '');
+    if (parsed.kind === 'invalid') {
+      refuse(call, grpc.status.INVALID_ARGUMENT, `path: ${parsed.reason}`);
+      return undefined;
+    }
+    await opts.view.waitSynced(syncTimeout);
+    return call.cancelled ? undefined : parsed;
+  };
+
+  server.addService(pkg.outpost.destination.v1.Destination.service, {
+    Get: (call: GetCall) => {
+      void (async () => {
+        const parsed = await prepare(call);
+        if (!parsed) return;
+        if (parsed.kind !== 'service') {
+          refuse(call, grpc.status.INVALID_ARGUMENT, 'path: Get takes a service authority (name.namespace:port); use GetProfile for ip:port');
+          return;
+        }
+        openStream<WireUpdate>(call, (send) => {
+          const sub = watcher.subscribeEndpoints(parsed.namespace, parsed.name, parsed.port, (updates) => {
+            for (const u of updates) if (!send(u)) break;
+          });
+          return { initial: sub.initial, unsubscribe: sub.unsubscribe };
+        });
+      })();
+    },
+    GetProfile: (call: GetCall) => {
+      void (async () => {
+        const parsed = await prepare(call);
+        if (!parsed) return;
+        openStream<WireProfile>(call, (send) => {
+          const sub = watcher.subscribeProfile(parsed, (p) => void send(p));
+          return { initial: [sub.initial], unsubscribe: sub.unsubscribe };
+        });
+      })();
+    },
+  });
+
+  const port = await bindServer(server, hostPort(opts.host, opts.port), mtlsServerCredentials(opts.cert, opts.trustAnchorsPem));
+  return { port, address: hostPort(opts.host, port), stop: () => shutdownServer(server) };
+}

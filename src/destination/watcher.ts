@@ -1,0 +1,173 @@
+// Keeps one topic per watched Service port (and per profile lookup), recomputes the topics an API
+// change touches, and publishes the resulting add/remove/no_endpoints changes to their listeners.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { EndpointSnapshot } from '../proxy/types.js';
+import type { ServerObject } from '../policy/resources.js';
+import { serviceFqdn, type ParsedAuthority } from './authority.js';
+import type { ClusterView, KindName } from './cluster-view.js';
+import { resolveAddressProfile, resolveServiceEndpoints, type EndpointLookups } from './endpoints.js';
+import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../policy/servers.js';
+import type { PodObject, ServiceObject } from './resources.js';
+import { SERVICE_NAME_LABEL } from './resources.js';
+import { diffSnapshots, toWireEndpoint, type WireProfile, type WireUpdate } from './wire.js';
+
+/**
+ * Receives the changes of one watched Service port. Listeners MUST NOT BLOCK: the watcher calls
+ * them synchronously on the event loop, once per change, for every subscriber in turn. A listener
+ * that cannot deliver at once must put the update in a bounded queue and, when that queue is full,
+ * close its stream with an error (counted as an overflow) so that the client re-subscribes and
+ * gets a fresh snapshot — never wait, never buffer without bound (see bounded-stream.ts).
+ */
+export type EndpointListener = (updates: WireUpdate[]) => void;
+/** Same contract as EndpointListener, for profile lookups. */
+export type ProfileListener = (profile: WireProfile) => void;
+
+interface EndpointTopic {
+  namespace: string;
+  name: string;
+  port: number;
+  snapshot: EndpointSnapshot;
+  listeners: Set<EndpointListener>;
+}
+
+interface ProfileTopic {
+  authority: Exclude<ParsedAuthority, { kind: 'invalid' }>;
+  profile: WireProfile;
+  json: string;
+  listeners: Set<ProfileListener>;
+}
+
+const NAMESPACE_WIDE: ReadonlySet<KindName> = new Set(['externalworkloads', 'workloadgroups', 'pods', 'servers']);
+
+export class DestinationWatcher {
+  private readonly topics = new Map<string, Map<number, EndpointTopic>>(); // "ns/name" → port → topic
+  private readonly profiles = new Map<string, ProfileTopic>();
+  private readonly dirtyServices = new Set<string>();
+  private dirtyNamespaces = new Set<string>();
+  private dirtyProfiles = false;
+  private flushScheduled = false;
+  readonly lookups: EndpointLookups;
+
+  constructor(private readonly view: ClusterView) {
+    this.lookups = {
+      workload: (ns, name) => view.workload(ns, name),
+      pod: (ns, name) => view.get<PodObject>('pods', ns, name),
+      servers: (ns) => view.list<ServerObject>('servers', ns),
+      trustDomain: view.trustDomain,
+    };
+    view.onChange((kind, _change, obj, previous) => this.changed(kind, obj, previous));
+  }
+
+  /** The current endpoints of a Service port (computed now; for diagnostics and first answers). */
+  snapshot(namespace: string, name: string, port: number): EndpointSnapshot {
+    const service = this.view.get<ServiceObject>('services', namespace, name);
+    return resolveServiceEndpoints({ namespace, name, port, service, slices: this.view.slicesFor(namespace, name) }, this.lookups);
+  }
+
+  subscribeEndpoints(namespace: string, name: string, port: number, listener: EndpointListener): { initial: WireUpdate[]; unsubscribe: () => void } {
+    const key = `${namespace}/${name}`;
+    let byPort = this.topics.get(key);
+    if (!byPort) this.topics.set(key, (byPort = new Map()));
+    let topic = byPort.get(port);
+    if (!topic) byPort.set(port, (topic = { namespace, name, port, snapshot: this.snapshot(namespace, name, port), listeners: new Set() }));
+    topic.listeners.add(listener);
+    const t = topic;
+    return {
+      initial: diffSnapshots(undefined, t.snapshot),
+      unsubscribe: () => {
+        t.listeners.delete(listener);
+        if (t.listeners.size === 0 && byPort.get(port) === t) {
+          byPort.delete(port);
+          if (byPort.size === 0 && this.topics.get(key) === byPort) this.topics.delete(key);
+        }
+      },
+    };
+  }
+
+  profileOf(authority: Exclude<ParsedAuthority, { kind: 'invalid' }>): WireProfile {
+    if (authority.kind === 'service') {
+      const svc = this.view.get<ServiceObject>('services', authority.namespace, authority.name);
+      const opaque = parsePortList(svc?.metadata.annotations?.[OPAQUE_PORTS_ANNOTATION]).has(authority.port);
+      return { opaque_protocol: opaque, fully_qualified_name: svc ? serviceFqdn(authority.name, authority.namespace) : '' };
+    }
+    const r = resolveAddressProfile(authority.address, authority.port, { workloads: this.view.workloads(), pods: this.view.list<PodObject>('pods') }, this.lookups);
+    return { opaque_protocol: r.opaque, ...(r.endpoint ? { endpoint: toWireEndpoint(r.endpoint) } : {}), fully_qualified_name: '' };
+  }
+
+  subscribeProfile(authority: Exclude<ParsedAuthority, { kind: 'invalid' }>, listener: ProfileListener): { initial: WireProfile; unsubscribe: () => void } {
+    const key = JSON.stringify(authority);
+    let topic = this.profiles.get(key);
+    if (!topic) {
+      const profile = this.profileOf(authority);
+      this.profiles.set(key, (topic = { authority, profile, json: JSON.stringify(profile), listeners: new Set() }));
+    }
+    topic.listeners.add(listener);
+    const t = topic;
+    return {
+      initial: t.profile,
+      unsubscribe: () => {
+        t.listeners.delete(listener);
+        if (t.listeners.size === 0 && this.profiles.get(key) === t) this.profiles.delete(key);
+      },
+    };
+  }
+
+  /** Number of listeners, for tests and metrics. */
+  listenerCount(): number {
+    let n = 0;
+    for (const byPort of this.topics.values()) for (const t of byPort.values()) n += t.listeners.size;
+    for (const p of this.profiles.values()) n += p.listeners.size;
+    return n;
+  }
+
+  private changed(kind: KindName, obj: KubernetesObject, previousService: string | undefined): void {
+    const ns = obj.metadata?.namespace ?? 'default';
+    if (kind === 'services') {
+      this.dirtyServices.add(`${ns}/${obj.metadata?.name}`);
+      this.dirtyProfiles = true;
+    } else if (kind === 'endpointslices') {
+      const svc = obj.metadata?.labels?.[SERVICE_NAME_LABEL];
+      if (svc) this.dirtyServices.add(`${ns}/${svc}`);
+      if (previousService) this.dirtyServices.add(previousService);
+    } else if (NAMESPACE_WIDE.has(kind)) {
+      this.dirtyNamespaces.add(ns);
+      this.dirtyProfiles = true;
+    } else return;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // Coalesce a burst (a relist delivers every object synchronously) into one recomputation.
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const services = new Set(this.dirtyServices);
+    this.dirtyServices.clear();
+    const namespaces = this.dirtyNamespaces;
+    this.dirtyNamespaces = new Set();
+    if (namespaces.size) for (const key of this.topics.keys()) if (namespaces.has(key.split('/')[0])) services.add(key);
+    for (const key of services) {
+      for (const topic of this.topics.get(key)?.values() ?? []) this.recompute(topic);
+    }
+    if (this.dirtyProfiles) {
+      this.dirtyProfiles = false;
+      for (const topic of this.profiles.values()) {
+        const profile = this.profileOf(topic.authority);
+        const json = JSON.stringify(profile);
+        if (json === topic.json) continue;
+        topic.profile = profile;
+        topic.json = json;
+        for (const l of [...topic.listeners]) l(profile);
+      }
+    }
+  }
+
+  private recompute(topic: EndpointTopic): void {
+    const next = this.snapshot(topic.namespace, topic.name, topic.port);
+    const updates = diffSnapshots(topic.snapshot, next);
+    topic.snapshot = next;
+    if (updates.length === 0) return;
+    for (const l of [...topic.listeners]) l(updates);
+  }
+}

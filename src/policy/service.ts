@@ -1,0 +1,95 @@
+// The InboundPolicies gRPC service over mTLS: GetPort streams the policy of one port of the
+// workload whose identity the caller's certificate carries (anyone else: PERMISSION_DENIED).
+import * as grpc from '@grpc/grpc-js';
+import type { ServiceCertificate } from '../core/component.js';
+import type { Logger } from '../core/log.js';
+import { BoundedStream } from '../destination/bounded-stream.js';
+import type { ClusterView } from '../destination/cluster-view.js';
+import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer } from '../destination/grpc-common.js';
+import type { ServiceMetrics } from '../destination/metrics.js';
+import type { RunningGrpcServer } from '../destination/service.js';
+import type { PolicyWatcher } from './watcher.js';
+import type { WireInboundServer } from './wire.js';
+
+export interface PolicyServerOptions {
+  host: string;
+  port: number;
+  cert: ServiceCertificate;
+  trustAnchorsPem: string;
+  view: ClusterView;
+  watcher: PolicyWatcher;
+  metrics: ServiceMetrics;
+  queueCapacity: number;
+  log: Logger;
+  syncTimeoutMs?: number;
+}
+
+type PortCall = grpc.ServerWritableStream<{ workload: string; port: number }, WireInboundServer>;
+
+export async function startPolicyServer(opts: PolicyServerOptions): Promise<RunningGrpcServer> {
+  const pkg = loadProto('policy.proto') as any;
+  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000 });
+  const { metrics, watcher, log } = opts;
+
+  const refuse = (call: PortCall, code: grpc.status, details: string) => {
+    if (code === grpc.status.PERMISSION_DENIED) metrics.permissionDenied++;
+    else metrics.lookupErrors++;
+    call.emit('error', { code, details });
+  };
+
+  const getPort = async (call: PortCall) => {
+    const uris = callerUris(call);
+    const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(call.request.workload ?? '');
+    const port = Number(call.request.port);
+    if (!m) return refuse(call, grpc.status.INVALID_ARGUMENT, `workload: expected "namespace/name", got "${call.request.workload ?? ''}"`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return refuse(call, grpc.status.INVALID_ARGUMENT, `port: expected 1-65535, got ${call.request.port}`);
+    const [namespace, name] = [m[1], m[3]];
+    await opts.view.waitSynced(opts.syncTimeoutMs ?? 5_000);
+    if (call.cancelled) return;
+    const first = watcher.outcome(namespace, name, port);
+    if (first.kind === 'not-found') return refuse(call, grpc.status.NOT_FOUND, `workload: externalworkload ${namespace}/${name} not found`);
+    if (!uris.includes(first.identity)) {
+      log.warn('refused a policy request for another identity', { workload: `${namespace}/${name}`, caller: uris.join(',') || '(none)' });
+      return refuse(call, grpc.status.PERMISSION_DENIED, `the caller's identity (${uris.join(',') || 'none'}) is not the identity of ${namespace}/${name}`);
+    }
+    let done = false;
+    let unsubscribe = () => {};
+    const cleanup = () => {
+      if (done) return;
+      done = true;
+      unsubscribe();
+      metrics.streamsOpen--;
+    };
+    const stream = new BoundedStream<WireInboundServer>(call, opts.queueCapacity, () => {
+      metrics.overflows++;
+      cleanup();
+    });
+    metrics.streamsOpen++;
+    metrics.streamsTotal++;
+    call.on('cancelled', () => {
+      stream.markClosed();
+      cleanup();
+    });
+    call.on('close', cleanup);
+    call.on('error', cleanup);
+    const deliver = (outcome: ReturnType<typeof watcher.outcome>) => {
+      if (outcome.kind === 'not-found') {
+        stream.fail(grpc.status.NOT_FOUND, `workload: externalworkload ${namespace}/${name} was deleted`);
+        cleanup();
+      } else if (!uris.includes(outcome.identity)) {
+        metrics.permissionDenied++;
+        stream.fail(grpc.status.PERMISSION_DENIED, `the identity of ${namespace}/${name} changed to ${outcome.identity}`);
+        cleanup();
+      } else if (stream.send(outcome.server)) metrics.updatesSent++;
+    };
+    const sub = watcher.subscribe(namespace, name, port, deliver);
+    unsubscribe = sub.unsubscribe;
+    deliver(sub.initial);
+  };
+
+  server.addService(pkg.outpost.policy.v1.InboundPolicies.service, {
+    GetPort: (call: PortCall) => void getPort(call),
+  });
+  const port = await bindServer(server, hostPort(opts.host, opts.port), mtlsServerCredentials(opts.cert, opts.trustAnchorsPem));
+  return { port, address: hostPort(opts.host, port), stop: () => shutdownServer(server) };
+}

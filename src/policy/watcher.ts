@@ -1,0 +1,90 @@
+// Keeps one topic per watched workload port, recomputes them when policy objects, workloads or
+// namespaces change (coalesced per burst), and publishes changed policies to their listeners.
+import type { ClusterView, KindName } from '../destination/cluster-view.js';
+import type { DefaultPolicy } from './compute.js';
+import { policyFromView } from './inputs.js';
+import { toWireInboundServer, type WireInboundServer } from './wire.js';
+
+export type PolicyOutcome = { kind: 'policy'; identity: string; server: WireInboundServer } | { kind: 'not-found' };
+
+/**
+ * Receives every change of one workload port's policy. Listeners MUST NOT BLOCK: they are called
+ * synchronously on the event loop; a stream puts the message in its bounded queue and is closed
+ * with an error (counted) when the client does not read, so that it re-subscribes.
+ */
+export type PolicyListener = (outcome: PolicyOutcome) => void;
+
+interface Topic {
+  namespace: string;
+  name: string;
+  port: number;
+  outcome: PolicyOutcome;
+  json: string;
+  listeners: Set<PolicyListener>;
+}
+
+/** Kinds whose change can only affect topics of the object's own namespace. */
+const NAMESPACED: ReadonlySet<KindName> = new Set(['servers', 'serverauthorizations', 'authorizationpolicies', 'httproutes']);
+
+export class PolicyWatcher {
+  private readonly topics = new Map<string, Topic>();
+  private dirtyAll = false;
+  private readonly dirtyNamespaces = new Set<string>();
+  private flushScheduled = false;
+
+  constructor(
+    private readonly view: ClusterView,
+    private readonly clusterDefault: DefaultPolicy,
+  ) {
+    view.onChange((kind, _change, obj) => {
+      if (NAMESPACED.has(kind)) this.dirtyNamespaces.add(obj.metadata?.namespace ?? 'default');
+      else if (kind === 'namespaces') this.dirtyNamespaces.add(obj.metadata?.name ?? '');
+      else this.dirtyAll = true;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  outcome(namespace: string, name: string, port: number): PolicyOutcome {
+    const workload = this.view.workload(namespace, name);
+    if (!workload) return { kind: 'not-found' };
+    return { kind: 'policy', identity: workload.identity, server: toWireInboundServer(policyFromView(this.view, workload, port, this.clusterDefault)) };
+  }
+
+  subscribe(namespace: string, name: string, port: number, listener: PolicyListener): { initial: PolicyOutcome; unsubscribe: () => void } {
+    const key = `${namespace}/${name}:${port}`;
+    let topic = this.topics.get(key);
+    if (!topic) {
+      const outcome = this.outcome(namespace, name, port);
+      this.topics.set(key, (topic = { namespace, name, port, outcome, json: JSON.stringify(outcome), listeners: new Set() }));
+    }
+    topic.listeners.add(listener);
+    const t = topic;
+    return {
+      initial: t.outcome,
+      unsubscribe: () => {
+        t.listeners.delete(listener);
+        if (t.listeners.size === 0 && this.topics.get(key) === t) this.topics.delete(key);
+      },
+    };
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const all = this.dirtyAll;
+    const namespaces = new Set(this.dirtyNamespaces);
+    this.dirtyAll = false;
+    this.dirtyNamespaces.clear();
+    for (const topic of this.topics.values()) {
+      if (!all && !namespaces.has(topic.namespace)) continue;
+      const outcome = this.outcome(topic.namespace, topic.name, topic.port);
+      const json = JSON.stringify(outcome);
+      if (json === topic.json) continue;
+      topic.outcome = outcome;
+      topic.json = json;
+      for (const l of [...topic.listeners]) l(outcome);
+    }
+  }
+}
