@@ -3,16 +3,8 @@
 // share one transaction and one fsync (group commit); each write's promise resolves after its commit.
 import Database from 'better-sqlite3';
 import { initSchema, type EventRow, type Statements } from './schema.js';
-import {
-  decodeContinue,
-  deepFreeze,
-  encodeContinue,
-  identify,
-  lowerBound,
-  objectKey,
-  qualifiedResource,
-  refKey,
-} from './keys.js';
+import { decodeContinue, deepFreeze, identify, objectKey, qualifiedResource, refKey } from './keys.js';
+import { eventsAfter, listPage, stateAt } from './list.js';
 import {
   StoreError,
   type KubeObject,
@@ -300,67 +292,27 @@ export class SqliteStore implements Store {
    */
   list(ref: ResourceRef, opts: ListOptions = {}): ListResult {
     const col = this.collections.get(refKey(ref));
-    let snapRev = this.committedRev;
+    let revision = this.committedRev;
     let after: string | undefined;
     if (opts.continue) {
       const token = decodeContinue(opts.continue);
-      snapRev = Math.min(token.rev, this.committedRev);
+      revision = Math.min(token.rev, this.committedRev);
       after = token.key;
     }
-    let keys: readonly string[] = col ? this.sortedKeys(col) : [];
+    if (col && !col.sorted) col.sorted = [...col.objects.keys()].sort();
+    let keys: readonly string[] = col?.sorted ?? [];
     let read = (k: string): KubeObject | undefined => col?.objects.get(k);
-    if (snapRev < this.committedRev) {
-      const past = this.stateAt(ref, snapRev, opts.namespace);
+    if (revision < this.committedRev) {
+      if (revision < this.compactedRev) {
+        throw new StoreError('Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.', this.compactedRev);
+      }
+      const past = stateAt(this.stmts, ref, revision, opts.namespace);
       if (past.size > 0) {
         keys = [...new Set([...keys, ...past.keys()])].sort();
         read = (k) => (past.has(k) ? (past.get(k) ?? undefined) : col?.objects.get(k));
       }
     }
-    const prefix = opts.namespace === undefined ? undefined : objectKey(opts.namespace, '');
-    let i = after !== undefined ? lowerBound(keys, after, true) : 0;
-    if (prefix !== undefined) i = Math.max(i, lowerBound(keys, prefix, false));
-    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
-    const items: KubeObject[] = [];
-    let lastKey = '';
-    let more = false;
-    for (; i < keys.length; i++) {
-      const k = keys[i];
-      if (prefix !== undefined && !k.startsWith(prefix)) break;
-      const obj = read(k);
-      if (!obj || (opts.filter && !opts.filter(obj))) continue;
-      if (items.length >= limit) {
-        more = true;
-        break;
-      }
-      items.push(obj);
-      lastKey = k;
-    }
-    return { items, revision: snapRev, ...(more ? { continue: encodeContinue({ rev: snapRev, key: lastKey }) } : {}) };
-  }
-
-  private sortedKeys(col: Collection): string[] {
-    if (!col.sorted) col.sorted = [...col.objects.keys()].sort();
-    return col.sorted;
-  }
-
-  /** For every object of `ref` changed after `rev`: its state at `rev` (null = did not exist). */
-  private stateAt(ref: ResourceRef, rev: number, namespace: string | undefined): Map<string, KubeObject | null> {
-    if (rev < this.compactedRev) {
-      throw new StoreError('Expired', `The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.`, this.compactedRev);
-    }
-    const past = new Map<string, KubeObject | null>();
-    for (const row of this.eventsAfter(ref, rev, namespace)) {
-      const k = objectKey(row.namespace, row.name);
-      if (past.has(k)) continue;
-      past.set(k, row.type === 'ADDED' || row.previous === null ? null : deepFreeze(JSON.parse(row.previous) as KubeObject));
-    }
-    return past;
-  }
-
-  private eventsAfter(ref: ResourceRef, rev: number, namespace: string | undefined): Iterable<EventRow> {
-    return namespace === undefined
-      ? this.stmts.eventsAfter.iterate(rev, ref.group, ref.resource)
-      : this.stmts.eventsAfterInNamespace.iterate(rev, ref.group, ref.resource, namespace);
+    return listPage({ keys, read, revision, after, namespace: opts.namespace, filter: opts.filter, limit: opts.limit });
   }
 
   /**
@@ -377,7 +329,7 @@ export class SqliteStore implements Store {
     const w: Watcher = { refKey: rk, namespace: opts.namespace, startRev: Math.max(this.committedRev, from ?? 0), listener, closed: false };
     if (from !== undefined && from < this.committedRev) {
       // Materialise first: a listener may write, and the new commit must not enter this replay.
-      const rows = [...this.eventsAfter(ref, from, opts.namespace)].filter((r) => r.rev <= w.startRev);
+      const rows = [...eventsAfter(this.stmts, ref, from, opts.namespace)].filter((r) => r.rev <= w.startRev);
       for (const row of rows) {
         if (w.closed) break;
         this.deliver(w, rowToEvent(ref, row));
