@@ -17,7 +17,7 @@ before(async () => {
 });
 
 async function startRealHealth(probesJson: string) {
-  const reports: { key: string; ready: boolean; probes: { name: string; success: boolean; message: string }[] }[] = [];
+  const reports: { key: string; ready: boolean; probes: { name: string; success: boolean; message?: string }[] }[] = [];
   const opened: string[] = [];
   const target: ReportTarget = { uid: 'uid-1', key: 'payments/payment-processor-vm', identity: WORKLOAD_ID, heartbeatIntervalMs: 2_000, probesJson };
   const server = await startHealthServer({
