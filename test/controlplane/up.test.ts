@@ -1,0 +1,76 @@
+// `outpost up` as a user runs it: a real process, a fresh data dir, real kubectl with full TLS
+// verification, a second `up` refused at once, and a clean stop on SIGTERM.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { kubectl, outpost, spawnOutpost } from '../support/cli.js';
+
+const dir = join(mkdtempSync(join(tmpdir(), 'outpost-up-')), 'data');
+const PORT_FLAGS = ['--api-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
+let proc: ChildProcess | undefined;
+let output = '';
+
+after(() => {
+  proc?.kill('SIGKILL');
+  rmSync(join(dir, '..'), { recursive: true, force: true });
+});
+
+function waitForFile(path: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (existsSync(path)) return resolve();
+      if (Date.now() > end || proc?.exitCode !== null) return reject(new Error(`no ${path}; output:\n${output}`));
+      setTimeout(tick, 100);
+    };
+    tick();
+  });
+}
+
+test('first start creates a private data dir, a kubeconfig kubectl trusts, and control-plane.json', async () => {
+  proc = spawnOutpost(['up', '--data-dir', dir, ...PORT_FLAGS]);
+  proc.stdout!.on('data', (d) => (output += d));
+  proc.stderr!.on('data', (d) => (output += d));
+  await waitForFile(join(dir, 'control-plane.json'));
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  const kubeconfig = join(dir, 'kubeconfig');
+  assert.equal(statSync(kubeconfig).mode & 0o777, 0o600);
+  assert.doesNotMatch(readFileSync(kubeconfig, 'utf8'), /insecure-skip-tls-verify/);
+  const info = JSON.parse(readFileSync(join(dir, 'control-plane.json'), 'utf8'));
+  assert.match(info.listeners.api, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const r = await kubectl(kubeconfig, ['get', 'ns']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /default\s+Active/);
+  const livez = await kubectl(kubeconfig, ['get', '--raw', '/livez']);
+  assert.equal(livez.stdout.trim(), 'ok');
+  const readyz = await kubectl(kubeconfig, ['get', '--raw', '/readyz']);
+  assert.equal(readyz.stdout.trim(), 'ok');
+  assert.match(output, /export KUBECONFIG=/);
+});
+
+test('a second `outpost up` on the same data dir fails at once with a clear message', async () => {
+  const started = Date.now();
+  const r = await outpost(['up', '--data-dir', dir, ...PORT_FLAGS], { timeoutMs: 20_000 });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /in use by a running control plane \(pid \d+\)/);
+  assert.ok(Date.now() - started < 15_000);
+});
+
+test('bad flags are all reported on one line with a non-zero exit', async () => {
+  const r = await outpost(['up', '--api-port', '70000', '--listen']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--api-port: must be at most 65535/);
+  assert.match(r.stderr, /--listen: needs a value/);
+});
+
+test('SIGTERM stops it cleanly and releases the data dir', async () => {
+  const exited = new Promise<number | null>((resolve) => proc!.once('exit', (code) => resolve(code)));
+  proc!.kill('SIGTERM');
+  assert.equal(await exited, 0, output);
+  assert.equal(existsSync(join(dir, 'outpost.lock')), false);
+  assert.equal(existsSync(join(dir, 'control-plane.json')), false);
+  proc = undefined;
+});
