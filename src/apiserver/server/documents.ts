@@ -3,6 +3,7 @@
 import type { KubeObject } from '../../store/types.js';
 import type { ResourceType } from '../resources/types.js';
 import { AGGREGATED_DISCOVERY_CONTENT_TYPE, AGGREGATED_DISCOVERY_V2BETA1_CONTENT_TYPE, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, negotiateDiscovery } from '../discovery.js';
+import { openApiDocument, openApiIndex } from '../openapi.js';
 import { buildTable, type IncludeObject } from '../table.js';
 import type { Clock } from '../../core/clock.js';
 import type { ApiDocuments } from './http.js';
@@ -11,18 +12,24 @@ import { decodeKubernetesProtobuf } from '../protobuf.js';
 
 export function apiDocuments(index: ResourceIndex, clock: Clock): ApiDocuments {
   const types = [...index.types];
+  // The documents depend only on the registry, so each is computed once.
+  const cache = new Map<string, unknown>();
+  const once = (key: string, compute: () => unknown) => {
+    if (!cache.has(key)) cache.set(key, compute());
+    return cache.get(key);
+  };
   return {
     aggregatedDiscovery(root, accept) {
       const version = negotiateDiscovery(accept);
       if (!version) return undefined;
       const contentType = version === 'v2' ? AGGREGATED_DISCOVERY_CONTENT_TYPE : AGGREGATED_DISCOVERY_V2BETA1_CONTENT_TYPE;
-      return { contentType, body: aggregatedDiscovery(root === 'api' ? '/api' : '/apis', types, version) };
+      return { contentType, body: once(`aggregated/${root}/${version}`, () => aggregatedDiscovery(root === 'api' ? '/api' : '/apis', types, version)) };
     },
-    legacyDiscovery: (root, serverAddress) => (root === 'api' ? apiVersions(serverAddress) : apiGroupList(types)),
-    groupDiscovery: (group) => apiGroup(group, types),
-    resourceList: (group, version) => apiResourceList(group, version, types),
-    openapiIndex: () => undefined,
-    openapiGroupVersion: () => undefined,
+    legacyDiscovery: (root, serverAddress) => (root === 'api' ? apiVersions(serverAddress) : once('groups', () => apiGroupList(types))),
+    groupDiscovery: (group) => once(`group/${group}`, () => apiGroup(group, types)),
+    resourceList: (group, version) => once(`resources/${group}/${version}`, () => apiResourceList(group, version, types)),
+    openapiIndex: () => once('openapi', () => openApiIndex(types)),
+    openapiGroupVersion: (group, version) => once(`openapi/${group}/${version}`, () => openApiDocument(group, version, types)),
     table(type: ResourceType, objs: KubeObject[], listMeta: Record<string, unknown>, opts: { includeColumns: boolean; includeObject: string }) {
       const includeObject: IncludeObject = opts.includeObject === 'None' || opts.includeObject === 'Object' ? opts.includeObject : 'Metadata';
       const table = buildTable(type, objs, {
