@@ -63,13 +63,17 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
   };
   const tracker = new HealthTracker({ clock, graceMsFor, setCondition: (key, c) => statusWriter.set(key, c) });
 
-  /** A workload no proxy reports for here: "awaiting proxy" (or assumed ready), or a grace period to reconnect. */
-  const settleCondition = (ew: ExternalWorkloadObject) => {
+  /**
+   * A workload no proxy reports for here: "awaiting proxy" (or assumed ready). On becoming leader
+   * (`adopt`), a workload a proxy reported ready for gets the grace period to reconnect to us; it is
+   * not adopted later, so reports through another control plane's health server are not overruled.
+   */
+  const settleCondition = (ew: ExternalWorkloadObject, adopt = false) => {
     const uid = ew.metadata.uid ?? '';
     if (!leading || tracker.has(uid)) return;
     const cond = readyConditionOf(ew);
     if (neverReported(cond)) statusWriter.set(keyOf(ew), awaitingProxyCondition(ew, clock.now()));
-    else if (cond!.status === 'True') tracker.adopt(uid, keyOf(ew));
+    else if (adopt && cond!.status === 'True') tracker.adopt(uid, keyOf(ew));
   };
 
   const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -133,7 +137,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
       leading = true;
       endpoints.setLeading(true);
       groups.setLeading(true);
-      for (const ew of index.workloads.values()) settleCondition(ew);
+      for (const ew of index.workloads.values()) settleCondition(ew, true);
     },
     onStoppedLeading: () => {
       leading = false;

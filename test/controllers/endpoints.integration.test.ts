@@ -1,0 +1,108 @@
+// The controllers in a real control plane: the guide's manifests applied with real kubectl become
+// EndpointSlices; changes to workloads, groups and Services show up in the slices quickly.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type V1EndpointSlice } from '@kubernetes/client-node';
+import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { kubectl } from '../support/cli.js';
+import { GUIDE_DIR } from './guide.js';
+import { waitFor } from './wait.js';
+
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const EW = { group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads' };
+const WG = { group: 'workload.linkerd.io', version: 'v1beta1', plural: 'workloadgroups' };
+
+describe('EndpointSlices for the guide', () => {
+  let cp: TestControlPlane;
+  let discovery: DiscoveryV1Api;
+  let custom: CustomObjectsApi;
+  let core: CoreV1Api;
+  const k = async (...args: string[]) => {
+    const r = await kubectl(cp.kubeconfigPath, args);
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const slicesOf = async (namespace: string, service: string): Promise<V1EndpointSlice[]> =>
+    (await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` })).items;
+  const endpointsOf = async (namespace: string, service: string) =>
+    (await slicesOf(namespace, service)).flatMap((s) => s.endpoints.map((e) => ({ ip: e.addresses[0], name: e.targetRef?.name, ready: e.conditions?.ready, hostname: e.hostname })));
+
+  before(async () => {
+    cp = await startTestControlPlane();
+    discovery = cp.kubeConfig.makeApiClient(DiscoveryV1Api);
+    custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+    core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    await k('apply', '--validate=false', '-f', join(GUIDE_DIR, '00-namespaces.yaml'), '-f', join(GUIDE_DIR, 'namespace.yaml'));
+    for (const f of ['external-workload.yaml', 'payment-service.yaml', 'workload-group.yaml', 'redis-vm-1.yaml', 'redis-headless-service.yaml', 'services.yaml']) {
+      await k('apply', '--validate=false', '-f', join(GUIDE_DIR, f));
+    }
+  });
+  after(async () => cp?.dispose());
+
+  test('payment-processor lists 10.0.50.100, not ready until assume-ready (no proxy), then ready — seen with real kubectl', async () => {
+    await waitFor('payment-processor slice', async () => (await endpointsOf('payments', 'payment-processor')).length === 1);
+    assert.deepEqual(await endpointsOf('payments', 'payment-processor'), [{ ip: '10.0.50.100', name: 'payment-processor-vm-1', ready: false, hostname: undefined }]);
+    const describe = await waitFor('AwaitingProxy condition', async () => {
+      const out = await k('describe', 'externalworkload', 'payment-processor-vm-1', '-n', 'payments');
+      return out.includes('AwaitingProxy') ? out : undefined;
+    });
+    assert.match(describe, /outpost\.io\/assume-ready=true/, 'the condition message tells how to opt in');
+    await k('annotate', 'externalworkload', 'payment-processor-vm-1', '-n', 'payments', 'outpost.io/assume-ready=true');
+    await waitFor('ready endpoint', async () => (await endpointsOf('payments', 'payment-processor'))[0]?.ready === true);
+    const table = await k('get', 'endpointslices', '-n', 'payments', '-l', 'kubernetes.io/service-name=payment-processor');
+    assert.match(table, /payment-processor-ew-0\s+IPv4\s+8080\s+10\.0\.50\.100/);
+    const [slice] = await slicesOf('payments', 'payment-processor');
+    assert.equal(slice.metadata!.labels!['endpointslice.kubernetes.io/managed-by'], 'outpost-external-workloads-controller');
+    assert.equal(slice.metadata!.ownerReferences![0].kind, 'Service');
+  });
+
+  test('headless redis-cache lists both group members with hostnames; the group counts them; effective labels are shown', async () => {
+    const eps = await waitFor('redis-cache endpoints', async () => {
+      const e = await endpointsOf('caching', 'redis-cache');
+      return e.length === 2 ? e : undefined;
+    });
+    assert.deepEqual(eps.map((e) => [e.name, e.hostname, e.ip]), [['redis-vm-1', 'redis-vm-1', '10.0.200.10'], ['redis-vm-2', 'redis-vm-2', '10.0.200.11']]);
+    const [slice] = await slicesOf('caching', 'redis-cache');
+    assert.equal(slice.metadata!.labels!['service.kubernetes.io/headless'], '');
+    await waitFor('group status', async () => /redis-cache-fleet\s+\S+\s+2\s+0\/2/.test(await k('get', 'workloadgroups', '-n', 'caching')));
+    const described = await waitFor('effective labels annotation', async () => {
+      const out = await k('describe', 'externalworkload', 'redis-vm-1', '-n', 'caching');
+      return out.includes('outpost.io/effective-labels') ? out : undefined;
+    });
+    assert.match(described, /outpost\.io\/effective-labels: app=redis,datacenter=dc-1,instance=1,mesh=linkerd,tier=cache,workloadGroup=redis-cache-fleet/);
+  });
+
+  test('hybrid-app postgres and redis Services list their workloads', async () => {
+    await waitFor('postgres', async () => (await endpointsOf('hybrid-app', 'postgres'))[0]?.ip === '10.0.100.50');
+    await waitFor('redis', async () => (await endpointsOf('hybrid-app', 'redis'))[0]?.ip === '10.0.100.51');
+  });
+
+  test('a group template change reaches every member within a second', async () => {
+    const t0 = Date.now();
+    await custom.patchNamespacedCustomObject({ ...WG, namespace: 'caching', name: 'redis-cache-fleet', body: { spec: { template: { metadata: { labels: { tier: 'warm' } } } } } }, MERGE);
+    await waitFor('members leave redis-cache', async () => (await slicesOf('caching', 'redis-cache')).length === 0, 1000, 5);
+    assert.ok(Date.now() - t0 < 1000);
+    await custom.patchNamespacedCustomObject({ ...WG, namespace: 'caching', name: 'redis-cache-fleet', body: { spec: { template: { metadata: { labels: { tier: 'cache' } } } } } }, MERGE);
+    await waitFor('members back', async () => (await endpointsOf('caching', 'redis-cache')).length === 2, 1000, 5);
+  });
+
+  test('workload label, IP and deletion changes, and Service deletion, reach the slices fast', async () => {
+    const timed = async (what: string, change: () => Promise<unknown>, done: () => Promise<boolean>) => {
+      const t0 = Date.now();
+      await change();
+      await waitFor(what, done, 2000, 5);
+      return Date.now() - t0;
+    };
+    const ns = 'hybrid-app';
+    const times = [
+      await timed('IP change', () => custom.patchNamespacedCustomObject({ ...EW, namespace: ns, name: 'postgres-primary', body: { spec: { workloadIPs: [{ ip: '10.0.100.60' }] } } }, MERGE), async () => (await endpointsOf(ns, 'postgres'))[0]?.ip === '10.0.100.60'),
+      await timed('label change', () => custom.patchNamespacedCustomObject({ ...EW, namespace: ns, name: 'postgres-primary', body: { metadata: { labels: { app: 'postgres-old' } } } }, MERGE), async () => (await slicesOf(ns, 'postgres')).length === 0),
+      await timed('label back', () => custom.patchNamespacedCustomObject({ ...EW, namespace: ns, name: 'postgres-primary', body: { metadata: { labels: { app: 'postgres' } } } }, MERGE), async () => (await slicesOf(ns, 'postgres')).length === 1),
+      await timed('workload deleted', () => custom.deleteNamespacedCustomObject({ ...EW, namespace: ns, name: 'postgres-primary' }), async () => (await slicesOf(ns, 'postgres')).length === 0),
+      await timed('Service deleted', () => core.deleteNamespacedService({ namespace: ns, name: 'redis' }), async () => (await slicesOf(ns, 'redis')).length === 0),
+    ];
+    // Generous bound for a shared 2-core test machine; bench/endpoints.ts measures the p99.
+    for (const t of times) assert.ok(t < 1000, `took ${t} ms`);
+  });
+});
