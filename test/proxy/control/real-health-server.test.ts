@@ -58,7 +58,7 @@ test('the real health server receives the verdict of the probes it sent', async 
     status = 500;
     clock.advance(10_000);
     await waitFor(() => server.reports.at(-1)?.ready === false, 5000, 'not-ready report');
-    assert.match(server.reports.at(-1)!.probes[0].message, /returned 500/);
+    assert.match(server.reports.at(-1)!.probes[0].message ?? "", /returned 500/);
     const before = server.reports.length;
     clock.advance(2_000);
     await waitFor(() => server.reports.length > before, 5000, 'heartbeat');
