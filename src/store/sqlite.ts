@@ -231,7 +231,7 @@ export class SqliteStore implements Store {
     for (const w of writes) this.applyToCache(w);
     for (const w of writes) this.emit(w.event);
     for (const c of completions) c.resolve();
-    if (this.eventCount > this.historySize + Math.max(100, this.historySize / 10)) this.compact(this.historySize);
+    if (!this.closed && this.eventCount > this.historySize + Math.max(100, this.historySize / 10)) this.compact(this.historySize);
   }
 
   private commit(writes: PendingWrite[], lastRev: number): void {

@@ -126,3 +126,24 @@ test('history is bounded: old events are compacted automatically', async (t) => 
   assert.equal(seen.length, 400 - store.oldestRevision());
   assert.equal(store.list(ref).items.length, 400, 'compaction drops history, never objects');
 });
+
+test('a listener may write (the write commits in a later batch) and may close the store', async (t) => {
+  const store = tempStore(t);
+  const seen: string[] = [];
+  store.watch(ref, {}, (e) => {
+    seen.push(summary(e));
+    if (e.name === 'a') void store.create(ref, lease('echo-of-a'));
+  });
+  await store.create(ref, lease('a'));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(seen, ['ADDED ns/a @1', 'ADDED ns/echo-of-a @2']);
+
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-watch-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const other = openSqliteStore(join(dir, 'state.db'), { historySize: 1 });
+  other.watch(ref, {}, () => other.close());
+  // 120 events in one batch would trigger automatic compaction, which must not touch the closed database.
+  const results = await Promise.allSettled(Array.from({ length: 120 }, (_, i) => other.create(ref, lease(`x${i}`))));
+  assert.deepEqual(new Set(results.map((r) => r.status)), new Set(['fulfilled']));
+  await assert.rejects(other.create(ref, lease('after-close')), /closed/);
+});
