@@ -1,0 +1,152 @@
+// The workload health API against a real control plane: a scripted proxy (gRPC client with a real
+// mTLS certificate) reports; the Ready condition and the EndpointSlice follow; a silent proxy turns
+// not ready after the grace and comes back; another workload's certificate is refused.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
+import { systemClock } from '../../src/core/clock.js';
+import { silentLogger } from '../../src/core/log.js';
+import { createRootCA, issueLeaf, type CertificateAuthority } from '../../src/core/pki.js';
+import { startControllers, type RunningControllers } from '../../src/controllers/run.js';
+import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessage } from '../../src/controllers/health/server.js';
+import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { kubectl } from '../support/cli.js';
+import { guide } from './guide.js';
+import { waitFor } from './wait.js';
+
+const GRACE_MS = 1500;
+const WORKLOAD = 'payments/payment-processor-vm-1';
+const IDENTITY = 'spiffe://cluster.local/payment-processor'; // its spec.meshTLS.identity in the guide
+
+type Stream = grpc.ClientDuplexStream<HealthReportMessage, HealthAckMessage>;
+
+interface ScriptedProxy {
+  stream: Stream;
+  acks: HealthAckMessage[];
+  status: Promise<grpc.StatusObject>;
+  report(ready: boolean, failing?: string): void;
+  close(): void;
+}
+
+describe('workload health API', () => {
+  let cp: TestControlPlane;
+  let ca: CertificateAuthority;
+  let controllers: RunningControllers;
+  let custom: CustomObjectsApi;
+  let discovery: DiscoveryV1Api;
+  const clients: grpc.Client[] = [];
+
+  async function proxyWith(identity: string, issuer = ca): Promise<ScriptedProxy> {
+    const leaf = await issueLeaf(issuer, { commonName: 'proxy', sans: { uris: [identity] }, lifetimeMs: 3_600_000, usages: ['client'] });
+    const Client = workloadHealthDefinition();
+    const client = new Client(`127.0.0.1:${controllers.healthPort}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem!), Buffer.from(leaf.certPem)));
+    clients.push(client);
+    const stream = (client as unknown as { Report(): Stream }).Report();
+    const acks: HealthAckMessage[] = [];
+    stream.on('data', (a: HealthAckMessage) => acks.push(a));
+    const status = new Promise<grpc.StatusObject>((resolve) => {
+      stream.on('status', resolve);
+      stream.on('error', () => {});
+    });
+    return {
+      stream,
+      acks,
+      status,
+      report: (ready, failing) =>
+        stream.write({ workload: WORKLOAD, ready, probes: [{ name: 'http-get:8080/health', success: ready, message: failing ?? '', checkedAtUnixMs: Date.now() }], proxyVersion: 'test', inboundPort: 4143, adminPort: 4191, adminAddress: '127.0.0.1:4191' }),
+      close: () => stream.end(),
+    };
+  }
+
+  const readyCondition = async () => {
+    const ew = (await custom.getNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'payments', name: 'payment-processor-vm-1' })) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+    return ew.status?.conditions?.find((c) => c.type === 'Ready');
+  };
+  const endpointReady = async () => (await discovery.listNamespacedEndpointSlice({ namespace: 'payments', labelSelector: 'kubernetes.io/service-name=payment-processor' })).items[0]?.endpoints[0]?.conditions?.ready;
+
+  before(async () => {
+    cp = await startTestControlPlane();
+    ca = await createRootCA({ commonName: 'test-trust-anchor', lifetimeMs: 3_600_000 });
+    const server = await issueLeaf(ca, { commonName: 'health', sans: { dns: ['localhost'], ips: ['127.0.0.1'] }, lifetimeMs: 3_600_000, usages: ['server'] });
+    // A second set of controllers on the same API, as a second control plane would run them: the
+    // control plane's own instance holds the Lease and writes slices; this one serves health.
+    controllers = await startControllers({
+      kubeConfig: cp.kubeConfig,
+      clock: systemClock,
+      log: silentLogger,
+      disconnectGraceMs: GRACE_MS,
+      health: { host: '127.0.0.1', port: 0, tls: { chainPem: server.certPem, keyPem: server.keyPem!, trustAnchorsPem: ca.certPem } },
+    });
+    custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+    discovery = cp.kubeConfig.makeApiClient(DiscoveryV1Api);
+    await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'payments' } } });
+    const objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);
+    await objects.create(guide('ExternalWorkload', 'payment-processor-vm-1'));
+    await objects.create(guide('Service', 'payment-processor'));
+    await waitFor('workload known to the health server', () => controllers.index.workloads.has(WORKLOAD) || undefined);
+    await waitFor('not-ready endpoint', async () => (await endpointReady()) === false);
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await controllers?.stop();
+    await cp?.dispose();
+  });
+
+  test('only one of the two controller sets leads', () => {
+    assert.equal(controllers.isLeader(), false);
+  });
+
+  test('reports drive the Ready condition and the endpoint; silence turns it not ready after the grace; the proxy returning brings it back', async () => {
+    const proxy = await proxyWith(IDENTITY);
+    proxy.report(true);
+    await waitFor('ready endpoint', async () => (await endpointReady()) === true);
+    assert.equal((await readyCondition())?.reason, 'ProbesPassing');
+    assert.equal(proxy.acks[0].heartbeatIntervalMs, 500, 'a third of the grace');
+    assert.equal(proxy.acks[0].probesJson, '[]', 'the effective probes, on the first ack');
+
+    proxy.report(false, 'HTTP 503 from /health');
+    await waitFor('not-ready endpoint', async () => (await endpointReady()) === false);
+    const failing = await readyCondition();
+    assert.equal(failing?.reason, 'ProbesFailing');
+    assert.match(failing!.message, /http-get:8080\/health: HTTP 503/);
+    const described = (await kubectl(cp.kubeconfigPath, ['describe', 'externalworkload', 'payment-processor-vm-1', '-n', 'payments'])).stdout;
+    assert.match(described, /ProbesFailing/);
+
+    proxy.report(true);
+    await waitFor('ready again', async () => (await endpointReady()) === true);
+    const silentAt = Date.now();
+    // The stream stays open but goes silent.
+    await new Promise((r) => setTimeout(r, GRACE_MS / 3));
+    assert.equal(await endpointReady(), true, 'still ready within the grace');
+    await waitFor('heartbeat lost', async () => (await readyCondition())?.reason === 'HeartbeatLost', GRACE_MS * 4);
+    assert.ok(Date.now() - silentAt >= GRACE_MS - 50, 'not before the grace');
+    await waitFor('endpoint not ready', async () => (await endpointReady()) === false);
+    proxy.close();
+
+    const back = await proxyWith(IDENTITY);
+    back.report(true);
+    await waitFor('back after reconnect', async () => (await endpointReady()) === true);
+    back.close();
+  });
+
+  test("a client holding another workload's certificate cannot report for this one", async () => {
+    const before = await readyCondition();
+    const intruder = await proxyWith('spiffe://cluster.local/ns/payments/externalworkload/someone-else');
+    intruder.report(!(before?.status === 'True'));
+    const status = await intruder.status;
+    assert.equal(status.code, grpc.status.PERMISSION_DENIED);
+    assert.match(status.details, /not the identity of payments\/payment-processor-vm-1/);
+    assert.equal((await readyCondition())?.status, before?.status, 'condition untouched');
+  });
+
+  test('a certificate from another trust anchor is refused at the TLS handshake; an unknown workload is NOT_FOUND', async () => {
+    const otherCa = await createRootCA({ commonName: 'other', lifetimeMs: 3_600_000 });
+    const stranger = await proxyWith(IDENTITY, otherCa);
+    stranger.report(true);
+    assert.notEqual((await stranger.status).code, grpc.status.OK);
+    const lost = await proxyWith(IDENTITY);
+    lost.stream.write({ workload: 'payments/no-such-vm', ready: true, probes: [], proxyVersion: 'test', inboundPort: 0, adminPort: 0, adminAddress: '' });
+    assert.equal((await lost.status).code, grpc.status.NOT_FOUND);
+  });
+});
