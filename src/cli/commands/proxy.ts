@@ -1,6 +1,44 @@
-// `outpost proxy`: not built yet (see README "Status").
-import { OutpostError } from '../../core/errors.js';
+// `outpost proxy`: runs the data-plane proxy next to a workload (config file + OUTPOST_PROXY_* env).
+// SIGTERM/SIGINT drain: stop accepting, finish in-flight work within the grace period, exit.
+import { parseFlags, formatFlagHelp } from '../../core/flags.js';
+import { createLogger } from '../../core/log.js';
+import { loadProxyConfig } from '../../proxy/config.js';
+import { createSeams } from '../../proxy/seams.js';
+import { startProxy } from '../../proxy/main.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new OutpostError('NOT_IMPLEMENTED', '`outpost proxy` is not built yet');
+const FLAGS = {
+  config: { type: 'string', help: 'proxy configuration file (YAML, the guide\'s proxy-config.yaml); settings may also come from OUTPOST_PROXY_* variables', short: 'c' },
+  check: { type: 'bool', help: 'validate the configuration and exit' },
+} as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags, help } = parseFlags(argv, FLAGS);
+  if (help) {
+    console.log(`Usage: outpost proxy --config FILE\n\nRuns the Outpost proxy: inbound mTLS, outbound discovery and balancing, admin, tap.\n\nFlags:\n${formatFlagHelp(FLAGS)}\n\nSee docs/proxy.md for every setting and its OUTPOST_PROXY_* variable.`);
+    return 0;
+  }
+  const config = loadProxyConfig(flags.config);
+  if (flags.check) {
+    console.log('configuration OK');
+    return 0;
+  }
+  const log = createLogger({ level: config.log.level, format: config.log.format }).child('proxy');
+  const seams = await createSeams(config, log);
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string) => {
+    if (stopping) return stopping;
+    log.info('shutting down', { reason: why, graceMs: config.timeouts.shutdownGraceMs });
+    stopping = proxy.drain();
+    return stopping;
+  };
+  const proxy = await startProxy(config, seams, { log, onShutdown: () => void stop('admin /shutdown') });
+  await proxy.started;
+  return new Promise<number>((resolve) => {
+    const onSignal = (sig: string) => void stop(sig).then(() => resolve(0));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    const poll = setInterval(() => {
+      if (stopping) stopping.then(() => (clearInterval(poll), resolve(0)));
+    }, 100);
+  });
 }

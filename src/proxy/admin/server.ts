@@ -1,0 +1,54 @@
+// The admin endpoint (default 127.0.0.1:4191): /live, /ready (only once credentials are held),
+// /metrics (Prometheus text), POST /shutdown (loopback clients only), GET/PUT /proxy-log-level.
+import { createServer, type Server, type IncomingMessage } from 'node:http';
+import type { ProxyContext } from '../context.js';
+import { isLogLevel } from '../../core/log.js';
+
+export interface AdminHooks {
+  ready(): boolean;
+  shutdown(): void;
+}
+
+function isLoopback(req: IncomingMessage): boolean {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
+}
+
+export function adminServer(ctx: ProxyContext, hooks: AdminHooks): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, body: string, type = 'text/plain') => {
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (path === '/live' && req.method === 'GET') return send(200, 'live\n');
+    if (path === '/ready' && req.method === 'GET') return hooks.ready() ? send(200, 'ready\n') : send(503, 'not ready\n');
+    if (path === '/metrics' && req.method === 'GET') return send(200, ctx.metrics.render(), 'text/plain; version=0.0.4');
+    if (path === '/shutdown') {
+      if (req.method !== 'POST') return send(405, 'use POST\n');
+      if (!isLoopback(req)) return send(403, 'shutdown is only allowed from loopback\n');
+      send(200, 'shutdown\n');
+      setImmediate(hooks.shutdown);
+      return;
+    }
+    if (path === '/proxy-log-level') {
+      if (req.method === 'GET') return send(200, ctx.log.level() + '\n');
+      if (req.method === 'PUT') {
+        if (!isLoopback(req)) return send(403, 'log level changes are only allowed from loopback\n');
+        let body = '';
+        req.setEncoding('utf8');
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          const level = body.trim();
+          if (!isLogLevel(level)) return send(400, `log level must be one of debug, info, warn, error (got "${level}")\n`);
+          ctx.log.setLevel(level);
+          ctx.log.info('log level changed', { level });
+          send(204, '');
+        });
+        return;
+      }
+      return send(405, 'use GET or PUT\n');
+    }
+    send(404, 'not found\n');
+  });
+}

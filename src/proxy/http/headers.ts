@@ -1,0 +1,69 @@
+// Header conversion between HTTP/1.1 and HTTP/2 (pure): hop-by-hop headers never cross a proxy, and
+// the proxies' own headers (target port, original protocol) never reach an app.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders as H2Headers } from 'node:http2';
+import { DST_PORT_HEADER, ORIG_PROTO_HEADER } from '../transport/header.js';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'http2-settings', 'proxy-authorization', DST_PORT_HEADER, ORIG_PROTO_HEADER]);
+
+/** HTTP/1.1 request headers to HTTP/2 request headers for the peer proxy. */
+export function h1RequestToH2(method: string, path: string, authority: string, h: IncomingHttpHeaders, targetPort: number): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':method': method, ':path': path, ':authority': authority, ':scheme': 'http', [DST_PORT_HEADER]: targetPort, [ORIG_PROTO_HEADER]: 'HTTP/1.1' };
+  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
+  return out;
+}
+
+/** HTTP/2 request headers (from a peer or an h2 app) to forward as HTTP/2: pseudo-headers kept, ours dropped. */
+export function h2RequestToH2(h: H2Headers, targetPort?: number): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
+  if (targetPort !== undefined) out[DST_PORT_HEADER] = targetPort;
+  return out;
+}
+
+/** HTTP/2 request headers to HTTP/1.1 headers for the local app (":authority" becomes Host). */
+export function h2RequestToH1(h: H2Headers): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const k in h) if (k.charCodeAt(0) !== 58 /* : */ && !HOP_BY_HOP.has(k)) out[k] = h[k];
+  const authority = h[':authority'];
+  if (authority) out.host = authority;
+  return out;
+}
+
+/** HTTP/1.1 response headers to HTTP/2 response headers. */
+export function h1ResponseToH2(status: number, h: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':status': status };
+  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
+  return out;
+}
+
+/** HTTP/2 response headers to HTTP/1.1 response headers (pseudo-headers dropped). */
+export function h2ResponseToH1(h: H2Headers): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const k in h) if (k.charCodeAt(0) !== 58 && !HOP_BY_HOP.has(k)) out[k] = h[k];
+  return out;
+}
+
+/** Path of an HTTP/1.1 request target (absolute-form "http://host/p?q" -> "/p?q"). */
+export function requestPath(url: string): string {
+  if (url.charCodeAt(0) === 47 /* / */) return url;
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
+  if (!m) return url;
+  const rest = url.slice(m[0].length);
+  return rest === '' ? '/' : rest;
+}
+
+/** Authority of an HTTP/1.1 request: absolute-form wins over Host. */
+export function requestAuthority(url: string, host: string | undefined): string | undefined {
+  if (url.charCodeAt(0) !== 47) {
+    const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url);
+    if (m) return m[1];
+  }
+  return host;
+}
+
+/** gRPC failure classification: a 200 with grpc-status != 0 is a failure. */
+export function isGrpcFailure(trailers: H2Headers | undefined): boolean {
+  const s = trailers?.['grpc-status'];
+  return s !== undefined && s !== '0';
+}

@@ -1,0 +1,86 @@
+// Moving one HTTP exchange across a protocol boundary: responses (and gRPC trailers) relayed from an
+// upstream stream to the downstream, reporting status and outcome once, when the exchange is over.
+import type { ClientHttp2Stream, ServerHttp2Stream, IncomingHttpHeaders as H2Headers } from 'node:http2';
+import type { ServerResponse, IncomingMessage } from 'node:http';
+import { h1ResponseToH2, h2ResponseToH1, isGrpcFailure } from './headers.js';
+
+export type Done = (status: number, failure: boolean, error?: Error) => void;
+
+/** HTTP/2 upstream -> HTTP/2 downstream, trailers included. */
+export function relayH2ToH2(up: ClientHttp2Stream, down: ServerHttp2Stream, done: Done): void {
+  let status = 0;
+  let trailers: H2Headers | undefined;
+  let finished = false;
+  const finish = (st: number, failure: boolean, err?: Error) => {
+    if (finished) return;
+    finished = true;
+    done(st, failure, err);
+  };
+  up.on('response', (h) => {
+    status = Number(h[':status']);
+    if (down.destroyed || down.closed) return;
+    const grpc = String(h['content-type'] ?? '').startsWith('application/grpc');
+    down.respond(h as never, { waitForTrailers: grpc, endStream: up.endAfterHeaders });
+    if (grpc) down.once('wantTrailers', () => (trailers ? down.sendTrailers(trailers as never) : down.close()));
+    up.pipe(down);
+  });
+  up.on('trailers', (t) => {
+    trailers = {};
+    for (const k in t) if (k.charCodeAt(0) !== 58) trailers[k] = t[k];
+  });
+  up.on('close', () => {
+    if (status === 0) return; // handled by 'error' or the caller
+    finish(status, status >= 500 || isGrpcFailure(trailers), undefined);
+  });
+  down.on('close', () => {
+    if (!up.closed) up.close();
+  });
+}
+
+/** HTTP/2 upstream (peer) -> HTTP/1.1 downstream (app). */
+export function relayH2ToH1(up: ClientHttp2Stream, res: ServerResponse, done: Done): void {
+  let status = 0;
+  up.on('response', (h) => {
+    status = Number(h[':status']);
+    res.writeHead(status, h2ResponseToH1(h));
+    if (up.endAfterHeaders) res.end();
+    else up.pipe(res);
+  });
+  up.on('close', () => {
+    if (status !== 0) done(status, status >= 500);
+  });
+  res.on('close', () => {
+    if (!up.closed) up.close();
+  });
+}
+
+/** HTTP/1.1 upstream (local app) -> HTTP/2 downstream (peer). */
+export function relayH1ToH2(upRes: IncomingMessage, down: ServerHttp2Stream, done: Done): void {
+  const status = upRes.statusCode ?? 502;
+  if (!down.destroyed && !down.closed) {
+    down.respond(h1ResponseToH2(status, upRes.headers) as never);
+    upRes.pipe(down);
+  }
+  upRes.on('end', () => done(status, status >= 500));
+  upRes.on('error', (e) => done(status, true, e));
+}
+
+/** A proxy-generated response on an HTTP/2 stream (403, 502, 504). */
+export function respondH2(down: ServerHttp2Stream, status: number, reason: string): void {
+  if (down.destroyed || down.closed) return;
+  if (down.headersSent) {
+    down.close(2 /* INTERNAL_ERROR */);
+    return;
+  }
+  down.respond({ ':status': status, 'content-type': 'text/plain', 'l5d-proxy-error': reason });
+  down.end(reason + '\n');
+}
+
+export function respondH1(res: ServerResponse, status: number, reason: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'text/plain', 'l5d-proxy-error': reason });
+  res.end(reason + '\n');
+}

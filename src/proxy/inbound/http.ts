@@ -1,0 +1,134 @@
+// Inbound HTTP: each request (an HTTP/2 stream from a peer proxy, or HTTP detected inside a TCP
+// connection) is authorized against its target port's policy (denied -> 403, counted) and forwarded
+// to the local app on 127.0.0.1: as HTTP/1.1 when it started as HTTP/1.1, else as HTTP/2.
+import { request as h1request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ServerHttp2Stream, IncomingHttpHeaders as H2Headers, ServerHttp2Session } from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import type { ProxyContext } from '../context.js';
+import { InboundConnection, type InboundPolicies } from './policies.js';
+import { authorizeRequest } from './authorize.js';
+import { DST_PORT_HEADER, ORIG_PROTO_HEADER } from '../transport/header.js';
+import { h2RequestToH1, h2RequestToH2 } from '../http/headers.js';
+import { relayH1ToH2, relayH2ToH2, respondH1, respondH2 } from '../http/relay.js';
+import { H2cPool } from '../http/h2c-pool.js';
+import type { HttpMetrics } from '../metrics/proxy-metrics.js';
+
+export const CONN = Symbol('outpost.inboundConnection');
+const LOCALHOST = '127.0.0.1';
+
+export class InboundHttp {
+  private readonly agent: Agent;
+  private readonly h2c: H2cPool;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly policies: InboundPolicies,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: 512, timeout: ctx.config.timeouts.idleMs });
+    this.h2c = new H2cPool(ctx.config.timeouts.idleMs);
+  }
+
+  /** An HTTP/2 stream from a peer proxy (or h2 detected in a TCP connection). */
+  onStream = (stream: ServerHttp2Stream, headers: H2Headers): void => {
+    const session = stream.session as ServerHttp2Session & { [CONN]?: InboundConnection };
+    const conn = session[CONN] ?? (session[CONN] = (session.socket as unknown as { [CONN]: InboundConnection })[CONN]);
+    const port = Number(headers[DST_PORT_HEADER]) || conn.headerPort;
+    if (!port) return respondH2(stream, 400, 'no target port');
+    const method = headers[':method'] as string;
+    const path = headers[':path'] as string;
+    const authority = (headers[':authority'] as string) ?? '';
+    const m = this.authorize(conn, port, method, path, authority);
+    if (!m) return respondH2(stream, 403, 'unauthorized');
+    const start = performance.now();
+    m.request.value++;
+    const done = (status: number, failure: boolean) => {
+      const ms = performance.now() - start;
+      m.response(status, ms, failure);
+      if (this.ctx.tap.active) this.publishTap(conn, port, method, authority, path, status, ms);
+    };
+    const hasBody = !stream.endAfterHeaders;
+    if (headers[ORIG_PROTO_HEADER] === 'HTTP/1.1') {
+      const up = h1request({ agent: this.agent, host: LOCALHOST, port, method, path, headers: h2RequestToH1(headers) }, (r) => relayH1ToH2(r, stream, done));
+      up.on('error', (e) => {
+        done(502, true);
+        respondH2(stream, 502, `local app on port ${port}: ${(e as Error & { code?: string }).code ?? e.message}`);
+      });
+      stream.on('close', () => up.destroyed || up.destroy());
+      if (hasBody) stream.pipe(up);
+      else up.end();
+      return;
+    }
+    const up = this.h2c.get(LOCALHOST, port).request(h2RequestToH2(headers), { endStream: !hasBody });
+    up.on('error', (e) => {
+      done(502, true);
+      respondH2(stream, 502, `local app on port ${port}: ${(e as Error & { code?: string }).code ?? e.message}`);
+    });
+    relayH2ToH2(up, stream, done);
+    if (hasBody) stream.pipe(up);
+  };
+
+  /** An HTTP/1.1 request detected inside an opaque-ALPN connection (target port from its header). */
+  onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const conn = (req.socket as unknown as { [CONN]: InboundConnection })[CONN];
+    const port = conn.headerPort;
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    const authority = req.headers.host ?? '';
+    const m = this.authorize(conn, port, method, path, authority);
+    if (!m) return respondH1(res, 403, 'unauthorized');
+    if (this.ctx.draining) res.shouldKeepAlive = false;
+    const start = performance.now();
+    m.request.value++;
+    const up = h1request({ agent: this.agent, host: LOCALHOST, port, method, path, headers: req.headers }, (r) => {
+      const status = r.statusCode ?? 502;
+      res.writeHead(status, r.headers);
+      r.pipe(res);
+      r.on('end', () => {
+        const ms = performance.now() - start;
+        m.response(status, ms);
+        if (this.ctx.tap.active) this.publishTap(conn, port, method, authority, path, status, ms);
+      });
+    });
+    up.on('error', (e) => {
+      m.response(502, performance.now() - start);
+      respondH1(res, 502, `local app on port ${port}: ${e.message}`);
+    });
+    req.pipe(up);
+  };
+
+  /** Allowed -> the request's metrics handle; denied -> undefined (and counted). */
+  private authorize(conn: InboundConnection, port: number, method: string, path: string, authority: string): HttpMetrics | undefined {
+    const st = conn.port(port, this.policies);
+    const d = authorizeRequest(st.policy, conn.clientId, conn.clientIp, method, path);
+    if (!d.allowed) {
+      conn.denyCell(st, true).value++;
+      this.ctx.log.debug('request denied', { port, client: conn.clientId, method, path, reason: d.labels.reason });
+      return undefined;
+    }
+    conn.allowCell(st, true, d.labels).value++;
+    return conn.httpMetrics(st, authority);
+  }
+
+  private publishTap(conn: InboundConnection, port: number, method: string, authority: string, path: string, status: number, ms: number): void {
+    this.ctx.tap.publish({
+      direction: 'inbound',
+      source: conn.clientAddr,
+      destination: `${LOCALHOST}:${port}`,
+      sourceIdentity: conn.clientId ?? '',
+      destinationIdentity: this.ctx.tls.creds?.identity ?? '',
+      method,
+      authority,
+      path,
+      status,
+      latencyMs: ms,
+      timestampMs: Date.now(),
+      destinationLabels: {},
+      tls: conn.clientId !== undefined,
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+    this.h2c.close();
+  }
+}

@@ -1,0 +1,77 @@
+// The inbound listener (default 4143): TLS 1.3 with client certificates required and verified
+// against the trust anchors; the client's identity is its URI SAN; ALPN picks the next layer
+// (h2 = HTTP between proxies, outpost.tcp/1 = transport header + bytes). See ADR 0006.
+import { createServer as tlsServer, type Server, type TLSSocket } from 'node:tls';
+import { createServer as httpServer } from 'node:http';
+import { createServer as h2Server, type ServerHttp2Session } from 'node:http2';
+import type { ProxyContext } from '../context.js';
+import { serverTlsOptions, peerIdentity } from '../tls/identity.js';
+import { ALPN_H2, ALPN_TCP } from '../transport/header.js';
+import { InboundConnection, InboundPolicies } from './policies.js';
+import { CONN, InboundHttp } from './http.js';
+import { acceptOpaque } from './tcp.js';
+import { labelString } from '../metrics/registry.js';
+
+export interface InboundServer {
+  server: Server;
+  /** Stops accepting; asks HTTP/2 peers to go away once their streams finish. */
+  drain(): void;
+  /** Drops every connection still open. */
+  destroy(): void;
+}
+
+export function inboundServer(ctx: ProxyContext): InboundServer {
+  const creds = ctx.tls.creds!;
+  const policies = new InboundPolicies(ctx);
+  const http = new InboundHttp(ctx, policies);
+  const h2 = h2Server({ settings: { initialWindowSize: 1 << 20, maxConcurrentStreams: 1000 } });
+  const sessions = new Set<ServerHttp2Session>();
+  h2.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+    s.on('error', () => {});
+    if (ctx.draining) s.close();
+  });
+  h2.on('stream', http.onStream);
+  const h1 = httpServer({ keepAliveTimeout: ctx.config.timeouts.idleMs, requestTimeout: 0 }, http.onRequest);
+  const handlers = { h1, h2 };
+  const sockets = new Set<TLSSocket>();
+
+  const server = tlsServer({ ...serverTlsOptions(creds), ALPNProtocols: [ALPN_H2, ALPN_TCP] });
+  const unsubscribe = ctx.tls.onRotate((c) => server.setSecureContext({ ...serverTlsOptions(c), ALPNProtocols: [ALPN_H2, ALPN_TCP] } as never));
+  server.on('tlsClientError', (err) => ctx.log.debug('inbound TLS handshake failed', { reason: err.message }));
+  server.on('secureConnection', (socket: TLSSocket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    const clientId = peerIdentity(socket);
+    const addr = `${socket.remoteAddress}:${socket.remotePort}`;
+    const conn = new InboundConnection(ctx, clientId, addr, socket.remoteAddress ?? '');
+    (socket as unknown as { [CONN]: InboundConnection })[CONN] = conn;
+    ctx.metrics.trackConnection(labelString({ direction: 'inbound', peer: 'src', tls: 'true', client_id: clientId }), socket);
+    if (socket.alpnProtocol === ALPN_H2) h2.emit('connection', socket);
+    else if (socket.alpnProtocol === ALPN_TCP) acceptOpaque(ctx, policies, socket, conn, handlers);
+    else {
+      ctx.log.debug('inbound connection without a known ALPN protocol', { client: clientId });
+      socket.destroy();
+    }
+  });
+
+  return {
+    server,
+    drain() {
+      server.close();
+      unsubscribe();
+      for (const s of sessions) s.close();
+      h1.closeIdleConnections();
+    },
+    destroy() {
+      if (server.listening) server.close();
+      unsubscribe();
+      for (const s of sockets) s.destroy();
+      http.close();
+      policies.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// Inbound opaque-ALPN connections: read the transport header (target port), then either pipe the
+// bytes to 127.0.0.1:<port> after a connection-level authorization (denied -> closed, counted) or,
+// unless the port or the client said opaque, detect HTTP inside and authorize each request.
+import { connect as netConnect } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ProxyContext } from '../context.js';
+import type { InboundConnection, InboundPolicies } from './policies.js';
+import { authorizeConnection } from './authorize.js';
+import { decodeTransportHeader, HEADER_LENGTH } from '../transport/header.js';
+import { detect, handOver, pipeBoth } from '../transport/detect.js';
+import type { HttpHandlers } from '../outbound/listeners.js';
+
+export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection, http: HttpHandlers): void {
+  let buf: Buffer | undefined;
+  const timer = setTimeout(() => socket.destroy(), ctx.config.timeouts.detectMs);
+  const onData = (chunk: Buffer) => {
+    buf = buf ? Buffer.concat([buf, chunk]) : chunk;
+    const h = decodeTransportHeader(buf);
+    if (h === undefined) return;
+    clearTimeout(timer);
+    socket.removeListener('data', onData);
+    if (h instanceof Error) {
+      ctx.log.debug('bad transport header', { client: conn.clientId, reason: h.message });
+      socket.destroy();
+      return;
+    }
+    socket.pause();
+    if (buf.length > HEADER_LENGTH) socket.unshift(buf.subarray(HEADER_LENGTH));
+    conn.headerPort = h.port;
+    const st = conn.port(h.port, policies);
+    const opaque = h.opaque || st.policy?.protocol === 'opaque';
+    if (opaque) return forwardLocal(ctx, policies, socket, conn);
+    socket.resume();
+    detect(socket, ctx.config.timeouts.detectMs, (kind) => {
+      if (kind === 'http1') handOver(http.h1, socket);
+      else if (kind === 'h2') http.h2.emit('connection', socket);
+      else forwardLocal(ctx, policies, socket, conn);
+    });
+  };
+  socket.on('data', onData);
+}
+
+function forwardLocal(ctx: ProxyContext, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection): void {
+  const port = conn.headerPort;
+  const st = conn.port(port, policies);
+  const d = authorizeConnection(st.policy, conn.clientId, conn.clientIp);
+  if (!d.allowed) {
+    conn.denyCell(st, false).value++;
+    ctx.log.debug('connection denied', { port, client: conn.clientId, reason: d.labels.reason });
+    socket.destroy();
+    return;
+  }
+  conn.allowCell(st, false, d.labels).value++;
+  const local = netConnect({ host: '127.0.0.1', port, noDelay: true });
+  local.once('error', (e) => {
+    ctx.log.debug('local app connect failed', { port, reason: e.message });
+    socket.destroy();
+  });
+  local.once('connect', () => pipeBoth(socket, local, ctx.config.timeouts.idleMs));
+}

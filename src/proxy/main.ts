@@ -1,0 +1,160 @@
+// The proxy assembled: admin first (so /live answers at once), then — once credentials are held —
+// inbound, outbound (HTTP proxy + per-upstream listeners) and tap. `drain` implements SIGTERM.
+import type { Server, Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import type { ProxyConfig } from './config.js';
+import type { ProxyContext } from './context.js';
+import type { Credentials } from './types.js';
+import { ProxyMetrics } from './metrics/proxy-metrics.js';
+import { TapHub } from './tap/hub.js';
+import { TlsState } from './tls/state.js';
+import { adminServer } from './admin/server.js';
+import { inboundServer, type InboundServer } from './inbound/server.js';
+import { OutboundHttp } from './outbound/http.js';
+import { outboundProxyServer, upstreamServer } from './outbound/listeners.js';
+import { startTapServer } from './tap/server.js';
+import type { ProxySeams } from './seams.js';
+
+export interface RunningProxy {
+  ctx: ProxyContext;
+  ports: { admin: number; inbound: number; outbound: number; tap: number; upstreams: Record<string, number> };
+  ready(): boolean;
+  /** Resolves once credentials are held and every listener is up. */
+  started: Promise<void>;
+  /** Stop accepting, let in-flight work finish within `graceMs`, then close everything. */
+  drain(graceMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const SOCKETS = Symbol('outpost.sockets');
+type TrackedServer = Server & { [SOCKETS]?: Set<Socket> };
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  const sockets = new Set<Socket>();
+  (server as TrackedServer)[SOCKETS] = sockets;
+  server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(s: Server): Promise<void> {
+  const done = new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()));
+  for (const sock of (s as TrackedServer)[SOCKETS] ?? []) sock.destroy();
+  return done;
+}
+
+export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: { log: Logger; clock?: Clock; onShutdown?: () => void }): Promise<RunningProxy> {
+  const log = opts.log;
+  const metrics = new ProxyMetrics();
+  const ctx: ProxyContext = {
+    config,
+    log,
+    clock: opts.clock ?? systemClock,
+    metrics,
+    tap: new TapHub(),
+    tls: new TlsState(seams.identity),
+    identity: seams.identity,
+    discovery: seams.discovery,
+    policy: seams.policy,
+    draining: false,
+    drainHooks: [],
+  };
+  metrics.registry.collect(() => {
+    const c = ctx.tls.creds;
+    const lines = ['# HELP identity_cert_expiration_timestamp_seconds Time when this proxy\'s current mTLS identity certificate will expire (in seconds since the UNIX epoch)', '# TYPE identity_cert_expiration_timestamp_seconds gauge'];
+    if (c) lines.push(`identity_cert_expiration_timestamp_seconds ${Math.floor(c.notAfter / 1000)}`);
+    const mem = process.memoryUsage();
+    lines.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
+    return lines.join('\n');
+  });
+
+  const ports = { admin: 0, inbound: 0, outbound: 0, tap: 0, upstreams: {} as Record<string, number> };
+  const servers: Server[] = [];
+  let inbound: InboundServer | undefined;
+  let outbound: OutboundHttp | undefined;
+  let tap: { close(): void } | undefined;
+  let listening = false;
+  let drained = false;
+
+  const running: RunningProxy = {
+    ctx,
+    ports,
+    ready: () => listening && ctx.tls.ready() && !ctx.draining,
+    started: Promise.resolve(),
+    drain: async (graceMs = config.timeouts.shutdownGraceMs) => {
+      if (drained) return;
+      drained = true;
+      ctx.draining = true;
+      log.info('draining', { graceMs });
+      inbound?.drain();
+      for (const s of servers) if (s !== admin) s.close();
+      for (const hook of ctx.drainHooks) hook();
+      outbound?.peers.drainAll();
+      const watched = inbound ? [...servers.filter((s) => s !== admin), inbound.server] : servers.filter((s) => s !== admin);
+      const deadline = Date.now() + graceMs;
+      while (Date.now() < deadline && (await countConnections(watched)) > 0) await new Promise((r) => setTimeout(r, 50));
+      await running.close();
+      log.info('drained');
+    },
+    close: async () => {
+      ctx.draining = true;
+      tap?.close();
+      inbound?.destroy();
+      outbound?.close();
+      await Promise.all(servers.map(closeServer));
+      ctx.tls.close();
+      seams.close();
+    },
+  };
+
+  const admin = adminServer(ctx, { ready: running.ready, shutdown: () => (opts.onShutdown ? opts.onShutdown() : void running.drain()) });
+  servers.push(admin);
+  ports.admin = await listen(admin, config.admin.host, config.admin.port);
+  log.info('admin listening', { address: `${config.admin.host}:${ports.admin}` });
+
+  const startRest = async () => {
+    inbound = inboundServer(ctx);
+    ports.inbound = await listen(inbound.server, config.inbound.host, config.inbound.port);
+    outbound = new OutboundHttp(ctx);
+    const proxy = outboundProxyServer(ctx, outbound);
+    servers.push(proxy);
+    ports.outbound = await listen(proxy, config.outbound.host, config.outbound.port);
+    for (const u of config.upstreams) {
+      const s = upstreamServer(ctx, outbound, u);
+      servers.push(s);
+      ports.upstreams[u.authority] = await listen(s, u.listen.host, u.listen.port);
+    }
+    const t = await startTapServer(ctx);
+    tap = t;
+    ports.tap = t.port;
+    listening = true;
+    log.info('proxy listening', { identity: ctx.tls.creds?.identity, inbound: ports.inbound, outbound: ports.outbound, tap: ports.tap, upstreams: ports.upstreams });
+  };
+  running.started = ctx.tls.ready()
+    ? startRest()
+    : new Promise<void>((resolve, reject) => {
+        log.info('waiting for an identity certificate');
+        const off = ctx.tls.onRotate((_c: Credentials) => {
+          off();
+          startRest().then(resolve, reject);
+        });
+      });
+  running.started.catch((e) => log.error('proxy failed to start', { reason: (e as Error).message }));
+  return running;
+}
+
+async function countConnections(servers: Server[]): Promise<number> {
+  const counts = await Promise.all(servers.map((s) => new Promise<number>((resolve) => s.getConnections((err, n) => resolve(err ? 0 : n)))));
+  return counts.reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,117 @@
+// The proxy's metric families, with Linkerd's names and labels so existing dashboards work.
+// Callers build a label string once per connection/endpoint and keep the returned handles.
+import type { Socket } from 'node:net';
+import { Registry, joinLabels, type CounterCell, type HistogramCell, type Family } from './registry.js';
+
+export class HttpMetrics {
+  readonly request: CounterCell;
+  private readonly byStatus = new Map<number, { ok: CounterCell; fail: CounterCell; latency: HistogramCell }>();
+
+  constructor(
+    private readonly m: ProxyMetrics,
+    private readonly labels: string,
+  ) {
+    this.request = m.requestTotal.cell(labels);
+  }
+
+  /** Records one response; `failure` also when the status alone says success (e.g. grpc-status != 0). */
+  response(status: number, latencyMs: number, failure = status >= 500): void {
+    let s = this.byStatus.get(status);
+    if (!s) {
+      const base = joinLabels(this.labels, `status_code="${status}"`);
+      s = {
+        ok: this.m.responseTotal.cell(joinLabels(base, 'classification="success"')),
+        fail: this.m.responseTotal.cell(joinLabels(base, 'classification="failure"')),
+        latency: this.m.responseLatency.cell(base),
+      };
+      this.byStatus.set(status, s);
+    }
+    (failure ? s.fail : s.ok).value++;
+    s.latency.observe(latencyMs);
+  }
+}
+
+interface TcpCells {
+  open: CounterCell;
+  openNow: CounterCell;
+  close: CounterCell;
+  read: CounterCell;
+  write: CounterCell;
+  closedRead: number;
+  closedWrite: number;
+  live: Set<Socket>;
+}
+
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly requestTotal = this.registry.counter('request_total', 'Total count of HTTP requests.');
+  readonly responseTotal = this.registry.counter('response_total', 'Total count of HTTP responses.');
+  readonly responseLatency = this.registry.histogram('response_latency_ms', 'Elapsed times between a request\'s headers being received and its response stream completing');
+  readonly tcpOpenTotal = this.registry.counter('tcp_open_total', 'Total count of opened connections');
+  readonly tcpOpenConnections = this.registry.gauge('tcp_open_connections', 'Number of currently-open connections');
+  readonly tcpReadBytes = this.registry.counter('tcp_read_bytes_total', 'Total count of bytes read from peers');
+  readonly tcpWriteBytes = this.registry.counter('tcp_write_bytes_total', 'Total count of bytes written to peers');
+  readonly tcpCloseTotal = this.registry.counter('tcp_close_total', 'Total count of closed connections');
+  readonly httpAuthzAllow = this.registry.counter('inbound_http_authz_allow_total', 'The total number of inbound HTTP requests that were authorized');
+  readonly httpAuthzDeny = this.registry.counter('inbound_http_authz_deny_total', 'The total number of inbound HTTP requests that could not be processed due to a proxy error');
+  readonly tcpAuthzAllow = this.registry.counter('inbound_tcp_authz_allow_total', 'The total number of inbound TCP connections that were authorized');
+  readonly tcpAuthzDeny = this.registry.counter('inbound_tcp_authz_deny_total', 'The total number of inbound TCP connections that were denied');
+  private readonly http = new Map<string, HttpMetrics>();
+  private readonly tcp = new Map<string, TcpCells>();
+
+  httpFor(labels: string): HttpMetrics {
+    let h = this.http.get(labels);
+    if (!h) {
+      h = new HttpMetrics(this, labels);
+      this.http.set(labels, h);
+    }
+    return h;
+  }
+
+  /** Counts a connection open now and its bytes and close later (bytes are read at scrape and close). */
+  trackConnection(labels: string, socket: Socket): void {
+    let t = this.tcp.get(labels);
+    if (!t) {
+      t = {
+        open: this.tcpOpenTotal.cell(labels),
+        openNow: this.tcpOpenConnections.cell(labels),
+        close: this.tcpCloseTotal.cell(labels),
+        read: this.tcpReadBytes.cell(labels),
+        write: this.tcpWriteBytes.cell(labels),
+        closedRead: 0,
+        closedWrite: 0,
+        live: new Set(),
+      };
+      this.tcp.set(labels, t);
+    }
+    const cells = t;
+    cells.open.value++;
+    cells.openNow.value++;
+    cells.live.add(socket);
+    socket.once('close', () => {
+      cells.live.delete(socket);
+      cells.openNow.value--;
+      cells.close.value++;
+      cells.closedRead += socket.bytesRead;
+      cells.closedWrite += socket.bytesWritten;
+    });
+  }
+
+  authz(family: Family<CounterCell>, labels: string): CounterCell {
+    return family.cell(labels);
+  }
+
+  render(): string {
+    for (const t of this.tcp.values()) {
+      let r = t.closedRead;
+      let w = t.closedWrite;
+      for (const s of t.live) {
+        r += s.bytesRead;
+        w += s.bytesWritten;
+      }
+      t.read.value = r;
+      t.write.value = w;
+    }
+    return this.registry.render();
+  }
+}

@@ -1,0 +1,56 @@
+// Endpoint connections: mTLS to a peer proxy's inbound port (SNI = serverName, peer must carry
+// exactly the discovered identity, TLS sessions resumed), or plain TCP to an unmeshed endpoint.
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { ResolvedEndpoint } from '../types.js';
+import type { ProxyContext } from '../context.js';
+import { expectIdentity } from '../tls/identity.js';
+
+export function peerKey(ep: ResolvedEndpoint): string {
+  return `${ep.address}:${ep.inboundPort}|${ep.identity ?? ''}|${ep.serverName ?? ''}`;
+}
+
+const sessions = new Map<string, Buffer>();
+const checkers = new Map<string, ReturnType<typeof expectIdentity>>();
+
+/** Opens mTLS to the peer; the socket emits 'secureConnect' or 'error' (connect timeout included). */
+export function connectPeer(ctx: ProxyContext, ep: ResolvedEndpoint, alpn: string): TLSSocket {
+  const identity = ep.identity!;
+  let check = checkers.get(identity);
+  if (!check) checkers.set(identity, (check = expectIdentity(identity)));
+  const key = `${peerKey(ep)}|${alpn}|${ctx.tls.version}`;
+  const socket = tlsConnect({
+    host: ep.address,
+    port: ep.inboundPort,
+    servername: ep.serverName || undefined,
+    secureContext: ctx.tls.client,
+    ALPNProtocols: [alpn],
+    checkServerIdentity: check,
+    session: sessions.get(key),
+    minVersion: 'TLSv1.3',
+  });
+  socket.setNoDelay(true);
+  socket.on('session', (s) => {
+    if (sessions.size > 1024) sessions.clear();
+    sessions.set(key, s);
+  });
+  armConnectTimeout(socket, ctx.config.timeouts.connectMs, 'secureConnect');
+  return socket;
+}
+
+/** Plain TCP to an endpoint without identity (pass-through for unmeshed workloads). */
+export function connectPlain(ctx: ProxyContext, host: string, port: number): Socket {
+  const socket = netConnect({ host, port, noDelay: true });
+  armConnectTimeout(socket, ctx.config.timeouts.connectMs, 'connect');
+  return socket;
+}
+
+function armConnectTimeout(socket: Socket, ms: number, event: string): void {
+  const t = setTimeout(() => {
+    const err = new Error(`connect timeout after ${ms} ms`) as Error & { code: string };
+    err.code = 'ETIMEDOUT';
+    socket.destroy(err);
+  }, ms);
+  socket.once(event, () => clearTimeout(t));
+  socket.once('close', () => clearTimeout(t));
+}

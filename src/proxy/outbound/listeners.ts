@@ -1,0 +1,75 @@
+// Outbound entry points for the local app: the HTTP proxy port (authority from absolute-form or
+// Host) and one listener per configured upstream (fixed authority; detected HTTP is balanced per
+// request, anything else is piped as opaque TCP).
+import { createServer as netServer, type Server, type Socket } from 'node:net';
+import { createServer as httpServer, type Server as HttpServer } from 'node:http';
+import { createServer as h2Server, type ServerHttp2Session } from 'node:http2';
+import type { ProxyContext } from '../context.js';
+import type { UpstreamConfig } from '../config.js';
+import type { OutboundHttp } from './http.js';
+import { detect, handOver } from '../transport/detect.js';
+import { forwardOpaque } from './tcp.js';
+import { labelString } from '../metrics/registry.js';
+
+export interface HttpHandlers {
+  h1: HttpServer;
+  h2: ReturnType<typeof h2Server>;
+}
+
+function handlers(ctx: ProxyContext, http: OutboundHttp, authority?: string): HttpHandlers {
+  const h1 = httpServer({ keepAliveTimeout: ctx.config.timeouts.idleMs, requestTimeout: 0 }, (req, res) => {
+    if (ctx.draining) res.shouldKeepAlive = false;
+    http.handleH1(req, res, authority);
+  });
+  const h2 = h2Server({ settings: { initialWindowSize: 1 << 20 } });
+  h2.on('stream', (stream, headers) => http.handleH2(stream, headers, authority));
+  h2.on('sessionError', () => {});
+  const sessions = new Set<ServerHttp2Session>();
+  h2.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  ctx.drainHooks.push(() => {
+    h1.closeIdleConnections();
+    for (const s of sessions) s.close();
+  });
+  return { h1, h2 };
+}
+
+/** The HTTP proxy for the local app (default 127.0.0.1:4140). */
+export function outboundProxyServer(ctx: ProxyContext, http: OutboundHttp): Server {
+  const h = handlers(ctx, http);
+  const labels = labelString({ direction: 'outbound', peer: 'src' });
+  return netServer({ noDelay: true }, (socket: Socket) => {
+    ctx.metrics.trackConnection(labels, socket);
+    socket.on('error', () => {});
+    detect(socket, ctx.config.timeouts.detectMs, (kind) => {
+      if (kind === 'http1') handOver(h.h1, socket);
+      else if (kind === 'h2') h.h2.emit('connection', socket);
+      else socket.destroy(); // no authority to route opaque bytes by
+    });
+  });
+}
+
+/** A per-upstream listener, e.g. 127.0.0.1:5432 for postgres.hybrid-app:5432. */
+export function upstreamServer(ctx: ProxyContext, http: OutboundHttp, u: UpstreamConfig): Server {
+  const h = handlers(ctx, http, u.authority);
+  const svc = http.router.get(u.authority);
+  const labels = labelString({ direction: 'outbound', peer: 'src', authority: u.authority });
+  return netServer({ noDelay: true, pauseOnConnect: true }, (socket: Socket) => {
+    ctx.metrics.trackConnection(labels, socket);
+    socket.on('error', () => {});
+    const opaque = u.protocol === 'opaque' || svc.snapshot?.opaque === true;
+    const go = () => {
+      if (opaque) return forwardOpaque(ctx, svc, socket, true);
+      socket.resume();
+      detect(socket, ctx.config.timeouts.detectMs, (kind) => {
+        if (kind === 'http1') handOver(h.h1, socket);
+        else if (kind === 'h2') h.h2.emit('connection', socket);
+        else forwardOpaque(ctx, svc, socket, false);
+      });
+    };
+    if (svc.snapshot) go();
+    else svc.whenResolved(ctx.config.timeouts.connectMs, go);
+  });
+}

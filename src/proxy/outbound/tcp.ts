@@ -1,0 +1,44 @@
+// Outbound opaque TCP: a connection from the app is balanced to an endpoint and piped over mTLS
+// (ALPN outpost.tcp/1 + transport header carrying the target port), or plain TCP when unmeshed.
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { ProxyContext } from '../context.js';
+import type { LogicalService, EndpointSlot } from './logical.js';
+import { connectPeer, connectPlain } from './connect.js';
+import { pipeBoth } from '../transport/detect.js';
+import { ALPN_TCP, encodeTransportHeader } from '../transport/header.js';
+
+const MAX_ATTEMPTS = 3;
+
+export function forwardOpaque(ctx: ProxyContext, svc: LogicalService, client: Socket, opaque: boolean, attempt = 1, exclude?: EndpointSlot): void {
+  const snap = svc.snapshot;
+  const slot = snap?.exists ? svc.balancer.pick(exclude) : undefined;
+  if (!slot) {
+    ctx.log.debug('no endpoint for TCP connection', { authority: svc.authority });
+    client.destroy();
+    return;
+  }
+  const ep = slot.target;
+  const st = svc.state(slot);
+  const start = performance.now();
+  svc.balancer.start(slot);
+  const upstream = ep.identity ? connectPeer(ctx, ep, ALPN_TCP) : connectPlain(ctx, ep.address, ep.port);
+  const onFail = (err: Error) => {
+    svc.balancer.finish(slot, performance.now() - start, false);
+    svc.balancer.ejectNow(slot);
+    ctx.log.debug('endpoint connect failed', { authority: svc.authority, endpoint: st.targetAddr, reason: err.message });
+    if (attempt < MAX_ATTEMPTS && svc.balancer.size() > 1 && !client.destroyed) return forwardOpaque(ctx, svc, client, opaque, attempt + 1, slot);
+    client.destroy();
+  };
+  upstream.once('error', onFail);
+  upstream.once(ep.identity ? 'secureConnect' : 'connect', () => {
+    upstream.removeListener('error', onFail);
+    svc.balancer.finish(slot, performance.now() - start, true);
+    if (ep.identity) upstream.write(encodeTransportHeader({ port: ep.port, opaque }));
+    ctx.metrics.trackConnection(st.labels, upstream);
+    pipeBoth(client, upstream, ctx.config.timeouts.idleMs);
+  });
+  client.once('close', () => {
+    if (upstream.connecting) upstream.destroy();
+  });
+}

@@ -1,0 +1,101 @@
+// The proxy's control-plane clients against a whole real control plane (in-process, free ports):
+// the probes of the ExternalWorkload run against a local app, the health reports make it an endpoint
+// that destination streams to the proxy, a failing app takes it out again, and policy answers.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { issueLeaf, loadCA } from '../../../src/core/pki.js';
+import { startControlPlaneClients, type ControlPlaneClients } from '../../../src/proxy/control/index.js';
+import type { Credentials } from '../../../src/proxy/types.js';
+import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
+import { TestIdentity, waitFor } from './fixtures.js';
+
+const IDENTITY = 'spiffe://cluster.local/ns/payments/sa/payment-processor';
+
+let cp: TestControlPlane;
+let app: http.Server;
+let appStatus = 200;
+let clients: ControlPlaneClients | undefined;
+
+/** A workload certificate from the control plane's own identity issuer (as the identity service would sign it). */
+async function workloadCredentials(dataDir: string): Promise<Credentials> {
+  const pki = join(dataDir, 'pki');
+  const issuer = await loadCA(readFileSync(join(pki, 'issuer.crt'), 'utf8'), readFileSync(join(pki, 'issuer.key'), 'utf8'));
+  const leaf = await issueLeaf(issuer, { commonName: 'payment-processor-vm', sans: { uris: [IDENTITY], dns: ['payment-processor-vm.payments.svc.cluster.local'] }, lifetimeMs: 3_600_000 });
+  return {
+    identity: IDENTITY,
+    serverName: 'payment-processor-vm.payments.svc.cluster.local',
+    certPem: leaf.certPem,
+    keyPem: leaf.keyPem!,
+    chainPem: issuer.certPem,
+    trustAnchorsPem: readFileSync(join(pki, 'trust-anchors.crt'), 'utf8'),
+    notAfter: leaf.cert.notAfter.getTime(),
+  };
+}
+
+before(async () => {
+  app = http.createServer((req, res) => res.writeHead(req.url === '/health' ? appStatus : 404).end());
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  cp = await startTestControlPlane();
+  await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'payments' } } });
+  const objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);
+  const appPort = (app.address() as { port: number }).port;
+  await objects.create({
+    apiVersion: 'workload.linkerd.io/v1beta1',
+    kind: 'ExternalWorkload',
+    metadata: { name: 'payment-processor-vm', namespace: 'payments', labels: { app: 'payment-processor' } },
+    spec: {
+      meshTLS: { identity: IDENTITY, serverName: 'payment-processor-vm.payments.svc.cluster.local' },
+      workloadIPs: [{ ip: '10.0.50.100' }],
+      ports: [{ name: 'http', port: 8080 }],
+      probes: [{ path: '/health', port: appPort, period: '300ms', timeout: '1s', failureThreshold: 2, successThreshold: 1 }],
+    },
+  } as KubernetesObject);
+  await objects.create({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'payment-processor', namespace: 'payments' },
+    spec: { selector: { app: 'payment-processor' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] },
+  } as KubernetesObject);
+});
+
+after(async () => {
+  clients?.close();
+  await cp?.dispose();
+  app?.close();
+});
+
+test('probes from the manifest make the workload an endpoint, and a failing app removes it', async () => {
+  const listeners = cp.info.listeners;
+  clients = startControlPlaneClients({
+    identity: new TestIdentity(await workloadCredentials(cp.dataDir)),
+    workload: { namespace: 'payments', name: 'payment-processor-vm' },
+    destination: listeners.destination,
+    policy: listeners.policy,
+    health: listeners.health,
+    inboundPort: 4143,
+  });
+  const watch = clients.discovery!.resolve('payment-processor.payments.svc.cluster.local:8080');
+  const endpoints = () => watch.current()?.endpoints.map((e) => e.address).join(',');
+  await waitFor(() => watch.current(), 10_000, 'a first answer from destination');
+
+  // The proxy learns its probe from the health acks, the app answers 200: the workload becomes an endpoint.
+  await waitFor(() => endpoints() === '10.0.50.100', 15_000, 'the workload as a ready endpoint');
+  const ep = watch.current()!.endpoints[0];
+  assert.equal(ep.identity, IDENTITY);
+  assert.equal(ep.port, 8080);
+  assert.deepEqual(clients.probes.current().probes.map((p) => p.name), [`http-get:${(app.address() as { port: number }).port}/health`]);
+
+  // The app starts failing: after failureThreshold checks the endpoint leaves the Service.
+  appStatus = 503;
+  await waitFor(() => endpoints() === '', 15_000, 'the endpoint removed');
+  appStatus = 200;
+  await waitFor(() => endpoints() === '10.0.50.100', 15_000, 'the endpoint back');
+
+  // Policy answers for the workload's port (the first answer ends the deny-by-default wait).
+  const port = clients.policy!.watchPort(8080);
+  await waitFor(() => port.current(), 10_000, 'a policy for port 8080');
+});

@@ -1,0 +1,78 @@
+// Test helpers for the proxy: a throwaway mesh CA, workload credentials on disk, and in-process
+// proxies started from a config exactly as `outpost proxy` would (identity from files, static upstreams).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRootCA, createIntermediateCA, issueLeaf, type CertificateAuthority } from '../../src/core/pki.js';
+import { writePrivateFile, writePublicFile } from '../../src/core/files.js';
+import { parseProxyConfig } from '../../src/proxy/config.js';
+import { createSeams } from '../../src/proxy/seams.js';
+import { startProxy, type RunningProxy } from '../../src/proxy/main.js';
+import { silentLogger, createLogger } from '../../src/core/log.js';
+
+export const TD = 'cluster.local';
+export const idOf = (ns: string, sa: string) => `spiffe://${TD}/ns/${ns}/sa/${sa}`;
+
+export interface Mesh {
+  dir: string;
+  root: CertificateAuthority;
+  issuer: CertificateAuthority;
+  trustFile: string;
+  /** Writes cert+key files for an identity; returns their paths. */
+  issue(name: string, ns: string, sa: string, opts?: { lifetimeMs?: number; issuer?: CertificateAuthority }): Promise<{ certFile: string; keyFile: string; identity: string; serverName: string }>;
+  cleanup(): void;
+}
+
+export async function createMesh(): Promise<Mesh> {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-proxy-test-'));
+  const root = await createRootCA({ commonName: 'root.test', lifetimeMs: 86_400_000 });
+  const issuer = await createIntermediateCA(root, { commonName: 'issuer.test', lifetimeMs: 86_400_000 });
+  const trustFile = join(dir, 'ca.crt');
+  writePublicFile(trustFile, root.certPem);
+  return {
+    dir,
+    root,
+    issuer,
+    trustFile,
+    async issue(name, ns, sa, opts = {}) {
+      const identity = idOf(ns, sa);
+      const serverName = `${sa}.${ns}.serviceaccount.identity.outpost.${TD}`;
+      const leaf = await issueLeaf(opts.issuer ?? issuer, { commonName: serverName, sans: { uris: [identity], dns: [serverName] }, lifetimeMs: opts.lifetimeMs ?? 3_600_000 });
+      const certFile = join(dir, `${name}.crt`);
+      const keyFile = join(dir, `${name}.key`);
+      writePrivateFile(keyFile, leaf.keyPem!);
+      writePublicFile(certFile, leaf.certPem + (opts.issuer ?? issuer).certPem);
+      return { certFile, keyFile, identity, serverName };
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Starts a proxy in-process on free ports; `extra` is merged into the YAML-shaped document. */
+export async function startTestProxy(mesh: Mesh, creds: { certFile: string; keyFile: string }, extra: Record<string, unknown> = {}): Promise<RunningProxy> {
+  const doc = {
+    admin: { port: 0 },
+    inbound: { port: 0, address: '127.0.0.1' },
+    outbound: { port: 0 },
+    tap: { port: 0, address: '127.0.0.1' },
+    identity: { trustAnchors: mesh.trustFile, certFile: creds.certFile, keyFile: creds.keyFile, reloadInterval: '200ms' },
+    timeouts: { shutdownGrace: '2s', detect: '300ms' },
+    ...extra,
+  };
+  const config = parseProxyConfig(doc as Record<string, unknown>, {});
+  const log = process.env.OUTPOST_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
+  const seams = await createSeams(config, log);
+  const proxy = await startProxy(config, seams, { log });
+  await proxy.started;
+  return proxy;
+}
+
+/** A static upstream pointing at a peer proxy's inbound port. */
+export function upstreamTo(name: string, peers: { proxy: RunningProxy; appPort: number; identity?: string; serverName?: string }[], protocol: 'detect' | 'opaque' = 'detect') {
+  return {
+    name,
+    listen: '127.0.0.1:0',
+    protocol,
+    endpoints: peers.map((p) => ({ address: '127.0.0.1', port: p.appPort, inboundPort: p.proxy.ports.inbound, identity: p.identity, serverName: p.serverName })),
+  };
+}
