@@ -4,7 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { issueLeaf, loadCA } from '../../../src/core/pki.js';
@@ -16,6 +17,7 @@ import { TestIdentity, waitFor } from './fixtures.js';
 const IDENTITY = 'spiffe://cluster.local/ns/payments/sa/payment-processor';
 
 let cp: TestControlPlane;
+const dataDir = mkdtempSync(join(tmpdir(), 'outpost-proxy-control-'));
 let app: http.Server;
 let appStatus = 200;
 let clients: ControlPlaneClients | undefined;
@@ -39,7 +41,7 @@ async function workloadCredentials(dataDir: string): Promise<Credentials> {
 before(async () => {
   app = http.createServer((req, res) => res.writeHead(req.url === '/health' ? appStatus : 404).end());
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-  cp = await startTestControlPlane();
+  cp = await startTestControlPlane({}, dataDir);
   await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'payments' } } });
   const objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);
   const appPort = (app.address() as { port: number }).port;
@@ -66,6 +68,7 @@ after(async () => {
   clients?.close();
   await cp?.dispose();
   app?.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('probes from the manifest make the workload an endpoint, and a failing app removes it', async () => {
@@ -98,4 +101,27 @@ test('probes from the manifest make the workload an endpoint, and a failing app 
   // Policy answers for the workload's port (the first answer ends the deny-by-default wait).
   const port = clients.policy!.watchPort(8080);
   await waitFor(() => port.current(), 10_000, 'a policy for port 8080');
+});
+
+test('a control-plane restart keeps the endpoints and policy, then the streams come back', async () => {
+  assert.ok(clients, 'runs after the first test');
+  const watch = clients.discovery!.resolve('payment-processor.payments.svc.cluster.local:8080');
+  const port = clients.policy!.watchPort(8080);
+  await waitFor(() => watch.current()?.endpoints.length === 1 && port.current(), 10_000, 'state before the restart');
+  const ports = Object.fromEntries(['destination', 'policy', 'health', 'identity'].map((name) => [`${name}-port`, Number(cp.info.listeners[name].split(':').pop())]));
+  await cp.dispose();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(watch.current()!.endpoints.map((e) => e.address), ['10.0.50.100'], 'endpoints kept through the outage');
+  assert.ok(port.current(), 'policy kept through the outage');
+
+  cp = await startTestControlPlane(ports, dataDir);
+  // The reopened streams deliver fresh state: prove it with a change only the new control plane knows.
+  const objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);
+  await objects.patch(
+    { apiVersion: 'workload.linkerd.io/v1beta1', kind: 'ExternalWorkload', metadata: { name: 'payment-processor-vm', namespace: 'payments' }, spec: { workloadIPs: [{ ip: '10.0.50.101' }] } } as KubernetesObject,
+    undefined, undefined, undefined, undefined, 'application/merge-patch+json' as never,
+  );
+  await waitFor(() => watch.current()?.endpoints.map((e) => e.address).join() === '10.0.50.101', 30_000, 'the new address from the restarted control plane');
+  watch.close();
+  port.close();
 });
