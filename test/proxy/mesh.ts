@@ -41,7 +41,7 @@ export async function createMesh(): Promise<Mesh> {
       const certFile = join(dir, `${name}.crt`);
       const keyFile = join(dir, `${name}.key`);
       writePrivateFile(keyFile, leaf.keyPem!);
-      writePublicFile(certFile, leaf.certPem + (opts.issuer ?? issuer).certPem);
+      writePublicFile(certFile, leaf.certPem + '\n' + (opts.issuer ?? issuer).certPem);
       return { certFile, keyFile, identity, serverName };
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

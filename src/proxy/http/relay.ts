@@ -19,8 +19,15 @@ export function relayH2ToH2(up: ClientHttp2Stream, down: ServerHttp2Stream, done
   up.on('response', (h) => {
     status = Number(h[':status']);
     if (down.destroyed || down.closed) return;
+    if (up.endAfterHeaders || h['grpc-status'] !== undefined) {
+      // Trailers-only response (e.g. a gRPC error): one HEADERS frame ends the stream.
+      trailers = h;
+      down.respond(h as never, { endStream: true });
+      up.resume();
+      return;
+    }
     const grpc = String(h['content-type'] ?? '').startsWith('application/grpc');
-    down.respond(h as never, { waitForTrailers: grpc, endStream: up.endAfterHeaders });
+    down.respond(h as never, { waitForTrailers: grpc });
     if (grpc) down.once('wantTrailers', () => (trailers ? down.sendTrailers(trailers as never) : down.close()));
     up.pipe(down);
   });

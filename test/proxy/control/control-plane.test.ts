@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { issueLeaf, loadCA } from '../../../src/core/pki.js';
 import { startControlPlaneClients, type ControlPlaneClients } from '../../../src/proxy/control/index.js';
 import type { Credentials } from '../../../src/proxy/types.js';
@@ -119,7 +119,7 @@ test('a control-plane restart keeps the endpoints and policy, then the streams c
   const objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);
   await objects.patch(
     { apiVersion: 'workload.linkerd.io/v1beta1', kind: 'ExternalWorkload', metadata: { name: 'payment-processor-vm', namespace: 'payments' }, spec: { workloadIPs: [{ ip: '10.0.50.101' }] } } as KubernetesObject,
-    undefined, undefined, undefined, undefined, 'application/merge-patch+json' as never,
+    undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
   );
   await waitFor(() => watch.current()?.endpoints.map((e) => e.address).join() === '10.0.50.101', 30_000, 'the new address from the restarted control plane');
   watch.close();

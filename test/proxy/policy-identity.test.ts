@@ -1,0 +1,111 @@
+// Identity and policy at the edges: a peer with the wrong identity is refused by outbound, a client
+// without a mesh certificate cannot reach inbound, and a denied identity gets 403 (HTTP) or a
+// closed connection (TCP), both counted.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { createServer as netServer, connect, type AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { createMesh, startTestProxy, upstreamTo, idOf, type Mesh } from './mesh.js';
+import { createRootCA, createIntermediateCA, issueLeaf } from '../../src/core/pki.js';
+import type { RunningProxy } from '../../src/proxy/main.js';
+
+let mesh: Mesh;
+let app: Server;
+let appPort: number;
+let tcpApp: import('node:net').Server;
+let tcpPort: number;
+let appHits = 0;
+let proxyA: RunningProxy;
+let proxyB: RunningProxy;
+let b: Awaited<ReturnType<Mesh['issue']>>;
+
+before(async () => {
+  mesh = await createMesh();
+  app = createServer((_req, res) => {
+    appHits++;
+    res.end('ok');
+  });
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  appPort = (app.address() as AddressInfo).port;
+  tcpApp = netServer((s) => s.pipe(s));
+  await new Promise<void>((r) => tcpApp.listen(0, '127.0.0.1', r));
+  tcpPort = (tcpApp.address() as AddressInfo).port;
+  const a = await mesh.issue('a', 'apps', 'client-a');
+  b = await mesh.issue('b', 'apps', 'server-b');
+  // Proxy B only lets "allowed" talk to its ports; client-a is authenticated but not allowed.
+  proxyB = await startTestProxy(mesh, b, {
+    policy: { ports: [{ port: appPort, identities: [idOf('apps', 'allowed')] }, { port: tcpPort, protocol: 'opaque', identities: [idOf('apps', 'allowed')] }] },
+  });
+  const peer = (port: number, identity = b.identity) => [{ proxy: proxyB, appPort: port, identity, serverName: b.serverName }];
+  proxyA = await startTestProxy(mesh, a, {
+    upstreams: [
+      upstreamTo('web.apps:80', peer(appPort)),
+      upstreamTo('echo.apps:7000', peer(tcpPort), 'opaque'),
+      upstreamTo('impostor.apps:80', peer(appPort, idOf('apps', 'someone-else'))),
+    ],
+  });
+});
+
+after(async () => {
+  await proxyA?.close();
+  await proxyB?.close();
+  app?.close();
+  tcpApp?.close();
+  mesh?.cleanup();
+});
+
+test('a denied identity gets 403 over HTTP, and the denial is counted', async () => {
+  const hitsBefore = appHits;
+  const r = await fetch(`http://127.0.0.1:${proxyA.ports.upstreams['web.apps:80']}/secret`);
+  assert.equal(r.status, 403);
+  assert.equal(appHits, hitsBefore, 'the app never saw the request');
+  const m = await fetch(`http://127.0.0.1:${proxyB.ports.admin}/metrics`).then((x) => x.text());
+  assert.match(m, new RegExp(`inbound_http_authz_deny_total\\{direction="inbound",target_addr="127.0.0.1:${appPort}",tls="true",client_id="${idOf('apps', 'client-a')}"[^}]*\\} 1`));
+});
+
+test('a denied identity has its TCP connection closed, and the denial is counted', async () => {
+  const got = await new Promise<string>((resolve) => {
+    const s = connect({ host: '127.0.0.1', port: proxyA.ports.upstreams['echo.apps:7000'] });
+    let data = '';
+    s.on('data', (d) => (data += d));
+    s.on('close', () => resolve(data));
+    s.on('error', () => {});
+    s.write('hello?');
+  });
+  assert.equal(got, '', 'no byte came back');
+  const m = await fetch(`http://127.0.0.1:${proxyB.ports.admin}/metrics`).then((x) => x.text());
+  assert.match(m, /inbound_tcp_authz_deny_total\{direction="inbound"[^}]*client_id="spiffe:\/\/cluster.local\/ns\/apps\/sa\/client-a"[^}]*\} 1/);
+});
+
+test('outbound refuses a peer whose certificate does not carry the discovered identity', async () => {
+  const hitsBefore = appHits;
+  const r = await fetch(`http://127.0.0.1:${proxyA.ports.upstreams['impostor.apps:80']}/`);
+  assert.equal(r.status, 502);
+  assert.match(await r.text(), /peer identity spiffe:\/\/cluster.local\/ns\/apps\/sa\/server-b is not the expected spiffe:\/\/cluster.local\/ns\/apps\/sa\/someone-else/);
+  assert.equal(appHits, hitsBefore);
+});
+
+function handshake(opts: { cert?: string; key?: string }): Promise<'connected' | 'refused'> {
+  return new Promise((resolve) => {
+    const s = tlsConnect({ host: '127.0.0.1', port: proxyB.ports.inbound, ca: readFileSync(mesh.trustFile), servername: b.serverName, ALPNProtocols: ['h2'], ...opts });
+    s.on('secureConnect', () => {
+      // TLS 1.3: the server checks the client certificate after the client's Finished; wait for its verdict.
+      s.once('data', () => resolve('connected'));
+      setTimeout(() => resolve(s.destroyed ? 'refused' : 'connected'), 300);
+    });
+    s.on('error', () => resolve('refused'));
+    s.on('close', () => resolve('refused'));
+  });
+}
+
+test('inbound requires a client certificate from the mesh trust anchors', async () => {
+  assert.equal(await handshake({}), 'refused');
+  const otherRoot = await createRootCA({ commonName: 'other', lifetimeMs: 3_600_000 });
+  const otherIssuer = await createIntermediateCA(otherRoot, { commonName: 'other-issuer', lifetimeMs: 3_600_000 });
+  const leaf = await issueLeaf(otherIssuer, { commonName: 'x', sans: { uris: [idOf('apps', 'client-a')] }, lifetimeMs: 3_600_000 });
+  assert.equal(await handshake({ cert: leaf.certPem + '\n' + otherIssuer.certPem, key: leaf.keyPem }), 'refused');
+  const good = await mesh.issue('probe', 'apps', 'client-a');
+  assert.equal(await handshake({ cert: readFileSync(good.certFile, 'utf8'), key: readFileSync(good.keyFile, 'utf8') }), 'connected');
+});
