@@ -98,6 +98,12 @@ test('probes from the manifest make the workload an endpoint, and a failing app 
   appStatus = 200;
   await waitFor(() => endpoints() === '10.0.50.100', 15_000, 'the endpoint back');
 
+  // An address that is no Service: destination refuses it, the proxy learns "no such service" at once.
+  const external = clients.discovery!.resolve('192.0.2.10:443');
+  await waitFor(() => external.current(), 10_000, 'an answer for a non-service authority');
+  assert.equal(external.current()!.exists, false);
+  external.close();
+
   // Policy answers for the workload's port (the first answer ends the deny-by-default wait).
   const port = clients.policy!.watchPort(8080);
   await waitFor(() => port.current(), 10_000, 'a policy for port 8080');

@@ -166,3 +166,18 @@ test('streams wait for credentials and move to rotated credentials', async () =>
     await server.stop();
   }
 });
+
+test('an authority the destination service refuses becomes a final "no such service", without retries', async () => {
+  const server = await startDestination(0, (call) => call.emit('error', { code: 3 /* INVALID_ARGUMENT */, details: 'path: not a service authority' }));
+  const discovery = await client(server.target, new TestIdentity(await pki.clientCredentials()));
+  try {
+    const watch = discovery.resolve('93.184.216.34:443');
+    await waitFor(() => watch.current(), 5000, 'final snapshot');
+    assert.deepEqual(watch.current(), { exists: false, endpoints: [], labels: {} });
+    await new Promise((r) => setTimeout(r, 300)); // several backoff rounds
+    assert.equal(server.calls.length, 1, 'not retried');
+  } finally {
+    discovery.close();
+    await server.stop();
+  }
+});
