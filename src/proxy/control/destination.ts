@@ -1,6 +1,6 @@
 // The destination client: implements the proxy's Discovery seam over the Destination.Get stream.
 // One stream per authority however many resolvers share it (ref-counted); fail static through outages.
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { Discovery, EndpointSnapshot, EndpointWatch, IdentitySource } from '../types.js';
@@ -43,17 +43,25 @@ class AuthorityWatch {
         (client as unknown as { get(req: object): grpc.ClientReadableStream<WireUpdate> }).get({ path: authority, contextToken: opts.contextToken ?? '' }),
       onMessage: (update, first) => {
         this.state = applyEndpointUpdate(this.state, update, first);
-        this.snapshot = toEndpointSnapshot(this.state);
-        for (const listener of [...this.listeners]) {
-          try {
-            listener(this.snapshot);
-          } catch (e) {
-            opts.log?.warn('endpoint listener failed', { authority, error: (e as Error).message });
-          }
-        }
+        this.publish(toEndpointSnapshot(this.state), opts.log, authority);
       },
+      // The destination service refuses what is not a service authority (e.g. an external host):
+      // that answer does not change with retries, so it becomes a final "no such service".
+      isTerminal: (status) => status.code === grpc.status.INVALID_ARGUMENT,
+      onTerminal: () => this.publish({ exists: false, endpoints: [], labels: {} }, opts.log, authority),
       onDisconnect: (reason) => opts.log?.info('destination stream lost; keeping last endpoints', { authority, reason, endpoints: this.snapshot?.endpoints.length ?? 0 }),
     });
+  }
+
+  private publish(snapshot: EndpointSnapshot, log: Logger | undefined, authority: string): void {
+    this.snapshot = snapshot;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(snapshot);
+      } catch (e) {
+        log?.warn('endpoint listener failed', { authority, error: (e as Error).message });
+      }
+    }
   }
 }
 

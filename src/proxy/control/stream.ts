@@ -24,6 +24,9 @@ export interface ResilientStreamOptions<M, C extends StreamCall<M>> {
   onMessage(msg: M, first: boolean, call: C): void;
   /** The call ended or failed; a reopen is scheduled. */
   onDisconnect?(reason: string): void;
+  /** A status after which retrying cannot help (e.g. INVALID_ARGUMENT): the stream stops and onTerminal runs. */
+  isTerminal?(status: grpc.StatusObject): boolean;
+  onTerminal?(status: grpc.StatusObject): void;
   /** The call was opened (e.g. to write the first request of a bidi stream). */
   onOpen?(call: C): void;
   clock?: Clock;
@@ -100,6 +103,12 @@ export class ResilientStream<M, C extends StreamCall<M> = StreamCall<M>> {
     call.on('status', (status: grpc.StatusObject) => {
       if (generation !== this.generation) return;
       this.call = undefined;
+      if (this.opts.isTerminal?.(status)) {
+        this.opts.log?.warn('control stream refused; not retrying', { stream: this.opts.description, code: status.code, details: status.details });
+        this.close();
+        this.opts.onTerminal?.(status);
+        return;
+      }
       this.scheduleReopen(generation, `stream ended: code ${status.code} ${status.details}`);
     });
     this.opts.onOpen?.(call);
