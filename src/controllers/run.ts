@@ -42,6 +42,8 @@ export interface RunningControllers {
   endpoints: EndpointSliceController;
   healthPort?: number;
   isLeader(): boolean;
+  /** Resolves when no slice, group or status work is queued (for tests and benchmarks). */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -182,6 +184,9 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     endpoints,
     healthPort: health?.port,
     isLeader: () => elector.isLeader,
+    async idle() {
+      await Promise.all([endpoints.queue.idle(), groups.groupQueue.idle(), groups.labelQueue.idle(), statusWriter.idle()]);
+    },
     async stop() {
       stopped = true;
       await health?.stop();
