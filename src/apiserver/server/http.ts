@@ -53,6 +53,7 @@ export const VERSION_INFO = {
 
 export function createRequestListener(p: Pipeline): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    p.ctx.log.debug('request', { method: req.method, path: req.url });
     handle(p, req, res).catch((e) => {
       const err = e instanceof ApiError ? e : internalError(e instanceof Error ? e.message : String(e));
       if (err.code >= 500) p.ctx.log.error('request failed', { method: req.method, path: req.url, error: e });

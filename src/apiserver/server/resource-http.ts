@@ -189,6 +189,7 @@ function watch(
     timeoutSeconds,
     contentType: 'application/json',
     bookmarkType: { apiVersion: apiVersionOf(type.group, version.name), kind: type.kind },
+    shareKey: shape === 'table' ? undefined : `${version.name} ${shape}`,
     render: (stored, first) => {
       const obj = convertTo(type, stored, version.name);
       if (shape === 'table') return p.docs.table(type, [obj], { resourceVersion: obj.metadata.resourceVersion }, { includeColumns: first, includeObject });

@@ -26,7 +26,15 @@ export interface WatchRequest {
   render(obj: KubeObject, first: boolean): unknown;
   /** The BOOKMARK object's apiVersion and kind (required by client-go). */
   bookmarkType: { apiVersion: string; kind: string };
+  /**
+   * Set when render() depends only on the object (not on `first`): watchers with the same key
+   * share one serialization of each event instead of each stringifying it.
+   */
+  shareKey?: string;
 }
+
+/** Serialized event lines by stored object (store events hand every watcher the same object). */
+const sharedLines = new WeakMap<KubeObject, Map<string, string>>();
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -78,12 +86,23 @@ export function serveWatch(store: Store, clock: Clock, tracker: WatchTracker, re
     res.end();
   };
   const untrack = tracker.add(end);
-  const send = (type: string, object: unknown) => {
+  const writeLine = (line: string) => {
     if (ended) return;
-    res.write(JSON.stringify({ type, object }) + '\n');
+    res.write(line);
     if (res.writableLength > MAX_BUFFERED_BYTES) end();
   };
+  const send = (type: string, object: unknown) => writeLine(JSON.stringify({ type, object }) + '\n');
   const sendObject = (type: EventType, obj: KubeObject) => {
+    if (ended) return;
+    if (w.shareKey !== undefined) {
+      let lines = sharedLines.get(obj);
+      if (!lines) sharedLines.set(obj, (lines = new Map()));
+      const key = `${type} ${w.shareKey}`;
+      let line = lines.get(key);
+      if (line === undefined) lines.set(key, (line = JSON.stringify({ type, object: w.render(obj, first) }) + '\n'));
+      writeLine(line);
+      return;
+    }
     const rendered = w.render(obj, first);
     first = false;
     send(type, rendered);
