@@ -59,35 +59,70 @@ export function startControlPlaneClients(opts: ControlPlaneClientsOptions): Cont
   const policy = opts.policy
     ? createPolicyClient({ target: formatTarget(opts.policy), identity: opts.identity, serverName: opts.serverNames?.policy, workload, clock: opts.clock, log: log?.child('policy') })
     : undefined;
-  // Without a health service there is nobody to wait for: run the local probes (or none) at once.
-  const probes = new ProbeSupervisor({ probes: opts.health ? opts.probes : (opts.probes ?? []), fallbackProbes: opts.probes, ports: opts.ports, clock: opts.clock, log: log?.child('probes') });
-  probes.start();
-  const reporter = opts.health
-    ? createHealthReporter({
-        target: formatTarget(opts.health),
-        identity: opts.identity,
-        serverName: opts.serverNames?.health,
-        workload,
-        health: probes,
-        inboundPort: opts.inboundPort,
-        adminAddress: opts.adminAddress,
-        onRevoked: opts.onRevoked,
-        onProbes: (p) => probes.applyControlPlaneProbes(p),
-        clock: opts.clock,
-        log: log?.child('health'),
-      })
+  const health = opts.health
+    ? startWorkloadHealth({ ...opts, target: opts.health, workload, serverName: opts.serverNames?.health })
     : undefined;
-  reporter?.start();
+  // Without a health service there is nobody to wait for: run the local probes (or none) at once.
+  const probes = health?.probes ?? new ProbeSupervisor({ probes: opts.probes ?? [], ports: opts.ports, clock: opts.clock, log: log?.child('probes') });
+  if (!health) probes.start();
+  const reporter = health?.reporter;
   return {
     discovery,
     policy,
     probes,
     reporter,
     close: () => {
-      reporter?.stop();
+      health?.stop();
       probes.stop();
       policy?.close();
       discovery?.close();
+    },
+  };
+}
+
+export interface WorkloadHealthOptions {
+  target: Endpoint;
+  identity: IdentitySource;
+  /** "namespace/name". */
+  workload: string;
+  serverName?: string;
+  inboundPort?: number;
+  adminAddress?: string;
+  /** Local probes to run until (and unless) the control plane sends the manifest's. */
+  probes?: WorkloadProbe[];
+  ports?: WorkloadPort[];
+  onRevoked?: () => void;
+  clock?: Clock;
+  log?: Logger;
+}
+
+/**
+ * The probes and the health stream together: the supervisor runs the probes the control plane sends
+ * in its acks (the ExternalWorkload's effective probes) and the reporter reports their verdict.
+ */
+export function startWorkloadHealth(opts: WorkloadHealthOptions): { probes: ProbeSupervisor; reporter: HealthReporter; stop(): void } {
+  const probes = new ProbeSupervisor({ probes: opts.probes, fallbackProbes: opts.probes, ports: opts.ports, clock: opts.clock, log: opts.log?.child('probes') });
+  const reporter = createHealthReporter({
+    target: formatTarget(opts.target),
+    identity: opts.identity,
+    serverName: opts.serverName,
+    workload: opts.workload,
+    health: probes,
+    inboundPort: opts.inboundPort,
+    adminAddress: opts.adminAddress,
+    onRevoked: opts.onRevoked,
+    onProbes: (p) => probes.applyControlPlaneProbes(p),
+    clock: opts.clock,
+    log: opts.log?.child('health'),
+  });
+  probes.start();
+  reporter.start();
+  return {
+    probes,
+    reporter,
+    stop: () => {
+      reporter.stop();
+      probes.stop();
     },
   };
 }
