@@ -10,7 +10,7 @@ import { DEFAULT_ISSUER, ServiceAccountTokens } from './auth/serviceaccount-toke
 import type { ApiContext, WriteRequest } from './handlers/context.js';
 import { deleteObject } from './handlers/write.js';
 import { GarbageCollector } from './lifecycle/gc.js';
-import { ensureSystemNamespaces, finalizeNamespaceIfEmpty } from './lifecycle/namespaces.js';
+import { ensureDefaultServiceAccount, ensureSystemNamespaces, finalizeNamespaceIfEmpty } from './lifecycle/namespaces.js';
 import { RESOURCE_TYPES } from './resources/index.js';
 import type { ResourceType } from './resources/types.js';
 import { apiDocuments } from './server/documents.js';
@@ -64,6 +64,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     if (ns) {
       finalizeNamespaceIfEmpty(ctx, ns).catch((e) => opts.log.warn('namespace finalization failed', { namespace: ns, error: e }));
     }
+  };
+  ctx.afterCreate = async (created, served) => {
+    if (served.type.group === '' && served.type.plural === 'namespaces') await ensureDefaultServiceAccount(ctx, created.metadata.name!);
   };
   await ensureSystemNamespaces(ctx);
 

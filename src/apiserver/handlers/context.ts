@@ -18,6 +18,8 @@ export interface ApiContext {
   tokens: ServiceAccountTokens;
   /** Called after an object is really removed from the store (garbage collection, namespace finalization). */
   afterDelete(deleted: KubeObject, served: ServedResource): void;
+  /** Called after an object is created (e.g. a new namespace gets its `default` ServiceAccount). */
+  afterCreate?(created: KubeObject, served: ServedResource): Promise<void>;
 }
 
 /** One write request's parameters, parsed from the URL and query. */

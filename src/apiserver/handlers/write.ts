@@ -64,6 +64,7 @@ export async function createObject(ctx: ApiContext, req: WriteRequest, body: Kub
     if (generated) meta.name = meta.generateName + randomSuffix();
     try {
       const stored = await ctx.store.create(refOf(type), obj);
+      await ctx.afterCreate?.(stored, req.served);
       return { code: 201, object: convertTo(type, stored, req.served.version.name), warnings: outcome.warnings };
     } catch (e) {
       const err = storeFailure(e, req.served, meta.name ?? '');

@@ -13,10 +13,13 @@ import type { ResourceType } from '../resources/types.js';
 const NAMESPACES = { group: '', resource: 'namespaces' };
 export const SYSTEM_NAMESPACES = ['default', 'kube-system'];
 
-/** Creates the system namespaces if missing (first start). */
+/** Creates the system namespaces if missing (first start), each with its `default` ServiceAccount. */
 export async function ensureSystemNamespaces(ctx: ApiContext): Promise<void> {
   for (const name of SYSTEM_NAMESPACES) {
-    if (ctx.store.get(NAMESPACES, '', name)) continue;
+    if (ctx.store.get(NAMESPACES, '', name)) {
+      await ensureDefaultServiceAccount(ctx, name);
+      continue;
+    }
     await ctx.store.create(NAMESPACES, {
       apiVersion: 'v1',
       kind: 'Namespace',
@@ -24,6 +27,22 @@ export async function ensureSystemNamespaces(ctx: ApiContext): Promise<void> {
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
     });
+    await ensureDefaultServiceAccount(ctx, name);
+  }
+}
+
+/** Every namespace has a `default` ServiceAccount, as kube-controller-manager makes sure of. */
+export async function ensureDefaultServiceAccount(ctx: ApiContext, namespace: string): Promise<void> {
+  const ref = { group: '', resource: 'serviceaccounts' };
+  if (ctx.store.get(ref, namespace, 'default')) return;
+  try {
+    await ctx.store.create(ref, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'default', namespace, uid: randomUUID(), creationTimestamp: timestamp(ctx.clock), generation: 1 },
+    });
+  } catch (e) {
+    if ((e as { reason?: string }).reason !== 'AlreadyExists') throw e;
   }
 }
 

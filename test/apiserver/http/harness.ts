@@ -9,6 +9,7 @@ import { openSqliteStore } from '../../../src/store/sqlite.js';
 import { startApiServer, type RunningApiServer } from '../../../src/apiserver/index.js';
 import { createLogger, silentLogger } from '../../../src/core/log.js';
 import type { Store } from '../../../src/store/types.js';
+import type { Clock } from '../../../src/core/clock.js';
 import { kubectl, type RunResult } from '../../support/cli.js';
 
 export interface TestApi {
@@ -33,7 +34,7 @@ export interface HttpReply {
   json: any;
 }
 
-export async function startTestApi(): Promise<TestApi> {
+export async function startTestApi(opts: { clock?: Clock } = {}): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-api-'));
   const material = await prepareDataDir(dir, '127.0.0.1');
   const log = process.env.OUTPOST_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
@@ -50,6 +51,7 @@ export async function startTestApi(): Promise<TestApi> {
       adminToken: material.adminToken,
       serviceAccountKeyPem: material.serviceAccountKeyPem,
       log,
+      clock: opts.clock,
     });
     api.store = store;
     api.server = server;

@@ -95,6 +95,7 @@ test('kubectl create serviceaccount / token / namespace (protobuf bodies)', asyn
   const missing = await api.kubectl(['create', 'token', 'nope', '-n', 'payments']);
   assert.match(missing.stderr, /serviceaccounts "nope" not found/);
   assert.match(await ok(['create', 'namespace', 'tmpns']), /namespace\/tmpns created/);
+  assert.match(await ok(['create', 'token', 'default', '-n', 'tmpns']), /^ey/, 'every namespace has a default ServiceAccount');
   const review = await api.call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { body: { spec: { token } } });
   assert.equal(review.status, 201);
   assert.equal(review.json.status.authenticated, true);

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { startTestApi, type TestApi } from './harness.js';
+import { FakeClock } from '../../../src/core/clock.js';
+import { BOOKMARK_INTERVAL_MS } from '../../../src/apiserver/watch/watch.js';
 
 let api: TestApi;
 let kc: KubeConfig;
@@ -129,4 +131,26 @@ test('raw watch: ERROR 410 Expired after compaction', async () => {
   assert.equal(old.events[0].type, 'ERROR');
   assert.equal(old.events[0].object.code, 410);
   assert.equal(old.events[0].object.reason, 'Expired');
+});
+
+test('bookmarks carry apiVersion and kind (fake clock)', async () => {
+  const clock = new FakeClock(Date.now());
+  const other = await startTestApi({ clock });
+  try {
+    const events: any[] = [];
+    const u = new URL(`${other.url}/api/v1/namespaces/default/serviceaccounts?watch=1&allowWatchBookmarks=true&resourceVersion=0`);
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, ca: other.material.apiCaPem, headers: { Authorization: `Bearer ${other.material.adminToken}` } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => d.split('\n').filter(Boolean).forEach((l) => events.push(JSON.parse(l))));
+    });
+    req.on('error', () => {});
+    req.end();
+    await until(() => events.length === 1, 'the default ServiceAccount');
+    clock.advance(BOOKMARK_INTERVAL_MS);
+    await until(() => events.length === 2, 'a bookmark');
+    assert.deepEqual(events[1], { type: 'BOOKMARK', object: { kind: 'ServiceAccount', apiVersion: 'v1', metadata: { resourceVersion: String(other.store.revision()) } } });
+    req.destroy();
+  } finally {
+    await other.stop();
+  }
 });
