@@ -87,7 +87,7 @@ describe('EndpointSlices for the guide', () => {
     await waitFor('members back', async () => (await endpointsOf('caching', 'redis-cache')).length === 2, 1000, 5);
   });
 
-  test('workload label, IP and deletion changes, and Service deletion, reach the slices fast', async () => {
+  test('workload label, IP, port and deletion changes, and Service changes and deletion, reach the slices fast', async () => {
     const timed = async (what: string, change: () => Promise<unknown>, done: () => Promise<boolean>) => {
       const t0 = Date.now();
       await change();
@@ -99,6 +99,8 @@ describe('EndpointSlices for the guide', () => {
       await timed('IP change', () => custom.patchNamespacedCustomObject({ ...EW, namespace: ns, name: 'postgres-primary', body: { spec: { workloadIPs: [{ ip: '10.0.100.60' }] } } }, MERGE), async () => (await endpointsOf(ns, 'postgres'))[0]?.ip === '10.0.100.60'),
       await timed('label change', () => custom.patchNamespacedCustomObject({ ...EW, namespace: ns, name: 'postgres-primary', body: { metadata: { labels: { app: 'postgres-old' } } } }, MERGE), async () => (await slicesOf(ns, 'postgres')).length === 0),
       await timed('label back', () => custom.patchNamespacedCustomObject({ ...EW, namespace: ns, name: 'postgres-primary', body: { metadata: { labels: { app: 'postgres' } } } }, MERGE), async () => (await slicesOf(ns, 'postgres')).length === 1),
+      await timed('Service targetPort named', () => core.patchNamespacedService({ namespace: ns, name: 'postgres', body: { spec: { ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres' }] } } }, MERGE), async () => (await slicesOf(ns, 'postgres'))[0]?.ports?.[0]?.port === 5432),
+      await timed('workload port renumbered', () => custom.patchNamespacedCustomObject({ ...EW, namespace: ns, name: 'postgres-primary', body: { spec: { ports: [{ name: 'postgres', port: 6432, protocol: 'TCP' }] } } }, MERGE), async () => (await slicesOf(ns, 'postgres'))[0]?.ports?.[0]?.port === 6432),
       await timed('workload deleted', () => custom.deleteNamespacedCustomObject({ ...EW, namespace: ns, name: 'postgres-primary' }), async () => (await slicesOf(ns, 'postgres')).length === 0),
       await timed('Service deleted', () => core.deleteNamespacedService({ namespace: ns, name: 'redis' }), async () => (await slicesOf(ns, 'redis')).length === 0),
     ];
