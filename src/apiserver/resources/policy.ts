@@ -30,7 +30,7 @@ function validateServer(o: KubeObject): FieldCause[] {
   const hasPods = spec.podSelector !== undefined && spec.podSelector !== null;
   const hasExternal = spec.externalWorkloadSelector !== undefined && spec.externalWorkloadSelector !== null;
   if (hasPods && hasExternal) out.push(forbidden('spec.externalWorkloadSelector', 'may not be set together with spec.podSelector'));
-  if (!hasPods && !hasExternal) out.push(required('spec.podSelector', 'one of spec.podSelector or spec.externalWorkloadSelector is required'));
+  if (!hasPods && !hasExternal) out.push(required('spec', 'one of spec.podSelector or spec.externalWorkloadSelector is required'));
   out.push(...validateLabelSelector(spec.podSelector as never, 'spec.podSelector'));
   out.push(...validateLabelSelector(spec.externalWorkloadSelector as never, 'spec.externalWorkloadSelector'));
   return out;

@@ -95,7 +95,7 @@ function validateService(o: KubeObject, old?: KubeObject): FieldCause[] {
   } else if (!headless && ports.length === 0) {
     out.push(required('spec.ports'));
   }
-  out.push(...validatePortList(ports as never, 'spec.ports', { nameFormat: 'dns1123-label', requireNamesWhenMany: true, protocols: PROTOCOLS }));
+  out.push(...validatePortList(ports as never, 'spec.ports', { nameFormat: 'dns1123-label', requireNamesWhenMany: true }));
   ports.forEach((raw, i) => {
     const p = asRecord(raw);
     out.push(...validatePortNumberOrName(p.targetPort, child(index('spec.ports', i), 'targetPort')));

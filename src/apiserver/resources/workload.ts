@@ -6,7 +6,7 @@ import type { FieldCause, ResourceType, Schema } from './types.js';
 import { arr, conditionSchema, int32, obj, rootSchema, str, stringMap } from '../schema/builders.js';
 import { child, index, invalid } from '../schema/field-errors.js';
 import { dns1123Subdomain, goDuration, ipFamily, ipAddress, spiffeId } from '../schema/formats.js';
-import { validateObjectMeta, validatePortList, validatePortNumber } from '../schema/meta.js';
+import { validateObjectMeta, validatePortList } from '../schema/meta.js';
 import { NONE, STANDARD_VERBS, asArray, asRecord, col, conditionStatus, pick } from './common.js';
 
 export const WORKLOAD_GROUP = 'workload.linkerd.io';
@@ -80,7 +80,6 @@ export function validateProbes(probes: unknown, path: string): FieldCause[] {
     const p = asRecord(raw);
     const pp = index(path, i);
     if (typeof p.path === 'string' && !p.path.startsWith('/')) out.push(invalid(child(pp, 'path'), p.path, 'must be an absolute path starting with "/"'));
-    out.push(...validatePortNumber(p.port, child(pp, 'port')));
     for (const field of ['initialDelay', 'period', 'timeout']) {
       const v = p[field];
       if (typeof v === 'string') for (const e of goDuration(v)) out.push(invalid(child(pp, field), v, e));
@@ -123,7 +122,7 @@ function validateExternalWorkload(o: KubeObject): FieldCause[] {
     ...validateReferences(o),
     ...validateMeshTLS(spec[meshKey], `spec.${meshKey}`),
     ...validateWorkloadIPs(spec.workloadIPs, 'spec.workloadIPs'),
-    ...validatePortList(spec.ports as never, 'spec.ports', { protocols: PORT_PROTOCOLS }),
+    ...validatePortList(spec.ports as never, 'spec.ports'),
     ...validateProbes(spec.probes, 'spec.probes'),
   ];
 }
@@ -214,7 +213,7 @@ function validateWorkloadGroup(o: KubeObject): FieldCause[] {
     ...validateObjectMeta(o),
     ...validateReferences(o),
     ...validateMeshTLS(spec.meshTLS, 'spec.meshTLS'),
-    ...validatePortList(tmplSpec.ports as never, 'spec.template.spec.ports', { protocols: PORT_PROTOCOLS }),
+    ...validatePortList(tmplSpec.ports as never, 'spec.template.spec.ports'),
     ...validateProbes(tmplSpec.probes, 'spec.template.spec.probes'),
   ];
   const metaProbe: KubeObject = { metadata: { name: 'x', labels: tmplMeta.labels as never, annotations: tmplMeta.annotations as never } };

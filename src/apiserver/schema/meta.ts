@@ -2,7 +2,7 @@
 // label selectors, port lists and references. Each returns FieldCause[] with full field paths.
 import type { FieldCause } from '../resources/types.js';
 import type { KubeObject } from '../../store/types.js';
-import { child, duplicate, index, invalid, key, notSupported, required, tooLong } from './field-errors.js';
+import { child, duplicate, index, invalid, key, required, tooLong } from './field-errors.js';
 import { dns1035Label, dns1123Label, dns1123Subdomain, ianaSvcName, labelValue, qualifiedName } from './formats.js';
 
 export type NameFormat = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label';
@@ -82,9 +82,7 @@ export function validateLabelSelector(sel: LabelSelectorLike | undefined, path: 
       if (values.length === 0) out.push(required(child(p, 'values'), 'must be specified when `operator` is \'In\' or \'NotIn\''));
     } else if (expr.operator === 'Exists' || expr.operator === 'DoesNotExist') {
       if (values.length > 0) out.push(invalid(child(p, 'values'), values, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-    } else if (expr.operator !== undefined) {
-      out.push(notSupported(child(p, 'operator'), expr.operator, ['In', 'NotIn', 'Exists', 'DoesNotExist']));
-    }
+    } // other operators: the schema's enum reports them
     values.forEach((v, j) => {
       if (typeof v === 'string') for (const e of labelValue(v)) out.push(invalid(index(child(p, 'values'), j), v, e));
     });
@@ -114,13 +112,13 @@ interface NamedPort {
 }
 
 /**
- * A list of named ports: names IANA_SVC_NAME (or DNS label for Services) and unique; numbers in
- * range; no duplicate port+protocol. `requireNames` when more than one port, as Services do.
+ * A list of named ports: names IANA_SVC_NAME (or DNS label for Services) and unique; no duplicate
+ * port+protocol; names required when there are several (`requireNamesWhenMany`, as Services do).
  */
 export function validatePortList(
   ports: NamedPort[] | undefined,
   path: string,
-  opts: { nameFormat?: 'iana' | 'dns1123-label'; requireNamesWhenMany?: boolean; protocols?: string[] } = {},
+  opts: { nameFormat?: 'iana' | 'dns1123-label'; requireNamesWhenMany?: boolean } = {},
 ): FieldCause[] {
   const out: FieldCause[] = [];
   if (!Array.isArray(ports)) return out;
@@ -137,10 +135,7 @@ export function validatePortList(
     } else if (opts.requireNamesWhenMany && ports.length > 1) {
       out.push(required(child(pp, 'name')));
     }
-    out.push(...validatePortNumber(p.port, child(pp, 'port')));
-    if (opts.protocols && p.protocol !== undefined && !opts.protocols.includes(p.protocol)) {
-      out.push(notSupported(child(pp, 'protocol'), p.protocol, opts.protocols));
-    }
+    // Port ranges and protocol enums are the schema's job (minimum/maximum, enum): not repeated here.
     if (typeof p.port === 'number') {
       const id = `${p.port}/${p.protocol ?? 'TCP'}`;
       if (numbers.has(id)) out.push(duplicate(pp, { port: p.port, protocol: p.protocol ?? 'TCP' }));

@@ -59,7 +59,7 @@ const rejected: [string, KubeObject, string, string][] = [
   ['server port 0', server({ podSelector: {}, port: 0 }), 'spec.port', 'FieldValueInvalid'],
   ['server port bad name', server({ podSelector: {}, port: 'Bad_Name' }), 'spec.port', 'FieldValueInvalid'],
   ['server both selectors', server({ podSelector: {}, externalWorkloadSelector: {}, port: 80 }), 'spec.externalWorkloadSelector', 'FieldValueForbidden'],
-  ['server no selector', server({ port: 80 }), 'spec.podSelector', 'FieldValueRequired'],
+  ['server no selector', server({ port: 80 }), 'spec', 'FieldValueRequired'],
   ['server v1beta1 needs podSelector', server({ port: 80 }, 'v1beta1'), 'spec.podSelector', 'FieldValueRequired'],
   ['server proxyProtocol', server({ podSelector: {}, port: 80, proxyProtocol: 'HTTP/3' }), 'spec.proxyProtocol', 'FieldValueNotSupported'],
   ['selector In without values', server({ podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] }, port: 80 }), 'spec.podSelector.matchExpressions[0].values', 'FieldValueRequired'],
@@ -206,4 +206,15 @@ test('status writes are checked against the status schema only', () => {
   const bad = admitStatus(rt, 'v1beta1', { ...ew({}), status: { conditions: [{ type: 'Ready', status: 'Maybe', bogus: 1 }] } });
   assert.deepEqual(bad.causes.map((c) => [c.field, c.reason]), [['status.conditions[0].status', 'FieldValueNotSupported']]);
   assert.deepEqual(bad.unknownFields, ['status.conditions[0].bogus']);
+});
+
+test('semantic rules do not repeat what the schema already reports (the HTTP layer may concatenate them)', () => {
+  for (const [description, obj] of rejected) {
+    const rt = findByApiVersionKind(obj.apiVersion!, obj.kind!)!;
+    const version = parseApiVersion(obj.apiVersion!).version;
+    const schemaOnly = admitObject({ ...rt, validate: undefined }, version, obj).causes;
+    const semanticOnly = rt.validate!(admitObject({ ...rt, validate: undefined }, version, obj).object);
+    const fields = new Set(schemaOnly.map((c) => c.field));
+    assert.deepEqual(semanticOnly.filter((c) => fields.has(c.field)), [], description);
+  }
 });
