@@ -103,7 +103,8 @@ function grpcHealth(checker: GrpcHealthChecker, service: string, done: (o: Check
 
 function execCommand(command: string[], done: (o: CheckOutcome) => void): () => void {
   let output = '';
-  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so a timeout kills what the command started too (e.g. under `sh -c`).
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const collect = (chunk: Buffer) => {
     if (output.length < MAX_OUTPUT) output += chunk.toString('utf8').slice(0, MAX_OUTPUT - output.length);
   };
@@ -115,7 +116,13 @@ function execCommand(command: string[], done: (o: CheckOutcome) => void): () => 
     if (code === 0) done({ success: true, message: out || 'exit 0' });
     else done({ success: false, message: `exec ${command[0]} exited with ${signal ?? code}${out ? `: ${out}` : ''}` });
   });
-  return () => child.kill('SIGKILL');
+  return () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  };
 }
 
 function describeNetError(e: Error & { code?: string }): string {

@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -174,6 +174,39 @@ test('exec: exit 0 is healthy, anything else is not', async () => {
     missing.runner.stop();
   }
 });
+
+test('exec that outlives its timeout fails and everything it started is killed', async () => {
+  const pidFile = join(tmp, 'sleeper.pid');
+  const h = harness([{ exec: { command: ['sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`] }, timeout: '2s' }]);
+  try {
+    h.runner.start();
+    const outcome = h.nextCheck();
+    h.clock.advance(0);
+    await waitForFile(pidFile);
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    h.clock.advance(2_000);
+    assert.deepEqual(await outcome, { success: false, message: 'timed out after 2000 ms' });
+    await waitForGone(sleeper);
+  } finally {
+    h.runner.stop();
+  }
+});
+
+async function waitForFile(path: string): Promise<void> {
+  for (let i = 0; i < 200 && !(existsSync(path) && readFileSync(path, 'utf8').trim()); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+async function waitForGone(pid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`process ${pid} still runs after the probe timed out`);
+}
 
 test('a workload is ready only when every probe is; no probes means ready', async () => {
   const none = new ProbeRunner({ probes: [], clock: new FakeClock() });
