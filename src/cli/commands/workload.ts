@@ -1,6 +1,107 @@
-// `outpost workload`: not built yet (see README "Status").
+// `outpost workload onboard`: one command on the cluster side to mesh a VM — ServiceAccount,
+// binding, ExternalWorkload, bootstrap token and an installable bundle (src/workload/).
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { OutpostError } from '../../core/errors.js';
+import { defaultDataDir } from '../../core/files.js';
+import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
+import { readControlPlaneInfo } from '../../core/control-plane-file.js';
+import { defaultLayout } from '../../workload/bundle.js';
+import { controlPlaneEndpoints } from '../../workload/endpoints.js';
+import { onboardWorkload, readExistingWorkload } from '../../workload/onboard.js';
+import { validateOnboardRequest } from '../../workload/request.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new OutpostError('NOT_IMPLEMENTED', '`outpost workload` is not built yet');
+const ONBOARD_FLAGS = {
+  namespace: { type: 'string', short: 'n', help: 'namespace of the ExternalWorkload (created if missing)' },
+  ip: { type: 'string', help: 'address the workload is reached at by its peers' },
+  port: { type: 'list', help: 'a workload port, name:port[/TCP|UDP|SCTP]; repeat for several' },
+  group: { type: 'string', help: 'join WorkloadGroup G (label workloadGroup=G; ports from its template when no --port)' },
+  label: { type: 'list', help: 'a label key=value for the ExternalWorkload (Services select on these); repeatable' },
+  'service-account': { type: 'string', help: 'ServiceAccount the workload runs as (default: NAME)' },
+  out: { type: 'string', help: 'bundle directory (default: ./NAME-bundle)' },
+  'token-duration': { type: 'duration', default: 3_600_000, help: 'lifetime of the bootstrap token; it is used once, at the first start' },
+  'control-plane-host': { type: 'string', help: 'address the VM uses to reach identity/destination/policy/health (default: the API host)' },
+  'inbound-port': { type: 'int', default: 4143, min: 1, max: 65535, help: "the proxy's inbound port on the VM (announced to peers)" },
+  renew: { type: 'bool', help: 'the workload exists: write a fresh token and bundle for it (re-enrol after the certificate expired)' },
+  kubeconfig: { type: 'string', help: 'admin kubeconfig (default: DATA_DIR/kubeconfig)' },
+  'data-dir': { type: 'string', default: defaultDataDir(), help: "a local control plane's data dir (kubeconfig, control-plane.json)" },
+} satisfies FlagSpecs;
+
+const USAGE = `Usage: outpost workload onboard NAME -n NS --ip IP [--port name:port[/proto] ...] [--group G] [--out DIR]
+
+Creates or updates the ServiceAccount, its binding (annotation outpost.io/service-account) and the
+ExternalWorkload, issues a short-lived bootstrap token and writes a bundle (ca.crt, token,
+proxy-config.yaml, outpost-proxy.service, install.sh). Re-running is safe.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'onboard') return onboard(rest);
+  if (!sub || sub === '--help' || sub === '-h') {
+    console.log(`${USAGE}\n\nFlags:\n${formatFlagHelp(ONBOARD_FLAGS)}`);
+    return 0;
+  }
+  if (sub === 'revoke') throw new OutpostError('NOT_IMPLEMENTED', '`outpost workload revoke` is not built yet');
+  throw new OutpostError('INVALID_ARGUMENT', `unknown subcommand "${sub}" (expected onboard)`);
+}
+
+function loadKubeConfig(flags: { kubeconfig?: string; 'data-dir': string }): KubeConfig {
+  const path = flags.kubeconfig ? resolve(flags.kubeconfig) : join(resolve(flags['data-dir']), 'kubeconfig');
+  if (!existsSync(path)) {
+    throw new OutpostError('API_UNREACHABLE', `no kubeconfig at ${path}`, { field: flags.kubeconfig ? 'kubeconfig' : 'data-dir', hint: 'start `outpost up` (or `outpost demo`), or pass --kubeconfig' });
+  }
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(path);
+  } catch (e) {
+    throw new OutpostError('INVALID_ARGUMENT', `--kubeconfig: cannot read ${path}: ${(e as Error).message}`, { field: 'kubeconfig' });
+  }
+  return kc;
+}
+
+async function onboard(argv: string[]): Promise<number> {
+  const { flags, positionals, help } = parseFlags(argv, ONBOARD_FLAGS);
+  if (help) {
+    console.log(`${USAGE}\n\nFlags:\n${formatFlagHelp(ONBOARD_FLAGS)}`);
+    return 0;
+  }
+  if (positionals.length > 1) throw new OutpostError('INVALID_ARGUMENT', `expected one workload NAME, got ${positionals.map((p) => `"${p}"`).join(', ')}`, { field: 'name' });
+  const raw = { name: positionals[0], namespace: flags.namespace, ip: flags.ip, ports: flags.port, group: flags.group, serviceAccount: flags['service-account'], labels: flags.label, tokenDurationMs: flags['token-duration'], inboundPort: flags['inbound-port'] };
+  // Catch bad input before touching the API.
+  if (!flags.renew) validateOnboardRequest(raw);
+  else if (!raw.name || !raw.namespace) validateOnboardRequest(raw);
+  const kc = loadKubeConfig(flags);
+  if (flags.renew) {
+    const existing = await readExistingWorkload(kc, raw.namespace!, raw.name!);
+    if (!existing) throw new OutpostError('NOT_FOUND', `--renew: ExternalWorkload ${raw.namespace}/${raw.name} does not exist; onboard it first without --renew`, { field: 'renew' });
+    raw.ip ??= existing.ip;
+    if (raw.ports.length === 0) raw.ports = existing.ports;
+    raw.group ??= existing.group;
+    raw.serviceAccount ??= existing.serviceAccount;
+  }
+  const req = validateOnboardRequest(raw);
+  const info = readControlPlaneInfo(resolve(flags['data-dir']));
+  const endpoints = controlPlaneEndpoints(info?.listeners, kc.getCurrentCluster()?.server ?? '', flags['control-plane-host']);
+  const bundleDir = resolve(flags.out ?? `${req.name}-bundle`);
+  const result = await onboardWorkload(req, { kubeConfig: kc, endpoints, layout: defaultLayout(req), bundleDir });
+
+  const shown = relative(process.cwd(), bundleDir) || '.';
+  const lines = [
+    `Onboarded ExternalWorkload ${req.namespace}/${req.name} (${req.ip}${req.group ? `, group ${req.group}` : ''}):`,
+    ...(result.namespace === 'created' ? [`  namespace          ${req.namespace} created`] : []),
+    `  serviceaccount     ${req.serviceAccount} ${result.serviceAccount}`,
+    `  externalworkload   ${req.name} ${result.workload} (bound to serviceaccount ${req.serviceAccount})`,
+    `  bootstrap token    valid until ${result.tokenExpiresAt.toISOString()} (used once, at the proxy's first start)`,
+    `  control plane      identity ${endpoints.identity}, destination ${endpoints.destination}, policy ${endpoints.policy}, health ${endpoints.health}`,
+    '',
+    `Bundle written to ${shown}/: ${result.bundle.files.map((f) => f.name).join(', ')}`,
+    '',
+    'On the VM, run:',
+    ...result.bundle.vmCommands.map((c) => `  ${c}`),
+    '',
+    `Drop --capture to skip transparent capture (then point the app at the proxy: outbound 127.0.0.1:4140).`,
+    `Check it: kubectl get externalworkload ${req.name} -n ${req.namespace}`,
+  ];
+  console.log(lines.join('\n'));
+  return 0;
 }

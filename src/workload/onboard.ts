@@ -1,0 +1,199 @@
+// `outpost workload onboard`, the API side: creates or updates the ServiceAccount, the binding and
+// the ExternalWorkload through @kubernetes/client-node, requests a bootstrap token, reads the trust
+// roots, then writes the bundle. Idempotent: a re-run updates in place and issues a fresh token.
+import { ApiException, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { chmodSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { OutpostError } from '../core/errors.js';
+import { ensurePrivateDir, writePrivateFile, writePublicFile } from '../core/files.js';
+import { IDENTITY_AUDIENCE, TRUST_ROOTS_CONFIGMAP, TRUST_ROOTS_KEY, TRUST_ROOTS_NAMESPACE } from '../identity/kube.js';
+import { renderBundle, type ControlPlaneEndpoints, type ProxyLayout, type RenderedBundle } from './bundle.js';
+import { EXTERNAL_WORKLOAD, WORKLOAD_GROUP, externalWorkloadManifest, externalWorkloadPatch, serviceAccountManifest } from './manifests.js';
+import type { OnboardRequest } from './request.js';
+import { GROUP_LABEL, SERVICE_ACCOUNT_ANNOTATION } from '../core/workloads/effective.js';
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export type Change = 'created' | 'updated' | 'unchanged';
+
+export interface OnboardResult {
+  bundleDir: string;
+  serviceAccount: Change;
+  namespace: 'created' | 'unchanged';
+  workload: Change;
+  tokenExpiresAt: Date;
+  bundle: RenderedBundle;
+}
+
+export interface OnboardOptions {
+  kubeConfig: KubeConfig;
+  endpoints: ControlPlaneEndpoints;
+  layout: ProxyLayout;
+  bundleDir: string;
+  /** Probes written into the workload spec (the demo uses the guide's); a re-run keeps the user's otherwise. */
+  probes?: unknown[];
+}
+
+const statusOf = (e: unknown): number | undefined => (e instanceof ApiException ? e.code : ((e as { code?: number }).code ?? (e as { statusCode?: number }).statusCode));
+
+function apiError(what: string, e: unknown, kc: KubeConfig): OutpostError {
+  const status = statusOf(e);
+  const server = kc.getCurrentCluster()?.server ?? 'the API';
+  if (status === undefined || status >= 500) return new OutpostError('API_UNREACHABLE', `cannot ${what} at ${server}: ${(e as Error).message ?? String(e)}`);
+  const body = e instanceof ApiException ? String((e.body as { message?: string } | string | undefined) && typeof e.body === 'object' ? (e.body as { message?: string }).message : e.body) : (e as Error).message;
+  return new OutpostError(status === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `cannot ${what}: ${body} (HTTP ${status})`);
+}
+
+async function ensureNamespace(core: CoreV1Api, namespace: string, kc: KubeConfig): Promise<'created' | 'unchanged'> {
+  try {
+    await core.readNamespace({ name: namespace });
+    return 'unchanged';
+  } catch (e) {
+    if (statusOf(e) !== 404) throw apiError(`read namespace ${namespace}`, e, kc);
+  }
+  try {
+    await core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
+    return 'created';
+  } catch (e) {
+    if (statusOf(e) === 409) return 'unchanged';
+    throw apiError(`create namespace ${namespace}`, e, kc);
+  }
+}
+
+async function ensureServiceAccount(core: CoreV1Api, req: OnboardRequest, kc: KubeConfig): Promise<Change> {
+  try {
+    await core.readNamespacedServiceAccount({ name: req.serviceAccount, namespace: req.namespace });
+    return 'unchanged';
+  } catch (e) {
+    if (statusOf(e) !== 404) throw apiError(`read ServiceAccount ${req.namespace}/${req.serviceAccount}`, e, kc);
+  }
+  try {
+    await core.createNamespacedServiceAccount({ namespace: req.namespace, body: serviceAccountManifest(req) });
+    return 'created';
+  } catch (e) {
+    if (statusOf(e) === 409) return 'unchanged';
+    throw apiError(`create ServiceAccount ${req.namespace}/${req.serviceAccount}`, e, kc);
+  }
+}
+
+async function checkGroup(custom: CustomObjectsApi, req: OnboardRequest, kc: KubeConfig): Promise<void> {
+  if (!req.group) return;
+  try {
+    await custom.getNamespacedCustomObject({ ...WORKLOAD_GROUP, namespace: req.namespace, name: req.group });
+  } catch (e) {
+    if (statusOf(e) === 404) {
+      throw new OutpostError('INVALID_ARGUMENT', `--group: WorkloadGroup ${req.namespace}/${req.group} does not exist (create it first: kubectl apply -f workload-group.yaml)`, { field: 'group' });
+    }
+    throw apiError(`read WorkloadGroup ${req.namespace}/${req.group}`, e, kc);
+  }
+}
+
+async function upsertWorkload(custom: CustomObjectsApi, req: OnboardRequest, probes: unknown[] | undefined, kc: KubeConfig): Promise<Change> {
+  const wanted = externalWorkloadManifest(req, probes);
+  const target = { ...EXTERNAL_WORKLOAD, namespace: req.namespace, name: req.name };
+  let existing: Parameters<typeof externalWorkloadPatch>[0] | undefined;
+  try {
+    existing = (await custom.getNamespacedCustomObject(target)) as Parameters<typeof externalWorkloadPatch>[0];
+  } catch (e) {
+    if (statusOf(e) !== 404) throw apiError(`read ExternalWorkload ${req.namespace}/${req.name}`, e, kc);
+  }
+  if (!existing) {
+    try {
+      await custom.createNamespacedCustomObject({ ...EXTERNAL_WORKLOAD, namespace: req.namespace, body: wanted });
+      return 'created';
+    } catch (e) {
+      if (statusOf(e) !== 409) throw apiError(`create ExternalWorkload ${req.namespace}/${req.name}`, e, kc);
+      existing = (await custom.getNamespacedCustomObject(target)) as Parameters<typeof externalWorkloadPatch>[0];
+    }
+  }
+  const patch = externalWorkloadPatch(existing, wanted);
+  if (!patch) return 'unchanged';
+  try {
+    await custom.patchNamespacedCustomObject({ ...target, body: patch }, MERGE_PATCH);
+    return 'updated';
+  } catch (e) {
+    throw apiError(`update ExternalWorkload ${req.namespace}/${req.name}`, e, kc);
+  }
+}
+
+async function requestToken(core: CoreV1Api, req: OnboardRequest, kc: KubeConfig): Promise<{ token: string; expiresAt: Date }> {
+  try {
+    const tr = await core.createNamespacedServiceAccountToken({
+      name: req.serviceAccount,
+      namespace: req.namespace,
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [IDENTITY_AUDIENCE], expirationSeconds: Math.round(req.tokenDurationMs / 1000) } },
+    });
+    const token = tr.status?.token;
+    if (!token) throw new OutpostError('INTERNAL', `the API returned no token for ServiceAccount ${req.namespace}/${req.serviceAccount}`);
+    const expiresAt = tr.status?.expirationTimestamp ? new Date(tr.status.expirationTimestamp) : new Date(Date.now() + req.tokenDurationMs);
+    return { token, expiresAt };
+  } catch (e) {
+    if (e instanceof OutpostError) throw e;
+    throw apiError(`request a token for ServiceAccount ${req.namespace}/${req.serviceAccount}`, e, kc);
+  }
+}
+
+export async function readTrustRoots(core: CoreV1Api, kc: KubeConfig): Promise<string> {
+  try {
+    const cm = await core.readNamespacedConfigMap({ namespace: TRUST_ROOTS_NAMESPACE, name: TRUST_ROOTS_CONFIGMAP });
+    const pem = cm.data?.[TRUST_ROOTS_KEY];
+    if (!pem?.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new OutpostError('NOT_FOUND', `ConfigMap ${TRUST_ROOTS_NAMESPACE}/${TRUST_ROOTS_CONFIGMAP} holds no certificate under ${TRUST_ROOTS_KEY}`);
+    }
+    return pem;
+  } catch (e) {
+    if (e instanceof OutpostError) throw e;
+    if (statusOf(e) === 404) {
+      throw new OutpostError('NOT_FOUND', `ConfigMap ${TRUST_ROOTS_NAMESPACE}/${TRUST_ROOTS_CONFIGMAP} does not exist`, { hint: 'the identity component publishes it when the control plane starts' });
+    }
+    throw apiError('read the trust roots', e, kc);
+  }
+}
+
+/** Writes the rendered bundle: the token 0600, install.sh 0755, the rest 0644. */
+export function writeBundle(dir: string, bundle: RenderedBundle): void {
+  ensurePrivateDir(dir); // it holds the token
+  for (const f of bundle.files) {
+    const path = join(dir, f.name);
+    if (f.mode === 0o600) writePrivateFile(path, f.content);
+    else {
+      writePublicFile(path, f.content);
+      chmodSync(path, f.mode);
+    }
+  }
+}
+
+/** For --renew: the existing workload's address, ports, group and ServiceAccount binding. */
+export async function readExistingWorkload(kc: KubeConfig, namespace: string, name: string): Promise<{ ip?: string; ports: string[]; group?: string; serviceAccount?: string } | undefined> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  try {
+    const ew = (await custom.getNamespacedCustomObject({ ...EXTERNAL_WORKLOAD, namespace, name })) as {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec?: { workloadIPs?: { ip: string }[]; ports?: { name?: string; port: number; protocol?: string }[] };
+    };
+    return {
+      ip: ew.spec?.workloadIPs?.[0]?.ip,
+      ports: (ew.spec?.ports ?? []).filter((p) => p.name).map((p) => `${p.name}:${p.port}/${p.protocol ?? 'TCP'}`),
+      group: ew.metadata?.labels?.[GROUP_LABEL],
+      serviceAccount: ew.metadata?.annotations?.[SERVICE_ACCOUNT_ANNOTATION],
+    };
+  } catch (e) {
+    if (statusOf(e) === 404) return undefined;
+    throw apiError(`read ExternalWorkload ${namespace}/${name}`, e, kc);
+  }
+}
+
+export async function onboardWorkload(req: OnboardRequest, opts: OnboardOptions): Promise<OnboardResult> {
+  const kc = opts.kubeConfig;
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const namespace = await ensureNamespace(core, req.namespace, kc);
+  await checkGroup(custom, req, kc);
+  const serviceAccount = await ensureServiceAccount(core, req, kc);
+  const workload = await upsertWorkload(custom, req, opts.probes, kc);
+  const caPem = await readTrustRoots(core, kc);
+  const { token, expiresAt } = await requestToken(core, req, kc);
+  const bundle = renderBundle({ req, endpoints: opts.endpoints, caPem, token, layout: opts.layout }, relative(process.cwd(), opts.bundleDir) || '.', req.ip);
+  writeBundle(opts.bundleDir, bundle);
+  return { bundleDir: opts.bundleDir, namespace, serviceAccount, workload, tokenExpiresAt: expiresAt, bundle };
+}
