@@ -1,0 +1,208 @@
+// Quick local benchmark: direct vs an Outpost proxy pair on loopback (HTTP keep-alive, a new
+// connection per request, opaque TCP, added p50 at a fixed rate), with a Node load generator.
+// Run: npm run build && node --import tsx bench/proxy/quick.ts [seconds=3] [connections=50]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createRootCA, createIntermediateCA, issueLeaf } from '../../src/core/pki.js';
+
+const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
+const SECONDS = Number(process.argv[2] ?? 3);
+const CONNS = Number(process.argv[3] ?? 50);
+const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-'));
+const children: ChildProcess[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const BACKEND = `const http=require('http');const net=require('net');
+http.createServer((q,s)=>{s.writeHead(200,{'content-type':'text/plain','content-length':19});s.end('hello from backend\\n')}).listen(+process.argv[1],'127.0.0.1');
+net.createServer((c)=>c.on('data',(d)=>c.write(d))).listen(+process.argv[2],'127.0.0.1');`;
+
+async function certs() {
+  const root = await createRootCA({ commonName: 'bench root', lifetimeMs: 86_400_000 });
+  const issuer = await createIntermediateCA(root, { commonName: 'bench issuer', lifetimeMs: 86_400_000 });
+  writeFileSync(join(dir, 'ca.pem'), root.certPem);
+  for (const name of ['server', 'client']) {
+    const leaf = await issueLeaf(issuer, { commonName: `${name}.mesh.local`, sans: { uris: [`spiffe://mesh.local/ns/default/sa/${name}`], dns: [`${name}.mesh.local`] }, lifetimeMs: 3_600_000 });
+    writeFileSync(join(dir, `${name}.crt`), leaf.certPem + '\n' + issuer.certPem);
+    writeFileSync(join(dir, `${name}.key`), leaf.keyPem!, { mode: 0o600 });
+  }
+}
+
+function proxyConfig(name: string, base: number, upstreams: unknown[]): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, JSON.stringify({
+    admin: { port: base }, inbound: { port: base + 1, address: '127.0.0.1' }, outbound: { port: base + 2 }, tap: { port: base + 3, address: '127.0.0.1' },
+    identity: { trustAnchors: join(dir, 'ca.pem'), certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`) },
+    log: { level: 'warn' }, upstreams,
+  }));
+  return file;
+}
+
+function start(args: string[]): ChildProcess {
+  const c = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT });
+  children.push(c);
+  return c;
+}
+
+async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+function cpuTicks(pids: number[]): number {
+  let t = 0;
+  for (const p of pids) {
+    const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+    t += Number(f[11]) + Number(f[12]);
+  }
+  return t;
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** Closed-loop HTTP load: `conns` loops for `seconds`; keepAlive=false opens a connection per request. */
+async function httpLoad(port: number, seconds: number, conns: number, keepAlive: boolean) {
+  const agent = new Agent({ keepAlive, maxSockets: conns, noDelay: true });
+  let n = 0;
+  let errors = 0;
+  const end = Date.now() + seconds * 1000;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', agent, headers: keepAlive ? {} : { connection: 'close' } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) n++;
+          else errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => (errors++, resolve()));
+      req.end();
+    });
+  await Promise.all(Array.from({ length: conns }, async () => {
+    while (Date.now() < end) await one();
+  }));
+  agent.destroy();
+  return { rps: n / seconds, errors };
+}
+
+/** Fixed rate: `rate` req/s over 10 keep-alive connections; returns the p50 latency in ms. */
+async function fixedRate(port: number, seconds: number, rate: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 10, noDelay: true });
+  const lat: number[] = [];
+  const interval = 1000 / rate;
+  const end = Date.now() + seconds * 1000;
+  const pending: Promise<void>[] = [];
+  let next = performance.now();
+  while (Date.now() < end) {
+    const t0 = performance.now();
+    pending.push(new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        res.resume();
+        res.on('end', () => (lat.push(performance.now() - t0), resolve()));
+      });
+      req.on('error', () => resolve());
+      req.end();
+    }));
+    next += interval;
+    const wait = next - performance.now();
+    if (wait > 1) await sleep(wait);
+    else if (pending.length % 20 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  return lat[Math.floor(lat.length / 2)] ?? NaN;
+}
+
+/** Opaque TCP echo load: `conns` connections ping-ponging 19 bytes. */
+async function tcpLoad(port: number, seconds: number, conns: number) {
+  let n = 0;
+  const end = Date.now() + seconds * 1000;
+  const msg = Buffer.from('hello from client!\n');
+  await Promise.all(Array.from({ length: conns }, () => new Promise<void>((resolve) => {
+    const s = connect({ host: '127.0.0.1', port, noDelay: true });
+    let got = 0;
+    s.on('connect', () => s.write(msg));
+    s.on('data', (d) => {
+      got += d.length;
+      while (got >= msg.length) {
+        got -= msg.length;
+        n++;
+        if (Date.now() >= end) return void s.end();
+        s.write(msg);
+      }
+    });
+    s.on('close', () => resolve());
+    s.on('error', () => resolve());
+  })));
+  return { rps: n / seconds };
+}
+
+async function main() {
+  await certs();
+  const backendHttp = 18080;
+  const backendTcp = 18081;
+  start(['-e', BACKEND, String(backendHttp), String(backendTcp)]);
+  const ep = (port: number) => ({ address: '127.0.0.1', port, inboundPort: 18101, identity: 'spiffe://mesh.local/ns/default/sa/server', serverName: 'server.mesh.local' });
+  const cli = join(ROOT, 'bin', 'outpost.js');
+  const server = start([cli, 'proxy', '--config', proxyConfig('server', 18100, [])]);
+  const client = start([cli, 'proxy', '--config', proxyConfig('client', 18200, [
+    { name: 'bench-http', listen: '127.0.0.1:18300', endpoints: [ep(backendHttp)] },
+    { name: 'bench-tcp', listen: '127.0.0.1:18301', protocol: 'opaque', endpoints: [ep(backendTcp)] },
+  ])]);
+  for (const p of [backendHttp, backendTcp, 18101, 18300, 18301]) await waitPort(p);
+  const pids = [client.pid!, server.pid!];
+  // Warm-up (JIT, pools, TLS sessions).
+  await httpLoad(18300, 1, CONNS, true);
+  await tcpLoad(18301, 1, CONNS);
+  const rows: string[] = [];
+  const measure = async (label: string, run: () => Promise<{ rps: number }>, proxied: boolean) => {
+    const c0 = cpuTicks(pids);
+    const r = await run();
+    const cpu = ((cpuTicks(pids) - c0) / 100) * 1e6; // µs, CLK_TCK=100
+    const perReq = proxied ? `${(cpu / (r.rps * SECONDS)).toFixed(0)} µs` : '–';
+    rows.push(`| ${label} | ${Math.round(r.rps)} | ${perReq} |`);
+    return r.rps;
+  };
+  const direct = await measure('direct HTTP keep-alive', () => httpLoad(backendHttp, SECONDS, CONNS, true), false);
+  const pair = await measure('Outpost pair HTTP keep-alive', () => httpLoad(18300, SECONDS, CONNS, true), true);
+  const directClose = await measure('direct HTTP new connection per request', () => httpLoad(backendHttp, SECONDS, CONNS, false), false);
+  const pairClose = await measure('Outpost pair HTTP new connection per request', () => httpLoad(18300, SECONDS, CONNS, false), true);
+  const directTcp = await measure('direct TCP echo', () => tcpLoad(backendTcp, SECONDS, CONNS), false);
+  const pairTcp = await measure('Outpost pair opaque TCP echo', () => tcpLoad(18301, SECONDS, CONNS), true);
+  const p50Direct = await fixedRate(backendHttp, SECONDS, 1000);
+  const p50Pair = await fixedRate(18300, SECONDS, 1000);
+  const rss = pids.map(rssMb);
+  console.log(`\nOutpost proxy quick bench (${SECONDS}s per run, ${CONNS} connections, Node load generator in-process)\n`);
+  console.log('| run | req/s | proxy CPU per request (both proxies) |\n|---|---:|---:|');
+  console.log(rows.join('\n'));
+  console.log(`\nratios vs direct: HTTP keep-alive ${(pair / direct).toFixed(2)}, new connection per request ${(pairClose / directClose).toFixed(2)}, opaque TCP ${(pairTcp / directTcp).toFixed(2)}`);
+  console.log(`p50 at 1,000 req/s: direct ${p50Direct.toFixed(2)} ms, pair ${p50Pair.toFixed(2)} ms, added ${(p50Pair - p50Direct).toFixed(2)} ms`);
+  console.log(`proxy RSS after load: client ${rss[0].toFixed(0)} MB, server ${rss[1].toFixed(0)} MB`);
+  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (figures are only comparable within one run)`);
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
