@@ -10,6 +10,24 @@ import { parse as parseYaml } from 'yaml';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl, outpost } from '../support/cli.js';
 import { loadProxyConfig } from '../../src/proxy/config.js';
+import { run as workloadCommand } from '../../src/cli/commands/workload.js';
+import { describeError } from '../../src/core/errors.js';
+
+/** `outpost ARGS` in this process (as main.ts runs it), to keep the suite fast; the first onboard and certify run the real CLI. */
+async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  assert.equal(args[0], 'workload');
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+  try {
+    const code = await workloadCommand(args.slice(1));
+    return { code, stdout: lines.join('\n'), stderr: '' };
+  } catch (e) {
+    return { code: 1, stdout: lines.join('\n'), stderr: `outpost workload: ${describeError(e)}\n` };
+  } finally {
+    console.log = log;
+  }
+}
 
 describe('outpost workload onboard', () => {
   let cp: TestControlPlane;
@@ -61,7 +79,7 @@ describe('outpost workload onboard', () => {
     assert.match(readFileSync(join(out, 'outpost-proxy.service'), 'utf8'), /ExecStart=@OUTPOST_BIN@ proxy --config \/etc\/outpost\/proxy-config.yaml/);
 
     const rv = obj.metadata.resourceVersion;
-    const second = await outpost(onboardArgs(out));
+    const second = await inProcess(onboardArgs(out));
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /serviceaccount\s+payment-processor-sa unchanged/);
     assert.match(second.stdout, /externalworkload\s+payment-processor-vm-1 unchanged/);
@@ -71,7 +89,7 @@ describe('outpost workload onboard', () => {
     // A changed address updates in place and keeps what the user added.
     const label = await kubectl(cp.kubeconfigPath, ['label', 'externalworkload', 'payment-processor-vm-1', '-n', 'payments', 'tier=backend']);
     assert.equal(label.code, 0, label.stderr);
-    const moved = await outpost(onboardArgs(out).map((a) => (a === '127.0.0.50' ? '127.0.0.51' : a)));
+    const moved = await inProcess(onboardArgs(out).map((a) => (a === '127.0.0.50' ? '127.0.0.51' : a)));
     assert.equal(moved.code, 0, moved.stderr);
     assert.match(moved.stdout, /externalworkload\s+payment-processor-vm-1 updated/);
     const updated = JSON.parse((await kubectl(cp.kubeconfigPath, ['get', 'externalworkload', 'payment-processor-vm-1', '-n', 'payments', '-o', 'json'])).stdout);
@@ -81,7 +99,7 @@ describe('outpost workload onboard', () => {
 
   it("the bundle's token, ca.crt and config obtain a certificate for the workload's identity", async () => {
     const out = join(work, 'bundle-cert');
-    const r = await outpost(['workload', 'onboard', 'redis-cache', '-n', 'hybrid-app', '--ip', '127.0.0.60', '--port', 'redis:6379', '--out', out, '--data-dir', cp.dataDir]);
+    const r = await inProcess(['workload', 'onboard', 'redis-cache', '-n', 'hybrid-app', '--ip', '127.0.0.60', '--port', 'redis:6379', '--out', out, '--data-dir', cp.dataDir]);
     assert.equal(r.code, 0, r.stderr);
     const config = parseYaml(readFileSync(join(out, 'proxy-config.yaml'), 'utf8'));
     const certDir = join(work, 'certs');
@@ -93,10 +111,10 @@ describe('outpost workload onboard', () => {
 
   it('--renew writes a fresh token for an existing workload, and refuses an unknown one', async () => {
     const out = join(work, 'bundle-renew');
-    const r = await outpost(['workload', 'onboard', 'redis-cache', '-n', 'hybrid-app', '--renew', '--out', out, '--data-dir', cp.dataDir]);
+    const r = await inProcess(['workload', 'onboard', 'redis-cache', '-n', 'hybrid-app', '--renew', '--out', out, '--data-dir', cp.dataDir]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(readFileSync(join(out, 'proxy-config.yaml'), 'utf8'), /name: redis-cache/);
-    const missing = await outpost(['workload', 'onboard', 'ghost', '-n', 'hybrid-app', '--renew', '--out', out, '--data-dir', cp.dataDir]);
+    const missing = await inProcess(['workload', 'onboard', 'ghost', '-n', 'hybrid-app', '--renew', '--out', out, '--data-dir', cp.dataDir]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /--renew: ExternalWorkload hybrid-app\/ghost does not exist/);
   });
@@ -112,7 +130,7 @@ describe('outpost workload onboard', () => {
       [['vm-1', '-n', 'payments', '--ip', '127.0.0.9', '--port', 'http:80', '--token-duration', '1m'], /--token-duration: must be at least 10m/],
     ];
     for (const [args, message] of cases) {
-      const r = await outpost(['workload', 'onboard', ...args, '--out', join(work, 'bad'), '--data-dir', cp.dataDir]);
+      const r = await inProcess(['workload', 'onboard', ...args, '--out', join(work, 'bad'), '--data-dir', cp.dataDir]);
       assert.notEqual(r.code, 0, args.join(' '));
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
