@@ -72,7 +72,8 @@ export class DestinationClient implements Discovery {
   constructor(private readonly opts: DestinationClientOptions) {}
 
   resolve(authority: string): EndpointWatch {
-    if (this.closed) throw new Error('destination client is closed');
+    // After close (e.g. during shutdown) a resolve gets a watch that never answers, rather than a throw.
+    if (this.closed) return { current: () => undefined, subscribe: () => () => {}, close: () => {} };
     const key = authority.trim().toLowerCase();
     let shared = this.watches.get(key);
     if (!shared) {

@@ -62,7 +62,8 @@ export class PolicyClient implements PolicySource {
   constructor(private readonly opts: PolicyClientOptions) {}
 
   watchPort(port: number): PortWatch {
-    if (this.closed) throw new Error('policy client is closed');
+    // After close a watch never answers: the port stays denied.
+    if (this.closed) return { current: () => undefined, subscribe: () => () => {}, close: () => {} };
     let shared = this.ports.get(port);
     if (!shared) {
       shared = new PortPolicyWatch(port, this.opts);
