@@ -4,7 +4,7 @@ import type { KubeObject } from '../../store/types.js';
 import { GROUP_LABEL, SERVICE_ACCOUNT_ANNOTATION, effectiveWorkload, serviceAccountIdentity } from '../../core/workloads/effective.js';
 import type { FieldCause, ResourceType, Schema } from './types.js';
 import { arr, conditionSchema, int32, obj, rootSchema, str, stringMap } from '../schema/builders.js';
-import { child, index, invalid } from '../schema/field-errors.js';
+import { child, duplicate, index, invalid } from '../schema/field-errors.js';
 import { dns1123Subdomain, goDuration, ipFamily, ipAddress, spiffeId } from '../schema/formats.js';
 import { validateObjectMeta, validatePortList } from '../schema/meta.js';
 import { NONE, STANDARD_VERBS, asArray, asRecord, col, conditionStatus, pick } from './common.js';
@@ -24,8 +24,8 @@ const meshTLSSchema = obj(
 const portSchema = obj(
   {
     name: str({ description: 'An IANA_SVC_NAME, unique within the ports.' }),
-    port: int32({ minimum: 1, maximum: 65535 }),
-    protocol: str({ enum: PORT_PROTOCOLS, default: 'TCP' }),
+    port: int32({ minimum: 1, maximum: 65535, description: 'Port number, 1-65535.' }),
+    protocol: str({ enum: PORT_PROTOCOLS, default: 'TCP', description: 'TCP (the default) or UDP.' }),
   },
   ['port'],
 );
@@ -33,15 +33,15 @@ const portSchema = obj(
 export const probeSchema: Schema = obj(
   {
     path: str({ description: 'HTTP path to GET; the probe is an HTTP GET on the workload.' }),
-    port: int32({ minimum: 1, maximum: 65535 }),
-    scheme: str({ enum: ['HTTP', 'HTTPS'], default: 'HTTP' }),
-    host: str(),
-    httpHeaders: arr(obj({ name: str(), value: str() }, ['name'])),
+    port: int32({ minimum: 1, maximum: 65535, description: 'Port to probe on the workload IP.' }),
+    scheme: str({ enum: ['HTTP', 'HTTPS'], default: 'HTTP', description: 'HTTP or HTTPS.' }),
+    host: str({ description: 'Host header to send; defaults to the workload IP.' }),
+    httpHeaders: arr(obj({ name: str(), value: str() }, ['name']), { description: 'Extra request headers.' }),
     initialDelay: str({ description: 'Go duration before the first probe, e.g. "5s".' }),
     period: str({ default: '10s', description: 'Go duration between probes, e.g. "10s".' }),
     timeout: str({ default: '1s', description: 'Go duration after which a probe fails, e.g. "5s".' }),
-    failureThreshold: int32({ minimum: 1, default: 3 }),
-    successThreshold: int32({ minimum: 1, default: 1 }),
+    failureThreshold: int32({ minimum: 1, default: 3, description: 'Consecutive failures before the workload is not ready.' }),
+    successThreshold: int32({ minimum: 1, default: 1, description: 'Consecutive successes before the workload is ready again.' }),
   },
   ['port'],
 );
@@ -49,13 +49,17 @@ export const probeSchema: Schema = obj(
 function externalWorkloadSchema(meshKey: 'meshTLS' | 'meshTls'): Schema {
   return rootSchema(
     {
-      spec: obj({
-        [meshKey]: meshTLSSchema,
-        workloadIPs: arr(obj({ ip: str() }, ['ip']), { maxItems: 2, description: 'At most one IPv4 and one IPv6 address.' }),
-        ports: arr(portSchema),
-        probes: arr(probeSchema),
-      }),
-      status: obj({ conditions: arr(conditionSchema) }),
+      spec: obj(
+        {
+          [meshKey]: meshTLSSchema,
+          workloadIPs: arr(obj({ ip: str({ description: 'An IPv4 or IPv6 address.' }) }, ['ip']), { maxItems: 2, description: 'Addresses peers use to reach the workload: at most one IPv4 and one IPv6 address.' }),
+          ports: arr(portSchema, { description: 'Ports the workload serves; Services select them by name or number. Group members add these to the group template ports.' }),
+          probes: arr(probeSchema, { description: 'HTTP health checks; the Ready condition follows them. Members of a group without probes use the group template probes.' }),
+        },
+        undefined,
+        { description: 'The desired state of the workload.' },
+      ),
+      status: obj({ conditions: arr(conditionSchema, { description: 'Observations; type Ready is True when the probes pass.' }) }, undefined, { description: 'Observed state, written through the status subresource.' }),
     },
     ['spec'],
     'An ExternalWorkload is a workload outside Kubernetes (a VM or host) enrolled in the mesh.',
@@ -140,6 +144,26 @@ export function convertExternalWorkload(o: KubeObject, toVersion: string): KubeO
   return out;
 }
 
+const CONDITION_REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+
+/** status.conditions: one entry per type; reasons CamelCase like metav1.Condition. */
+export function validateConditions(conditions: unknown, path: string): FieldCause[] {
+  const out: FieldCause[] = [];
+  const seen = new Set<string>();
+  asArray(conditions).forEach((raw, i) => {
+    const c = asRecord(raw);
+    const p = index(path, i);
+    if (typeof c.type === 'string') {
+      if (seen.has(c.type)) out.push(duplicate(child(p, 'type'), c.type));
+      seen.add(c.type);
+    }
+    if (typeof c.reason === 'string' && c.reason !== '' && !CONDITION_REASON.test(c.reason)) {
+      out.push(invalid(child(p, 'reason'), c.reason, `a condition reason must start with a letter and contain only letters, digits, '_', ',' and ':' (regex used for validation is '${CONDITION_REASON.source}')`));
+    }
+  });
+  return out;
+}
+
 function workloadIdentityCell(o: KubeObject): string {
   const own = pick(o, 'spec.meshTLS.identity') ?? pick(o, 'spec.meshTls.identity');
   if (typeof own === 'string' && own) return own;
@@ -166,6 +190,7 @@ export const externalWorkloadType: ResourceType = {
   verbs: STANDARD_VERBS,
   convert: convertExternalWorkload,
   validate: validateExternalWorkload,
+  validateStatus: (o) => validateConditions(asRecord(o.status).conditions, 'status.conditions'),
   table: {
     columns: [
       col('Identity', { description: 'SPIFFE identity (own, from its group, or the default).' }),
@@ -186,13 +211,21 @@ export const externalWorkloadType: ResourceType = {
 
 const workloadGroupSchema: Schema = rootSchema(
   {
-    spec: obj({
-      template: obj({
-        metadata: obj({ labels: stringMap(), annotations: stringMap() }),
-        spec: obj({ ports: arr(portSchema), probes: arr(probeSchema) }),
-      }),
-      meshTLS: meshTLSSchema,
-    }),
+    spec: obj(
+      {
+        template: obj(
+          {
+            metadata: obj({ labels: stringMap({ description: 'Labels every member gets (its own labels win).' }), annotations: stringMap({ description: 'Annotations every member gets.' }) }),
+            spec: obj({ ports: arr(portSchema, { description: 'Ports every member serves.' }), probes: arr(probeSchema, { description: 'Probes of members that define none.' }) }),
+          },
+          undefined,
+          { description: 'What every member inherits.' },
+        ),
+        meshTLS: { ...meshTLSSchema, description: 'Identity shared by members that have no spec.meshTLS of their own.' },
+      },
+      undefined,
+      { description: 'The template and identity of the group.' },
+    ),
     status: obj({
       members: int32({ minimum: 0, description: 'ExternalWorkloads labelled workloadGroup=<name>.' }),
       readyMembers: int32({ minimum: 0, description: 'Members whose Ready condition is True.' }),
@@ -242,6 +275,14 @@ export const workloadGroupType: ResourceType = {
   builtin: false,
   verbs: STANDARD_VERBS,
   validate: validateWorkloadGroup,
+  validateStatus(o) {
+    const status = asRecord(o.status);
+    const out = validateConditions(status.conditions, 'status.conditions');
+    if (typeof status.members === 'number' && typeof status.readyMembers === 'number' && status.readyMembers > status.members) {
+      out.push(invalid('status.readyMembers', status.readyMembers, `must not exceed status.members (${status.members})`));
+    }
+    return out;
+  },
   table: {
     columns: [col('Identity'), col('Members', { type: 'integer' }), col('Ready')],
     cells: (o) => {

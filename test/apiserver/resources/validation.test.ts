@@ -218,3 +218,13 @@ test('semantic rules do not repeat what the schema already reports (the HTTP lay
     assert.deepEqual(semanticOnly.filter((c) => fields.has(c.field)), [], description);
   }
 });
+
+test('status rules: one condition per type, CamelCase reasons, ready members within members', () => {
+  const ewType = findByApiVersionKind('workload.linkerd.io/v1beta1', 'ExternalWorkload')!;
+  const dup = admitStatus(ewType, 'v1beta1', { ...ew({}), status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'Ready', status: 'False', reason: 'probe failed' }] } });
+  assert.deepEqual(dup.causes.map((c) => [c.field, c.reason]), [['status.conditions[1].type', 'FieldValueDuplicate'], ['status.conditions[1].reason', 'FieldValueInvalid']]);
+  const wgType = findByApiVersionKind('workload.linkerd.io/v1beta1', 'WorkloadGroup')!;
+  const wg = { apiVersion: 'workload.linkerd.io/v1beta1', kind: 'WorkloadGroup', metadata: { name: 'g', namespace: 'd' }, spec: {} };
+  assert.deepEqual(admitStatus(wgType, 'v1beta1', { ...wg, status: { members: 2, readyMembers: 2 } }).causes, []);
+  assert.deepEqual(admitStatus(wgType, 'v1beta1', { ...wg, status: { members: 1, readyMembers: 2 } }).causes.map((c) => c.field), ['status.readyMembers']);
+});
