@@ -86,13 +86,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     s.on('close', () => sockets.delete(s));
   });
   server.on('tlsClientError', () => {});
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    gc.close();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   address = `${host}:${port}`;
@@ -111,6 +116,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         }, 1000).unref();
       });
       await gc.idle();
+      gc.close();
     },
   };
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/log.js';
 import { StoreError, type KubeObject, type Store } from '../../store/types.js';
 import type { ServiceAccountTokens } from '../auth/serviceaccount-tokens.js';
 import type { ResourceIndex, ServedResource } from '../server/registry.js';
-import { ApiError, alreadyExists, badRequest, conflict, expired, forbidden, internalError, notFound } from '../server/status.js';
+import { ApiError, alreadyExists, badRequest, conflict, forbidden, internalError, notFound } from '../server/status.js';
 import type { FieldValidation } from './admission.js';
 
 export interface ApiContext {
@@ -88,7 +88,7 @@ export function storeFailure(e: unknown, served: ServedResource, name: string): 
       case 'Conflict':
         return conflict(group, plural, name);
       case 'Expired':
-        return expired(0, e.oldestRevision ?? 0);
+        return new ApiError(410, 'Expired', e.message);
     }
   }
   if (e instanceof Error && (e as { reason?: string }).reason === 'BadRequest') return badRequest(e.message);

@@ -5,6 +5,7 @@ import type { Logger } from '../../core/log.js';
 import type { KubeObject, Store } from '../../store/types.js';
 import type { ResourceType } from '../resources/types.js';
 import { refOf, type ResourceIndex } from '../server/registry.js';
+import { OwnerIndex } from './owners.js';
 
 export interface OwnerRemoved {
   uid: string;
@@ -19,12 +20,20 @@ export class GarbageCollector {
   private readonly queue: OwnerRemoved[] = [];
   private running: Promise<void> | undefined;
 
+  private readonly owners: OwnerIndex;
+
   constructor(
     private readonly store: Store,
     private readonly index: ResourceIndex,
     private readonly deleteDependent: DeleteDependent,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.owners = new OwnerIndex(store, index);
+  }
+
+  close(): void {
+    this.owners.close();
+  }
 
   ownerRemoved(owner: OwnerRemoved): void {
     this.queue.push(owner);
@@ -38,11 +47,11 @@ export class GarbageCollector {
 
   private async drain(): Promise<void> {
     for (let owner = this.queue.shift(); owner; owner = this.queue.shift()) {
-      for (const type of this.index.stored()) {
-        if (owner.namespace && !type.namespaced) continue;
-        const owned = (o: KubeObject) => (o.metadata.ownerReferences ?? []).some((r) => r.uid === owner!.uid);
-        const dependents = this.store.list(refOf(type), { namespace: type.namespaced && owner.namespace ? owner.namespace : undefined, filter: owned }).items;
-        for (const dependent of dependents) await this.collect(type, dependent, owner.uid);
+      for (const dep of this.owners.dependentsOf(owner.uid)) {
+        // A namespaced owner only owns dependents in its own namespace (as in Kubernetes).
+        if (owner.namespace && dep.namespace !== owner.namespace) continue;
+        const live = this.store.get(refOf(dep.type), dep.namespace, dep.name);
+        if (live) await this.collect(dep.type, live, owner.uid);
       }
     }
   }

@@ -11,12 +11,12 @@ import { getObject, listObjects, parseLimit, partialObjectMetadata, type ReadReq
 import { createToken, reviewToken } from '../handlers/tokens.js';
 import { createObject, deleteObject, getLive, updateObject, type DeleteOptions } from '../handlers/write.js';
 import { deleteNamespace } from '../lifecycle/namespaces.js';
-import { serveWatch } from '../watch/watch.js';
+import { MAX_OPEN_WATCHES, serveWatch } from '../watch/watch.js';
 import type { Pipeline } from './http.js';
 import { apiVersionOf, refOf, type ServedResource } from './registry.js';
 import { mediaTypeOf, parseObjectBody, PROTOBUF_MEDIA_TYPE, queryFlag, readBody, requireObject, sendJson, wantsMetadataOnly, wantsTable, warningHeaders } from './request.js';
 import type { ResourcePath } from './routes.js';
-import { badRequest, methodNotAllowed, notFoundPath, unsupportedMediaType } from './status.js';
+import { badRequest, methodNotAllowed, notFoundPath, tooManyRequests, unsupportedMediaType } from './status.js';
 
 const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
 
@@ -41,6 +41,11 @@ export async function handleResource(p: Pipeline, req: IncomingMessage, res: Ser
     force: queryFlag(q, 'force'),
   };
   const reply = (code: number, object: unknown, warnings: string[] = []) => sendJson(res, code, object, warningHeaders(warnings));
+  const verb = verbOf(method, target, q);
+  if (!target.subresource && verb && !type.verbs.includes(verb)) {
+    req.resume();
+    throw methodNotAllowed();
+  }
 
   if (type.virtual) {
     if (method !== 'POST' || target.name) throw methodNotAllowed();
@@ -93,6 +98,25 @@ export async function handleResource(p: Pipeline, req: IncomingMessage, res: Ser
     default:
       req.resume();
       throw methodNotAllowed();
+  }
+}
+
+/** The Kubernetes verb of a request on the main resource (undefined for unknown methods). */
+function verbOf(method: string, target: ResourcePath, q: URLSearchParams): string | undefined {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return target.name ? 'get' : queryFlag(q, 'watch') ? 'watch' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return target.name ? 'delete' : 'deletecollection';
+    default:
+      return undefined;
   }
 }
 
@@ -180,6 +204,7 @@ function watch(
   const timeoutSeconds = timeout === null || timeout === '' ? undefined : Number(timeout);
   if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds >= 0)) throw badRequest(`timeoutSeconds must be a non-negative number, not "${timeout}"`);
   const includeObject = q.get('includeObject') ?? 'Metadata';
+  if (p.watches.count() >= MAX_OPEN_WATCHES) throw tooManyRequests(`too many open watches (the limit is ${MAX_OPEN_WATCHES}); retry later`);
   serveWatch(p.ctx.store, p.ctx.clock, p.watches, req, res, {
     ref: refOf(type),
     namespace,

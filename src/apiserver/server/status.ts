@@ -65,6 +65,7 @@ export const tooLarge = (limitBytes: number) =>
   new ApiError(413, 'RequestEntityTooLarge', `the request body is too large: the limit is ${limitBytes} bytes (${(limitBytes / 1048576).toFixed(0)} MiB)`);
 export const unsupportedMediaType = (contentType: string, accepted: string[]) =>
   new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')} (got "${contentType || 'none'}")`);
+export const tooManyRequests = (message: string) => new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds: 1 });
 export const internalError = (message: string) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`);
 
 /** 422 Invalid: "Kind.group "name" is invalid: field: message, field: message". */

@@ -52,7 +52,11 @@ export function filteredEventType(e: Pick<StoreEvent, 'type' | 'object' | 'previ
 
 export interface WatchTracker {
   add(close: () => void): () => void;
+  count(): number;
 }
+
+/** Open watches allowed at once; past this, new watches get 429 and clients retry. */
+export const MAX_OPEN_WATCHES = 10_000;
 
 /** Keeps the open watches so that server shutdown can end them. */
 export function watchTracker(): WatchTracker & { closeAll(): void; count(): number } {
