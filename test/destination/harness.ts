@@ -16,17 +16,18 @@ export interface TestPki {
 export async function testPki(): Promise<TestPki> {
   const ca = await createRootCA({ commonName: 'test-anchor', lifetimeMs: 3_600_000 });
   const leaf = await issueLeaf(ca, { commonName: 'destination', sans: { dns: ['localhost'], ips: ['127.0.0.1'], uris: ['spiffe://cluster.local/ns/outpost/sa/outpost-destination'] }, lifetimeMs: 3_600_000 });
+  const clientPems = async (uri: string) => {
+    const c = await issueLeaf(ca, { commonName: 'client', sans: { uris: [uri] }, lifetimeMs: 3_600_000, usages: ['client'] });
+    return { certPem: c.certPem, keyPem: c.keyPem! };
+  };
   return {
     ca,
     serverCert: { certPem: leaf.certPem, keyPem: leaf.keyPem!, chainPem: leaf.certPem },
     async client(uri: string) {
-      const c = await this.clientPems(uri);
+      const c = await clientPems(uri);
       return grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.certPem));
     },
-    async clientPems(uri: string) {
-      const c = await issueLeaf(ca, { commonName: 'client', sans: { uris: [uri] }, lifetimeMs: 3_600_000, usages: ['client'] });
-      return { certPem: c.certPem, keyPem: c.keyPem! };
-    },
+    clientPems,
   };
 }
 
