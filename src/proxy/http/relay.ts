@@ -39,8 +39,9 @@ export function relayH2ToH2(up: ClientHttp2Stream, down: ServerHttp2Stream, done
     if (status === 0) return; // handled by 'error' or the caller
     finish(status, status >= 500 || isGrpcFailure(trailers), undefined);
   });
+  // Cancel upstream only if the downstream went away early (a reset costs a frame per request otherwise).
   down.on('close', () => {
-    if (!up.closed) up.close();
+    if (!up.closed && !up.destroyed && down.rstCode !== 0) up.close(8 /* CANCEL */);
   });
 }
 
@@ -57,7 +58,7 @@ export function relayH2ToH1(up: ClientHttp2Stream, res: ServerResponse, done: Do
     if (status !== 0) done(status, status >= 500);
   });
   res.on('close', () => {
-    if (!up.closed) up.close();
+    if (!res.writableFinished && !up.closed && !up.destroyed) up.close(8 /* CANCEL */);
   });
 }
 
