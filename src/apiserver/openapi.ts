@@ -11,6 +11,8 @@ type Json = Record<string, unknown>;
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 const OBJECT_META_REF = `#/components/schemas/${META}.ObjectMeta`;
 const LIST_META_REF = `#/components/schemas/${META}.ListMeta`;
+const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
+const INT_OR_STRING_REF = `#/components/schemas/${INT_OR_STRING}`;
 const KUBERNETES_VERSION = 'v1.32.4';
 
 /**
@@ -40,6 +42,10 @@ function gvk(rt: ResourceType, version: string, kind = rt.kind): Json {
 
 /** A registry Schema as OpenAPI: metadata becomes a $ref to ObjectMeta so explain shows its fields. */
 function toOpenApi(schema: Schema, atRoot = false): Json {
+  if (schema['x-kubernetes-int-or-string']) {
+    // As kube-apiserver publishes it, so that kubectl explain prints <IntOrString>.
+    return { allOf: [{ $ref: INT_OR_STRING_REF }], ...(schema.description ? { description: schema.description } : {}) };
+  }
   const out: Json = {};
   for (const [k, v] of Object.entries(schema)) {
     if (k === 'properties' || k === 'items' || k === 'additionalProperties') continue;
@@ -145,6 +151,7 @@ function metaSchemas(): Record<string, Json> {
       properties: { kind: { type: 'string' }, apiVersion: { type: 'string' }, status: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' }, code: { type: 'integer' }, details: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
     },
     [`${META}.Patch`]: { type: 'object', description: 'A patch body (merge, JSON or apply).' },
+    [INT_OR_STRING]: { type: 'string', format: 'int-or-string', description: 'An integer or a string (a port number or an IANA port name).' },
   };
 }
 
