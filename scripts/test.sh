@@ -8,6 +8,7 @@ need=()
 command -v openssl >/dev/null || need+=(openssl)
 command -v ip >/dev/null || need+=(iproute2)
 command -v iptables >/dev/null || need+=(iptables)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 command -v kubectl >/dev/null || { echo "kubectl is required (v1.32 is preinstalled on Outpost dev machines)" >&2; exit 1; }
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

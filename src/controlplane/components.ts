@@ -8,6 +8,7 @@ export async function loadComponents(): Promise<ControlPlaneComponent[]> {
     import('../controllers/component.js'),
     import('../destination/component.js'),
     import('../policy/component.js'),
+    import('../viz/component.js'),
   ]);
   return mods.map((m) => m.component);
 }
