@@ -8,7 +8,7 @@ import { applyPatch, decodePatchBody, fieldSetOf, fieldSetToSkeleton, patchKindO
 import { apiVersionOf, refOf } from '../server/registry.js';
 import { badRequest, invalid, notFound, unsupportedMediaType } from '../server/status.js';
 import { convertTo } from './admission.js';
-import { clone, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
+import { clone, deepEqual, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
 import { createObject, updateObject } from './write.js';
 
 const MAX_ATTEMPTS = 5;
@@ -65,14 +65,11 @@ function applyFor(req: WriteRequest, current: KubeObject | undefined, applied: K
   const next = guard(req, () => applyPatch<KubeObject>(current, applied, previous));
   next.metadata = { ...(next.metadata ?? {}), name: req.name };
   next.apiVersion ??= apiVersionOf(req.served.type.group, req.served.version.name);
-  const entry: ManagedFieldsEntry = {
-    manager,
-    operation: 'Apply',
-    apiVersion: apiVersionOf(req.served.type.group, req.served.version.name),
-    time: now,
-    fieldsType: 'FieldsV1',
-    fieldsV1: fieldSetOf(applied),
-  };
+  const fieldsV1 = fieldSetOf(applied);
+  const apiVersion = apiVersionOf(req.served.type.group, req.served.version.name);
+  // An unchanged apply keeps its entry (and time), so re-applying the same config writes nothing.
+  const entry: ManagedFieldsEntry =
+    mine && mine.apiVersion === apiVersion && deepEqual(mine.fieldsV1, fieldsV1) ? mine : { manager, operation: 'Apply', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1 };
   next.metadata.managedFields = [...entries.filter((e) => e !== mine), entry];
   return next;
 }

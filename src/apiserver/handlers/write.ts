@@ -111,6 +111,7 @@ export async function updateObject(ctx: ApiContext, req: WriteRequest, live: Kub
       if (live.metadata[owned] === undefined) delete meta[owned];
       else (meta as Record<string, unknown>)[owned] = live.metadata[owned];
     }
+    if (meta.managedFields === undefined && live.metadata.managedFields !== undefined) meta.managedFields = clone(live.metadata.managedFields);
     if (type.statusSubresource) {
       if (live.status === undefined) delete next.status;
       else next.status = clone(live.status);
