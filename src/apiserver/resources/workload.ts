@@ -133,14 +133,14 @@ function validateExternalWorkload(o: KubeObject): FieldCause[] {
 
 /** v1alpha1 spells the TLS block `meshTls`; v1beta1 `meshTLS`. Everything else is shared. */
 export function convertExternalWorkload(o: KubeObject, toVersion: string): KubeObject {
-  const out = structuredClone(o);
-  const spec = asRecord(out.spec);
+  const out: KubeObject = { ...o, apiVersion: `${WORKLOAD_GROUP}/${toVersion}` };
   const [from, to] = toVersion === 'v1alpha1' ? ['meshTLS', 'meshTls'] : ['meshTls', 'meshTLS'];
+  const spec = asRecord(o.spec);
   if (spec[from] !== undefined) {
-    spec[to] = spec[from];
-    delete spec[from];
+    // A new spec object (the input is not modified); the TLS block itself is shared, unchanged.
+    const { [from]: block, ...rest } = spec;
+    out.spec = { ...rest, [to]: block };
   }
-  out.apiVersion = `${WORKLOAD_GROUP}/${toVersion}`;
   return out;
 }
 

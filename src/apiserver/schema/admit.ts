@@ -3,7 +3,7 @@
 // convert to the storage version. The HTTP layer decides what unknown fields mean (Strict/Warn/Ignore).
 import type { FieldCause, ResourceType, ResourceVersionDef } from '../resources/types.js';
 import type { KubeObject } from '../../store/types.js';
-import { applySchemaDefaults, pruneUnknownFields, validateSchema } from './structural.js';
+import { applySchemaDefaults, cloneJson, pruneUnknownFields, validateSchema } from './structural.js';
 
 export interface AdmissionResult {
   /** The pruned, defaulted object, converted to the storage version (a copy; the input is untouched). */
@@ -28,8 +28,9 @@ export function apiVersionString(group: string, version: string): string {
 
 /** Converts to `toVersion` with the kind's converter (or by relabelling apiVersion), and sets apiVersion/kind. */
 export function convertObject(rt: ResourceType, obj: KubeObject, toVersion: string): KubeObject {
-  const converted = rt.convert ? rt.convert(obj, toVersion) : { ...obj };
-  converted.apiVersion = apiVersionString(rt.group, toVersion);
+  const target = apiVersionString(rt.group, toVersion);
+  const converted = rt.convert && obj.apiVersion !== target ? rt.convert(obj, toVersion) : { ...obj };
+  converted.apiVersion = target;
   converted.kind = rt.kind;
   return converted;
 }
@@ -42,7 +43,7 @@ export function convertObject(rt: ResourceType, obj: KubeObject, toVersion: stri
 export function admitObject(rt: ResourceType, version: string, input: KubeObject, old?: KubeObject): AdmissionResult {
   const def = versionOf(rt, version);
   if (!def) throw new Error(`${rt.kind} has no version ${version}`);
-  const obj = structuredClone(input);
+  const obj = cloneJson(input);
   obj.apiVersion = apiVersionString(rt.group, version);
   obj.kind = rt.kind;
   if (!obj.metadata || typeof obj.metadata !== 'object') obj.metadata = {};
@@ -59,7 +60,7 @@ export function admitObject(rt: ResourceType, version: string, input: KubeObject
 export function admitStatus(rt: ResourceType, version: string, input: KubeObject): AdmissionResult {
   const def = versionOf(rt, version);
   if (!def) throw new Error(`${rt.kind} has no version ${version}`);
-  const obj = structuredClone(input);
+  const obj = cloneJson(input);
   obj.apiVersion = apiVersionString(rt.group, version);
   obj.kind = rt.kind;
   const statusSchema = def.schema.properties?.status;

@@ -7,7 +7,12 @@ const DNS1123_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_SUBDOMAIN = `${DNS1123_LABEL}(\\.${DNS1123_LABEL})*`;
 const DNS1035_LABEL = '[a-z]([-a-z0-9]*[a-z0-9])?';
 const QUALIFIED_NAME = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
-const full = (re: string) => new RegExp(`^${re}$`);
+const fullCache = new Map<string, RegExp>();
+function full(re: string): RegExp {
+  let compiled = fullCache.get(re);
+  if (!compiled) fullCache.set(re, (compiled = new RegExp(`^${re}$`)));
+  return compiled;
+}
 
 export function dns1123Label(v: string): string[] {
   const errs: string[] = [];
