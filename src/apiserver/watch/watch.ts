@@ -90,8 +90,18 @@ export function serveWatch(store: Store, clock: Clock, tracker: WatchTracker, re
     res.end();
   };
   const untrack = tracker.add(end);
+  let corked = false;
   const writeLine = (line: string) => {
     if (ended) return;
+    // Events committed together (group commit) leave in one TLS record and one syscall.
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(() => {
+        corked = false;
+        res.uncork();
+      });
+    }
     res.write(line);
     if (res.writableLength > MAX_BUFFERED_BYTES) end();
   };
