@@ -127,3 +127,26 @@ function checkNames(input: CertifyInput, workload: EffectiveWorkload): Buffer {
     throw e;
   }
 }
+
+/** Refusals that a stale cache could cause (a watch event still in flight); worth one fresh look. */
+const CACHE_SENSITIVE = new Set(['workload_not_found', 'workload_unbound', 'workload_deleted', 'service_account_mismatch', 'service_account_missing', 'identity_mismatch', 'certificate_mismatch', 'csr_invalid']);
+
+/**
+ * Decides with the cached lookups, and before refusing for a reason a stale cache could explain,
+ * decides again with fresh ones. The token is reviewed once.
+ */
+export async function authorizeWithFreshFallback(
+  input: CertifyInput,
+  reviewToken: CertifyLookups['reviewToken'],
+  cached: Omit<CertifyLookups, 'reviewToken'>,
+  fresh: Omit<CertifyLookups, 'reviewToken'>,
+): Promise<Entitlement> {
+  let review: Promise<ReviewedToken> | undefined;
+  const once = (token: string) => (review ??= reviewToken(token));
+  try {
+    return await authorizeCertify(input, { ...cached, reviewToken: once });
+  } catch (e) {
+    if (!(e instanceof Refusal) || !CACHE_SENSITIVE.has(e.reason)) throw e;
+    return authorizeCertify(input, { ...fresh, reviewToken: once });
+  }
+}

@@ -5,15 +5,15 @@ import type { TimerHandle } from '../core/clock.js';
 import { DEFAULT_TRUST_DOMAIN } from '../core/workloads/effective.js';
 import { Authority } from './authority.js';
 import { prepareCaMaterial, watchMaterial } from './ca-material.js';
-import { createEventRecorder, createKubeLookups, publishTrustRoots } from './kube.js';
+import { authorizeWithFreshFallback } from './certify.js';
+import { startWorkloadDirectory } from './directory.js';
+import { createEventRecorder, createTokenReviewer, publishTrustRoots } from './kube.js';
 import { identityMetrics } from './metrics.js';
 import { createRateLimiter } from './rate-limit.js';
 import { startIdentityServer, type ServingMaterial } from './server.js';
 
 /** Control-plane service certificates (destination, policy, health, identity itself). Components keep them in memory. */
 export const SERVICE_CERT_LIFETIME_MS = 30 * 86_400_000;
-/** Found workloads and ServiceAccounts are reused this long; deletions take effect within it. */
-const LOOKUP_CACHE_TTL_MS = 1_000;
 
 export const component: ControlPlaneComponent = {
   name: 'identity',
@@ -44,6 +44,9 @@ export const component: ControlPlaneComponent = {
       const c = authority.issueServiceCertificate('identity', { listen: ctx.listen, lifetimeMs: SERVICE_CERT_LIFETIME_MS, now: ctx.clock.now() });
       return { trustAnchorsPem: authority.trustAnchorsPem(), certChainPem: c.chainPem, keyPem: c.keyPem, notAfter: c.notAfter };
     };
+    const directory = startWorkloadDirectory(ctx.kubeConfig, { trustDomain, clock: ctx.clock, log });
+    const reviewToken = createTokenReviewer(ctx.kubeConfig);
+    await directory.synced(5_000);
     const first = serving();
     const rate = Number(f['identity-rate-limit'] ?? 100);
     const server = await startIdentityServer(
@@ -51,7 +54,7 @@ export const component: ControlPlaneComponent = {
         host: ctx.listen,
         port: Number(f['identity-port'] ?? 8080),
         authority: () => authority,
-        lookups: createKubeLookups(ctx.kubeConfig, { trustDomain, clock: ctx.clock, cacheTtlMs: LOOKUP_CACHE_TTL_MS }),
+        authorize: (input) => authorizeWithFreshFallback(input, reviewToken, directory.cached, directory.fresh),
         lifetimeMs,
         rateLimiter: createRateLimiter({ ratePerSecond: rate, burst: Math.max(10, rate * 2), clock: ctx.clock }),
         metrics: identityMetrics,
@@ -112,6 +115,7 @@ export const component: ControlPlaneComponent = {
         watcher.close();
         if (refreshTimer) ctx.clock.clearTimeout(refreshTimer);
         await server.close();
+        await directory.stop();
       },
     };
   },

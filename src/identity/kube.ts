@@ -1,12 +1,13 @@
-// The identity service's view of the API, through @kubernetes/client-node only: TokenReview,
-// ExternalWorkload/WorkloadGroup/ServiceAccount lookups (briefly cached), the trust-roots ConfigMap
-// and issuance Events.
-import { AuthenticationV1Api, CoreV1Api, CustomObjectsApi, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
+// The identity service's API calls, through @kubernetes/client-node only: TokenReview, the
+// trust-roots ConfigMap and issuance Events (workload lookups are in directory.ts).
+import { AuthenticationV1Api, CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import { effectiveWorkload, groupNameOf, type EffectiveWorkload, type ExternalWorkloadLike, type WorkloadGroupLike } from '../core/workloads/effective.js';
-import type { CertifyLookups, ReviewedToken } from './certify.js';
+import type { EffectiveWorkload } from '../core/workloads/effective.js';
+import { makeKeepAliveApiClient } from './api-client.js';
+import type { ReviewedToken } from './certify.js';
+import { createRateLimiter } from './rate-limit.js';
 import { Refusal } from './refusal.js';
 
 /** The dedicated audience of bootstrap tokens: `kubectl create token SA --audience identity.outpost.io`. */
@@ -15,12 +16,11 @@ export const TRUST_ROOTS_NAMESPACE = 'outpost';
 export const TRUST_ROOTS_CONFIGMAP = 'outpost-identity-trust-roots';
 export const TRUST_ROOTS_KEY = 'ca-bundle.crt';
 
-const WORKLOAD_GROUP = { group: 'workload.linkerd.io', version: 'v1beta1' };
 const SA_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
 
 export type WorkloadRecord = EffectiveWorkload & { uid?: string };
 
-const statusCode = (e: unknown): number | undefined => (e as { code?: number }).code ?? (e as { statusCode?: number }).statusCode;
+const statusCode = (e: unknown): number | undefined => (e as { code?: number }).code;
 
 /** The audiences a token claims, read without verification: only to pick the audience TokenReview checks. */
 export function claimedAudiences(token: string): string[] {
@@ -33,91 +33,31 @@ export function claimedAudiences(token: string): string[] {
   }
 }
 
-function unavailable(what: string, e: unknown): Refusal {
+export function unavailable(what: string, e: unknown): Refusal {
   return new Refusal('api_unavailable', `the identity service cannot ${what} right now (${(e as Error).message ?? String(e)}); retry shortly`);
 }
 
-/** A small positive cache: found objects are reused for `ttlMs`; misses always go to the API. */
-function cached<T>(clock: Clock, ttlMs: number, load: (key: string) => Promise<T | undefined>): (key: string) => Promise<T | undefined> {
-  const entries = new Map<string, { value: T; until: number }>();
-  const inflight = new Map<string, Promise<T | undefined>>();
-  return async (key) => {
-    const hit = entries.get(key);
-    if (hit && hit.until > clock.now()) return hit.value;
-    let p = inflight.get(key);
-    if (!p) {
-      p = load(key).finally(() => inflight.delete(key));
-      inflight.set(key, p);
-    }
-    const value = await p;
-    if (value === undefined) entries.delete(key);
-    else {
-      if (entries.size > 50_000) entries.clear();
-      entries.set(key, { value, until: clock.now() + ttlMs });
-    }
-    return value;
-  };
-}
-
-export function createKubeLookups(kc: KubeConfig, opts: { trustDomain: string; clock: Clock; cacheTtlMs: number }): CertifyLookups {
-  const auth = kc.makeApiClient(AuthenticationV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-
-  const getCustom = async <T>(plural: string, namespace: string, name: string): Promise<T | undefined> => {
+/** TokenReview through the API: the token must be a valid ServiceAccount token (signature, expiry, audience, SA still there). */
+export function createTokenReviewer(kc: KubeConfig): (token: string) => Promise<ReviewedToken> {
+  const auth = makeKeepAliveApiClient(kc, AuthenticationV1Api);
+  return async (token) => {
+    const audiences = claimedAudiences(token).includes(IDENTITY_AUDIENCE) ? [IDENTITY_AUDIENCE] : undefined;
+    let review;
     try {
-      return (await custom.getNamespacedCustomObject({ ...WORKLOAD_GROUP, plural, namespace, name })) as T;
+      review = await auth.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } } });
     } catch (e) {
-      if (statusCode(e) === 404) return undefined;
-      throw unavailable(`read ${plural} ${namespace}/${name}`, e);
+      throw unavailable('review the token', e);
     }
-  };
-
-  const workload = cached<WorkloadRecord>(opts.clock, opts.cacheTtlMs, async (key) => {
-    const [namespace, name] = key.split('/');
-    const ew = await getCustom<ExternalWorkloadLike>('externalworkloads', namespace, name);
-    if (!ew) return undefined;
-    const groupName = groupNameOf(ew);
-    const group = groupName ? await getCustom<WorkloadGroupLike>('workloadgroups', namespace, groupName) : undefined;
-    return { ...effectiveWorkload(ew, group, opts.trustDomain), uid: ew.metadata.uid };
-  });
-
-  const serviceAccount = cached<string>(opts.clock, opts.cacheTtlMs, async (key) => {
-    const [namespace, name] = key.split('/');
-    try {
-      const sa = await core.readNamespacedServiceAccount({ namespace, name });
-      return sa.metadata?.uid ?? '';
-    } catch (e) {
-      if (statusCode(e) === 404) return undefined;
-      throw unavailable(`read ServiceAccount ${namespace}/${name}`, e);
+    const st = review.status;
+    if (!st?.authenticated) {
+      throw new Refusal(
+        'token_invalid',
+        `the token was rejected (${st?.error || 'not authenticated'}); create a new one with \`kubectl create token SA -n NAMESPACE --duration=1h\``,
+      );
     }
-  });
-
-  return {
-    async reviewToken(token: string): Promise<ReviewedToken> {
-      const audiences = claimedAudiences(token).includes(IDENTITY_AUDIENCE) ? [IDENTITY_AUDIENCE] : undefined;
-      let review;
-      try {
-        review = await auth.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } } });
-      } catch (e) {
-        throw unavailable('review the token', e);
-      }
-      const st = review.status;
-      if (!st?.authenticated) {
-        throw new Refusal(
-          'token_invalid',
-          `the token was rejected (${st?.error || 'not authenticated'}); create a new one with \`kubectl create token SA -n NAMESPACE --duration=1h\``,
-        );
-      }
-      const m = SA_USERNAME.exec(st.user?.username ?? '');
-      if (!m) throw new Refusal('token_not_service_account', `the token belongs to ${st.user?.username ?? 'an unknown user'}, not to a ServiceAccount; use \`kubectl create token SA -n NAMESPACE\``);
-      return { namespace: m[1], serviceAccount: m[2], uid: st.user?.uid ?? '' };
-    },
-    findWorkload: (namespace, name) => workload(`${namespace}/${name}`),
-    async serviceAccountUid(namespace, name) {
-      const uid = await serviceAccount(`${namespace}/${name}`);
-      return uid === undefined ? undefined : uid || 'unknown';
-    },
+    const m = SA_USERNAME.exec(st.user?.username ?? '');
+    if (!m) throw new Refusal('token_not_service_account', `the token belongs to ${st.user?.username ?? 'an unknown user'}, not to a ServiceAccount; use \`kubectl create token SA -n NAMESPACE\``);
+    return { namespace: m[1], serviceAccount: m[2], uid: st.user?.uid ?? '' };
   };
 }
 
@@ -156,7 +96,9 @@ export interface EventRecorder {
  * go through a bounded queue (overflow is dropped and counted) sent by two workers.
  */
 export function createEventRecorder(kc: KubeConfig, opts: { log: Logger; clock: Clock; onDrop: () => void; queueLimit?: number }): EventRecorder {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = makeKeepAliveApiClient(kc, CoreV1Api);
+  // Like Kubernetes' event spam filter: per workload a burst of 5 Events, then one per 10 s.
+  const perWorkload = createRateLimiter({ ratePerSecond: 0.1, burst: 5, clock: opts.clock });
   const queue: { namespace: string; body: CoreV1Event }[] = [];
   const limit = opts.queueLimit ?? 512;
   let active = 0;
@@ -180,7 +122,7 @@ export function createEventRecorder(kc: KubeConfig, opts: { log: Logger; clock: 
   };
   return {
     issued(w, kind, notAfter) {
-      if (queue.length >= limit) return opts.onDrop();
+      if (queue.length >= limit || !perWorkload.take(`${w.namespace}/${w.name}`)) return opts.onDrop();
       const now = new Date(opts.clock.now()).toISOString();
       queue.push({
         namespace: w.namespace,

@@ -26,7 +26,7 @@ export function createIdentityMetrics(): IdentityMetrics {
         '# HELP identity_cert_refused_total Certify requests refused, by reason.',
         '# TYPE identity_cert_refused_total counter',
         ...[...refused].map(([k, v]) => `identity_cert_refused_total{reason="${k}"} ${v}`),
-        '# HELP identity_events_dropped_total Issuance Events not recorded because the queue was full.',
+        '# HELP identity_events_dropped_total Issuance Events not recorded (queue full, or more than 5 per workload within 10 s).',
         '# TYPE identity_events_dropped_total counter',
         `identity_events_dropped_total ${dropped}`,
       ];

@@ -2,11 +2,11 @@
 // certificate: a bootstrap caller has none and sends a token; a renewing caller presents its current
 // certificate, which TLS verifies against the trust anchors (grpc-js then exposes it to the handler).
 import * as grpc from '@grpc/grpc-js';
-import { X509Certificate } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Authority } from './authority.js';
-import { authorizeCertify, type Caller, type CertifyLookups } from './certify.js';
+import type { Caller, CertifyInput, Entitlement } from './certify.js';
 import type { EventRecorder } from './kube.js';
 import type { IdentityMetrics } from './metrics.js';
 import { identityServiceDefinition, type CertifyRequestMessage, type CertifyResponseMessage } from './proto.js';
@@ -17,7 +17,8 @@ export interface IdentityServerOptions {
   host: string;
   port: number;
   authority: () => Authority;
-  lookups: CertifyLookups;
+  /** Decides a request (authorizeCertify with the lookups of choice). */
+  authorize: (input: CertifyInput) => Promise<Entitlement>;
   lifetimeMs: number;
   rateLimiter: RateLimiter;
   metrics: IdentityMetrics;
@@ -72,10 +73,9 @@ class TlsMaterialProvider implements grpc.experimental.CertificateProvider {
 }
 
 /** The names in a verified peer certificate, or undefined when it is expired by our clock. */
-export function peerCertificateNames(raw: Buffer, now: number): Caller['certificate'] {
-  const cert = new X509Certificate(raw);
-  if (Date.parse(cert.validTo) <= now) return undefined;
-  const sans = (cert.subjectAltName ?? '').split(', ');
+export function peerCertificateNames(cert: Pick<PeerCertificate, 'subjectaltname' | 'valid_to'>, now: number): Caller['certificate'] {
+  if (Date.parse(cert.valid_to) <= now) return undefined;
+  const sans = (cert.subjectaltname ?? '').split(', ');
   const uri = sans.find((s) => s.startsWith('URI:'))?.slice(4);
   const dns = sans.find((s) => s.startsWith('DNS:'))?.slice(4);
   return { identity: uri, serverName: dns };
@@ -116,9 +116,10 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
     let certificate: Caller['certificate'];
     if (!token) {
       const peerCert = call.getAuthContext?.()?.sslPeerCertificate;
-      if (peerCert?.raw) certificate = peerCertificateNames(peerCert.raw, opts.clock.now());
+      if (peerCert?.raw) certificate = peerCertificateNames(peerCert, opts.clock.now());
     }
-    authorizeCertify({ identity: req.identity, workload: req.workload, csr: req.certificateSigningRequest ?? Buffer.alloc(0), caller: { token, certificate } }, opts.lookups)
+    opts
+      .authorize({ identity: req.identity, workload: req.workload, csr: req.certificateSigningRequest ?? Buffer.alloc(0), caller: { token, certificate } })
       .then((ent) => {
         const issued = opts.authority().issueWorkloadLeaf({
           spki: ent.spki,

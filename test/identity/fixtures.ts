@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { effectiveWorkload, type ExternalWorkloadLike, type WorkloadGroupLike } from '../../src/core/workloads/effective.js';
 import { Authority, type CaMaterial } from '../../src/identity/authority.js';
-import type { CertifyLookups, ReviewedToken } from '../../src/identity/certify.js';
+import { authorizeCertify, type CertifyLookups, type ReviewedToken } from '../../src/identity/certify.js';
 import { createIdentityMetrics, type IdentityMetrics } from '../../src/identity/metrics.js';
 import { createRateLimiter } from '../../src/identity/rate-limit.js';
 import { Refusal } from '../../src/identity/refusal.js';
@@ -85,7 +85,7 @@ export async function startTestIdentityServer(opts: { clock?: Clock; lifetimeMs?
       host: '127.0.0.1',
       port: 0,
       authority: () => authority,
-      lookups: directory,
+      authorize: (input) => authorizeCertify(input, directory),
       lifetimeMs: opts.lifetimeMs ?? 86_400_000,
       rateLimiter: createRateLimiter({ ratePerSecond: rate, burst: rate, clock }),
       metrics,

@@ -1,0 +1,126 @@
+// What the identity service knows about workloads and ServiceAccounts: list+watch caches (so a
+// renewal costs no API call), with a direct read whenever the cache would refuse, so a workload
+// annotated a moment ago is never refused because the watch event is still in flight.
+import { CoreV1Api, CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import { effectiveWorkload, groupNameOf, type ExternalWorkloadLike, type WorkloadGroupLike } from '../core/workloads/effective.js';
+import { makeKeepAliveApiClient } from './api-client.js';
+import type { CertifyLookups } from './certify.js';
+import { unavailable, type WorkloadRecord } from './kube.js';
+
+const GV = { group: 'workload.linkerd.io', version: 'v1beta1' };
+const statusCode = (e: unknown): number | undefined => (e as { code?: number }).code;
+
+/** Lookups that read the caches (`cached`) or the API (`fresh`). */
+export interface WorkloadDirectory {
+  cached: Omit<CertifyLookups, 'reviewToken'>;
+  fresh: Omit<CertifyLookups, 'reviewToken'>;
+  /** Resolves when every cache has its first list (or after `timeoutMs`). */
+  synced(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Cache<T> {
+  get(name: string, namespace: string): T | undefined;
+  healthy(): boolean;
+  synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+function startCache<T extends KubernetesObject>(kc: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, clock: Clock, log: Logger): Cache<T> {
+  let listed!: () => void;
+  const synced = new Promise<void>((r) => (listed = r));
+  let healthy = false;
+  const informer = makeInformer<T>(kc, path, async () => {
+    const result = await list();
+    queueMicrotask(() => {
+      healthy = true;
+      listed();
+    });
+    return result;
+  });
+  let stopped = false;
+  let failures = 0;
+  let timer: TimerHandle | undefined;
+  informer.on('connect', () => (failures = 0));
+  informer.on('error', (err) => {
+    healthy = false;
+    if (stopped) return;
+    failures++;
+    const delay = Math.min(100 * 2 ** Math.min(failures, 7), 10_000);
+    log.debug('identity watch failed; restarting', { path, delayMs: delay, error: err });
+    timer = clock.setTimeout(() => void (stopped || informer.start()), delay);
+    timer.unref?.();
+  });
+  void informer.start().catch(() => {});
+  const cache: ObjectCache<T> = informer;
+  return {
+    get: (name, namespace) => cache.get(name, namespace),
+    healthy: () => healthy,
+    synced,
+    async stop() {
+      stopped = true;
+      if (timer) clock.clearTimeout(timer);
+      await informer.stop();
+    },
+  };
+}
+
+export function startWorkloadDirectory(kc: KubeConfig, opts: { trustDomain: string; clock: Clock; log: Logger }): WorkloadDirectory {
+  const custom = makeKeepAliveApiClient(kc, CustomObjectsApi);
+  const core = makeKeepAliveApiClient(kc, CoreV1Api);
+  const listCustom = (plural: string) => () => custom.listClusterCustomObject({ ...GV, plural }) as Promise<KubernetesListObject<KubernetesObject>>;
+  const workloads = startCache(kc, `/apis/${GV.group}/${GV.version}/externalworkloads`, listCustom('externalworkloads'), opts.clock, opts.log);
+  const groups = startCache(kc, `/apis/${GV.group}/${GV.version}/workloadgroups`, listCustom('workloadgroups'), opts.clock, opts.log);
+  const serviceAccounts = startCache(kc, '/api/v1/serviceaccounts', () => core.listServiceAccountForAllNamespaces(), opts.clock, opts.log);
+  const caches = [workloads, groups, serviceAccounts];
+
+  const getCustom = async <T>(plural: string, namespace: string, name: string): Promise<T | undefined> => {
+    try {
+      return (await custom.getNamespacedCustomObject({ ...GV, plural, namespace, name })) as T;
+    } catch (e) {
+      if (statusCode(e) === 404) return undefined;
+      throw unavailable(`read ${plural} ${namespace}/${name}`, e);
+    }
+  };
+  const record = (ew: ExternalWorkloadLike, group: WorkloadGroupLike | undefined): WorkloadRecord => ({ ...effectiveWorkload(ew, group, opts.trustDomain), uid: ew.metadata.uid });
+
+  const fresh: WorkloadDirectory['fresh'] = {
+    async findWorkload(namespace, name) {
+      const ew = await getCustom<ExternalWorkloadLike>('externalworkloads', namespace, name);
+      if (!ew) return undefined;
+      const g = groupNameOf(ew);
+      return record(ew, g ? await getCustom<WorkloadGroupLike>('workloadgroups', namespace, g) : undefined);
+    },
+    async serviceAccountUid(namespace, name) {
+      try {
+        return (await core.readNamespacedServiceAccount({ namespace, name })).metadata?.uid || 'unknown';
+      } catch (e) {
+        if (statusCode(e) === 404) return undefined;
+        throw unavailable(`read ServiceAccount ${namespace}/${name}`, e);
+      }
+    },
+  };
+  const allHealthy = () => caches.every((c) => c.healthy());
+  const cached: WorkloadDirectory['cached'] = {
+    async findWorkload(namespace, name) {
+      if (!allHealthy()) return fresh.findWorkload(namespace, name);
+      const ew = workloads.get(name, namespace) as ExternalWorkloadLike | undefined;
+      if (!ew) return undefined;
+      const g = groupNameOf(ew);
+      return record(ew, g ? (groups.get(g, namespace) as WorkloadGroupLike | undefined) : undefined);
+    },
+    async serviceAccountUid(namespace, name) {
+      if (!allHealthy()) return fresh.serviceAccountUid(namespace, name);
+      const sa = serviceAccounts.get(name, namespace);
+      return sa ? sa.metadata?.uid || 'unknown' : undefined;
+    },
+  };
+  return {
+    cached,
+    fresh,
+    synced: (timeoutMs) => Promise.race([Promise.all(caches.map((c) => c.synced)).then(() => {}), new Promise<void>((r) => setTimeout(r, timeoutMs).unref())]),
+    stop: async () => void (await Promise.all(caches.map((c) => c.stop()))),
+  };
+}
