@@ -1,33 +1,18 @@
-// The tap server (default 4190): gRPC Observe over mTLS; only the viz identity (or those configured)
-// may connect. Events are produced only while a stream is open (TapHub.active).
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import type { SecureContextOptions } from 'node:tls';
+// The tap server (default 4190): gRPC `outpost.tap.v1.Tap/Observe` over HTTP/2 with mTLS; only the
+// viz identity (or those configured) may connect. Events are produced only while a stream is open
+// (TapHub.active). Speaks gRPC framing directly (tap/codec.ts), so no gRPC library is loaded.
+import { createSecureServer, type ServerHttp2Stream, type ServerHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ProxyContext } from '../context.js';
-import type { Credentials } from '../types.js';
-import { uriSans } from '../tls/identity.js';
-import type { TapEventData } from './hub.js';
+import { serverTlsOptions, uriSans } from '../tls/identity.js';
+import { decodeObserveRequest, encodeTapEvent, grpcFrame, readGrpcMessage } from './codec.js';
 
-const PROTO = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'proto', 'outpost', 'tap.proto');
-
-/** Server credentials whose certificate can be swapped on rotation. */
-class RotatingServerCredentials extends grpc.ServerCredentials {
-  constructor(c: Credentials) {
-    super({ requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' } as never, contextOf(c));
-  }
-  rotate(c: Credentials): void {
-    this.updateSecureContextOptions(contextOf(c));
-  }
-  _equals(other: grpc.ServerCredentials): boolean {
-    return other === this;
-  }
-}
-
-function contextOf(c: Credentials): SecureContextOptions {
-  return { ca: c.trustAnchorsPem, cert: c.certPem + c.chainPem, key: c.keyPem };
-}
+const OBSERVE_PATH = '/outpost.tap.v1.Tap/Observe';
+const GRPC_OK = '0';
+const GRPC_INVALID_ARGUMENT = '3';
+const GRPC_PERMISSION_DENIED = '7';
+const GRPC_UNIMPLEMENTED = '12';
 
 /** The identities allowed to tap: configured, else the viz identity in our own trust domain. */
 export function tapIdentities(ctx: ProxyContext): string[] {
@@ -37,62 +22,70 @@ export function tapIdentities(ctx: ProxyContext): string[] {
   return [`spiffe://${td}/ns/outpost/sa/outpost-viz`];
 }
 
-export function toTapMessage(e: TapEventData): Record<string, unknown> {
-  return {
-    direction: e.direction,
-    source: e.source,
-    destination: e.destination,
-    source_identity: e.sourceIdentity,
-    destination_identity: e.destinationIdentity,
-    method: e.method,
-    authority: e.authority,
-    path: e.path,
-    status: e.status,
-    latency_ms: e.latencyMs,
-    timestamp_unix_ms: e.timestampMs,
-    destination_labels: e.destinationLabels,
-    tls: e.tls,
-  };
+function trailersOnly(stream: ServerHttp2Stream, status: string, message: string): void {
+  if (stream.destroyed || stream.headersSent) return;
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': status, 'grpc-message': encodeURIComponent(message) }, { endStream: true });
 }
 
 export async function startTapServer(ctx: ProxyContext): Promise<{ port: number; close(): void }> {
-  const def = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, defaults: true });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { outpost: { tap: { v1: { Tap: { service: grpc.ServiceDefinition } } } } };
-  const server = new grpc.Server();
-  const creds = new RotatingServerCredentials(ctx.tls.creds!);
-  const unsubscribe = ctx.tls.onRotate((c) => creds.rotate(c));
-  server.addService(pkg.outpost.tap.v1.Tap.service, {
-    Observe: (call: grpc.ServerWritableStream<{ limit: number; method: string; path_prefix: string; authority: string }, unknown>) => {
-      const cert = call.getAuthContext?.().sslPeerCertificate;
-      const ids = uriSans(cert?.subjectaltname);
-      const allowed = tapIdentities(ctx);
-      if (!ids.some((id) => allowed.includes(id))) {
-        call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `identity ${ids[0] ?? '<none>'} may not tap this proxy` });
-        return;
+  const tlsOptions = () => ({ ...serverTlsOptions(ctx.tls.creds!), ALPNProtocols: ['h2'] });
+  const server = createSecureServer({ ...tlsOptions(), allowHTTP1: false });
+  const unsubscribe = ctx.tls.onRotate(() => server.setSecureContext(tlsOptions() as never));
+  server.on('sessionError', () => {});
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    stream.on('error', () => {});
+    const socket = stream.session?.socket as TLSSocket | undefined;
+    const ids = uriSans(socket?.getPeerCertificate?.()?.subjectaltname);
+    if (headers[':path'] !== OBSERVE_PATH) return trailersOnly(stream, GRPC_UNIMPLEMENTED, `unknown method ${headers[':path']}`);
+    if (!ids.some((id) => tapIdentities(ctx).includes(id))) return trailersOnly(stream, GRPC_PERMISSION_DENIED, `identity ${ids[0] ?? '<none>'} may not tap this proxy`);
+    let buf = Buffer.alloc(0);
+    let started = false;
+    stream.on('data', (chunk: Buffer) => {
+      if (started) return;
+      buf = Buffer.concat([buf, chunk]);
+      let msg: Buffer | undefined;
+      try {
+        msg = readGrpcMessage(buf);
+        if (!msg) return;
+        started = true;
+        observe(stream, decodeObserveRequest(msg));
+      } catch (e) {
+        trailersOnly(stream, GRPC_INVALID_ARGUMENT, (e as Error).message);
       }
-      const req = call.request;
-      let left = req.limit || Infinity;
-      const stop = ctx.tap.subscribe({ method: req.method || undefined, pathPrefix: req.path_prefix || undefined, authority: req.authority || undefined }, (e) => {
-        if (left <= 0) return;
-        left--;
-        call.write(toTapMessage(e));
-        if (left === 0) {
-          stop();
-          call.end();
-        }
-      });
-      call.on('cancelled', stop);
-      call.on('close', stop);
-    },
+    });
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${ctx.config.tap.host}:${ctx.config.tap.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
-  );
+
+  const observe = (stream: ServerHttp2Stream, req: ReturnType<typeof decodeObserveRequest>) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': GRPC_OK }));
+    let left = req.limit || Infinity;
+    const stop = ctx.tap.subscribe({ method: req.method, pathPrefix: req.pathPrefix, authority: req.authority }, (e) => {
+      if (left <= 0 || stream.destroyed) return;
+      left--;
+      stream.write(grpcFrame(encodeTapEvent(e)));
+      if (left === 0) {
+        stop();
+        stream.end();
+      }
+    });
+    stream.once('close', stop);
+  };
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(ctx.config.tap.port, ctx.config.tap.host, () => resolve((server.address() as AddressInfo).port));
+  });
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
   return {
     port,
     close: () => {
       unsubscribe();
-      server.forceShutdown();
+      server.close();
+      for (const s of sessions) s.destroy();
     },
   };
 }
