@@ -67,6 +67,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   };
   ctx.afterCreate = async (created, served) => {
     if (served.type.group === '' && served.type.plural === 'namespaces') await ensureDefaultServiceAccount(ctx, created.metadata.name!);
+    gc.checkOwners(served.type, created);
   };
   await ensureSystemNamespaces(ctx);
 

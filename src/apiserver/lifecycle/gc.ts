@@ -40,6 +40,16 @@ export class GarbageCollector {
     this.running ??= this.drain().finally(() => (this.running = undefined));
   }
 
+  /**
+   * A dependent created (or given owners) while all its owners are already gone is collected too,
+   * as Kubernetes' garbage collector does for dangling references.
+   */
+  checkOwners(type: ResourceType, obj: KubeObject): void {
+    const refs = obj.metadata.ownerReferences ?? [];
+    if (refs.length === 0 || refs.some((r) => this.ownerExists(r, obj.metadata.namespace ?? ''))) return;
+    for (const r of refs) this.ownerRemoved({ uid: r.uid, namespace: obj.metadata.namespace ?? '' });
+  }
+
   /** Resolves once every queued collection has run (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.running) await this.running;
@@ -88,7 +98,8 @@ export class GarbageCollector {
   private ownerExists(ref: { apiVersion: string; kind: string; name: string; uid: string }, namespace: string): boolean {
     const group = ref.apiVersion.includes('/') ? ref.apiVersion.slice(0, ref.apiVersion.lastIndexOf('/')) : '';
     const type = this.index.kind(group, ref.kind);
-    if (!type) return false;
+    // An owner of a kind this server does not serve cannot be checked: keep the dependent.
+    if (!type) return true;
     const owner = this.store.get(refOf(type), type.namespaced ? namespace : '', ref.name);
     return !!owner && owner.metadata.uid === ref.uid;
   }

@@ -148,6 +148,10 @@ test('deleting an owner deletes its dependents (Service -> EndpointSlices)', asy
   for (let i = 0; i < 50 && (await api.call('GET', `${ES}/owner-a`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal((await api.call('GET', `${ES}/owner-a`)).status, 404);
   assert.equal((await api.call('GET', `${ES}/unowned`)).status, 200);
+  // A dependent whose owner is already gone is collected as well.
+  assert.equal((await api.call('POST', ES, { body: slice('dangling', [owned]) })).status, 201);
+  for (let i = 0; i < 50 && (await api.call('GET', `${ES}/dangling`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await api.call('GET', `${ES}/dangling`)).status, 404);
 });
 
 test('lists: selectors, limit/continue, Table; restart keeps objects and resourceVersions grow', async () => {
