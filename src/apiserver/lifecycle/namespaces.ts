@@ -85,8 +85,21 @@ async function purgeNamespace(ctx: ApiContext, namespace: string): Promise<void>
   }
 }
 
+/** Finalizations in flight, so concurrent callers (the DELETE and the last object's removal) share one result. */
+const finalizing = new WeakMap<ApiContext, Map<string, Promise<KubeObject | undefined>>>();
+
 /** Removes a Terminating namespace once nothing is left in it. Returns the deleted namespace, if removed. */
-export async function finalizeNamespaceIfEmpty(ctx: ApiContext, namespace: string): Promise<KubeObject | undefined> {
+export function finalizeNamespaceIfEmpty(ctx: ApiContext, namespace: string): Promise<KubeObject | undefined> {
+  let inFlight = finalizing.get(ctx);
+  if (!inFlight) finalizing.set(ctx, (inFlight = new Map()));
+  const running = inFlight.get(namespace);
+  if (running) return running;
+  const p = finalize(ctx, namespace).finally(() => inFlight.delete(namespace));
+  inFlight.set(namespace, p);
+  return p;
+}
+
+async function finalize(ctx: ApiContext, namespace: string): Promise<KubeObject | undefined> {
   const ns = ctx.store.get(NAMESPACES, '', namespace);
   if (!ns?.metadata.deletionTimestamp || (ns.metadata.finalizers ?? []).length > 0) return undefined;
   for (const type of namespacedTypes(ctx)) {
