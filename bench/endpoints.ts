@@ -13,6 +13,7 @@ import { silentLogger } from '../src/core/log.js';
 import { kubeconfigYaml, paths, prepareDataDir } from '../src/controlplane/data-dir.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { startControllers } from '../src/controllers/run.js';
+import { ApiClients } from '../src/controllers/runtime/api-client.js';
 
 const { flags } = parseFlags(process.argv.slice(2), {
   workloads: { type: 'int', default: 10_000, min: 1, help: 'ExternalWorkloads' },
@@ -41,8 +42,9 @@ async function main(): Promise<void> {
   const api = await startApiServer({ store, host: '127.0.0.1', port: 0, tls: { certPem: material.apiCertPem, keyPem: material.apiKeyPem }, adminToken: material.adminToken, serviceAccountKeyPem: material.serviceAccountKeyPem, log: silentLogger });
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfigYaml(`https://127.0.0.1:${api.port}`, material.apiCaPem, material.adminToken));
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
+  const clients = new ApiClients(kc); // keep-alive connections, like the controllers use
+  const core = clients.make(CoreV1Api);
+  const custom = clients.make(CustomObjectsApi);
 
   const t0 = performance.now();
   for (let n = 0; n < flags.namespaces; n++) await core.createNamespace({ body: { metadata: { name: `bench-${n}` } } });
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
   );
 
   await controllers.stop();
+  clients.close();
   await api.close();
   store.close();
   rmSync(dir, { recursive: true, force: true });

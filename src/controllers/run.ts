@@ -17,6 +17,7 @@ import { startHealthServer, type RunningHealthServer } from './health/server.js'
 import { WorkloadStatusWriter } from './health/status-writer.js';
 import { HealthTracker, heartbeatIntervalFor } from './health/tracker.js';
 import { DISCONNECT_GRACE_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, WORKLOAD_GROUP, WORKLOAD_VERSION } from './labels.js';
+import { ApiClients } from './runtime/api-client.js';
 import { LeaderElector } from './runtime/leader.js';
 import { startInformer, type RunningInformer } from './runtime/informer.js';
 
@@ -52,9 +53,10 @@ type ListFn<T extends KubernetesObject> = () => Promise<KubernetesListObject<T>>
 export async function startControllers(opts: ControllersOptions): Promise<RunningControllers> {
   const { kubeConfig, clock, log } = opts;
   const index = new WorkloadIndex();
-  const endpoints = new EndpointSliceController({ kubeConfig, index, clock, log: log.child('endpointslices'), onWrite: opts.onSliceWrite });
-  const groups = new WorkloadGroupController({ kubeConfig, index, clock, log: log.child('workloadgroups') });
-  const statusWriter = new WorkloadStatusWriter({ kubeConfig, index, clock, log: log.child('health') });
+  const api = new ApiClients(kubeConfig);
+  const endpoints = new EndpointSliceController({ api, index, clock, log: log.child('endpointslices'), onWrite: opts.onSliceWrite });
+  const groups = new WorkloadGroupController({ api, index, clock, log: log.child('workloadgroups') });
+  const statusWriter = new WorkloadStatusWriter({ api, index, clock, log: log.child('health') });
   let leading = false;
 
   const graceMsFor = (workloadKey: string): number => {
@@ -78,9 +80,9 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     else if (adopt && cond!.status === 'True') tracker.adopt(uid, keyOf(ew));
   };
 
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+  const core = api.make(CoreV1Api);
+  const custom = api.make(CustomObjectsApi);
+  const discovery = api.make(DiscoveryV1Api);
   const customList = <T extends KubernetesObject>(plural: string): ListFn<T> => async () =>
     (await custom.listClusterCustomObject({ group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural })) as KubernetesListObject<T>;
   const wlPath = `/apis/${WORKLOAD_GROUP}/${WORKLOAD_VERSION}`;
@@ -131,7 +133,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
   ] as RunningInformer<KubernetesObject>[];
 
   const elector = new LeaderElector({
-    kubeConfig, clock, log: log.child('leader'),
+    api, clock, log: log.child('leader'),
     namespace: LEASE_NAMESPACE, name: LEASE_NAME,
     identity: `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
     leaseDurationMs: opts.leaseDurationMs, retryPeriodMs: opts.leaseRetryMs,
@@ -139,7 +141,10 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
       leading = true;
       endpoints.setLeading(true);
       groups.setLeading(true);
-      for (const ew of index.workloads.values()) settleCondition(ew, true);
+      // Slices first: the initial conditions (one write per never-reported workload) wait for them.
+      void endpoints.queue.idle().then(() => {
+        for (const ew of index.workloads.values()) settleCondition(ew, true);
+      });
     },
     onStoppedLeading: () => {
       leading = false;
@@ -185,7 +190,12 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     healthPort: health?.port,
     isLeader: () => elector.isLeader,
     async idle() {
-      await Promise.all([endpoints.queue.idle(), groups.groupQueue.idle(), groups.labelQueue.idle(), statusWriter.idle()]);
+      // Work of one queue queues work in another (slices, then initial conditions): until all are quiet.
+      for (;;) {
+        await Promise.all([endpoints.queue.idle(), groups.groupQueue.idle(), groups.labelQueue.idle(), statusWriter.idle()]);
+        await new Promise((r) => setTimeout(r, 50));
+        if (endpoints.queue.length + groups.groupQueue.length + groups.labelQueue.length + statusWriter.length === 0) return;
+      }
     },
     async stop() {
       stopped = true;
@@ -196,6 +206,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
       groups.stop();
       await elector.stop();
       await Promise.all(informers.map((i) => i.stop()));
+      api.close();
     },
   };
 }

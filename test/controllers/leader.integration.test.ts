@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/log.js';
+import { ApiClients } from '../../src/controllers/runtime/api-client.js';
 import { LeaderElector } from '../../src/controllers/runtime/leader.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { waitFor } from './wait.js';
@@ -19,7 +20,7 @@ test('two electors: one leader at a time; a stopping leader hands over at once',
   const events: string[] = [];
   const elector = (identity: string) =>
     new LeaderElector({
-      kubeConfig: cp.kubeConfig,
+      api: new ApiClients(cp.kubeConfig),
       namespace: 'outpost',
       name: 'test-election',
       identity,

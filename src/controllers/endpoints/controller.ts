@@ -1,7 +1,8 @@
 // The I/O half of the EndpointSlice controller: a per-Service work queue fed by the index and the
 // slice watch; each item runs the pure reconcile and applies its plan through the API. Only the
 // leader writes (see runtime/leader.ts).
-import { ApiException, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import { ApiException, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
+import type { ApiClients } from '../runtime/api-client.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { WorkQueue } from '../runtime/workqueue.js';
@@ -10,7 +11,7 @@ import { SliceStore } from './slice-store.js';
 import type { WorkloadIndex } from './index.js';
 
 export interface EndpointSliceControllerOptions {
-  kubeConfig: KubeConfig;
+  api: ApiClients;
   index: WorkloadIndex;
   clock: Clock;
   log: Logger;
@@ -26,7 +27,7 @@ export class EndpointSliceController {
   private readonly api: DiscoveryV1Api;
 
   constructor(private readonly opts: EndpointSliceControllerOptions) {
-    this.api = opts.kubeConfig.makeApiClient(DiscoveryV1Api);
+    this.api = opts.api.make(DiscoveryV1Api);
     this.queue = new WorkQueue({ clock: opts.clock, log: opts.log, concurrency: opts.concurrency ?? 16, worker: (key) => this.sync(key) });
   }
 

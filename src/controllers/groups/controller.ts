@@ -1,7 +1,8 @@
 // WorkloadGroups: counts members and ready members into the group's status, and shows each member's
 // effective labels (template + own) in its `outpost.io/effective-labels` annotation, since
 // `kubectl get --show-labels` can only print a workload's own labels.
-import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { ApiClients } from '../runtime/api-client.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { effectiveWorkload, groupNameOf } from '../../core/workloads/effective.js';
@@ -41,8 +42,8 @@ export class WorkloadGroupController {
   private leading = false;
   private readonly api: CustomObjectsApi;
 
-  constructor(private readonly opts: { kubeConfig: KubeConfig; index: WorkloadIndex; clock: Clock; log: Logger }) {
-    this.api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+  constructor(private readonly opts: { api: ApiClients; index: WorkloadIndex; clock: Clock; log: Logger }) {
+    this.api = opts.api.make(CustomObjectsApi);
     this.groupQueue = new WorkQueue({ clock: opts.clock, log: opts.log, concurrency: 4, worker: (k) => this.syncGroup(k) });
     this.labelQueue = new WorkQueue({ clock: opts.clock, log: opts.log, concurrency: 8, worker: (k) => this.syncLabels(k) });
   }

@@ -1,6 +1,7 @@
 // Writes ExternalWorkloads' Ready condition through the status subresource, one key at a time and
 // only when status, reason or message changes (the latest desired condition wins).
-import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { ApiClients } from '../runtime/api-client.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { WORKLOAD_GROUP, WORKLOAD_VERSION } from '../labels.js';
@@ -15,14 +16,18 @@ export class WorkloadStatusWriter {
   private readonly queue: WorkQueue;
   private readonly api: CustomObjectsApi;
 
-  constructor(private readonly opts: { kubeConfig: KubeConfig; index: WorkloadIndex; clock: Clock; log: Logger }) {
-    this.api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+  constructor(private readonly opts: { api: ApiClients; index: WorkloadIndex; clock: Clock; log: Logger }) {
+    this.api = opts.api.make(CustomObjectsApi);
     this.queue = new WorkQueue({ clock: opts.clock, log: opts.log, concurrency: 16, worker: (k) => this.sync(k) });
   }
 
   set(workloadKey: string, condition: WorkloadCondition): void {
     this.desired.set(workloadKey, condition);
     this.queue.add(workloadKey);
+  }
+
+  get length(): number {
+    return this.queue.length;
   }
 
   idle(): Promise<void> {

@@ -1,12 +1,13 @@
 // Leader election on a coordination.k8s.io/v1 Lease (client-go's leaderelection, simplified): only
 // the holder writes, so two control planes on one API never both reconcile. Expiry is judged by the
 // local clock since the record was last seen to change, which tolerates clock skew between hosts.
-import { ApiException, CoordinationV1Api, CoreV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { ApiException, CoordinationV1Api, CoreV1Api, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
+import type { ApiClients } from './api-client.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 
 export interface LeaderElectionOptions {
-  kubeConfig: KubeConfig;
+  api: ApiClients;
   namespace: string;
   name: string;
   identity: string;
@@ -30,8 +31,8 @@ export class LeaderElector {
   private readonly core: CoreV1Api;
 
   constructor(private readonly opts: LeaderElectionOptions) {
-    this.leases = opts.kubeConfig.makeApiClient(CoordinationV1Api);
-    this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
+    this.leases = opts.api.make(CoordinationV1Api);
+    this.core = opts.api.make(CoreV1Api);
   }
 
   get isLeader(): boolean {
