@@ -3,6 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:tls';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type V1EndpointSlice } from '@kubernetes/client-node';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl } from '../support/cli.js';
@@ -106,5 +108,18 @@ describe('EndpointSlices for the guide', () => {
     ];
     // Generous bound for a shared 2-core test machine; bench/endpoints.ts measures the p99.
     for (const t of times) assert.ok(t < 1000, `took ${t} ms`);
+  });
+
+  test('outpost up serves the health API with an identity-issued certificate for health.outpost.svc.cluster.local', async () => {
+    const [host, port] = cp.info.listeners.health.split(':');
+    const ca = readFileSync(cp.info.trustAnchorsFile!, 'utf8');
+    const san = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host, port: Number(port), ca, servername: 'health.outpost.svc.cluster.local', ALPNProtocols: ['h2'] }, () => {
+        resolve(socket.getPeerCertificate().subjectaltname ?? '');
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+    assert.match(san, /DNS:health\.outpost\.svc\.cluster\.local/);
   });
 });
