@@ -73,6 +73,12 @@ test('optimistic concurrency, AlreadyExists, dryRun, generateName, v1alpha1 conv
   const alpha = await api.call('GET', '/apis/workload.linkerd.io/v1alpha1/namespaces/semantics/externalworkloads/c1');
   assert.equal(alpha.json.apiVersion, 'workload.linkerd.io/v1alpha1');
   assert.equal(alpha.json.spec.meshTls.identity, 'spiffe://cluster.local/c1');
+  const alphaBody = { ...ew('a1'), apiVersion: 'workload.linkerd.io/v1alpha1' } as Record<string, any>;
+  alphaBody.spec = { ...alphaBody.spec, meshTls: alphaBody.spec.meshTLS, meshTLS: undefined };
+  const createdAlpha = await api.call('POST', '/apis/workload.linkerd.io/v1alpha1/namespaces/semantics/externalworkloads', { body: alphaBody });
+  assert.equal(createdAlpha.status, 201, createdAlpha.text);
+  assert.equal(createdAlpha.json.apiVersion, 'workload.linkerd.io/v1alpha1');
+  assert.equal((await api.call('GET', `${EW}/a1`)).json.spec.meshTLS.identity, 'spiffe://cluster.local/a1', 'stored as v1beta1');
   assert.equal((await api.call('POST', '/apis/workload.linkerd.io/v1beta1/namespaces/nowhere/externalworkloads', { body: ew('x') })).json.message, 'namespaces "nowhere" not found');
 });
 
