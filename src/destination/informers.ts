@@ -3,7 +3,7 @@
 // exponential backoff. A resource type the API does not serve (404) reads as empty and is retried.
 import https from 'node:https';
 import http from 'node:http';
-import { makeInformer, type KubeConfig, type KubernetesObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 
@@ -20,6 +20,8 @@ export async function listJson(kc: KubeConfig, path: string): Promise<{ statusCo
   const url = new URL(cluster.server + path);
   const opts: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
   await kc.applyToHTTPSOptions(opts);
+  // No keep-alive pool: lists are rare, and pooled sockets would keep a short CLI process alive.
+  if (!opts.agent) opts.agent = false;
   const lib = url.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {
     const req = lib.request(url, opts, (res) => {
@@ -43,8 +45,34 @@ export async function listJson(kc: KubeConfig, path: string): Promise<{ statusCo
   });
 }
 
+/**
+ * client-node's ListWatch can start a watch after stop() when stop() lands while it lists; this
+ * Watch aborts such late requests (and every open one on close) so that nothing outlives stop().
+ */
+class ClosableWatch extends Watch {
+  private readonly open = new Set<AbortController>();
+  private closed = false;
+
+  override async watch(path: string, query: Record<string, any>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
+    const controller = await super.watch(path, query, callback, (err) => {
+      this.open.delete(controller);
+      done(err);
+    });
+    if (this.closed) controller.abort();
+    else this.open.add(controller);
+    return controller;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of this.open) c.abort();
+    this.open.clear();
+  }
+}
+
 export class ResilientInformer<T extends KubernetesObject> {
-  private informer: Informer<T> & ObjectCache<T>;
+  private informer: ListWatch<T>;
+  private readonly watch: ClosableWatch;
   private backoffMs = BACKOFF_MIN_MS;
   private timer: TimerHandle | undefined;
   private stopped = false;
@@ -62,7 +90,8 @@ export class ResilientInformer<T extends KubernetesObject> {
     onChange: ChangeHandler<T>,
   ) {
     this.synced = new Promise((r) => (this.resolveSynced = r));
-    this.informer = makeInformer<T>(kc, path, () => this.list());
+    this.watch = new ClosableWatch(kc);
+    this.informer = new ListWatch<T>(path, this.watch, () => this.list(), false);
     this.informer.on('add', (o) => onChange('add', o));
     this.informer.on('update', (o) => onChange('update', o));
     this.informer.on('delete', (o) => onChange('delete', o));
@@ -117,5 +146,6 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.informer.stop();
+    this.watch.close();
   }
 }

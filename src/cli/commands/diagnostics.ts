@@ -1,6 +1,151 @@
-// `outpost diagnostics`: not built yet (see README "Status").
+// `outpost diagnostics endpoints svc/NAME -n NS` and `outpost diagnostics policy
+// externalworkload/NAME -n NS --port P`: what a proxy would receive from the destination and
+// policy services, computed by the same functions over the same API reads (informers).
+import { resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
 import { OutpostError } from '../../core/errors.js';
+import { defaultDataDir } from '../../core/files.js';
+import { systemClock } from '../../core/clock.js';
+import { silentLogger } from '../../core/log.js';
+import { DEFAULT_TRUST_DOMAIN } from '../../core/workloads/effective.js';
+import { ClusterView, type KindName } from '../../destination/cluster-view.js';
+import { DestinationWatcher } from '../../destination/watcher.js';
+import { serviceFqdn } from '../../destination/authority.js';
+import type { ServiceObject } from '../../destination/resources.js';
+import { toWireEndpoint, type WireEndpoint } from '../../destination/wire.js';
+import { DEFAULT_POLICIES, isDefaultPolicy } from '../../policy/compute.js';
+import { POLICY_KINDS, policyFromView } from '../../policy/inputs.js';
+import { toWireInboundServer, type WireAuthorization } from '../../policy/wire.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new OutpostError('NOT_IMPLEMENTED', '`outpost diagnostics` is not built yet');
+const FLAGS = {
+  namespace: { type: 'string', short: 'n', default: 'default', help: 'namespace of the service or workload' },
+  port: { type: 'int', min: 1, max: 65535, help: 'port (endpoints: a Service port, default every port; policy: required)' },
+  output: { type: 'string', short: 'o', default: 'table', help: 'table or json' },
+  kubeconfig: { type: 'string', help: 'kubeconfig of the API (default: DATA_DIR/kubeconfig)' },
+  'data-dir': { type: 'string', default: defaultDataDir(), help: 'data dir of a local control plane' },
+  'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN, help: 'trust domain of default identities (as the control plane was started with)' },
+  'default-inbound-policy': { type: 'string', default: 'all-unauthenticated', help: 'the cluster default policy (as the control plane was started with)' },
+} satisfies FlagSpecs;
+
+const USAGE = `Usage:
+  outpost diagnostics endpoints svc/NAME -n NAMESPACE [--port P] [-o table|json]
+  outpost diagnostics policy externalworkload/NAME -n NAMESPACE --port P [-o table|json]`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { flags, positionals, help } = parseFlags(rest, FLAGS);
+  if (!sub || sub === '--help' || sub === '-h' || help) {
+    console.log(`${USAGE}\n\nFlags:\n${formatFlagHelp(FLAGS)}`);
+    return 0;
+  }
+  if (flags.output !== 'table' && flags.output !== 'json') throw new OutpostError('INVALID_ARGUMENT', `--output: expected table or json, got "${flags.output}"`, { field: 'output' });
+  if (positionals.length !== 1) throw new OutpostError('INVALID_ARGUMENT', `expected one object, got ${positionals.length}\n${USAGE}`);
+  const kc = new KubeConfig();
+  const kubeconfig = flags.kubeconfig ?? resolve(flags['data-dir'], 'kubeconfig');
+  try {
+    kc.loadFromFile(kubeconfig);
+  } catch (e) {
+    throw new OutpostError('API_UNREACHABLE', `cannot read the kubeconfig ${kubeconfig}: ${(e as Error).message}`, { field: 'kubeconfig' });
+  }
+  if (sub === 'endpoints') return endpoints(kc, positionals[0], flags);
+  if (sub === 'policy') return policy(kc, positionals[0], flags);
+  throw new OutpostError('INVALID_ARGUMENT', `unknown subcommand "${sub}" (expected endpoints or policy)`);
+}
+
+type Flags = ReturnType<typeof parseFlags<typeof FLAGS>>['flags'];
+
+function objectName(arg: string, kinds: string[], what: string): string {
+  const m = /^([a-z]+)\/(.+)$/.exec(arg);
+  if (!m || !kinds.includes(m[1])) throw new OutpostError('INVALID_ARGUMENT', `expected ${what}, got "${arg}"`);
+  return m[2];
+}
+
+async function withView<T>(kc: KubeConfig, kinds: readonly KindName[], trustDomain: string, fn: (view: ClusterView) => T): Promise<T> {
+  const view = new ClusterView(kc, kinds, silentLogger, systemClock, trustDomain);
+  view.start();
+  try {
+    if (!(await view.waitSynced(10_000))) throw new OutpostError('API_UNREACHABLE', `could not list from the API at ${kc.getCurrentCluster()?.server}`);
+    return fn(view);
+  } finally {
+    await view.stop();
+  }
+}
+
+async function endpoints(kc: KubeConfig, arg: string, flags: Flags): Promise<number> {
+  const name = objectName(arg, ['svc', 'service', 'services'], 'svc/NAME');
+  const ns = flags.namespace;
+  const result = await withView(kc, ['services', 'endpointslices', 'externalworkloads', 'workloadgroups', 'servers', 'pods'], flags['trust-domain'], (view) => {
+    const svc = view.get<ServiceObject>('services', ns, name);
+    if (!svc) throw new OutpostError('NOT_FOUND', `service ${ns}/${name} not found`);
+    const ports = flags.port ? [flags.port] : (svc.spec?.ports ?? []).map((p) => p.port);
+    const watcher = new DestinationWatcher(view);
+    return ports.map((port) => {
+      const snap = watcher.snapshot(ns, name, port);
+      return { authority: `${serviceFqdn(name, ns)}:${port}`, exists: snap.exists, opaque: !!snap.opaque, endpoints: snap.endpoints.map(toWireEndpoint) };
+    });
+  });
+  if (flags.output === 'json') {
+    console.log(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  const blocks = result.map((r) => {
+    const head = `${r.authority}${r.opaque ? ' (opaque)' : ''}`;
+    if (r.endpoints.length === 0) return `${head}\n  no ready endpoints`;
+    return `${head}\n${table(['ADDRESS', 'PORT', 'INBOUND', 'PROTOCOL', 'IDENTITY', 'SERVER NAME', 'WORKLOAD'], r.endpoints.map(endpointRow))}`;
+  });
+  console.log(blocks.join('\n\n'));
+  return 0;
+}
+
+function endpointRow(e: WireEndpoint): string[] {
+  const l = e.metric_labels;
+  const workload = l.dst_external_workload ? `externalworkload/${l.dst_external_workload}` : l.dst_pod ? `pod/${l.dst_pod}` : '-';
+  return [e.address, String(e.port), String(e.inbound_port), e.protocol_hint.replace('PROTOCOL_', '').toLowerCase(), e.tls_identity || '- (not meshed)', e.server_name || '-', workload];
+}
+
+async function policy(kc: KubeConfig, arg: string, flags: Flags): Promise<number> {
+  const name = objectName(arg, ['externalworkload', 'externalworkloads', 'ew'], 'externalworkload/NAME');
+  const ns = flags.namespace;
+  if (!flags.port) throw new OutpostError('INVALID_ARGUMENT', '--port is required for policy', { field: 'port' });
+  const port = flags.port;
+  const clusterDefault = flags['default-inbound-policy'];
+  if (!isDefaultPolicy(clusterDefault)) throw new OutpostError('INVALID_ARGUMENT', `--default-inbound-policy: expected one of ${DEFAULT_POLICIES.join(', ')}`, { field: 'default-inbound-policy' });
+  const result = await withView(kc, POLICY_KINDS, flags['trust-domain'], (view) => {
+    const w = view.workload(ns, name);
+    if (!w) throw new OutpostError('NOT_FOUND', `externalworkload ${ns}/${name} not found`);
+    return { workload: `${ns}/${name}`, identity: w.identity, port, policy: toWireInboundServer(policyFromView(view, w, port, clusterDefault)) };
+  });
+  if (flags.output === 'json') {
+    console.log(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  const p = result.policy;
+  const lines = [
+    `workload   externalworkload/${name} -n ${ns}`,
+    `identity   ${result.identity}`,
+    `port       ${port}`,
+    `server     ${p.labels.kind === 'server' ? `server/${p.labels.name}` : `none (default policy ${p.labels.name})`}`,
+    `protocol   ${p.protocol.toLowerCase()}`,
+    '',
+    p.authorizations.length ? table(['AUTHORIZATION', 'CLIENTS', 'NETWORKS'], p.authorizations.map(authzRow)) : 'no authorization: every connection to this port is denied',
+  ];
+  for (const r of p.http_routes) {
+    lines.push('', `route httproute/${r.labels.name} ${r.methods.join(',') || '*'} ${r.path_prefixes.join(',') || '/'}`);
+    lines.push(r.authorizations.length ? table(['AUTHORIZATION', 'CLIENTS', 'NETWORKS'], r.authorizations.map(authzRow)) : '  no authorization: denied');
+  }
+  console.log(lines.join('\n'));
+  return 0;
+}
+
+function authzRow(a: WireAuthorization): string[] {
+  const clients = 'unauthenticated' in a.authentication ? 'any (unauthenticated allowed)' : a.authentication.mesh_tls.identities.map((i) => (i === '*' ? 'any authenticated' : i)).join(', ');
+  const nets = a.networks.length ? a.networks.map((n) => n.net + (n.except.length ? ` except ${n.except.join(',')}` : '')).join(', ') : 'any';
+  return [`${a.labels.kind}/${a.labels.name}`, clients, nets];
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  return [fmt(header), ...rows.map(fmt)].join('\n');
 }
