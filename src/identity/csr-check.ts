@@ -6,6 +6,8 @@ import { children, content, DerError, expectTag, oidToString, raw, readTlv, TAG 
 const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 const OID_SUBJECT_ALT_NAME = '2.5.29.17';
 const OID_ECDSA_SHA256 = '1.2.840.10045.4.3.2';
+/** SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (66 bytes: 0x00 0x04 X Y) }. */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
 
 export interface CheckedCsr {
   /** SubjectPublicKeyInfo, DER, to place in the certificate. */
@@ -86,8 +88,9 @@ export function checkCsr(der: Uint8Array, expected: { identity: string; serverNa
   } catch {
     throw new CsrRefusal('the certificate signing request carries a public key that cannot be read');
   }
-  const details = publicKey.asymmetricKeyDetails;
-  if (publicKey.asymmetricKeyType !== 'ec' || details?.namedCurve !== 'prime256v1') {
+  // Fast path: an uncompressed P-256 key starts with a fixed prefix; anything else asks OpenSSL.
+  const details = csr.spki.subarray(0, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX) ? undefined : publicKey.asymmetricKeyDetails;
+  if (details && (publicKey.asymmetricKeyType !== 'ec' || details.namedCurve !== 'prime256v1')) {
     const kind = publicKey.asymmetricKeyType === 'ec' ? `EC ${details?.namedCurve}` : (publicKey.asymmetricKeyType ?? 'unknown').toUpperCase();
     throw new CsrRefusal(`the certificate signing request uses an ${kind} key; Outpost issues only ECDSA P-256 certificates`);
   }
