@@ -2,7 +2,7 @@
 // connection per request, opaque TCP, added p50 at a fixed rate), with a Node load generator.
 // Run: npm run build && node --import tsx bench/proxy/quick.ts [seconds=3] [connections=50]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
@@ -42,8 +42,8 @@ function proxyConfig(name: string, base: number, upstreams: unknown[]): string {
   return file;
 }
 
-function start(args: string[]): ChildProcess {
-  const c = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT });
+function start(args: string[], nodeFlags: string[] = []): ChildProcess {
+  const c = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT });
   children.push(c);
   return c;
 }
@@ -160,31 +160,55 @@ async function main() {
   start(['-e', BACKEND, String(backendHttp), String(backendTcp)]);
   const ep = (port: number) => ({ address: '127.0.0.1', port, inboundPort: 18101, identity: 'spiffe://mesh.local/ns/default/sa/server', serverName: 'server.mesh.local' });
   const cli = join(ROOT, 'bin', 'outpost.js');
-  const server = start([cli, 'proxy', '--config', proxyConfig('server', 18100, [])]);
+  // OUTPOST_BENCH_PROFILE=DIR writes a CPU profile of each proxy (on exit) into DIR.
+  const prof = process.env.OUTPOST_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.OUTPOST_BENCH_PROFILE}`] : [];
+  const server = start([cli, 'proxy', '--config', proxyConfig('server', 18100, [])], prof);
   const client = start([cli, 'proxy', '--config', proxyConfig('client', 18200, [
     { name: 'bench-http', listen: '127.0.0.1:18300', endpoints: [ep(backendHttp)] },
     { name: 'bench-tcp', listen: '127.0.0.1:18301', protocol: 'opaque', endpoints: [ep(backendTcp)] },
-  ])]);
-  for (const p of [backendHttp, backendTcp, 18101, 18300, 18301]) await waitPort(p);
+  ])], prof);
+  // The anchors' plain-Node pairs (node-http: HTTP/1.1 keep-alive mTLS; node-pipe: TLS pipe), same certs.
+  const anchors = '/work/shared/bench/anchors/node';
+  const haveAnchors = existsSync(join(anchors, 'http-proxy.js'));
+  const anchorPids: number[] = [];
+  if (haveAnchors) {
+    anchorPids.push(start([join(anchors, 'http-proxy.js'), 'server', '127.0.0.1:18402', `127.0.0.1:${backendHttp}`, dir]).pid!);
+    anchorPids.push(start([join(anchors, 'http-proxy.js'), 'client', '127.0.0.1:18401', '127.0.0.1:18402', dir]).pid!);
+    anchorPids.push(start([join(anchors, 'tls-pipe.js'), 'server', '127.0.0.1:18412', `127.0.0.1:${backendTcp}`, dir]).pid!);
+    anchorPids.push(start([join(anchors, 'tls-pipe.js'), 'client', '127.0.0.1:18411', '127.0.0.1:18412', dir]).pid!);
+  }
+  for (const p of [backendHttp, backendTcp, 18101, 18300, 18301, ...(haveAnchors ? [18401, 18411] : [])]) await waitPort(p);
   const pids = [client.pid!, server.pid!];
   // Warm-up (JIT, pools, TLS sessions).
   await httpLoad(18300, 1, CONNS, true);
   await tcpLoad(18301, 1, CONNS);
   const rows: string[] = [];
-  const measure = async (label: string, run: () => Promise<{ rps: number }>, proxied: boolean) => {
-    const c0 = cpuTicks(pids);
+  const measure = async (label: string, run: () => Promise<{ rps: number }>, proxied: boolean, procs = pids) => {
+    const c0 = cpuTicks(procs);
     const r = await run();
-    const cpu = ((cpuTicks(pids) - c0) / 100) * 1e6; // µs, CLK_TCK=100
+    const cpu = ((cpuTicks(procs) - c0) / 100) * 1e6; // µs, CLK_TCK=100
     const perReq = proxied ? `${(cpu / (r.rps * SECONDS)).toFixed(0)} µs` : '–';
     rows.push(`| ${label} | ${Math.round(r.rps)} | ${perReq} |`);
     return r.rps;
   };
+  if (process.env.OUTPOST_BENCH_ONLY === 'http') {
+    await measure('Outpost pair HTTP keep-alive', () => httpLoad(18300, SECONDS, CONNS, true), true);
+    console.log(rows.join('\n'));
+    return;
+  }
   const direct = await measure('direct HTTP keep-alive', () => httpLoad(backendHttp, SECONDS, CONNS, true), false);
   const pair = await measure('Outpost pair HTTP keep-alive', () => httpLoad(18300, SECONDS, CONNS, true), true);
   const directClose = await measure('direct HTTP new connection per request', () => httpLoad(backendHttp, SECONDS, CONNS, false), false);
   const pairClose = await measure('Outpost pair HTTP new connection per request', () => httpLoad(18300, SECONDS, CONNS, false), true);
   const directTcp = await measure('direct TCP echo', () => tcpLoad(backendTcp, SECONDS, CONNS), false);
   const pairTcp = await measure('Outpost pair opaque TCP echo', () => tcpLoad(18301, SECONDS, CONNS), true);
+  let anchorLine = '';
+  if (haveAnchors) {
+    await httpLoad(18401, 1, CONNS, true);
+    const nodeHttp = await measure('anchor node-http pair HTTP keep-alive', () => httpLoad(18401, SECONDS, CONNS, true), true, anchorPids.slice(0, 2));
+    const nodePipe = await measure('anchor node-pipe pair TCP echo', () => tcpLoad(18411, SECONDS, CONNS), true, anchorPids.slice(2));
+    anchorLine = `anchors in the same run: node-http ${(nodeHttp / direct).toFixed(2)}, node-pipe ${(nodePipe / directTcp).toFixed(2)}; Outpost vs node-http ${(pair / nodeHttp).toFixed(2)}x, vs node-pipe ${(pairTcp / nodePipe).toFixed(2)}x`;
+  }
   const p50Direct = await fixedRate(backendHttp, SECONDS, 1000);
   const p50Pair = await fixedRate(18300, SECONDS, 1000);
   const rss = pids.map(rssMb);
@@ -192,6 +216,7 @@ async function main() {
   console.log('| run | req/s | proxy CPU per request (both proxies) |\n|---|---:|---:|');
   console.log(rows.join('\n'));
   console.log(`\nratios vs direct: HTTP keep-alive ${(pair / direct).toFixed(2)}, new connection per request ${(pairClose / directClose).toFixed(2)}, opaque TCP ${(pairTcp / directTcp).toFixed(2)}`);
+  if (anchorLine) console.log(anchorLine);
   console.log(`p50 at 1,000 req/s: direct ${p50Direct.toFixed(2)} ms, pair ${p50Pair.toFixed(2)} ms, added ${(p50Pair - p50Direct).toFixed(2)} ms`);
   console.log(`proxy RSS after load: client ${rss[0].toFixed(0)} MB, server ${rss[1].toFixed(0)} MB`);
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (figures are only comparable within one run)`);
@@ -202,7 +227,9 @@ main()
     console.error(e);
     process.exitCode = 1;
   })
-  .finally(() => {
+  .finally(async () => {
+    for (const c of children.slice(1)) c.kill('SIGTERM');
+    await sleep(process.env.OUTPOST_BENCH_PROFILE ? 3000 : 300);
     for (const c of children) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
