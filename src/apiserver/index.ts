@@ -58,8 +58,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     },
     opts.log,
   );
-  ctx.afterDelete = (deleted: KubeObject) => {
-    if (deleted.metadata.uid) gc.ownerRemoved({ uid: deleted.metadata.uid, namespace: deleted.metadata.namespace ?? '' });
+  ctx.afterDelete = (deleted: KubeObject, _served, { orphanDependents }) => {
+    if (deleted.metadata.uid) gc.ownerRemoved({ uid: deleted.metadata.uid, namespace: deleted.metadata.namespace ?? '', orphanDependents });
     const ns = deleted.metadata.namespace;
     if (ns) {
       finalizeNamespaceIfEmpty(ctx, ns).catch((e) => opts.log.warn('namespace finalization failed', { namespace: ns, error: e }));

@@ -17,7 +17,7 @@ export interface ApiContext {
   log: Logger;
   tokens: ServiceAccountTokens;
   /** Called after an object is really removed from the store (garbage collection, namespace finalization). */
-  afterDelete(deleted: KubeObject, served: ServedResource): void;
+  afterDelete(deleted: KubeObject, served: ServedResource, opts: { orphanDependents: boolean }): void;
   /** Called after an object is created (e.g. a new namespace gets its `default` ServiceAccount). */
   afterCreate?(created: KubeObject, served: ServedResource): Promise<void>;
 }

@@ -138,20 +138,23 @@ export async function updateObject(ctx: ApiContext, req: WriteRequest, live: Kub
 }
 
 /** Removes the object from the store for real, then lets garbage collection and namespaces react. */
-export async function removeObject(ctx: ApiContext, req: WriteRequest, live: KubeObject): Promise<KubeObject> {
+export async function removeObject(ctx: ApiContext, req: WriteRequest, live: KubeObject, orphanDependents = false): Promise<KubeObject> {
   let deleted: KubeObject;
   try {
     deleted = await ctx.store.delete(refOf(req.served.type), live.metadata.namespace ?? '', live.metadata.name!, Number(live.metadata.resourceVersion));
   } catch (e) {
     throw storeFailure(e, req.served, live.metadata.name!);
   }
-  ctx.afterDelete(deleted, req.served);
+  ctx.afterDelete(deleted, req.served, { orphanDependents });
   return deleted;
 }
 
 export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** Background and Foreground delete dependents (both in the background here); Orphan keeps them. */
   propagationPolicy?: string;
+  /** Deprecated form of propagationPolicy: Orphan. */
+  orphanDependents?: boolean;
 }
 
 /**
@@ -177,7 +180,8 @@ export async function deleteObject(ctx: ApiContext, req: WriteRequest, options: 
         const stored = await ctx.store.update(refOf(type), marked, Number(live.metadata.resourceVersion));
         return { code: 200, object: convertTo(type, stored, version), warnings: [] };
       }
-      return { code: 200, object: convertTo(type, await removeObject(ctx, req, live), version), warnings: [] };
+      const orphan = options.propagationPolicy === 'Orphan' || options.orphanDependents === true;
+      return { code: 200, object: convertTo(type, await removeObject(ctx, req, live, orphan), version), warnings: [] };
     } catch (e) {
       const err = storeFailure(e, req.served, req.name!);
       // A concurrent write raced us: re-read and try again, as kube-apiserver's GuaranteedUpdate does.

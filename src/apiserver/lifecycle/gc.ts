@@ -11,6 +11,8 @@ export interface OwnerRemoved {
   uid: string;
   /** The owner's namespace ('' for cluster-scoped owners, whose dependents may be anywhere). */
   namespace: string;
+  /** propagationPolicy Orphan: dependents only lose the reference. */
+  orphanDependents?: boolean;
 }
 
 /** Deletes a dependent through the API's delete path (finalizers, cascades). */
@@ -61,12 +63,12 @@ export class GarbageCollector {
         // A namespaced owner only owns dependents in its own namespace (as in Kubernetes).
         if (owner.namespace && dep.namespace !== owner.namespace) continue;
         const live = this.store.get(refOf(dep.type), dep.namespace, dep.name);
-        if (live) await this.collect(dep.type, live, owner.uid);
+        if (live) await this.collect(dep.type, live, owner.uid, owner.orphanDependents ?? false);
       }
     }
   }
 
-  private async collect(type: ResourceType, dependent: KubeObject, ownerUid: string): Promise<void> {
+  private async collect(type: ResourceType, dependent: KubeObject, ownerUid: string, orphan: boolean): Promise<void> {
     const ref = refOf(type);
     const ns = dependent.metadata.namespace ?? '';
     const name = dependent.metadata.name ?? '';
@@ -75,9 +77,11 @@ export class GarbageCollector {
         const live = this.store.get(ref, ns, name);
         if (!live) return;
         const remaining = (live.metadata.ownerReferences ?? []).filter((r) => r.uid !== ownerUid && this.ownerExists(r, ns));
-        if (remaining.length > 0) {
+        if (remaining.length > 0 || orphan) {
           const next = structuredClone(live);
-          next.metadata.ownerReferences = remaining;
+          const kept = (live.metadata.ownerReferences ?? []).filter((r) => r.uid !== ownerUid);
+          if (kept.length > 0) next.metadata.ownerReferences = kept;
+          else delete next.metadata.ownerReferences;
           try {
             await this.store.update(ref, next, Number(live.metadata.resourceVersion));
             return;

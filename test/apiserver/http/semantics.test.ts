@@ -154,6 +154,12 @@ test('deleting an owner deletes its dependents (Service -> EndpointSlices)', asy
   for (let i = 0; i < 50 && (await api.call('GET', `${ES}/owner-a`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal((await api.call('GET', `${ES}/owner-a`)).status, 404);
   assert.equal((await api.call('GET', `${ES}/unowned`)).status, 200);
+  // propagationPolicy Orphan keeps dependents and only drops the reference.
+  const svc2 = await api.call('POST', '/api/v1/namespaces/semantics/services', { body: { metadata: { name: 'owner2' }, spec: { ports: [{ port: 80 }] } } });
+  assert.equal((await api.call('POST', ES, { body: slice('orphan', [{ ...owned, name: 'owner2', uid: svc2.json.metadata.uid }]) })).status, 201);
+  assert.equal((await api.call('DELETE', '/api/v1/namespaces/semantics/services/owner2', { body: { propagationPolicy: 'Orphan' } })).status, 200);
+  for (let i = 0; i < 50 && (await api.call('GET', `${ES}/orphan`)).json.metadata.ownerReferences; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await api.call('GET', `${ES}/orphan`)).json.metadata.ownerReferences, undefined);
   // A dependent whose owner is already gone is collected as well.
   assert.equal((await api.call('POST', ES, { body: slice('dangling', [owned]) })).status, 201);
   for (let i = 0; i < 50 && (await api.call('GET', `${ES}/dangling`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 20));
