@@ -1,9 +1,11 @@
-// The incremental index (which Services a change touches) and the work queue (dedup, retry backoff).
+// The incremental index (which Services a change touches), the slice store (stale events) and the
+// work queue (dedup, retry backoff).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/log.js';
 import { WorkloadIndex } from '../../src/controllers/endpoints/index.js';
+import { SliceStore } from '../../src/controllers/endpoints/slice-store.js';
 import { desiredEffectiveLabels, desiredGroupStatus } from '../../src/controllers/groups/controller.js';
 import { WorkQueue } from '../../src/controllers/runtime/workqueue.js';
 import { guide } from './guide.js';
@@ -111,4 +113,17 @@ test('work queue: failures retry with exponential backoff on the clock', async (
   await q.idle();
   assert.deepEqual(attempts.map((t) => t - t0), [0, 10, 30]);
   q.stop();
+});
+
+test('slice store: a late watch event older than our write, or for a slice we deleted, is ignored', () => {
+  const store = new SliceStore();
+  const slice = (rv: string, ip: string) => ({ metadata: { name: 's-ew-0', namespace: 'ns', resourceVersion: rv, labels: { 'kubernetes.io/service-name': 's' } }, addressType: 'IPv4', endpoints: [{ addresses: [ip] }] });
+  assert.equal(store.observe(slice('10', '10.0.0.2'), true), true);
+  assert.equal(store.observe(slice('9', '10.0.0.1')), false, 'older than what we wrote');
+  assert.equal(store.observe(slice('10', '10.0.0.2')), false, 'the echo of our own write is not news');
+  assert.equal(store.forService('ns/s')[0].endpoints[0].addresses[0], '10.0.0.2');
+  store.forget(slice('10', '10.0.0.2'), true);
+  assert.equal(store.observe(slice('10', '10.0.0.2')), false, 'deleted by us: not revived by a late event');
+  assert.deepEqual(store.forService('ns/s'), []);
+  assert.equal(store.observe(slice('12', '10.0.0.3'), true), true, 'our own re-create');
 });
