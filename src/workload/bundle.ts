@@ -39,6 +39,8 @@ export interface ProxyLayout {
   tap: HostPort;
   upstreams: UpstreamListener[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How long SIGTERM waits for in-flight work (proxy default 30s); the demo shortens it. */
+  shutdownGrace?: string;
 }
 
 export function defaultLayout(req: Pick<OnboardRequest, 'inboundPort'>): ProxyLayout {
@@ -89,6 +91,7 @@ export function renderProxyConfig(input: Omit<BundleInput, 'token' | 'caPem'>): 
     ...(layout.upstreams.length
       ? { upstreams: layout.upstreams.map((u) => ({ service: u.service, port: u.port, listen: u.listen, ...(u.protocol ? { protocol: u.protocol } : {}) })) }
       : {}),
+    ...(layout.shutdownGrace ? { timeouts: { shutdownGrace: layout.shutdownGrace } } : {}),
     log: { level: layout.logLevel },
   };
   const header = [

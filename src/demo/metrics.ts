@@ -1,0 +1,88 @@
+// Reads the proxies' Prometheus /metrics (admin port) and turns two scrapes into per-workload
+// rates (pure), the numbers the demo prints every few seconds.
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export function parsePrometheus(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2].replace(/\\(.)/g, '$1');
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+export interface ProxyCounters {
+  /** Inbound connections the policy admitted / refused. */
+  inboundAllowed: number;
+  inboundDenied: number;
+  /** Of the admitted, those from an mTLS-authenticated client. */
+  inboundAllowedMtls: number;
+  /** Outbound connections the app opened through the proxy. */
+  outboundOpened: number;
+  /** Inbound HTTP responses (if any HTTP reached it). */
+  httpResponses: number;
+  httpFailures: number;
+  clientIds: string[];
+}
+
+const sum = (samples: Sample[], name: string, pred: (l: Record<string, string>) => boolean = () => true) =>
+  samples.filter((s) => s.name === name && pred(s.labels)).reduce((a, s) => a + s.value, 0);
+
+export function proxyCounters(samples: Sample[]): ProxyCounters {
+  const inbound = (l: Record<string, string>) => l.direction === 'inbound';
+  return {
+    inboundAllowed: sum(samples, 'inbound_tcp_authz_allow_total') + sum(samples, 'inbound_http_authz_allow_total'),
+    inboundDenied: sum(samples, 'inbound_tcp_authz_deny_total') + sum(samples, 'inbound_http_authz_deny_total'),
+    inboundAllowedMtls: sum(samples, 'inbound_tcp_authz_allow_total', (l) => l.tls === 'true') + sum(samples, 'inbound_http_authz_allow_total', (l) => l.tls === 'true'),
+    outboundOpened: sum(samples, 'tcp_open_total', (l) => l.direction === 'outbound' && l.peer !== 'dst'),
+    httpResponses: sum(samples, 'response_total', inbound),
+    httpFailures: sum(samples, 'response_total', (l) => inbound(l) && l.classification === 'failure'),
+    clientIds: [...new Set(samples.filter((s) => s.name === 'inbound_tcp_authz_allow_total' && s.labels.client_id).map((s) => s.labels.client_id))].sort(),
+  };
+}
+
+export interface Rates {
+  inboundPerSec: number;
+  outboundPerSec: number;
+  deniedTotal: number;
+  /** Share of admitted inbound connections that were mTLS, over the interval; undefined with none. */
+  mtlsShare?: number;
+}
+
+export function rates(prev: ProxyCounters | undefined, cur: ProxyCounters, seconds: number): Rates {
+  const d = (k: keyof Omit<ProxyCounters, 'clientIds'>) => Math.max(0, cur[k] - (prev?.[k] ?? 0));
+  const allowed = d('inboundAllowed');
+  return {
+    inboundPerSec: allowed / seconds,
+    outboundPerSec: d('outboundOpened') / seconds,
+    deniedTotal: cur.inboundDenied,
+    mtlsShare: allowed ? d('inboundAllowedMtls') / allowed : undefined,
+  };
+}
+
+export async function scrape(address: string, timeoutMs = 2000): Promise<Sample[] | undefined> {
+  try {
+    const res = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+    return res.ok ? parsePrometheus(await res.text()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function isReady(address: string): Promise<boolean> {
+  try {
+    const res = await fetch(`http://${address}/ready`, { signal: AbortSignal.timeout(1000) });
+    await res.text();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}

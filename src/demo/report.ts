@@ -1,0 +1,57 @@
+// What the demo prints (pure): a table per interval — connection rates from each proxy's /metrics,
+// success rates as the api-server observed its calls — and the final summary line.
+import type { AppStats, OpCounters } from './apps/app.js';
+import type { ProxyCounters, Rates } from './metrics.js';
+
+export interface DemoSummary {
+  postgres: OpCounters;
+  redis: OpCounters;
+  intruder: { attempts: number; refused: number; admitted: number };
+  /** inbound_tcp_authz_deny_total on postgres-primary's proxy. */
+  postgresDenied: number;
+  /** Client identities postgres-primary's proxy admitted. */
+  postgresClients: string[];
+}
+
+export function summarise(stats: Record<string, AppStats>, counters: Record<string, ProxyCounters | undefined>, previous?: DemoSummary): DemoSummary {
+  const calls = stats['api-server']?.calls;
+  const pg = counters['postgres-primary'];
+  return {
+    postgres: { ...(calls?.postgres ?? { ok: 0, fail: 0 }) },
+    redis: { ...(calls?.redis ?? { ok: 0, fail: 0 }) },
+    intruder: { ...(stats['redis-cache']?.intruder ?? { attempts: 0, refused: 0, admitted: 0 }) },
+    postgresDenied: pg?.inboundDenied ?? previous?.postgresDenied ?? 0,
+    postgresClients: pg?.clientIds ?? previous?.postgresClients ?? [],
+  };
+}
+
+const pct = (c: OpCounters | undefined) => (c && c.ok + c.fail > 0 ? `${((100 * c.ok) / (c.ok + c.fail)).toFixed(1)}%` : '-');
+const num = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1));
+
+export function formatTable(elapsedSec: number, rows: { workload: string; rates?: Rates }[], stats: Record<string, AppStats>, summary: DemoSummary): string[] {
+  const calls = stats['api-server']?.calls;
+  const success: Record<string, string> = {
+    'api-server': calls ? pct({ ok: calls.postgres.ok + calls.redis.ok, fail: calls.postgres.fail + calls.redis.fail }) : '-',
+    'postgres-primary': pct(summary.postgres),
+    'redis-cache': pct(summary.redis),
+  };
+  const lines = [`[${String(elapsedSec).padStart(4)}s] ${'WORKLOAD'.padEnd(17)} ${'SUCCESS'.padStart(8)} ${'IN conn/s'.padStart(10)} ${'OUT conn/s'.padStart(11)} ${'mTLS'.padStart(6)} ${'DENIED'.padStart(7)}`];
+  for (const r of rows) {
+    const mtls = r.rates?.mtlsShare === undefined ? '-' : `${Math.round(r.rates.mtlsShare * 100)}%`;
+    lines.push(`        ${r.workload.padEnd(17)} ${(success[r.workload] ?? '-').padStart(8)} ${num(r.rates?.inboundPerSec).padStart(10)} ${num(r.rates?.outboundPerSec).padStart(11)} ${mtls.padStart(6)} ${String(r.rates?.deniedTotal ?? '-').padStart(7)}`);
+  }
+  const i = summary.intruder;
+  lines.push(`        policy: redis-cache → postgres refused ${i.refused}/${i.refused + i.admitted}${i.admitted ? ` (ADMITTED ${i.admitted}!)` : ''}; postgres proxy denied ${summary.postgresDenied}`);
+  if (calls?.postgres.lastError && calls.postgres.fail) lines.push(`        last postgres error: ${calls.postgres.lastError}`);
+  if (calls?.redis.lastError && calls.redis.fail) lines.push(`        last redis error: ${calls.redis.lastError}`);
+  return lines;
+}
+
+export function formatSummary(s: DemoSummary): string {
+  return [
+    `Summary: postgres success ${pct(s.postgres)} (${s.postgres.ok}/${s.postgres.ok + s.postgres.fail})`,
+    `redis success ${pct(s.redis)} (${s.redis.ok}/${s.redis.ok + s.redis.fail})`,
+    `policy refused redis-cache → postgres ${s.intruder.refused}/${s.intruder.refused + s.intruder.admitted} (postgres proxy denied ${s.postgresDenied})`,
+    `postgres clients: ${s.postgresClients.join(' ') || '-'}`,
+  ].join(', ');
+}
