@@ -100,7 +100,8 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
   const certify: grpc.handleUnaryCall<CertifyRequestMessage, CertifyResponseMessage> = (call, callback) => {
     const ip = peerIp(call.getPeer());
     const refuse = (r: Refusal) => {
-      opts.metrics.refused(r.reason);
+      // A caller that does not know its names yet asks with none and learns them from the refusal.
+      opts.metrics.refused(r.reason === 'identity_mismatch' && !call.request.identity ? 'identity_not_requested' : r.reason);
       opts.log.info('certify refused', { workload: call.request.workload, peer: ip, reason: r.reason, detail: r.message });
       const md = new grpc.Metadata();
       md.set('outpost-refusal-reason', r.reason);

@@ -120,3 +120,14 @@ test('no certificate and no token is reported plainly', async () => {
     rmSync(empty, { recursive: true, force: true });
   }
 });
+
+test('an expired persisted certificate with a rejected (old) token says how to re-enrol', async () => {
+  const c = client({ stateDir: dir, token: () => 'old-expired-token', clock: new FakeClock(Date.now() + 25 * HOUR) });
+  await assert.rejects(c.start(), (e: unknown) => {
+    assert.ok(isOutpostError(e));
+    assert.equal(e.code, 'CERTIFICATE_EXPIRED');
+    assert.match(e.message, /expired at .* and the bootstrap token is no longer usable \(the token was rejected.*\); run `outpost workload onboard payment-processor-vm-1 -n payments --renew`/);
+    return true;
+  });
+  c.close();
+});

@@ -3,7 +3,7 @@
 // retrying with jittered exponential backoff. Implements IdentitySource for the data path.
 import { X509Certificate } from 'node:crypto';
 import { systemClock, type Clock, type TimerHandle } from '../../core/clock.js';
-import { OutpostError } from '../../core/errors.js';
+import { isOutpostError, OutpostError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { splitPemBundle } from '../../core/pki.js';
 import type { Credentials, IdentitySource } from '../types.js';
@@ -101,8 +101,17 @@ export class WorkloadIdentityClient implements IdentitySource {
       }
       throw new OutpostError('IDENTITY_REFUSED', `${this.ref} has no certificate${this.opts.stateDir ? ` in ${this.opts.stateDir}` : ''} and no bootstrap token; ${renew}`, { hint: renew });
     }
-    const result = await this.bootstrap(token);
-    return result;
+    try {
+      return await this.bootstrap(token);
+    } catch (e) {
+      // A rejected one-time token is the common way to end up here: say how to get a new one.
+      if (isOutpostError(e) && e.code === 'IDENTITY_REFUSED' && /token was rejected/.test(e.message)) {
+        const renew = `run \`outpost workload onboard ${this.opts.workload.name} -n ${this.opts.workload.namespace} --renew\``;
+        const what = expiredAt !== undefined ? `the persisted certificate of ${this.ref} expired at ${new Date(expiredAt).toISOString()} and the bootstrap token is no longer usable` : `the bootstrap token of ${this.ref} is no longer usable`;
+        throw new OutpostError(expiredAt !== undefined ? 'CERTIFICATE_EXPIRED' : 'IDENTITY_REFUSED', `${what} (${e.message.replace(/^the identity service refused: /, '')}); ${renew}`, { hint: renew });
+      }
+      throw e;
+    }
   }
 
   private async bootstrap(token: string): Promise<Credentials> {
