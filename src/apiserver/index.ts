@@ -10,7 +10,7 @@ import { DEFAULT_ISSUER, ServiceAccountTokens } from './auth/serviceaccount-toke
 import type { ApiContext, WriteRequest } from './handlers/context.js';
 import { deleteObject } from './handlers/write.js';
 import { GarbageCollector } from './lifecycle/gc.js';
-import { ensureDefaultServiceAccount, ensureSystemNamespaces, finalizeNamespaceIfEmpty } from './lifecycle/namespaces.js';
+import { ensureDefaultServiceAccount, ensureSystemNamespaces, finalizeNamespaceIfEmpty, resumeNamespaceCleanups } from './lifecycle/namespaces.js';
 import { RESOURCE_TYPES } from './resources/index.js';
 import type { ResourceType } from './resources/types.js';
 import { apiDocuments } from './server/documents.js';
@@ -70,6 +70,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     gc.checkOwners(served.type, created);
   };
   await ensureSystemNamespaces(ctx);
+  const stopNamespaceCleanups = resumeNamespaceCleanups(ctx);
 
   const watches = watchTracker();
   let address = `${opts.host}:${opts.port}`;
@@ -96,6 +97,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       });
     });
   } catch (e) {
+    stopNamespaceCleanups();
     gc.close();
     throw e;
   }
@@ -108,6 +110,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     port,
     url: `https://${address}`,
     async close() {
+      stopNamespaceCleanups();
       watches.closeAll();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,7 +1,8 @@
 // Namespace lifecycle: `default` and `kube-system` exist from the start and cannot be deleted;
-// deleting a namespace marks it Terminating, deletes everything in it, and removes it once empty
-// (objects held by finalizers keep it Terminating until they go).
+// deleting a namespace marks it Terminating, deletes everything in it a moment later, and removes
+// it once empty (objects held by finalizers keep it Terminating until they go).
 import { randomUUID } from 'node:crypto';
+import type { TimerHandle } from '../../core/clock.js';
 import type { KubeObject } from '../../store/types.js';
 import { refOf } from '../server/registry.js';
 import { forbidden } from '../server/status.js';
@@ -62,8 +63,40 @@ export async function deleteNamespace(ctx: ApiContext, req: WriteRequest): Promi
       throw storeFailure(e, req.served, name);
     }
   }
-  await purgeNamespace(ctx, name);
-  return answer((await finalizeNamespaceIfEmpty(ctx, name)) ?? ctx.store.get(NAMESPACES, '', name) ?? live);
+  // Like kube's namespace controller, the contents go a moment later: `kubectl delete -f` of a
+  // file holding a namespace and objects in it still finds those objects to delete.
+  scheduleNamespaceCleanup(ctx, name);
+  return answer(live);
+}
+
+/** Delay before a Terminating namespace's contents are deleted. */
+export const NAMESPACE_CLEANUP_DELAY_MS = 1000;
+
+const cleanups = new WeakMap<ApiContext, Map<string, TimerHandle>>();
+
+export function scheduleNamespaceCleanup(ctx: ApiContext, namespace: string, delayMs = NAMESPACE_CLEANUP_DELAY_MS): void {
+  let pending = cleanups.get(ctx);
+  if (!pending) cleanups.set(ctx, (pending = new Map()));
+  if (pending.has(namespace)) return;
+  const timer = ctx.clock.setTimeout(() => {
+    pending.delete(namespace);
+    purgeNamespace(ctx, namespace)
+      .then(() => finalizeNamespaceIfEmpty(ctx, namespace))
+      .catch((e) => ctx.log.warn('namespace cleanup failed', { namespace, error: e }));
+  }, delayMs);
+  timer.unref?.();
+  pending.set(namespace, timer);
+}
+
+/** Resumes cleanups of namespaces left Terminating by a previous run; stops them on shutdown. */
+export function resumeNamespaceCleanups(ctx: ApiContext): () => void {
+  for (const ns of ctx.store.list(NAMESPACES).items) {
+    if (ns.metadata.deletionTimestamp) scheduleNamespaceCleanup(ctx, ns.metadata.name!, 0);
+  }
+  return () => {
+    for (const timer of cleanups.get(ctx)?.values() ?? []) ctx.clock.clearTimeout(timer);
+    cleanups.delete(ctx);
+  };
 }
 
 function namespacedTypes(ctx: ApiContext): ResourceType[] {

@@ -156,6 +156,11 @@ test('kubectl delete -f, and namespace deletion cascades', async () => {
   assert.match(await ok(['delete', 'namespace', 'caching']), /namespace "caching" deleted/);
   assert.match((await api.kubectl(['get', 'svc', 'redis-cache', '-n', 'caching'])).stderr, /not found/);
   assert.equal(api.store.list({ group: 'workload.linkerd.io', resource: 'workloadgroups' }, { namespace: 'caching' }).items.length, 0);
+  // A file holding a namespace and objects in it: the namespace terminates, its objects still delete.
+  const all = await ok(['delete', '-f', join(GUIDE, 'namespace.yaml')]);
+  assert.match(all, /namespace "hybrid-app" deleted\n.*postgres-primary" deleted\n.*redis-cache" deleted/);
+  assert.match((await api.kubectl(['get', 'namespace', 'hybrid-app'])).stderr, /not found/);
+  assert.equal(api.store.list({ group: '', resource: 'services' }, { namespace: 'hybrid-app' }).items.length, 0);
   const del = await api.kubectl(['delete', 'namespace', 'default']);
   assert.equal(del.code, 1);
   assert.match(del.stderr, /may not be deleted/);
