@@ -1,0 +1,84 @@
+// `outpost explain` as a user runs it: the real CLI against a real control plane loaded with the
+// guide's manifests (kubectl apply). Only the API on 127.0.0.1 is contacted; the manifests' 10.x
+// addresses are data, never dialled.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { REPO_ROOT, kubectl, outpost } from '../support/cli.js';
+import { waitFor } from '../controllers/wait.js';
+import type { Explanation } from '../../src/explain/facts.js';
+
+const GUIDE = join(REPO_ROOT, 'test', 'fixtures', 'guide');
+
+describe('outpost explain externalworkload (real control plane, guide manifests)', () => {
+  let cp: TestControlPlane;
+  let kc: string;
+  const k = async (args: string[]) => {
+    const r = await kubectl(kc, args);
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    cp = await startTestControlPlane();
+    kc = cp.kubeconfigPath;
+    await k(['apply', '-f', join(GUIDE, '00-namespaces.yaml'), '-f', join(GUIDE, 'namespace.yaml')]);
+    await k(['apply', '-f', join(GUIDE, 'external-workload.yaml'), '-f', join(GUIDE, 'payment-service.yaml'), '-f', join(GUIDE, 'external-workload-advanced.yaml'), '-f', join(GUIDE, 'services.yaml'), '-f', join(GUIDE, 'traffic-policy.yaml')]);
+    // The guide's step before enrolling the VM.
+    await k(['create', 'serviceaccount', 'payment-processor-sa', '-n', 'payments']);
+  });
+  after(async () => {
+    await cp?.dispose();
+  });
+
+  it('an unbound workload: names the kubectl annotate that binds it, and says no traffic', async () => {
+    const r = await outpost(['explain', 'externalworkload/payment-processor-vm-1', '-n', 'payments', '--kubeconfig', kc]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^× not bound to a ServiceAccount/m);
+    assert.ok(r.stdout.includes('fix: kubectl annotate externalworkload payment-processor-vm-1 -n payments outpost.io/service-account=payment-processor-sa'), r.stdout);
+    assert.match(r.stdout, /× no proxy has ever reported for it/);
+    assert.match(r.stdout, /svc\/payment-processor\s+selects it \(app=payment-processor\); in .* \(NOT ready\)/);
+    assert.match(r.stdout, /outpost proxy-init --external-workload --check/);
+    assert.equal(r.stdout.trim().split('\n').at(-1), '× no traffic: not bound to a ServiceAccount: the identity service refuses to certify it (docs/adr/0002)');
+  });
+
+  it('bound and assume-ready: a ready endpoint of the payment-processor slice, same facts as JSON ($KUBECONFIG)', async () => {
+    await k(['annotate', 'externalworkload', 'payment-processor-vm-1', '-n', 'payments', 'outpost.io/service-account=payment-processor-sa', 'outpost.io/assume-ready=true']);
+    await waitFor('a ready endpoint in the payment-processor slice', async () => {
+      const out = await k(['get', 'endpointslices', '-n', 'payments', '-l', 'kubernetes.io/service-name=payment-processor', '-o', 'jsonpath={.items[*].endpoints[*].conditions.ready}']);
+      return out.includes('true') || undefined;
+    }, 10_000, 100);
+    const r = await outpost(['explain', 'ew/payment-processor-vm-1', '-n', 'payments', '-o', 'json'], { env: { ...process.env, KUBECONFIG: kc } });
+    assert.equal(r.code, 0, r.stderr);
+    const e = JSON.parse(r.stdout) as Explanation;
+    const section = (id: string) => e.sections.find((s) => s.id === id)!;
+    assert.equal(section('enrolment').verdict, 'ok');
+    assert.equal(section('enrolment').data.serviceAccount, 'payment-processor-sa');
+    assert.equal(section('health').verdict, 'ok');
+    const services = section('services');
+    assert.equal(services.verdict, 'ok', services.summary);
+    assert.deepEqual((services.data.selectedBy as { service: string; inSlice: boolean; ready: boolean; addresses: string[] }[]).map((f) => [f.service, f.inSlice, f.ready, f.addresses]), [['payment-processor', true, true, ['10.0.50.100']]]);
+    assert.equal(e.reachable, true);
+    assert.equal(e.summary, 'traffic can reach it');
+  });
+
+  it('postgres-primary under postgres-server/postgres-auth: only the api-server ServiceAccount may connect to 5432', async () => {
+    const r = await outpost(['explain', 'externalworkload/postgres-primary', '-n', 'hybrid-app', '--data-dir', cp.dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    const at = lines.findIndex((l) => l.trim() === 'port 5432 (postgres)');
+    assert.ok(at > 0, r.stdout);
+    assert.equal(lines[at + 1].trim(), 'server/postgres-server, protocol opaque');
+    const allows = lines.slice(at + 1).filter((l) => /^\s+allows /.test(l));
+    assert.deepEqual(allows.map((l) => l.trim()), ['allows identities spiffe://cluster.local/ns/hybrid-app/sa/api-server (serverauthorization/postgres-auth)']);
+    assert.match(r.stdout, /✓ every port admits some clients/);
+  });
+
+  it('an unknown workload: one line and exit 1', async () => {
+    const r = await outpost(['explain', 'externalworkload/nope', '-n', 'payments', '--kubeconfig', kc]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'externalworkload payments/nope not found\n');
+    assert.equal(r.stdout, '');
+  });
+});
