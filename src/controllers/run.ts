@@ -6,7 +6,6 @@ import { hostname } from 'node:os';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import { parseDuration } from '../core/flags.js';
 import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, type WorkloadGroupLike } from '../core/workloads/effective.js';
 import { EndpointSliceController } from './endpoints/controller.js';
 import { WorkloadIndex, keyOf } from './endpoints/index.js';
@@ -15,8 +14,8 @@ import { WorkloadGroupController } from './groups/controller.js';
 import { awaitingProxyCondition, neverReported, readyConditionOf } from './health/conditions.js';
 import { startHealthServer, type RunningHealthServer } from './health/server.js';
 import { WorkloadStatusWriter } from './health/status-writer.js';
-import { HealthTracker, heartbeatIntervalFor } from './health/tracker.js';
-import { DISCONNECT_GRACE_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, WORKLOAD_GROUP, WORKLOAD_VERSION } from './labels.js';
+import { HealthTracker, disconnectGraceFor, heartbeatIntervalFor } from './health/tracker.js';
+import { MANAGED_BY, MANAGED_BY_LABEL, WORKLOAD_GROUP, WORKLOAD_VERSION } from './labels.js';
 import { ApiClients } from './runtime/api-client.js';
 import { LeaderElector } from './runtime/leader.js';
 import { startInformer, type RunningInformer } from './runtime/informer.js';
@@ -61,9 +60,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
 
   const graceMsFor = (workloadKey: string): number => {
     const ew = index.workloads.get(workloadKey);
-    const override = ew && (index.groupOf(ew) as WorkloadGroupLike | undefined)?.metadata.annotations?.[DISCONNECT_GRACE_ANNOTATION];
-    const parsed = override ? parseDuration(override) : undefined;
-    return parsed ?? opts.disconnectGraceMs;
+    return disconnectGraceFor(ew && index.groupOf(ew), opts.disconnectGraceMs);
   };
   const tracker = new HealthTracker({ clock, graceMsFor, setCondition: (key, c) => statusWriter.set(key, c) });
 

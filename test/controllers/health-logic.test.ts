@@ -9,7 +9,7 @@ import {
   workloadIsReady,
   type WorkloadCondition,
 } from '../../src/controllers/health/conditions.js';
-import { HealthTracker, heartbeatIntervalFor } from '../../src/controllers/health/tracker.js';
+import { HealthTracker, disconnectGraceFor, heartbeatIntervalFor } from '../../src/controllers/health/tracker.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const cond = (status: 'True' | 'False', reason: string, extra: Partial<WorkloadCondition> = {}): WorkloadCondition => ({ type: 'Ready', status, reason, ...extra });
@@ -86,4 +86,17 @@ test('tracker: an adopted workload (ready before a restart) gets the grace to re
 
 test('heartbeat interval: a third of the grace, within 100 ms .. 10 s', () => {
   assert.deepEqual([30_000, 45_000, 600, 90].map(heartbeatIntervalFor), [10_000, 10_000, 200, 100]);
+});
+
+test('disconnect grace: the group annotation overrides the flag; an invalid one is ignored', () => {
+  const group = (v?: string): { metadata: { annotations: Record<string, string> } } => ({ metadata: { annotations: v === undefined ? {} : { 'outpost.io/disconnect-grace': v } } });
+  const cases: [string, ReturnType<typeof group> | undefined, number][] = [
+    ['no group', undefined, 30_000],
+    ['group without annotation', group(), 30_000],
+    ['45s', group('45s'), 45_000],
+    ['1m30s', group('1m30s'), 90_000],
+    ['garbage', group('soon'), 30_000],
+    ['zero', group('0s'), 30_000],
+  ];
+  for (const [what, g, ms] of cases) assert.equal(disconnectGraceFor(g, 30_000), ms, what);
 });

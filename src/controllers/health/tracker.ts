@@ -2,6 +2,8 @@
 // condition and re-arms a timer; when it fires (no report for the grace period, whether the stream
 // closed or went silent) the workload turns not ready. Timing through the injected Clock.
 import type { Clock, TimerHandle } from '../../core/clock.js';
+import { parseDuration } from '../../core/flags.js';
+import { DISCONNECT_GRACE_ANNOTATION } from '../labels.js';
 import { heartbeatLostCondition, reportCondition, type ProbeOutcome, type WorkloadCondition } from './conditions.js';
 
 export interface HealthTrackerOptions {
@@ -17,6 +19,13 @@ interface Tracked {
   lastReportAt?: number;
   timer?: TimerHandle;
   streams: number;
+}
+
+/** The disconnect grace of a workload: its group's `outpost.io/disconnect-grace` if valid, else the default (the flag). */
+export function disconnectGraceFor(group: { metadata: { annotations?: Record<string, string> } } | undefined, defaultMs: number): number {
+  const override = group?.metadata.annotations?.[DISCONNECT_GRACE_ANNOTATION];
+  const parsed = override ? parseDuration(override) : undefined;
+  return parsed !== undefined && parsed > 0 ? parsed : defaultMs;
 }
 
 /** How often a proxy should report: a third of the grace, so two lost reports are tolerated (10 s at most, 100 ms at least). */
