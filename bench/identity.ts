@@ -7,6 +7,7 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { X509Certificate } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { loadavg, cpus } from 'node:os';
 import { openIdentityClient, type CertifyCallRequest } from '../src/proxy/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../src/proxy/identity/csr.js';
 
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
     const anchors = (await core.readNamespacedConfigMap({ namespace: 'outpost', name: 'outpost-identity-trust-roots' })).data!['ca-bundle.crt'];
     const input: PhaseInput = { addr: cp.info.listeners.identity, anchors, clients, seconds };
     console.log(`identity Certify: ${CLIENTS} concurrent clients (separate process), one TLS connection each, ${seconds} s per phase`);
+    console.log(`machine: ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} (other work on the machine slows every figure)`);
     const child = fork(fileURLToPath(import.meta.url), ['--clients'], { execArgv: ['--import', 'tsx'], serialization: 'advanced' });
     child.send(input);
     let cpuAtStart = process.cpuUsage();

@@ -85,6 +85,16 @@ export function startWorkloadDirectory(kc: KubeConfig, opts: { trustDomain: stri
     }
   };
   const record = (ew: ExternalWorkloadLike, group: WorkloadGroupLike | undefined): WorkloadRecord => ({ ...effectiveWorkload(ew, group, opts.trustDomain), uid: ew.metadata.uid });
+  // Cached objects are replaced (not mutated) on every watch event, so the computed record can be
+  // kept per object pair.
+  const records = new WeakMap<object, { group: WorkloadGroupLike | undefined; record: WorkloadRecord }>();
+  const cachedRecord = (ew: ExternalWorkloadLike, group: WorkloadGroupLike | undefined): WorkloadRecord => {
+    const hit = records.get(ew);
+    if (hit && hit.group === group) return hit.record;
+    const r = record(ew, group);
+    records.set(ew, { group, record: r });
+    return r;
+  };
 
   const fresh: WorkloadDirectory['fresh'] = {
     async findWorkload(namespace, name) {
@@ -109,7 +119,7 @@ export function startWorkloadDirectory(kc: KubeConfig, opts: { trustDomain: stri
       const ew = workloads.get(name, namespace) as ExternalWorkloadLike | undefined;
       if (!ew) return undefined;
       const g = groupNameOf(ew);
-      return record(ew, g ? (groups.get(g, namespace) as WorkloadGroupLike | undefined) : undefined);
+      return cachedRecord(ew, g ? (groups.get(g, namespace) as WorkloadGroupLike | undefined) : undefined);
     },
     async serviceAccountUid(namespace, name) {
       if (!allHealthy()) return fresh.serviceAccountUid(namespace, name);

@@ -95,7 +95,7 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
   provider.update(initial);
   // Both arguments are the same provider: grpc-js 1.14 swaps their order internally.
   const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 });
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024, 'grpc.enable_channelz': 0 });
 
   const certify: grpc.handleUnaryCall<CertifyRequestMessage, CertifyResponseMessage> = (call, callback) => {
     const ip = peerIp(call.getPeer());

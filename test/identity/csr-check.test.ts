@@ -57,6 +57,16 @@ const refusals: { name: string; make: () => Promise<Buffer>; message: RegExp }[]
     },
     message: /signature does not verify/,
   },
+  {
+    name: 'public key point altered (not on the curve, or not the signer)',
+    make: async () => {
+      const der = await createCsr(generateWorkloadKey(), names);
+      const at = der.indexOf(Buffer.from('034200', 'hex')) + 3 + 1 + 5; // inside the X coordinate
+      der[at] ^= 0x01;
+      return der;
+    },
+    message: /public key that cannot be read|signature does not verify/,
+  },
   { name: 'not DER', make: async () => Buffer.from('hello, I am a CSR'), message: /not valid DER PKCS#10/ },
   { name: 'empty', make: async () => Buffer.alloc(0), message: /not valid DER PKCS#10/ },
 ];
