@@ -42,7 +42,7 @@ export function proxyCounters(samples: Sample[]): ProxyCounters {
     inboundAllowed: sum(samples, 'inbound_tcp_authz_allow_total') + sum(samples, 'inbound_http_authz_allow_total'),
     inboundDenied: sum(samples, 'inbound_tcp_authz_deny_total') + sum(samples, 'inbound_http_authz_deny_total'),
     inboundAllowedMtls: sum(samples, 'inbound_tcp_authz_allow_total', (l) => l.tls === 'true') + sum(samples, 'inbound_http_authz_allow_total', (l) => l.tls === 'true'),
-    outboundOpened: sum(samples, 'tcp_open_total', (l) => l.direction === 'outbound' && l.peer !== 'dst'),
+    outboundOpened: sum(samples, 'tcp_open_total', (l) => l.direction === 'outbound' && l.peer === 'src'),
     httpResponses: sum(samples, 'response_total', inbound),
     httpFailures: sum(samples, 'response_total', (l) => inbound(l) && l.classification === 'failure'),
     clientIds: [...new Set(samples.filter((s) => s.name === 'inbound_tcp_authz_allow_total' && s.labels.client_id).map((s) => s.labels.client_id))].sort(),

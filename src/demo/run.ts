@@ -18,6 +18,7 @@ import { canUseNetns, createNetwork, destroyNetwork, type CreatedNetwork, type D
 import { cleanStaleRun, logTail, saveRunState, spawnDemoChild, stopChildren, type DemoChild } from './processes.js';
 import { isReady, proxyCounters, rates, scrape, type ProxyCounters } from './metrics.js';
 import type { AppStats } from './apps/app.js';
+import { enrolFromBundle, proxyJoinsControlPlane, setAssumeReady } from './fallback.js';
 import { formatSummary, formatTable, summarise, type DemoSummary } from './report.js';
 
 export interface DemoOptions {
@@ -88,9 +89,9 @@ function demoLayout(mode: DemoNetwork['mode'], host: DemoHost, w: DemoWorkload, 
   };
 }
 
-function appArgs(mode: DemoNetwork['mode'], host: DemoHost, w: DemoWorkload, rate: number): string[] {
+function appArgs(mode: DemoNetwork['mode'], host: DemoHost, w: DemoWorkload, rate: number, demoDir: string): string[] {
   const local = mode === 'netns' ? '127.0.0.1' : host.address;
-  const args = ['demo', 'app', '--kind', w.app, '--listen', `127.0.0.1:${w.port.port}`];
+  const args = ['demo', 'app', '--kind', w.app, '--listen', `127.0.0.1:${w.port.port}`, '--instance', demoDir];
   if (w.probes?.[0]) args.push('--health-port', String(w.probes[0].port));
   if (w.app === 'api-server') args.push('--postgres', hostPort(local, SERVICE_PORTS.postgres), '--redis', hostPort(local, SERVICE_PORTS.redis), '--rate', String(rate));
   if (w.app === 'redis') args.push('--intruder-target', hostPort(local, INTRUDER_PORT));
@@ -147,17 +148,31 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
     check();
 
+    const joins = await proxyJoinsControlPlane();
     for (const w of workloads) {
+      await setAssumeReady(cp.kubeConfig, w.name, !joins);
+      if (!joins) {
+        const policy = w.app === 'postgres' ? { port: w.port.port, allowServiceAccount: 'api-server' } : undefined;
+        const identity = await enrolFromBundle(join(demoDir, w.name), policy);
+        out(`      ${w.name.padEnd(17)} enrolled by the demo as ${identity} (stopgap: this proxy cannot bootstrap from a token yet)`);
+      }
+    }
+    check();
+
+    const startApp = (w: DemoWorkload) => {
       const host = hostOf(w);
-      const dir = join(demoDir, w.name);
       children.push(
-        spawnDemoChild(`${w.name} app`, net.execPrefix(host), appArgs(mode, host, w, opts.rate), join(dir, 'app.log'), (line) => {
+        spawnDemoChild(`${w.name} app`, net.execPrefix(host), appArgs(mode, host, w, opts.rate, demoDir), join(demoDir, w.name, 'app.log'), (line) => {
           try {
             stats[w.name] = JSON.parse(line) as AppStats;
           } catch {}
         }),
       );
-      children.push(spawnDemoChild(`${w.name} proxy`, net.execPrefix(host), ['proxy', '--config', join(dir, 'proxy-config.yaml')], join(dir, 'proxy.log')));
+    };
+    // Servers and proxies first; the api-server (the load) once every proxy holds its certificate.
+    for (const w of workloads) {
+      if (w.app !== 'api-server') startApp(w);
+      children.push(spawnDemoChild(`${w.name} proxy`, net.execPrefix(hostOf(w)), ['proxy', '--config', join(demoDir, w.name, 'proxy-config.yaml')], join(demoDir, w.name, 'proxy.log')));
     }
     persist();
     out(`[5/6] workloads        apps (postgres wire protocol, Redis RESP, api-server) and one outpost proxy each started; waiting for certificates`);
@@ -180,6 +195,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       if (pending.size) await sleep(500, opts.signal);
     }
 
+    for (const w of workloads) if (w.app === 'api-server') startApp(w);
+    persist();
     out(`[6/6] traffic          api-server → postgres and redis through mTLS (${opts.rate} order lookups/s); redis-cache also tries postgres, which the policy refuses`);
     const defaultDir = opts.dataDir === join(process.env.HOME ?? '', '.outpost');
     out(`      try: kubectl --kubeconfig ${cp.kubeconfigPath} get externalworkloads,endpointslices -n ${DEMO_NAMESPACE}`);

@@ -28,6 +28,7 @@ const APP_FLAGS = {
   redis: { type: 'string', help: 'api-server: host:port of the proxy listener for redis' },
   rate: { type: 'int', default: 5, min: 1, max: 200, help: 'api-server: lookups per second' },
   'intruder-target': { type: 'string', help: 'redis: proxy listener that leads to postgres (the policy should refuse it)' },
+  instance: { type: 'string', help: "the demo run's directory (marks the process as the demo's, for cleanup)" },
 } satisfies FlagSpecs;
 
 const USAGE = `Usage: outpost demo [--duration 60s] [--data-dir DIR] [--no-netns]

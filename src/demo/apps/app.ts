@@ -93,10 +93,12 @@ export async function runDemoApp(opts: DemoAppOptions, emit: (s: AppStats) => vo
       const t = opts.intruderTarget;
       timers.push(
         setInterval(() => {
+          // Refused = the proxy took the connection and closed it before postgres answered (policy);
+          // a listener that is not up yet (ECONNREFUSED) proves nothing and is not counted.
           intruder.attempts++;
           pgQuery(t.host, t.port, 'SELECT 1', 2000).then(
             () => intruder.admitted++,
-            () => intruder.refused++,
+            (e: Error) => /closed before authentication|ECONNRESET/.test(e.message) && intruder.refused++,
           );
         }, 2000),
       );
