@@ -137,6 +137,19 @@ export async function updateObject(ctx: ApiContext, req: WriteRequest, live: Kub
   }
 }
 
+/** PUT: an update with the body's resourceVersion as precondition; without one it retries write races. */
+export async function replaceObject(ctx: ApiContext, req: WriteRequest, body: KubeObject): Promise<WriteResult> {
+  const unconditional = !body.metadata?.resourceVersion;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await updateObject(ctx, req, getLive(ctx, req), clone(body));
+    } catch (e) {
+      const err = storeFailure(e, req.served, req.name!);
+      if (err.reason !== 'Conflict' || !unconditional || attempt >= 5) throw err;
+    }
+  }
+}
+
 /** Removes the object from the store for real, then lets garbage collection and namespaces react. */
 export async function removeObject(ctx: ApiContext, req: WriteRequest, live: KubeObject, orphanDependents = false): Promise<KubeObject> {
   let deleted: KubeObject;

@@ -9,7 +9,7 @@ import type { WriteRequest } from '../handlers/context.js';
 import { patchObject } from '../handlers/patch.js';
 import { getObject, listObjects, parseLimit, partialObjectMetadata, type ReadRequest, type ResponseShape } from '../handlers/read.js';
 import { createToken, reviewToken } from '../handlers/tokens.js';
-import { createObject, deleteObject, getLive, updateObject, type DeleteOptions } from '../handlers/write.js';
+import { createObject, deleteObject, replaceObject, type DeleteOptions } from '../handlers/write.js';
 import { deleteNamespace } from '../lifecycle/namespaces.js';
 import { MAX_OPEN_WATCHES, serveWatch } from '../watch/watch.js';
 import type { Pipeline } from './http.js';
@@ -77,7 +77,7 @@ export async function handleResource(p: Pipeline, req: IncomingMessage, res: Ser
     case 'PUT': {
       if (!target.name || needsNamespace) throw methodNotAllowed();
       const body = requireObject(await decodeBody(p, req)) as KubeObject;
-      const result = await updateObject(ctx, write, getLive(ctx, write), body);
+      const result = await replaceObject(ctx, write, body);
       return reply(result.code, shapeOne(p, req, served, result.object), result.warnings);
     }
     case 'PATCH': {
