@@ -165,3 +165,14 @@ test('kubectl delete -f, and namespace deletion cascades', async () => {
   assert.equal(del.code, 1);
   assert.match(del.stderr, /may not be deleted/);
 });
+
+test('restart on the same data dir: every object is back and resourceVersions keep increasing', async () => {
+  const before = await ok(['get', 'ew', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.metadata.resourceVersion} {end}']);
+  await api.restart();
+  const after = await ok(['get', 'ew', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.metadata.resourceVersion} {end}']);
+  assert.equal(after, before);
+  const highest = Math.max(...before.trim().split(' ').map((kv) => Number(kv.split('=')[1])));
+  await ok(['label', 'ew', 'payment-processor-vm-1', '-n', 'payments', 'restarted=yes']);
+  const rv = Number(await ok(['get', 'ew', 'payment-processor-vm-1', '-n', 'payments', '-o', 'jsonpath={.metadata.resourceVersion}']));
+  assert.ok(rv > highest, `${rv} > ${highest}`);
+});
