@@ -73,7 +73,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     const uid = ew.metadata.uid ?? '';
     if (!leading || tracker.has(uid)) return;
     const cond = readyConditionOf(ew);
-    if (neverReported(cond)) statusWriter.set(keyOf(ew), awaitingProxyCondition(ew, clock.now()));
+    if (neverReported(cond)) statusWriter.set(keyOf(ew), awaitingProxyCondition(ew, clock.now()), true);
     else if (adopt && cond!.status === 'True') tracker.adopt(uid, keyOf(ew));
   };
 

@@ -19,7 +19,7 @@ export interface ProbeOutcome {
 
 /** The parts of an ExternalWorkload this module reads. */
 export interface WorkloadWithStatus {
-  metadata: { annotations?: Record<string, string>; deletionTimestamp?: Date | string };
+  metadata: { annotations?: Record<string, string>; deletionTimestamp?: Date | string; resourceVersion?: string };
   status?: { conditions?: WorkloadCondition[] };
 }
 

@@ -7,12 +7,12 @@ import type { Logger } from '../../core/log.js';
 import { WORKLOAD_GROUP, WORKLOAD_VERSION } from '../labels.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import type { WorkloadIndex } from '../endpoints/index.js';
-import { applyCondition, type WorkloadCondition } from './conditions.js';
+import { applyCondition, neverReported, readyConditionOf, type WorkloadCondition } from './conditions.js';
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export class WorkloadStatusWriter {
-  private readonly desired = new Map<string, WorkloadCondition>();
+  private readonly desired = new Map<string, { condition: WorkloadCondition; initial: boolean }>();
   private readonly queue: WorkQueue;
   private readonly api: CustomObjectsApi;
 
@@ -21,8 +21,12 @@ export class WorkloadStatusWriter {
     this.queue = new WorkQueue({ clock: opts.clock, log: opts.log, concurrency: 16, worker: (k) => this.sync(k) });
   }
 
-  set(workloadKey: string, condition: WorkloadCondition): void {
-    this.desired.set(workloadKey, condition);
+  /**
+   * Asks for `condition` on the workload. `initial` conditions (no proxy has reported) are dropped if,
+   * by the time they would be written, a proxy has reported (through this or another control plane).
+   */
+  set(workloadKey: string, condition: WorkloadCondition, initial = false): void {
+    this.desired.set(workloadKey, { condition, initial });
     this.queue.add(workloadKey);
   }
 
@@ -39,15 +43,19 @@ export class WorkloadStatusWriter {
   }
 
   private async sync(key: string): Promise<void> {
-    const condition = this.desired.get(key);
+    const wanted = this.desired.get(key);
     const ew = this.opts.index.workloads.get(key);
-    if (!condition || !ew) return;
-    const conditions = applyCondition(ew.status?.conditions, condition);
+    if (!wanted || !ew) return;
+    const { condition, initial } = wanted;
+    const conditions = initial && !neverReported(readyConditionOf(ew)) ? undefined : applyCondition(ew.status?.conditions, condition);
     if (conditions) {
       const [namespace, name] = key.split('/');
+      // An initial condition must not overwrite a report it has not seen: the resourceVersion makes
+      // the write conditional (409 on a newer object; the queue retries on the fresh cache).
+      const body = initial ? { metadata: { resourceVersion: ew.metadata.resourceVersion }, status: { conditions } } : { status: { conditions } };
       try {
         await this.api.patchNamespacedCustomObjectStatus(
-          { group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: 'externalworkloads', namespace, name, body: { status: { conditions } } },
+          { group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: 'externalworkloads', namespace, name, body },
           MERGE_PATCH,
         );
         this.opts.log.debug('workload condition written', { workload: key, status: condition.status, reason: condition.reason });
@@ -55,6 +63,6 @@ export class WorkloadStatusWriter {
         if (!(e instanceof ApiException && e.code === 404)) throw e;
       }
     }
-    if (this.desired.get(key) === condition) this.desired.delete(key);
+    if (this.desired.get(key) === wanted) this.desired.delete(key);
   }
 }
