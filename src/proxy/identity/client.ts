@@ -78,6 +78,10 @@ export class WorkloadIdentityClient implements IdentitySource {
     if (persisted.keyPem && persisted.certPem) {
       try {
         const facts = inspectCertificate(persisted.keyPem, persisted.certPem, this.opts.trustAnchorsPem);
+        const names = this.opts.names;
+        if (names && (facts.identity !== names.identity || facts.serverName !== names.serverName)) {
+          throw new Error(`is for ${facts.identity} (${facts.serverName}), not for ${names.identity} (${names.serverName})`);
+        }
         if (facts.notAfter > this.clock.now()) {
           const [leaf, ...chain] = splitPemBundle(persisted.certPem);
           this.install({ ...facts, certPem: leaf, chainPem: chain.join('') }, false);
