@@ -1,11 +1,80 @@
-// The viz component of the control plane. Placeholder until it lands: starts nothing.
-import type { ControlPlaneComponent } from '../core/component.js';
+// The viz component of the control plane: discovers proxies, scrapes their metrics into bounded
+// in-memory history (or queries Prometheus with --prometheus-url), and serves the viz API, tap
+// relay and dashboard over HTTPS on --viz-port.
+import type { ControlPlaneComponent, ServiceCertificate } from '../core/component.js';
+import { OutpostError } from '../core/errors.js';
+import { AdminAuthenticator } from './auth.js';
+import { MemoryBackend, type MetricsBackend } from './backend.js';
+import { WorkloadDiscovery, parseScrapeTarget, type WorkloadInfo } from './discovery.js';
+import { PrometheusBackend } from './promql.js';
+import { Scraper } from './scraper.js';
+import { startVizServer } from './server.js';
+
+/** Re-issue the viz certificate well before the identity component's 30-day service lifetime ends. */
+const CERT_REFRESH_MS = 7 * 86_400_000;
 
 export const component: ControlPlaneComponent = {
   name: 'viz',
-  flags: {},
+  flags: {
+    'viz-port': { type: 'int', default: 8084, min: 0, max: 65535, help: 'port of the viz API, tap relay and dashboard (HTTPS)' },
+    'prometheus-url': { type: 'string', help: 'answer viz queries with PromQL against this Prometheus instead of the built-in scraper' },
+    'scrape-interval': { type: 'duration', default: 10_000, help: 'how often the built-in pipeline scrapes every proxy' },
+    'scrape-target': { type: 'list', help: 'extra proxy to scrape: NAMESPACE/NAME=HOST:PORT[,tap=HOST:PORT] (repeatable)' },
+  },
   async start(ctx) {
-    ctx.log.warn('viz is not built yet; skipping');
-    return { listeners: {}, stop: async () => {} };
+    const flags = ctx.flags;
+    const intervalMs = Number(flags['scrape-interval'] ?? 10_000);
+    if (!(intervalMs >= 100)) throw new OutpostError('CONFIG_INVALID', '--scrape-interval: must be at least 100ms', { field: 'scrape-interval' });
+    const staticTargets = ((flags['scrape-target'] as string[] | undefined) ?? []).map(parseScrapeTarget);
+    const discovery = new WorkloadDiscovery({ kubeConfig: ctx.kubeConfig, clock: ctx.clock, log: ctx.log, staticTargets });
+    discovery.start();
+    const scraper = new Scraper({ intervalMs, clock: ctx.clock, log: ctx.log, workloads: () => discovery.workloads() });
+    const promUrl = flags['prometheus-url'] as string | undefined;
+    let backend: MetricsBackend;
+    if (promUrl) backend = new PrometheusBackend(promUrl);
+    else {
+      backend = new MemoryBackend(() => scraper.targets.values());
+      scraper.start();
+    }
+    let cert: ServiceCertificate | undefined;
+    let refresh: ReturnType<typeof setInterval> | undefined;
+    if (ctx.identity) {
+      const identity = ctx.identity;
+      cert = await identity.issueServiceCertificate('viz');
+      refresh = setInterval(() => {
+        identity.issueServiceCertificate('viz').then((c) => {
+          cert = c;
+          (server.server as import('node:https').Server).setSecureContext?.({ cert: c.chainPem, key: c.keyPem });
+        }, (e) => ctx.log.warn('viz certificate renewal failed', { error: (e as Error).message }));
+      }, CERT_REFRESH_MS);
+      refresh.unref();
+    } else ctx.log.warn('no identity component: the viz API is served over plain HTTP and tap is off');
+    const server = await startVizServer({
+      host: ctx.listen,
+      port: Number(flags['viz-port'] ?? 8084),
+      tls: cert ? { cert: () => cert! } : undefined,
+      trustAnchorsPem: () => ctx.identity?.trustAnchorsPem() ?? '',
+      auth: new AdminAuthenticator(ctx.kubeConfig, ctx.clock),
+      sources: {
+        backend,
+        workloads: () => discovery.workloads(),
+        proxyUp: promUrl ? (w: WorkloadInfo) => Boolean(w.adminAddress) : (w: WorkloadInfo) => scraper.upWorkloads.has(w.key),
+        httpRoutes: () => discovery.httpRoutes(),
+      },
+      targetStatus: () => [...scraper.targets.values()].map((t) => ({ workload: t.workload.key, adminAddress: t.workload.adminAddress ?? '', up: t.up, lastError: t.lastError })),
+      scrapeIntervalMs: intervalMs,
+      log: ctx.log,
+    });
+    const host = ctx.listen === '0.0.0.0' || ctx.listen === '::' ? '127.0.0.1' : ctx.listen;
+    ctx.log.info('viz listening', { port: server.port, backend: backend.kind });
+    return {
+      listeners: { viz: `${cert ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${server.port}` },
+      stop: async () => {
+        if (refresh) clearInterval(refresh);
+        scraper.stop();
+        discovery.stop();
+        await server.close();
+      },
+    };
   },
 };

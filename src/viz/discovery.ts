@@ -1,0 +1,182 @@
+// Finds every proxy to scrape and tap: ExternalWorkloads (their status.proxy.adminAddress, else the
+// viz.outpost.io/admin-address annotation) watched through @kubernetes/client-node informers, plus
+// static --scrape-target entries. Also keeps HTTPRoutes for `viz routes`.
+import { CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { OutpostError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { TargetLabels } from './backend.js';
+
+export const ADMIN_ADDRESS_ANNOTATION = 'viz.outpost.io/admin-address';
+export const TAP_ADDRESS_ANNOTATION = 'viz.outpost.io/tap-address';
+const DEFAULT_TAP_PORT = 4190;
+
+export interface WorkloadInfo {
+  /** "namespace/name" */
+  key: string;
+  labels: TargetLabels;
+  identity: string;
+  health: 'Ready' | 'NotReady' | 'Unknown';
+  /** host:port of the proxy's admin server (metrics), when known. */
+  adminAddress?: string;
+  /** host:port of the proxy's tap server. */
+  tapAddress?: string;
+  ports: { name?: string; port: number }[];
+}
+
+export interface RouteInfo {
+  namespace: string;
+  name: string;
+  parents: { kind: string; name: string; namespace: string }[];
+  matches: string[];
+}
+
+/** Parses --scrape-target `NS/NAME=HOST:PORT[,tap=HOST:PORT]`. */
+export function parseScrapeTarget(s: string): WorkloadInfo {
+  const m = /^([a-z0-9.-]+)\/([a-z0-9.-]+)=([^,]+:\d+)(?:,tap=([^,]+:\d+))?$/.exec(s);
+  if (!m) throw new OutpostError('CONFIG_INVALID', `--scrape-target: "${s}" is not NAMESPACE/NAME=HOST:PORT[,tap=HOST:PORT]`, { field: 'scrape-target' });
+  return { key: `${m[1]}/${m[2]}`, labels: { namespace: m[1], workload: m[2], app: m[2], workload_kind: 'externalworkload' }, identity: '', health: 'Unknown', adminAddress: m[3], tapAddress: m[4] ?? defaultTap(m[3]), ports: [] };
+}
+
+function defaultTap(admin: string): string {
+  return `${admin.slice(0, admin.lastIndexOf(':'))}:${DEFAULT_TAP_PORT}`;
+}
+
+/** What the viz knows of one ExternalWorkload object (pure, table-tested). */
+export function workloadInfo(ew: any): WorkloadInfo {
+  const ns = ew.metadata?.namespace ?? 'default';
+  const name = ew.metadata?.name ?? '';
+  const ann = ew.metadata?.annotations ?? {};
+  const admin: string | undefined = ew.status?.proxy?.adminAddress || ann[ADMIN_ADDRESS_ANNOTATION] || undefined;
+  const tls = ew.spec?.meshTLS ?? ew.spec?.meshTls ?? {};
+  const ready = (ew.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+  return {
+    key: `${ns}/${name}`,
+    labels: { namespace: ns, workload: name, app: ew.metadata?.labels?.app ?? name, workload_kind: 'externalworkload' },
+    identity: tls.identity ?? '',
+    health: ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown',
+    adminAddress: admin,
+    tapAddress: ew.status?.proxy?.tapAddress || ann[TAP_ADDRESS_ANNOTATION] || (admin ? defaultTap(admin) : undefined),
+    ports: (ew.spec?.ports ?? []).map((p: any) => ({ name: p.name, port: p.port })),
+  };
+}
+
+export function routeInfo(r: any): RouteInfo {
+  const ns = r.metadata?.namespace ?? 'default';
+  const matches: string[] = [];
+  for (const rule of r.spec?.rules ?? []) {
+    for (const m of rule.matches ?? [{}]) matches.push(`${m.method ?? '*'} ${m.path?.value ?? '/'}${m.path?.type === 'PathPrefix' || !m.path ? '*' : ''}`);
+  }
+  return {
+    namespace: ns,
+    name: r.metadata?.name ?? '',
+    parents: (r.spec?.parentRefs ?? []).map((p: any) => ({ kind: p.kind ?? 'Service', name: p.name, namespace: p.namespace ?? ns })),
+    matches,
+  };
+}
+
+/** A client-node informer that restarts with backoff after errors (it stops on any error but 410). */
+class RestartingInformer<T extends KubernetesObject> {
+  readonly informer: Informer<T> & ObjectCache<T>;
+  private timer: TimerHandle | undefined;
+  private backoffMs = 200;
+  private stopped = false;
+  readonly synced: Promise<void>;
+  private markSynced!: () => void;
+
+  constructor(
+    kc: KubeConfig,
+    path: string,
+    list: () => Promise<any>,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    onChange: () => void,
+  ) {
+    this.synced = new Promise((r) => (this.markSynced = r));
+    this.informer = makeInformer<T>(kc, path, async () => {
+      try {
+        const body = await list();
+        this.backoffMs = 200;
+        return body;
+      } catch (e: any) {
+        if (e?.code === 404) return { items: [], metadata: { resourceVersion: '' } };
+        throw e;
+      } finally {
+        this.markSynced();
+      }
+    });
+    for (const ev of ['add', 'update', 'delete'] as const) this.informer.on(ev, onChange);
+    this.informer.on('error', (err) => this.restartLater(err));
+  }
+
+  start(): void {
+    this.informer.start().catch((e) => this.restartLater(e));
+  }
+
+  private restartLater(err: unknown): void {
+    if (this.stopped || this.timer) return;
+    this.log.debug('informer stopped; restarting', { error: err instanceof Error ? err.message : String(err) });
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(5000, this.backoffMs * 2);
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (!this.stopped) this.start();
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    void this.informer.stop();
+  }
+}
+
+export class WorkloadDiscovery {
+  private readonly ews: RestartingInformer<KubernetesObject>;
+  private readonly routes: RestartingInformer<KubernetesObject>;
+  private cache: WorkloadInfo[] | undefined;
+  readonly synced: Promise<void>;
+
+  constructor(opts: { kubeConfig: KubeConfig; clock: Clock; log: Logger; staticTargets: WorkloadInfo[] }) {
+    const api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.staticTargets = opts.staticTargets;
+    const invalidate = () => (this.cache = undefined);
+    this.ews = new RestartingInformer(opts.kubeConfig, '/apis/workload.linkerd.io/v1beta1/externalworkloads', () => api.listClusterCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads' }), opts.clock, opts.log, invalidate);
+    this.routes = new RestartingInformer(opts.kubeConfig, '/apis/policy.linkerd.io/v1beta3/httproutes', () => api.listClusterCustomObject({ group: 'policy.linkerd.io', version: 'v1beta3', plural: 'httproutes' }), opts.clock, opts.log, () => {});
+    this.synced = Promise.all([this.ews.synced, this.routes.synced]).then(() => {});
+  }
+
+  private readonly staticTargets: WorkloadInfo[];
+
+  start(): void {
+    this.ews.start();
+    this.routes.start();
+  }
+
+  stop(): void {
+    this.ews.stop();
+    this.routes.stop();
+  }
+
+  /** Every workload: API ones (with static admin addresses merged in by name) then static-only ones. */
+  workloads(): WorkloadInfo[] {
+    if (this.cache) return this.cache;
+    const byKey = new Map<string, WorkloadInfo>();
+    for (const ew of this.ews.informer.list()) {
+      const w = workloadInfo(ew);
+      byKey.set(w.key, w);
+    }
+    for (const s of this.staticTargets) {
+      const w = byKey.get(s.key);
+      if (w) byKey.set(s.key, { ...w, adminAddress: s.adminAddress, tapAddress: s.tapAddress });
+      else byKey.set(s.key, s);
+    }
+    this.cache = [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
+    return this.cache;
+  }
+
+  httpRoutes(): RouteInfo[] {
+    return this.routes.informer.list().map(routeInfo);
+  }
+}

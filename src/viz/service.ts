@@ -1,0 +1,152 @@
+// The viz's answers (stat, edges, routes, workloads) from discovery plus a MetricsBackend; the
+// HTTP server only encodes these as JSON.
+import type { MetricsBackend } from './backend.js';
+import type { RouteInfo, WorkloadInfo } from './discovery.js';
+import { edgeRows, groupStats, type EdgeRow, type GroupStats } from './query.js';
+import type { ResourceKind, ResourceRef } from './resources.js';
+
+export interface StatRow {
+  namespace: string;
+  kind: ResourceKind;
+  name: string;
+  /** "proxies/workloads", or "-" for kinds without workloads (svc, authority). */
+  meshed: string;
+  health?: string;
+  successRate?: number;
+  rps: number;
+  latencyP50?: number;
+  latencyP95?: number;
+  latencyP99?: number;
+  tcpConnections: number;
+  protocol: GroupStats['protocol'];
+}
+
+export interface StatRequest {
+  resource: ResourceRef;
+  namespace: string;
+  allNamespaces: boolean;
+  windowMs: number;
+  from?: ResourceRef & { namespace: string };
+}
+
+export interface VizSources {
+  backend: MetricsBackend;
+  workloads(): WorkloadInfo[];
+  /** Whether the viz currently scrapes this workload's proxy successfully (MESHED). */
+  proxyUp(w: WorkloadInfo): boolean;
+  httpRoutes(): RouteInfo[];
+}
+
+const groupLabel = (kind: ResourceKind) => (kind === 'deployment' ? 'app' : 'workload');
+
+export async function stat(src: VizSources, req: StatRequest): Promise<StatRow[]> {
+  const { resource, windowMs } = req;
+  const nsMatch = (label: string): Record<string, string> => (req.allNamespaces ? {} : { [label]: req.namespace });
+  let by: string[];
+  let match: Record<string, string>;
+  let tcpMatch: Record<string, string> | undefined;
+  if (req.from) {
+    const f = req.from;
+    const fromMatch: Record<string, string> = { direction: 'outbound', namespace: f.namespace };
+    if (f.kind !== 'namespace' && f.name) fromMatch[groupLabel(f.kind)] = f.name;
+    if (resource.kind === 'service') by = ['dst_namespace', 'dst_service'];
+    else if (resource.kind === 'authority') by = ['dst_namespace', 'authority'];
+    else if (resource.kind === 'namespace') by = ['dst_namespace'];
+    else by = ['dst_namespace', 'dst_external_workload'];
+    match = { ...fromMatch, dst_namespace: req.allNamespaces ? '!' : req.namespace };
+  } else if (resource.kind === 'service') {
+    by = ['dst_namespace', 'dst_service'];
+    match = { direction: 'outbound', dst_namespace: req.allNamespaces ? '!' : req.namespace, dst_service: '!' };
+  } else {
+    by = resource.kind === 'namespace' ? ['namespace'] : resource.kind === 'authority' ? ['namespace', 'authority'] : ['namespace', groupLabel(resource.kind)];
+    match = { direction: 'inbound', ...nsMatch('namespace') };
+    tcpMatch = { ...match, peer: 'src' };
+  }
+  const stats = await groupStats(src.backend, { match, by, windowMs, tcpMatch });
+  const rows = new Map<string, StatRow>();
+  const rowKind: ResourceKind = req.from && resource.kind === 'deployment' ? 'externalworkload' : resource.kind;
+  const empty = (namespace: string, name: string): StatRow => ({ namespace, kind: rowKind, name, meshed: '-', rps: 0, tcpConnections: 0, protocol: 'none' });
+  // Workload-backed kinds list every workload (traffic or not), with MESHED = proxies up / workloads.
+  const withWorkloads = !req.from && (resource.kind === 'externalworkload' || resource.kind === 'deployment' || resource.kind === 'namespace');
+  if (withWorkloads) {
+    const counts = new Map<string, { up: number; total: number; health: Set<string> }>();
+    for (const w of src.workloads()) {
+      if (!req.allNamespaces && w.labels.namespace !== req.namespace) continue;
+      const name = resource.kind === 'namespace' ? w.labels.namespace : resource.kind === 'deployment' ? w.labels.app : w.labels.workload;
+      const k = `${w.labels.namespace}/${name}`;
+      let c = counts.get(k);
+      if (!c) counts.set(k, (c = { up: 0, total: 0, health: new Set() }));
+      c.total++;
+      if (src.proxyUp(w)) c.up++;
+      c.health.add(w.health);
+      if (!rows.has(k)) rows.set(k, empty(w.labels.namespace, name));
+    }
+    for (const [k, c] of counts) {
+      const r = rows.get(k)!;
+      r.meshed = `${c.up}/${c.total}`;
+      r.health = c.health.size === 1 ? [...c.health][0] : c.health.has('NotReady') ? 'NotReady' : 'Unknown';
+    }
+  }
+  for (const g of stats.values()) {
+    const namespace = g.key[by[0]] || req.namespace;
+    const name = by.length > 1 ? g.key[by[1]] : g.key[by[0]];
+    if (!name) continue;
+    const k = `${namespace}/${name}`;
+    let r = rows.get(k);
+    if (!r) {
+      if (withWorkloads) continue; // traffic of a workload that no longer exists
+      rows.set(k, (r = empty(namespace, name)));
+    }
+    Object.assign(r, { successRate: g.successRate, rps: g.rps, latencyP50: g.latencyP50, latencyP95: g.latencyP95, latencyP99: g.latencyP99, tcpConnections: g.tcpConnections, protocol: g.protocol });
+  }
+  let out = [...rows.values()];
+  if (resource.name) {
+    out = out.filter((r) => r.name === resource.name);
+    // deploy/NAME also finds a workload named NAME whose app label differs.
+    if (!out.length && resource.kind === 'deployment') {
+      const w = src.workloads().find((x) => x.labels.workload === resource.name && (req.allNamespaces || x.labels.namespace === req.namespace));
+      if (w) return (await stat(src, { ...req, resource: { kind: 'deployment', name: w.labels.app } })).map((r) => ({ ...r, name: resource.name! }));
+    }
+  }
+  return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}
+
+export async function edges(src: VizSources, req: { namespace: string; allNamespaces: boolean; windowMs: number }): Promise<EdgeRow[]> {
+  const identities = new Map(src.workloads().map((w) => [w.key, w.identity]));
+  const rows = await edgeRows(src.backend, { windowMs: req.windowMs, identityOf: (ns, name) => identities.get(`${ns}/${name}`) ?? '' });
+  return req.allNamespaces ? rows : rows.filter((e) => e.srcNamespace === req.namespace || e.dstNamespace === req.namespace);
+}
+
+export interface RouteRow {
+  route: string;
+  service: string;
+  matches: string[];
+  successRate?: number;
+  rps: number;
+  latencyP50?: number;
+  latencyP95?: number;
+  latencyP99?: number;
+}
+
+/**
+ * Per-route numbers for a service: the HTTPRoutes attached to it, with numbers when the proxies label
+ * series with route_name; traffic matched by no labelled route is the [DEFAULT] row (as in Linkerd).
+ */
+export async function routes(src: VizSources, req: { service: string; namespace: string; windowMs: number }): Promise<RouteRow[]> {
+  const by = ['dst_namespace', 'dst_service', 'route_name'];
+  const stats = await groupStats(src.backend, { match: { direction: 'outbound', dst_namespace: req.namespace, dst_service: req.service }, by, windowMs: req.windowMs });
+  const rows: RouteRow[] = [];
+  const attached = src.httpRoutes().filter((r) => r.parents.some((p) => p.kind === 'Service' && p.name === req.service && p.namespace === req.namespace));
+  const byRoute = new Map([...stats.values()].map((g) => [g.key.route_name, g]));
+  for (const r of attached) {
+    const g = byRoute.get(r.name);
+    byRoute.delete(r.name);
+    rows.push({ route: r.name, service: req.service, matches: r.matches, rps: g?.rps ?? 0, successRate: g?.successRate, latencyP50: g?.latencyP50, latencyP95: g?.latencyP95, latencyP99: g?.latencyP99 });
+  }
+  const rest = [...byRoute.values()];
+  const rps = rest.reduce((a, g) => a + g.rps, 0);
+  const weighted = (f: (g: GroupStats) => number | undefined) => (rest.length === 1 ? f(rest[0]) : rest.length ? rest.map(f).reduce((a, v) => Math.max(a ?? 0, v ?? 0), undefined as number | undefined) : undefined);
+  const okRps = rest.reduce((a, g) => a + (g.successRate ?? 0) * g.rps, 0);
+  rows.push({ route: '[DEFAULT]', service: req.service, matches: [], rps, successRate: rps > 0 ? okRps / rps : undefined, latencyP50: weighted((g) => g.latencyP50), latencyP95: weighted((g) => g.latencyP95), latencyP99: weighted((g) => g.latencyP99) });
+  return rows;
+}

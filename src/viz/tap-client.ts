@@ -1,0 +1,108 @@
+// Tap relay, proxy side: opens Observe streams to proxies' tap servers over mTLS with the viz's
+// client certificate (spiffe://<td>/ns/outpost/sa/outpost-viz) and checks each proxy presents the
+// identity its workload declares.
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ServiceCertificate } from '../core/component.js';
+
+const PROTO = join(fileURLToPath(import.meta.url), '..', '..', '..', 'proto', 'outpost', 'tap.proto');
+
+export interface TapEvent {
+  /** "namespace/name" of the workload whose proxy saw the request. */
+  workload: string;
+  direction: string;
+  source: string;
+  destination: string;
+  sourceIdentity: string;
+  destinationIdentity: string;
+  method: string;
+  authority: string;
+  path: string;
+  status: number;
+  latencyMs: number;
+  timestampMs: number;
+  tls: boolean;
+  destinationLabels: Record<string, string>;
+}
+
+export interface TapFilter {
+  method?: string;
+  pathPrefix?: string;
+  authority?: string;
+  limit?: number;
+}
+
+type TapClientCtor = new (address: string, creds: grpc.ChannelCredentials, options?: object) => grpc.Client & {
+  Observe(req: object): grpc.ClientReadableStream<any>;
+};
+
+let cachedCtor: TapClientCtor | undefined;
+function tapClientCtor(): TapClientCtor {
+  if (!cachedCtor) {
+    const def = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, defaults: true });
+    cachedCtor = (grpc.loadPackageDefinition(def) as any).outpost.tap.v1.Tap as TapClientCtor;
+  }
+  return cachedCtor;
+}
+
+const uriSans = (san: string | undefined) => (san ?? '').split(', ').filter((p) => p.startsWith('URI:')).map((p) => p.slice(4));
+
+/** Streams one proxy's tap events until `cancel` is called or the stream ends (onEnd gets the error, if any). */
+export function observeProxy(opts: {
+  address: string;
+  workload: string;
+  /** The identity the proxy must present; empty = any certificate from the trust anchors. */
+  expectedIdentity: string;
+  cert: ServiceCertificate;
+  trustAnchorsPem: string;
+  filter: TapFilter;
+  onEvent: (e: TapEvent) => void;
+  onEnd: (err?: Error) => void;
+}): { cancel(): void } {
+  const creds = grpc.credentials.createSsl(Buffer.from(opts.trustAnchorsPem), Buffer.from(opts.cert.keyPem), Buffer.from(opts.cert.chainPem), {
+    checkServerIdentity: (_host, cert) => {
+      if (!opts.expectedIdentity) return undefined;
+      const ids = uriSans(cert.subjectaltname);
+      return ids.includes(opts.expectedIdentity) ? undefined : new Error(`tap: ${opts.address} presented ${ids[0] ?? 'no identity'}, not ${opts.expectedIdentity}`);
+    },
+  });
+  const Ctor = tapClientCtor();
+  const client = new Ctor(opts.address, creds, { 'grpc.ssl_target_name_override': 'localhost' });
+  const call = client.Observe({ limit: opts.filter.limit ?? 0, method: opts.filter.method ?? '', path_prefix: opts.filter.pathPrefix ?? '', authority: opts.filter.authority ?? '' });
+  let ended = false;
+  const end = (err?: Error) => {
+    if (ended) return;
+    ended = true;
+    client.close();
+    opts.onEnd(err);
+  };
+  call.on('data', (m: any) =>
+    opts.onEvent({
+      workload: opts.workload,
+      direction: m.direction,
+      source: m.source,
+      destination: m.destination,
+      sourceIdentity: m.source_identity,
+      destinationIdentity: m.destination_identity,
+      method: m.method,
+      authority: m.authority,
+      path: m.path,
+      status: m.status,
+      latencyMs: m.latency_ms,
+      timestampMs: Number(m.timestamp_unix_ms),
+      tls: m.tls,
+      destinationLabels: m.destination_labels ?? {},
+    }),
+  );
+  call.on('error', (e: grpc.ServiceError) => end(e.code === grpc.status.CANCELLED ? undefined : new Error(e.details || e.message)));
+  call.on('end', () => end());
+  return {
+    cancel: () => {
+      if (ended) return;
+      call.cancel();
+      end();
+    },
+  };
+}
