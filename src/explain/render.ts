@@ -19,7 +19,8 @@ export function renderExplanation(e: Explanation): string[] {
     lines.push(s.title, '-'.repeat(s.title.length));
     lines.push(...s.details.map((d) => `  ${d}`));
     lines.push(`${MARK[s.verdict]} ${s.summary}`);
-    for (const f of s.fixes) lines.push(`    fix: ${f}`);
+    // A failure's commands fix it; a warning's are what to look at (like `outpost check`'s hints).
+    for (const f of s.fixes) lines.push(`    ${s.verdict === 'fail' ? 'fix' : 'hint'}: ${f}`);
     lines.push('');
   }
   lines.push(`${e.reachable ? MARK.ok : MARK.fail} ${e.summary}`);

@@ -164,11 +164,14 @@ export function healthSection(facts: ExplainFacts, w: EffectiveWorkload): Sectio
   if (cond) {
     details.push(`Ready          ${cond.status} (${cond.reason ?? 'no reason'}) since ${cond.lastTransitionTime ?? '?'}`);
     if (cond.message) details.push(`message        ${cond.message}`);
-    details.push(`last report    ${cond.lastProbeTime ? `${cond.lastProbeTime} (${relative(timeOf(cond.lastProbeTime)! - facts.now)})` : 'never'}`);
+    // The condition is rewritten only when the verdict changes, so its lastProbeTime is when that happened.
+    if (!proxy?.lastReportTime) details.push(`probe time     ${cond.lastProbeTime ? `${cond.lastProbeTime} (${relative(timeOf(cond.lastProbeTime)! - facts.now)}; updated when the verdict changes)` : 'never'}`);
   } else details.push('Ready          no condition yet (the controllers have not seen it)');
   if (proxy) {
     const parts = [proxy.version && `version ${proxy.version}`, proxy.adminAddress && `admin ${proxy.adminAddress}`, proxy.connected !== undefined && (proxy.connected ? 'connected' : 'disconnected')].filter(Boolean);
-    details.push(`proxy          ${parts.join(', ') || 'reported'}${proxy.lastReportTime ? `; last report ${proxy.lastReportTime}` : ''}`);
+    details.push(`proxy          ${parts.join(', ') || 'reported'}`);
+    const at = timeOf(proxy.lastReportTime);
+    if (at !== undefined) details.push(`last report    ${proxy.lastReportTime} (${relative(at - facts.now)})`);
   }
   details.push(`probes         ${w.probes.length ? w.probes.map(describeProbe).join('; ') : 'none (ready means the proxy is up)'}`);
   const onVm = 'on the VM: outpost check --proxy';
@@ -186,6 +189,9 @@ export function healthSection(facts: ExplainFacts, w: EffectiveWorkload): Sectio
     case REASON.assumedReady:
       return { ...base, verdict: 'ok', summary: `assumed ready (${ASSUME_READY_ANNOTATION}=true); no proxy reports for it`, fixes: [] };
     case REASON.probesPassing:
+      if (proxy?.connected === false) {
+        return { ...base, verdict: 'warn', summary: 'its proxy disconnected; it stays ready only until the grace period ends', fixes: [start, onVm] };
+      }
       return { ...base, verdict: 'ok', summary: `its proxy reports ready${cond.message ? ` (${cond.message})` : ''}`, fixes: [] };
     case REASON.probesFailing:
       return {

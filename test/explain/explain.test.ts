@@ -304,3 +304,14 @@ describe('renderExplanation', () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('health details', () => {
+  it('a passing workload whose proxy just disconnected is a warning; the last report comes from status.proxy', () => {
+    const f = healthy();
+    f.workload.status!.proxy = { connected: false, lastReportTime: iso(NOW - 20_000) };
+    const health = explainWorkload(f).sections.find((s) => s.id === 'health')!;
+    assert.equal(health.verdict, 'warn');
+    assert.match(health.summary, /disconnected/);
+    assert.ok(health.details.includes(`last report    ${iso(NOW - 20_000)} (20s ago)`), health.details.join('\n'));
+  });
+});
