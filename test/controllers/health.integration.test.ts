@@ -63,6 +63,8 @@ describe('workload health API', () => {
     const ew = (await custom.getNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'payments', name: 'payment-processor-vm-1' })) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
     return ew.status?.conditions?.find((c) => c.type === 'Ready');
   };
+  const resourceVersion = async () =>
+    ((await custom.getNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'payments', name: 'payment-processor-vm-1' })) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const endpointReady = async () => (await discovery.listNamespacedEndpointSlice({ namespace: 'payments', labelSelector: 'kubernetes.io/service-name=payment-processor' })).items[0]?.endpoints[0]?.conditions?.ready;
 
   before(async () => {
@@ -115,6 +117,14 @@ describe('workload health API', () => {
 
     proxy.report(true);
     await waitFor('ready again', async () => (await endpointReady()) === true);
+    // Heartbeats that change nothing write nothing.
+    const versionBefore = await resourceVersion();
+    const acked = proxy.acks.length;
+    proxy.report(true);
+    proxy.report(true);
+    await waitFor('acks', () => proxy.acks.length >= acked + 2 || undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await resourceVersion(), versionBefore, 'no status write for an unchanged verdict');
     const silentAt = Date.now();
     // The stream stays open but goes silent.
     await new Promise((r) => setTimeout(r, GRACE_MS / 3));
@@ -148,5 +158,18 @@ describe('workload health API', () => {
     const lost = await proxyWith(IDENTITY);
     lost.stream.write({ workload: 'payments/no-such-vm', ready: true, probes: [], proxyVersion: 'test', inboundPort: 0, adminPort: 0, adminAddress: '' });
     assert.equal((await lost.status).code, grpc.status.NOT_FOUND);
+  });
+
+  test('deleting the workload revokes it: the next ack says so, and its endpoint goes away', async () => {
+    const proxy = await proxyWith(IDENTITY);
+    proxy.report(true);
+    await waitFor('first ack', () => proxy.acks.length >= 1 || undefined);
+    assert.equal(proxy.acks[0].revoked, false);
+    await custom.deleteNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'payments', name: 'payment-processor-vm-1' });
+    await waitFor('workload gone from the health server', () => !controllers.index.workloads.has(WORKLOAD) || undefined);
+    proxy.report(true);
+    await waitFor('revoked ack', () => proxy.acks.at(-1)?.revoked === true || undefined);
+    await waitFor('slice gone', async () => (await endpointReady()) === undefined);
+    proxy.close();
   });
 });
