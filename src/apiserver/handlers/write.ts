@@ -21,6 +21,10 @@ export function normalizeIdentity(req: WriteRequest, obj: KubeObject): void {
   else if (obj.apiVersion !== expected) throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`);
   if (obj.kind === undefined || obj.kind === '') obj.kind = type.kind;
   else if (obj.kind !== type.kind) throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${type.kind})`);
+  // apiVersion, kind and metadata first, as kube-apiserver writes objects (client-node omits them).
+  const { apiVersion, kind, metadata, ...rest } = obj;
+  for (const k of Object.keys(obj)) delete obj[k];
+  Object.assign(obj, { apiVersion, kind, metadata }, rest);
   if (type.namespaced) {
     const bodyNs = obj.metadata.namespace;
     if (bodyNs !== undefined && bodyNs !== '' && bodyNs !== req.namespace) {
