@@ -233,13 +233,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
     throw e;
   } finally {
-    out('Stopping: proxies and apps, network namespaces, control plane');
+    if (cp || children.length || created.netns.length) out('Stopping: proxies and apps, network namespaces, control plane');
     await stopChildren(children);
     const problems = destroyNetwork(created);
     for (const p of problems) out(`  ! could not remove ${p}`);
     saveRunState(demoDir, { pids: [], netns: [], links: [] });
     if (cp) await cp.stop();
-    out(`Stopped. The data dir stays (${opts.dataDir}): the next \`outpost demo\` reuses it.`);
+    if (cp) out(`Stopped. The data dir stays (${opts.dataDir}): the next \`outpost demo\` reuses it.`);
   }
 }
 
