@@ -131,3 +131,28 @@ test('an expired persisted certificate with a rejected (old) token says how to r
   });
   c.close();
 });
+
+test('the proxy hook builds the client from the proxy configuration (token file read only when needed)', async () => {
+  const { createControlPlaneIdentity } = await import('../../src/proxy/identity/source.js');
+  const { writeFileSync } = await import('node:fs');
+  const { silentLogger } = await import('../../src/core/log.js');
+  const work = mkdtempSync(join(tmpdir(), 'outpost-idsource-'));
+  try {
+    writeFileSync(join(work, 'ca.crt'), s.material.trustAnchorsPem);
+    writeFileSync(join(work, 'bootstrap-token.txt'), 'good-token\n');
+    const [host, port] = s.addr.split(':');
+    const config = {
+      identity: { trustAnchors: join(work, 'ca.crt'), tokenPath: join(work, 'bootstrap-token.txt'), endpoint: { host, port: Number(port) }, dir: join(work, 'state'), mode: 'controlPlane', reloadIntervalMs: 1000 },
+      workload: { name: 'payment-processor-vm-1', namespace: 'payments' },
+    } as unknown as Parameters<typeof createControlPlaneIdentity>[0];
+    const source = await createControlPlaneIdentity(config, silentLogger);
+    assert.equal(source.current()?.identity, 'spiffe://cluster.local/payment-processor');
+    source.close();
+    rmSync(join(work, 'bootstrap-token.txt'));
+    const again = await createControlPlaneIdentity(config, silentLogger);
+    assert.equal(again.current()?.certPem, source.current()?.certPem, 'restarted without the token file: the persisted certificate');
+    again.close();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
