@@ -56,6 +56,7 @@ export async function handleResource(p: Pipeline, req: IncomingMessage, res: Ser
     const body = requireObject(await decodeBody(p, req));
     return reply(...spread(createToken(ctx, target.namespace!, target.name!, body, write.dryRun)));
   }
+  if (target.subresource === 'status' && !['GET', 'HEAD', 'PUT', 'PATCH'].includes(method)) throw methodNotAllowed();
   const needsNamespace = type.namespaced && target.namespace === undefined;
   switch (method) {
     case 'GET':
