@@ -3,17 +3,21 @@
 // addresses are data, never dialled.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { REPO_ROOT, kubectl, outpost } from '../support/cli.js';
 import { waitFor } from '../controllers/wait.js';
 import type { Explanation } from '../../src/explain/facts.js';
+import { run as identityCommand } from '../../src/cli/commands/identity.js';
 
 const GUIDE = join(REPO_ROOT, 'test', 'fixtures', 'guide');
 
 describe('outpost explain externalworkload (real control plane, guide manifests)', () => {
   let cp: TestControlPlane;
   let kc: string;
+  let work: string;
   const k = async (args: string[]) => {
     const r = await kubectl(kc, args);
     assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
@@ -23,6 +27,7 @@ describe('outpost explain externalworkload (real control plane, guide manifests)
   before(async () => {
     cp = await startTestControlPlane();
     kc = cp.kubeconfigPath;
+    work = mkdtempSync(join(tmpdir(), 'outpost-explain-'));
     await k(['apply', '-f', join(GUIDE, '00-namespaces.yaml'), '-f', join(GUIDE, 'namespace.yaml')]);
     await k(['apply', '-f', join(GUIDE, 'external-workload.yaml'), '-f', join(GUIDE, 'payment-service.yaml'), '-f', join(GUIDE, 'external-workload-advanced.yaml'), '-f', join(GUIDE, 'services.yaml'), '-f', join(GUIDE, 'traffic-policy.yaml')]);
     // The guide's step before enrolling the VM.
@@ -30,6 +35,7 @@ describe('outpost explain externalworkload (real control plane, guide manifests)
   });
   after(async () => {
     await cp?.dispose();
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('an unbound workload: names the kubectl annotate that binds it, and says no traffic', async () => {
@@ -43,18 +49,37 @@ describe('outpost explain externalworkload (real control plane, guide manifests)
     assert.equal(r.stdout.trim().split('\n').at(-1), '× no traffic: not bound to a ServiceAccount: the identity service refuses to certify it (docs/adr/0002)');
   });
 
-  it('bound and assume-ready: a ready endpoint of the payment-processor slice, same facts as JSON ($KUBECONFIG)', async () => {
+  it('bound, enrolled with a token, assume-ready: certificate from the issuance Event, a ready endpoint of the payment-processor slice, as JSON ($KUBECONFIG)', async () => {
     await k(['annotate', 'externalworkload', 'payment-processor-vm-1', '-n', 'payments', 'outpost.io/service-account=payment-processor-sa', 'outpost.io/assume-ready=true']);
     await waitFor('a ready endpoint in the payment-processor slice', async () => {
       const out = await k(['get', 'endpointslices', '-n', 'payments', '-l', 'kubernetes.io/service-name=payment-processor', '-o', 'jsonpath={.items[*].endpoints[*].conditions.ready}']);
       return out.includes('true') || undefined;
     }, 10_000, 100);
+    // The guide's enrolment: a bootstrap token obtains a certificate (in-process `outpost identity certify`);
+    // the identity service records an issuance Event that explain reads back.
+    const tokenFile = join(work, 'token');
+    writeFileSync(tokenFile, await k(['create', 'token', 'payment-processor-sa', '--namespace', 'payments', '--duration=1h']));
+    const log = console.log;
+    console.log = () => {};
+    try {
+      const code = await identityCommand(['certify', '--token', tokenFile, '--workload', 'payments/payment-processor-vm-1', '--trust-anchors', cp.info.trustAnchorsFile!, '--out', join(work, 'certs'), '--data-dir', cp.dataDir]);
+      assert.equal(code, 0);
+    } finally {
+      console.log = log;
+    }
+    await waitFor('the issuance Event', async () => (await k(['get', 'events', '-n', 'payments', '-o', 'jsonpath={.items[*].reason}'])).includes('IdentityIssued') || undefined, 10_000, 100);
     const r = await outpost(['explain', 'ew/payment-processor-vm-1', '-n', 'payments', '-o', 'json'], { env: { ...process.env, KUBECONFIG: kc } });
     assert.equal(r.code, 0, r.stderr);
     const e = JSON.parse(r.stdout) as Explanation;
     const section = (id: string) => e.sections.find((s) => s.id === id)!;
     assert.equal(section('enrolment').verdict, 'ok');
     assert.equal(section('enrolment').data.serviceAccount, 'payment-processor-sa');
+    const cert = section('certificate');
+    assert.equal(cert.verdict, 'ok', cert.summary);
+    assert.equal(cert.data.certificateNotAfterSource, 'event');
+    assert.equal((cert.data.lastIssuance as { reason: string }).reason, 'IdentityIssued');
+    const validForH = (Date.parse(cert.data.certificateNotAfter as string) - Date.now()) / 3_600_000;
+    assert.ok(validForH > 23 && validForH <= 24, `certificate valid for ${validForH} h`);
     assert.equal(section('health').verdict, 'ok');
     const services = section('services');
     assert.equal(services.verdict, 'ok', services.summary);
