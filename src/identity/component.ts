@@ -15,6 +15,11 @@ import { startIdentityServer, type ServingMaterial } from './server.js';
 /** Control-plane service certificates (destination, policy, health, identity itself). Components keep them in memory. */
 export const SERVICE_CERT_LIFETIME_MS = 30 * 86_400_000;
 
+/** Metrics of the identity service in this process (Prometheus text), for `outpost up` to serve. */
+export function identityMetricsText(): string {
+  return identityMetrics.render();
+}
+
 export const component: ControlPlaneComponent = {
   name: 'identity',
   flags: {
@@ -111,6 +116,7 @@ export const component: ControlPlaneComponent = {
     return {
       listeners: { identity: `${advertised.includes(':') ? `[${advertised}]` : advertised}:${server.port}` },
       identityAuthority,
+      metricsText: identityMetricsText,
       async stop() {
         watcher.close();
         if (refreshTimer) ctx.clock.clearTimeout(refreshTimer);
