@@ -18,7 +18,6 @@ import { canUseNetns, createNetwork, destroyNetwork, type CreatedNetwork, type D
 import { cleanStaleRun, logTail, saveRunState, spawnDemoChild, stopChildren, type DemoChild } from './processes.js';
 import { isReady, proxyCounters, rates, scrape, type ProxyCounters } from './metrics.js';
 import type { AppStats } from './apps/app.js';
-import { enrolFromBundle, proxyJoinsControlPlane, setAssumeReady } from './fallback.js';
 import { formatSummary, formatTable, summarise, type DemoSummary } from './report.js';
 
 export interface DemoOptions {
@@ -145,17 +144,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       const bundleDir = join(demoDir, w.name);
       const r = await onboardWorkload(req, { kubeConfig: cp.kubeConfig, endpoints, layout: demoLayout(mode, host, w, bundleDir), bundleDir, probes: w.probes });
       out(`[4/6] onboarded        ${w.name.padEnd(17)} externalworkload ${r.workload}, serviceaccount ${w.name} ${r.serviceAccount}, bundle ${bundleDir}`);
-    }
-    check();
-
-    const joins = await proxyJoinsControlPlane();
-    for (const w of workloads) {
-      await setAssumeReady(cp.kubeConfig, w.name, !joins);
-      if (!joins) {
-        const policy = w.app === 'postgres' ? { port: w.port.port, allowServiceAccount: 'api-server' } : undefined;
-        const identity = await enrolFromBundle(join(demoDir, w.name), policy);
-        out(`      ${w.name.padEnd(17)} enrolled by the demo as ${identity} (stopgap: this proxy cannot bootstrap from a token yet)`);
-      }
     }
     check();
 
