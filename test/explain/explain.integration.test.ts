@@ -100,6 +100,23 @@ describe('outpost explain externalworkload (real control plane, guide manifests)
     assert.match(r.stdout, /✓ every port admits some clients/);
   });
 
+  it('a WorkloadGroup member: selected by the headless Service through the group template\'s labels', async () => {
+    await k(['apply', '-f', join(GUIDE, 'workload-group.yaml'), '-f', join(GUIDE, 'redis-vm-1.yaml'), '-f', join(GUIDE, 'redis-headless-service.yaml')]);
+    await waitFor('redis-vm-1 in the redis-cache slice', async () => {
+      const out = await k(['get', 'endpointslices', '-n', 'caching', '-l', 'kubernetes.io/service-name=redis-cache', '-o', 'jsonpath={.items[*].endpoints[*].targetRef.name}']);
+      return out.includes('redis-vm-1') || undefined;
+    }, 10_000, 100);
+    const r = await outpost(['explain', 'externalworkload/redis-vm-1', '-n', 'caching', '-o', 'json', '--kubeconfig', kc]);
+    assert.equal(r.code, 0, r.stderr);
+    const e = JSON.parse(r.stdout) as Explanation;
+    assert.equal(e.workload.group, 'redis-cache-fleet');
+    assert.equal(e.workload.identity, 'spiffe://cluster.local/redis-cache');
+    assert.deepEqual(e.workload.ports.map((p) => p.port), [6379, 26379, 9121]);
+    const services = e.sections.find((s) => s.id === 'services')!;
+    assert.deepEqual((services.data.selectedBy as { service: string; inSlice: boolean; ready: boolean }[]).map((f) => [f.service, f.inSlice, f.ready]), [['redis-cache', true, false]]);
+    assert.match(e.summary, /^no traffic: not bound to a ServiceAccount/);
+  });
+
   it('an unknown workload: one line and exit 1', async () => {
     const r = await outpost(['explain', 'externalworkload/nope', '-n', 'payments', '--kubeconfig', kc]);
     assert.equal(r.code, 1);
