@@ -158,6 +158,17 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
   const waited = await Promise.race([synced.then(() => true), new Promise<boolean>((r) => clock.setTimeout(() => r(false), 15_000).unref?.())]);
   if (!waited) log.warn('the API has not answered every list yet; the controllers start once it does');
 
+  const stopAll = async () => {
+    stopped = true;
+    tracker.stop();
+    statusWriter.stop();
+    endpoints.stop();
+    groups.stop();
+    await elector.stop();
+    await Promise.all(informers.map((i) => i.stop()));
+    api.close();
+  };
+
   let health: RunningHealthServer | undefined;
   if (opts.health) {
     const trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
@@ -178,6 +189,9 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
       onReport: (t, report) => tracker.report(t.uid, t.key, report),
       onStreamOpened: (t) => tracker.streamOpened(t.uid, t.key),
       onStreamClosed: (t) => tracker.streamClosed(t.uid),
+    }).catch(async (e) => {
+      await stopAll();
+      throw e;
     });
   }
 
@@ -195,15 +209,8 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
       }
     },
     async stop() {
-      stopped = true;
       await health?.stop();
-      tracker.stop();
-      statusWriter.stop();
-      endpoints.stop();
-      groups.stop();
-      await elector.stop();
-      await Promise.all(informers.map((i) => i.stop()));
-      api.close();
+      await stopAll();
     },
   };
 }

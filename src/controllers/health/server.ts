@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { OutpostError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { ProbeOutcome } from './conditions.js';
 
@@ -126,7 +127,9 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
   const credentials = grpc.ServerCredentials.createSsl(Buffer.from(opts.tls.trustAnchorsPem), [{ cert_chain: Buffer.from(opts.tls.chainPem), private_key: Buffer.from(opts.tls.keyPem) }], true);
   const port = await new Promise<number>((resolve, reject) => {
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    server.bindAsync(`${host}:${opts.port}`, credentials, (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${host}:${opts.port}`, credentials, (err, p) =>
+      err ? reject(new OutpostError('CONFIG_INVALID', `cannot listen on ${host}:${opts.port} for the workload health API: ${err.message}`, { field: 'health-port', cause: err })) : resolve(p),
+    );
   });
   return {
     port,
