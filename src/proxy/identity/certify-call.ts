@@ -100,9 +100,11 @@ function toCallError(err: grpc.ServiceError, addr: string): CertifyCallError {
   const reason = md?.get('outpost-refusal-reason')[0]?.toString();
   const identity = md?.get(EXPECTED_IDENTITY_KEY)[0]?.toString();
   const serverName = md?.get(EXPECTED_SERVER_NAME_KEY)[0]?.toString();
-  const message =
-    reason === undefined && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED)
-      ? `cannot reach the identity service at ${addr}: ${err.details || 'no answer'} (is the address right, and does the trust anchors file match the control plane?)`
-      : err.details || err.message;
+  let message = err.details || err.message;
+  if (reason === undefined && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED)) {
+    const cause = (err.details || 'no answer').replace(/^No connection established\. Last error: (Error: )?/, '').replace(/\.? ?Resolution note:.*$/s, '');
+    const tls = /certificate|verify|ssl|tls|altnames|handshake/i.test(cause);
+    message = `cannot reach the identity service at ${addr}: ${cause}${tls ? ' (does the trust anchors file match the control plane?)' : ''}`;
+  }
   return new CertifyCallError(err.code, message, reason, identity && serverName ? { identity, serverName } : undefined);
 }
