@@ -40,7 +40,7 @@ export interface PortPolicyConfig {
 export interface ProxyConfig {
   admin: HostPort;
   inbound: HostPort;
-  outbound: HostPort;
+  outbound: HostPort & { http1Transport: 'http1' | 'h2' };
   tap: HostPort & { identities: string[] };
   identity: {
     trustAnchors?: string;
@@ -62,13 +62,13 @@ export interface ProxyConfig {
   log: { level: LogLevel; format: 'text' | 'json' };
 }
 
-type Kind = 'port' | 'host' | 'hostport' | 'path' | 'string' | 'duration' | 'level' | 'format' | 'list' | 'upstreams' | 'portPolicies' | 'defaultPolicy';
+type Kind = 'transport' | 'port' | 'host' | 'hostport' | 'path' | 'string' | 'duration' | 'level' | 'format' | 'list' | 'upstreams' | 'portPolicies' | 'defaultPolicy';
 
 /** Every setting: its YAML path (env name derived: OUTPOST_PROXY_ + path in UPPER_SNAKE). */
 const SETTINGS: [string, Kind][] = [
   ['admin.port', 'port'], ['admin.address', 'host'],
   ['inbound.port', 'port'], ['inbound.address', 'host'],
-  ['outbound.port', 'port'], ['outbound.address', 'host'],
+  ['outbound.port', 'port'], ['outbound.address', 'host'], ['outbound.http1Transport', 'transport'],
   ['tap.port', 'port'], ['tap.address', 'host'], ['tap.identities', 'list'],
   ['identity.trustAnchors', 'path'], ['identity.tokenPath', 'path'], ['identity.endpoint', 'hostport'],
   ['identity.dir', 'path'], ['identity.certFile', 'path'], ['identity.keyFile', 'path'], ['identity.reloadInterval', 'duration'],
@@ -153,7 +153,7 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
   return {
     admin: { host: get('admin.address', '127.0.0.1'), port: get('admin.port', 4191) },
     inbound: { host: get('inbound.address', '0.0.0.0'), port: get('inbound.port', 4143) },
-    outbound: { host: get('outbound.address', '127.0.0.1'), port: get('outbound.port', 4140) },
+    outbound: { host: get('outbound.address', '127.0.0.1'), port: get('outbound.port', 4140), http1Transport: get('outbound.http1Transport', 'http1') },
     tap: { host: get('tap.address', '0.0.0.0'), port: get('tap.port', 4190), identities: get('tap.identities', []) },
     identity: {
       trustAnchors,
@@ -210,6 +210,8 @@ function parseValue(kind: Kind, raw: unknown, path: string): Parsed {
       const ms = typeof raw === 'number' ? raw * 1000 : parseDuration(s);
       return ms === undefined ? bad('must be a duration like 500ms, 10s or 1m') : ms;
     }
+    case 'transport':
+      return s === 'http1' || s === 'h2' ? s : bad('must be http1 (pooled HTTP/1.1 between proxies) or h2 (multiplexed HTTP/2)');
     case 'level':
       return isLogLevel(s) ? s : bad('must be one of debug, info, warn, error');
     case 'format':

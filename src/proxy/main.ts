@@ -14,6 +14,7 @@ import { TlsState } from './tls/state.js';
 import { adminServer } from './admin/server.js';
 import { inboundServer, type InboundServer } from './inbound/server.js';
 import { OutboundHttp } from './outbound/http.js';
+import { OutboundHttp1 } from './outbound/http1.js';
 import { outboundProxyServer, upstreamServer } from './outbound/listeners.js';
 import { startTapServer } from './tap/server.js';
 import type { ProxySeams } from './seams.js';
@@ -83,6 +84,7 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
   const servers: Server[] = [];
   let inbound: InboundServer | undefined;
   let outbound: OutboundHttp | undefined;
+  let outboundHttp1: OutboundHttp1 | undefined;
   let tap: { close(): void } | undefined;
   let listening = false;
   let drained = false;
@@ -101,6 +103,7 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
       for (const s of servers) if (s !== admin) s.close();
       for (const hook of ctx.drainHooks) hook();
       outbound?.peers.drainAll();
+      outboundHttp1?.pool.drain();
       const watched = inbound ? [...servers.filter((s) => s !== admin), inbound.server] : servers.filter((s) => s !== admin);
       const deadline = Date.now() + graceMs;
       while (Date.now() < deadline && (await countConnections(watched)) > 0) await new Promise((r) => setTimeout(r, 50));
@@ -112,6 +115,7 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
       tap?.close();
       inbound?.destroy();
       outbound?.close();
+      outboundHttp1?.pool.drain();
       await Promise.all(servers.map(closeServer));
       ctx.tls.close();
       seams.close();
@@ -127,11 +131,13 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
     inbound = inboundServer(ctx);
     ports.inbound = await listen(inbound.server, config.inbound.host, config.inbound.port);
     outbound = new OutboundHttp(ctx);
-    const proxy = outboundProxyServer(ctx, outbound);
+    const http1 = config.outbound.http1Transport === 'http1' ? new OutboundHttp1(ctx, outbound) : undefined;
+    outboundHttp1 = http1;
+    const proxy = outboundProxyServer(ctx, outbound, http1);
     servers.push(proxy);
     ports.outbound = await listen(proxy, config.outbound.host, config.outbound.port);
     for (const u of config.upstreams) {
-      const s = upstreamServer(ctx, outbound, u);
+      const s = upstreamServer(ctx, outbound, http1, u);
       servers.push(s);
       ports.upstreams[u.authority] = await listen(s, u.listen.host, u.listen.port);
     }

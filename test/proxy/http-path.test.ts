@@ -57,7 +57,7 @@ test('HTTP/1.1 through the HTTP proxy port reaches app B over mTLS with the Host
   assert.equal(r.status, 200);
   const seen = JSON.parse(r.body);
   assert.equal(seen.url, '/hello?x=1');
-  assert.equal(seen.host, 'api.apps');
+  assert.equal(seen.host, 'api.apps:80', 'the Host the client sent reaches the app');
   assert.deepEqual(seen.leaked, [], 'proxy headers must not reach the app');
   assert.equal(r.headers['x-app'], 'b');
 });
@@ -87,4 +87,21 @@ test('metrics on both sides reflect the traffic with Linkerd names and identitie
   assert.match(mb.body, /inbound_http_authz_allow_total\{[^}]*client_id="spiffe:\/\/cluster.local\/ns\/apps\/sa\/client-a"[^}]*\} [1-9]/);
   assert.match(mb.body, /tcp_open_total\{direction="inbound"[^}]*\} [1-9]/);
   assert.match(ma.body, /identity_cert_expiration_timestamp_seconds \d{10}/);
+});
+
+test('with outbound.http1Transport=h2, HTTP/1.1 requests ride one multiplexed HTTP/2 connection', async () => {
+  const a2 = await startTestProxy(mesh, await mesh.issue('a2', 'apps', 'client-a'), {
+    outbound: { port: 0, http1Transport: 'h2' },
+    upstreams: [upstreamTo('api.apps:80', [{ proxy: proxyB, appPort, identity: idOf('apps', 'server-b'), serverName: `server-b.apps.serviceaccount.identity.outpost.cluster.local` }])],
+  });
+  try {
+    const port = a2.ports.upstreams['api.apps:80'];
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => get(port, `/h2/${i}`, {}, 'POST', `body-${i}`)));
+    assert.ok(results.every((r, i) => r.status === 200 && JSON.parse(r.body).body === `body-${i}`));
+    const m = await get(a2.ports.admin, '/metrics');
+    const opened = /tcp_open_total\{direction="outbound",peer="dst"[^}]*\} (\d+)/.exec(m.body);
+    assert.equal(opened?.[1], '1', 'one connection to the peer carried all ten requests');
+  } finally {
+    await a2.close();
+  }
 });

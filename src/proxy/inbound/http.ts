@@ -1,7 +1,7 @@
-// Inbound HTTP: each request (an HTTP/2 stream from a peer proxy, or HTTP detected inside a TCP
+// Inbound HTTP/2: each request (an HTTP/2 stream from a peer proxy, or h2 detected inside a TCP
 // connection) is authorized against its target port's policy (denied -> 403, counted) and forwarded
 // to the local app on 127.0.0.1: as HTTP/1.1 when it started as HTTP/1.1, else as HTTP/2.
-import { request as h1request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as h1request, Agent } from 'node:http';
 import type { ServerHttp2Stream, IncomingHttpHeaders as H2Headers, ServerHttp2Session } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { ProxyContext } from '../context.js';
@@ -9,7 +9,7 @@ import { InboundConnection, type InboundPolicies } from './policies.js';
 import { authorizeRequest } from './authorize.js';
 import { DST_PORT_HEADER, ORIG_PROTO_HEADER } from '../transport/header.js';
 import { h2RequestToH1, h2RequestToH2 } from '../http/headers.js';
-import { relayH1ToH2, relayH2ToH2, respondH1, respondH2 } from '../http/relay.js';
+import { relayH1ToH2, relayH2ToH2, respondH2 } from '../http/relay.js';
 import { H2cPool } from '../http/h2c-pool.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';
 
@@ -65,35 +65,6 @@ export class InboundHttp {
     });
     relayH2ToH2(up, stream, done);
     if (hasBody) stream.pipe(up);
-  };
-
-  /** An HTTP/1.1 request detected inside an opaque-ALPN connection (target port from its header). */
-  onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const conn = (req.socket as unknown as { [CONN]: InboundConnection })[CONN];
-    const port = conn.headerPort;
-    const method = req.method ?? 'GET';
-    const path = req.url ?? '/';
-    const authority = req.headers.host ?? '';
-    const m = this.authorize(conn, port, method, path, authority);
-    if (!m) return respondH1(res, 403, 'unauthorized');
-    if (this.ctx.draining) res.shouldKeepAlive = false;
-    const start = performance.now();
-    m.request.value++;
-    const up = h1request({ agent: this.agent, host: LOCALHOST, port, method, path, headers: req.headers }, (r) => {
-      const status = r.statusCode ?? 502;
-      res.writeHead(status, r.headers);
-      r.pipe(res);
-      r.on('end', () => {
-        const ms = performance.now() - start;
-        m.response(status, ms);
-        if (this.ctx.tap.active) this.publishTap(conn, port, method, authority, path, status, ms);
-      });
-    });
-    up.on('error', (e) => {
-      m.response(502, performance.now() - start);
-      respondH1(res, 502, `local app on port ${port}: ${e.message}`);
-    });
-    req.pipe(up);
   };
 
   /** Allowed -> the request's metrics handle; denied -> undefined (and counted). */

@@ -2,11 +2,11 @@
 // against the trust anchors; the client's identity is its URI SAN; ALPN picks the next layer
 // (h2 = HTTP between proxies, outpost.tcp/1 = transport header + bytes). See ADR 0006.
 import { createServer as tlsServer, type Server, type TLSSocket } from 'node:tls';
-import { createServer as httpServer } from 'node:http';
 import { createServer as h2Server, type ServerHttp2Session } from 'node:http2';
 import type { ProxyContext } from '../context.js';
 import { serverTlsOptions, peerIdentity } from '../tls/identity.js';
-import { ALPN_H2, ALPN_TCP } from '../transport/header.js';
+import { ALPN_H2, ALPN_HTTP1, ALPN_TCP } from '../transport/header.js';
+import { InboundHttp1 } from './http1.js';
 import { InboundConnection, InboundPolicies } from './policies.js';
 import { CONN, InboundHttp } from './http.js';
 import { acceptOpaque } from './tcp.js';
@@ -33,12 +33,12 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
     if (ctx.draining) s.close();
   });
   h2.on('stream', http.onStream);
-  const h1 = httpServer({ keepAliveTimeout: ctx.config.timeouts.idleMs, requestTimeout: 0 }, http.onRequest);
-  const handlers = { h1, h2 };
+  const http1 = new InboundHttp1(ctx, policies);
+  const handlers = { http1: (socket: TLSSocket, conn: InboundConnection) => http1.serve(socket, conn), h2 };
   const sockets = new Set<TLSSocket>();
 
-  const server = tlsServer({ ...serverTlsOptions(creds), ALPNProtocols: [ALPN_H2, ALPN_TCP] });
-  const unsubscribe = ctx.tls.onRotate((c) => server.setSecureContext({ ...serverTlsOptions(c), ALPNProtocols: [ALPN_H2, ALPN_TCP] } as never));
+  const server = tlsServer({ ...serverTlsOptions(creds), ALPNProtocols: [ALPN_H2, ALPN_HTTP1, ALPN_TCP] });
+  const unsubscribe = ctx.tls.onRotate((c) => server.setSecureContext({ ...serverTlsOptions(c), ALPNProtocols: [ALPN_H2, ALPN_HTTP1, ALPN_TCP] } as never));
   server.on('tlsClientError', (err) => ctx.log.debug('inbound TLS handshake failed', { reason: err.message }));
   server.on('secureConnection', (socket: TLSSocket) => {
     socket.setNoDelay(true);
@@ -50,7 +50,8 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
     const conn = new InboundConnection(ctx, clientId, addr, socket.remoteAddress ?? '');
     (socket as unknown as { [CONN]: InboundConnection })[CONN] = conn;
     ctx.metrics.trackConnection(labelString({ direction: 'inbound', peer: 'src', tls: 'true', client_id: clientId }), socket);
-    if (socket.alpnProtocol === ALPN_H2) h2.emit('connection', socket);
+    if (socket.alpnProtocol === ALPN_HTTP1) http1.serve(socket, conn);
+    else if (socket.alpnProtocol === ALPN_H2) h2.emit('connection', socket);
     else if (socket.alpnProtocol === ALPN_TCP) acceptOpaque(ctx, policies, socket, conn, handlers);
     else {
       ctx.log.debug('inbound connection without a known ALPN protocol', { client: clientId });
@@ -64,13 +65,14 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
       server.close();
       unsubscribe();
       for (const s of sessions) s.close();
-      h1.closeIdleConnections();
+      http1.close();
     },
     destroy() {
       if (server.listening) server.close();
       unsubscribe();
       for (const s of sockets) s.destroy();
       http.close();
+      http1.close();
       policies.close();
     },
   };

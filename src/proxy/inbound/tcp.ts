@@ -7,10 +7,15 @@ import type { ProxyContext } from '../context.js';
 import type { InboundConnection, InboundPolicies } from './policies.js';
 import { authorizeConnection } from './authorize.js';
 import { decodeTransportHeader, HEADER_LENGTH } from '../transport/header.js';
-import { detect, handOver, pipeBoth } from '../transport/detect.js';
-import type { HttpHandlers } from '../outbound/listeners.js';
+import { detect, pipeBoth } from '../transport/detect.js';
+import type { Http2Server } from 'node:http2';
 
-export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection, http: HttpHandlers): void {
+export interface InboundHandlers {
+  http1(socket: TLSSocket, conn: InboundConnection): void;
+  h2: Http2Server;
+}
+
+export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection, http: InboundHandlers): void {
   let buf: Buffer | undefined;
   const timer = setTimeout(() => socket.destroy(), ctx.config.timeouts.detectMs);
   const onData = (chunk: Buffer) => {
@@ -32,7 +37,10 @@ export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, socke
     if (opaque) return forwardLocal(ctx, policies, socket, conn);
     socket.resume();
     detect(socket, ctx.config.timeouts.detectMs, (kind) => {
-      if (kind === 'http1') handOver(http.h1, socket);
+      if (kind === 'http1') {
+        http.http1(socket, conn);
+        socket.resume();
+      }
       else if (kind === 'h2') http.h2.emit('connection', socket);
       else forwardLocal(ctx, policies, socket, conn);
     });

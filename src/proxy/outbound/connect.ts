@@ -5,12 +5,26 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { ResolvedEndpoint } from '../types.js';
 import type { ProxyContext } from '../context.js';
 import { expectIdentity } from '../tls/identity.js';
+import { labelString } from '../metrics/registry.js';
 
 export function peerKey(ep: ResolvedEndpoint): string {
   return `${ep.address}:${ep.inboundPort}|${ep.identity ?? ''}|${ep.serverName ?? ''}`;
 }
 
 const sessions = new Map<string, Buffer>();
+const peerLabels = new Map<string, string>();
+
+/** tcp_* labels of a connection to a peer or endpoint, built once per target. */
+function connectionLabels(addr: string, identity: string | undefined, direction = 'outbound'): string {
+  const key = `${direction}|${addr}|${identity ?? ''}`;
+  let l = peerLabels.get(key);
+  if (!l) {
+    l = labelString({ direction, peer: 'dst', target_addr: addr, tls: identity ? 'true' : 'no_identity', server_id: identity });
+    if (peerLabels.size > 4096) peerLabels.clear();
+    peerLabels.set(key, l);
+  }
+  return l;
+}
 const checkers = new Map<string, ReturnType<typeof expectIdentity>>();
 
 /** Opens mTLS to the peer; the socket emits 'secureConnect' or 'error' (connect timeout included). */
@@ -30,6 +44,7 @@ export function connectPeer(ctx: ProxyContext, ep: ResolvedEndpoint, alpn: strin
     minVersion: 'TLSv1.3',
   });
   socket.setNoDelay(true);
+  socket.once('secureConnect', () => ctx.metrics.trackConnection(connectionLabels(`${ep.address}:${ep.inboundPort}`, identity), socket));
   socket.on('session', (s) => {
     if (sessions.size > 1024) sessions.clear();
     sessions.set(key, s);
@@ -39,8 +54,9 @@ export function connectPeer(ctx: ProxyContext, ep: ResolvedEndpoint, alpn: strin
 }
 
 /** Plain TCP to an endpoint without identity (pass-through for unmeshed workloads). */
-export function connectPlain(ctx: ProxyContext, host: string, port: number): Socket {
+export function connectPlain(ctx: ProxyContext, host: string, port: number, direction: 'inbound' | 'outbound' = 'outbound'): Socket {
   const socket = netConnect({ host, port, noDelay: true });
+  socket.once('connect', () => ctx.metrics.trackConnection(connectionLabels(`${host}:${port}`, undefined, direction), socket));
   armConnectTimeout(socket, ctx.config.timeouts.connectMs, 'connect');
   return socket;
 }

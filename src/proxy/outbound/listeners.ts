@@ -7,6 +7,7 @@ import { createServer as h2Server, type ServerHttp2Session } from 'node:http2';
 import type { ProxyContext } from '../context.js';
 import type { UpstreamConfig } from '../config.js';
 import type { OutboundHttp } from './http.js';
+import type { OutboundHttp1 } from './http1.js';
 import { detect, handOver } from '../transport/detect.js';
 import { forwardOpaque } from './tcp.js';
 import { labelString } from '../metrics/registry.js';
@@ -37,14 +38,15 @@ function handlers(ctx: ProxyContext, http: OutboundHttp, authority?: string): Ht
 }
 
 /** The HTTP proxy for the local app (default 127.0.0.1:4140). */
-export function outboundProxyServer(ctx: ProxyContext, http: OutboundHttp): Server {
+export function outboundProxyServer(ctx: ProxyContext, http: OutboundHttp, http1: OutboundHttp1 | undefined): Server {
   const h = handlers(ctx, http);
   const labels = labelString({ direction: 'outbound', peer: 'src' });
+  const serveH1 = (socket: Socket) => (http1 ? (http1.serve(socket), socket.resume()) : handOver(h.h1, socket));
   return netServer({ noDelay: true }, (socket: Socket) => {
     ctx.metrics.trackConnection(labels, socket);
     socket.on('error', () => {});
     detect(socket, ctx.config.timeouts.detectMs, (kind) => {
-      if (kind === 'http1') handOver(h.h1, socket);
+      if (kind === 'http1') serveH1(socket);
       else if (kind === 'h2') h.h2.emit('connection', socket);
       else socket.destroy(); // no authority to route opaque bytes by
     });
@@ -52,8 +54,9 @@ export function outboundProxyServer(ctx: ProxyContext, http: OutboundHttp): Serv
 }
 
 /** A per-upstream listener, e.g. 127.0.0.1:5432 for postgres.hybrid-app:5432. */
-export function upstreamServer(ctx: ProxyContext, http: OutboundHttp, u: UpstreamConfig): Server {
+export function upstreamServer(ctx: ProxyContext, http: OutboundHttp, http1: OutboundHttp1 | undefined, u: UpstreamConfig): Server {
   const h = handlers(ctx, http, u.authority);
+  const serveH1 = (socket: Socket) => (http1 ? (http1.serve(socket, u.authority), socket.resume()) : handOver(h.h1, socket));
   const svc = http.router.get(u.authority);
   const labels = labelString({ direction: 'outbound', peer: 'src', authority: u.authority });
   return netServer({ noDelay: true, pauseOnConnect: true }, (socket: Socket) => {
@@ -64,7 +67,7 @@ export function upstreamServer(ctx: ProxyContext, http: OutboundHttp, u: Upstrea
       if (opaque) return forwardOpaque(ctx, svc, socket, true);
       socket.resume();
       detect(socket, ctx.config.timeouts.detectMs, (kind) => {
-        if (kind === 'http1') handOver(h.h1, socket);
+        if (kind === 'http1') serveH1(socket);
         else if (kind === 'h2') h.h2.emit('connection', socket);
         else forwardOpaque(ctx, svc, socket, false);
       });

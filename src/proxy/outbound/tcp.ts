@@ -35,7 +35,6 @@ export function forwardOpaque(ctx: ProxyContext, svc: LogicalService, client: So
     upstream.removeListener('error', onFail);
     svc.balancer.finish(slot, performance.now() - start, true);
     if (ep.identity) upstream.write(encodeTransportHeader({ port: ep.port, opaque }));
-    ctx.metrics.trackConnection(st.labels, upstream);
     pipeBoth(client, upstream, ctx.config.timeouts.idleMs);
   });
   client.once('close', () => {

@@ -3,6 +3,7 @@
 // detection), reserved (u8) — so only the peer's inbound port must be reachable. See ADR 0006.
 export const ALPN_TCP = 'outpost.tcp/1';
 export const ALPN_H2 = 'h2';
+export const ALPN_HTTP1 = 'http/1.1';
 export const HEADER_LENGTH = 8;
 const MAGIC = 0x4f505431; // "OPT1"
 export const FLAG_OPAQUE = 1;

@@ -1,0 +1,288 @@
+// A lean HTTP/1.1 relay on raw sockets (Node's own llhttp parser, no IncomingMessage/ClientRequest):
+// requests from a downstream connection are routed one at a time to pooled upstream connections,
+// heads rebuilt with hop-by-hop headers removed, bodies streamed (chunked re-framed), responses
+// relayed back. Pipelined requests wait their turn. Used on both sides of the proxy for HTTP/1.1.
+import type { Socket } from 'node:net';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { HTTPParser, methods } = require('_http_common') as { HTTPParser: any; methods: string[] };
+const kOnHeadersComplete = HTTPParser.kOnHeadersComplete as number;
+const kOnBody = HTTPParser.kOnBody as number;
+const kOnMessageComplete = HTTPParser.kOnMessageComplete as number;
+
+export interface RequestHead {
+  method: string;
+  url: string;
+  /** Raw header names and values, alternating, hop-by-hop ones already removed. */
+  headers: string[];
+  host: string | undefined;
+  chunked: boolean;
+  hasBody: boolean;
+  keepAlive: boolean;
+  upgrade: boolean;
+  /** The target port a peer proxy named (outpost-dst-port), 0 if none. */
+  dstPort: number;
+}
+
+export type Decision =
+  | { kind: 'respond'; status: number; reason: string }
+  | {
+      kind: 'forward';
+      /** Gets an upstream connection (pooled or new). */
+      acquire(cb: (err: Error | undefined, s?: Socket) => void): void;
+      /** Gives a healthy idle connection back. */
+      release(s: Socket): void;
+      /** Extra request headers as "name: value\r\n" lines. */
+      extraHeaders: string;
+      /** Called once with the final status (502 on a failure before the response). */
+      done(status: number, failure: boolean): void;
+      /** No response within this long -> 504. */
+      timeoutMs: number;
+    };
+
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'outpost-dst-port', 'outpost-orig-proto']);
+
+function headerValue(headers: string[], name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].length === name.length && headers[i].toLowerCase() === name) return headers[i + 1];
+  return undefined;
+}
+
+export { headerValue };
+
+interface Exchange {
+  head: RequestHead;
+  buffered: Buffer[];
+  requestDone: boolean;
+  upstream?: Socket;
+}
+
+/** Serves HTTP/1.1 on `down`; `route` decides each request (synchronously or later). */
+export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: Decision) => void) => void, onClose?: () => void): void {
+  const parser = new HTTPParser();
+  parser.initialize(HTTPParser.REQUEST, {});
+  const queue: Exchange[] = [];
+  let closed = false;
+
+  parser[kOnHeadersComplete] = (_maj: number, minor: number, raw: string[], method: number, url: string, _s: unknown, _m: unknown, upgrade: boolean, keepAlive: boolean) => {
+    const headers: string[] = [];
+    let chunked = false;
+    let contentLength = false;
+    let host: string | undefined;
+    let dstPort = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      const lower = raw[i].toLowerCase();
+      if (lower === 'transfer-encoding') chunked = /chunked/i.test(raw[i + 1]);
+      else if (lower === 'outpost-dst-port') dstPort = Number(raw[i + 1]) || 0;
+      else if (lower === 'content-length') contentLength = raw[i + 1] !== '0';
+      else if (lower === 'host') host = raw[i + 1];
+      if (HOP.has(lower) && !(upgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
+      headers.push(raw[i], raw[i + 1]);
+    }
+    const head: RequestHead = { method: methods[method], url, headers, host, chunked, hasBody: chunked || contentLength, keepAlive: keepAlive && minor >= 1, upgrade, dstPort };
+    queue.push({ head, buffered: [], requestDone: false });
+    if (queue.length === 1) start(queue[0]);
+    return 0;
+  };
+  parser[kOnBody] = (chunk: Buffer) => {
+    const ex = queue[queue.length - 1];
+    if (!ex) return;
+    const framed = ex.head.chunked ? [Buffer.from(chunk.length.toString(16) + '\r\n'), chunk, CRLF] : [chunk];
+    if (ex.upstream) for (const b of framed) ex.upstream.write(b);
+    else ex.buffered.push(...framed.map((b) => (b === chunk ? Buffer.from(b) : b)));
+  };
+  parser[kOnMessageComplete] = () => {
+    const ex = queue[queue.length - 1];
+    if (!ex) return;
+    ex.requestDone = true;
+    if (ex.head.chunked) {
+      if (ex.upstream) ex.upstream.write(LAST_CHUNK);
+      else ex.buffered.push(LAST_CHUNK);
+    }
+  };
+
+  down.on('data', (d: Buffer) => {
+    const r = parser.execute(d);
+    if (r instanceof Error) {
+      if (queue.length === 0) down.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      else down.destroy();
+    }
+  });
+  down.on('close', () => {
+    closed = true;
+    for (const ex of queue) ex.upstream?.destroy();
+    // Delete the native parser once its stack has unwound (as node's own http does).
+    setImmediate(() => parser.close());
+    onClose?.();
+  });
+  down.on('error', () => {});
+
+  function next(): void {
+    queue.shift();
+    if (queue.length > 0) start(queue[0]);
+  }
+
+  function writeLocal(ex: Exchange, status: number, reason: string): void {
+    const body = reason + '\n';
+    down.write(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\ncontent-type: text/plain\r\nl5d-proxy-error: ${reason.replace(/[\r\n]/g, ' ')}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${ex.head.keepAlive ? '' : 'connection: close\r\n'}\r\n${body}`);
+    if (!ex.head.keepAlive) down.end();
+  }
+
+  function start(ex: Exchange): void {
+    route(ex.head, (d) => {
+      if (closed) return;
+      if (d.kind === 'respond') {
+        // The request body (if any) is discarded as it arrives.
+        writeLocal(ex, d.status, d.reason);
+        return next();
+      }
+      attempt(ex, d, 1);
+    });
+  }
+
+  function attempt(ex: Exchange, d: Extract<Decision, { kind: 'forward' }>, n: number): void {
+    d.acquire((err, up) => {
+      if (closed) {
+        if (up) d.release(up);
+        return;
+      }
+      if (err || !up) {
+        d.done(502, true);
+        writeLocal(ex, 502, `upstream connect failed: ${err?.message ?? 'no connection'}`);
+        return next();
+      }
+      forward(ex, d, up, n);
+    });
+  }
+
+  function forward(ex: Exchange, d: Extract<Decision, { kind: 'forward' }>, up: Socket, n: number): void {
+    const h = ex.head;
+    let head = `${h.method} ${h.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < h.headers.length; i += 2) head += `${h.headers[i]}: ${h.headers[i + 1]}\r\n`;
+    if (h.chunked) head += 'transfer-encoding: chunked\r\n';
+    head += d.extraHeaders + '\r\n';
+    ex.upstream = up;
+    up.write(head);
+    for (const b of ex.buffered) up.write(b);
+    ex.buffered = [];
+    if (h.upgrade) return tunnel(ex, up);
+
+    // One response parser per upstream connection, re-initialized per request, closed with it.
+    let rp = (up as Socket & { [RESPONSE_PARSER]?: any })[RESPONSE_PARSER];
+    if (!rp) {
+      const created = new HTTPParser();
+      rp = created;
+      (up as Socket & { [RESPONSE_PARSER]?: any })[RESPONSE_PARSER] = created;
+      up.once('close', () => setImmediate(() => created.close()));
+    }
+    rp.initialize(HTTPParser.RESPONSE, {});
+    let status = 0;
+    let chunkedResp = false;
+    let gotBytes = false;
+    let finished = false;
+    const finish = (ok: boolean, reuse: boolean) => {
+      if (finished) return;
+      finished = true;
+      up.removeListener('data', onData);
+      up.removeListener('close', onUpClose);
+      up.removeListener('drain', resumeDown);
+      up.removeListener('timeout', onTimeout);
+      up.setTimeout(0);
+      down.removeListener('drain', resumeUp);
+      ex.upstream = undefined;
+      if (reuse && ex.requestDone) d.release(up);
+      else up.destroy();
+      d.done(status || 502, !ok || status >= 500);
+      if (!h.keepAlive) down.end();
+      next();
+    };
+    rp[kOnHeadersComplete] = (_maj: number, _min: number, raw: string[], _m: unknown, _u: unknown, code: number, msg: string, _up: boolean, upKeepAlive: boolean) => {
+      if (code >= 100 && code < 200) {
+        down.write(`HTTP/1.1 ${code} ${msg}\r\n\r\n`);
+        return 0;
+      }
+      status = code;
+      let out = `HTTP/1.1 ${code} ${msg}\r\n`;
+      for (let i = 0; i < raw.length; i += 2) {
+        const lower = raw[i].toLowerCase();
+        if (lower === 'transfer-encoding') {
+          chunkedResp = /chunked/i.test(raw[i + 1]);
+          continue;
+        }
+        if (HOP.has(lower)) continue;
+        out += `${raw[i]}: ${raw[i + 1]}\r\n`;
+      }
+      if (chunkedResp) out += 'transfer-encoding: chunked\r\n';
+      if (!h.keepAlive) out += 'connection: close\r\n';
+      down.write(out + '\r\n');
+      (rp as { upKeepAlive?: boolean }).upKeepAlive = upKeepAlive;
+      return h.method === 'HEAD' ? 1 : 0;
+    };
+    rp[kOnBody] = (chunk: Buffer) => {
+      const ok = chunkedResp ? (down.write(chunk.length.toString(16) + '\r\n'), down.write(chunk), down.write(CRLF)) : down.write(chunk);
+      if (!ok) up.pause();
+    };
+    rp[kOnMessageComplete] = () => {
+      if (chunkedResp) down.write(LAST_CHUNK);
+      finish(true, (rp as { upKeepAlive?: boolean }).upKeepAlive === true);
+    };
+    const onData = (b: Buffer) => {
+      gotBytes = true;
+      const r = rp.execute(b);
+      if (r instanceof Error) {
+        if (status === 0) writeLocal(ex, 502, 'bad response from upstream');
+        else down.destroy();
+        finish(false, false);
+      }
+    };
+    const onUpClose = () => {
+      if (finished) return;
+      // Response delimited by close, or the connection died.
+      if (status !== 0 && rp.finish() === undefined && !finished) return finish(true, false);
+      if (status === 0 && !gotBytes && !h.hasBody && n < 2) {
+        // A pooled connection the server had just closed: nothing was processed, try a fresh one.
+        finished = true;
+        up.removeListener('data', onData);
+        up.removeListener('close', onUpClose);
+        up.removeListener('timeout', onTimeout);
+        ex.upstream = undefined;
+        return attempt(ex, d, n + 1);
+      }
+      if (status === 0) writeLocal(ex, 502, 'upstream closed the connection');
+      else down.destroy();
+      finish(false, false);
+    };
+    const resumeDown = () => down.resume();
+    const resumeUp = () => up.resume();
+    const onTimeout = () => {
+      if (finished) return;
+      if (status === 0) writeLocal(ex, 504, 'upstream timed out');
+      else down.destroy();
+      status = status || 504;
+      finish(false, false);
+    };
+    up.setTimeout(d.timeoutMs);
+    up.on('timeout', onTimeout);
+    up.on('data', onData);
+    up.on('close', onUpClose);
+    up.on('drain', resumeDown);
+    down.on('drain', resumeUp);
+    up.resume();
+  }
+
+  function tunnel(ex: Exchange, up: Socket): void {
+    // Upgrade (e.g. WebSocket): after the head, bytes flow both ways untouched.
+    down.removeAllListeners('data');
+    up.on('data', (b) => down.write(b));
+    down.on('data', (b) => up.write(b));
+    up.on('close', () => down.destroy());
+    down.on('close', () => up.destroy());
+    up.on('error', () => down.destroy());
+    void ex;
+  }
+}
+
+const CRLF = Buffer.from('\r\n');
+const RESPONSE_PARSER = Symbol('outpost.responseParser');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };

@@ -1,0 +1,68 @@
+// Inbound HTTP/1.1 on the lean relay: requests from a peer proxy (ALPN http/1.1, target port in
+// `outpost-dst-port`) or detected inside an opaque connection (port from its transport header) are
+// authorized per request (denied -> 403, counted) and relayed to 127.0.0.1:<port> over pooled
+// keep-alive connections.
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { ProxyContext } from '../context.js';
+import type { InboundConnection, InboundPolicies } from './policies.js';
+import { authorizeRequest } from './authorize.js';
+import { ConnectionPool } from '../http1/pool.js';
+import { serveHttp1, type Decision, type RequestHead } from '../http1/relay.js';
+import { connectPlain } from '../outbound/connect.js';
+
+export class InboundHttp1 {
+  readonly pool: ConnectionPool;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly policies: InboundPolicies,
+  ) {
+    this.pool = new ConnectionPool(ctx.config.timeouts.idleMs);
+  }
+
+  serve(socket: Socket, conn: InboundConnection): void {
+    serveHttp1(socket, (head, decide) => decide(this.route(conn, head)));
+  }
+
+  private route(conn: InboundConnection, head: RequestHead): Decision {
+    const ctx = this.ctx;
+    const port = head.dstPort || conn.headerPort;
+    if (!port) return { kind: 'respond', status: 400, reason: 'no target port' };
+    const st = conn.port(port, this.policies);
+    const path = head.url;
+    const d = authorizeRequest(st.policy, conn.clientId, conn.clientIp, head.method, path);
+    if (!d.allowed) {
+      conn.denyCell(st, true).value++;
+      ctx.log.debug('request denied', { port, client: conn.clientId, method: head.method, path, reason: d.labels.reason });
+      return { kind: 'respond', status: 403, reason: 'unauthorized' };
+    }
+    conn.allowCell(st, true, d.labels).value++;
+    const authority = head.host ?? '';
+    const m = conn.httpMetrics(st, authority);
+    m.request.value++;
+    const key = `127.0.0.1:${port}`;
+    const start = performance.now();
+    return {
+      kind: 'forward',
+      extraHeaders: '',
+      timeoutMs: ctx.config.timeouts.requestMs,
+      acquire: (cb) => this.pool.acquire(key, () => connectPlain(ctx, '127.0.0.1', port, 'inbound'), 'connect', cb),
+      release: (s) => this.pool.release(key, s),
+      done: (status, failure) => {
+        const ms = performance.now() - start;
+        m.response(status, ms, failure);
+        if (ctx.tap.active) {
+          ctx.tap.publish({
+            direction: 'inbound', source: conn.clientAddr, destination: key, sourceIdentity: conn.clientId ?? '', destinationIdentity: ctx.tls.creds?.identity ?? '',
+            method: head.method, authority, path, status, latencyMs: ms, timestampMs: Date.now(), destinationLabels: {}, tls: conn.clientId !== undefined,
+          });
+        }
+      },
+    };
+  }
+
+  close(): void {
+    this.pool.drain();
+  }
+}

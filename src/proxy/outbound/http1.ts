@@ -1,0 +1,108 @@
+// Outbound HTTP/1.1 on the lean relay: each request from the app is routed by authority, balanced
+// (P2C/EWMA), and sent over a pooled keep-alive mTLS connection to the peer proxy (ALPN http/1.1,
+// target port in `outpost-dst-port`), or over a pooled plain connection to an unmeshed endpoint.
+// A connection failure ejects the endpoint and the request (not yet sent) goes to another one.
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { ProxyContext } from '../context.js';
+import type { OutboundHttp } from './http.js';
+import { normalizeAuthority } from './http.js';
+import type { EndpointSlot, LogicalService } from './logical.js';
+import { connectPeer, connectPlain, peerKey } from './connect.js';
+import { ConnectionPool } from '../http1/pool.js';
+import { serveHttp1, type Decision, type RequestHead } from '../http1/relay.js';
+import { requestAuthority, requestPath } from '../http/headers.js';
+import { ALPN_HTTP1 } from '../transport/header.js';
+
+const MAX_ATTEMPTS = 3;
+
+export class OutboundHttp1 {
+  readonly pool: ConnectionPool;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly http: OutboundHttp,
+  ) {
+    this.pool = new ConnectionPool(ctx.config.timeouts.idleMs);
+    ctx.tls.onRotate(() => this.pool.drain());
+  }
+
+  serve(socket: Socket, forced?: string): void {
+    serveHttp1(socket, (head, decide) => this.route(head, decide, forced));
+  }
+
+  private route(head: RequestHead, decide: (d: Decision) => void, forced: string | undefined): void {
+    const raw = forced ?? requestAuthority(head.url, head.host);
+    if (!raw) return decide({ kind: 'respond', status: 400, reason: 'no authority: send absolute-form or a Host header' });
+    if (head.url.charCodeAt(0) !== 47) head.url = requestPath(head.url);
+    const svc = this.http.router.get(forced ?? normalizeAuthority(raw));
+    const go = () => {
+      const snap = svc.snapshot;
+      if (!snap) return decide({ kind: 'respond', status: 503, reason: `${svc.authority}: discovery did not answer` });
+      if (!snap.exists) return decide({ kind: 'respond', status: 502, reason: `${svc.authority}: no such service` });
+      const slot = svc.balancer.pick();
+      if (!slot) return decide({ kind: 'respond', status: 503, reason: `${svc.authority}: no endpoints` });
+      decide(this.forward(svc, slot, head));
+    };
+    if (svc.snapshot) go();
+    else svc.whenResolved(this.ctx.config.timeouts.connectMs, go);
+  }
+
+  private forward(svc: LogicalService, first: EndpointSlot, head: RequestHead): Decision {
+    const ctx = this.ctx;
+    let slot = first;
+    let st = svc.state(slot);
+    let start = 0;
+    let poolKey = '';
+    const pool = this.pool;
+    const dstHeader = () => (slot.target.identity ? `outpost-dst-port: ${slot.target.port}\r\n` : '');
+    const d: Extract<Decision, { kind: 'forward' }> = {
+      kind: 'forward',
+      extraHeaders: dstHeader(),
+      timeoutMs: ctx.config.timeouts.requestMs,
+      acquire: (cb) => {
+        const tryOne = (attempt: number) => {
+          const ep = slot.target;
+          const key = ep.identity ? `${peerKey(ep)}|h1` : `${ep.address}:${ep.port}`;
+          start = performance.now();
+          pool.acquire(key, ep.identity ? () => connectPeer(ctx, ep, ALPN_HTTP1) : () => connectPlain(ctx, ep.address, ep.port), ep.identity ? 'secureConnect' : 'connect', (err, s) => {
+            if (!err) {
+              poolKey = key;
+              svc.balancer.start(slot);
+              st.http.request.value++;
+              return cb(undefined, s);
+            }
+            ctx.log.debug('endpoint connect failed', { authority: svc.authority, endpoint: st.targetAddr, reason: err.message });
+            svc.balancer.ejectNow(slot);
+            const other = attempt < MAX_ATTEMPTS ? svc.balancer.pick(slot) : undefined;
+            if (!other || other === slot) {
+              st.http.request.value++;
+              svc.balancer.start(slot);
+              return cb(err);
+            }
+            slot = other;
+            st = svc.state(slot);
+            d.extraHeaders = dstHeader();
+            tryOne(attempt + 1);
+          });
+        };
+        tryOne(1);
+      },
+      release: (s) => pool.release(poolKey, s),
+      done: (status, failure) => {
+        const ms = performance.now() - start;
+        st.http.response(status, ms, failure);
+        svc.balancer.finish(slot, ms, !failure);
+        if (ctx.tap.active) {
+          const ep = slot.target;
+          ctx.tap.publish({
+            direction: 'outbound', source: '', destination: `${ep.address}:${ep.port}`, sourceIdentity: ctx.tls.creds?.identity ?? '',
+            destinationIdentity: ep.identity ?? '', method: head.method, authority: svc.authority, path: head.url, status, latencyMs: ms,
+            timestampMs: Date.now(), destinationLabels: ep.labels, tls: ep.identity !== undefined,
+          });
+        }
+      },
+    };
+    return d;
+  }
+}
