@@ -18,6 +18,8 @@ interface ServiceFinding {
   slices: string[];
   addresses: string[];
   missingNamedPorts: string[];
+  /** "port→targetPort/protocol" of each Service port. */
+  ports: string[];
 }
 
 export function servicesSection(facts: ExplainFacts, w: EffectiveWorkload): Section {
@@ -29,7 +31,7 @@ export function servicesSection(facts: ExplainFacts, w: EffectiveWorkload): Sect
   const base = { id: 'services' as const, title: 'Services', details, data };
   for (const f of findings) {
     const state = !f.inSlice ? 'NOT in its EndpointSlices' : f.ready ? `in ${f.slices.join(', ')} (ready)` : `in ${f.slices.join(', ')} (NOT ready)`;
-    details.push(`${`svc/${f.service}`.padEnd(14)} selects it (${formatSelector(f.selector)}); ${state}`);
+    details.push(`${`svc/${f.service}`.padEnd(14)} selects it (${formatSelector(f.selector)}); ports ${f.ports.join(', ') || 'none'}; ${state}`);
     if (f.missingNamedPorts.length) details.push(`${''.padEnd(15)}targetPort ${f.missingNamedPorts.join(', ')} is not a port name of the workload`);
   }
   if (findings.length === 0) {
@@ -84,7 +86,8 @@ function findingFor(facts: ExplainFacts, w: EffectiveWorkload, svc: ServiceObjec
   const missingNamedPorts = (svc.spec?.ports ?? [])
     .map((p) => p.targetPort)
     .filter((t): t is string => typeof t === 'string' && !/^\d+$/.test(t) && !portNames.has(t));
-  return { service: name, selector: svc.spec?.selector ?? {}, inSlice: found.length > 0, ready: found.length > 0 && ready, slices: found, addresses, missingNamedPorts };
+  const ports = (svc.spec?.ports ?? []).map((p) => `${p.port}→${p.targetPort ?? p.port}/${p.protocol ?? 'TCP'}`);
+  return { service: name, selector: svc.spec?.selector ?? {}, ports, inSlice: found.length > 0, ready: found.length > 0 && ready, slices: found, addresses, missingNamedPorts };
 }
 
 /** The Service that needs the fewest label changes to select the workload. */

@@ -44,7 +44,7 @@ describe('outpost explain externalworkload (real control plane, guide manifests)
     assert.match(r.stdout, /^× not bound to a ServiceAccount/m);
     assert.ok(r.stdout.includes('fix: kubectl annotate externalworkload payment-processor-vm-1 -n payments outpost.io/service-account=payment-processor-sa'), r.stdout);
     assert.match(r.stdout, /× no proxy has ever reported for it/);
-    assert.match(r.stdout, /svc\/payment-processor\s+selects it \(app=payment-processor\); in .* \(NOT ready\)/);
+    assert.match(r.stdout, /svc\/payment-processor\s+selects it \(app=payment-processor\); ports 8080→8080\/TCP; in .* \(NOT ready\)/);
     assert.match(r.stdout, /outpost proxy-init --external-workload --check/);
     assert.equal(r.stdout.trim().split('\n').at(-1), '× no traffic: not bound to a ServiceAccount: the identity service refuses to certify it (docs/adr/0002)');
   });

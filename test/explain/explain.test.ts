@@ -315,3 +315,12 @@ describe('health details', () => {
     assert.ok(health.details.includes(`last report    ${iso(NOW - 20_000)} (20s ago)`), health.details.join('\n'));
   });
 });
+
+describe('outpost explain arguments', () => {
+  it('refuses anything but externalworkload/NAME (or ew/NAME) before reading the API', async () => {
+    const { run } = await import('../../src/cli/commands/explain.js');
+    await assert.rejects(run(['pod/x', '-n', 'payments', '--kubeconfig', '/nonexistent']), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && /expected externalworkload\/NAME, got "pod\/x"/.test(e.message));
+    await assert.rejects(run(['ew/x', '-o', 'yaml', '--kubeconfig', '/nonexistent']), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && /--output/.test(e.message));
+    await assert.rejects(run(['ew/x', '--kubeconfig', '/nonexistent']), (e: Error & { code?: string }) => e.code === 'API_UNREACHABLE');
+  });
+});
