@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { loadavg, cpus } from 'node:os';
 import { openIdentityClient, type CertifyCallRequest } from '../src/proxy/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../src/proxy/identity/csr.js';
+import { createIntermediateCA, createRootCA } from '../src/core/pki.js';
+import { Authority } from '../src/identity/authority.js';
+import { checkCsr } from '../src/identity/csr-check.js';
 
 const CLIENTS = 100;
 const NS = 'bench';
@@ -87,6 +90,19 @@ async function runPhases({ addr, anchors, clients, seconds }: PhaseInput): Promi
   return lines;
 }
 
+/** CPU cost of the signing path alone (CSR check + leaf), to compare machines and loads. */
+async function signingPathMs(): Promise<number> {
+  const root = await createRootCA({ commonName: 'bench-root', lifetimeMs: 86_400_000 });
+  const issuer = await createIntermediateCA(root, { commonName: 'bench-issuer', lifetimeMs: 86_400_000 });
+  const authority = Authority.load({ trustAnchorsPem: root.certPem, issuerCertPem: issuer.certPem, issuerKeyPem: issuer.keyPem }, 'cluster.local');
+  const names = { identity: 'spiffe://cluster.local/bench', serverName: 'bench.ns.svc.cluster.local' };
+  const csr = await createCsr(generateWorkloadKey(), names);
+  const n = 500;
+  const t = performance.now();
+  for (let i = 0; i < n; i++) authority.issueWorkloadLeaf({ spki: checkCsr(csr, names).spki, ...names, lifetimeMs: 86_400_000, now: Date.now() });
+  return (performance.now() - t) / n;
+}
+
 async function main(): Promise<void> {
   const { startTestControlPlane } = await import('../test/support/control-plane.js');
   const seconds = Number(process.argv[2] ?? 3);
@@ -119,6 +135,7 @@ async function main(): Promise<void> {
     const input: PhaseInput = { addr: cp.info.listeners.identity, anchors, clients, seconds };
     console.log(`identity Certify: ${CLIENTS} concurrent clients (separate process), one TLS connection each, ${seconds} s per phase`);
     console.log(`machine: ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} (other work on the machine slows every figure)`);
+    console.log(`signing path alone (CSR check + leaf): ${(await signingPathMs()).toFixed(2)} ms/cert`);
     const child = fork(fileURLToPath(import.meta.url), ['--clients'], { execArgv: ['--import', 'tsx'], serialization: 'advanced' });
     child.send(input);
     let cpuAtStart = process.cpuUsage();
