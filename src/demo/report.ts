@@ -28,7 +28,8 @@ export function summarise(stats: Record<string, AppStats>, counters: Record<stri
 const pct = (c: OpCounters | undefined) => (c && c.ok + c.fail > 0 ? `${((100 * c.ok) / (c.ok + c.fail)).toFixed(1)}%` : '-');
 const num = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1));
 
-export function formatTable(elapsedSec: number, rows: { workload: string; rates?: Rates }[], stats: Record<string, AppStats>, summary: DemoSummary): string[] {
+/** `previous`: the last interval's summary, so an error is shown only in the interval it happened. */
+export function formatTable(elapsedSec: number, rows: { workload: string; rates?: Rates }[], stats: Record<string, AppStats>, summary: DemoSummary, previous?: DemoSummary): string[] {
   const calls = stats['api-server']?.calls;
   const success: Record<string, string> = {
     'api-server': calls ? pct({ ok: calls.postgres.ok + calls.redis.ok, fail: calls.postgres.fail + calls.redis.fail }) : '-',
@@ -42,8 +43,11 @@ export function formatTable(elapsedSec: number, rows: { workload: string; rates?
   }
   const i = summary.intruder;
   lines.push(`        policy: redis-cache → postgres refused ${i.refused}/${i.refused + i.admitted}${i.admitted ? ` (ADMITTED ${i.admitted}!)` : ''}; postgres proxy denied ${summary.postgresDenied}`);
-  if (calls?.postgres.lastError && calls.postgres.fail) lines.push(`        last postgres error: ${calls.postgres.lastError}`);
-  if (calls?.redis.lastError && calls.redis.fail) lines.push(`        last redis error: ${calls.redis.lastError}`);
+  for (const upstream of ['postgres', 'redis'] as const) {
+    const c = calls?.[upstream];
+    const failed = (c?.fail ?? 0) - (previous?.[upstream].fail ?? 0);
+    if (c?.lastError && failed > 0) lines.push(`        ${failed} ${upstream} call${failed === 1 ? '' : 's'} failed, last: ${c.lastError}`);
+  }
   return lines;
 }
 

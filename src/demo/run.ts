@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startControlPlane, type RunningControlPlane } from '../controlplane/start.js';
 import { loadComponents } from '../controlplane/components.js';
 import { OutpostError } from '../core/errors.js';
+import { defaultDataDir } from '../core/files.js';
 import type { Logger } from '../core/log.js';
 import { controlPlaneEndpoints } from '../workload/endpoints.js';
 import { onboardWorkload } from '../workload/onboard.js';
@@ -186,7 +187,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     for (const w of workloads) if (w.app === 'api-server') startApp(w);
     persist();
     out(`[6/6] traffic          api-server → postgres and redis through mTLS (${opts.rate} order lookups/s); redis-cache also tries postgres, which the policy refuses`);
-    const defaultDir = opts.dataDir === join(process.env.HOME ?? '', '.outpost');
+    const defaultDir = opts.dataDir === defaultDataDir();
     out(`      try: kubectl --kubeconfig ${cp.kubeconfigPath} get externalworkloads,endpointslices -n ${DEMO_NAMESPACE}`);
     out(`           outpost check${defaultDir ? '' : ` --data-dir ${opts.dataDir}`}    ·    Ctrl-C stops the demo and cleans up`);
     const started = Date.now();
@@ -204,8 +205,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       }
       const secs = Math.max(0.001, (now - prevAt) / 1000);
       const rows = workloads.map((w) => ({ workload: w.name, rates: counters[w.name] ? rates(prev[w.name], counters[w.name]!, secs) : undefined }));
-      summary = summarise(stats, counters, summary);
-      for (const line of formatTable(Math.round((now - started) / 1000), rows, stats, summary)) out(line);
+      const previous = summary;
+      summary = summarise(stats, counters, previous);
+      for (const line of formatTable(Math.round((now - started) / 1000), rows, stats, summary, previous)) out(line);
       const dead = children.find((c) => c.exited);
       if (dead) out(`      ! ${dead.name} exited; its log (${dead.logFile}):\n${logTail(dead.logFile)}`);
       prev = counters;

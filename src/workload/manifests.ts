@@ -70,9 +70,14 @@ export function externalWorkloadPatch(
   const spec: Record<string, unknown> = {};
   if (JSON.stringify(existing.spec?.workloadIPs ?? []) !== JSON.stringify(wanted.spec.workloadIPs)) spec.workloadIPs = wanted.spec.workloadIPs;
   if (wanted.spec.ports && JSON.stringify(normalisePorts(existing.spec?.ports)) !== JSON.stringify(wanted.spec.ports)) spec.ports = wanted.spec.ports;
-  if (wanted.spec.probes && JSON.stringify(existing.spec?.probes ?? []) !== JSON.stringify(wanted.spec.probes)) spec.probes = wanted.spec.probes;
+  if (wanted.spec.probes && !probesMatch(existing.spec?.probes ?? [], wanted.spec.probes)) spec.probes = wanted.spec.probes;
   if (Object.keys(spec).length) patch.spec = spec;
   return patch.metadata || patch.spec ? patch : undefined;
+}
+
+/** The API fills in probe defaults (timeout, thresholds): a stored probe matches when every field we set is equal. */
+function probesMatch(have: unknown[], want: unknown[]): boolean {
+  return have.length === want.length && want.every((w, i) => Object.entries(w as Record<string, unknown>).every(([k, v]) => JSON.stringify((have[i] as Record<string, unknown>)?.[k]) === JSON.stringify(v)));
 }
 
 function normalisePorts(ports: unknown[] | undefined): unknown[] {

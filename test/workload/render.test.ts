@@ -70,3 +70,13 @@ describe('proxy-config.yaml', () => {
     assert.deepEqual(config.health.endpoint, { host: '127.0.0.1', port: 8087 });
   });
 });
+
+describe('workload merge patch with probes', () => {
+  it('ignores the defaults the API fills into stored probes', () => {
+    const req = validateOnboardRequest({ name: 'postgres-primary', namespace: 'hybrid-app', ip: '127.0.0.5', ports: ['postgres:5432'] });
+    const wanted = externalWorkloadManifest(req, [{ path: '/health', port: 8081, period: '10s' }]);
+    const stored = { metadata: { annotations: { 'outpost.io/service-account': 'postgres-primary' } }, spec: { workloadIPs: [{ ip: '127.0.0.5' }], ports: [{ name: 'postgres', port: 5432, protocol: 'TCP' }], probes: [{ path: '/health', port: 8081, period: '10s', timeout: '1s', failureThreshold: 3, successThreshold: 1 }] } };
+    assert.equal(externalWorkloadPatch(stored, wanted), undefined);
+    assert.deepEqual(externalWorkloadPatch({ ...stored, spec: { ...stored.spec, probes: [{ path: '/ready', port: 8081 }] } }, wanted), { spec: { probes: [{ path: '/health', port: 8081, period: '10s' }] } });
+  });
+});
