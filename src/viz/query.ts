@@ -141,9 +141,12 @@ export interface EdgeRow {
  * Edges from the clients' outbound metrics: source = the scraped proxy's workload, destination =
  * dst_external_workload (or dst_pod/dst_service), secured = tls="true" with a server identity.
  */
-export async function edgeRows(backend: MetricsBackend, opts: { windowMs: number; identityOf: (ns: string, workload: string) => string }): Promise<EdgeRow[]> {
+export async function edgeRows(
+  backend: MetricsBackend,
+  opts: { windowMs: number; identityOf: (ns: string, workload: string) => string; workloadOf: (identity: string) => { namespace: string; name: string } | undefined },
+): Promise<EdgeRow[]> {
   const by = ['namespace', 'workload', 'dst_namespace', 'dst_external_workload', 'dst_pod', 'dst_service', 'tls', 'server_id'];
-  const match = { direction: 'outbound', dst_namespace: '!' };
+  const match = { direction: 'outbound' };
   const [http, tcp, open] = await Promise.all([
     backend.sumBy({ metric: 'request_total', match, by, windowMs: opts.windowMs, fn: 'rate' }),
     backend.sumBy({ metric: 'tcp_open_total', match, by, windowMs: opts.windowMs, fn: 'rate' }),
@@ -152,12 +155,15 @@ export async function edgeRows(backend: MetricsBackend, opts: { windowMs: number
   const edges = new Map<string, EdgeRow>();
   const add = (r: SumRow, rate: number) => {
     const l = r.labels;
-    const dst = l.dst_external_workload || l.dst_pod || l.dst_service;
+    // The destination workload: as discovery labelled it, else the workload holding the server identity.
+    const byId = l.server_id ? opts.workloadOf(l.server_id) : undefined;
+    const dst = l.dst_external_workload || l.dst_pod || byId?.name || l.dst_service;
+    const dstNamespace = l.dst_external_workload || l.dst_pod ? l.dst_namespace : (byId?.namespace ?? l.dst_namespace);
     if (!dst) return;
-    const k = [l.namespace, l.workload, l.dst_namespace, dst].join('/');
+    const k = [l.namespace, l.workload, dstNamespace, dst].join('/');
     let e = edges.get(k);
     if (!e) {
-      e = { srcNamespace: l.namespace, src: l.workload, dstNamespace: l.dst_namespace, dst, clientId: opts.identityOf(l.namespace, l.workload), serverId: l.server_id ?? '', secured: true, rps: 0 };
+      e = { srcNamespace: l.namespace, src: l.workload, dstNamespace, dst, clientId: opts.identityOf(l.namespace, l.workload), serverId: l.server_id ?? '', secured: true, rps: 0 };
       edges.set(k, e);
     }
     e.rps += rate;

@@ -112,8 +112,10 @@ export async function stat(src: VizSources, req: StatRequest): Promise<StatRow[]
 }
 
 export async function edges(src: VizSources, req: { namespace: string; allNamespaces: boolean; windowMs: number }): Promise<EdgeRow[]> {
-  const identities = new Map(src.workloads().map((w) => [w.key, w.identity]));
-  const rows = await edgeRows(src.backend, { windowMs: req.windowMs, identityOf: (ns, name) => identities.get(`${ns}/${name}`) ?? '' });
+  const workloads = src.workloads();
+  const identities = new Map(workloads.map((w) => [w.key, w.identity]));
+  const byIdentity = new Map(workloads.filter((w) => w.identity).map((w) => [w.identity, { namespace: w.labels.namespace, name: w.labels.workload }]));
+  const rows = await edgeRows(src.backend, { windowMs: req.windowMs, identityOf: (ns, name) => identities.get(`${ns}/${name}`) ?? '', workloadOf: (id) => byIdentity.get(id) });
   return req.allNamespaces ? rows : rows.filter((e) => e.srcNamespace === req.namespace || e.dstNamespace === req.namespace);
 }
 

@@ -1,0 +1,167 @@
+// End to end with real proxies: a client proxy sends mTLS HTTP to a server proxy; the viz (in a real
+// control plane whose identity issuer signs the proxies' certificates) scrapes both, shows stat and
+// secured edges, relays tap within a second, and the dashboard in headless Chromium shows the same
+// numbers as the API, with charts that render.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+import { createMesh, startTestProxy, upstreamTo, type Mesh } from '../proxy/mesh.js';
+import type { RunningProxy } from '../../src/proxy/main.js';
+import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { kubectl, outpost } from '../support/cli.js';
+import { findViz, vizGet, vizStream, type VizEndpoint } from '../../src/viz/client.js';
+import { startDashboardProxy, type RunningDashboard } from '../../src/viz/dashboard-proxy.js';
+import type { StatRow } from '../../src/viz/service.js';
+import type { EdgeRow } from '../../src/viz/query.js';
+import type { TapEvent } from '../../src/viz/tap-client.js';
+import { countColor, decodePng } from './png.js';
+
+const NS = 'apps';
+const RATE = 20;
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+describe('viz with real proxies', () => {
+  let mesh: Mesh;
+  let cp: TestControlPlane;
+  let app: http.Server;
+  let server: RunningProxy;
+  let client: RunningProxy;
+  let ep: VizEndpoint;
+  let ids: { client: string; server: string };
+  let load: NodeJS.Timeout;
+  let upstreamPort: number;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+  const send = (path: string) =>
+    new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port: upstreamPort, path, agent }, (res) => (res.resume(), res.on('end', resolve)));
+      req.on('error', () => resolve());
+    });
+
+  before(async () => {
+    mesh = await createMesh();
+    const issuerCert = join(mesh.dir, 'issuer.crt');
+    const issuerKey = join(mesh.dir, 'issuer.key');
+    writeFileSync(issuerCert, mesh.issuer.certPem);
+    writeFileSync(issuerKey, mesh.issuer.keyPem, { mode: 0o600 });
+    cp = await startTestControlPlane({ 'identity-trust-anchors-file': mesh.trustFile, 'identity-issuer-cert': issuerCert, 'identity-issuer-key': issuerKey, 'scrape-interval': 300 });
+    app = http.createServer((req, res) => {
+      res.statusCode = req.url?.startsWith('/fail') ? 500 : 200;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    const appPort = (app.address() as AddressInfo).port;
+    const s = await mesh.issue('web', NS, 'web');
+    const c = await mesh.issue('client', NS, 'client');
+    ids = { client: c.identity, server: s.identity };
+    server = await startTestProxy(mesh, s);
+    client = await startTestProxy(mesh, c, { upstreams: [upstreamTo('web.apps:80', [{ proxy: server, appPort, identity: s.identity, serverName: s.serverName }])] });
+    upstreamPort = client.ports.upstreams['web.apps:80'];
+    const ew = (name: string, id: string, p: RunningProxy) => `---
+apiVersion: workload.linkerd.io/v1beta1
+kind: ExternalWorkload
+metadata:
+  name: ${name}
+  namespace: ${NS}
+  labels: { app: ${name} }
+  annotations: { viz.outpost.io/admin-address: "127.0.0.1:${p.ports.admin}", viz.outpost.io/tap-address: "127.0.0.1:${p.ports.tap}" }
+spec:
+  meshTLS: { identity: "${id}", serverName: ${name}.${NS}.svc.cluster.local }
+  workloadIPs: [{ ip: 127.0.0.1 }]
+  ports: [{ name: http, port: ${appPort} }]
+`;
+    const file = join(cp.dataDir, 'apps.yaml');
+    writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n${ew('web', s.identity, server)}${ew('client', c.identity, client)}`);
+    const applied = await kubectl(cp.kubeconfigPath, ['apply', '-f', file]);
+    assert.equal(applied.code, 0, applied.stderr);
+    ep = findViz(cp.dataDir, cp.kubeConfig);
+    let sent = 0;
+    const start = Date.now();
+    load = setInterval(() => {
+      const due = Math.floor(((Date.now() - start) / 1000) * RATE);
+      for (; sent < due; sent++) void send(sent % 10 === 9 ? `/fail/${sent}` : `/orders/${sent}`);
+    }, 25);
+    await new Promise((r) => setTimeout(r, 3500));
+  });
+
+  after(async () => {
+    clearInterval(load);
+    agent.destroy();
+    await client?.close();
+    await server?.close();
+    app?.close();
+    await cp?.dispose();
+    mesh?.cleanup();
+  });
+
+  it('stat shows the load the client sends (within 10 %) and edges show client → web secured with both identities', async () => {
+    const stat = await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew', namespace: NS });
+    const web = stat.rows.find((r) => r.name === 'web')!;
+    assert.equal(web.meshed, '1/1');
+    assert.equal(web.protocol, 'http');
+    assert.ok(Math.abs(web.rps - RATE) / RATE < 0.1, `rps ${web.rps}`);
+    assert.ok(Math.abs(web.successRate! - 0.9) < 0.05, `success ${web.successRate}`);
+    assert.ok(web.latencyP50! > 0 && web.latencyP99! < 1000);
+    const edges = await vizGet<{ rows: EdgeRow[] }>(ep, '/api/edges', { namespace: NS });
+    assert.deepEqual(
+      edges.rows.map((e) => [e.src, e.dst, e.secured, e.clientId, e.serverId]),
+      [['client', 'web', true, ids.client, ids.server]],
+    );
+  });
+
+  it('tap relays live requests within a second, filtered by path, and the CLI prints them', async () => {
+    const seen: { e: TapEvent; at: number }[] = [];
+    const stream = vizStream(ep, '/api/tap', { resource: 'ew/web', namespace: NS, path: '/tapped' }, (line) => line.event && seen.push({ e: line.event, at: Date.now() }));
+    await new Promise((r) => setTimeout(r, 500));
+    const sentAt = Date.now();
+    await send('/tapped/once');
+    for (let i = 0; i < 40 && !seen.length; i++) await new Promise((r) => setTimeout(r, 50));
+    stream.stop();
+    assert.equal(seen.length, 1, 'only the filtered request');
+    const { e, at } = seen[0];
+    assert.ok(at - sentAt < 1000, `arrived after ${at - sentAt} ms`);
+    assert.deepEqual([e.workload, e.direction, e.method, e.path, e.status, e.tls, e.sourceIdentity, e.destinationIdentity], [`${NS}/web`, 'inbound', 'GET', '/tapped/once', 200, true, ids.client, ids.server]);
+    const cli = await outpost(['viz', 'tap', 'externalworkload/web', '-n', NS, '--path', '/orders', '--limit', '3', '-o', 'json', '--data-dir', cp.dataDir], { timeoutMs: 20_000 });
+    assert.equal(cli.code, 0, cli.stderr);
+    const lines = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as TapEvent);
+    assert.equal(lines.length, 3);
+    assert.ok(lines.every((l) => l.path.startsWith('/orders/') && l.status === 200));
+  });
+
+  it('the dashboard in Chromium lists the workloads with the API\'s numbers, the secured edge, charts and live tap', async () => {
+    const dash: RunningDashboard = await startDashboardProxy({ viz: ep, host: '127.0.0.1', port: 0 });
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      await page.goto(dash.url);
+      const row = page.locator('tr.wl[data-key="apps/web"]');
+      await row.waitFor({ timeout: 10_000 });
+      const cells = async () => ({ rps: await row.locator('[data-col=rps]').innerText(), success: await row.locator('[data-col=success]').innerText() });
+      const shown = await cells();
+      const api = (await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew', namespace: NS })).rows.find((r) => r.name === 'web')!;
+      assert.ok(Math.abs(parseFloat(shown.rps) - api.rps) / api.rps < 0.1, `dashboard ${shown.rps} vs API ${api.rps}`);
+      assert.ok(Math.abs(parseFloat(shown.success) - api.successRate! * 100) < 5, `dashboard ${shown.success} vs API ${api.successRate}`);
+      assert.equal(await page.locator('#edges line.edge[data-secured="true"]').count(), 1);
+      await row.click();
+      await page.locator('#tap tbody tr').first().waitFor({ timeout: 5000 });
+      // Let the charts gather a few points, then check they drew lines (pixels of the stroke colour).
+      await page.waitForTimeout(4500);
+      const shot = await page.screenshot({ path: join(cp.dataDir, '..', 'outpost-viz-dashboard.png'), fullPage: true });
+      assert.ok(shot.length > 0);
+      const rpsChart = decodePng(await page.locator('#chart-rps').screenshot());
+      const meshChart = decodePng(await page.locator('#mesh-chart').screenshot());
+      assert.ok(countColor(rpsChart, [47, 111, 223]) > 200, `rps chart drew ${countColor(rpsChart, [47, 111, 223])} line pixels`);
+      assert.ok(countColor(meshChart, [47, 111, 223]) > 200);
+      const successChart = decodePng(await page.locator('#chart-success').screenshot());
+      assert.ok(countColor(successChart, [18, 128, 74]) > 100);
+    } finally {
+      await browser?.close();
+      await dash.close();
+    }
+  });
+});
