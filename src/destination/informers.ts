@@ -12,6 +12,7 @@ export type ChangeHandler<T> = (kind: ChangeKind, obj: T) => void;
 
 const BACKOFF_MIN_MS = 200;
 const BACKOFF_MAX_MS = 5_000;
+const NOT_SERVED_RETRY_MS = 30_000;
 
 /** GET a list path as plain JSON (the same shape watch events carry), through the kubeconfig's credentials. */
 export async function listJson(kc: KubeConfig, path: string): Promise<{ statusCode: number; body: any }> {
@@ -76,6 +77,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   private backoffMs = BACKOFF_MIN_MS;
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** The API answered 404 for this type: retried slowly and not counted as a restart. */
+  private notServed = false;
   private resolveSynced!: () => void;
   /** Resolves after the first list answered (or the type is not served). */
   readonly synced: Promise<void>;
@@ -106,6 +109,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     const res = await listJson(this.kc, this.path);
     if (res.statusCode === 404) {
       // Not served (e.g. pods in the embedded API): an empty list; the watch will fail and retry later.
+      this.notServed = true;
       this.resolveSynced();
       return { items: [], metadata: { resourceVersion: '' } };
     }
@@ -115,19 +119,20 @@ export class ResilientInformer<T extends KubernetesObject> {
       throw err;
     }
     this.backoffMs = BACKOFF_MIN_MS;
+    this.notServed = false;
     this.resolveSynced();
     return { ...res.body, items: res.body.items ?? [] };
   }
 
   private restartLater(err: unknown): void {
     if (this.stopped || this.timer) return;
-    const delay = this.backoffMs;
+    const delay = this.notServed ? NOT_SERVED_RETRY_MS : this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
     this.log.debug('informer stopped; restarting', { path: this.path, delayMs: delay, error: err instanceof Error ? err.message : String((err as any)?.message ?? err) });
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       if (this.stopped) return;
-      this.restarts++;
+      if (!this.notServed) this.restarts++;
       this.start();
     }, delay);
     this.timer.unref?.();
