@@ -15,7 +15,7 @@ export interface ReviewedToken {
 /** How the caller authenticated. `certificate` is set only when the TLS layer verified the chain. */
 export interface Caller {
   token?: string;
-  certificate?: { identity?: string; serverName?: string };
+  certificate?: { identity?: string; serverName?: string; /** Its public key (EC point), proven in the handshake. */ publicKey?: Uint8Array };
 }
 
 export interface CertifyInput {
@@ -121,7 +121,8 @@ function checkNames(input: CertifyInput, workload: EffectiveWorkload): Buffer {
     throw new Refusal('identity_mismatch', `${asked} ExternalWorkload ${workload.namespace}/${workload.name} has identity ${workload.identity} (serverName ${workload.serverName})`, details);
   }
   try {
-    return checkCsr(input.csr, { identity: workload.identity, serverName: workload.serverName }).spki;
+    const provenKey = input.caller.token ? undefined : input.caller.certificate?.publicKey;
+    return checkCsr(input.csr, { identity: workload.identity, serverName: workload.serverName }, { provenKey }).spki;
   } catch (e) {
     if (e instanceof CsrRefusal) throw new Refusal('csr_invalid', e.message);
     throw e;

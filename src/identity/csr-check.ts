@@ -12,7 +12,6 @@ const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03
 export interface CheckedCsr {
   /** SubjectPublicKeyInfo, DER, to place in the certificate. */
   spki: Buffer;
-  publicKey: KeyObject;
 }
 
 export interface RequestedNames {
@@ -80,11 +79,20 @@ function collectNames(der: Uint8Array, generalNames: ReturnType<typeof readTlv>,
  * Parses and checks a CSR against the names the workload is entitled to. Throws CsrRefusal with a
  * message that says what to fix.
  */
-export function checkCsr(der: Uint8Array, expected: { identity: string; serverName: string }): CheckedCsr {
+export function checkCsr(der: Uint8Array, expected: { identity: string; serverName: string }, opts: { provenKey?: Uint8Array } = {}): CheckedCsr {
   const csr = parseCsr(der);
   // Fast path: an uncompressed P-256 key is a fixed prefix and the point; importing the point as a
   // JWK costs OpenSSL about half of decoding the SPKI. Anything else goes the general way.
   const isP256 = csr.spki.length === P256_SPKI_PREFIX.length + 65 && csr.spki.subarray(0, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX) && csr.spki[P256_SPKI_PREFIX.length] === 0x04;
+  // A renewing caller proved possession of its certificate's key in the TLS handshake; when the CSR
+  // carries that same key, its signature adds nothing (and the TLS channel protects its content).
+  const proven = isP256 && opts.provenKey !== undefined && csr.spki.subarray(P256_SPKI_PREFIX.length).equals(opts.provenKey);
+  if (!proven) verifyProofOfPossession(csr, isP256);
+  checkNames(csr.names, expected);
+  return { spki: csr.spki };
+}
+
+function verifyProofOfPossession(csr: ParsedCsr, isP256: boolean): void {
   let publicKey: KeyObject;
   try {
     const point = csr.spki.subarray(P256_SPKI_PREFIX.length + 1);
@@ -105,7 +113,10 @@ export function checkCsr(der: Uint8Array, expected: { identity: string; serverNa
   if (!verify('sha256', csr.info, publicKey, csr.signature)) {
     throw new CsrRefusal('the certificate signing request signature does not verify with its own public key (corrupted or tampered)');
   }
-  const { uris, dns, others } = csr.names;
+}
+
+function checkNames(names: RequestedNames, expected: { identity: string; serverName: string }): void {
+  const { uris, dns, others } = names;
   const wanted = `exactly the URI ${expected.identity} and the DNS name ${expected.serverName}`;
   if (others.length > 0) throw new CsrRefusal(`the certificate signing request asks for ${others.join(', ')}; it may ask for ${wanted}`);
   const extraUris = uris.filter((u) => u !== expected.identity);
@@ -117,5 +128,4 @@ export function checkCsr(der: Uint8Array, expected: { identity: string; serverNa
   if (uris.length !== 1 || dns.length !== 1) {
     throw new CsrRefusal(`the certificate signing request must ask for ${wanted} (it asks for ${uris.length} URI and ${dns.length} DNS names)`);
   }
-  return { spki: csr.spki, publicKey };
 }

@@ -73,12 +73,12 @@ class TlsMaterialProvider implements grpc.experimental.CertificateProvider {
 }
 
 /** The names in a verified peer certificate, or undefined when it is expired by our clock. */
-export function peerCertificateNames(cert: Pick<PeerCertificate, 'subjectaltname' | 'valid_to'>, now: number): Caller['certificate'] {
+export function peerCertificateNames(cert: Pick<PeerCertificate, 'subjectaltname' | 'valid_to' | 'pubkey'>, now: number): Caller['certificate'] {
   if (Date.parse(cert.valid_to) <= now) return undefined;
   const sans = (cert.subjectaltname ?? '').split(', ');
   const uri = sans.find((s) => s.startsWith('URI:'))?.slice(4);
   const dns = sans.find((s) => s.startsWith('DNS:'))?.slice(4);
-  return { identity: uri, serverName: dns };
+  return { identity: uri, serverName: dns, publicKey: cert.pubkey };
 }
 
 /** "ipv4:127.0.0.1:5000", "127.0.0.1:5000", "[::1]:5000" → the IP. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import { x509 } from '../../src/core/pki.js';
 import { checkCsr, CsrRefusal } from '../../src/identity/csr-check.js';
-import { createCsr, generateWorkloadKey } from '../../src/proxy/identity/csr.js';
+import { createCsr, generateWorkloadKey, publicKeyDer } from '../../src/proxy/identity/csr.js';
 
 const names = { identity: 'spiffe://cluster.local/payment-processor', serverName: 'payment-processor-vm-1.payments.svc.cluster.local' };
 
@@ -27,7 +27,17 @@ async function csrWith(opts: { keyAlg?: 'P-256' | 'P-384' | 'RSA'; sans?: x509.J
 test('a CSR from the proxy library for exactly the two names passes', async () => {
   const der = await createCsr(generateWorkloadKey(), names);
   const checked = checkCsr(der, names);
-  assert.equal(checked.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+  assert.equal(checked.spki.length, 91);
+});
+
+test('a renewal CSR for the key proven in the TLS handshake skips the signature check, but never the names', async () => {
+  const key = generateWorkloadKey();
+  const der = await createCsr(key, names);
+  der[der.length - 3] ^= 0x01; // broken signature
+  const point = publicKeyDer(key).subarray(26);
+  assert.doesNotThrow(() => checkCsr(der, names, { provenKey: point }));
+  assert.throws(() => checkCsr(der, names, { provenKey: publicKeyDer(generateWorkloadKey()).subarray(26) }), /signature does not verify/);
+  assert.throws(() => checkCsr(der, { ...names, serverName: 'other.ns.svc.cluster.local' }, { provenKey: point }), /not entitled/);
 });
 
 const refusals: { name: string; make: () => Promise<Buffer>; message: RegExp }[] = [

@@ -39,7 +39,7 @@ test('token audiences are read from the (unverified) claims, only to pick what T
 
 test('a verified peer certificate yields its names unless expired by our clock', () => {
   const cert = { subjectaltname: 'URI:spiffe://cluster.local/x, DNS:x.ns.svc.cluster.local', valid_to: 'Jan  2 00:00:00 2030 GMT' };
-  assert.deepEqual(peerCertificateNames(cert, Date.UTC(2029, 0, 1)), { identity: 'spiffe://cluster.local/x', serverName: 'x.ns.svc.cluster.local' });
+  assert.deepEqual(peerCertificateNames(cert, Date.UTC(2029, 0, 1)), { identity: 'spiffe://cluster.local/x', serverName: 'x.ns.svc.cluster.local', publicKey: undefined });
   assert.equal(peerCertificateNames(cert, Date.UTC(2030, 0, 3)), undefined);
 });
 
