@@ -15,6 +15,7 @@ import { awaitingProxyCondition, neverReported, readyConditionOf } from './healt
 import { startHealthServer, type RunningHealthServer } from './health/server.js';
 import { WorkloadStatusWriter } from './health/status-writer.js';
 import { HealthTracker, disconnectGraceFor, heartbeatIntervalFor } from './health/tracker.js';
+import type { WorkloadProxyStatus } from './health/status-writer.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, WORKLOAD_GROUP, WORKLOAD_VERSION } from './labels.js';
 import { ApiClients } from './runtime/api-client.js';
 import { LeaderElector } from './runtime/leader.js';
@@ -62,6 +63,8 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     const ew = index.workloads.get(workloadKey);
     return disconnectGraceFor(ew && index.groupOf(ew), opts.disconnectGraceMs);
   };
+  /** The last status.proxy reported per workload uid, to mark it disconnected when its streams close. */
+  const lastProxy = new Map<string, WorkloadProxyStatus>();
   const tracker = new HealthTracker({ clock, graceMsFor, setCondition: (key, c) => statusWriter.set(key, c) });
 
   /**
@@ -106,6 +109,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
           endpoints.enqueue(a.services);
           groups.workloadChanged(keyOf(ew), a.groups);
           tracker.forget(ew.metadata.uid ?? '');
+          lastProxy.delete(ew.metadata.uid ?? '');
         },
       },
     }),
@@ -186,9 +190,18 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
           probesJson: JSON.stringify(effective.probes),
         };
       },
-      onReport: (t, report) => tracker.report(t.uid, t.key, report),
+      onReport: (t, report) => {
+        tracker.report(t.uid, t.key, report);
+        const proxy = { connected: true, ...report.proxy };
+        lastProxy.set(t.uid, proxy);
+        statusWriter.setProxy(t.key, proxy);
+      },
       onStreamOpened: (t) => tracker.streamOpened(t.uid, t.key),
-      onStreamClosed: (t) => tracker.streamClosed(t.uid),
+      onStreamClosed: (t) => {
+        tracker.streamClosed(t.uid);
+        const last = lastProxy.get(t.uid);
+        if (last && !tracker.connected(t.uid)) statusWriter.setProxy(t.key, { ...last, connected: false });
+      },
     }).catch(async (e) => {
       await stopAll();
       throw e;

@@ -63,6 +63,8 @@ describe('workload health API', () => {
     const ew = (await custom.getNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'payments', name: 'payment-processor-vm-1' })) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
     return ew.status?.conditions?.find((c) => c.type === 'Ready');
   };
+  const proxyStatus = async () =>
+    ((await custom.getNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'payments', name: 'payment-processor-vm-1' })) as { status?: { proxy?: { connected: boolean; version?: string; adminAddress?: string; inboundPort?: number; certificateNotAfter?: string } } }).status?.proxy;
   const resourceVersion = async () =>
     ((await custom.getNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'payments', name: 'payment-processor-vm-1' })) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const endpointReady = async () => (await discovery.listNamespacedEndpointSlice({ namespace: 'payments', labelSelector: 'kubernetes.io/service-name=payment-processor' })).items[0]?.endpoints[0]?.conditions?.ready;
@@ -106,6 +108,11 @@ describe('workload health API', () => {
     assert.equal((await readyCondition())?.reason, 'ProbesPassing');
     assert.equal(proxy.acks[0].heartbeatIntervalMs, 500, 'a third of the grace');
     assert.equal(proxy.acks[0].probesJson, '[]', 'the effective probes, on the first ack');
+    const seen = await waitFor('status.proxy', async () => (await proxyStatus())?.connected === true ? await proxyStatus() : undefined);
+    assert.equal(seen!.version, 'test');
+    assert.equal(seen!.adminAddress, '127.0.0.1:4191');
+    assert.equal(seen!.inboundPort, 4143);
+    assert.ok(Date.parse(seen!.certificateNotAfter!) > Date.now(), 'the presented certificate expiry');
 
     proxy.report(false, 'HTTP 503 from /health');
     await waitFor('not-ready endpoint', async () => (await endpointReady()) === false);
@@ -133,6 +140,7 @@ describe('workload health API', () => {
     assert.ok(Date.now() - lastReportAt >= GRACE_MS, 'not before the grace');
     await waitFor('endpoint not ready', async () => (await endpointReady()) === false);
     proxy.close();
+    await waitFor('status.proxy disconnected', async () => (await proxyStatus())?.connected === false || undefined);
 
     const back = await proxyWith(IDENTITY);
     back.report(true);

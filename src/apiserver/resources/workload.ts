@@ -3,7 +3,7 @@
 import type { KubeObject } from '../../store/types.js';
 import { GROUP_LABEL, SERVICE_ACCOUNT_ANNOTATION, effectiveWorkload, serviceAccountIdentity } from '../../core/workloads/effective.js';
 import type { FieldCause, ResourceType, Schema } from './types.js';
-import { arr, conditionSchema, int32, obj, rootSchema, str, stringMap } from '../schema/builders.js';
+import { arr, bool, conditionSchema, dateTime, int32, obj, rootSchema, str, stringMap } from '../schema/builders.js';
 import { child, duplicate, index, invalid } from '../schema/field-errors.js';
 import { dns1123Subdomain, goDuration, ipFamily, ipAddress, spiffeId } from '../schema/formats.js';
 import { validateObjectMeta, validatePortList } from '../schema/meta.js';
@@ -19,6 +19,19 @@ const meshTLSSchema = obj(
   },
   ['identity'],
   { description: 'TLS settings of the workload. Optional: see docs/adr/0002 for the defaults.' },
+);
+
+/** status.proxy: what the workload's proxy last told the health API (written by the control plane). */
+const proxyStatusSchema = obj(
+  {
+    connected: bool({ description: 'A proxy holds a health stream open now.' }),
+    version: str({ description: 'The proxy version.' }),
+    adminAddress: str({ description: 'host:port of the proxy admin server (metrics), as the proxy reported it.' }),
+    inboundPort: int32({ description: 'The proxy inbound port.' }),
+    certificateNotAfter: dateTime({ description: 'Expiry of the certificate the proxy presented.' }),
+  },
+  undefined,
+  { description: "The workload's proxy, as last seen by the health API." },
 );
 
 const portSchema = obj(
@@ -59,7 +72,14 @@ function externalWorkloadSchema(meshKey: 'meshTLS' | 'meshTls'): Schema {
         undefined,
         { description: 'The desired state of the workload.' },
       ),
-      status: obj({ conditions: arr(conditionSchema, { description: 'Observations; type Ready is True when the probes pass.' }) }, undefined, { description: 'Observed state, written through the status subresource.' }),
+      status: obj(
+        {
+          conditions: arr(conditionSchema, { description: 'Observations; type Ready is True when the probes pass.' }),
+          proxy: proxyStatusSchema,
+        },
+        undefined,
+        { description: 'Observed state, written through the status subresource.' },
+      ),
     },
     ['spec'],
     'An ExternalWorkload is a workload outside Kubernetes (a VM or host) enrolled in the mesh.',

@@ -39,6 +39,15 @@ export interface ReportTarget {
   probesJson: string;
 }
 
+/** What a report says about the proxy itself; mirrored into the workload's status.proxy. */
+export interface ProxyStatus {
+  version: string;
+  adminAddress?: string;
+  inboundPort?: number;
+  /** Expiry of the client certificate presented on this stream (RFC 3339). */
+  certificateNotAfter?: string;
+}
+
 export interface HealthServerOptions {
   host: string;
   port: number;
@@ -47,7 +56,7 @@ export interface HealthServerOptions {
   log: Logger;
   /** Looks up "namespace/name"; undefined when there is no such ExternalWorkload. */
   resolve(workload: string): ReportTarget | undefined;
-  onReport(target: ReportTarget, report: { ready: boolean; probes: ProbeOutcome[] }): void;
+  onReport(target: ReportTarget, report: { ready: boolean; probes: ProbeOutcome[]; proxy: ProxyStatus }): void;
   onStreamOpened(target: ReportTarget): void;
   onStreamClosed(target: ReportTarget): void;
 }
@@ -85,7 +94,9 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
   const server = new grpc.Server();
   server.addService(workloadHealthDefinition().service, {
     Report(call: grpc.ServerDuplexStream<HealthReportMessage, HealthAckMessage>) {
-      const peerIds = spiffeIdsOf(call.getAuthContext()?.sslPeerCertificate?.subjectaltname);
+      const peerCert = call.getAuthContext()?.sslPeerCertificate;
+      const peerIds = spiffeIdsOf(peerCert?.subjectaltname);
+      const certificateNotAfter = peerCert?.valid_to ? new Date(peerCert.valid_to).toISOString() : undefined;
       let bound: ReportTarget | undefined;
       let probesSent: string | undefined;
       let done = false;
@@ -110,7 +121,8 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
           bound = target;
           opts.onStreamOpened(target);
         }
-        opts.onReport(target, { ready: msg.ready, probes: (msg.probes ?? []).map((p) => ({ name: p.name, success: p.success, message: p.message })) });
+        const proxy: ProxyStatus = { version: msg.proxyVersion, adminAddress: msg.adminAddress || undefined, inboundPort: msg.inboundPort || undefined, certificateNotAfter };
+        opts.onReport(target, { ready: msg.ready, probes: (msg.probes ?? []).map((p) => ({ name: p.name, success: p.success, message: p.message })), proxy });
         const probesJson = target.probesJson === probesSent ? '' : target.probesJson;
         probesSent = target.probesJson;
         call.write({ heartbeatIntervalMs: target.heartbeatIntervalMs, revoked: false, probesJson });

@@ -13,6 +13,7 @@ const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export class WorkloadStatusWriter {
   private readonly desired = new Map<string, { condition: WorkloadCondition; initial: boolean }>();
+  private readonly desiredProxy = new Map<string, WorkloadProxyStatus>();
   private readonly queue: WorkQueue;
   private readonly api: CustomObjectsApi;
 
@@ -30,6 +31,12 @@ export class WorkloadStatusWriter {
     this.queue.add(workloadKey);
   }
 
+  /** Asks for status.proxy on the workload; written only when it differs from what is stored. */
+  setProxy(workloadKey: string, proxy: WorkloadProxyStatus): void {
+    this.desiredProxy.set(workloadKey, proxy);
+    this.queue.add(workloadKey);
+  }
+
   get length(): number {
     return this.queue.length;
   }
@@ -43,6 +50,7 @@ export class WorkloadStatusWriter {
   }
 
   private async sync(key: string): Promise<void> {
+    await this.syncProxy(key);
     const wanted = this.desired.get(key);
     const ew = this.opts.index.workloads.get(key);
     if (!wanted || !ew) return;
@@ -65,4 +73,36 @@ export class WorkloadStatusWriter {
     }
     if (this.desired.get(key) === wanted) this.desired.delete(key);
   }
+
+  private async syncProxy(key: string): Promise<void> {
+    const wanted = this.desiredProxy.get(key);
+    const ew = this.opts.index.workloads.get(key);
+    if (!wanted || !ew) return;
+    const stored = (ew.status as { proxy?: WorkloadProxyStatus } | undefined)?.proxy;
+    if (!sameProxyStatus(stored, wanted)) {
+      const [namespace, name] = key.split('/');
+      try {
+        await this.api.patchNamespacedCustomObjectStatus(
+          { group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: 'externalworkloads', namespace, name, body: { status: { proxy: wanted } } },
+          MERGE_PATCH,
+        );
+      } catch (e) {
+        if (!(e instanceof ApiException && e.code === 404)) throw e;
+      }
+    }
+    if (this.desiredProxy.get(key) === wanted) this.desiredProxy.delete(key);
+  }
+}
+
+/** status.proxy as the health API keeps it (see the ExternalWorkload schema). */
+export interface WorkloadProxyStatus {
+  connected: boolean;
+  version?: string;
+  adminAddress?: string;
+  inboundPort?: number;
+  certificateNotAfter?: string;
+}
+
+function sameProxyStatus(a: WorkloadProxyStatus | undefined, b: WorkloadProxyStatus): boolean {
+  return !!a && a.connected === b.connected && a.version === b.version && a.adminAddress === b.adminAddress && a.inboundPort === b.inboundPort && a.certificateNotAfter === b.certificateNotAfter;
 }

@@ -46,6 +46,11 @@ export class HealthTracker {
     this.entry(uid, key).streams++;
   }
 
+  /** True while at least one report stream for the workload is open. */
+  connected(uid: string): boolean {
+    return (this.tracked.get(uid)?.streams ?? 0) > 0;
+  }
+
   streamClosed(uid: string): void {
     const t = this.tracked.get(uid);
     if (t) t.streams = Math.max(0, t.streams - 1);
