@@ -15,7 +15,7 @@ import { onboardWorkload } from '../workload/onboard.js';
 import { validateOnboardRequest } from '../workload/request.js';
 import { defaultLayout, type ProxyLayout } from '../workload/bundle.js';
 import { applyHybridApp, demoWorkloads, DEMO_NAMESPACE, SERVICE_PORTS, type DemoWorkload } from './hybrid-app.js';
-import { canUseNetns, createNetwork, destroyNetwork, type CreatedNetwork, type DemoHost, type DemoNetwork } from './network.js';
+import { canUseNetns, createNetwork, planAddresses, destroyNetwork, type CreatedNetwork, type DemoHost, type DemoNetwork } from './network.js';
 import { cleanStaleRun, logTail, saveRunState, spawnDemoChild, stopChildren, type DemoChild } from './processes.js';
 import { isReady, proxyCounters, rates, scrape, type ProxyCounters } from './metrics.js';
 import type { AppStats } from './apps/app.js';
@@ -107,6 +107,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const workloads = demoWorkloads(opts.portOffset);
   const mode: DemoNetwork['mode'] = opts.netns && canUseNetns() ? 'netns' : 'loopback';
   const listen = mode === 'netns' ? '0.0.0.0' : '127.0.0.1';
+  const subnet = opts.subnet ?? (mode === 'netns' ? '198.18.0.0/24' : '127.0.10.0/24');
+  planAddresses(mode, subnet, workloads.map((w) => w.name)); // bad --subnet fails before anything starts
   const created: CreatedNetwork = { netns: [], links: [] };
   const children: DemoChild[] = [];
   const persist = () => saveRunState(demoDir, { pids: children.map((c) => c.child.pid!).filter(Boolean), netns: created.netns, links: created.links });
@@ -128,7 +130,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     out(`      API ${cp.info.listeners.api}, ${['identity', 'destination', 'policy', 'health'].map((k) => `${k} ${cp!.info.listeners[k] ?? '-'}`).join(', ')}`);
     check();
 
-    const subnet = opts.subnet ?? (mode === 'netns' ? '198.18.0.0/24' : '127.0.10.0/24');
     const net = createNetwork(mode, subnet, workloads.map((w) => w.name), created);
     persist();
     out(`[2/6] network          ${mode === 'netns' ? `one network namespace per workload on bridge ${net.bridge} (${net.gateway})` : 'loopback addresses (run as root for network namespaces)'}: ${net.hosts.map((h) => `${h.workload} ${h.address}`).join(', ')}`);
