@@ -182,44 +182,52 @@ async function main() {
   // Warm-up (JIT, pools, TLS sessions).
   await httpLoad(18300, 1, CONNS, true);
   await tcpLoad(18301, 1, CONNS);
-  const rows: string[] = [];
-  const measure = async (label: string, run: () => Promise<{ rps: number }>, proxied: boolean, procs = pids) => {
+  if (haveAnchors) await httpLoad(18401, 1, CONNS, true);
+  const REPS = Number(process.env.REPS ?? 3);
+  const cpuOf = async (procs: number[], run: () => Promise<{ rps: number }>) => {
     const c0 = cpuTicks(procs);
     const r = await run();
-    const cpu = ((cpuTicks(procs) - c0) / 100) * 1e6; // µs, CLK_TCK=100
-    const perReq = proxied ? `${(cpu / (r.rps * SECONDS)).toFixed(0)} µs` : '–';
-    rows.push(`| ${label} | ${Math.round(r.rps)} | ${perReq} |`);
-    return r.rps;
+    return { rps: r.rps, cpuUs: (((cpuTicks(procs) - c0) / 100) * 1e6) / Math.max(1, r.rps * SECONDS) }; // CLK_TCK=100
   };
-  if (process.env.OUTPOST_BENCH_ONLY === 'http') {
-    await measure('Outpost pair HTTP keep-alive', () => httpLoad(18300, SECONDS, CONNS, true), true);
-    console.log(rows.join('\n'));
-    return;
+  type Rep = Record<string, { rps: number; cpuUs: number }>;
+  const reps: Rep[] = [];
+  const p50s: { direct: number; pair: number }[] = [];
+  for (let rep = 1; rep <= REPS; rep++) {
+    const r: Rep = {};
+    // Direct first in every repetition, then the proxies (like the anchors' run.sh), so drift hits all alike.
+    r.direct = await cpuOf([], () => httpLoad(backendHttp, SECONDS, CONNS, true));
+    r.pair = await cpuOf(pids, () => httpLoad(18300, SECONDS, CONNS, true));
+    r.directClose = await cpuOf([], () => httpLoad(backendHttp, SECONDS, CONNS, false));
+    r.pairClose = await cpuOf(pids, () => httpLoad(18300, SECONDS, CONNS, false));
+    r.directTcp = await cpuOf([], () => tcpLoad(backendTcp, SECONDS, CONNS));
+    r.pairTcp = await cpuOf(pids, () => tcpLoad(18301, SECONDS, CONNS));
+    if (haveAnchors) {
+      r.nodeHttp = await cpuOf(anchorPids.slice(0, 2), () => httpLoad(18401, SECONDS, CONNS, true));
+      r.nodePipe = await cpuOf(anchorPids.slice(2), () => tcpLoad(18411, SECONDS, CONNS));
+    }
+    p50s.push({ direct: await fixedRate(backendHttp, 2, 1000), pair: await fixedRate(18300, 2, 1000) });
+    reps.push(r);
+    console.error(`rep ${rep}/${REPS}: ` + Object.entries(r).map(([k, v]) => `${k}=${Math.round(v.rps)}`).join(' '));
   }
-  const direct = await measure('direct HTTP keep-alive', () => httpLoad(backendHttp, SECONDS, CONNS, true), false);
-  const pair = await measure('Outpost pair HTTP keep-alive', () => httpLoad(18300, SECONDS, CONNS, true), true);
-  const directClose = await measure('direct HTTP new connection per request', () => httpLoad(backendHttp, SECONDS, CONNS, false), false);
-  const pairClose = await measure('Outpost pair HTTP new connection per request', () => httpLoad(18300, SECONDS, CONNS, false), true);
-  const directTcp = await measure('direct TCP echo', () => tcpLoad(backendTcp, SECONDS, CONNS), false);
-  const pairTcp = await measure('Outpost pair opaque TCP echo', () => tcpLoad(18301, SECONDS, CONNS), true);
-  let anchorLine = '';
-  if (haveAnchors) {
-    await httpLoad(18401, 1, CONNS, true);
-    const nodeHttp = await measure('anchor node-http pair HTTP keep-alive', () => httpLoad(18401, SECONDS, CONNS, true), true, anchorPids.slice(0, 2));
-    const nodePipe = await measure('anchor node-pipe pair TCP echo', () => tcpLoad(18411, SECONDS, CONNS), true, anchorPids.slice(2));
-    anchorLine = `anchors in the same run: node-http ${(nodeHttp / direct).toFixed(2)}, node-pipe ${(nodePipe / directTcp).toFixed(2)}; Outpost vs node-http ${(pair / nodeHttp).toFixed(2)}x, vs node-pipe ${(pairTcp / nodePipe).toFixed(2)}x`;
-  }
-  const p50Direct = await fixedRate(backendHttp, SECONDS, 1000);
-  const p50Pair = await fixedRate(18300, SECONDS, 1000);
+  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const ratio = (a: string, b: string) => median(reps.map((r) => r[a].rps / r[b].rps)).toFixed(2);
+  const med = (k: string, f: 'rps' | 'cpuUs') => median(reps.map((r) => r[k][f]));
   const rss = pids.map(rssMb);
-  console.log(`\nOutpost proxy quick bench (${SECONDS}s per run, ${CONNS} connections, Node load generator in-process)\n`);
-  console.log('| run | req/s | proxy CPU per request (both proxies) |\n|---|---:|---:|');
-  console.log(rows.join('\n'));
-  console.log(`\nratios vs direct: HTTP keep-alive ${(pair / direct).toFixed(2)}, new connection per request ${(pairClose / directClose).toFixed(2)}, opaque TCP ${(pairTcp / directTcp).toFixed(2)}`);
-  if (anchorLine) console.log(anchorLine);
-  console.log(`p50 at 1,000 req/s: direct ${p50Direct.toFixed(2)} ms, pair ${p50Pair.toFixed(2)} ms, added ${(p50Pair - p50Direct).toFixed(2)} ms`);
+  console.log(`\nOutpost proxy quick bench: medians of ${REPS} interleaved repetitions, ${SECONDS}s per run, ${CONNS} connections, Node load generator\n`);
+  console.log('| run | req/s | ratio vs direct | CPU per request, both proxies |\n|---|---:|---:|---:|');
+  const row = (label: string, k: string, base: string, cpu: boolean) => console.log(`| ${label} | ${Math.round(med(k, 'rps'))} | ${k === base ? '1.00' : ratio(k, base)} | ${cpu ? Math.round(med(k, 'cpuUs')) + ' µs' : '–'} |`);
+  row('direct HTTP keep-alive', 'direct', 'direct', false);
+  row('Outpost pair HTTP keep-alive', 'pair', 'direct', true);
+  if (haveAnchors) row('anchor node-http pair HTTP keep-alive', 'nodeHttp', 'direct', true);
+  row('direct HTTP new connection per request', 'directClose', 'directClose', false);
+  row('Outpost pair HTTP new connection per request', 'pairClose', 'directClose', true);
+  row('direct TCP echo', 'directTcp', 'directTcp', false);
+  row('Outpost pair opaque TCP echo', 'pairTcp', 'directTcp', true);
+  if (haveAnchors) row('anchor node-pipe pair TCP echo', 'nodePipe', 'directTcp', true);
+  const added = median(p50s.map((p) => p.pair - p.direct));
+  console.log(`\np50 at 1,000 req/s: direct ${median(p50s.map((p) => p.direct)).toFixed(2)} ms, pair ${median(p50s.map((p) => p.pair)).toFixed(2)} ms, added ${added.toFixed(2)} ms`);
   console.log(`proxy RSS after load: client ${rss[0].toFixed(0)} MB, server ${rss[1].toFixed(0)} MB`);
-  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (figures are only comparable within one run)`);
+  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
 main()
