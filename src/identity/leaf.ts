@@ -11,6 +11,9 @@ const TRUE = tlv(TAG.BOOLEAN, Buffer.from([0xff]));
 const BASIC_CONSTRAINTS_NOT_CA = seq(oid('2.5.29.19'), TRUE, tlv(TAG.OCTET_STRING, seq()));
 // digitalSignature (bit 0) + keyEncipherment (bit 2): 0b1010_0000 with 5 unused bits.
 const KEY_USAGE = seq(oid('2.5.29.15'), TRUE, tlv(TAG.OCTET_STRING, tlv(TAG.BIT_STRING, Buffer.from([0x05, 0xa0]))));
+const OID_AUTHORITY_KEY_ID = oid('2.5.29.35');
+const OID_SUBJECT_ALT_NAME = oid('2.5.29.17');
+const OID_COMMON_NAME = oid('2.5.4.3');
 const EXT_KEY_USAGE_SERVER_CLIENT = seq(oid('2.5.29.37'), tlv(TAG.OCTET_STRING, seq(oid('1.3.6.1.5.5.7.3.1'), oid('1.3.6.1.5.5.7.3.2'))));
 
 export interface LeafSigner {
@@ -36,7 +39,7 @@ export interface LeafRequest {
 function subjectName(commonName: string): Buffer {
   // X.520 caps a CN at 64 characters; the SANs carry the real names anyway.
   const cn = commonName.slice(0, 64);
-  return seq(tlv(TAG.SET, seq(oid('2.5.4.3'), tlv(TAG.UTF8, Buffer.from(cn, 'utf8')))));
+  return seq(tlv(TAG.SET, seq(OID_COMMON_NAME, tlv(TAG.UTF8, Buffer.from(cn, 'utf8')))));
 }
 
 function ipBytes(ip: string): Buffer {
@@ -57,7 +60,7 @@ function subjectAltNames(req: LeafRequest): Buffer {
     ...req.dns.map((d) => tlv(0x82, Buffer.from(d, 'latin1'))),
     ...(req.ips ?? []).map((ip) => tlv(0x87, ipBytes(ip))),
   ];
-  return seq(oid('2.5.29.17'), tlv(TAG.OCTET_STRING, seq(...names)));
+  return seq(OID_SUBJECT_ALT_NAME, tlv(TAG.OCTET_STRING, seq(...names)));
 }
 
 /** Signs a leaf certificate; notAfter is capped at the issuer's own expiry. Returns the DER. */
@@ -69,7 +72,7 @@ export function signLeaf(signer: LeafSigner, req: LeafRequest): { der: Buffer; n
     BASIC_CONSTRAINTS_NOT_CA,
     KEY_USAGE,
     EXT_KEY_USAGE_SERVER_CLIENT,
-    seq(oid('2.5.29.35'), tlv(TAG.OCTET_STRING, seq(tlv(0x80, signer.issuerKeyId)))),
+    seq(OID_AUTHORITY_KEY_ID, tlv(TAG.OCTET_STRING, seq(tlv(0x80, signer.issuerKeyId)))),
     subjectAltNames(req),
   ];
   const tbs = seq(
