@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { kubectl, outpost } from '../support/cli.js';
+import { kubectl, outpost, run } from '../support/cli.js';
 import { loadProxyConfig } from '../../src/proxy/config.js';
 import { run as workloadCommand } from '../../src/cli/commands/workload.js';
 import { describeError } from '../../src/core/errors.js';
@@ -77,6 +77,9 @@ describe('outpost workload onboard', () => {
     assert.equal(`${config.destination.endpoint!.host}:${config.destination.endpoint!.port}`, cp.info.listeners.destination);
     assert.equal(`${config.policy.endpoint!.host}:${config.policy.endpoint!.port}`, cp.info.listeners.policy);
     assert.match(readFileSync(join(out, 'outpost-proxy.service'), 'utf8'), /ExecStart=@OUTPOST_BIN@ proxy --config \/etc\/outpost\/proxy-config.yaml/);
+    const syntax = await run('sh', ['-n', join(out, 'install.sh')]);
+    assert.equal(syntax.code, 0, `install.sh is valid sh: ${syntax.stderr}`);
+    assert.match(readFileSync(join(out, 'install.sh'), 'utf8'), /proxy-init --external-workload --proxy-uid [\s\S]* --inbound-ports 8080,9090/);
 
     const rv = obj.metadata.resourceVersion;
     const second = await inProcess(onboardArgs(out));
