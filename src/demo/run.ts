@@ -52,7 +52,7 @@ function portInUse(host: string, port: number): Promise<boolean> {
 }
 
 /** The default ports must be free, else say which and what to do (before starting anything). */
-async function checkPorts(ports: [string, string, number][]): Promise<void> {
+export async function checkPorts(ports: [string, string, number][]): Promise<void> {
   const busy: string[] = [];
   for (const [what, host, port] of ports) if (port && (await portInUse(host, port))) busy.push(`${port} (${what})`);
   if (busy.length) {

@@ -38,3 +38,23 @@ describe('demo metrics', () => {
     assert.equal(formatSummary(s), 'Summary: postgres success 90.0% (9/10), redis success 100.0% (9/9), policy refused redis-cache → postgres 3/3 (postgres proxy denied 3), postgres clients: spiffe://cluster.local/ns/hybrid-app/sa/api-server');
   });
 });
+
+describe('demo port check', () => {
+  it('names every busy port and what to do, before anything starts', async () => {
+    const { createServer } = await import('node:net');
+    const { checkPorts } = await import('../../src/demo/run.js');
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      await assert.rejects(checkPorts([['API', '127.0.0.1', port]]), (e: Error & { hint?: string }) => {
+        assert.equal(e.message, `ports in use on this machine: ${port} (API)`);
+        assert.match(e.hint ?? '', /--free-ports/);
+        return true;
+      });
+    } finally {
+      await new Promise<void>((r) => busy.close(() => r()));
+    }
+    await checkPorts([['API', '127.0.0.1', port]]);
+  });
+});
