@@ -1,0 +1,126 @@
+// The PromQL adapter against a real Prometheus (Debian's `prometheus`; skipped when it is not
+// installed): Prometheus discovers proxies from the viz's /api/prometheus-sd (admin token, mesh CA),
+// scrapes them, and `viz stat`/`edges` run as PromQL with the same answers as the built-in pipeline.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { kubectl } from '../support/cli.js';
+import { findViz, vizGet, type VizEndpoint } from '../../src/viz/client.js';
+import type { StatRow } from '../../src/viz/service.js';
+import type { EdgeRow } from '../../src/viz/query.js';
+import { inboundLabels, outboundLabels, startFakeProxy, type FakeProxy } from './fake-proxy.js';
+
+const PROMETHEUS = '/usr/bin/prometheus';
+const NS = 'prom';
+const CLIENT_ID = 'spiffe://cluster.local/ns/prom/sa/client';
+const SERVER_ID = 'spiffe://cluster.local/ns/prom/sa/server';
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('viz with --prometheus-url (real Prometheus)', { skip: !existsSync(PROMETHEUS) && 'prometheus is not installed (apt-get install prometheus)' }, () => {
+  let cp: TestControlPlane;
+  let prom: ChildProcess;
+  let client: FakeProxy;
+  let server: FakeProxy;
+  let ep: VizEndpoint;
+  let load: NodeJS.Timeout;
+
+  before(async () => {
+    client = await startFakeProxy();
+    server = await startFakeProxy();
+    const promPort = await freePort();
+    cp = await startTestControlPlane({ 'prometheus-url': `http://127.0.0.1:${promPort}` });
+    const ew = (name: string, id: string, p: FakeProxy) =>
+      `---\napiVersion: workload.linkerd.io/v1beta1\nkind: ExternalWorkload\nmetadata: { name: ${name}, namespace: ${NS}, annotations: { viz.outpost.io/admin-address: "${p.address}" } }\nspec: { meshTLS: { identity: "${id}", serverName: ${name}.${NS} }, workloadIPs: [{ ip: 127.0.0.1 }] }\n`;
+    const file = join(cp.dataDir, 'prom.yaml');
+    writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n${ew('client', CLIENT_ID, client)}${ew('server', SERVER_ID, server)}`);
+    assert.equal((await kubectl(cp.kubeconfigPath, ['apply', '-f', file])).code, 0);
+    ep = findViz(cp.dataDir, cp.kubeConfig);
+    // The scrape configuration docs/viz.md gives, with test intervals.
+    const dir = join(cp.dataDir, 'prometheus');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'token'), ep.token!, { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }
+scrape_configs:
+  - job_name: outpost-proxies
+    http_sd_configs:
+      - url: ${ep.url}/api/prometheus-sd
+        refresh_interval: 1s
+        authorization: { type: Bearer, credentials_file: ${join(dir, 'token')} }
+        tls_config: { ca_file: ${cp.info.trustAnchorsFile} }
+`,
+    );
+    prom = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ['ignore', 'ignore', openSync(join(dir, 'prometheus.log'), 'w')] });
+    const inbound = server.metrics.httpFor(inboundLabels(CLIENT_ID, 8080, 'server.prom:8080'));
+    const outbound = client.metrics.httpFor(outboundLabels({ authority: 'server.prom:8080', target: '127.0.0.1:8080', serverId: SERVER_ID, ns: NS, service: 'server', workload: 'server' }));
+    let sent = 0;
+    const start = Date.now();
+    load = setInterval(() => {
+      const due = Math.floor(((Date.now() - start) / 1000) * 50);
+      for (; sent < due; sent++) {
+        const status = sent % 4 === 3 ? 500 : 200;
+        inbound.request.value++;
+        inbound.response(status, 20 + (sent % 20));
+        outbound.request.value++;
+        outbound.response(status, 21);
+      }
+    }, 20);
+  });
+
+  after(async () => {
+    clearInterval(load);
+    prom?.kill('SIGTERM');
+    await new Promise((r) => (prom && prom.exitCode === null ? prom.once('exit', r) : r(undefined)));
+    await cp?.dispose();
+    await client?.close();
+    await server?.close();
+  });
+
+  it('stat, edges and check answer from Prometheus, with the success rate and latency of the load', async () => {
+    const row = await until(
+      'Prometheus to hold a rate for the server',
+      async () => {
+        const body = await vizGet<{ rows: StatRow[]; backend: string }>(ep, '/api/stat', { resource: 'ew', namespace: NS });
+        assert.equal(body.backend, 'prometheus');
+        const r = body.rows.find((x) => x.name === 'server');
+        return r && r.successRate !== undefined && r.rps > 0 ? r : undefined;
+      },
+      25_000,
+    ).catch((e) => {
+      const log = readFileSync(join(cp.dataDir, 'prometheus', 'prometheus.log'), 'utf8').split('\n').filter((l) => /level=(warn|error)/.test(l));
+      throw new Error(`${e.message}; prometheus said: ${log.slice(-5).join(' | ')}`);
+    });
+    // Prometheus' rate() divides by the whole window, so RPS climbs to the load over the first minute;
+    // ratios (success) and quantiles do not depend on it.
+    assert.ok(Math.abs(row.successRate! - 0.75) < 0.075, `success ${row.successRate}`);
+    assert.ok(row.latencyP50! >= 20 && row.latencyP50! <= 40, `p50 ${row.latencyP50}`);
+    assert.ok(row.rps > 0 && row.rps <= 55, `rps ${row.rps}`);
+    assert.equal(row.meshed, '1/1');
+    const edges = await vizGet<{ rows: EdgeRow[] }>(ep, '/api/edges', { namespace: NS });
+    assert.deepEqual(edges.rows.map((e) => [e.src, e.dst, e.secured, e.clientId, e.serverId]), [['client', 'server', true, CLIENT_ID, SERVER_ID]]);
+    const check = await vizGet<{ backend: string }>(ep, '/api/check');
+    assert.equal(check.backend, 'prometheus');
+  });
+});
