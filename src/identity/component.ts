@@ -2,6 +2,7 @@
 // serves Certify over TLS, and issues the other components' mTLS certificates (identityAuthority).
 import type { ControlPlaneComponent, IdentityAuthority } from '../core/component.js';
 import type { TimerHandle } from '../core/clock.js';
+import { OutpostError } from '../core/errors.js';
 import { DEFAULT_TRUST_DOMAIN } from '../core/workloads/effective.js';
 import { Authority } from './authority.js';
 import { prepareCaMaterial, watchMaterial } from './ca-material.js';
@@ -54,10 +55,11 @@ export const component: ControlPlaneComponent = {
     await directory.synced(5_000);
     const first = serving();
     const rate = Number(f['identity-rate-limit'] ?? 100);
+    const port = Number(f['identity-port'] ?? 8080);
     const server = await startIdentityServer(
       {
         host: ctx.listen,
-        port: Number(f['identity-port'] ?? 8080),
+        port,
         authority: () => authority,
         authorize: (input) => authorizeWithFreshFallback(input, reviewToken, directory.cached, directory.fresh),
         lifetimeMs,
@@ -68,7 +70,10 @@ export const component: ControlPlaneComponent = {
         log,
       },
       first,
-    );
+    ).catch(async (e: unknown) => {
+      await directory.stop();
+      throw new OutpostError('CONFIG_INVALID', `--identity-port: cannot listen on ${ctx.listen}:${port} (${(e as Error).message}); is the port in use?`, { field: 'identity-port', cause: e });
+    });
 
     // Refresh our own serving certificate at 70 % of its lifetime, and whenever the issuer changes.
     let refreshTimer: TimerHandle | undefined;
