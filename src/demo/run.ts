@@ -190,7 +190,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     out(`[6/6] traffic          api-server → postgres and redis through mTLS (${opts.rate} order lookups/s); redis-cache also tries postgres, which the policy refuses`);
     const defaultDir = opts.dataDir === defaultDataDir();
     out(`      try: kubectl --kubeconfig ${cp.kubeconfigPath} get externalworkloads,endpointslices -n ${DEMO_NAMESPACE}`);
-    out(`           outpost check${defaultDir ? '' : ` --data-dir ${opts.dataDir}`}    ·    Ctrl-C stops the demo and cleans up`);
+    if (!defaultDir) out(`           export OUTPOST_DATA_DIR=${opts.dataDir}   (for the outpost commands below)`);
+    out(`           outpost check  ·  outpost viz stat externalworkload -n ${DEMO_NAMESPACE}  ·  outpost explain externalworkload/postgres-primary -n ${DEMO_NAMESPACE}`);
+    out('      Ctrl-C stops the demo and cleans up.');
     const started = Date.now();
     let prev: Record<string, ProxyCounters | undefined> = {};
     let prevAt = Date.now();
