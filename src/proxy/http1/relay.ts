@@ -194,7 +194,8 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       else up.destroy();
       d.done(status || 502, !ok || status >= 500);
       if (!h.keepAlive) down.end();
-      next();
+      // Not inside the response parser's callback: the next exchange may reuse this very connection.
+      process.nextTick(next);
     };
     rp[kOnHeadersComplete] = (_maj: number, _min: number, raw: string[], _m: unknown, _u: unknown, code: number, msg: string, _up: boolean, upKeepAlive: boolean) => {
       if (code >= 100 && code < 200) {
