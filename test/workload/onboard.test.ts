@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { kubectl, outpost, run } from '../support/cli.js';
+import { kubectl, outpost, run, REPO_ROOT } from '../support/cli.js';
 import { loadProxyConfig } from '../../src/proxy/config.js';
 import { run as workloadCommand } from '../../src/cli/commands/workload.js';
 import { describeError } from '../../src/core/errors.js';
@@ -110,6 +110,23 @@ describe('outpost workload onboard', () => {
     assert.equal(certify.code, 0, certify.stderr + certify.stdout);
     assert.match(certify.stdout, /identity\s+spiffe:\/\/cluster\.local\/ns\/hybrid-app\/sa\/redis-cache/);
     assert.match(readFileSync(join(certDir, 'proxy.crt'), 'utf8'), /BEGIN CERTIFICATE/);
+  });
+
+  it('--group joins a WorkloadGroup: the template gives the ports, the group the identity', async () => {
+    for (const f of ['00-namespaces.yaml', 'workload-group.yaml']) {
+      const applied = await kubectl(cp.kubeconfigPath, ['apply', '-f', join(REPO_ROOT, 'test', 'fixtures', 'guide', f)]);
+      assert.equal(applied.code, 0, applied.stderr);
+    }
+    const out = join(work, 'bundle-group');
+    const r = await inProcess(['workload', 'onboard', 'redis-vm-3', '-n', 'caching', '--ip', '127.0.0.70', '--group', 'redis-cache-fleet', '--out', out, '--data-dir', cp.dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    const ew = JSON.parse((await kubectl(cp.kubeconfigPath, ['get', 'externalworkload', 'redis-vm-3', '-n', 'caching', '-o', 'json'])).stdout);
+    assert.equal(ew.metadata.labels.workloadGroup, 'redis-cache-fleet');
+    assert.equal(ew.spec.ports, undefined, 'ports come from the group template');
+    const config = parseYaml(readFileSync(join(out, 'proxy-config.yaml'), 'utf8'));
+    const certify = await outpost(['identity', 'certify', '--token', join(out, 'token'), '--workload', 'caching/redis-vm-3', '--trust-anchors', join(out, 'ca.crt'), '--out', join(work, 'certs-group'), '--identity-addr', config.identity.endpoint]);
+    assert.equal(certify.code, 0, certify.stderr + certify.stdout);
+    assert.match(certify.stdout, /identity\s+spiffe:\/\/cluster\.local\/redis-cache\b/);
   });
 
   it('--renew writes a fresh token for an existing workload, and refuses an unknown one', async () => {
