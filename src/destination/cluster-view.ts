@@ -35,6 +35,9 @@ export class ClusterView {
   /** "ns/service" → slice names, and slice "ns/name" → its service, kept on every slice event. */
   private readonly slicesByService = new Map<string, Set<string>>();
   private readonly serviceOfSlice = new Map<string, string>();
+  /** "ns/Kind/name" of an endpoint's targetRef → slice keys that reference it, and back. */
+  private readonly slicesByTarget = new Map<string, Set<string>>();
+  private readonly targetsOfSlice = new Map<string, string[]>();
 
   constructor(
     kc: KubeConfig,
@@ -120,6 +123,16 @@ export class ClusterView {
     return index;
   }
 
+  /** "ns/service" keys of the Services whose slices have an endpoint targeting this object. */
+  servicesTargeting(namespace: string, kind: string, name: string): string[] {
+    const out = new Set<string>();
+    for (const sliceKey of this.slicesByTarget.get(`${namespace}/${kind}/${name}`) ?? []) {
+      const svc = this.serviceOfSlice.get(sliceKey);
+      if (svc) out.add(svc);
+    }
+    return [...out];
+  }
+
   private changed(kind: KindName, change: ChangeKind, obj: KubernetesObject): void {
     if (kind === 'externalworkloads' || kind === 'workloadgroups') this.effective = undefined;
     const previous = kind === 'endpointslices' ? this.indexSlice(change, obj as EndpointSliceObject) : undefined;
@@ -133,8 +146,17 @@ export class ClusterView {
     const before = this.serviceOfSlice.get(sliceKey);
     if (before) this.slicesByService.get(before)?.delete(name);
     this.serviceOfSlice.delete(sliceKey);
+    for (const t of this.targetsOfSlice.get(sliceKey) ?? []) this.slicesByTarget.get(t)?.delete(sliceKey);
+    this.targetsOfSlice.delete(sliceKey);
     const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
     if (change === 'delete' || !service) return before;
+    const targets = [...new Set((slice.endpoints ?? []).filter((e) => e.targetRef?.name).map((e) => `${e.targetRef!.namespace ?? ns}/${e.targetRef!.kind}/${e.targetRef!.name}`))];
+    this.targetsOfSlice.set(sliceKey, targets);
+    for (const t of targets) {
+      let refs = this.slicesByTarget.get(t);
+      if (!refs) this.slicesByTarget.set(t, (refs = new Set()));
+      refs.add(sliceKey);
+    }
     const key = `${ns}/${service}`;
     this.serviceOfSlice.set(sliceKey, key);
     let set = this.slicesByService.get(key);

@@ -37,7 +37,10 @@ interface ProfileTopic {
   listeners: Set<ProfileListener>;
 }
 
-const NAMESPACE_WIDE: ReadonlySet<KindName> = new Set(['externalworkloads', 'workloadgroups', 'pods', 'servers']);
+/** Kinds whose change may touch any Service of its namespace (group templates, Servers). */
+const NAMESPACE_WIDE: ReadonlySet<KindName> = new Set(['workloadgroups', 'servers']);
+/** Kinds that only touch the Services whose slices point at them (targetRef). */
+const TARGETS: Partial<Record<KindName, string>> = { externalworkloads: 'ExternalWorkload', pods: 'Pod' };
 
 export class DestinationWatcher {
   private readonly topics = new Map<string, Map<number, EndpointTopic>>(); // "ns/name" → port → topic
@@ -129,6 +132,9 @@ export class DestinationWatcher {
       const svc = obj.metadata?.labels?.[SERVICE_NAME_LABEL];
       if (svc) this.dirtyServices.add(`${ns}/${svc}`);
       if (previousService) this.dirtyServices.add(previousService);
+    } else if (TARGETS[kind]) {
+      for (const key of this.view.servicesTargeting(ns, TARGETS[kind]!, obj.metadata?.name ?? '')) this.dirtyServices.add(key);
+      this.dirtyProfiles = true;
     } else if (NAMESPACE_WIDE.has(kind)) {
       this.dirtyNamespaces.add(ns);
       this.dirtyProfiles = true;

@@ -103,6 +103,28 @@ test('postgres (Server proxyProtocol opaque) is opaque; a readiness flip reaches
   rec.call.cancel();
 });
 
+test('a workload edit (identity) or a workload that appears after its slice reaches the stream', async () => {
+  const c = await dclient();
+  const rec = new Recorder(c.Get({ path: 'payment-processor.payments:8080' }));
+  await rec.until((m) => currentAddresses(m).length === 1);
+  const vm = (identity: string) => ({
+    metadata: { name: 'payment-processor-vm-1', namespace: 'payments', labels: { app: 'payment-processor' } },
+    spec: { meshTLS: { identity, serverName: 'payment-processor-vm-1.payments.svc.cluster.local' }, workloadIPs: [{ ip: '10.0.50.100' }], ports: [{ name: 'http', port: 8080 }] },
+  });
+  api.put('externalworkloads', vm('spiffe://cluster.local/payment-processor-v2'));
+  await rec.until((m) => m.at(-1)?.add?.endpoints[0].tls_identity === 'spiffe://cluster.local/payment-processor-v2', 3_000, 'the new identity');
+  api.put('externalworkloads', vm('spiffe://cluster.local/payment-processor'));
+  await rec.until((m) => m.at(-1)?.add?.endpoints[0].tls_identity === 'spiffe://cluster.local/payment-processor', 3_000, 'the identity restored');
+  api.put('endpointslices', slice('payments', 'payment-processor', 8080, [{ ip: '10.0.50.101', ew: 'payment-processor-vm-2' }], 'payment-processor-vm2'));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(currentAddresses(rec.messages), ['10.0.50.100:8080'], 'held back until the workload is known');
+  api.put('externalworkloads', { metadata: { name: 'payment-processor-vm-2', namespace: 'payments', labels: { app: 'payment-processor' } }, spec: { workloadIPs: [{ ip: '10.0.50.101' }], ports: [{ name: 'http', port: 8080 }] } });
+  await rec.until((m) => currentAddresses(m).length === 2, 3_000, 'the second workload');
+  api.delete('endpointslices', 'payments', 'payment-processor-vm2');
+  await rec.until((m) => currentAddresses(m).length === 1, 3_000, 'the slice deleted');
+  rec.call.cancel();
+});
+
 test('bad authorities are refused with INVALID_ARGUMENT; an unknown service says it does not exist', async () => {
   const c = await dclient();
   const bad = await new Recorder(c.Get({ path: 'postgres:5432' })).ended();
