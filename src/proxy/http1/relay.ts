@@ -57,12 +57,18 @@ interface Exchange {
   upstream?: Socket;
 }
 
+export interface Http1Connection {
+  /** Close once idle: now if no request is in flight, else after the current responses. */
+  drain(): void;
+}
+
 /** Serves HTTP/1.1 on `down`; `route` decides each request (synchronously or later). */
-export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: Decision) => void) => void, onClose?: () => void): void {
+export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: Decision) => void) => void, onClose?: () => void): Http1Connection {
   const parser = new HTTPParser();
   parser.initialize(HTTPParser.REQUEST, {});
   const queue: Exchange[] = [];
   let closed = false;
+  let draining = false;
 
   parser[kOnHeadersComplete] = (_maj: number, minor: number, raw: string[], method: number, url: string, _s: unknown, _m: unknown, upgrade: boolean, keepAlive: boolean) => {
     const headers: string[] = [];
@@ -120,6 +126,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
   function next(): void {
     queue.shift();
     if (queue.length > 0) start(queue[0]);
+    else if (draining) down.end();
   }
 
   function writeLocal(ex: Exchange, status: number, reason: string): void {
@@ -270,6 +277,13 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     down.on('drain', resumeUp);
     up.resume();
   }
+
+  return {
+    drain() {
+      draining = true;
+      if (queue.length === 0) down.end();
+    },
+  };
 
   function tunnel(ex: Exchange, up: Socket): void {
     // Upgrade (e.g. WebSocket): after the head, bytes flow both ways untouched.

@@ -8,11 +8,12 @@ import type { ProxyContext } from '../context.js';
 import type { InboundConnection, InboundPolicies } from './policies.js';
 import { authorizeRequest } from './authorize.js';
 import { ConnectionPool } from '../http1/pool.js';
-import { serveHttp1, type Decision, type RequestHead } from '../http1/relay.js';
+import { serveHttp1, type Decision, type Http1Connection, type RequestHead } from '../http1/relay.js';
 import { connectPlain } from '../outbound/connect.js';
 
 export class InboundHttp1 {
   readonly pool: ConnectionPool;
+  private readonly connections = new Set<Http1Connection>();
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -22,7 +23,13 @@ export class InboundHttp1 {
   }
 
   serve(socket: Socket, conn: InboundConnection): void {
-    serveHttp1(socket, (head, decide) => decide(this.route(conn, head)));
+    const c = serveHttp1(socket, (head, decide) => decide(this.route(conn, head)), () => this.connections.delete(c));
+    this.connections.add(c);
+  }
+
+  /** Closes each peer connection once its in-flight requests are answered. */
+  drain(): void {
+    for (const c of this.connections) c.drain();
   }
 
   private route(conn: InboundConnection, head: RequestHead): Decision {

@@ -65,7 +65,7 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
       server.close();
       unsubscribe();
       for (const s of sessions) s.close();
-      http1.close();
+      http1.drain();
     },
     destroy() {
       if (server.listening) server.close();

@@ -10,7 +10,7 @@ import { normalizeAuthority } from './http.js';
 import type { EndpointSlot, LogicalService } from './logical.js';
 import { connectPeer, connectPlain, peerKey } from './connect.js';
 import { ConnectionPool } from '../http1/pool.js';
-import { serveHttp1, type Decision, type RequestHead } from '../http1/relay.js';
+import { serveHttp1, type Decision, type Http1Connection, type RequestHead } from '../http1/relay.js';
 import { requestAuthority, requestPath } from '../http/headers.js';
 import { ALPN_HTTP1 } from '../transport/header.js';
 
@@ -25,10 +25,16 @@ export class OutboundHttp1 {
   ) {
     this.pool = new ConnectionPool(ctx.config.timeouts.idleMs);
     ctx.tls.onRotate(() => this.pool.drain());
+    ctx.drainHooks.push(() => {
+      for (const c of this.connections) c.drain();
+    });
   }
 
+  private readonly connections = new Set<Http1Connection>();
+
   serve(socket: Socket, forced?: string): void {
-    serveHttp1(socket, (head, decide) => this.route(head, decide, forced));
+    const c = serveHttp1(socket, (head, decide) => this.route(head, decide, forced), () => this.connections.delete(c));
+    this.connections.add(c);
   }
 
   private route(head: RequestHead, decide: (d: Decision) => void, forced: string | undefined): void {
