@@ -2,8 +2,9 @@
 // api-server, postgres-primary and redis-cache with the guide's labels and ports, Services postgres
 // and redis, Server postgres-server (opaque) and ServerAuthorization postgres-auth admitting only
 // the api-server ServiceAccount. Pure descriptions plus an idempotent apply through client-node.
-import { ApiException, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { OutpostError } from '../core/errors.js';
+import { statusOf } from '../workload/onboard.js';
 
 export const DEMO_NAMESPACE = 'hybrid-app';
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -55,7 +56,6 @@ export function demoPolicy(offset = 0): { server: object; authorization: object 
   };
 }
 
-const statusOf = (e: unknown) => (e instanceof ApiException ? e.code : (e as { code?: number }).code);
 
 async function upsert(create: () => Promise<unknown>, patch: () => Promise<unknown>, what: string): Promise<void> {
   try {

@@ -34,14 +34,30 @@ export interface OnboardOptions {
   probes?: unknown[];
 }
 
-const statusOf = (e: unknown): number | undefined => (e instanceof ApiException ? e.code : ((e as { code?: number }).code ?? (e as { statusCode?: number }).statusCode));
+/** The HTTP status of an API error; undefined for transport errors (whose `code` is a string like ECONNREFUSED). */
+export function statusOf(e: unknown): number | undefined {
+  const code = e instanceof ApiException ? e.code : ((e as { code?: unknown }).code ?? (e as { statusCode?: unknown }).statusCode);
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The API's own message (a Status body), on one line. */
+function apiMessage(e: unknown): string {
+  let body: unknown = e instanceof ApiException ? e.body : undefined;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {}
+  }
+  const text = (body as { message?: string } | undefined)?.message ?? (typeof body === 'string' ? body : (e as Error).message ?? String(e));
+  return text.split('\n')[0].trim();
+}
 
 function apiError(what: string, e: unknown, kc: KubeConfig): OutpostError {
   const status = statusOf(e);
   const server = kc.getCurrentCluster()?.server ?? 'the API';
-  if (status === undefined || status >= 500) return new OutpostError('API_UNREACHABLE', `cannot ${what} at ${server}: ${(e as Error).message ?? String(e)}`);
-  const body = e instanceof ApiException ? String((e.body as { message?: string } | string | undefined) && typeof e.body === 'object' ? (e.body as { message?: string }).message : e.body) : (e as Error).message;
-  return new OutpostError(status === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `cannot ${what}: ${body} (HTTP ${status})`);
+  if (status === undefined || status >= 500) return new OutpostError('API_UNREACHABLE', `cannot ${what} at ${server}: ${apiMessage(e)}`);
+  if (status === 401 || status === 403) return new OutpostError('API_UNREACHABLE', `cannot ${what}: the API refused the kubeconfig's credentials (HTTP ${status}): ${apiMessage(e)}`, { hint: 'onboarding needs an admin kubeconfig (--kubeconfig)' });
+  return new OutpostError(status === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `cannot ${what}: ${apiMessage(e)} (HTTP ${status})`);
 }
 
 async function ensureNamespace(core: CoreV1Api, namespace: string, kc: KubeConfig): Promise<'created' | 'unchanged'> {

@@ -3,7 +3,7 @@
 // certificate from the identity service with `outpost identity certify`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -152,6 +152,18 @@ describe('outpost workload onboard', () => {
     for (const [args, message] of cases) {
       const r = await inProcess(['workload', 'onboard', ...args, '--out', join(work, 'bad'), '--data-dir', cp.dataDir]);
       assert.notEqual(r.code, 0, args.join(' '));
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    }
+    // A kubeconfig the API refuses, and an API that is not there: one line each.
+    const original = readFileSync(cp.kubeconfigPath, 'utf8');
+    const badToken = join(work, 'bad-token.kubeconfig');
+    writeFileSync(badToken, original.replace(/token: .*/, 'token: not-the-admin-token'));
+    const noApi = join(work, 'no-api.kubeconfig');
+    writeFileSync(noApi, original.replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:1'));
+    for (const [kubeconfig, message] of [[badToken, /the API refused the kubeconfig's credentials \(HTTP 401\)/], [noApi, /cannot read namespace payments at https:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/]] as const) {
+      const r = await inProcess(['workload', 'onboard', 'vm-1', '-n', 'payments', '--ip', '127.0.0.9', '--port', 'http:80', '--out', join(work, 'bad'), '--kubeconfig', kubeconfig]);
+      assert.equal(r.code, 1);
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
     }
