@@ -4,6 +4,7 @@ import type { ResourceType, ResourceVersionDef } from './types.js';
 import { CORE_TYPES } from './core.js';
 import { serviceType } from './service.js';
 import { endpointSliceType } from './endpointslice.js';
+import { endpointsType } from './endpoints.js';
 import { leaseType } from './coordination.js';
 import { tokenReviewType } from './authentication.js';
 import { deploymentType } from './apps.js';
@@ -15,6 +16,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
   ...CORE_TYPES.slice(0, 1),
   serviceType,
   ...CORE_TYPES.slice(1),
+  endpointsType,
   endpointSliceType,
   leaseType,
   tokenReviewType,
