@@ -60,24 +60,37 @@ export class MemoryBackend implements MetricsBackend {
 
   sumBySync(q: SumQuery): SumRow[] {
     const groups = new Map<string, SumRow>();
+    const matchKeys = Object.keys(q.match);
     for (const t of this.targets()) {
       const list = t.history.byName.get(q.metric);
       if (!list) continue;
+      const tl = t.labels as unknown as Record<string, string>;
+      // Matchers on target labels decide for every series of the target at once.
+      const seriesMatch: Matchers = {};
+      let targetOk = true;
+      for (const k of matchKeys) {
+        if (k in tl) targetOk &&= matches({ [k]: tl[k] }, { [k]: q.match[k] });
+        else seriesMatch[k] = q.match[k];
+      }
+      if (!targetOk) continue;
+      const window = q.fn === 'last' ? undefined : t.history.windowStart(q.windowMs);
       for (const st of list) {
-        const labels = { ...st.labels, ...(t.labels as unknown as Record<string, string>) };
-        if (!matches(labels, q.match)) continue;
+        if (!matches(st.labels, seriesMatch)) continue;
         let value: number;
         if (q.fn === 'last') value = t.history.latest(st);
         else {
-          const inc = t.history.increase(st, q.windowMs);
+          const inc = t.history.increase(st, q.windowMs, window);
           value = q.fn === 'increase' ? inc.delta : inc.seconds > 0 ? inc.delta / inc.seconds : 0;
         }
-        const groupLabels: Record<string, string> = {};
-        for (const b of q.by) groupLabels[b] = labels[b] ?? '';
-        const key = q.by.map((b) => groupLabels[b]).join('\u0000');
+        let key = '';
+        for (const b of q.by) key += (b in tl ? tl[b] : (st.labels[b] ?? '')) + '\u0000';
         const row = groups.get(key);
         if (row) row.value += value;
-        else groups.set(key, { labels: groupLabels, value });
+        else {
+          const groupLabels: Record<string, string> = {};
+          for (const b of q.by) groupLabels[b] = b in tl ? tl[b] : (st.labels[b] ?? '');
+          groups.set(key, { labels: groupLabels, value });
+        }
       }
     }
     return [...groups.values()];

@@ -77,3 +77,8 @@ function parseLabels(line: string, i: number): { labels: Record<string, string>;
     i = j + 1;
   }
 }
+
+/** The labels of `name{a="x",...}` text starting after the brace; undefined when malformed. */
+export function parseLabelText(text: string, from: number): Record<string, string> | undefined {
+  return parseLabels(text, from)?.labels;
+}

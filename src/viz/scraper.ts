@@ -6,7 +6,6 @@ import type { Logger } from '../core/log.js';
 import type { ScrapedTarget } from './backend.js';
 import type { WorkloadInfo } from './discovery.js';
 import { TargetHistory } from './history.js';
-import { parsePrometheusText } from './prom-text.js';
 
 export interface TargetState extends ScrapedTarget {
   workload: WorkloadInfo;
@@ -63,7 +62,7 @@ export class Scraper {
         t.labels = w.labels;
         try {
           const text = await this.fetchMetrics(w.adminAddress!, Math.min(5000, Math.max(500, this.opts.intervalMs)));
-          t.history.record(this.opts.clock.now(), parsePrometheusText(text));
+          t.history.ingestText(this.opts.clock.now(), text);
           t.up = true;
           t.lastError = undefined;
         } catch (e) {
