@@ -134,9 +134,20 @@ export class ClusterView {
   }
 
   private changed(kind: KindName, change: ChangeKind, obj: KubernetesObject): void {
+    // Status-only updates (readiness, probes) change nothing discovery or policy reads: skip them.
+    if (kind === 'externalworkloads' && change === 'update' && this.effective && this.sameEffective(obj as ExternalWorkloadLike)) return;
     if (kind === 'externalworkloads' || kind === 'workloadgroups') this.effective = undefined;
     const previous = kind === 'endpointslices' ? this.indexSlice(change, obj as EndpointSliceObject) : undefined;
     for (const fn of this.listeners) fn(kind, change, obj, previous);
+  }
+
+  private sameEffective(ew: ExternalWorkloadLike): boolean {
+    const ns = ew.metadata.namespace ?? 'default';
+    const before = this.effective?.get(`${ns}/${ew.metadata.name}`);
+    if (!before) return false;
+    const groupName = groupNameOf(ew);
+    const group = groupName ? this.get<WorkloadGroupLike>('workloadgroups', ns, groupName) : undefined;
+    return JSON.stringify(effectiveWorkload(ew, group, this.trustDomain)) === JSON.stringify(before);
   }
 
   private indexSlice(change: ChangeKind, slice: EndpointSliceObject): string | undefined {
