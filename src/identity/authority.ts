@@ -75,7 +75,10 @@ export class Authority {
     if (!anchors.some((a) => top.checkIssued(a) && top.verify(a.publicKey))) {
       throw invalid('identity-issuer-cert', `the issuer (${issuer.subject.replace(/\n/g, ', ')}) does not chain to any of the trust anchors`);
     }
-    return new Authority(material, trustDomain, chain.map((c) => c.raw), issuer, key);
+    // One certificate per PEM block, each ending in a newline: a hand-concatenated bundle
+    // ("-----END CERTIFICATE----------BEGIN...") would otherwise break TLS stacks downstream.
+    const normalized = { ...material, trustAnchorsPem: splitPemBundle(material.trustAnchorsPem).join('') };
+    return new Authority(normalized, trustDomain, chain.map((c) => c.raw), issuer, key);
   }
 
   trustAnchorsPem(): string {

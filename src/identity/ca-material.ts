@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { OutpostError } from '../core/errors.js';
 import { readIfExists, writePrivateFile, writePublicFile } from '../core/files.js';
-import { createIntermediateCA, createRootCA, loadCA } from '../core/pki.js';
+import { createIntermediateCA, createRootCA, loadCA, splitPemBundle } from '../core/pki.js';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { CaMaterial } from './authority.js';
@@ -63,7 +63,7 @@ export async function prepareCaMaterial(dataDir: string, flags: ImportFlags, now
     const issuer = await createIntermediateCA(root, { commonName: 'issuer.outpost.identity', lifetimeMs: ISSUER_LIFETIME_MS, now });
     writePrivateFile(p.anchorKey, root.keyPem);
     writePublicFile(p.anchorCert, root.certPem);
-    material = { trustAnchorsPem: root.certPem, issuerCertPem: issuer.certPem, issuerKeyPem: issuer.keyPem };
+    material = { trustAnchorsPem: splitPemBundle(root.certPem).join(''), issuerCertPem: issuer.certPem, issuerKeyPem: issuer.keyPem };
     writeCopies(p, material);
     generated = true;
   } else {
@@ -103,7 +103,9 @@ export function readMaterial(files: CaSource['files']): CaMaterial | undefined {
   const issuerCertPem = readIfExists(files.issuerCert);
   const issuerKeyPem = readIfExists(files.issuerKey);
   if (!trustAnchorsPem || !issuerCertPem || !issuerKeyPem) return undefined;
-  return { trustAnchorsPem, issuerCertPem, issuerKeyPem };
+  // One PEM block per anchor, each ending in a newline (hand-concatenated bundles often lack it).
+  const anchors = splitPemBundle(trustAnchorsPem);
+  return { trustAnchorsPem: anchors.length ? anchors.join('') : trustAnchorsPem, issuerCertPem, issuerKeyPem };
 }
 
 export interface MaterialWatcher {

@@ -70,7 +70,7 @@ async function eventually(what: string, check: () => Promise<boolean>, ms = 8000
 test('the imported CA issues, and control-plane.json tells where identity and its anchors are', async () => {
   const info = readControlPlaneInfo(cp.dataDir)!;
   assert.match(info.listeners.identity, /^127\.0\.0\.1:\d+$/);
-  assert.equal(readFileSync(info.trustAnchorsFile!, 'utf8'), root.certPem);
+  assert.equal(readFileSync(info.trustAnchorsFile!, 'utf8').trim(), root.certPem.trim());
   assert.match(await issuerOfNewCertificate(), /imported-issuer-1/);
 });
 
@@ -80,13 +80,36 @@ test('a new issuer and a rotated anchor bundle are picked up without a restart',
   writeFileSync(files().cert, next.certPem);
   await eventually('certificates from the new issuer', async () => /imported-issuer-2/.test(await issuerOfNewCertificate()));
 
-  // Anchor rotation: a bundle with a second anchor is published in the ConfigMap.
+  // Anchor rotation: a bundle with a second anchor (concatenated by hand, no newline in between)
+  // is published in the ConfigMap, one PEM block per anchor.
   const second = await createRootCA({ commonName: 'second-root', lifetimeMs: 365 * 86_400_000 });
-  writeFileSync(files().anchors, root.certPem + second.certPem);
+  writeFileSync(files().anchors, root.certPem.trim() + second.certPem.trim());
+  const bundle = `${root.certPem.trim()}\n${second.certPem.trim()}\n`;
   const core = cp.kubeConfig.makeApiClient(CoreV1Api);
   await eventually('the two-anchor bundle in the ConfigMap', async () => {
     const cm = await core.readNamespacedConfigMap({ namespace: 'outpost', name: 'outpost-identity-trust-roots' });
-    return cm.data?.['ca-bundle.crt'] === root.certPem + second.certPem;
+    return cm.data?.['ca-bundle.crt'] === bundle;
   });
-  assert.equal(readFileSync(join(cp.dataDir, 'pki', 'trust-anchors.crt'), 'utf8'), root.certPem + second.certPem);
+  assert.equal(readFileSync(join(cp.dataDir, 'pki', 'trust-anchors.crt'), 'utf8'), bundle);
+  // The identity service still serves (its chain verifies against the new bundle).
+  assert.match(await issuerOfNewCertificate(), /imported-issuer-2/);
+});
+
+test('deleting the ExternalWorkload stops its renewals', async () => {
+  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  const tr = await core.createNamespacedServiceAccountToken({ namespace: 'payments', name: 'payment-processor-sa', body: { spec: { audiences: [], expirationSeconds: 600 } } });
+  const client = new WorkloadIdentityClient({
+    identityAddr: cp.info.listeners.identity,
+    trustAnchorsPem: readFileSync(files().anchors, 'utf8'),
+    workload: { namespace: 'payments', name: 'payment-processor-vm-1' },
+    token: () => tr.status!.token,
+  });
+  try {
+    await client.start();
+    await client.renew();
+    await cp.kubeConfig.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', namespace: 'payments', plural: 'externalworkloads', name: 'payment-processor-vm-1' });
+    await eventually('renewals to stop', () => client.renew().then(() => false, (e: Error) => /payment-processor-vm-1 no longer exists, so its certificate is not renewed/.test(e.message)));
+  } finally {
+    client.close();
+  }
 });

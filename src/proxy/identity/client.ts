@@ -49,7 +49,11 @@ export class WorkloadIdentityClient implements IdentitySource {
   private readonly log: Logger;
   private readonly ref: string;
 
-  constructor(private readonly opts: IdentityClientOptions) {
+  private readonly opts: IdentityClientOptions;
+
+  constructor(opts: IdentityClientOptions) {
+    // Normalized bundle: one PEM block per anchor, each ending in a newline.
+    this.opts = { ...opts, trustAnchorsPem: splitPemBundle(opts.trustAnchorsPem).join('') };
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
     this.ref = `${opts.workload.namespace}/${opts.workload.name}`;
