@@ -77,6 +77,7 @@ test('CA material that does not fit together is refused with the flag to fix', a
   ];
   for (const [name, m, re] of cases) assert.throws(() => Authority.load(m, 'cluster.local'), re, name);
   // Several anchors in the bundle (anchor rotation): an issuer of either is accepted.
-  const both = { ...b, trustAnchorsPem: a.trustAnchorsPem + b.trustAnchorsPem };
-  assert.equal(Authority.load(both, 'cluster.local').trustAnchorsPem(), both.trustAnchorsPem);
+  // Concatenated by hand without a newline in between: the bundle comes back one PEM block per anchor.
+  const both = { ...b, trustAnchorsPem: a.trustAnchorsPem.trim() + b.trustAnchorsPem.trim() };
+  assert.equal(Authority.load(both, 'cluster.local').trustAnchorsPem(), `${a.trustAnchorsPem.trim()}\n${b.trustAnchorsPem.trim()}\n`);
 });
