@@ -10,6 +10,7 @@ import { systemClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/log.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../core/workloads/effective.js';
 import { ClusterView, type KindName } from '../../destination/cluster-view.js';
+import { listJson } from '../../destination/informers.js';
 import { DestinationWatcher } from '../../destination/watcher.js';
 import { serviceFqdn } from '../../destination/authority.js';
 import type { ServiceObject } from '../../destination/resources.js';
@@ -62,10 +63,18 @@ function objectName(arg: string, kinds: string[], what: string): string {
 }
 
 async function withView<T>(kc: KubeConfig, kinds: readonly KindName[], trustDomain: string, fn: (view: ClusterView) => T): Promise<T> {
+  const server = kc.getCurrentCluster()?.server;
+  let probe: Awaited<ReturnType<typeof listJson>>;
+  try {
+    probe = await listJson(kc, '/api/v1/namespaces');
+  } catch (e) {
+    throw new OutpostError('API_UNREACHABLE', `cannot reach the API at ${server}: ${(e as Error).message}`);
+  }
+  if (probe.statusCode === 401 || probe.statusCode === 403) throw new OutpostError('API_UNREACHABLE', `the API at ${server} refused the kubeconfig's credentials (HTTP ${probe.statusCode})`);
   const view = new ClusterView(kc, kinds, silentLogger, systemClock, trustDomain);
   view.start();
   try {
-    if (!(await view.waitSynced(10_000))) throw new OutpostError('API_UNREACHABLE', `could not list from the API at ${kc.getCurrentCluster()?.server}`);
+    if (!(await view.waitSynced(10_000))) throw new OutpostError('API_UNREACHABLE', `could not list from the API at ${server}`);
     return fn(view);
   } finally {
     await view.stop();
