@@ -23,15 +23,17 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger({ level: config.log.level, format: config.log.format }).child('proxy');
-  const seams = await createSeams(config, log);
   let stopping: Promise<void> | undefined;
+  const running: { proxy?: Awaited<ReturnType<typeof startProxy>> } = {};
   const stop = (why: string) => {
     if (stopping) return stopping;
     log.info('shutting down', { reason: why, graceMs: config.timeouts.shutdownGraceMs });
-    stopping = proxy.drain();
+    stopping = running.proxy ? running.proxy.drain() : Promise.resolve();
     return stopping;
   };
+  const seams = await createSeams(config, log, { onRevoked: () => void stop('the control plane revoked this workload') });
   const proxy = await startProxy(config, seams, { log, onShutdown: () => void stop('admin /shutdown') });
+  running.proxy = proxy;
   await proxy.started;
   return new Promise<number>((resolve) => {
     const onSignal = (sig: string) => void stop(sig).then(() => resolve(0));
