@@ -164,4 +164,16 @@ spec:
       await dash.close();
     }
   });
+
+  it('stopping the app behind web drops its success rate', async () => {
+    app.closeAllConnections();
+    await new Promise((r) => app.close(r));
+    // The 1m window still holds the earlier 90 %: poll until the failures pull it down.
+    let success = 1;
+    for (let i = 0; i < 40 && success >= 0.7; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      success = (await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew/web', namespace: NS })).rows[0].successRate!;
+    }
+    assert.ok(success < 0.7, `success ${success}`);
+  });
 });
