@@ -64,3 +64,19 @@ test('a new issuer written to disk is picked up without a restart', async (t) =>
   assert.equal(m.issuerCertPem, next.certPem);
   assert.match(Authority.load(m, 'cluster.local').issuerCertificate.subject, /issuer-2/);
 });
+
+test('a generated issuer close to expiry is replaced on start, under the same anchor', async (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const first = await prepareCaMaterial(dir, {});
+  const p = pkiPaths(dir);
+  const root = await loadCA(readFileSync(p.anchorCert, 'utf8'), readFileSync(p.anchorKey, 'utf8'));
+  const short = await createIntermediateCA(root, { commonName: 'short-issuer', lifetimeMs: 10 * 86_400_000 });
+  writeFileSync(p.issuerCert, short.certPem);
+  writeFileSync(p.issuerKey, short.keyPem, { mode: 0o600 });
+  const next = await prepareCaMaterial(dir, {});
+  assert.equal(next.material.trustAnchorsPem, first.material.trustAnchorsPem);
+  const auth = Authority.load(next.material, 'cluster.local');
+  assert.ok(auth.issuerNotAfter - Date.now() > 300 * 86_400_000, 'a fresh one-year issuer');
+  assert.equal(readFileSync(p.issuerCert, 'utf8'), next.material.issuerCertPem);
+});
