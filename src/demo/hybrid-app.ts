@@ -27,16 +27,17 @@ export function demoWorkloads(offset = 0): DemoWorkload[] {
   ];
 }
 
-export const SERVICE_PORTS = { postgres: 5432, redis: 6379 } as const;
+export const SERVICE_PORTS = { postgres: 5432, redis: 6379, 'api-server': 8080 } as const;
 
+/** The guide's Services postgres and redis, plus api-server (the web tier's way in; the guide's is a Deployment). */
 export function demoServices(offset = 0): object[] {
-  const svc = (name: 'postgres' | 'redis') => ({
+  const svc = (name: keyof typeof SERVICE_PORTS) => ({
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace: DEMO_NAMESPACE },
-    spec: { ports: [{ name, port: SERVICE_PORTS[name], targetPort: SERVICE_PORTS[name] + offset }], selector: { app: name } },
+    spec: { ports: [{ name: name === 'api-server' ? 'http' : name, port: SERVICE_PORTS[name], targetPort: SERVICE_PORTS[name] + offset }], selector: { app: name } },
   });
-  return [svc('postgres'), svc('redis')];
+  return [svc('postgres'), svc('redis'), svc('api-server')];
 }
 
 export function demoPolicy(offset = 0): { server: object; authorization: object } {

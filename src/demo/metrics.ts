@@ -27,9 +27,11 @@ export interface ProxyCounters {
   inboundAllowedMtls: number;
   /** Outbound connections the app opened through the proxy. */
   outboundOpened: number;
-  /** Inbound HTTP responses (if any HTTP reached it). */
+  /** Inbound HTTP requests, responses, failed responses and requests the policy refused. */
+  httpRequests: number;
   httpResponses: number;
   httpFailures: number;
+  httpDenied: number;
   clientIds: string[];
 }
 
@@ -43,8 +45,10 @@ export function proxyCounters(samples: Sample[]): ProxyCounters {
     inboundDenied: sum(samples, 'inbound_tcp_authz_deny_total') + sum(samples, 'inbound_http_authz_deny_total'),
     inboundAllowedMtls: sum(samples, 'inbound_tcp_authz_allow_total', (l) => l.tls === 'true') + sum(samples, 'inbound_http_authz_allow_total', (l) => l.tls === 'true'),
     outboundOpened: sum(samples, 'tcp_open_total', (l) => l.direction === 'outbound' && l.peer === 'src'),
+    httpRequests: sum(samples, 'request_total', inbound),
     httpResponses: sum(samples, 'response_total', inbound),
     httpFailures: sum(samples, 'response_total', (l) => inbound(l) && l.classification === 'failure'),
+    httpDenied: sum(samples, 'inbound_http_authz_deny_total'),
     clientIds: [...new Set(samples.filter((s) => s.name === 'inbound_tcp_authz_allow_total' && s.labels.client_id).map((s) => s.labels.client_id))].sort(),
   };
 }
@@ -55,6 +59,15 @@ export interface Rates {
   deniedTotal: number;
   /** Share of admitted inbound connections that were mTLS, over the interval; undefined with none. */
   mtlsShare?: number;
+  httpPerSec: number;
+  /** Inbound HTTP success over the interval: successful responses / (responses + policy refusals). */
+  httpSuccess?: number;
+}
+
+/** Cumulative inbound HTTP success share; undefined before any request. */
+export function httpSuccessShare(c: Pick<ProxyCounters, 'httpResponses' | 'httpFailures' | 'httpDenied'>): number | undefined {
+  const total = c.httpResponses + c.httpDenied;
+  return total > 0 ? (c.httpResponses - c.httpFailures) / total : undefined;
 }
 
 export function rates(prev: ProxyCounters | undefined, cur: ProxyCounters, seconds: number): Rates {
@@ -65,6 +78,8 @@ export function rates(prev: ProxyCounters | undefined, cur: ProxyCounters, secon
     outboundPerSec: d('outboundOpened') / seconds,
     deniedTotal: cur.inboundDenied,
     mtlsShare: allowed ? d('inboundAllowedMtls') / allowed : undefined,
+    httpPerSec: d('httpRequests') / seconds,
+    httpSuccess: httpSuccessShare({ httpResponses: d('httpResponses'), httpFailures: d('httpFailures'), httpDenied: d('httpDenied') }),
   };
 }
 

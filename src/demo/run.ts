@@ -93,7 +93,10 @@ function appArgs(mode: DemoNetwork['mode'], host: DemoHost, w: DemoWorkload, rat
   const local = mode === 'netns' ? '127.0.0.1' : host.address;
   const args = ['demo', 'app', '--kind', w.app, '--listen', `127.0.0.1:${w.port.port}`, '--instance', demoDir];
   if (w.probes?.[0]) args.push('--health-port', String(w.probes[0].port));
-  if (w.app === 'api-server') args.push('--postgres', hostPort(local, SERVICE_PORTS.postgres), '--redis', hostPort(local, SERVICE_PORTS.redis), '--rate', String(rate));
+  if (w.app === 'api-server') {
+    args.push('--postgres', hostPort(local, SERVICE_PORTS.postgres), '--redis', hostPort(local, SERVICE_PORTS.redis), '--rate', String(rate));
+    args.push('--via-proxy', hostPort(local, 4140), '--authority', `api-server.${DEMO_NAMESPACE}.svc.cluster.local:${SERVICE_PORTS['api-server']}`);
+  }
   if (w.app === 'redis') args.push('--intruder-target', hostPort(local, INTRUDER_PORT));
   return args;
 }

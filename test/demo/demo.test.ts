@@ -45,12 +45,14 @@ describe('outpost demo', () => {
     }
 
     // Traffic flowed through mTLS, and only api-server's identity reached postgres.
-    const summary = /Summary: postgres success ([\d.]+)% \((\d+)\/(\d+)\), redis success ([\d.]+)% \((\d+)\/(\d+)\), policy refused redis-cache → postgres (\d+)\/(\d+) \(postgres proxy denied (\d+)\), postgres clients: (.*)/.exec(output);
+    const summary = /Summary: postgres success ([\d.]+)% \((\d+)\/(\d+)\), redis success ([\d.]+)% \((\d+)\/(\d+)\), policy refused redis-cache → postgres (\d+)\/(\d+) \(postgres proxy denied (\d+)\), postgres clients: (.*), api-server HTTP success ([\d.]+)% \((\d+)\/(\d+), from its proxy\)/.exec(output);
     assert.ok(summary, output);
-    const [, pgRate, pgOk, , redisRate, redisOk, , refused, tried, denied, clients] = summary;
+    const [, pgRate, pgOk, , redisRate, redisOk, , refused, tried, denied, clients, apiRate, apiOk] = summary;
+    assert.ok(Number(apiRate) > 0 && Number(apiOk) > 0, `api-server HTTP success ${apiRate}% (its proxy's inbound metrics)`);
     assert.ok(Number(pgRate) > 0 && Number(pgOk) > 0, `postgres success ${pgRate}%`);
     assert.ok(Number(redisRate) > 0 && Number(redisOk) > 0, `redis success ${redisRate}%`);
     assert.match(output, /postgres-primary\s+[\d.]+%\s+[\d.]+\s+[\d.]+\s+100%/, 'inbound to postgres was mTLS');
+    assert.match(output, /api-server\s+[\d.]+%\s+[\d.]+\s+[\d.]+\s+100%/, 'inbound to api-server was mTLS');
     assert.equal(clients.trim(), 'spiffe://cluster.local/ns/hybrid-app/sa/api-server');
 
     // The policy: redis-cache's attempts at postgres were refused, by postgres' proxy.

@@ -31,11 +31,25 @@ describe('demo metrics', () => {
     const a = proxyCounters(scrape(10, 1, 20));
     const b = proxyCounters(scrape(35, 3, 70));
     assert.deepEqual(b.clientIds, ['spiffe://cluster.local/ns/hybrid-app/sa/api-server']);
-    assert.deepEqual(rates(a, b, 5), { inboundPerSec: 5, outboundPerSec: 10, deniedTotal: 3, mtlsShare: 1 });
+    assert.deepEqual(rates(a, b, 5), { inboundPerSec: 5, outboundPerSec: 10, deniedTotal: 3, mtlsShare: 1, httpPerSec: 0, httpSuccess: undefined });
   });
   it('summarises client-observed success and the policy outcome', () => {
-    const s = summarise({ 'api-server': { app: 'api-server', calls: { postgres: { ok: 9, fail: 1 }, redis: { ok: 9, fail: 0 } } }, 'redis-cache': { app: 'redis', intruder: { attempts: 4, refused: 3, admitted: 0 } } }, { 'postgres-primary': proxyCounters(scrape(9, 3, 0)) });
-    assert.equal(formatSummary(s), 'Summary: postgres success 90.0% (9/10), redis success 100.0% (9/9), policy refused redis-cache → postgres 3/3 (postgres proxy denied 3), postgres clients: spiffe://cluster.local/ns/hybrid-app/sa/api-server');
+    const api = proxyCounters(
+      parsePrometheus(
+        [
+          'request_total{direction="inbound",tls="true"} 11',
+          'response_total{direction="inbound",status_code="200",classification="success"} 9',
+          'response_total{direction="inbound",status_code="502",classification="failure"} 1',
+          'inbound_http_authz_deny_total{direction="inbound"} 1',
+        ].join('\n'),
+      ),
+    );
+    const s = summarise({ 'api-server': { app: 'api-server', calls: { postgres: { ok: 9, fail: 1 }, redis: { ok: 9, fail: 0 } } }, 'redis-cache': { app: 'redis', intruder: { attempts: 4, refused: 3, admitted: 0 } } }, { 'postgres-primary': proxyCounters(scrape(9, 3, 0)), 'api-server': api });
+    assert.equal(
+      formatSummary(s),
+      'Summary: postgres success 90.0% (9/10), redis success 100.0% (9/9), policy refused redis-cache → postgres 3/3 (postgres proxy denied 3), postgres clients: spiffe://cluster.local/ns/hybrid-app/sa/api-server, api-server HTTP success 81.8% (9/11, from its proxy)',
+    );
+    assert.equal(rates(undefined, api, 1).httpSuccess, 9 / 11, 'a refused request counts as a failure');
   });
 });
 

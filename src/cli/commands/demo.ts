@@ -28,6 +28,8 @@ const APP_FLAGS = {
   redis: { type: 'string', help: 'api-server: host:port of the proxy listener for redis' },
   rate: { type: 'int', default: 5, min: 1, max: 200, help: 'api-server: lookups per second' },
   'intruder-target': { type: 'string', help: 'redis: proxy listener that leads to postgres (the policy should refuse it)' },
+  'via-proxy': { type: 'string', help: "api-server: host:port of its proxy's outbound HTTP proxy, to send the load through the mesh" },
+  authority: { type: 'string', help: 'api-server: the Service the load is sent to (with --via-proxy)' },
   instance: { type: 'string', help: "the demo run's directory (marks the process as the demo's, for cleanup)" },
 } satisfies FlagSpecs;
 
@@ -108,7 +110,9 @@ async function runApp(argv: string[]): Promise<number> {
   const redis = hostPortFlag('redis', flags.redis);
   if (kind === 'api-server' && (!postgres || !redis)) throw new OutpostError('INVALID_ARGUMENT', '--postgres and --redis are required for the api-server', { field: 'postgres' });
   const { runDemoApp } = await import('../../demo/apps/app.js');
-  const stop = await runDemoApp({ kind, listen, healthPort: flags['health-port'], postgres, redis, rate: flags.rate, intruderTarget: hostPortFlag('intruder-target', flags['intruder-target']) });
+  const via = hostPortFlag('via-proxy', flags['via-proxy']);
+  const web = via ? { via, authority: flags.authority ?? 'api-server.hybrid-app.svc.cluster.local:8080' } : undefined;
+  const stop = await runDemoApp({ kind, listen, healthPort: flags['health-port'], postgres, redis, rate: flags.rate, intruderTarget: hostPortFlag('intruder-target', flags['intruder-target']), web });
   console.error(`demo app ${kind} listening on ${listen.host}:${listen.port}`);
   await new Promise<void>((r) => {
     process.once('SIGTERM', () => r());

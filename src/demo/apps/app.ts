@@ -1,7 +1,7 @@
 // The demo's application processes (one per workload, inside its network namespace): the postgres
 // and redis servers, and the api-server with its built-in load generator. Each prints one JSON
 // stats line a second on stdout, read by the demo's monitor.
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { Agent, createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import type { Server } from 'node:net';
 import { pgQuery, startPgServer } from './pgwire.js';
 import { respCommands, startRespServer } from './resp.js';
@@ -39,6 +39,23 @@ export interface DemoAppOptions {
   rate?: number;
   /** redis: the proxy listener that leads to postgres (should be refused by policy). */
   intruderTarget?: HostPort;
+  /** api-server: send the load as the guide's web tier would — HTTP to this authority through the proxy's outbound HTTP proxy. */
+  web?: { via: HostPort; authority: string };
+}
+
+/** GET http://AUTHORITY/orders/ID through an HTTP proxy (absolute-form request, like curl -x). */
+function webRequest(via: HostPort, authority: string, id: number, agent: Agent): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: via.host, port: via.port, path: `http://${authority}/orders/${id}`, headers: { host: authority }, agent, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`web: HTTP ${res.statusCode} ${body.trim().slice(0, 80)}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('web: timed out')));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 function record(c: OpCounters, p: Promise<unknown>): Promise<boolean> {
@@ -105,7 +122,8 @@ export async function runDemoApp(opts: DemoAppOptions, emit: (s: AppStats) => vo
     }
     timers.push(setInterval(() => emit({ ...stats, served: { connections: s.connections, requests: s.commands }, ...(opts.intruderTarget ? { intruder } : {}) }), 1000));
   } else {
-    const calls: Record<string, OpCounters> = { postgres: { ok: 0, fail: 0 }, redis: { ok: 0, fail: 0 } };
+    const calls: Record<string, OpCounters> = { postgres: { ok: 0, fail: 0 }, redis: { ok: 0, fail: 0 }, ...(opts.web ? { web: { ok: 0, fail: 0 } } : {}) };
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     let served = 0;
     const http = createHttpServer((req, res) => {
       const m = /^\/orders\/(\d+)$/.exec(req.url ?? '');
@@ -115,20 +133,24 @@ export async function runDemoApp(opts: DemoAppOptions, emit: (s: AppStats) => vo
     });
     await new Promise<void>((r, j) => (http.once('error', j), http.listen(opts.listen.port, opts.listen.host, r)));
     servers.push(http);
-    // The built-in load generator: `rate` order lookups a second, at most 8 in flight.
+    // The built-in load generator: `rate` order lookups a second, at most 8 in flight; with `web`,
+    // as HTTP requests to the api-server Service through the mesh (the guide's web tier → API hop).
     let inFlight = 0;
     const rate = opts.rate ?? 5;
     timers.push(
       setInterval(() => {
         if (inFlight >= 8) return;
         inFlight++;
-        void orderCycle(opts, calls, 1 + Math.floor(Math.random() * 1000)).finally(() => inFlight--);
+        const id = 1 + Math.floor(Math.random() * 1000);
+        const call = opts.web ? record(calls.web, webRequest(opts.web.via, opts.web.authority, id, agent)) : orderCycle(opts, calls, id);
+        void call.finally(() => inFlight--);
       }, Math.max(10, Math.round(1000 / rate))),
     );
     timers.push(setInterval(() => emit({ ...stats, served: { connections: served, requests: served }, calls }), 1000));
   }
   return async () => {
     for (const t of timers) clearInterval(t);
+    for (const s of servers) (s as HttpServer).closeAllConnections?.();
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   };
 }
