@@ -3,12 +3,13 @@
 // turns proxy reports into Ready conditions. Used by the component, tests and the benchmark.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1EndpointSlice, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, type WorkloadGroupLike } from '../core/workloads/effective.js';
 import { EndpointSliceController } from './endpoints/controller.js';
 import { WorkloadIndex, keyOf } from './endpoints/index.js';
+import { ENDPOINTS_MANAGED_BY_LABEL } from './endpoints/mirror.js';
 import type { ExternalWorkloadObject } from './endpoints/source.js';
 import { WorkloadGroupController } from './groups/controller.js';
 import { awaitingProxyCondition, neverReported, readyConditionOf } from './health/conditions.js';
@@ -36,6 +37,7 @@ export interface ControllersOptions {
   leaseDurationMs?: number;
   leaseRetryMs?: number;
   onSliceWrite?: (op: 'create' | 'update' | 'delete', slice: V1EndpointSlice) => void;
+  onEndpointsWrite?: (op: 'create' | 'update' | 'delete', endpoints: V1Endpoints) => void;
 }
 
 export interface RunningControllers {
@@ -54,7 +56,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
   const { kubeConfig, clock, log } = opts;
   const index = new WorkloadIndex();
   const api = new ApiClients(kubeConfig);
-  const endpoints = new EndpointSliceController({ api, index, clock, log: log.child('endpointslices'), onWrite: opts.onSliceWrite });
+  const endpoints = new EndpointSliceController({ api, index, clock, log: log.child('endpointslices'), onWrite: opts.onSliceWrite, onEndpointsWrite: opts.onEndpointsWrite });
   const groups = new WorkloadGroupController({ api, index, clock, log: log.child('workloadgroups') });
   const statusWriter = new WorkloadStatusWriter({ api, index, clock, log: log.child('health') });
   let leading = false;
@@ -130,6 +132,13 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
       labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
       list: () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
       handlers: { upsert: (s) => endpoints.sliceSeen(s), remove: (s) => endpoints.sliceGone(s) },
+    }),
+    // The core/v1 Endpoints we mirror (labelled as ours); a hand-made one is learnt on a create conflict.
+    startInformer<V1Endpoints>({
+      kubeConfig, clock, log: informerLog, path: '/api/v1/endpoints',
+      labelSelector: `${ENDPOINTS_MANAGED_BY_LABEL}=${MANAGED_BY}`,
+      list: () => core.listEndpointsForAllNamespaces({ labelSelector: `${ENDPOINTS_MANAGED_BY_LABEL}=${MANAGED_BY}` }),
+      handlers: { upsert: (e) => endpoints.endpointsSeen(e), remove: (e) => endpoints.endpointsGone(e) },
     }),
   ] as RunningInformer<KubernetesObject>[];
 

@@ -12,6 +12,8 @@ import { GUIDE_DIR } from './guide.js';
 import { waitFor } from './wait.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** client-node returns class instances; compare their JSON. */
+const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
 const EW = { group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads' };
 const WG = { group: 'workload.linkerd.io', version: 'v1beta1', plural: 'workloadgroups' };
 
@@ -80,6 +82,45 @@ describe('EndpointSlices for the guide', () => {
     await waitFor('redis', async () => (await endpointsOf('hybrid-app', 'redis'))[0]?.ip === '10.0.100.51');
   });
 
+  test('the guide\'s `kubectl get endpoints postgres redis -n hybrid-app` lists the workloads once ready (core/v1 Endpoints mirror)', async () => {
+    const notReady = await waitFor('postgres Endpoints (not ready)', async () => {
+      const e = await core.readNamespacedEndpoints({ namespace: 'hybrid-app', name: 'postgres' });
+      return e.subsets?.[0]?.notReadyAddresses?.length ? e : undefined;
+    });
+    assert.deepEqual(plain(notReady.subsets), [{ notReadyAddresses: [{ ip: '10.0.100.50', targetRef: { kind: 'ExternalWorkload', namespace: 'hybrid-app', name: 'postgres-primary', uid: notReady.subsets![0].notReadyAddresses![0].targetRef!.uid } }], ports: [{ name: 'postgres', port: 5432, protocol: 'TCP' }] }]);
+    assert.equal(notReady.metadata!.labels!['endpoints.kubernetes.io/managed-by'], 'outpost-external-workloads-controller');
+    assert.equal(notReady.metadata!.ownerReferences![0].kind, 'Service');
+    const uidBefore = notReady.metadata!.uid;
+    for (const name of ['postgres-primary', 'redis-cache']) await k('annotate', 'externalworkload', name, '-n', 'hybrid-app', 'outpost.io/assume-ready=true');
+    const table = await waitFor('kubectl get endpoints', async () => {
+      const out = await k('get', 'endpoints', 'postgres', 'redis', '-n', 'hybrid-app');
+      return /postgres\s+10\.0\.100\.50:5432\s/.test(out) && /redis\s+10\.0\.100\.51:6379\s/.test(out) ? out : undefined;
+    });
+    assert.match(table, /^NAME\s+ENDPOINTS\s+AGE\n/);
+    const ready = await core.readNamespacedEndpoints({ namespace: 'hybrid-app', name: 'postgres' });
+    assert.equal(ready.metadata!.uid, uidBefore, 'updated in place');
+    assert.equal(ready.subsets![0].notReadyAddresses, undefined);
+    const hostnames = () => k('get', 'ep', '-n', 'caching', 'redis-cache', '-o', 'jsonpath={.subsets[0].notReadyAddresses[*].hostname}');
+    await waitFor('headless redis-cache Endpoints with hostnames', async () => (await hostnames()) === 'redis-vm-1 redis-vm-2');
+  });
+
+  test('a Service without a selector keeps its hand-made Endpoints; no Endpoints for it otherwise', async () => {
+    await k('create', 'service', 'clusterip', 'legacy-db', '-n', 'hybrid-app', '--tcp=5432:5432');
+    await core.patchNamespacedService({ namespace: 'hybrid-app', name: 'legacy-db', body: [{ op: 'remove', path: '/spec/selector' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    const manual = { metadata: { name: 'legacy-db', namespace: 'hybrid-app' }, subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ port: 5432 }] }] };
+    await k('create', 'service', 'clusterip', 'no-endpoints', '-n', 'hybrid-app', '--clusterip=None');
+    await core.patchNamespacedService({ namespace: 'hybrid-app', name: 'no-endpoints', body: [{ op: 'remove', path: '/spec/selector' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await core.createNamespacedEndpoints({ namespace: 'hybrid-app', body: manual });
+    await k('annotate', 'service', 'legacy-db', '-n', 'hybrid-app', 'touched=yes'); // a Service event: the controller looks again
+    await new Promise((r) => setTimeout(r, 300));
+    const kept = await core.readNamespacedEndpoints({ namespace: 'hybrid-app', name: 'legacy-db' });
+    assert.deepEqual(plain(kept.subsets), [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ port: 5432, protocol: 'TCP' }] }]);
+    assert.equal(kept.metadata!.labels, undefined);
+    assert.match(await k('get', 'endpoints', 'legacy-db', '-n', 'hybrid-app'), /legacy-db\s+192\.0\.2\.10:5432/);
+    const none = await kubectl(cp.kubeconfigPath, ['get', 'endpoints', 'no-endpoints', '-n', 'hybrid-app']);
+    assert.match(none.stderr, /NotFound|not found/);
+  });
+
   test('a group template change reaches every member within a second', async () => {
     const t0 = Date.now();
     await custom.patchNamespacedCustomObject({ ...WG, namespace: 'caching', name: 'redis-cache-fleet', body: { spec: { template: { metadata: { labels: { tier: 'warm' } } } } } }, MERGE);
@@ -106,6 +147,8 @@ describe('EndpointSlices for the guide', () => {
       await timed('workload deleted', () => custom.deleteNamespacedCustomObject({ ...EW, namespace: ns, name: 'postgres-primary' }), async () => (await slicesOf(ns, 'postgres')).length === 0),
       await timed('Service deleted', () => core.deleteNamespacedService({ namespace: ns, name: 'redis' }), async () => (await slicesOf(ns, 'redis')).length === 0),
     ];
+    await waitFor('redis Endpoints gone with its Service', async () => (await kubectl(cp.kubeconfigPath, ['get', 'endpoints', 'redis', '-n', ns])).code !== 0, 2000);
+    await waitFor('postgres Endpoints empty after its workload was deleted', async () => (await core.readNamespacedEndpoints({ namespace: ns, name: 'postgres' })).subsets === undefined, 2000);
     // Generous bound for a shared 2-core test machine; bench/endpoints.ts measures the p99.
     for (const t of times) assert.ok(t < 1000, `took ${t} ms`);
   });

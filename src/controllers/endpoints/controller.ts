@@ -1,13 +1,14 @@
 // The I/O half of the EndpointSlice controller: a per-Service work queue fed by the index and the
-// slice watch; each item runs the pure reconcile and applies its plan through the API. Only the
-// leader writes (see runtime/leader.ts).
-import { ApiException, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
+// slice and Endpoints watches; each item runs the pure reconcile and applies its plan through the
+// API, and mirrors the same addresses into the Service's core/v1 Endpoints. Only the leader writes.
+import { ApiException, DiscoveryV1Api, type V1EndpointSlice, type V1Endpoints } from '@kubernetes/client-node';
 import type { ApiClients } from '../runtime/api-client.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { reconcileEndpointSlices } from './reconcile.js';
 import { SliceStore } from './slice-store.js';
+import { EndpointsMirror } from './mirror-writer.js';
 import type { WorkloadIndex } from './index.js';
 
 export interface EndpointSliceControllerOptions {
@@ -18,16 +19,20 @@ export interface EndpointSliceControllerOptions {
   concurrency?: number;
   /** Called after each slice write (benchmarks measure latency with it). */
   onWrite?: (op: 'create' | 'update' | 'delete', slice: V1EndpointSlice) => void;
+  /** Called after each core/v1 Endpoints write. */
+  onEndpointsWrite?: (op: 'create' | 'update' | 'delete', endpoints: V1Endpoints) => void;
 }
 
 export class EndpointSliceController {
   readonly slices = new SliceStore();
+  readonly mirror: EndpointsMirror;
   readonly queue: WorkQueue;
   private leading = false;
   private readonly api: DiscoveryV1Api;
 
   constructor(private readonly opts: EndpointSliceControllerOptions) {
     this.api = opts.api.make(DiscoveryV1Api);
+    this.mirror = new EndpointsMirror(opts.api, opts.onEndpointsWrite);
     this.queue = new WorkQueue({ clock: opts.clock, log: opts.log, concurrency: opts.concurrency ?? 16, worker: (key) => this.sync(key) });
   }
 
@@ -39,7 +44,16 @@ export class EndpointSliceController {
   /** Leadership changes: a new leader looks at every Service (and every Service that still has slices). */
   setLeading(leading: boolean): void {
     this.leading = leading;
-    if (leading) this.enqueue(new Set([...this.opts.index.services.keys(), ...this.slices.serviceKeys()]));
+    if (leading) this.enqueue(new Set([...this.opts.index.services.keys(), ...this.slices.serviceKeys(), ...this.mirror.serviceKeys()]));
+  }
+
+  /** A core/v1 Endpoints object we manage was seen on the watch. */
+  endpointsSeen(endpoints: V1Endpoints): void {
+    if (this.mirror.observe(endpoints)) this.enqueue([this.mirror.keyOf(endpoints)]);
+  }
+
+  endpointsGone(endpoints: V1Endpoints): void {
+    if (this.mirror.forget(endpoints)) this.enqueue([this.mirror.keyOf(endpoints)]);
   }
 
   sliceSeen(slice: V1EndpointSlice): void {
@@ -61,9 +75,11 @@ export class EndpointSliceController {
     const existing = this.slices.forService(serviceKey);
     // A deleted Service's slices go with it (ownerReference GC); deleting them here as well makes
     // that immediate and covers an API without a garbage collector.
-    const plan = service ? reconcileEndpointSlices(service, this.opts.index.workloadsSelectedBy(serviceKey), existing) : { create: [], update: [], delete: existing };
+    const workloads = this.opts.index.workloadsSelectedBy(serviceKey);
+    const plan = service ? reconcileEndpointSlices(service, workloads, existing) : { create: [], update: [], delete: existing };
     const namespace = serviceKey.slice(0, serviceKey.indexOf('/'));
     await Promise.all([
+      this.mirror.sync(serviceKey, service, workloads),
       ...plan.update.map(async (body) => {
         try {
           this.written('update', await this.api.replaceNamespacedEndpointSlice({ name: body.metadata!.name!, namespace, body }));
