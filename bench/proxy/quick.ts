@@ -161,7 +161,8 @@ async function main() {
   const ep = (port: number) => ({ address: '127.0.0.1', port, inboundPort: 18101, identity: 'spiffe://mesh.local/ns/default/sa/server', serverName: 'server.mesh.local' });
   const cli = join(ROOT, 'bin', 'outpost.js');
   // OUTPOST_BENCH_PROFILE=DIR writes a CPU profile of each proxy (on exit) into DIR.
-  const prof = process.env.OUTPOST_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.OUTPOST_BENCH_PROFILE}`] : [];
+  // OUTPOST_BENCH_NODE_FLAGS adds node flags to both proxies (e.g. --max-semi-space-size=2).
+  const prof = [...(process.env.OUTPOST_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.OUTPOST_BENCH_PROFILE}`] : []), ...(process.env.OUTPOST_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
   const server = start([cli, 'proxy', '--config', proxyConfig('server', 18100, [])], prof);
   const client = start([cli, 'proxy', '--config', proxyConfig('client', 18200, [
     { name: 'bench-http', listen: '127.0.0.1:18300', endpoints: [ep(backendHttp)] },
