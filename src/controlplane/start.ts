@@ -12,6 +12,10 @@ import type { FlagSpec } from '../core/flags.js';
 import { OUTPOST_VERSION } from '../core/version.js';
 import { lockDataDir, paths, prepareDataDir, writeKubeconfig } from './data-dir.js';
 import { loadComponents } from './components.js';
+import { startAdminServer } from './admin-server.js';
+
+/** The admin endpoint's default port (`--admin-port`), as Linkerd's controllers use. */
+export const DEFAULT_ADMIN_PORT = 9990;
 import { unlinkSync } from 'node:fs';
 
 export interface ControlPlaneOptions {
@@ -70,11 +74,23 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const flags = { ...flagDefaults(components.flatMap((c) => Object.entries(c.flags))), ...opts.flags };
     const ctx: ControlPlaneContext = { dataDir: opts.dataDir, listen: opts.listen, flags, log, clock: opts.clock ?? systemClock, kubeConfig };
     const listeners: Record<string, string> = { api: server };
+    const metricSources: (() => string)[] = [];
+    let ready = false;
+    const admin = await startAdminServer({
+      host: opts.listen,
+      // With a free API port (tests, `demo --free-ports`) the admin port is free too unless given.
+      port: Number(flags['admin-port'] ?? (opts.apiPort === 0 ? 0 : DEFAULT_ADMIN_PORT)),
+      metrics: () => metricSources.map((m) => m()).join(''),
+      ready: () => ready,
+    });
+    stops.push(() => admin.close());
+    listeners.admin = admin.address;
     for (const component of components) {
       const running: RunningComponent = await component.start({ ...ctx, log: log.child(component.name), identity: ctx.identity });
       Object.assign(listeners, running.listeners);
       stops.push(() => running.stop());
       if (running.identityAuthority) ctx.identity = running.identityAuthority;
+      if (running.metricsText) metricSources.push(() => running.metricsText!());
     }
     const info: ControlPlaneInfo = {
       version: OUTPOST_VERSION,
@@ -86,6 +102,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       trustAnchorsFile: ctx.identity ? `${opts.dataDir}/pki/trust-anchors.crt` : undefined,
     };
     writeControlPlaneInfo(opts.dataDir, info);
+    ready = true;
     stops.splice(1, 0, async () => {
       try {
         unlinkSync(`${opts.dataDir}/control-plane.json`);

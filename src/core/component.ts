@@ -40,6 +40,8 @@ export interface RunningComponent {
   /** listener name → address, for control-plane.json (e.g. { identity: "127.0.0.1:8080" }). */
   listeners: Record<string, string>;
   stop(): Promise<void>;
+  /** The component's Prometheus metrics (text exposition format), served on the control plane's admin port. */
+  metricsText?(): string;
   /** Only the identity component: its authority, handed to the components started after it. */
   identityAuthority?: IdentityAuthority;
 }

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { kubectl, outpost, spawnOutpost } from '../support/cli.js';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'outpost-up-')), 'data');
-const PORT_FLAGS = ['--api-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
+const PORT_FLAGS = ['--api-port', '0', '--admin-port', '0', '--viz-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
 let proc: ChildProcess | undefined;
 let output = '';
 
@@ -49,6 +49,10 @@ test('first start creates a private data dir, a kubeconfig kubectl trusts, and c
   const readyz = await kubectl(kubeconfig, ['get', '--raw', '/readyz']);
   assert.equal(readyz.stdout.trim(), 'ok');
   assert.match(output, /export KUBECONFIG=/);
+  // The admin endpoint serves every component's metrics.
+  const metrics = await (await fetch(`http://${info.listeners.admin}/metrics`)).text();
+  assert.match(metrics, /^# (HELP|TYPE) identity_/m);
+  assert.equal((await fetch(`http://${info.listeners.admin}/ready`)).status, 200);
 });
 
 test('a second `outpost up` on the same data dir fails at once with a clear message', async () => {

@@ -12,7 +12,7 @@ export interface TestControlPlane extends RunningControlPlane {
 }
 
 /** Every component port set to 0 (free port), unless overridden. */
-export const FREE_PORTS = { 'identity-port': 0, 'destination-port': 0, 'policy-port': 0, 'health-port': 0, 'viz-port': 0 };
+export const FREE_PORTS = { 'admin-port': 0, 'identity-port': 0, 'destination-port': 0, 'policy-port': 0, 'health-port': 0, 'viz-port': 0 };
 
 export async function startTestControlPlane(flags: Record<string, unknown> = {}, dataDir?: string): Promise<TestControlPlane> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'outpost-test-'));

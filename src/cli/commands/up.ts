@@ -11,6 +11,7 @@ const BASE_FLAGS = {
   'data-dir': { type: 'string', default: defaultDataDir(), help: 'where state, keys and the kubeconfig live' },
   listen: { type: 'string', default: '127.0.0.1', help: 'address every listener binds to' },
   'api-port': { type: 'int', default: 6443, min: 0, max: 65535, help: 'port of the Kubernetes-compatible API (0 picks a free port)' },
+  'admin-port': { type: 'int', default: 9990, min: 0, max: 65535, help: 'port of the admin endpoint: /metrics, /live, /ready (0 picks a free port)' },
   'log-level': { type: 'string', default: 'info', help: 'debug, info, warn or error' },
   'log-format': { type: 'string', default: 'text', help: 'text or json' },
 } satisfies FlagSpecs;

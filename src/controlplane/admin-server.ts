@@ -1,0 +1,44 @@
+// The control plane's admin endpoint (default 127.0.0.1:9990, like Linkerd's controllers):
+// /metrics gathers every component's Prometheus text; /live and /ready for supervisors.
+import { createServer, type Server } from 'node:http';
+import { OutpostError } from '../core/errors.js';
+
+export interface AdminServer {
+  address: string;
+  close(): Promise<void>;
+}
+
+export async function startAdminServer(opts: { host: string; port: number; metrics: () => string; ready: () => boolean }): Promise<AdminServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') {
+      res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
+    } else if (path === '/metrics') {
+      let body: string;
+      try {
+        body = opts.metrics();
+      } catch (e) {
+        res.writeHead(500).end(`metrics failed: ${(e as Error).message}\n`);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
+    } else if (path === '/live') {
+      res.writeHead(200).end('live\n');
+    } else if (path === '/ready') {
+      const ready = opts.ready();
+      res.writeHead(ready ? 200 : 503).end(ready ? 'ready\n' : 'not ready\n');
+    } else {
+      res.writeHead(404).end('not found: try /metrics, /live or /ready\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new OutpostError('CONFIG_INVALID', `cannot listen on ${opts.host}:${opts.port} for the admin endpoint: ${e.message}`, { field: 'admin-port' })));
+    server.listen(opts.port, opts.host, resolve);
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  return {
+    address: `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
