@@ -18,6 +18,7 @@ const { flags } = parseFlags(process.argv.slice(2), {
   rate: { type: 'int', default: 100, min: 1, help: 'endpoint changes per second' },
   seconds: { type: 'int', default: 10, min: 1, help: 'churn duration' },
   connections: { type: 'int', default: 100, min: 1, help: 'gRPC connections the streams share' },
+  fanout: { type: 'bool', help: 'every stream watches the same Service (each change fans out to all streams)' },
 });
 const NS = 'bench';
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -89,7 +90,7 @@ async function runBench(): Promise<void> {
     let firstAnswers = 0;
     let streamErrors = 0;
     const calls = Array.from({ length: flags.services }, (_, s) => {
-      const call = clients[s % clients.length].Get({ path: `svc-${s}.${NS}.svc.cluster.local:80` });
+      const call = clients[s % clients.length].Get({ path: `svc-${flags.fanout ? 0 : s}.${NS}.svc.cluster.local:80` });
       let first = true;
       call.on('data', (u: any) => {
         if (first) {
@@ -101,8 +102,8 @@ async function runBench(): Promise<void> {
           if (t !== undefined) {
             const now = performance.now();
             latencies.push(now - t);
-            receivedAt.set(e.address, now);
-            sentAt.delete(e.address);
+            if (!receivedAt.has(e.address)) receivedAt.set(e.address, now);
+            if (!flags.fanout) sentAt.delete(e.address);
           }
         }
       });
@@ -122,32 +123,36 @@ async function runBench(): Promise<void> {
     const start = performance.now();
     const writes: Promise<unknown>[] = [];
     const writeTimes: number[] = [];
+    const inFlight = new Map<number, Promise<unknown>>();
     for (let seq = 0; seq < total; seq++) {
       const due = start + (seq * 1000) / flags.rate;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const s = Math.floor(Math.random() * flags.services);
-      sentAt.set(probeIp(seq), performance.now());
-      const w0 = performance.now();
+      const s = flags.fanout ? 0 : Math.floor(Math.random() * flags.services);
+      // One write at a time per slice (like one controller per object), so writes never conflict.
       const patch = (): Promise<unknown> =>
         discovery.patchNamespacedEndpointSlice({ name: `svc-${s}-bench`, namespace: NS, body: { endpoints: slice(s, seq).endpoints } }, MERGE).catch((e) => {
-          if (e?.code === 409) return patch(); // the embedded API answers 409 to concurrent patches of one slice
+          if (e?.code === 409) return patch();
           throw e;
         });
-      writes.push(
-        patch().then(() => {
-          writeTimes.push(performance.now() - w0);
-          ackedAt.set(probeIp(seq), performance.now());
-        }),
-      );
+      const write = (inFlight.get(s) ?? Promise.resolve()).then(async () => {
+        const w0 = performance.now();
+        sentAt.set(probeIp(seq), w0);
+        await patch();
+        writeTimes.push(performance.now() - w0);
+        ackedAt.set(probeIp(seq), performance.now());
+      });
+      inFlight.set(s, write);
+      writes.push(write);
     }
     await Promise.all(writes);
     const deadline = performance.now() + 5_000;
-    while (sentAt.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const expected = flags.fanout ? total * flags.services : total;
+    while (latencies.length < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const after = procStats(child.pid!);
     const elapsed = (performance.now() - start) / 1000;
     const sorted = latencies.sort((a, b) => a - b);
-    console.log(`churn: ${total} changes at ${flags.rate}/s over ${flags.services} streams; delivered ${sorted.length}, lost ${sentAt.size}, stream errors ${streamErrors}`);
+    console.log(`churn: ${total} changes at ${flags.rate}/s over ${flags.services} streams; ${flags.fanout ? 'all on one Service; ' : ''}deliveries ${sorted.length} of ${expected}, stream errors ${streamErrors}`);
     console.log(`delivery (API write → client): p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`);
     writeTimes.sort((a, b) => a - b);
     // Delivery after the API acknowledged the write (negative: the stream update beat the HTTP response).

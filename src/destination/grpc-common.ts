@@ -60,3 +60,25 @@ export function shutdownServer(server: grpc.Server, graceMs = 500): Promise<void
     });
   });
 }
+
+/**
+ * The service definition with response encoding memoized per message object: a watcher hands the
+ * same update object to every subscriber, so it is encoded once however many streams carry it.
+ */
+export function withSharedEncoding(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(service)) {
+    const encoded = new WeakMap<object, Buffer>();
+    const serialize = method.responseSerialize;
+    out[name] = {
+      ...method,
+      responseSerialize: (m: unknown) => {
+        if (typeof m !== 'object' || m === null) return serialize(m);
+        let buf = encoded.get(m);
+        if (!buf) encoded.set(m, (buf = serialize(m)));
+        return buf;
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}

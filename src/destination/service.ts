@@ -6,7 +6,7 @@ import type { Logger } from '../core/log.js';
 import { parseAuthority } from './authority.js';
 import { BoundedStream } from './bounded-stream.js';
 import type { ClusterView } from './cluster-view.js';
-import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer } from './grpc-common.js';
+import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer, withSharedEncoding } from './grpc-common.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { DestinationWatcher } from './watcher.js';
 import type { WireProfile, WireUpdate } from './wire.js';
@@ -90,7 +90,7 @@ export async function startDestinationServer(opts: DestinationServerOptions): Pr
     return call.cancelled ? undefined : parsed;
   };
 
-  server.addService(pkg.outpost.destination.v1.Destination.service, {
+  server.addService(withSharedEncoding(pkg.outpost.destination.v1.Destination.service), {
     Get: (call: GetCall) => {
       void (async () => {
         const parsed = await prepare(call);

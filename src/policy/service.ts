@@ -5,7 +5,7 @@ import type { ServiceCertificate } from '../core/component.js';
 import type { Logger } from '../core/log.js';
 import { BoundedStream } from '../destination/bounded-stream.js';
 import type { ClusterView } from '../destination/cluster-view.js';
-import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer } from '../destination/grpc-common.js';
+import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer, withSharedEncoding } from '../destination/grpc-common.js';
 import type { ServiceMetrics } from '../destination/metrics.js';
 import type { RunningGrpcServer } from '../destination/service.js';
 import type { PolicyWatcher } from './watcher.js';
@@ -87,7 +87,7 @@ export async function startPolicyServer(opts: PolicyServerOptions): Promise<Runn
     deliver(sub.initial);
   };
 
-  server.addService(pkg.outpost.policy.v1.InboundPolicies.service, {
+  server.addService(withSharedEncoding(pkg.outpost.policy.v1.InboundPolicies.service), {
     GetPort: (call: PortCall) => void getPort(call),
   });
   const port = await bindServer(server, hostPort(opts.host, opts.port), mtlsServerCredentials(opts.cert, opts.trustAnchorsPem));
