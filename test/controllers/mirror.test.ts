@@ -106,3 +106,17 @@ test('plan: a Service without a selector (or ExternalName, or deleted) gets none
   ];
   for (const [what, service, existing, op] of cases) assert.equal(planEndpoints(service, [postgresVm(ASSUME_READY)], existing).op, op, what);
 });
+
+test('more than 1000 addresses: ready ones kept first, the object marked over-capacity; the mark goes when back under', () => {
+  const many = Array.from({ length: 1005 }, (_, i) => source(`vm-${i}`, { ips: [`10.1.${i >> 8}.${i & 255}`], ready: i >= 10 }));
+  const big = desiredEndpoints(postgres(), many);
+  assert.equal(big.metadata!.annotations!['endpoints.kubernetes.io/over-capacity'], 'truncated');
+  assert.equal(big.subsets![0].addresses!.length, 995, 'every ready address');
+  assert.equal(big.subsets![0].notReadyAddresses!.length, 5, 'then not-ready ones up to 1000');
+  const stored = { ...big, metadata: { ...big.metadata, resourceVersion: '9', annotations: { ...big.metadata!.annotations, note: 'kept' } } };
+  assert.deepEqual(planEndpoints(postgres(), many, stored), { op: 'none' });
+  const shrunk = planEndpoints(postgres(), many.slice(0, 20), stored);
+  assert.equal(shrunk.op, 'update');
+  assert.deepEqual((shrunk as { endpoints: V1Endpoints }).endpoints.metadata!.annotations, { note: 'kept' });
+  assert.equal(desiredEndpoints(postgres(), many.slice(0, 1000)).metadata!.annotations, undefined, 'exactly 1000: not truncated');
+});

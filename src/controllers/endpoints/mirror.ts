@@ -86,13 +86,42 @@ export function desiredSubsets(service: V1Service, workloads: WorkloadEndpointSo
     });
 }
 
+/** Kubernetes' cap on addresses in one Endpoints object (the rest is in the EndpointSlices). */
+export const MAX_ENDPOINTS_ADDRESSES = 1000;
+/** Set to "truncated" when addresses were left out because of the cap, as Kubernetes does. */
+export const OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';
+
+/** Keeps at most `max` addresses, ready ones first (in subset order), dropping subsets left empty. */
+export function truncateSubsets(subsets: V1EndpointSubset[], max = MAX_ENDPOINTS_ADDRESSES): { subsets: V1EndpointSubset[]; truncated: boolean } {
+  const total = subsets.reduce((n, s) => n + (s.addresses?.length ?? 0) + (s.notReadyAddresses?.length ?? 0), 0);
+  if (total <= max) return { subsets, truncated: false };
+  let room = max;
+  const take = (list: V1EndpointAddress[] | undefined) => {
+    const kept = (list ?? []).slice(0, Math.max(room, 0));
+    room -= kept.length;
+    return kept;
+  };
+  const ready = subsets.map((s) => take(s.addresses));
+  const notReady = subsets.map((s) => take(s.notReadyAddresses));
+  const out = subsets
+    .map((s, i) => ({ ...(ready[i].length ? { addresses: ready[i] } : {}), ...(notReady[i].length ? { notReadyAddresses: notReady[i] } : {}), ...(s.ports ? { ports: s.ports } : {}) }))
+    .filter((s) => s.addresses || s.notReadyAddresses);
+  return { subsets: out, truncated: true };
+}
+
 /** The Endpoints object a selector Service should have (same name and namespace, owned by the Service). */
 export function desiredEndpoints(service: V1Service, workloads: WorkloadEndpointSource[]): V1Endpoints {
-  const subsets = desiredSubsets(service, workloads);
+  const { subsets, truncated } = truncateSubsets(desiredSubsets(service, workloads));
   return {
     apiVersion: 'v1',
     kind: 'Endpoints',
-    metadata: { name: service.metadata!.name!, namespace: service.metadata!.namespace, labels: endpointsLabels(service), ownerReferences: [ownerReferenceTo(service)] },
+    metadata: {
+      name: service.metadata!.name!,
+      namespace: service.metadata!.namespace,
+      labels: endpointsLabels(service),
+      ownerReferences: [ownerReferenceTo(service)],
+      ...(truncated ? { annotations: { [OVER_CAPACITY_ANNOTATION]: 'truncated' } } : {}),
+    },
     ...(subsets.length ? { subsets } : {}),
   };
 }
@@ -109,19 +138,24 @@ export function planEndpoints(service: V1Service | undefined, workloads: Workloa
   if (!existing) return { op: 'create', endpoints: desired };
   if (sameEndpoints(existing, desired)) return { op: 'none' };
   const meta = existing.metadata ?? {};
+  const annotations = { ...(meta.annotations ?? {}) };
+  delete annotations[OVER_CAPACITY_ANNOTATION];
+  Object.assign(annotations, desired.metadata?.annotations ?? {});
   desired.metadata = {
     ...desired.metadata,
-    ...(meta.annotations ? { annotations: meta.annotations } : {}),
+    ...(Object.keys(annotations).length ? { annotations } : {}),
     ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
   };
   return { op: 'update', endpoints: desired };
 }
 
-/** Equal for our purposes: labels, owner, and subsets in canonical form (the API may add defaults or reorder keys). */
+/** Equal for our purposes: labels, owner, the over-capacity mark, and subsets in canonical form (the API may add defaults or reorder keys). */
 export function sameEndpoints(a: V1Endpoints, b: V1Endpoints): boolean {
   const owners = (e: V1Endpoints) => (e.metadata?.ownerReferences ?? []).map((r) => [r.kind, r.name, r.uid, r.controller === true]);
   const labels = (e: V1Endpoints) => Object.entries(e.metadata?.labels ?? {}).sort();
-  return JSON.stringify([labels(a), owners(a), canonicalSubsets(a.subsets)]) === JSON.stringify([labels(b), owners(b), canonicalSubsets(b.subsets)]);
+  const capacity = (e: V1Endpoints) => e.metadata?.annotations?.[OVER_CAPACITY_ANNOTATION] ?? '';
+  const form = (e: V1Endpoints) => JSON.stringify([labels(e), owners(e), capacity(e), canonicalSubsets(e.subsets)]);
+  return form(a) === form(b);
 }
 
 function canonicalSubsets(subsets: V1EndpointSubset[] | undefined): string[] {
