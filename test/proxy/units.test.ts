@@ -57,12 +57,12 @@ test('every setting can come from OUTPOST_PROXY_* and the environment wins over 
 test('all bad values are reported at once, one line per problem naming the field', () => {
   let msg = '';
   try {
-    parseProxyConfig({ inbound: { port: 'abc' }, admin: { port: 70000 }, timeouts: { request: 'soon' }, upstreams: [{ name: 'x', listen: 'nowhere', endpoints: [{ address: '127.0.0.1', port: 0, identity: 'bob' }] }] }, { OUTPOST_PROXY_LOG_LEVEL: 'loud' });
+    parseProxyConfig({ outbound: { http1Transport: 'carrier-pigeon' }, inbound: { port: 'abc' }, admin: { port: 70000 }, timeouts: { request: 'soon' }, upstreams: [{ name: 'x', listen: 'nowhere', endpoints: [{ address: '127.0.0.1', port: 0, identity: 'bob' }] }] }, { OUTPOST_PROXY_LOG_LEVEL: 'loud' });
   } catch (e) {
     msg = (e as Error).message;
   }
   const lines = msg.split('\n').slice(1).map((l) => l.trim());
-  for (const field of ['inbound.port', 'admin.port', 'timeouts.request', 'log.level', 'upstreams[0].listen', 'upstreams[0].endpoints[0].port', 'upstreams[0].endpoints[0].identity', 'identity.trustAnchors', 'identity:']) {
+  for (const field of ['outbound.http1Transport', 'inbound.port', 'admin.port', 'timeouts.request', 'log.level', 'upstreams[0].listen', 'upstreams[0].endpoints[0].port', 'upstreams[0].endpoints[0].identity', 'identity.trustAnchors', 'identity:']) {
     assert.ok(lines.some((l) => l.startsWith(field)), `${field} reported in:\n${msg}`);
   }
   assert.ok(lines.find((l) => l.startsWith('log.level'))!.includes('OUTPOST_PROXY_LOG_LEVEL'));

@@ -5,6 +5,8 @@ import { createLogger } from '../../core/log.js';
 import { loadProxyConfig } from '../../proxy/config.js';
 import { createSeams } from '../../proxy/seams.js';
 import { startProxy } from '../../proxy/main.js';
+import { readCredentialFiles } from '../../proxy/static/identity-files.js';
+import { OutpostError } from '../../core/errors.js';
 
 const FLAGS = {
   config: { type: 'string', help: 'proxy configuration file (YAML, the guide\'s proxy-config.yaml); settings may also come from OUTPOST_PROXY_* variables', short: 'c' },
@@ -19,6 +21,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = loadProxyConfig(flags.config);
   if (flags.check) {
+    if (config.identity.mode === 'files') {
+      try {
+        readCredentialFiles({ certFile: config.identity.certFile!, keyFile: config.identity.keyFile!, trustAnchorsFile: config.identity.trustAnchors! });
+      } catch (e) {
+        throw new OutpostError('CONFIG_INVALID', `identity files: ${(e as Error).message}`, { field: 'identity.certFile' });
+      }
+    }
     console.log('configuration OK');
     return 0;
   }

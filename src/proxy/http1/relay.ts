@@ -63,7 +63,7 @@ export interface Http1Connection {
 }
 
 /** Serves HTTP/1.1 on `down`; `route` decides each request (synchronously or later). */
-export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: Decision) => void) => void, onClose?: () => void): Http1Connection {
+export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: Decision) => void) => void, onClose?: () => void, idleMs = 0): Http1Connection {
   const parser = new HTTPParser();
   parser.initialize(HTTPParser.REQUEST, {});
   const queue: Exchange[] = [];
@@ -122,6 +122,13 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     onClose?.();
   });
   down.on('error', () => {});
+  // Idle keep-alive connections are closed after idleMs; a request in flight is never cut by it.
+  if (idleMs > 0) {
+    down.setTimeout(idleMs);
+    down.on('timeout', () => {
+      if (queue.length === 0) down.destroy();
+    });
+  }
 
   function next(): void {
     queue.shift();

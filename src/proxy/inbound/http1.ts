@@ -23,7 +23,7 @@ export class InboundHttp1 {
   }
 
   serve(socket: Socket, conn: InboundConnection): void {
-    const c = serveHttp1(socket, (head, decide) => decide(this.route(conn, head)), () => this.connections.delete(c));
+    const c = serveHttp1(socket, (head, decide) => decide(this.route(conn, head)), () => this.connections.delete(c), this.ctx.config.timeouts.idleMs);
     this.connections.add(c);
   }
 
