@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startControlPlane, type RunningControlPlane } from '../controlplane/start.js';
 import { loadComponents } from '../controlplane/components.js';
 import { OutpostError } from '../core/errors.js';
-import { defaultDataDir } from '../core/files.js';
+import { defaultDataDir, readIfExists } from '../core/files.js';
 import type { Logger } from '../core/log.js';
 import { controlPlaneEndpoints } from '../workload/endpoints.js';
 import { onboardWorkload } from '../workload/onboard.js';
@@ -101,10 +101,23 @@ function appArgs(mode: DemoNetwork['mode'], host: DemoHost, w: DemoWorkload, rat
   return args;
 }
 
+/** A live control plane (`outpost up` or another demo) holds this data dir: say so, touch nothing. */
+function refuseIfRunning(dataDir: string): void {
+  const pid = Number(readIfExists(join(dataDir, 'outpost.lock')));
+  if (!pid || pid === process.pid) return;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return; // stale lock
+  }
+  throw new OutpostError('DATA_DIR_LOCKED', `the data dir ${dataDir} is in use by a running control plane (pid ${pid})`, { hint: 'stop it (`outpost up` or another demo), or pass --data-dir' });
+}
+
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const out = opts.out;
   const demoDir = join(opts.dataDir, 'demo');
   mkdirSync(demoDir, { recursive: true, mode: 0o700 });
+  refuseIfRunning(opts.dataDir); // before touching what another live demo on this data dir owns
   const stale = cleanStaleRun(demoDir);
   if (stale.length) out(`  (removed what an interrupted demo left behind: ${stale.join(', ')})`);
   const workloads = demoWorkloads(opts.portOffset);
@@ -125,7 +138,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const portFlags = components.flatMap((c) => Object.entries(c.flags)).filter(([name]) => name.endsWith('-port'));
     const cpFlags: Record<string, unknown> = opts.freePorts ? Object.fromEntries(portFlags.map(([n]) => [n, 0])) : {};
     const toCheck: [string, string, number][] = opts.freePorts ? [] : [['API', listen, opts.apiPort], ...portFlags.map(([n, s]) => [n.replace(/-port$/, ''), listen, Number((s as { default?: number }).default ?? 0)] as [string, string, number])];
-    if (mode === 'loopback') for (const w of workloads) toCheck.push([`${w.name} app`, '127.0.0.1', w.port.port]);
+    if (mode === 'loopback') {
+      for (const w of workloads) toCheck.push([`${w.name} app`, '127.0.0.1', w.port.port], ...(w.probes ?? []).map((p) => [`${w.name} health`, '127.0.0.1', p.port] as [string, string, number]));
+    }
     await checkPorts(toCheck);
 
     out(`[1/6] control plane    starting (data dir ${opts.dataDir})`);
