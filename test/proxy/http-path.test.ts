@@ -105,3 +105,18 @@ test('with outbound.http1Transport=h2, HTTP/1.1 requests ride one multiplexed HT
     await a2.close();
   }
 });
+
+test('an endpoint without identity is reached in plain HTTP (pass-through for unmeshed workloads)', async () => {
+  const a3 = await startTestProxy(mesh, await mesh.issue('a3', 'apps', 'client-a'), {
+    upstreams: [{ name: 'legacy.apps:80', listen: '127.0.0.1:0', endpoints: [{ address: '127.0.0.1', port: appPort }] }],
+  });
+  try {
+    const r = await get(a3.ports.upstreams['legacy.apps:80'], '/plain');
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.body).url, '/plain');
+    const m = await get(a3.ports.admin, '/metrics');
+    assert.match(m.body, new RegExp(`request_total\\{direction="outbound",authority="legacy.apps:80",target_addr="127.0.0.1:${appPort}",tls="no_identity"`));
+  } finally {
+    await a3.close();
+  }
+});
