@@ -119,6 +119,17 @@ describe('EndpointSlices for the guide', () => {
     assert.match(await k('get', 'endpoints', 'legacy-db', '-n', 'hybrid-app'), /legacy-db\s+192\.0\.2\.10:5432/);
     const none = await kubectl(cp.kubeconfigPath, ['get', 'endpoints', 'no-endpoints', '-n', 'hybrid-app']);
     assert.match(none.stderr, /NotFound|not found/);
+
+    // Given a selector, the Service's Endpoints become ours (as in Kubernetes); without it again, ours go.
+    await core.patchNamespacedService({ namespace: 'hybrid-app', name: 'legacy-db', body: { spec: { selector: { app: 'postgres' } } } }, MERGE);
+    const adopted = await waitFor('hand-made Endpoints taken over', async () => {
+      const e = await core.readNamespacedEndpoints({ namespace: 'hybrid-app', name: 'legacy-db' });
+      return e.metadata?.labels?.['endpoints.kubernetes.io/managed-by'] ? e : undefined;
+    });
+    assert.equal(adopted.metadata!.uid, kept.metadata!.uid, 'updated in place');
+    assert.deepEqual(plain(adopted.subsets).map((s: { addresses: { ip: string }[] }) => s.addresses.map((a) => a.ip)), [['10.0.100.50']]);
+    await core.patchNamespacedService({ namespace: 'hybrid-app', name: 'legacy-db', body: [{ op: 'remove', path: '/spec/selector' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await waitFor('our Endpoints deleted when the selector goes', async () => (await kubectl(cp.kubeconfigPath, ['get', 'endpoints', 'legacy-db', '-n', 'hybrid-app'])).code !== 0, 2000);
   });
 
   test('a group template change reaches every member within a second', async () => {
