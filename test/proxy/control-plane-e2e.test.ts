@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { issueLeaf, loadCA } from '../../src/core/pki.js';
@@ -16,7 +17,9 @@ import type { RunningProxy } from '../../src/proxy/main.js';
 const ID_B = 'spiffe://cluster.local/ns/payments/sa/payment-processor';
 const SERVER_NAME_B = 'payment-processor-vm.payments.svc.cluster.local';
 let cp: TestControlPlane;
+const cpDataDir = mkdtempSync(join(tmpdir(), 'outpost-proxy-cp-'));
 let mesh: Mesh;
+let proxyAPort = 0;
 let app: Server;
 let appPort: number;
 const proxies: RunningProxy[] = [];
@@ -50,7 +53,7 @@ before(async () => {
   app = createServer((req, res) => res.end(req.url === '/health' ? 'ok' : `from B ${req.url}`));
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
   appPort = (app.address() as { port: number }).port;
-  cp = await startTestControlPlane();
+  cp = await startTestControlPlane({}, cpDataDir);
   writePublicFile(mesh.trustFile, readFileSync(join(cp.dataDir, 'pki', 'trust-anchors.crt'), 'utf8'));
   await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'payments' } } });
 });
@@ -60,6 +63,7 @@ after(async () => {
   await cp?.dispose();
   app?.close();
   mesh?.cleanup();
+  rmSync(cpDataDir, { recursive: true, force: true });
 });
 
 test('a request by Service name is discovered, balanced and served across two proxies joined to the control plane', async () => {
@@ -106,5 +110,31 @@ test('a request by Service name is discovered, balanced and served across two pr
   assert.equal(status, 200, `last answer: ${last}`);
   assert.equal(last, 'from B /pay');
   const m = await fetch(`http://127.0.0.1:${proxyA.ports.admin}/metrics`).then((r) => r.text());
+  proxyAPort = proxyA.ports.outbound;
   assert.match(m, new RegExp(`request_total\\{direction="outbound",authority="payment-processor.payments.svc.cluster.local:80",target_addr="127.0.0.1:${appPort}",tls="true",server_id="${ID_B}"[^}]*dst_external_workload="payment-processor-vm"`));
+});
+
+test('the control plane restarts mid-traffic: zero failed requests (fail static)', async () => {
+  assert.ok(proxyAPort, 'runs after the first test');
+  const results: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const r = await viaProxy(proxyAPort, 'http://payment-processor.payments.svc.cluster.local/during');
+      results.push(r.status);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 300));
+  const ports = Object.fromEntries(['destination', 'policy', 'health', 'identity'].map((name) => [`${name}-port`, Number(cp.info.listeners[name].split(':').pop())]));
+  await cp.stop();
+  const during = results.length;
+  await new Promise((r) => setTimeout(r, 800));
+  assert.ok(results.length > during, 'traffic flowed while the control plane was down');
+  cp = await startTestControlPlane(ports, cpDataDir);
+  await new Promise((r) => setTimeout(r, 800));
+  running = false;
+  await loop;
+  assert.ok(results.length > 20, `enough requests (${results.length})`);
+  assert.deepEqual(results.filter((s) => s !== 200), []);
 });
