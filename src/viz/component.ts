@@ -26,7 +26,8 @@ export const component: ControlPlaneComponent = {
     const intervalMs = Number(flags['scrape-interval'] ?? 10_000);
     if (!(intervalMs >= 100)) throw new OutpostError('CONFIG_INVALID', '--scrape-interval: must be at least 100ms', { field: 'scrape-interval' });
     const staticTargets = ((flags['scrape-target'] as string[] | undefined) ?? []).map(parseScrapeTarget);
-    const discovery = new WorkloadDiscovery({ kubeConfig: ctx.kubeConfig, clock: ctx.clock, log: ctx.log, staticTargets });
+    const trustDomain = ctx.identity?.trustDomain ?? (flags['identity-trust-domain'] as string | undefined);
+    const discovery = new WorkloadDiscovery({ kubeConfig: ctx.kubeConfig, clock: ctx.clock, log: ctx.log, staticTargets, trustDomain });
     discovery.start();
     const scraper = new Scraper({ intervalMs, clock: ctx.clock, log: ctx.log, workloads: () => discovery.workloads() });
     const promUrl = flags['prometheus-url'] as string | undefined;

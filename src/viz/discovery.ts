@@ -5,6 +5,7 @@ import { CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type Ku
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { OutpostError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, groupNameOf } from '../core/workloads/effective.js';
 import type { TargetLabels } from './backend.js';
 
 export const ADMIN_ADDRESS_ANNOTATION = 'viz.outpost.io/admin-address';
@@ -42,18 +43,20 @@ function defaultTap(admin: string): string {
   return `${admin.slice(0, admin.lastIndexOf(':'))}:${DEFAULT_TAP_PORT}`;
 }
 
-/** What the viz knows of one ExternalWorkload object (pure, table-tested). */
-export function workloadInfo(ew: any): WorkloadInfo {
+/** What the viz knows of one ExternalWorkload object, with its WorkloadGroup if any (pure, table-tested). */
+export function workloadInfo(ew: any, group?: any, trustDomain = DEFAULT_TRUST_DOMAIN): WorkloadInfo {
   const ns = ew.metadata?.namespace ?? 'default';
   const name = ew.metadata?.name ?? '';
   const ann = ew.metadata?.annotations ?? {};
   const admin: string | undefined = ew.status?.proxy?.adminAddress || ann[ADMIN_ADDRESS_ANNOTATION] || undefined;
-  const tls = ew.spec?.meshTLS ?? ew.spec?.meshTls ?? {};
+  // The identity and labels the rest of the mesh uses: own spec, else the group's, else the defaults.
+  const withMeshTLS = ew.spec?.meshTls && !ew.spec?.meshTLS ? { ...ew, spec: { ...ew.spec, meshTLS: ew.spec.meshTls } } : ew;
+  const effective = effectiveWorkload({ metadata: { ...ew.metadata }, spec: withMeshTLS.spec ?? {} } as never, group, trustDomain);
   const ready = (ew.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
   return {
     key: `${ns}/${name}`,
-    labels: { namespace: ns, workload: name, app: ew.metadata?.labels?.app ?? name, workload_kind: 'externalworkload' },
-    identity: tls.identity ?? '',
+    labels: { namespace: ns, workload: name, app: effective.labels.app ?? name, workload_kind: 'externalworkload' },
+    identity: effective.identity,
     health: ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown',
     adminAddress: admin,
     tapAddress: ew.status?.proxy?.tapAddress || ann[TAP_ADDRESS_ANNOTATION] || (admin ? defaultTap(admin) : undefined),
@@ -135,16 +138,20 @@ class RestartingInformer<T extends KubernetesObject> {
 export class WorkloadDiscovery {
   private readonly ews: RestartingInformer<KubernetesObject>;
   private readonly routes: RestartingInformer<KubernetesObject>;
+  private readonly groups: RestartingInformer<KubernetesObject>;
+  private readonly trustDomain: string;
   private cache: WorkloadInfo[] | undefined;
   readonly synced: Promise<void>;
 
-  constructor(opts: { kubeConfig: KubeConfig; clock: Clock; log: Logger; staticTargets: WorkloadInfo[] }) {
+  constructor(opts: { kubeConfig: KubeConfig; clock: Clock; log: Logger; staticTargets: WorkloadInfo[]; trustDomain?: string }) {
+    this.trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
     const api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
     this.staticTargets = opts.staticTargets;
     const invalidate = () => (this.cache = undefined);
     this.ews = new RestartingInformer(opts.kubeConfig, '/apis/workload.linkerd.io/v1beta1/externalworkloads', () => api.listClusterCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads' }), opts.clock, opts.log, invalidate);
     this.routes = new RestartingInformer(opts.kubeConfig, '/apis/policy.linkerd.io/v1beta3/httproutes', () => api.listClusterCustomObject({ group: 'policy.linkerd.io', version: 'v1beta3', plural: 'httproutes' }), opts.clock, opts.log, () => {});
-    this.synced = Promise.all([this.ews.synced, this.routes.synced]).then(() => {});
+    this.groups = new RestartingInformer(opts.kubeConfig, '/apis/workload.linkerd.io/v1beta1/workloadgroups', () => api.listClusterCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'workloadgroups' }), opts.clock, opts.log, invalidate);
+    this.synced = Promise.all([this.ews.synced, this.routes.synced, this.groups.synced]).then(() => {});
   }
 
   private readonly staticTargets: WorkloadInfo[];
@@ -152,11 +159,13 @@ export class WorkloadDiscovery {
   start(): void {
     this.ews.start();
     this.routes.start();
+    this.groups.start();
   }
 
   stop(): void {
     this.ews.stop();
     this.routes.stop();
+    this.groups.stop();
   }
 
   /** Every workload: API ones (with static admin addresses merged in by name) then static-only ones. */
@@ -164,7 +173,9 @@ export class WorkloadDiscovery {
     if (this.cache) return this.cache;
     const byKey = new Map<string, WorkloadInfo>();
     for (const ew of this.ews.informer.list()) {
-      const w = workloadInfo(ew);
+      const groupName = groupNameOf(ew as never);
+      const group = groupName ? this.groups.informer.get(groupName, ew.metadata?.namespace) : undefined;
+      const w = workloadInfo(ew, group, this.trustDomain);
       byKey.set(w.key, w);
     }
     for (const s of this.staticTargets) {

@@ -45,7 +45,7 @@ export function routesTable(rows: RouteRow[]): string {
 export function tapLine(e: TapEvent): string {
   const proxy = e.direction === 'inbound' ? 'in' : 'out';
   const latencyUs = Math.round(e.latencyMs * 1000);
-  return `rsp workload=${e.workload} proxy=${proxy} src=${e.source} dst=${e.destination} tls=${e.tls} :method=${e.method} :authority=${e.authority} :path=${e.path} :status=${e.status} latency=${latencyUs}µs src_id=${e.sourceIdentity || '-'} dst_id=${e.destinationIdentity || '-'}`;
+  return `rsp workload=${e.workload} proxy=${proxy} src=${e.source || "-"} dst=${e.destination || "-"} tls=${e.tls} :method=${e.method} :authority=${e.authority} :path=${e.path} :status=${e.status} latency=${latencyUs}µs src_id=${e.sourceIdentity || '-'} dst_id=${e.destinationIdentity || '-'}`;
 }
 
 export interface TopRow {

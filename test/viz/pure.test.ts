@@ -149,6 +149,10 @@ describe('resources and discovery', () => {
     assert.deepEqual([w.key, w.labels.app, w.identity, w.adminAddress, w.tapAddress, w.health], ['hybrid-app/redis', 'cache', 'spiffe://td/redis', '10.0.0.1:4191', '10.0.0.1:4190', 'Unknown']);
     const withStatus = workloadInfo({ ...base, status: { proxy: { adminAddress: '127.0.0.1:5000' }, conditions: [{ type: 'Ready', status: 'True' }] } });
     assert.deepEqual([withStatus.adminAddress, withStatus.health], ['127.0.0.1:5000', 'Ready']);
+    const bare = workloadInfo({ metadata: { name: 'api-server', namespace: 'hybrid-app' }, spec: {} });
+    assert.equal(bare.identity, 'spiffe://cluster.local/ns/hybrid-app/externalworkload/api-server', 'the default identity, as the identity service issues it');
+    const member = workloadInfo({ metadata: { name: 'redis-vm-1', namespace: 'cache', labels: { workloadGroup: 'redis' } }, spec: {} }, { metadata: { name: 'redis', namespace: 'cache' }, spec: { meshTLS: { identity: 'spiffe://td/redis' }, template: { metadata: { labels: { app: 'redis' } } } } });
+    assert.deepEqual([member.identity, member.labels.app], ['spiffe://td/redis', 'redis']);
     assert.equal(parseScrapeTarget('ns/web=127.0.0.1:9000,tap=127.0.0.1:9001').tapAddress, '127.0.0.1:9001');
     assert.throws(() => parseScrapeTarget('web=127.0.0.1'), /scrape-target/);
   });
