@@ -94,8 +94,12 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     const ex = queue[queue.length - 1];
     if (!ex) return;
     const framed = ex.head.chunked ? [Buffer.from(chunk.length.toString(16) + '\r\n'), chunk, CRLF] : [chunk];
-    if (ex.upstream) for (const b of framed) ex.upstream.write(b);
-    else ex.buffered.push(...framed.map((b) => (b === chunk ? Buffer.from(b) : b)));
+    if (ex.upstream) {
+      let ok = true;
+      for (const b of framed) ok = ex.upstream.write(b) && ok;
+      // Backpressure: stop reading the client until the upstream drains (resumed on 'drain').
+      if (!ok) down.pause();
+    } else ex.buffered.push(...framed.map((b) => (b === chunk ? Buffer.from(b) : b)));
   };
   parser[kOnMessageComplete] = () => {
     const ex = queue[queue.length - 1];
@@ -203,6 +207,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       up.removeListener('timeout', onTimeout);
       up.setTimeout(0);
       down.removeListener('drain', resumeUp);
+      if (down.isPaused()) down.resume();
       ex.upstream = undefined;
       if (reuse && ex.requestDone) d.release(up);
       else up.destroy();
