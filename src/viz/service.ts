@@ -52,8 +52,10 @@ export async function stat(src: VizSources, req: StatRequest): Promise<StatRow[]
     if (resource.kind === 'service') by = ['dst_namespace', 'dst_service'];
     else if (resource.kind === 'authority') by = ['dst_namespace', 'authority'];
     else if (resource.kind === 'namespace') by = ['dst_namespace'];
-    else by = ['dst_namespace', 'dst_external_workload'];
-    match = { ...fromMatch, dst_namespace: req.allNamespaces ? '!' : req.namespace };
+    // Destination workloads: as discovery labelled them, else by the server identity (resolved below).
+    else by = ['dst_namespace', 'dst_external_workload', 'server_id'];
+    match = { ...fromMatch };
+    if (by[0] === 'dst_namespace' && by[1] !== 'dst_external_workload') match.dst_namespace = req.allNamespaces ? '!' : req.namespace;
   } else if (resource.kind === 'service') {
     by = ['dst_namespace', 'dst_service'];
     match = { direction: 'outbound', dst_namespace: req.allNamespaces ? '!' : req.namespace, dst_service: '!' };
@@ -62,7 +64,8 @@ export async function stat(src: VizSources, req: StatRequest): Promise<StatRow[]
     match = { direction: 'inbound', ...nsMatch('namespace') };
     tcpMatch = { ...match, peer: 'src' };
   }
-  const stats = await groupStats(src.backend, { match, by, windowMs, tcpMatch });
+  let stats = await groupStats(src.backend, { match, by, windowMs, tcpMatch });
+  if (by[2] === 'server_id') stats = byDestinationWorkload(stats, src.workloads(), req);
   const rows = new Map<string, StatRow>();
   const rowKind: ResourceKind = req.from && resource.kind === 'deployment' ? 'externalworkload' : resource.kind;
   const empty = (namespace: string, name: string): StatRow => ({ namespace, kind: rowKind, name, meshed: '-', rps: 0, tcpConnections: 0, protocol: 'none' });
@@ -109,6 +112,27 @@ export async function stat(src: VizSources, req: StatRequest): Promise<StatRow[]
     }
   }
   return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}
+
+/** Folds --from groups keyed by (dst_namespace, dst_external_workload, server_id) into one per destination workload. */
+function byDestinationWorkload(stats: Map<string, GroupStats>, workloads: WorkloadInfo[], req: StatRequest): Map<string, GroupStats> {
+  const byIdentity = new Map(workloads.filter((w) => w.identity).map((w) => [w.identity, w]));
+  const out = new Map<string, GroupStats>();
+  for (const g of stats.values()) {
+    const w = g.key.server_id ? byIdentity.get(g.key.server_id) : undefined;
+    const name = g.key.dst_external_workload || w?.labels.workload;
+    const namespace = g.key.dst_external_workload ? g.key.dst_namespace : (w?.labels.namespace ?? g.key.dst_namespace);
+    if (!name || (!req.allNamespaces && namespace !== req.namespace)) continue;
+    const k = `${namespace}/${name}`;
+    const key = { dst_namespace: namespace, dst_external_workload: name };
+    const prev = out.get(k);
+    if (!prev || (prev.protocol !== 'http' && g.protocol === 'http')) out.set(k, { ...g, key, tcpConnections: g.tcpConnections + (prev?.tcpConnections ?? 0) });
+    else if (g.protocol === prev.protocol) {
+      prev.rps += g.rps;
+      prev.tcpConnections += g.tcpConnections;
+    } else prev.tcpConnections += g.tcpConnections;
+  }
+  return out;
 }
 
 export async function edges(src: VizSources, req: { namespace: string; allNamespaces: boolean; windowMs: number }): Promise<EdgeRow[]> {
