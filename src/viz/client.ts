@@ -36,7 +36,7 @@ function apiError(status: number, text: string, url: URL): OutpostError {
   try {
     body = JSON.parse(text);
   } catch {}
-  const code = status === 401 ? 'INVALID_ARGUMENT' : status === 404 ? 'NOT_FOUND' : status === 400 ? 'INVALID_ARGUMENT' : 'API_UNREACHABLE';
+  const code = status === 401 ? 'IDENTITY_REFUSED' : status === 404 ? 'NOT_FOUND' : status === 400 ? 'INVALID_ARGUMENT' : 'API_UNREACHABLE';
   return new OutpostError(code, `viz ${url.pathname}: ${body?.error?.message ?? `HTTP ${status}`}`, { field: body?.error?.field });
 }
 
