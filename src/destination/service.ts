@@ -86,7 +86,11 @@ export async function startDestinationServer(opts: DestinationServerOptions): Pr
       refuse(call, grpc.status.INVALID_ARGUMENT, `path: ${parsed.reason}`);
       return undefined;
     }
-    await opts.view.waitSynced(syncTimeout);
+    if (!(await opts.view.waitSynced(syncTimeout))) {
+      // Never answer "does not exist" from empty caches: the client retries UNAVAILABLE.
+      refuse(call, grpc.status.UNAVAILABLE, 'the destination service has not read the API yet; retry');
+      return undefined;
+    }
     return call.cancelled ? undefined : parsed;
   };
 

@@ -7,6 +7,7 @@ import { ClusterView } from '../destination/cluster-view.js';
 import { ServiceMetrics } from '../destination/metrics.js';
 import { DEFAULT_POLICIES, isDefaultPolicy } from './compute.js';
 import { POLICY_KINDS } from './inputs.js';
+import { RevocationFeed } from './revocations.js';
 import { startPolicyServer } from './service.js';
 import { PolicyWatcher } from './watcher.js';
 
@@ -38,7 +39,9 @@ export const component: ControlPlaneComponent = {
     const view = new ClusterView(ctx.kubeConfig, POLICY_KINDS, ctx.log, ctx.clock, ctx.identity.trustDomain);
     const watcher = new PolicyWatcher(view, clusterDefault);
     const metrics = new ServiceMetrics('policy', () => view.restarts());
+    const revocations = new RevocationFeed(ctx.kubeConfig, ctx.log.child('revocations'), ctx.clock);
     view.start();
+    revocations.start();
     try {
       const server = await startPolicyServer({
         host: ctx.listen,
@@ -50,6 +53,7 @@ export const component: ControlPlaneComponent = {
         metrics,
         queueCapacity: Number(ctx.flags['destination-queue'] ?? DEFAULT_QUEUE_CAPACITY),
         log: ctx.log,
+        revocations,
       });
       live.add(metrics);
       ctx.log.info('policy service listening', { address: server.address });
@@ -59,12 +63,12 @@ export const component: ControlPlaneComponent = {
         async stop() {
           live.delete(metrics);
           await server.stop();
-          await view.stop();
+          await Promise.all([view.stop(), revocations.stop()]);
         },
       };
       return running;
     } catch (e) {
-      await view.stop();
+      await Promise.all([view.stop(), revocations.stop()]);
       throw e;
     }
   },

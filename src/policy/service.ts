@@ -8,6 +8,7 @@ import type { ClusterView } from '../destination/cluster-view.js';
 import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer, withSharedEncoding } from '../destination/grpc-common.js';
 import type { ServiceMetrics } from '../destination/metrics.js';
 import type { RunningGrpcServer } from '../destination/service.js';
+import { addRevocationsService, type RevocationFeed } from './revocations.js';
 import type { PolicyWatcher } from './watcher.js';
 import type { WireInboundServer } from './wire.js';
 
@@ -22,6 +23,8 @@ export interface PolicyServerOptions {
   queueCapacity: number;
   log: Logger;
   syncTimeoutMs?: number;
+  /** The revocation deny list (docs/adr/0009); served as the Revocations service when given. */
+  revocations?: RevocationFeed;
 }
 
 type PortCall = grpc.ServerWritableStream<{ workload: string; port: number }, WireInboundServer>;
@@ -44,7 +47,7 @@ export async function startPolicyServer(opts: PolicyServerOptions): Promise<Runn
     if (!m) return refuse(call, grpc.status.INVALID_ARGUMENT, `workload: expected "namespace/name", got "${call.request.workload ?? ''}"`);
     if (!Number.isInteger(port) || port < 1 || port > 65535) return refuse(call, grpc.status.INVALID_ARGUMENT, `port: expected 1-65535, got ${call.request.port}`);
     const [namespace, name] = [m[1], m[3]];
-    await opts.view.waitSynced(opts.syncTimeoutMs ?? 5_000);
+    if (!(await opts.view.waitSynced(opts.syncTimeoutMs ?? 5_000))) return refuse(call, grpc.status.UNAVAILABLE, 'the policy service has not read the API yet; retry');
     if (call.cancelled) return;
     const first = watcher.outcome(namespace, name, port);
     if (first.kind === 'not-found') return refuse(call, grpc.status.NOT_FOUND, `workload: externalworkload ${namespace}/${name} not found`);
@@ -90,6 +93,7 @@ export async function startPolicyServer(opts: PolicyServerOptions): Promise<Runn
   server.addService(withSharedEncoding(pkg.outpost.policy.v1.InboundPolicies.service), {
     GetPort: (call: PortCall) => void getPort(call),
   });
+  if (opts.revocations) addRevocationsService(server, pkg, { feed: opts.revocations, metrics, queueCapacity: opts.queueCapacity, log });
   const port = await bindServer(server, hostPort(opts.host, opts.port), mtlsServerCredentials(opts.cert, opts.trustAnchorsPem));
   return { port, address: hostPort(opts.host, port), stop: () => shutdownServer(server) };
 }
