@@ -176,7 +176,12 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     assert.equal(ew.stdout, 'True', ew.stderr);
   });
 
+  /** The first answer vm2's app gets once vm1 is ready (at start and after the reboot); see the todo below. */
+  const firstAnswers: { when: string; answer: string }[] = [];
+  const firstAnswer = async (when: string) => firstAnswers.push({ when, answer: (await callService(`/first-${when}`)).stdout.replace(/\n/g, ' ') });
+
   step("vm2's app reaches vm1's app through both proxies over mTLS, with each side's identity", async () => {
+    await firstAnswer('start');
     const r = await eventually('a 200 from the Service through vm2\'s proxy', async () => {
       const res = await callService('/charge');
       return res.stdout.endsWith('\n200') ? res : undefined;
@@ -192,6 +197,9 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     // The app itself is not reachable from vm2 without the mesh: it listens on vm1's loopback only.
     const direct = await net.exec(vm2, 'curl', ['-s', '-m', '2', '-o', '/dev/null', '-w', '%{http_code}', `http://${vm1.address}:8080/`]);
     assert.equal(direct.stdout, '000');
+    // And vm1's proxy only speaks mTLS: plain HTTP to its inbound port gets no answer.
+    const plain = await net.exec(vm2, 'curl', ['-s', '-m', '2', '-o', '/dev/null', '-w', '%{http_code}', `http://${vm1.address}:4143/`]);
+    assert.equal(plain.stdout, '000');
   });
 
   step('outpost check on the cluster host is all green', async () => {
@@ -214,11 +222,21 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     await proxyReady(vm1, serverProxy);
     assert.equal(readFileSync(join(state, 'proxy.crt'), 'utf8'), certBefore, 'the restarted proxy kept its certificate (no new token was available)');
     await eventually(`${vm1.address} ready again`, async () => ((await endpointReady()) === true ? true : undefined), 20_000, logs);
+    await firstAnswer('reboot');
     const r = await eventually('traffic to flow again', async () => {
       const res = await callService('/after-reboot');
       return res.stdout.endsWith('\n200') ? res : undefined;
     }, 15_000, logs);
     assert.equal(r.stdout, 'payment-processor on vm1 /after-reboot\n200');
+  });
+
+  // Known product gap: the inbound policy of a port is watched only when the first request for it
+  // arrives, and "until a port's policy is known, it is denied" (docs/proxy.md), so the first
+  // request after the proxy is ready and in the EndpointSlice gets 403 unauthorized.
+  it('the first request once vm1 is ready succeeds (at start and after the reboot)', { todo: 'the proxy fetches inbound policy lazily: the first request is denied with 403' }, () => {
+    assert.ok(firstAnswers.length > 0, 'the traffic steps ran');
+    const failed = firstAnswers.filter((a) => !a.answer.endsWith(' 200'));
+    assert.deepEqual(failed, [], `first requests not answered 200: ${failed.map((a) => `${a.when}: "${a.answer}"`).join('; ')}`);
   });
 
   it.todo('revoke vm1 and see connections refused within seconds (outpost workload revoke is not built yet)');
