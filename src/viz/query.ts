@@ -56,9 +56,18 @@ function quantilesByGroup(rows: SumRow[], by: string[]): Map<string, { p50?: num
 }
 
 /** Success, RPS, latency and TCP connections of every group of `by` among series matching `match`. */
-export async function groupStats(backend: MetricsBackend, opts: { match: Matchers; by: string[]; windowMs: number; tcpMatch?: Matchers }): Promise<Map<string, GroupStats>> {
+export async function groupStats(
+  backend: MetricsBackend,
+  opts: { match: Matchers; by: string[]; windowMs: number; tcpMatch?: Matchers; inboundTcpSuccess?: boolean },
+): Promise<Map<string, GroupStats>> {
   const { match, by, windowMs } = opts;
   const tcpMatch = opts.tcpMatch ?? match;
+  const [toApp, denied] = opts.inboundTcpSuccess
+    ? await Promise.all([
+        backend.sumBy({ metric: 'tcp_open_total', match: { ...match, peer: 'dst' }, by, windowMs, fn: 'rate' }),
+        backend.sumBy({ metric: 'inbound_tcp_authz_deny_total', match, by, windowMs, fn: 'rate' }),
+      ])
+    : [[], []];
   const [responses, latency, tcpOpen, tcpOpened, tcpClosed, tcpDuration] = await Promise.all([
     backend.sumBy({ metric: 'response_total', match, by: [...by, 'classification'], windowMs, fn: 'rate' }),
     backend.sumBy({ metric: 'response_latency_ms_bucket', match, by: [...by, 'le'], windowMs, fn: 'rate' }),
@@ -111,6 +120,15 @@ export async function groupStats(backend: MetricsBackend, opts: { match: Matcher
   const tcpLatency = quantilesByGroup(tcpDuration, by);
   // Linkerd's proxy labels failed closes with errno; a proxy that never does cannot tell failures apart.
   const errnoReported = closedErr.size > 0;
+  // Without errno, an inbound connection succeeded when the proxy reached the local app with it
+  // (tcp_open_total peer="dst"); connections the policy denied are not the app's failures.
+  const sumByKey = (rows: SumRow[]) => {
+    const m = new Map<string, number>();
+    for (const r of rows) m.set(groupKey(r.labels, by), (m.get(groupKey(r.labels, by)) ?? 0) + r.value);
+    return m;
+  };
+  const reachedApp = sumByKey(toApp);
+  const deniedByPolicy = sumByKey(denied);
   for (const r of tcpOpened) {
     const g = get(r.labels);
     const k = groupKey(r.labels, by);
@@ -119,6 +137,10 @@ export async function groupStats(backend: MetricsBackend, opts: { match: Matcher
     g.rps = opened.get(k) ?? 0;
     const closed = (closedOk.get(k) ?? 0) + (closedErr.get(k) ?? 0);
     if (closed > 0 && errnoReported) g.successRate = (closedOk.get(k) ?? 0) / closed;
+    else if (opts.inboundTcpSuccess) {
+      const admitted = g.rps - (deniedByPolicy.get(k) ?? 0);
+      if (admitted > 0) g.successRate = Math.min(1, (reachedApp.get(k) ?? 0) / admitted);
+    }
     const q = tcpLatency.get(k);
     if (q) Object.assign(g, { latencyP50: q.p50, latencyP95: q.p95, latencyP99: q.p99 });
   }

@@ -64,7 +64,7 @@ export async function stat(src: VizSources, req: StatRequest): Promise<StatRow[]
     match = { direction: 'inbound', ...nsMatch('namespace') };
     tcpMatch = { ...match, peer: 'src' };
   }
-  let stats = await groupStats(src.backend, { match, by, windowMs, tcpMatch });
+  let stats = await groupStats(src.backend, { match, by, windowMs, tcpMatch, inboundTcpSuccess: match.direction === 'inbound' });
   if (by[2] === 'server_id') stats = byDestinationWorkload(stats, src.workloads(), req);
   const rows = new Map<string, StatRow>();
   const rowKind: ResourceKind = req.from && resource.kind === 'deployment' ? 'externalworkload' : resource.kind;

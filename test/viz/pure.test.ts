@@ -115,6 +115,22 @@ describe('groupStats over the memory backend', () => {
     assert.deepEqual([d.protocol, d.rps, d.successRate], ['tcp', 5, undefined]);
   });
 
+  it('without errno, inbound TCP success = connections that reached the app / connections the policy admitted', async () => {
+    const db = new ProxyMetrics();
+    const before = db.render();
+    db.tcpOpenTotal.cell('direction="inbound",peer="src",tls="true"').value = 50;
+    db.tcpOpenTotal.cell('direction="inbound",peer="dst",target_addr="127.0.0.1:5432"').value = 36;
+    db.tcpAuthzDeny.cell('direction="inbound",srv_kind="server",srv_name="pg"').value = 5;
+    const history = new TargetHistory(1000);
+    history.record(0, parsePrometheusText(before));
+    history.ingestText(10_000, db.render());
+    const backend = new MemoryBackend(() => [{ labels: { namespace: 'ns', workload: 'db', app: 'db', workload_kind: 'externalworkload' }, history }]);
+    const stats = await groupStats(backend, { match: { direction: 'inbound' }, tcpMatch: { direction: 'inbound', peer: 'src' }, by: ['workload'], windowMs: 60_000, inboundTcpSuccess: true });
+    const d = stats.get('db')!;
+    assert.deepEqual([d.protocol, d.rps], ['tcp', 5]);
+    assert.equal(d.successRate, 0.8);
+  });
+
   it('matchers: equal, not equal, and set', () => {
     assert.ok(matches({ a: 'x' }, { a: 'x' }));
     assert.ok(!matches({ a: 'x' }, { a: '!x' }));
