@@ -139,7 +139,8 @@ export async function groupStats(
     if (closed > 0 && errnoReported) g.successRate = (closedOk.get(k) ?? 0) / closed;
     else if (opts.inboundTcpSuccess) {
       const admitted = g.rps - (deniedByPolicy.get(k) ?? 0);
-      if (admitted > 0) g.successRate = Math.min(1, (reachedApp.get(k) ?? 0) / admitted);
+      // Only proxies that count their connections to the app (some series exist) can be judged.
+      if (admitted > 0 && reachedApp.has(k)) g.successRate = Math.min(1, (reachedApp.get(k) ?? 0) / admitted);
     }
     const q = tcpLatency.get(k);
     if (q) Object.assign(g, { latencyP50: q.p50, latencyP95: q.p95, latencyP99: q.p99 });

@@ -113,6 +113,8 @@ describe('groupStats over the memory backend', () => {
     assert.ok(w.latencyP99! > 30 && w.latencyP99! <= 50, `p99 ${w.latencyP99}`);
     const d = stats.get('ns\u0000db')!;
     assert.deepEqual([d.protocol, d.rps, d.successRate], ['tcp', 5, undefined]);
+    const judged = await groupStats(backend, { match: { direction: 'inbound' }, by: ['namespace', 'workload'], windowMs: 60_000, inboundTcpSuccess: true });
+    assert.equal(judged.get('ns\u0000db')!.successRate, undefined, 'a proxy that does not count connections to its app is not judged');
   });
 
   it('without errno, inbound TCP success = connections that reached the app / connections the policy admitted', async () => {
