@@ -78,12 +78,18 @@ export function createE2eNetwork(vmNames: string[]): E2eNetwork {
     removeNamespaces();
     throw e;
   }
-  // A test killed mid-way still removes its processes and namespaces.
+  // A test that exits or is interrupted mid-way still removes its processes and namespaces.
   const onExit = () => {
     for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     removeNamespaces();
   };
+  const onSignal = (signal: NodeJS.Signals) => {
+    onExit();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
   const network: E2eNetwork = {
     cluster,
@@ -121,6 +127,8 @@ export function createE2eNetwork(vmNames: string[]): E2eNetwork {
       await Promise.all(processes.map((p) => network.stop(p, 3000)));
       removeNamespaces();
       process.off('exit', onExit);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     },
   };
   return network;

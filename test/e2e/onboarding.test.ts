@@ -70,6 +70,14 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
   const kubectl = (args: string[]) => net.exec(cluster, 'kubectl', ['--kubeconfig', join(dataDir, 'kubeconfig'), '--cache-dir', join(work, 'kube-cache'), ...args]);
   const outpostOn = (host: E2eHost, args: string[]) => net.exec(host, OUTPOST[0], [...OUTPOST.slice(1), ...args], { timeoutMs: 60_000 });
 
+  /** The bundle directory stands in for /etc/outpost (see startProxy); each VM has its own state dir. */
+  const proxyEnv = (vm: E2eHost, workload: string) => ({
+    OUTPOST_PROXY_IDENTITY_TRUST_ANCHORS: join(bundle(workload), 'ca.crt'),
+    OUTPOST_PROXY_IDENTITY_TOKEN_PATH: join(bundle(workload), 'token'),
+    OUTPOST_PROXY_IDENTITY_DIR: join(work, `state-${vm.name}`),
+    OUTPOST_PROXY_TIMEOUTS_SHUTDOWN_GRACE: '1s',
+  });
+
   /**
    * The VM side: the command of the bundle's systemd unit (ExecStart), with @OUTPOST_BIN@ = this
    * checkout and the bundle directory standing in for /etc/outpost. install.sh itself is not run: it
@@ -84,12 +92,7 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     assert.ok(execStart, `no ExecStart in the unit:\n${unit}`);
     const [bin, ...args] = execStart.split(/\s+/).map((a) => a.replaceAll('/etc/outpost', dir));
     assert.equal(bin, '@OUTPOST_BIN@');
-    const p = net.start(vm, `proxy@${vm.name}`, OUTPOST[0], [...OUTPOST.slice(1), ...args], join(work, `proxy-${vm.name}.log`), {
-      OUTPOST_PROXY_IDENTITY_TRUST_ANCHORS: join(dir, 'ca.crt'),
-      OUTPOST_PROXY_IDENTITY_TOKEN_PATH: join(dir, 'token'),
-      OUTPOST_PROXY_IDENTITY_DIR: join(work, `state-${vm.name}`),
-      OUTPOST_PROXY_TIMEOUTS_SHUTDOWN_GRACE: '1s',
-    });
+    const p = net.start(vm, `proxy@${vm.name}`, OUTPOST[0], [...OUTPOST.slice(1), ...args], join(work, `proxy-${vm.name}.log`), proxyEnv(vm, workload));
     procs.push(p);
     return p;
   }
@@ -206,6 +209,16 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     const r = await outpostOn(cluster, ['check', '--data-dir', dataDir]);
     assert.equal(r.code, 0, `outpost check failed:\n${r.stdout}\n${r.stderr}`);
     assert.doesNotMatch(r.stdout, /×/);
+  });
+
+  step('outpost check --proxy on each VM is all green', async () => {
+    for (const [vm, workload] of [[vm1, SERVER_VM], [vm2, CLIENT_VM]] as const) {
+      const args = [...OUTPOST.slice(1), 'check', '--proxy', '--proxy-config', join(bundle(workload), 'proxy-config.yaml')];
+      const r = await net.exec(vm, OUTPOST[0], args, { env: proxyEnv(vm, workload), timeoutMs: 60_000 });
+      assert.equal(r.code, 0, `outpost check --proxy on ${vm.name} failed:\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /proxy is ready/);
+      assert.doesNotMatch(r.stdout, /×/);
+    }
   });
 
   step('vm1 reboots: proxy killed, token deleted, restarted from the same command, back with its persisted certificate', async () => {
