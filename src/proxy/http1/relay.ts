@@ -112,6 +112,11 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
   };
 
   down.on('data', (d: Buffer) => {
+    const active = queue.length > 0 ? queue[queue.length - 1].upstream : undefined;
+    if (active) {
+      active.cork();
+      process.nextTick(uncork, active);
+    }
     const r = parser.execute(d);
     if (r instanceof Error) {
       if (queue.length === 0) down.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
@@ -180,9 +185,12 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     if (h.chunked) head += 'transfer-encoding: chunked\r\n';
     head += d.extraHeaders + '\r\n';
     ex.upstream = up;
+    // One write (one TLS record, one syscall) for the head and whatever body arrives this tick.
+    up.cork();
     up.write(head);
     for (const b of ex.buffered) up.write(b);
     ex.buffered = [];
+    process.nextTick(uncork, up);
     if (h.upgrade) return tunnel(ex, up);
 
     // One response parser per upstream connection, re-initialized per request, closed with it.
@@ -248,7 +256,10 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     };
     const onData = (b: Buffer) => {
       gotBytes = true;
+      // Head and body parts parsed from this read leave in one write.
+      down.cork();
       const r = rp.execute(b);
+      process.nextTick(uncork, down);
       if (r instanceof Error) {
         if (status === 0) writeLocal(ex, 502, 'bad response from upstream');
         else down.destroy();
@@ -310,6 +321,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
 }
 
 const CRLF = Buffer.from('\r\n');
+const uncork = (s: Socket) => s.uncork();
 const RESPONSE_PARSER = Symbol('outpost.responseParser');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
