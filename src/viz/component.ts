@@ -1,6 +1,7 @@
 // The viz component of the control plane: discovers proxies, scrapes their metrics into bounded
 // in-memory history (or queries Prometheus with --prometheus-url), and serves the viz API, tap
 // relay and dashboard over HTTPS on --viz-port.
+import type { TimerHandle } from '../core/clock.js';
 import type { ControlPlaneComponent, ServiceCertificate } from '../core/component.js';
 import { OutpostError } from '../core/errors.js';
 import { AdminAuthenticator } from './auth.js';
@@ -38,17 +39,24 @@ export const component: ControlPlaneComponent = {
       scraper.start();
     }
     let cert: ServiceCertificate | undefined;
-    let refresh: ReturnType<typeof setInterval> | undefined;
+    let refresh: TimerHandle | undefined;
+    let stopped = false;
     if (ctx.identity) {
       const identity = ctx.identity;
       cert = await identity.issueServiceCertificate('viz');
-      refresh = setInterval(() => {
-        identity.issueServiceCertificate('viz').then((c) => {
-          cert = c;
-          (server.server as import('node:https').Server).setSecureContext?.({ cert: c.chainPem, key: c.keyPem });
-        }, (e) => ctx.log.warn('viz certificate renewal failed', { error: (e as Error).message }));
-      }, CERT_REFRESH_MS);
-      refresh.unref();
+      const renewLater = () => {
+        refresh = ctx.clock.setTimeout(() => {
+          identity.issueServiceCertificate('viz').then(
+            (c) => {
+              cert = c;
+              (server.server as import('node:https').Server).setSecureContext?.({ cert: c.chainPem, key: c.keyPem });
+            },
+            (e) => ctx.log.warn('viz certificate renewal failed', { error: (e as Error).message }),
+          ).finally(() => !stopped && renewLater());
+        }, CERT_REFRESH_MS);
+        refresh.unref?.();
+      };
+      renewLater();
     } else ctx.log.warn('no identity component: the viz API is served over plain HTTP and tap is off');
     const server = await startVizServer({
       host: ctx.listen,
@@ -71,7 +79,8 @@ export const component: ControlPlaneComponent = {
     return {
       listeners: { viz: `${cert ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${server.port}` },
       stop: async () => {
-        if (refresh) clearInterval(refresh);
+        stopped = true;
+        if (refresh) ctx.clock.clearTimeout(refresh);
         scraper.stop();
         discovery.stop();
         await server.close();
