@@ -34,6 +34,12 @@ export class InboundHttp {
     const conn = session[CONN] ?? (session[CONN] = (session.socket as unknown as { [CONN]: InboundConnection })[CONN]);
     const port = Number(headers[DST_PORT_HEADER]) || conn.headerPort;
     if (!port) return respondH2(stream, 400, 'no target port');
+    if (this.policies.current(port) === undefined) return this.policies.whenKnown(port, this.ctx.config.timeouts.detectMs, () => this.serveStream(stream, headers, conn, port));
+    this.serveStream(stream, headers, conn, port);
+  };
+
+  private serveStream(stream: ServerHttp2Stream, headers: H2Headers, conn: InboundConnection, port: number): void {
+    if (stream.destroyed) return;
     const method = headers[':method'] as string;
     const path = headers[':path'] as string;
     const authority = (headers[':authority'] as string) ?? '';
@@ -65,7 +71,7 @@ export class InboundHttp {
     });
     relayH2ToH2(up, stream, done);
     if (hasBody) stream.pipe(up);
-  };
+  }
 
   /** Allowed -> the request's metrics handle; denied -> undefined (and counted). */
   private authorize(conn: InboundConnection, port: number, method: string, path: string, authority: string): HttpMetrics | undefined {

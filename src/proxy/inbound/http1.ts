@@ -23,7 +23,12 @@ export class InboundHttp1 {
   }
 
   serve(socket: Socket, conn: InboundConnection): void {
-    const c = serveHttp1(socket, (head, decide) => decide(this.route(conn, head)), () => this.connections.delete(c), this.ctx.config.timeouts.idleMs);
+    const route = (head: RequestHead, decide: (d: Decision) => void) => {
+      const port = head.dstPort || conn.headerPort;
+      if (port && this.policies.current(port) === undefined) return this.policies.whenKnown(port, this.ctx.config.timeouts.detectMs, () => decide(this.route(conn, head)));
+      decide(this.route(conn, head));
+    };
+    const c = serveHttp1(socket, route, () => this.connections.delete(c), this.ctx.config.timeouts.idleMs);
     this.connections.add(c);
   }
 

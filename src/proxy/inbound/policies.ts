@@ -12,12 +12,35 @@ export class InboundPolicies {
   constructor(private readonly ctx: ProxyContext) {}
 
   current(port: number): InboundPortPolicy | undefined {
+    return this.watch(port).current();
+  }
+
+  private watch(port: number) {
     let w = this.watches.get(port);
     if (!w) {
       w = this.ctx.policy.watchPort(port);
       this.watches.set(port, w);
     }
-    return w.current();
+    return w;
+  }
+
+  /**
+   * Calls `cb` once the port's policy is known, or after `timeoutMs` (then it is denied): right after
+   * a start, the first requests wait for the policy instead of being refused.
+   */
+  whenKnown(port: number, timeoutMs: number, cb: () => void): void {
+    const w = this.watch(port);
+    if (w.current()) return cb();
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      off();
+      cb();
+    };
+    const off = w.subscribe(() => finish());
+    const timer = setTimeout(finish, timeoutMs);
   }
 
   close(): void {

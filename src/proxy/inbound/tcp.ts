@@ -32,20 +32,23 @@ export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, socke
     socket.pause();
     if (buf.length > HEADER_LENGTH) socket.unshift(buf.subarray(HEADER_LENGTH));
     conn.headerPort = h.port;
-    const st = conn.port(h.port, policies);
-    const opaque = h.opaque || st.policy?.protocol === 'opaque';
-    if (opaque) return forwardLocal(ctx, policies, socket, conn);
-    socket.resume();
-    detect(socket, ctx.config.timeouts.detectMs, (kind) => {
-      if (kind === 'http1') {
-        http.http1(socket, conn);
-        socket.resume();
-      }
-      else if (kind === 'h2') http.h2.emit('connection', socket);
-      else forwardLocal(ctx, policies, socket, conn);
-    });
+    // Right after a start the port's policy may not be known yet: wait for it (bounded).
+    policies.whenKnown(h.port, ctx.config.timeouts.detectMs, () => afterHeader(ctx, policies, socket, conn, http, h.opaque));
   };
   socket.on('data', onData);
+}
+
+function afterHeader(ctx: ProxyContext, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection, http: InboundHandlers, clientSaysOpaque: boolean): void {
+  const st = conn.port(conn.headerPort, policies);
+  if (clientSaysOpaque || st.policy?.protocol === 'opaque') return forwardLocal(ctx, policies, socket, conn);
+  socket.resume();
+  detect(socket, ctx.config.timeouts.detectMs, (kind) => {
+    if (kind === 'http1') {
+      http.http1(socket, conn);
+      socket.resume();
+    } else if (kind === 'h2') http.h2.emit('connection', socket);
+    else forwardLocal(ctx, policies, socket, conn);
+  });
 }
 
 function forwardLocal(ctx: ProxyContext, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection): void {
