@@ -8,6 +8,7 @@ import { Authority } from './authority.js';
 import { prepareCaMaterial, watchMaterial } from './ca-material.js';
 import { authorizeWithFreshFallback } from './certify.js';
 import { startWorkloadDirectory } from './directory.js';
+import { createMemberStore, withAutoRegistration } from './registrar.js';
 import { createEventRecorder, createTokenReviewer, publishTrustRoots } from './kube.js';
 import { identityMetrics } from './metrics.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -61,7 +62,13 @@ export const component: ControlPlaneComponent = {
         host: ctx.listen,
         port,
         authority: () => authority,
-        authorize: (input) => authorizeWithFreshFallback(input, reviewToken, directory.cached, directory.fresh),
+        authorize: withAutoRegistration({
+          reviewToken,
+          store: createMemberStore(ctx.kubeConfig),
+          authorize: (input, review) => authorizeWithFreshFallback(input, review, directory.cached, directory.fresh),
+          trustDomain,
+          log,
+        }),
         lifetimeMs,
         rateLimiter: createRateLimiter({ ratePerSecond: rate, burst: Math.max(10, rate * 2), clock: ctx.clock }),
         metrics: identityMetrics,

@@ -6,6 +6,7 @@ import type { PeerCertificate } from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Authority } from './authority.js';
+import { isGroupRef, REGISTERED_WORKLOAD_KEY } from './autoregister.js';
 import type { Caller, CertifyInput, Entitlement } from './certify.js';
 import type { EventRecorder } from './kube.js';
 import type { IdentityMetrics } from './metrics.js';
@@ -133,7 +134,10 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
         opts.metrics.issued(ent.kind);
         opts.events?.issued(ent.workload, ent.kind, issued.notAfter);
         opts.log.debug('certificate issued', { workload: req.workload, identity: ent.workload.identity, kind: ent.kind });
-        callback(null, { leafCertificate: issued.leafDer, intermediateCertificates: issued.chainDer, validUntilUnixMs: issued.notAfter });
+        // An auto-registering caller learns the name it got (docs/adr/0010), as refusals tell names.
+        const trailer = new grpc.Metadata();
+        if (isGroupRef(req.workload)) trailer.set(REGISTERED_WORKLOAD_KEY, `${ent.workload.namespace}/${ent.workload.name}`);
+        callback(null, { leafCertificate: issued.leafDer, intermediateCertificates: issued.chainDer, validUntilUnixMs: issued.notAfter }, trailer);
       })
       .catch((e: unknown) => {
         if (e instanceof Refusal) return refuse(e);

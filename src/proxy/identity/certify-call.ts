@@ -10,6 +10,8 @@ const PROTO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'p
 export const IDENTITY_SERVER_NAME = 'identity.outpost.svc.cluster.local';
 export const EXPECTED_IDENTITY_KEY = 'outpost-expected-identity';
 export const EXPECTED_SERVER_NAME_KEY = 'outpost-expected-server-name';
+/** Trailer naming the workload an auto-registering ("NS/group:GROUP@IP") call was registered as. */
+export const REGISTERED_WORKLOAD_KEY = 'outpost-workload';
 
 export interface CertifyCallRequest {
   identity: string;
@@ -22,6 +24,8 @@ export interface CertifyCallResult {
   leafDer: Buffer;
   intermediatesDer: Buffer[];
   validUntil: number;
+  /** For a group request: the "namespace/name" the service registered this caller as. */
+  registered?: string;
 }
 
 /** A refusal or transport failure of the identity service, with its gRPC status. */
@@ -31,6 +35,8 @@ export class CertifyCallError extends Error {
     message: string,
     readonly reason?: string,
     readonly expected?: { identity: string; serverName: string },
+    /** For a group request refused after registration: the "namespace/name" registered. */
+    readonly registered?: string,
   ) {
     super(message);
     this.name = 'CertifyCallError';
@@ -43,7 +49,7 @@ export class CertifyCallError extends Error {
 }
 
 type IdentityClient = grpc.Client & {
-  certify(req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { leafCertificate: Buffer; intermediateCertificates: Buffer[]; validUntilUnixMs: number }) => void): void;
+  certify(req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { leafCertificate: Buffer; intermediateCertificates: Buffer[]; validUntilUnixMs: number }) => void): grpc.ClientUnaryCall;
 };
 let ctor: grpc.ServiceClientConstructor | undefined;
 function clientConstructor(): grpc.ServiceClientConstructor {
@@ -76,9 +82,27 @@ export function openIdentityClient(conn: IdentityConnection): { certify(req: Cer
     certify(req) {
       return new Promise((resolve, reject) => {
         const body = { identity: req.identity, token: Buffer.from(req.token ?? '', 'utf8'), certificateSigningRequest: req.csr, workload: req.workload };
-        client.certify(body, new grpc.Metadata(), { deadline: Date.now() + (conn.timeoutMs ?? 10_000) }, (err, res) => {
-          if (err) return reject(toCallError(err, conn.addr));
-          resolve({ leafDer: res!.leafCertificate, intermediatesDer: res!.intermediateCertificates, validUntil: Number(res!.validUntilUnixMs) });
+        // The registered name arrives in the trailers, which grpc-js hands over after the callback.
+        let response: CertifyCallResult | undefined;
+        let trailers: grpc.Metadata | undefined;
+        let done = false;
+        const finish = () => {
+          if (done || !response || !trailers) return;
+          done = true;
+          const registered = trailers.get(REGISTERED_WORKLOAD_KEY)[0]?.toString();
+          resolve(registered ? { ...response, registered } : response);
+        };
+        const call = client.certify(body, new grpc.Metadata(), { deadline: Date.now() + (conn.timeoutMs ?? 10_000) }, (err, res) => {
+          if (err) {
+            done = true;
+            return reject(toCallError(err, conn.addr));
+          }
+          response = { leafDer: res!.leafCertificate, intermediatesDer: res!.intermediateCertificates, validUntil: Number(res!.validUntilUnixMs) };
+          finish();
+        });
+        call.on('status', (st: grpc.StatusObject) => {
+          trailers = st.metadata ?? new grpc.Metadata();
+          finish();
         });
       });
     },
@@ -106,5 +130,6 @@ function toCallError(err: grpc.ServiceError, addr: string): CertifyCallError {
     const tls = /certificate|verify|ssl|tls|altnames|handshake/i.test(cause);
     message = `cannot reach the identity service at ${addr}: ${cause}${tls ? ' (does the trust anchors file match the control plane?)' : ''}`;
   }
-  return new CertifyCallError(err.code, message, reason, identity && serverName ? { identity, serverName } : undefined);
+  const registered = md?.get(REGISTERED_WORKLOAD_KEY)[0]?.toString();
+  return new CertifyCallError(err.code, message, reason, identity && serverName ? { identity, serverName } : undefined, registered);
 }

@@ -9,17 +9,25 @@ import { splitPemBundle } from '../../core/pki.js';
 import type { Credentials, IdentitySource } from '../types.js';
 import { certifyOnce, CertifyCallError, type CertifyCallResult } from './certify-call.js';
 import { createCsr, generateWorkloadKey } from './csr.js';
-import { inspectCertificate, loadPersisted, persistCertificate, persistKey, statePaths } from './state.js';
+import { inspectCertificate, loadPersisted, loadRegisteredWorkload, persistCertificate, persistKey, persistRegisteredWorkload, statePaths } from './state.js';
 
 export const REFRESH_AT_FRACTION = 0.7;
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
 
+/** Auto-registration (docs/adr/0010): no workload name; the identity service registers one for the group and address. */
+export interface GroupMembership {
+  namespace: string;
+  group: string;
+  /** This VM's address (IPv4 or IPv6), the member's workloadIP. */
+  address: string;
+}
+
 export interface IdentityClientOptions {
   /** host:port of the identity service. */
   identityAddr: string;
   trustAnchorsPem: string;
-  workload: { namespace: string; name: string };
+  workload: { namespace: string; name: string } | GroupMembership;
   /** Where proxy.key and proxy.crt live. Without it nothing is persisted. */
   stateDir?: string;
   /** Reads the bootstrap token (e.g. from a file) when one is needed; undefined when there is none. */
@@ -47,7 +55,10 @@ export class WorkloadIdentityClient implements IdentitySource {
   private closed = false;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly ref: string;
+  /** "namespace/name"; for a group member, known once registered (or from the state dir). */
+  private ref: string;
+  /** "namespace/group:GROUP@ADDRESS" for a group member. */
+  private readonly groupRef?: string;
 
   private readonly opts: IdentityClientOptions;
 
@@ -56,7 +67,42 @@ export class WorkloadIdentityClient implements IdentitySource {
     this.opts = { ...opts, trustAnchorsPem: splitPemBundle(opts.trustAnchorsPem).join('') };
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
-    this.ref = `${opts.workload.namespace}/${opts.workload.name}`;
+    const w = opts.workload;
+    if ('group' in w) {
+      this.groupRef = `${w.namespace}/group:${w.group}@${w.address}`;
+      const known = opts.stateDir ? loadRegisteredWorkload(opts.stateDir) : undefined;
+      this.ref = known && known.namespace === w.namespace && known.group === w.group && known.address === w.address ? `${known.namespace}/${known.name}` : '';
+    } else {
+      this.ref = `${w.namespace}/${w.name}`;
+    }
+  }
+
+  /** The workload this proxy is (for a group member: the name the identity service registered), once known. */
+  workload(): { namespace: string; name: string } | undefined {
+    if (!this.ref) return undefined;
+    const [namespace, name] = this.ref.split('/');
+    return { namespace, name };
+  }
+
+  /** How to name this workload in messages. */
+  private get what(): string {
+    return this.ref || `a new member of WorkloadGroup ${this.groupRef!.replace(/\/group:/, '/').replace(/@.*/, '')}`;
+  }
+
+  private renewHint(): string {
+    const w = this.opts.workload;
+    if ('group' in w) return `create a new token for the ServiceAccount of WorkloadGroup ${w.namespace}/${w.group} (kubectl create token SA -n ${w.namespace}) and put it at the token path`;
+    return `run \`outpost workload onboard ${w.name} -n ${w.namespace} --renew\``;
+  }
+
+  /** Remembers the registered name (state dir), so a restart reclaims the same entry. */
+  private learnName(registered: string | undefined): void {
+    const w = this.opts.workload;
+    if (!registered || !('group' in w) || registered === this.ref) return;
+    this.ref = registered;
+    const [namespace, name] = registered.split('/');
+    if (this.opts.stateDir) persistRegisteredWorkload(this.opts.stateDir, { namespace, name, group: w.group, address: w.address });
+    this.log.info('registered as a member of the workload group', { workload: registered, group: w.group, address: w.address });
   }
 
   current(): Credentials | undefined {
@@ -90,6 +136,7 @@ export class WorkloadIdentityClient implements IdentitySource {
           const [leaf, ...chain] = splitPemBundle(persisted.certPem);
           this.install({ ...facts, certPem: leaf, chainPem: chain.join('') }, false);
           this.log.info('using the persisted certificate', { identity: facts.identity, notAfter: new Date(facts.notAfter).toISOString() });
+          if (this.groupRef) await this.reclaimEntry();
           return this.creds!;
         }
         expiredAt = facts.notAfter;
@@ -99,23 +146,23 @@ export class WorkloadIdentityClient implements IdentitySource {
     }
     const token = this.opts.token?.()?.trim();
     if (!token) {
-      const renew = `run \`outpost workload onboard ${this.opts.workload.name} -n ${this.opts.workload.namespace} --renew\``;
+      const renew = this.renewHint();
       if (expiredAt !== undefined) {
         throw new OutpostError(
           'CERTIFICATE_EXPIRED',
-          `the persisted certificate of ${this.ref} expired at ${new Date(expiredAt).toISOString()} and there is no usable bootstrap token; ${renew}`,
+          `the persisted certificate of ${this.what} expired at ${new Date(expiredAt).toISOString()} and there is no usable bootstrap token; ${renew}`,
           { hint: renew },
         );
       }
-      throw new OutpostError('IDENTITY_REFUSED', `${this.ref} has no certificate${this.opts.stateDir ? ` in ${this.opts.stateDir}` : ''} and no bootstrap token; ${renew}`, { hint: renew });
+      throw new OutpostError('IDENTITY_REFUSED', `${this.what} has no certificate${this.opts.stateDir ? ` in ${this.opts.stateDir}` : ''} and no bootstrap token; ${renew}`, { hint: renew });
     }
     try {
       return await this.bootstrap(token);
     } catch (e) {
       // A rejected one-time token is the common way to end up here: say how to get a new one.
       if (isOutpostError(e) && e.code === 'IDENTITY_REFUSED' && /token was rejected/.test(e.message)) {
-        const renew = `run \`outpost workload onboard ${this.opts.workload.name} -n ${this.opts.workload.namespace} --renew\``;
-        const what = expiredAt !== undefined ? `the persisted certificate of ${this.ref} expired at ${new Date(expiredAt).toISOString()} and the bootstrap token is no longer usable` : `the bootstrap token of ${this.ref} is no longer usable`;
+        const renew = this.renewHint();
+        const what = expiredAt !== undefined ? `the persisted certificate of ${this.what} expired at ${new Date(expiredAt).toISOString()} and the bootstrap token is no longer usable` : `the bootstrap token of ${this.what} is no longer usable`;
         throw new OutpostError(expiredAt !== undefined ? 'CERTIFICATE_EXPIRED' : 'IDENTITY_REFUSED', `${what} (${e.message.replace(/^the identity service refused: /, '')}); ${renew}`, { hint: renew });
       }
       throw e;
@@ -132,12 +179,15 @@ export class WorkloadIdentityClient implements IdentitySource {
       try {
         const res = await certifyOnce(
           { addr: this.opts.identityAddr, trustAnchorsPem: this.opts.trustAnchorsPem },
-          { identity: names?.identity ?? '', token, csr: await createCsr(this.keyPem, names), workload: this.ref },
+          // A group member always asks by group and address: registering again is reclaiming.
+          { identity: names?.identity ?? '', token, csr: await createCsr(this.keyPem, names), workload: this.groupRef ?? this.ref },
         );
+        this.learnName(res.registered);
         return this.accept(res, 'bootstrap');
       } catch (e) {
         // The service tells an entitled caller its names; ask again once with them.
         if (e instanceof CertifyCallError && e.expected && attempt === 0 && e.reason === 'identity_mismatch') {
+          this.learnName(e.registered);
           names = e.expected;
           continue;
         }
@@ -149,18 +199,49 @@ export class WorkloadIdentityClient implements IdentitySource {
   /** Renews now over mTLS with the current certificate (also used by the refresh timer). */
   async renew(): Promise<Credentials> {
     const c = this.creds;
-    if (!c || !this.keyPem) throw new OutpostError('IDENTITY_REFUSED', `${this.ref} has no certificate to renew`);
+    if (!c || !this.keyPem) throw new OutpostError('IDENTITY_REFUSED', `${this.what} has no certificate to renew`);
     if (c.notAfter <= this.clock.now()) {
       const token = this.opts.token?.()?.trim();
       if (token) return this.bootstrap(token);
     }
     try {
-      const res = await certifyOnce(
-        { addr: this.opts.identityAddr, trustAnchorsPem: this.opts.trustAnchorsPem, clientCertificate: { keyPem: this.keyPem, chainPem: c.certPem + c.chainPem } },
-        { identity: c.identity, csr: await createCsr(this.keyPem, c), workload: this.ref },
-      );
-      return this.accept(res, 'renewal');
+      return await this.renewAs(this.ref || this.groupRef!);
     } catch (e) {
+      // A member removed while its VM was away registers again with its certificate.
+      if (this.groupRef && this.ref && e instanceof CertifyCallError && e.reason === 'workload_deleted') {
+        try {
+          return await this.renewAs(this.groupRef);
+        } catch (again) {
+          throw asOutpostError(again);
+        }
+      }
+      throw asOutpostError(e);
+    }
+  }
+
+  private async renewAs(workload: string): Promise<Credentials> {
+    const c = this.creds!;
+    const res = await certifyOnce(
+      { addr: this.opts.identityAddr, trustAnchorsPem: this.opts.trustAnchorsPem, clientCertificate: { keyPem: this.keyPem!, chainPem: c.certPem + c.chainPem } },
+      { identity: c.identity, csr: await createCsr(this.keyPem!, c), workload },
+    );
+    this.learnName(res.registered);
+    return this.accept(res, 'renewal');
+  }
+
+  /**
+   * A restarted group member with a valid certificate asks by group and address once, so its entry
+   * exists again if it was removed meanwhile (no token needed). When the service is unreachable the
+   * persisted certificate and name are used as they are.
+   */
+  private async reclaimEntry(): Promise<void> {
+    try {
+      await this.renewAs(this.groupRef!);
+    } catch (e) {
+      if (this.ref && e instanceof CertifyCallError && e.unreachable) {
+        this.log.warn('identity service unreachable; using the persisted certificate and workload name', { workload: this.ref, error: e });
+        return;
+      }
       throw asOutpostError(e);
     }
   }

@@ -8,7 +8,30 @@ import { splitPemBundle } from '../../core/pki.js';
 import type { Credentials } from '../types.js';
 import { publicKeyDer } from './csr.js';
 
-export const statePaths = (dir: string) => ({ key: join(dir, 'proxy.key'), cert: join(dir, 'proxy.crt') });
+export const statePaths = (dir: string) => ({ key: join(dir, 'proxy.key'), cert: join(dir, 'proxy.crt'), workload: join(dir, 'workload.json') });
+
+/** What an auto-registered proxy remembers (DIR/workload.json): the name it got for a group and address. */
+export interface RegisteredWorkload {
+  namespace: string;
+  name: string;
+  group: string;
+  address: string;
+}
+
+export function loadRegisteredWorkload(dir: string): RegisteredWorkload | undefined {
+  const text = readIfExists(statePaths(dir).workload);
+  if (!text) return undefined;
+  try {
+    const w = JSON.parse(text) as Partial<RegisteredWorkload>;
+    return w.namespace && w.name && w.group && w.address ? (w as RegisteredWorkload) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function persistRegisteredWorkload(dir: string, w: RegisteredWorkload): void {
+  writePrivateFile(statePaths(dir).workload, `${JSON.stringify(w)}\n`);
+}
 
 export interface CertificateFacts {
   identity: string;
