@@ -109,3 +109,39 @@ test('inbound requires a client certificate from the mesh trust anchors', async 
   const good = await mesh.issue('probe', 'apps', 'client-a');
   assert.equal(await handshake({ cert: readFileSync(good.certFile, 'utf8'), key: readFileSync(good.keyFile, 'utf8') }), 'connected');
 });
+
+test('right after a start, requests wait for the port policy instead of being refused', async () => {
+  const { parseProxyConfig } = await import('../../src/proxy/config.js');
+  const { createSeams } = await import('../../src/proxy/seams.js');
+  const { startProxy } = await import('../../src/proxy/main.js');
+  const { staticPortPolicy } = await import('../../src/proxy/static/policy.js');
+  const { silentLogger } = await import('../../src/core/log.js');
+  const c = await mesh.issue('late', 'apps', 'late-policy');
+  const config = parseProxyConfig({ admin: { port: 0 }, inbound: { port: 0, address: '127.0.0.1' }, outbound: { port: 0 }, tap: { port: 0, address: '127.0.0.1' }, identity: { trustAnchors: mesh.trustFile, certFile: c.certFile, keyFile: c.keyFile } }, {});
+  const seams = await createSeams(config, silentLogger);
+  // A policy source whose first answer comes 300 ms after the question (like a control plane).
+  const slowPolicy = {
+    watchPort(port: number) {
+      let current: ReturnType<typeof staticPortPolicy> | undefined;
+      const listeners = new Set<(p: ReturnType<typeof staticPortPolicy>) => void>();
+      setTimeout(() => {
+        current = staticPortPolicy(port, 'all-authenticated', []);
+        for (const l of listeners) l(current);
+      }, 300);
+      return { current: () => current, subscribe: (l: (p: ReturnType<typeof staticPortPolicy>) => void) => (listeners.add(l), () => listeners.delete(l)), close: () => {} };
+    },
+    close: () => {},
+  };
+  const late = await startProxy(config, { ...seams, policy: slowPolicy }, { log: silentLogger });
+  await late.started;
+  const a = await startTestProxy(mesh, await mesh.issue('la', 'apps', 'client-a'), {
+    upstreams: [upstreamTo('late.apps:80', [{ proxy: late, appPort, identity: c.identity, serverName: c.serverName }])],
+  });
+  try {
+    const r = await fetch(`http://127.0.0.1:${a.ports.upstreams['late.apps:80']}/first`);
+    assert.equal(r.status, 200);
+  } finally {
+    await a.close();
+    await late.close();
+  }
+});
