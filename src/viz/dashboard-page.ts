@@ -7,7 +7,8 @@ export const DASHBOARD_HTML = `<!doctype html>
 body{font:14px system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 header{background:#1d2a44;color:#fff;padding:10px 18px;display:flex;gap:18px;align-items:center}
 header h1{font-size:18px;margin:0}header .muted{color:#b8c2d6}
-main{padding:14px 18px;display:grid;grid-template-columns:1fr 1fr;gap:14px}
+main{padding:14px 18px;display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1.5fr);gap:14px}
+.scroll{overflow-x:auto}
 section{background:#fff;border:1px solid #dde2ea;border-radius:6px;padding:10px 12px}
 section.wide{grid-column:1 / span 2}h2{font-size:15px;margin:0 0 8px}
 table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;text-align:right;border-bottom:1px solid #eef0f4;white-space:nowrap}
@@ -24,7 +25,7 @@ svg text{font:11px system-ui,sans-serif}#error{color:#c62828}
 <table id="workloads"><thead><tr><th>NAMESPACE</th><th>NAME</th><th class="l">KIND</th><th class="l">HEALTH</th><th>MESHED</th><th>SUCCESS</th><th>RPS</th><th>LATENCY_P50</th><th>LATENCY_P95</th><th>LATENCY_P99</th><th>TCP_CONN</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Mesh traffic (RPS)</h2><svg id="mesh-chart" data-chart="rps" width="100%" height="160" viewBox="0 0 480 160" preserveAspectRatio="none"></svg></section>
 <section><h2>Edges</h2><svg id="edges" width="100%" height="260" viewBox="0 0 480 260"></svg>
-<table id="edge-table"><thead><tr><th>SRC</th><th>DST</th><th class="l">SECURED</th><th class="l">CLIENT_ID</th><th class="l">SERVER_ID</th></tr></thead><tbody></tbody></table></section>
+<div class="scroll"><table id="edge-table"><thead><tr><th>SRC</th><th>DST</th><th class="l">SECURED</th><th class="l">CLIENT_ID</th><th class="l">SERVER_ID</th></tr></thead><tbody></tbody></table></div></section>
 <section class="wide" id="detail" hidden><h2 id="detail-title"></h2>
 <div style="display:grid;grid-template-columns:1fr 1fr 1fr;gap:10px">
 <div><b>RPS</b><svg id="chart-rps" data-chart="rps" width="100%" height="120" viewBox="0 0 320 120" preserveAspectRatio="none"></svg></div>
@@ -117,6 +118,12 @@ function renderEdges() {
   state.edges.forEach(function (e) {
     var a = pos[idx[e.srcNamespace + "/" + e.src]], b = pos[idx[e.dstNamespace + "/" + e.dst]];
     var color = e.secured ? "#12804a" : "#c62828";
+    if (a === b) {
+      // A workload calling itself (e.g. through its own Service): a loop above the node.
+      out += '<path class="edge" data-secured="' + e.secured + '" d="M' + (a[0] - 6) + " " + (a[1] - 8) + " C" + (a[0] - 30) + " " + (a[1] - 50) + " " + (a[0] + 30) + " " + (a[1] - 50) + " " + (a[0] + 6) + " " + (a[1] - 8) + '" fill="none" stroke="' + color + '" stroke-width="2.5"' + (e.secured ? "" : ' stroke-dasharray="6 4"') + "/>";
+      out += '<text x="' + a[0] + '" y="' + (a[1] - 44) + '" text-anchor="middle" fill="' + color + '">' + (e.secured ? "mTLS" : "plaintext") + "</text>";
+      return;
+    }
     out += '<line class="edge" data-secured="' + e.secured + '" x1="' + a[0] + '" y1="' + a[1] + '" x2="' + b[0] + '" y2="' + b[1] + '" stroke="' + color + '" stroke-width="2.5"' + (e.secured ? "" : ' stroke-dasharray="6 4"') + ' marker-end="url(#arrow)"/>';
     out += '<text x="' + ((a[0] + b[0]) / 2) + '" y="' + ((a[1] + b[1]) / 2 - 4) + '" text-anchor="middle" fill="' + color + '">' + (e.secured ? "mTLS" : "plaintext") + "</text>";
   });

@@ -146,7 +146,7 @@ spec:
       const api = (await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew', namespace: NS })).rows.find((r) => r.name === 'web')!;
       assert.ok(Math.abs(parseFloat(shown.rps) - api.rps) / api.rps < 0.1, `dashboard ${shown.rps} vs API ${api.rps}`);
       assert.ok(Math.abs(parseFloat(shown.success) - api.successRate! * 100) < 5, `dashboard ${shown.success} vs API ${api.successRate}`);
-      assert.equal(await page.locator('#edges line.edge[data-secured="true"]').count(), 1);
+      assert.equal(await page.locator('#edges .edge[data-secured="true"]').count(), 1);
       await row.click();
       await page.locator('#tap tbody tr').first().waitFor({ timeout: 5000 });
       // Let the charts gather a few points, then check they drew lines (pixels of the stroke colour).
