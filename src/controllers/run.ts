@@ -7,6 +7,7 @@ import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type Kube
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, type WorkloadGroupLike } from '../core/workloads/effective.js';
+import { isRevokedWorkload } from '../core/workloads/revocation.js';
 import { EndpointSliceController } from './endpoints/controller.js';
 import { WorkloadIndex, keyOf } from './endpoints/index.js';
 import { ENDPOINTS_MANAGED_BY_LABEL } from './endpoints/mirror.js';
@@ -197,6 +198,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
           identity: effective.identity,
           heartbeatIntervalMs: heartbeatIntervalFor(graceMsFor(workload)),
           probesJson: JSON.stringify(effective.probes),
+          revoked: isRevokedWorkload(ew),
         };
       },
       onReport: (t, report) => {

@@ -3,6 +3,7 @@
 // that workload's names. Pure apart from the lookups it is given.
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
 import { SERVICE_ACCOUNT_ANNOTATION } from '../core/workloads/effective.js';
+import { REVOKED_AT_ANNOTATION, REVOKED_REASON_ANNOTATION, undoRevokeCommand } from '../core/workloads/revocation.js';
 import { checkCsr, CsrRefusal } from './csr-check.js';
 import { EXPECTED_IDENTITY_KEY, EXPECTED_SERVER_NAME_KEY, Refusal } from './refusal.js';
 
@@ -75,6 +76,7 @@ async function authorizeBootstrap(input: CertifyInput, ref: { namespace: string;
   if (!workload) {
     throw new Refusal('workload_not_found', `ExternalWorkload ${ref.namespace}/${ref.name} does not exist; create it first (kubectl apply -f <workload>.yaml)`);
   }
+  refuseRevoked(workload);
   if (!workload.serviceAccount) {
     throw new Refusal(
       'workload_unbound',
@@ -98,6 +100,7 @@ async function authorizeRenewal(input: CertifyInput, ref: { namespace: string; n
   const reenrol = `re-enrol with \`outpost workload onboard ${ref.name} -n ${ref.namespace} --renew\``;
   const workload = await lookups.findWorkload(ref.namespace, ref.name);
   if (!workload) throw new Refusal('workload_deleted', `ExternalWorkload ${ref.namespace}/${ref.name} no longer exists, so its certificate is not renewed`);
+  refuseRevoked(workload);
   if (cert.identity !== workload.identity || cert.serverName !== workload.serverName) {
     throw new Refusal(
       'certificate_mismatch',
@@ -111,6 +114,17 @@ async function authorizeRenewal(input: CertifyInput, ref: { namespace: string; n
     throw new Refusal('service_account_missing', `ServiceAccount ${ref.namespace}/${workload.serviceAccount}, bound to this workload, was deleted, so renewals stopped; ${reenrol}`);
   }
   return { kind: 'renewal', workload, spki: checkNames(input, workload) };
+}
+
+/** A revoked workload (docs/adr/0009) gets no certificate, neither bootstrap nor renewal. */
+function refuseRevoked(workload: EffectiveWorkload): void {
+  const revokedAt = workload.annotations[REVOKED_AT_ANNOTATION];
+  if (!revokedAt) return;
+  const reason = workload.annotations[REVOKED_REASON_ANNOTATION];
+  throw new Refusal(
+    'workload_revoked',
+    `ExternalWorkload ${workload.namespace}/${workload.name} was revoked at ${revokedAt}${reason ? ` (${reason})` : ''}, so no certificate is issued or renewed for it; undo with: ${undoRevokeCommand(workload.namespace, workload.name)}`,
+  );
 }
 
 /** The requested identity must be the workload's effective identity, and the CSR must ask for exactly its names. */
@@ -130,7 +144,7 @@ function checkNames(input: CertifyInput, workload: EffectiveWorkload): Buffer {
 }
 
 /** Refusals that a stale cache could cause (a watch event still in flight); worth one fresh look. */
-const CACHE_SENSITIVE = new Set(['workload_not_found', 'workload_unbound', 'workload_deleted', 'service_account_mismatch', 'service_account_missing', 'identity_mismatch', 'certificate_mismatch', 'csr_invalid']);
+const CACHE_SENSITIVE = new Set(['workload_revoked', 'workload_not_found', 'workload_unbound', 'workload_deleted', 'service_account_mismatch', 'service_account_missing', 'identity_mismatch', 'certificate_mismatch', 'csr_invalid']);
 
 /**
  * Decides with the cached lookups, and before refusing for a reason a stale cache could explain,

@@ -120,3 +120,12 @@ test('more than 1000 addresses: ready ones kept first, the object marked over-ca
   assert.deepEqual((shrunk as { endpoints: V1Endpoints }).endpoints.metadata!.annotations, { note: 'kept' });
   assert.equal(desiredEndpoints(postgres(), many.slice(0, 1000)).metadata!.annotations, undefined, 'exactly 1000: not truncated');
 });
+
+test('revoked workloads (outpost.io/revoked-at) are left out of the Endpoints, even with publishNotReadyAddresses', () => {
+  const REVOKED = { 'outpost.io/revoked-at': '2026-11-25T14:00:00Z' };
+  assert.equal(desiredEndpoints(postgres(), [postgresVm({ ...ASSUME_READY, ...REVOKED })]).subsets, undefined);
+  const publish = postgres();
+  publish.spec!.publishNotReadyAddresses = true;
+  assert.equal(desiredSubsets(publish, [postgresVm(REVOKED)]).length, 0);
+  assert.deepEqual(desiredSubsets(postgres(), [source('a', { revoked: true }), source('b', { ips: ['10.0.100.71'] })]).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)), ['10.0.100.71']);
+});

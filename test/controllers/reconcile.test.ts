@@ -167,3 +167,21 @@ test('Service labels are copied to its slices; a label change updates them; no s
 test('workloads of another namespace are never selected', () => {
   assert.equal(reconcileEndpointSlices(payment(), [synthetic(1, { namespace: 'other' })], []).create.length, 0);
 });
+
+test('revoked (outpost.io/revoked-at): left out of every slice like a deleted workload, even with publishNotReadyAddresses; undo brings it back', () => {
+  const REVOKED = { 'outpost.io/revoked-at': '2026-11-25T14:00:00Z' };
+  const before = applied([], reconcileEndpointSlices(payment(), [paymentVm({ ready: true })], []));
+  const cases: [string, V1Service, WorkloadEndpointSource[], string[]][] = [
+    ['revoked and ready', payment(), [paymentVm({ ready: true, annotations: REVOKED })], []],
+    ['revoked, publishNotReadyAddresses', { ...payment(), spec: { ...payment().spec, publishNotReadyAddresses: true } }, [paymentVm({ annotations: REVOKED })], []],
+    ['one of two revoked', payment(), [synthetic(1), synthetic(2, { revoked: true })], ['10.1.0.1']],
+    ['an empty revoked-at is no revocation', payment(), [paymentVm({ ready: true, annotations: { 'outpost.io/revoked-at': '' } })], ['10.0.50.100']],
+  ];
+  for (const [what, service, workloads, want] of cases) {
+    assert.deepEqual(addresses(applied(before, reconcileEndpointSlices(service, workloads, before))), want, what);
+  }
+  const gone = reconcileEndpointSlices(payment(), [paymentVm({ ready: true, annotations: REVOKED })], before);
+  assert.equal(gone.delete.length, 1, 'the slice left empty is deleted');
+  const back = reconcileEndpointSlices(payment(), [paymentVm({ ready: true })], applied(before, gone));
+  assert.deepEqual(addresses(applied(applied(before, gone), back)), ['10.0.50.100']);
+});

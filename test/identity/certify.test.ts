@@ -26,6 +26,13 @@ function directory(): FakeDirectory {
   return d;
 }
 
+/** Marks the guide workload revoked (docs/adr/0009). */
+function revoke(d: FakeDirectory): void {
+  const ew = d.workloads.get('payments/payment-processor-vm-1')!;
+  const annotations = { ...(ew.metadata.annotations ?? {}), 'outpost.io/revoked-at': '2026-11-25T14:00:00.000Z', 'outpost.io/revoked-reason': 'lost laptop' };
+  d.workloads.set('payments/payment-processor-vm-1', { ...ew, metadata: { ...ew.metadata, annotations } });
+}
+
 const csr = (identity = ID, serverName = SN) => createCsr(generateWorkloadKey(), { identity, serverName });
 
 interface Case {
@@ -56,6 +63,8 @@ const cases: Case[] = [
   { name: 'deleted ServiceAccount: its token is refused', caller: { token: 'good' }, mutate: (d) => d.serviceAccounts.delete('payments/payment-processor-sa'), reason: 'token_invalid' },
   { name: 'deleted ServiceAccount stops renewals', caller: { certificate: { identity: ID, serverName: SN } }, mutate: (d) => d.serviceAccounts.delete('payments/payment-processor-sa'), reason: 'service_account_missing', code: status.PERMISSION_DENIED, message: /outpost workload onboard payment-processor-vm-1 -n payments --renew/ },
   { name: 'deleted ExternalWorkload stops renewals', caller: { certificate: { identity: ID, serverName: SN } }, mutate: (d) => d.workloads.delete(`payments/payment-processor-vm-1`), reason: 'workload_deleted', code: status.PERMISSION_DENIED },
+  { name: 'revoked workload: renewal refused, naming the revocation and the undo', caller: { certificate: { identity: ID, serverName: SN } }, mutate: (d) => revoke(d), reason: 'workload_revoked', code: status.PERMISSION_DENIED, message: /payments\/payment-processor-vm-1 was revoked at 2026-11-25T14:00:00\.000Z \(lost laptop\).*outpost workload revoke --undo payment-processor-vm-1 -n payments/ },
+  { name: 'revoked workload: a bootstrap token is refused too', caller: { token: 'good' }, mutate: (d) => revoke(d), reason: 'workload_revoked', code: status.PERMISSION_DENIED },
   { name: "another workload's certificate cannot renew this one", caller: { certificate: { identity: 'spiffe://cluster.local/redis-cache', serverName: 'redis-vm-1.payments.svc.cluster.local' } }, reason: 'certificate_mismatch', code: status.PERMISSION_DENIED },
 ];
 

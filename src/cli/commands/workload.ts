@@ -1,5 +1,6 @@
 // `outpost workload onboard`: one command on the cluster side to mesh a VM — ServiceAccount,
-// binding, ExternalWorkload, bootstrap token and an installable bundle (src/workload/).
+// binding, ExternalWorkload, bootstrap token and an installable bundle (src/workload/);
+// `outpost workload revoke [--undo]`: take a workload out of the mesh at once (docs/adr/0009).
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -10,6 +11,8 @@ import { readControlPlaneInfo } from '../../core/control-plane-file.js';
 import { defaultLayout } from '../../workload/bundle.js';
 import { controlPlaneEndpoints } from '../../workload/endpoints.js';
 import { onboardWorkload, readExistingWorkload } from '../../workload/onboard.js';
+import { revokeWorkload, unrevokeWorkload } from '../../workload/revoke.js';
+import { KUBE_FLAGS, loadKubeConfig as loadCliKubeConfig } from '../kube-context.js';
 import { validateOnboardRequest } from '../../workload/request.js';
 
 const ONBOARD_FLAGS = {
@@ -38,11 +41,11 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'onboard') return onboard(rest);
   if (!sub || sub === '--help' || sub === '-h') {
-    console.log(`${USAGE}\n\nFlags:\n${formatFlagHelp(ONBOARD_FLAGS)}`);
+    console.log(`${USAGE}\n\nFlags:\n${formatFlagHelp(ONBOARD_FLAGS)}\n\n${REVOKE_USAGE}`);
     return 0;
   }
-  if (sub === 'revoke') throw new OutpostError('NOT_IMPLEMENTED', '`outpost workload revoke` is not built yet');
-  throw new OutpostError('INVALID_ARGUMENT', `unknown subcommand "${sub}" (expected onboard)`);
+  if (sub === 'revoke') return revoke(rest);
+  throw new OutpostError('INVALID_ARGUMENT', `unknown subcommand "${sub}" (expected onboard or revoke)`);
 }
 
 function loadKubeConfig(flags: { kubeconfig?: string; 'data-dir': string }): KubeConfig {
@@ -103,5 +106,50 @@ async function onboard(argv: string[]): Promise<number> {
     `Check it: kubectl get externalworkload ${req.name} -n ${req.namespace}`,
   ];
   console.log(lines.join('\n'));
+  return 0;
+}
+
+const REVOKE_FLAGS = {
+  namespace: { type: 'string', short: 'n', help: 'namespace of the ExternalWorkload' },
+  reason: { type: 'string', help: 'why (recorded in annotation outpost.io/revoked-reason and on the deny list)' },
+  undo: { type: 'bool', help: 'lift the revocation: remove the annotations and the deny-list entry' },
+  ...KUBE_FLAGS,
+} satisfies FlagSpecs;
+
+const REVOKE_USAGE = `Usage: outpost workload revoke NAME -n NS [--reason TEXT] [--undo]
+
+Revokes the ExternalWorkload: it leaves every Service's endpoints within a second, its certificate is
+no longer renewed, and every proxy refuses its current certificate within seconds (the deny list in
+ConfigMap outpost/outpost-revocations). Re-running is safe; --undo lifts it.`;
+
+async function revoke(argv: string[]): Promise<number> {
+  const { flags, positionals, help } = parseFlags(argv, REVOKE_FLAGS);
+  if (help) {
+    console.log(`${REVOKE_USAGE}\n\nFlags:\n${formatFlagHelp(REVOKE_FLAGS)}`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new OutpostError('INVALID_ARGUMENT', positionals.length ? `expected one workload NAME, got ${positionals.map((p) => `"${p}"`).join(', ')}` : 'expected the workload NAME: outpost workload revoke NAME -n NS', { field: 'name' });
+  if (!flags.namespace) throw new OutpostError('INVALID_ARGUMENT', '-n/--namespace is required', { field: 'namespace' });
+  if (flags.undo && flags.reason !== undefined) throw new OutpostError('INVALID_ARGUMENT', '--reason does not go with --undo', { field: 'reason' });
+  const req = { namespace: flags.namespace, name: positionals[0], reason: flags.reason };
+  const ref = `ExternalWorkload ${req.namespace}/${req.name}`;
+  const { kc } = loadCliKubeConfig(flags);
+  if (flags.undo) {
+    const r = await unrevokeWorkload(kc, req);
+    const what = r.workload === 'unrevoked' ? 'revocation lifted' : r.workload === 'not-revoked' ? 'was not revoked' : 'no longer exists';
+    console.log(`${ref}: ${what}; deny list ${r.denyList === 'removed' ? 'entry removed' : 'unchanged'}.`);
+    if (r.workload === 'unrevoked') console.log('It rejoins its Services once its proxy reports ready; its proxy needs a new certificate if the old one expired (outpost workload onboard --renew).');
+    return 0;
+  }
+  const r = await revokeWorkload(kc, req);
+  console.log(
+    [
+      `${ref} ${r.workload === 'already-revoked' ? 'was already revoked' : 'revoked'} at ${r.entry!.revokedAt}${r.entry!.reason ? ` (${r.entry!.reason})` : ''}:`,
+      '  endpoints     removed from every Service',
+      '  certificate   renewals refused',
+      `  deny list     ${r.denyList === 'added' ? 'added' : 'already listed'}: peers refuse certificates for ${r.entry!.serverName}`,
+      `Undo: outpost workload revoke --undo ${req.name} -n ${req.namespace}`,
+    ].join('\n'),
+  );
   return 0;
 }

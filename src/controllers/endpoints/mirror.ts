@@ -55,7 +55,7 @@ export function desiredSubsets(service: V1Service, workloads: WorkloadEndpointSo
   if (servicePorts.length === 0 && !isHeadless(service)) return [];
   const groups = new Map<string, { ports: CoreV1EndpointPort[]; ready: V1EndpointAddress[]; notReady: V1EndpointAddress[] }>();
   for (const w of workloads) {
-    if (w.namespace !== service.metadata?.namespace || !selectorMatches(service.spec?.selector, w.labels)) continue;
+    if (w.revoked || w.namespace !== service.metadata?.namespace || !selectorMatches(service.spec?.selector, w.labels)) continue;
     if (w.terminating && !publishNotReady) continue;
     const ip = addressOf(service, w);
     if (!ip) continue;

@@ -97,7 +97,7 @@ function desiredGroups(service: V1Service, workloads: WorkloadEndpointSource[], 
   const groups = new Map<string, DesiredGroup>();
   const sorted = [...workloads].sort((a, b) => a.name.localeCompare(b.name));
   for (const w of sorted) {
-    if (w.namespace !== service.metadata?.namespace || !selectorMatches(service.spec?.selector, w.labels)) continue;
+    if (w.revoked || w.namespace !== service.metadata?.namespace || !selectorMatches(service.spec?.selector, w.labels)) continue;
     const address = w.ips.find((ip) => familyOf(ip) === family);
     if (!address) continue;
     const ports = resolvePorts(service, w);

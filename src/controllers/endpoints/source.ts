@@ -1,6 +1,7 @@
 // What the EndpointSlice reconcile needs to know about one ExternalWorkload: its effective labels,
 // IPs and ports (group template overlaid by its own spec), its readiness and whether it is going away.
 import { effectiveWorkload, type ExternalWorkloadLike, type WorkloadGroupLike, type WorkloadPort } from '../../core/workloads/effective.js';
+import { isRevokedWorkload } from '../../core/workloads/revocation.js';
 import { workloadIsReady, type WorkloadWithStatus } from '../health/conditions.js';
 
 export interface WorkloadEndpointSource {
@@ -15,6 +16,8 @@ export interface WorkloadEndpointSource {
   ready: boolean;
   /** Being deleted (has a deletionTimestamp, finalizers pending). */
   terminating: boolean;
+  /** Revoked (annotation outpost.io/revoked-at, docs/adr/0009): left out of every Service, like a deleted workload. */
+  revoked?: boolean;
 }
 
 export type ExternalWorkloadObject = ExternalWorkloadLike & WorkloadWithStatus;
@@ -30,6 +33,7 @@ export function endpointSourceOf(ew: ExternalWorkloadObject, group: WorkloadGrou
     ports: eff.ports,
     ready: workloadIsReady(ew),
     terminating: Boolean(ew.metadata.deletionTimestamp),
+    ...(isRevokedWorkload(ew) ? { revoked: true } : {}),
   };
 }
 

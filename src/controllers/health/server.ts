@@ -37,6 +37,8 @@ export interface ReportTarget {
   heartbeatIntervalMs: number;
   /** JSON of the workload's effective probes (own, else its group template's). */
   probesJson: string;
+  /** Revoked (docs/adr/0009): every ack says so, and the proxy's reporter calls onRevoked. */
+  revoked?: boolean;
 }
 
 /** What a report says about the proxy itself; mirrored into the workload's status.proxy. */
@@ -125,7 +127,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
         opts.onReport(target, { ready: msg.ready, probes: (msg.probes ?? []).map((p) => ({ name: p.name, success: p.success, message: p.message })), proxy });
         const probesJson = target.probesJson === probesSent ? '' : target.probesJson;
         probesSent = target.probesJson;
-        call.write({ heartbeatIntervalMs: target.heartbeatIntervalMs, revoked: false, probesJson });
+        call.write({ heartbeatIntervalMs: target.heartbeatIntervalMs, revoked: target.revoked === true, probesJson });
       });
       call.on('end', () => {
         close();

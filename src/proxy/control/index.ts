@@ -8,11 +8,13 @@ import type { IdentitySource } from '../types.js';
 import { createDestinationClient, type DestinationClient } from './destination.js';
 import { createHealthReporter, type HealthReporter } from './health-reporter.js';
 import { createPolicyClient, type PolicyClient } from './policy.js';
+import { createRevocationsClient, type RevocationsClient } from './revocations.js';
 
 export { ControlChannel, controlPlaneServerName } from './channel.js';
 export { DestinationClient, createDestinationClient } from './destination.js';
 export { PolicyClient, createPolicyClient } from './policy.js';
 export { HealthReporter, createHealthReporter } from './health-reporter.js';
+export { RevocationsClient, createRevocationsClient } from './revocations.js';
 
 export type Endpoint = string | { host: string; port: number };
 
@@ -45,6 +47,8 @@ export interface ControlPlaneClientsOptions {
 export interface ControlPlaneClients {
   discovery?: DestinationClient;
   policy?: PolicyClient;
+  /** The revocation deny list (from the policy service): the TLS layers ask it `isRevokedPeer(cert)`. */
+  revocations?: RevocationsClient;
   probes: ProbeSupervisor;
   reporter?: HealthReporter;
   close(): void;
@@ -59,6 +63,9 @@ export function startControlPlaneClients(opts: ControlPlaneClientsOptions): Cont
   const policy = opts.policy
     ? createPolicyClient({ target: formatTarget(opts.policy), identity: opts.identity, serverName: opts.serverNames?.policy, workload, clock: opts.clock, log: log?.child('policy') })
     : undefined;
+  const revocations = opts.policy
+    ? createRevocationsClient({ target: formatTarget(opts.policy), identity: opts.identity, serverName: opts.serverNames?.policy, workload, clock: opts.clock, log: log?.child('revocations') })
+    : undefined;
   const health = opts.health
     ? startWorkloadHealth({ ...opts, target: opts.health, workload, serverName: opts.serverNames?.health })
     : undefined;
@@ -69,11 +76,13 @@ export function startControlPlaneClients(opts: ControlPlaneClientsOptions): Cont
   return {
     discovery,
     policy,
+    revocations,
     probes,
     reporter,
     close: () => {
       health?.stop();
       probes.stop();
+      revocations?.close();
       policy?.close();
       discovery?.close();
     },

@@ -34,3 +34,4 @@ function service(file: 'destination' | 'policy' | 'health', name: string): grpc.
 export const destinationService = (): grpc.ServiceClientConstructor => service('destination', 'Destination');
 export const inboundPoliciesService = (): grpc.ServiceClientConstructor => service('policy', 'InboundPolicies');
 export const workloadHealthService = (): grpc.ServiceClientConstructor => service('health', 'WorkloadHealth');
+export const revocationsService = (): grpc.ServiceClientConstructor => service('policy', 'Revocations');
