@@ -23,7 +23,7 @@ svg text{font:11px system-ui,sans-serif}#error{color:#c62828}
 <main>
 <section class="wide"><h2>Workloads</h2>
 <table id="workloads"><thead><tr><th>NAMESPACE</th><th>NAME</th><th class="l">KIND</th><th class="l">HEALTH</th><th>MESHED</th><th>SUCCESS</th><th>RPS</th><th>LATENCY_P50</th><th>LATENCY_P95</th><th>LATENCY_P99</th><th>TCP_CONN</th></tr></thead><tbody></tbody></table></section>
-<section><h2>Mesh traffic (RPS)</h2><svg id="mesh-chart" data-chart="rps" width="100%" height="160" viewBox="0 0 480 160" preserveAspectRatio="none"></svg></section>
+<section><h2>Mesh traffic (requests + TCP connections / s)</h2><svg id="mesh-chart" data-chart="rps" width="100%" height="160" viewBox="0 0 480 160" preserveAspectRatio="none"></svg></section>
 <section><h2>Edges</h2><svg id="edges" width="100%" height="260" viewBox="0 0 480 260"></svg>
 <div class="scroll"><table id="edge-table"><thead><tr><th>SRC</th><th>DST</th><th class="l">SECURED</th><th class="l">CLIENT_ID</th><th class="l">SERVER_ID</th></tr></thead><tbody></tbody></table></div></section>
 <section class="wide" id="detail" hidden><h2 id="detail-title"></h2>
