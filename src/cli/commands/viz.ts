@@ -58,6 +58,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const f = flags as any;
   if (!['table', 'wide', 'json'].includes(f.output)) throw new OutpostError('INVALID_ARGUMENT', `--output: expected table, wide or json, got "${f.output}"`, { field: 'output' });
+  // Bad arguments are reported before looking for the control plane.
+  for (const a of positionals) parseResource(a);
+  if (f.from) parseResource(f.from, '--from');
   const { kc } = loadKubeConfig(f);
   const ep = findViz(f['data-dir'], kc, f['viz-url']);
   return cmd.run(ep, f, positionals);
