@@ -224,4 +224,19 @@ describe('outpost workload revoke', () => {
     const noNs = await inProcess(['revoke', VM1.name, ...kc()]);
     assert.match(noNs.stderr, /--namespace is required/);
   });
+
+  it('fail static: a proxy keeps refusing a revoked certificate while the control plane is down', async () => {
+    const client = createRevocationsClient({ target: cp.info.listeners.policy, identity: identitySource(certs[VM2.name].credentials) });
+    closers.push(() => client.close());
+    await waitFor('the first list', () => client.hasReceived);
+    const r = await inProcess(['revoke', VM1.name, '-n', NS, ...kc()]);
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor('the deny list', () => client.isRevokedPeer(peerCert(VM1)));
+    assert.equal(client.isRevokedServerName(VM1.serverName.toUpperCase()), true);
+    assert.equal(client.isRevokedServerName(VM2.serverName), false);
+    await cp.stop();
+    await new Promise((res) => setTimeout(res, 500));
+    assert.equal(client.isRevokedPeer(peerCert(VM1)), true, 'the last list is kept');
+  });
+
 });

@@ -57,6 +57,14 @@ export class RevocationsClient {
     return certificateIsRevoked(cert, this.serverNames);
   }
 
+  /**
+   * True when `serverName` (an endpoint's discovered server name, the SNI) is revoked. Outbound checks
+   * this before dialling: a resumed TLS session skips checkServerIdentity and shows no peer certificate.
+   */
+  isRevokedServerName(serverName: string | undefined): boolean {
+    return Boolean(serverName) && this.serverNames.has(serverName!.toLowerCase());
+  }
+
   /** The current deny list (empty until the first answer; kept through outages). */
   current(): readonly RevocationEntry[] {
     return this.entries;
