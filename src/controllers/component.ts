@@ -13,6 +13,11 @@ export const component: ControlPlaneComponent = {
       default: 30_000,
       help: 'How long an external workload stays ready after its proxy stops reporting (per group: annotation outpost.io/disconnect-grace)',
     },
+    'auto-registered-remove-after': {
+      type: 'duration',
+      default: 3_600_000,
+      help: 'How long an auto-registered external workload may have lost its heartbeat before it is deleted (per group: annotation outpost.io/remove-after)',
+    },
   },
   async start(ctx) {
     let health;
@@ -27,6 +32,7 @@ export const component: ControlPlaneComponent = {
       clock: ctx.clock,
       log: ctx.log,
       disconnectGraceMs: Number(ctx.flags['workload-disconnect-grace'] ?? 30_000),
+      autoRemoveAfterMs: Number(ctx.flags['auto-registered-remove-after'] ?? 3_600_000),
       health,
       trustDomain: ctx.identity?.trustDomain,
     });

@@ -8,6 +8,8 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, type WorkloadGroupLike } from '../core/workloads/effective.js';
 import { isRevokedWorkload } from '../core/workloads/revocation.js';
+import { AutoRemover } from './autoremove/controller.js';
+import { DEFAULT_REMOVE_AFTER_MS } from './autoremove/rule.js';
 import { EndpointSliceController } from './endpoints/controller.js';
 import { WorkloadIndex, keyOf } from './endpoints/index.js';
 import { ENDPOINTS_MANAGED_BY_LABEL } from './endpoints/mirror.js';
@@ -35,6 +37,9 @@ export interface ControllersOptions {
   /** Health server: listen address, port (0 = free), and its TLS material. Omitted: no health server. */
   health?: { host: string; port: number; tls: { chainPem: string; keyPem: string; trustAnchorsPem: string } };
   trustDomain?: string;
+  /** Default time an auto-registered workload may have lost its heartbeat before it is deleted (--auto-registered-remove-after; per group: outpost.io/remove-after). */
+  autoRemoveAfterMs?: number;
+  onAutoRemove?: (workloadKey: string) => void;
   leaseDurationMs?: number;
   leaseRetryMs?: number;
   onSliceWrite?: (op: 'create' | 'update' | 'delete', slice: V1EndpointSlice) => void;
@@ -69,6 +74,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
   /** The last status.proxy reported per workload uid, to mark it disconnected when its streams close. */
   const lastProxy = new Map<string, WorkloadProxyStatus>();
   const tracker = new HealthTracker({ clock, graceMsFor, setCondition: (key, c) => statusWriter.set(key, c) });
+  const autoRemover = new AutoRemover({ api, index, clock, log: log.child('autoremove'), defaultRemoveAfterMs: opts.autoRemoveAfterMs ?? DEFAULT_REMOVE_AFTER_MS, graceMsFor, onDelete: opts.onAutoRemove });
 
   /**
    * A workload no proxy reports for here: "awaiting proxy" (or assumed ready). On becoming leader
@@ -106,6 +112,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
           endpoints.enqueue(a.services);
           groups.workloadChanged(keyOf(ew), a.groups);
           settleCondition(ew);
+          autoRemover.workloadChanged(ew);
         },
         remove: (ew) => {
           const a = index.removeWorkload(ew);
@@ -124,8 +131,12 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
           const a = index.upsertGroup(g);
           endpoints.enqueue(a.services);
           groups.groupsChanged(a.groups);
+          autoRemover.groupChanged();
         },
-        remove: (g) => endpoints.enqueue(index.removeGroup(g).services),
+        remove: (g) => {
+          endpoints.enqueue(index.removeGroup(g).services);
+          autoRemover.groupChanged();
+        },
       },
     }),
     startInformer<V1EndpointSlice>({
@@ -152,6 +163,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
       leading = true;
       endpoints.setLeading(true);
       groups.setLeading(true);
+      autoRemover.setLeading(true);
       // Slices first: the initial conditions (one write per never-reported workload) wait for them.
       void endpoints.queue.idle().then(() => {
         for (const ew of index.workloads.values()) settleCondition(ew, true);
@@ -161,6 +173,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
       leading = false;
       endpoints.setLeading(false);
       groups.setLeading(false);
+      autoRemover.setLeading(false);
     },
   });
 
@@ -175,6 +188,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
   const stopAll = async () => {
     stopped = true;
     tracker.stop();
+    autoRemover.stop();
     statusWriter.stop();
     endpoints.stop();
     groups.stop();

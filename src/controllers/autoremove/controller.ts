@@ -1,0 +1,125 @@
+// Deletes auto-registered ExternalWorkloads whose heartbeat has been lost for longer than their
+// remove-after (rule.ts). Acts only while leading; one timer, armed for the earliest due workload and
+// re-armed whenever an auto-registered workload or a group changes. Deletes are conditional on the
+// uid and resourceVersion seen, so a VM that just came back is never removed.
+import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
+import type { WorkloadIndex } from '../endpoints/index.js';
+import type { ExternalWorkloadObject } from '../endpoints/source.js';
+import { WORKLOAD_GROUP, WORKLOAD_VERSION } from '../labels.js';
+import type { ApiClients } from '../runtime/api-client.js';
+import { AUTO_REGISTERED_ANNOTATION, removalDueAt, removeAfterFor } from './rule.js';
+
+export interface AutoRemoverOptions {
+  api: ApiClients;
+  index: WorkloadIndex;
+  clock: Clock;
+  log: Logger;
+  /** --auto-registered-remove-after. */
+  defaultRemoveAfterMs: number;
+  /** The disconnect grace of a workload (by key). */
+  graceMsFor(workloadKey: string): number;
+  onDelete?: (workloadKey: string) => void;
+}
+
+export class AutoRemover {
+  private readonly api: CustomObjectsApi;
+  private leading = false;
+  private stopped = false;
+  private timer?: TimerHandle;
+  private sweeping = false;
+  private again = false;
+
+  constructor(private readonly opts: AutoRemoverOptions) {
+    this.api = opts.api.make(CustomObjectsApi);
+  }
+
+  setLeading(leading: boolean): void {
+    this.leading = leading;
+    if (leading) this.schedule(0);
+    else this.clear();
+  }
+
+  /** A workload changed: worth a look only if it is (or was) auto-registered. */
+  workloadChanged(ew: ExternalWorkloadObject): void {
+    if (ew.metadata.annotations?.[AUTO_REGISTERED_ANNOTATION] === 'true') this.schedule(0);
+  }
+
+  /** A group changed (its remove-after may have). */
+  groupChanged(): void {
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clear();
+  }
+
+  private clear(): void {
+    if (this.timer) this.opts.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.leading || this.stopped) return;
+    this.clear();
+    this.timer = this.opts.clock.setTimeout(() => void this.sweep(), Math.max(0, delayMs));
+    this.timer.unref?.();
+  }
+
+  /** Deletes every due workload and arms the timer for the next one. */
+  private async sweep(): Promise<void> {
+    this.timer = undefined;
+    if (this.sweeping) {
+      this.again = true;
+      return;
+    }
+    this.sweeping = true;
+    try {
+      const now = this.opts.clock.now();
+      let next: number | undefined;
+      const due: ExternalWorkloadObject[] = [];
+      for (const [key, ew] of this.opts.index.workloads) {
+        if (ew.metadata.annotations?.[AUTO_REGISTERED_ANNOTATION] !== 'true') continue;
+        const at = removalDueAt(ew, { graceMs: this.opts.graceMsFor(key), removeAfterMs: removeAfterFor(this.opts.index.groupOf(ew), this.opts.defaultRemoveAfterMs) });
+        if (at === undefined) continue;
+        if (at <= now) due.push(ew);
+        else next = next === undefined ? at : Math.min(next, at);
+      }
+      for (const ew of due) {
+        if (!this.leading || this.stopped) return;
+        if (!(await this.remove(ew))) next = Math.min(next ?? Infinity, this.opts.clock.now() + 5_000);
+      }
+      // Kubernetes times have second precision: look again a little after the due second.
+      if (next !== undefined) this.schedule(next - this.opts.clock.now() + 50);
+    } finally {
+      this.sweeping = false;
+      if (this.again) {
+        this.again = false;
+        this.schedule(0);
+      }
+    }
+  }
+
+  /** False when the delete failed for a reason worth retrying. */
+  private async remove(ew: ExternalWorkloadObject): Promise<boolean> {
+    const { namespace = 'default', name = '', uid, resourceVersion } = ew.metadata;
+    const key = `${namespace}/${name}`;
+    const cond = ew.status?.conditions?.find((c) => c.type === 'Ready');
+    try {
+      await this.api.deleteNamespacedCustomObject({
+        group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural: 'externalworkloads', namespace, name,
+        body: { preconditions: { uid, resourceVersion } },
+      });
+      this.opts.log.info('removed an auto-registered workload whose heartbeat was lost', { workload: key, since: cond?.lastTransitionTime, message: cond?.message });
+      this.opts.onDelete?.(key);
+      return true;
+    } catch (e) {
+      // Gone already, or changed since we looked (the VM came back): the next event decides again.
+      if (e instanceof ApiException && (e.code === 404 || e.code === 409)) return true;
+      this.opts.log.warn('could not remove an auto-registered workload; retrying in 5 s', { workload: key, error: e });
+      return false;
+    }
+  }
+}
