@@ -1,9 +1,12 @@
 // E2E helper: a "cluster" host and VM hosts as network namespaces on one /24 in 198.18.0.0/15, joined
-// by a bridge that lives inside the cluster namespace (nothing is added to the root namespace), plus
-// background processes started inside a host, with log files, all stopped and removed by destroy().
+// by a bridge that lives inside the cluster namespace (nothing is added to the root namespace). Each
+// VM also has its own /etc and /var/lib (overlays on a tmpfs in a private mount namespace), so the
+// bundle's install.sh runs as written without touching this machine. Processes started inside a
+// host log to files; destroy() ends every process in the namespaces and deletes them.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { run, type RunResult } from '../support/cli.js';
 
 export interface E2eHost {
@@ -11,6 +14,8 @@ export interface E2eHost {
   name: string;
   ns: string;
   address: string;
+  /** VMs: pid of the process holding the VM's mount namespace (entered with nsenter). */
+  initPid?: number;
 }
 
 export interface HostProcess {
@@ -38,8 +43,32 @@ export interface E2eNetwork {
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
 
+/** Runs inside a VM's fresh mount namespace: private /etc and /var/lib on a tmpfs, then holds the namespace. */
+const VM_INIT = `set -e
+mount -t tmpfs e2e-vm-disk "$1"
+mkdir -p "$1/etc/upper" "$1/etc/work" "$1/var/upper" "$1/var/work"
+mount -t overlay e2e-vm-etc -o "lowerdir=/etc,upperdir=$1/etc/upper,workdir=$1/etc/work" /etc
+mount -t overlay e2e-vm-var -o "lowerdir=/var/lib,upperdir=$1/var/upper,workdir=$1/var/work" /var/lib
+echo vm-ready
+exec sleep infinity`;
+
+/** The command prefix that runs inside a host: its network namespace, and a VM's mount namespace. */
+function hostPrefix(host: E2eHost): string[] {
+  return host.initPid ? ['nsenter', '-t', String(host.initPid), '-m', '-n', '--'] : ['ip', 'netns', 'exec', host.ns];
+}
+
+/** Every process still running in a network namespace (all of them started by this test). */
+function killNamespaceProcesses(ns: string): void {
+  const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+  for (const pid of pids.split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {}
+  }
+}
+
 /** cluster = 198.18.N.1 (the bridge), VMs = 198.18.N.11, .12, ... */
-export function createE2eNetwork(vmNames: string[]): E2eNetwork {
+export function createE2eNetwork(vmNames: string[], diskRoot: string): E2eNetwork {
   const id = randomBytes(3).toString('hex');
   const octet = 1 + (parseInt(id.slice(0, 2), 16) % 250);
   const subnet = `198.19.${octet}`;
@@ -48,6 +77,7 @@ export function createE2eNetwork(vmNames: string[]): E2eNetwork {
   const namespaces: string[] = [];
   const processes: HostProcess[] = [];
   const removeNamespaces = () => {
+    for (const ns of namespaces) killNamespaceProcesses(ns);
     for (const ns of namespaces.splice(0)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
   };
   try {
@@ -74,6 +104,7 @@ export function createE2eNetwork(vmNames: string[]): E2eNetwork {
       ip('-n', vm.ns, 'link', 'set', 'eth0', 'up');
       ip('-n', vm.ns, 'link', 'set', 'lo', 'up');
     });
+    for (const vm of vms) vm.initPid = startVmInit(vm, join(diskRoot, `disk-${vm.name}`));
   } catch (e) {
     removeNamespaces();
     throw e;
@@ -95,11 +126,12 @@ export function createE2eNetwork(vmNames: string[]): E2eNetwork {
     cluster,
     vms,
     exec: (host, cmd, args, opts = {}) =>
-      run('ip', ['netns', 'exec', host.ns, cmd, ...args], { env: { ...process.env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 30_000 }),
+      run(hostPrefix(host)[0], [...hostPrefix(host).slice(1), cmd, ...args], { env: { ...process.env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 30_000 }),
     start(host, name, cmd, args, logFile, env) {
       const log = openSync(logFile, 'a', 0o600);
-      // `ip netns exec` execs the command, so the child's pid is the command's own.
-      const child = spawn('ip', ['netns', 'exec', host.ns, cmd, ...args], { stdio: ['ignore', log, log], env: { ...process.env, ...env } });
+      // `ip netns exec` and nsenter exec the command, so the child's pid is the command's own.
+      const [prefixCmd, ...prefixArgs] = hostPrefix(host);
+      const child = spawn(prefixCmd, [...prefixArgs, cmd, ...args], { stdio: ['ignore', log, log], env: { ...process.env, ...env } });
       closeSync(log);
       const exited = new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -132,4 +164,27 @@ export function createE2eNetwork(vmNames: string[]): E2eNetwork {
     },
   };
   return network;
+}
+
+/** Starts the process that holds a VM's mount namespace; returns its pid once the overlays are up. */
+function startVmInit(vm: E2eHost, disk: string): number {
+  mkdirSync(disk, { recursive: true });
+  // Detached, so that it is not tied to this process's stdio; `ip netns pids` finds it at the end.
+  const log = openSync(`${disk}.log`, 'a', 0o600);
+  const child = spawn('ip', ['netns', 'exec', vm.ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', VM_INIT, 'vm-init', disk], { stdio: ['ignore', log, log], detached: true });
+  closeSync(log);
+  child.unref();
+  const deadline = Date.now() + 10_000;
+  // Wait synchronously for the overlays (a few ms): poll /proc for the sleep that replaces the shell.
+  while (Date.now() < deadline) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8');
+    } catch {
+      throw new Error(`the mount namespace of ${vm.name} could not be set up: ${readFileSync(`${disk}.log`, 'utf8').trim()}`);
+    }
+    if (cmdline.startsWith('sleep')) return child.pid!;
+    spawnSync('sleep', ['0.05']);
+  }
+  throw new Error(`the mount namespace of ${vm.name} was not ready within 10s`);
 }
