@@ -151,7 +151,8 @@ spec:
       await page.locator('#tap tbody tr').first().waitFor({ timeout: 5000 });
       // Let the charts gather a few points, then check they drew lines (pixels of the stroke colour).
       await page.waitForTimeout(4500);
-      const shot = await page.screenshot({ path: join(cp.dataDir, '..', 'outpost-viz-dashboard.png'), fullPage: true });
+      // OUTPOST_VIZ_SCREENSHOT=/path.png keeps the full-page screenshot for a human to look at.
+      const shot = await page.screenshot({ path: process.env.OUTPOST_VIZ_SCREENSHOT || undefined, fullPage: true });
       assert.ok(shot.length > 0);
       const rpsChart = decodePng(await page.locator('#chart-rps').screenshot());
       const meshChart = decodePng(await page.locator('#mesh-chart').screenshot());
