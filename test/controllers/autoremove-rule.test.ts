@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/core/clock.js';
+import { REVOKED_AT_ANNOTATION } from '../../src/core/workloads/revocation.js';
 import { silentLogger } from '../../src/core/log.js';
 import { heartbeatLostSince, removalDueAt, removeAfterFor, type RemovalCandidate } from '../../src/controllers/autoremove/rule.js';
 import { AutoRemover } from '../../src/controllers/autoremove/controller.js';
@@ -31,6 +32,7 @@ test('removalDueAt: only auto-registered workloads whose heartbeat was lost, rem
     ['probes failing (the VM is there): not removed', workload({ reason: 'ProbesFailing' }), undefined],
     ['awaiting its proxy: not removed', workload({ reason: 'AwaitingProxy' }), undefined],
     ['already being deleted: left alone', workload({ deleting: true }), undefined],
+    ['revoked: kept, so its certificate cannot register it again', { ...workload(), metadata: { annotations: { 'outpost.io/auto-registered': 'true', [REVOKED_AT_ANNOTATION]: iso(T0) } } }, undefined],
     // False since ProbesFailing at T0, reports went on until T0+10m: the heartbeat was lost at T0+10m+grace.
     ['failing then silent: counted from the last report + grace', workload({ lastReport: T0 + 10 * MIN }), T0 + 10 * MIN + 30_000 + 60 * MIN],
     ['a last report before the transition: the transition counts', workload({ lastReport: T0 - 10 * MIN }), T0 + 60 * MIN],

@@ -2,6 +2,7 @@
 // workload the identity service registered, whose Ready condition has been False with reason
 // HeartbeatLost for longer than its group's remove-after (default: the controllers' flag).
 import { parseDuration } from '../../core/flags.js';
+import { REVOKED_AT_ANNOTATION } from '../../core/workloads/revocation.js';
 import { REASON } from '../labels.js';
 import type { WorkloadCondition } from '../health/conditions.js';
 
@@ -32,7 +33,9 @@ export function removeAfterFor(group: Annotated | undefined, defaultMs: number):
  * HeartbeatLost), so the later of that and "last report + grace" is when the heartbeat was lost.
  */
 export function heartbeatLostSince(ew: RemovalCandidate, graceMs: number): number | undefined {
-  if (ew.metadata.annotations?.[AUTO_REGISTERED_ANNOTATION] !== 'true' || ew.metadata.deletionTimestamp) return undefined;
+  const annotations = ew.metadata.annotations ?? {};
+  // A revoked workload is kept: its record is what refuses its certificate a re-registration.
+  if (annotations[AUTO_REGISTERED_ANNOTATION] !== 'true' || annotations[REVOKED_AT_ANNOTATION] || ew.metadata.deletionTimestamp) return undefined;
   const ready = ew.status?.conditions?.find((c) => c.type === 'Ready');
   if (!ready || ready.status !== 'False' || ready.reason !== REASON.heartbeatLost) return undefined;
   const transition = ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN;
