@@ -136,11 +136,11 @@ export class WorkloadIdentityClient implements IdentitySource {
           const [leaf, ...chain] = splitPemBundle(persisted.certPem);
           this.install({ ...facts, certPem: leaf, chainPem: chain.join('') }, false);
           this.log.info('using the persisted certificate', { identity: facts.identity, notAfter: new Date(facts.notAfter).toISOString() });
-          if (this.groupRef) await this.reclaimEntry();
-          return this.creds!;
+          return this.groupRef ? await this.reclaimOrRegister() : this.creds!;
         }
         expiredAt = facts.notAfter;
       } catch (e) {
+        if (e instanceof OutpostError) throw e;
         this.log.warn('ignoring the persisted certificate', { file: statePaths(this.opts.stateDir!).cert, error: e });
       }
     }
@@ -227,6 +227,19 @@ export class WorkloadIdentityClient implements IdentitySource {
     );
     this.learnName(res.registered);
     return this.accept(res, 'renewal');
+  }
+
+  /** reclaimEntry, or when the certificate no longer registers us (group rebound, template changed) the token if there is one. */
+  private async reclaimOrRegister(): Promise<Credentials> {
+    try {
+      await this.reclaimEntry();
+      return this.creds!;
+    } catch (e) {
+      const token = this.opts.token?.()?.trim();
+      if (!token) throw e;
+      this.log.warn('the persisted certificate could not reclaim the workload entry; registering with the token', { error: e });
+      return this.bootstrap(token);
+    }
   }
 
   /**
