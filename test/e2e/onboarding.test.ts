@@ -258,6 +258,47 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     assert.deepEqual(failed, [], `first requests not answered 200: ${failed.map((a) => `${a.when}: "${a.answer}"`).join('; ')}`);
   });
 
-  it.todo('revoke vm1 and see connections refused within seconds (outpost workload revoke is not built yet)');
+  /**
+   * From vm1, with vm1's own certificate and key (as its proxy holds them), a mesh request to vm2's
+   * proxy: "answered <status>" when vm2 accepts the certificate, "refused <reason>" otherwise.
+   */
+  const probeWithVm1Certificate = async () => {
+    const script = `const tls = require('node:tls'); const fs = require('node:fs');
+      const s = tls.connect({ host: '${vm2.address}', port: 4143, ALPNProtocols: ['http/1.1'], servername: '${CLIENT_VM}.${NS}.svc.cluster.local',
+        ca: fs.readFileSync('/etc/outpost/ca.crt'), cert: fs.readFileSync('/var/lib/outpost/proxy/proxy.crt'), key: fs.readFileSync('/var/lib/outpost/proxy/proxy.key'),
+        checkServerIdentity: () => undefined });
+      let out = ''; const done = (r) => { console.log(r); process.exit(0); };
+      s.on('secureConnect', () => s.write('GET /probe HTTP/1.1\\r\\nhost: ${CLIENT_VM}\\r\\noutpost-dst-port: 8080\\r\\nconnection: close\\r\\n\\r\\n'));
+      s.on('data', (d) => { out += d; const m = /^HTTP\\/1\\.1 (\\d+)/.exec(out); if (m) done('answered ' + m[1]); });
+      s.on('error', (e) => done('refused ' + e.message)); s.on('close', () => done('refused closed'));
+      setTimeout(() => done('refused timeout'), 4000);`;
+    return (await onVm(vm1, process.execPath, ['-e', script])).stdout.trim();
+  };
+  let revokedAt = 0;
+
+  step('revoke vm1: it leaves the EndpointSlice within seconds and vm2 no longer reaches it', async () => {
+    assert.match(await probeWithVm1Certificate(), /^answered \d+$/, 'before revocation vm2 accepts vm1\'s certificate');
+    const r = await outpostOn(cluster, ['workload', 'revoke', SERVER_VM, '-n', NS, '--reason', 'e2e', '--data-dir', dataDir]);
+    assert.equal(r.code, 0, `outpost workload revoke: ${r.stderr}\n${r.stdout}`);
+    revokedAt = Date.now();
+    await eventually(`${vm1.address} gone from the EndpointSlice`, async () => ((await endpointReady()) === undefined ? true : undefined), 10_000, allLogs);
+    // "within a second" on a quiet machine; kubectl itself takes a few hundred ms on this shared one.
+    assert.ok(Date.now() - revokedAt < 5000, `left the EndpointSlice ${Date.now() - revokedAt} ms after the revoke`);
+    const res = await eventually('requests to fail', async () => {
+      const out = await callService('/after-revoke');
+      return out.stdout.endsWith('\n200') ? undefined : out;
+    }, 10_000, allLogs);
+    assert.doesNotMatch(res.stdout, /payment-processor on vm1/);
+    // vm1's own proxy learns it was revoked and stops serving.
+    await eventually("vm1's proxy to stop", async () => (existsSync(`/proc/${proxyPid(vm1)}`) ? undefined : true), 10_000, allLogs);
+    assert.match(readFileSync(join(unitsDir(vm1), `${UNIT}.log`), 'utf8'), /revoked this workload/);
+  });
+
+  it("after revocation every peer refuses vm1's current certificate within seconds", { todo: 'the deny list is not yet enforced by the inbound side of the proxy' }, async (t) => {
+    if (broken || !revokedAt) return t.skip('the revoke step did not run');
+    let answer = '';
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline && !answer.startsWith('refused'); await sleep(500)) answer = await probeWithVm1Certificate();
+    assert.match(answer, /^refused/, `vm2's proxy still accepts vm1's revoked certificate 5 s after the revoke: ${answer}`);
+  });
   it.todo('auto-register two VMs into the redis-cache-fleet group behind the headless Service (auto-registration is not built yet)');
 });
