@@ -11,6 +11,9 @@ import { WORKLOAD_GROUP, WORKLOAD_VERSION } from '../labels.js';
 import type { ApiClients } from '../runtime/api-client.js';
 import { AUTO_REGISTERED_ANNOTATION, removalDueAt, removeAfterFor } from './rule.js';
 
+/** Workload events within this window make one sweep (the sweep reads every workload). */
+const COALESCE_MS = 100;
+
 export interface AutoRemoverOptions {
   api: ApiClients;
   index: WorkloadIndex;
@@ -28,6 +31,7 @@ export class AutoRemover {
   private leading = false;
   private stopped = false;
   private timer?: TimerHandle;
+  private timerAt = Infinity;
   private sweeping = false;
   private again = false;
 
@@ -41,14 +45,14 @@ export class AutoRemover {
     else this.clear();
   }
 
-  /** A workload changed: worth a look only if it is (or was) auto-registered. */
+  /** A workload changed: worth a look only if it is auto-registered. Bursts of events make one sweep. */
   workloadChanged(ew: ExternalWorkloadObject): void {
-    if (ew.metadata.annotations?.[AUTO_REGISTERED_ANNOTATION] === 'true') this.schedule(0);
+    if (ew.metadata.annotations?.[AUTO_REGISTERED_ANNOTATION] === 'true') this.schedule(COALESCE_MS);
   }
 
   /** A group changed (its remove-after may have). */
   groupChanged(): void {
-    this.schedule(0);
+    this.schedule(COALESCE_MS);
   }
 
   stop(): void {
@@ -59,11 +63,16 @@ export class AutoRemover {
   private clear(): void {
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerAt = Infinity;
   }
 
+  /** Arms the timer for `delayMs` from now, unless it is already armed for earlier. */
   private schedule(delayMs: number): void {
     if (!this.leading || this.stopped) return;
+    const at = this.opts.clock.now() + Math.max(0, delayMs);
+    if (this.timer && this.timerAt <= at) return;
     this.clear();
+    this.timerAt = at;
     this.timer = this.opts.clock.setTimeout(() => void this.sweep(), Math.max(0, delayMs));
     this.timer.unref?.();
   }
@@ -71,6 +80,7 @@ export class AutoRemover {
   /** Deletes every due workload and arms the timer for the next one. */
   private async sweep(): Promise<void> {
     this.timer = undefined;
+    this.timerAt = Infinity;
     if (this.sweeping) {
       this.again = true;
       return;
