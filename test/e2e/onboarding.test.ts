@@ -5,6 +5,7 @@
 // killed, token deleted, `systemctl restart`) and comes back with its persisted certificate.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +26,8 @@ const CLIENT_ID = `spiffe://cluster.local/ns/${NS}/sa/${CLIENT_VM}`;
 /** Short, so that a stopped proxy visibly turns its endpoint not ready within the test. */
 const DISCONNECT_GRACE = '2s';
 
-const skip = canUseNetns() ? false : 'needs root and network namespaces (ip netns)';
+const hasTools = ['curl', 'nsenter', 'unshare', 'setpriv'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
+const skip = !canUseNetns() ? 'needs root and network namespaces (ip netns)' : !hasTools ? 'needs curl, nsenter, unshare and setpriv (util-linux)' : false;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -294,11 +296,11 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     assert.match(readFileSync(join(unitsDir(vm1), `${UNIT}.log`), 'utf8'), /revoked this workload/);
   });
 
-  it("after revocation every peer refuses vm1's current certificate within seconds", { todo: 'the deny list is not yet enforced by the inbound side of the proxy' }, async (t) => {
+  it("after revocation every peer refuses vm1's current certificate within seconds", { todo: 'peer-side deny-list enforcement (src/proxy/inbound) was not committed when this was written: make this a plain test once it is' }, async (t) => {
     if (broken || !revokedAt) return t.skip('the revoke step did not run');
     let answer = '';
     for (const deadline = Date.now() + 5_000; Date.now() < deadline && !answer.startsWith('refused'); await sleep(500)) answer = await probeWithVm1Certificate();
     assert.match(answer, /^refused/, `vm2's proxy still accepts vm1's revoked certificate 5 s after the revoke: ${answer}`);
   });
-  it.todo('auto-register two VMs into the redis-cache-fleet group behind the headless Service (auto-registration is not built yet)');
+  it.todo('auto-register two VMs into the redis-cache-fleet group behind the headless Service (not reachable by a user yet: `outpost workload onboard` needs a NAME, the proxy config has no group setting)');
 });
