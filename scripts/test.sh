@@ -11,6 +11,7 @@ command -v iptables >/dev/null || need+=(iptables)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v psql >/dev/null || need+=(postgresql-client)
+command -v curl >/dev/null || need+=(curl)
 command -v kubectl >/dev/null || { echo "kubectl is required (v1.32 is preinstalled on Outpost dev machines)" >&2; exit 1; }
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
