@@ -146,6 +146,11 @@ test('two VMs auto-register into redis-cache-fleet and both appear behind the he
   const back = member('127.0.10.1', dirs[0]);
   await back.start();
   assert.deepEqual((await members()).map((m) => m.name).sort(), ['redis-cache-fleet-127-0-10-1', 'redis-cache-fleet-127-0-10-2']);
+
+  // A running VM whose entry was removed (e.g. while it was unreachable) reclaims it on demand.
+  await k(['delete', 'externalworkload', 'redis-cache-fleet-127-0-10-2', '-n', NS]);
+  assert.deepEqual(await vms[1].reclaim(), { namespace: NS, name: 'redis-cache-fleet-127-0-10-2' });
+  assert.equal((await members()).length, 2);
 });
 
 test('refused with a clear reason: a token of another ServiceAccount, a missing group, a bad address, a hand-made workload under the name', async () => {

@@ -229,6 +229,21 @@ export class WorkloadIdentityClient implements IdentitySource {
     return this.accept(res, 'renewal');
   }
 
+  /**
+   * For a group member: makes sure its entry exists again (e.g. the health API answered NOT_FOUND
+   * because the entry was removed while the VM was unreachable), with the current certificate.
+   */
+  async reclaim(): Promise<{ namespace: string; name: string }> {
+    if (!this.groupRef) throw new OutpostError('INVALID_ARGUMENT', `${this.ref} is not an auto-registered workload; there is nothing to reclaim`);
+    if (!this.creds) throw new OutpostError('IDENTITY_REFUSED', `${this.what} has no certificate yet; call start() first`);
+    try {
+      await this.renewAs(this.groupRef);
+    } catch (e) {
+      throw asOutpostError(e);
+    }
+    return this.workload()!;
+  }
+
   /** reclaimEntry, or when the certificate no longer registers us (group rebound, template changed) the token if there is one. */
   private async reclaimOrRegister(): Promise<Credentials> {
     try {
