@@ -68,6 +68,7 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
     identity: seams.identity,
     discovery: seams.discovery,
     policy: seams.policy,
+    revocations: seams.revocations,
     draining: false,
     drainHooks: [],
   };

@@ -8,10 +8,18 @@ import { FileIdentitySource } from './static/identity-files.js';
 import { StaticDiscovery } from './static/discovery.js';
 import { StaticPolicySource } from './static/policy.js';
 
+/** The revocation deny list, when joined to a control plane (src/proxy/control/revocations.ts). */
+export interface Revocations {
+  isRevokedPeer(cert: { subjectaltname?: string } | undefined): boolean;
+  isRevokedServerName(serverName: string | undefined): boolean;
+  subscribe(listener: () => void): () => void;
+}
+
 export interface ProxySeams {
   identity: IdentitySource;
   discovery: Discovery;
   policy: PolicySource;
+  revocations?: Revocations;
   close(): void;
 }
 
@@ -37,6 +45,7 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
   const { name, namespace } = config.workload;
   let remoteDiscovery: Discovery | undefined;
   let remotePolicy: PolicySource | undefined;
+  let revocations: Revocations | undefined;
   if (name && namespace && config.destination.endpoint) {
     // Joined to a control plane (whatever the certificates' source): destination, policy and health
     // (with the workload's probes) from it.
@@ -54,6 +63,7 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
     });
     remoteDiscovery = cp.discovery;
     remotePolicy = cp.policy;
+    revocations = cp.revocations;
     closers.push(() => cp.close());
   } else if (config.destination.endpoint) {
     // No workload named: discovery only.
@@ -68,6 +78,7 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
     identity,
     discovery,
     policy,
+    revocations,
     close: () => {
       for (const c of closers.reverse()) {
         try {

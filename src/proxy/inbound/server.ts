@@ -11,6 +11,7 @@ import { InboundConnection, InboundPolicies } from './policies.js';
 import { CONN, InboundHttp } from './http.js';
 import { acceptOpaque } from './tcp.js';
 import { labelString } from '../metrics/registry.js';
+import { closeRevokedClients, refuseRevokedClient } from '../control/revocations.js';
 
 export interface InboundServer {
   server: Server;
@@ -39,12 +40,21 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
 
   const server = tlsServer({ ...serverTlsOptions(creds), ALPNProtocols: [ALPN_H2, ALPN_HTTP1, ALPN_TCP] });
   const unsubscribe = ctx.tls.onRotate((c) => server.setSecureContext({ ...serverTlsOptions(c), ALPNProtocols: [ALPN_H2, ALPN_HTTP1, ALPN_TCP] } as never));
+  const offRevocations = ctx.revocations?.subscribe(() => closeRevokedClients(ctx.revocations!, sockets));
   server.on('tlsClientError', (err) => ctx.log.debug('inbound TLS handshake failed', { reason: err.message }));
   server.on('secureConnection', (socket: TLSSocket) => {
     socket.setNoDelay(true);
     socket.on('error', () => {});
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    // A revoked workload's certificate is refused even though it still chains to the trust anchors.
+    if (ctx.revocations) {
+      const client = peerIdentity(socket);
+      if (refuseRevokedClient(ctx.revocations, socket)) {
+        ctx.log.debug('revoked client refused', { client });
+        return;
+      }
+    }
     const clientId = peerIdentity(socket);
     const addr = `${socket.remoteAddress}:${socket.remotePort}`;
     const conn = new InboundConnection(ctx, clientId, addr, socket.remoteAddress ?? '');
@@ -70,6 +80,7 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
     destroy() {
       if (server.listening) server.close();
       unsubscribe();
+      offRevocations?.();
       for (const s of sockets) s.destroy();
       http.close();
       http1.close();

@@ -5,13 +5,33 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { ResolvedEndpoint } from '../types.js';
 import type { ProxyContext } from '../context.js';
 import { expectIdentity } from '../tls/identity.js';
+import { revokedEndpointError, withRevocationCheck } from '../control/revocations.js';
 import { labelString } from '../metrics/registry.js';
 
 export function peerKey(ep: ResolvedEndpoint): string {
   return `${ep.address}:${ep.inboundPort}|${ep.identity ?? ''}|${ep.serverName ?? ''}`;
 }
 
-const sessions = new Map<string, Buffer>();
+type IdentityCheck = ReturnType<typeof expectIdentity>;
+
+/** Per proxy: TLS sessions to resume (they carry this proxy's client certificate) and identity checks. */
+interface ConnectState {
+  sessions: Map<string, Buffer>;
+  checkers: Map<string, IdentityCheck>;
+}
+const states = new WeakMap<ProxyContext, ConnectState>();
+
+function stateOf(ctx: ProxyContext): ConnectState {
+  let st = states.get(ctx);
+  if (!st) {
+    const created: ConnectState = { sessions: new Map(), checkers: new Map() };
+    st = created;
+    states.set(ctx, created);
+    // A new deny list invalidates resumable sessions (a resumed session skips the certificate check).
+    ctx.revocations?.subscribe(() => created.sessions.clear());
+  }
+  return st;
+}
 const peerLabels = new Map<string, string>();
 
 /** tcp_* labels of a connection to a peer or endpoint, built once per target. */
@@ -25,13 +45,14 @@ function connectionLabels(addr: string, identity: string | undefined, direction 
   }
   return l;
 }
-const checkers = new Map<string, ReturnType<typeof expectIdentity>>();
 
 /** Opens mTLS to the peer; the socket emits 'secureConnect' or 'error' (connect timeout included). */
 export function connectPeer(ctx: ProxyContext, ep: ResolvedEndpoint, alpn: string): TLSSocket {
   const identity = ep.identity!;
+  const { sessions, checkers } = stateOf(ctx);
   let check = checkers.get(identity);
-  if (!check) checkers.set(identity, (check = expectIdentity(identity)));
+  if (!check) checkers.set(identity, (check = withRevocationCheck(expectIdentity(identity), ctx.revocations)));
+  const revoked = revokedEndpointError(ctx.revocations, ep.serverName);
   const key = `${peerKey(ep)}|${alpn}|${ctx.tls.version}`;
   const socket = tlsConnect({
     host: ep.address,
@@ -44,6 +65,8 @@ export function connectPeer(ctx: ProxyContext, ep: ResolvedEndpoint, alpn: strin
     minVersion: 'TLSv1.3',
   });
   socket.setNoDelay(true);
+  // Resumed sessions skip the certificate check, so a revoked endpoint is refused before the handshake.
+  if (revoked) process.nextTick(() => socket.destroy(revoked));
   socket.once('secureConnect', () => ctx.metrics.trackConnection(connectionLabels(`${ep.address}:${ep.inboundPort}`, identity), socket));
   socket.on('session', (s) => {
     if (sessions.size > 1024) sessions.clear();

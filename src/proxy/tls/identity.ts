@@ -22,7 +22,7 @@ export function peerIdentity(socket: TLSSocket): string | undefined {
   const cached = (socket as TLSSocket & { outpostPeerId?: string | null }).outpostPeerId;
   if (cached !== undefined) return cached ?? undefined;
   let id: string | undefined;
-  if (socket.authorized) id = uriSans((socket.getPeerCertificate() as PeerCertificate).subjectaltname)[0];
+  if (socket.authorized) id = uriSans((socket.getPeerCertificate() as PeerCertificate | null)?.subjectaltname)[0];
   (socket as TLSSocket & { outpostPeerId?: string | null }).outpostPeerId = id ?? null;
   return id;
 }
