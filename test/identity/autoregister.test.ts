@@ -16,6 +16,9 @@ import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessa
 import { certifyOnce, CertifyCallError } from '../../src/proxy/identity/certify-call.js';
 import { WorkloadIdentityClient } from '../../src/proxy/identity/client.js';
 import { createCsr, generateWorkloadKey } from '../../src/proxy/identity/csr.js';
+import { createControlPlaneIdentity } from '../../src/proxy/identity/source.js';
+import { parseProxyConfig } from '../../src/proxy/config.js';
+import { silentLogger } from '../../src/core/log.js';
 import type { Credentials } from '../../src/proxy/types.js';
 import { waitFor } from '../controllers/wait.js';
 
@@ -181,4 +184,25 @@ test('refused with a clear reason: a token of another ServiceAccount, a missing 
   writeFileSync(handMade, `apiVersion: workload.linkerd.io/v1beta1\nkind: ExternalWorkload\nmetadata:\n  name: redis-cache-fleet-127-0-10-5\n  namespace: ${NS}\nspec:\n  meshTLS:\n    identity: spiffe://cluster.local/x\n    serverName: x.caching.svc.cluster.local\n  workloadIPs:\n    - ip: 127.0.10.5\n`);
   await k(['apply', '-f', handMade]);
   await refused(ask(`${NS}/group:${GROUP}@127.0.10.5`, good), 'workload_conflict', /was not auto-registered, so it is not taken over/);
+});
+
+test('the proxy hook: workload.group and workload.address instead of workload.name register the proxy', async () => {
+  const token = join(work, 'hook.token');
+  writeFileSync(token, await k(['create', 'token', 'redis-sa', '-n', NS, '--duration=1h']));
+  writeFileSync(join(work, 'ca.crt'), anchors);
+  const [host, port] = cp.info.listeners.identity.split(':');
+  const base = parseProxyConfig({
+    identity: { trustAnchors: join(work, 'ca.crt'), tokenPath: token, endpoint: `${host}:${port}`, dir: join(work, 'hook') },
+    destination: { endpoint: `${host}:${port}` },
+    workload: { name: 'placeholder', namespace: NS },
+  });
+  // As the lead's config change will parse them: workload.group / workload.address, no name.
+  const config = { ...base, workload: { namespace: NS, group: GROUP, address: '127.0.10.6' } };
+  const identity = await createControlPlaneIdentity(config, silentLogger);
+  closers.push(() => identity.close());
+  assert.deepEqual(identity.workload(), { namespace: NS, name: 'redis-cache-fleet-127-0-10-6' });
+  assert.equal(identity.current()?.identity, 'spiffe://cluster.local/redis-cache');
+
+  const bad = { ...base, workload: { namespace: NS, group: GROUP, address: 'vm-7' } };
+  await assert.rejects(createControlPlaneIdentity(bad, silentLogger), /workload\.address: required with workload\.group, the IPv4 or IPv6 address this VM registers with \(got "vm-7"\)/);
 });
