@@ -296,7 +296,7 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     assert.match(readFileSync(join(unitsDir(vm1), `${UNIT}.log`), 'utf8'), /revoked this workload/);
   });
 
-  it("after revocation every peer refuses vm1's current certificate within seconds", { todo: 'peer-side deny-list enforcement (src/proxy/inbound) was not committed when this was written: make this a plain test once it is' }, async (t) => {
+  it("after revocation every peer refuses vm1's current certificate within seconds", async (t) => {
     if (broken || !revokedAt) return t.skip('the revoke step did not run');
     let answer = '';
     for (const deadline = Date.now() + 5_000; Date.now() < deadline && !answer.startsWith('refused'); await sleep(500)) answer = await probeWithVm1Certificate();
