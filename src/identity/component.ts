@@ -68,6 +68,7 @@ export const component: ControlPlaneComponent = {
           authorize: (input, review) => authorizeWithFreshFallback(input, review, directory.cached, directory.fresh),
           trustDomain,
           log,
+          onRegistered: (action) => identityMetrics.workloadRegistered(action),
         }),
         lifetimeMs,
         rateLimiter: createRateLimiter({ ratePerSecond: rate, burst: Math.max(10, rate * 2), clock: ctx.clock }),

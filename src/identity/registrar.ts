@@ -56,19 +56,19 @@ export function createMemberStore(kc: KubeConfig): MemberStore {
 }
 
 /** Creates or reclaims the member; returns its name. A create that loses a race re-reads and reclaims. */
-export async function registerMember(ref: GroupRef, serviceAccount: string, store: MemberStore, log: Logger): Promise<string> {
+export async function registerMember(ref: GroupRef, serviceAccount: string, store: MemberStore, log: Logger): Promise<{ name: string; action: 'create' | 'reclaim' | 'keep' }> {
   const name = memberName(ref.group, ref.ip);
   for (let attempt = 0; attempt < 3; attempt++) {
     const plan = planRegistration(ref, serviceAccount, await store.readWorkload(ref.namespace, name));
-    if (plan.action === 'keep') return name;
+    if (plan.action === 'keep') return { name, action: 'keep' };
     if (plan.action === 'patch') {
       await store.patch(ref.namespace, name, plan.patch);
       log.info('auto-registered workload reclaimed', { workload: `${ref.namespace}/${name}`, ip: ref.ip });
-      return name;
+      return { name, action: 'reclaim' };
     }
     if (await store.create(plan.body)) {
       log.info('workload auto-registered', { workload: `${ref.namespace}/${name}`, group: ref.group, ip: ref.ip });
-      return name;
+      return { name, action: 'create' };
     }
   }
   throw new Refusal('api_unavailable', `ExternalWorkload ${ref.namespace}/${name} kept changing while registering it; retry shortly`);
@@ -81,6 +81,7 @@ export interface AutoRegistrationDeps {
   authorize(input: CertifyInput, reviewToken: (token: string) => Promise<ReviewedToken>): Promise<Entitlement>;
   trustDomain?: string;
   log: Logger;
+  onRegistered?: (action: 'create' | 'reclaim' | 'keep') => void;
 }
 
 /**
@@ -104,7 +105,8 @@ export function withAutoRegistration(deps: AutoRegistrationDeps): (input: Certif
     } else {
       throw new Refusal('no_credentials', `no credentials: to register into WorkloadGroup ${ref.namespace}/${ref.group} send a token of its ServiceAccount (kubectl create token SA -n ${ref.namespace})`);
     }
-    const name = await registerMember(ref, serviceAccount, deps.store, deps.log);
+    const { name, action } = await registerMember(ref, serviceAccount, deps.store, deps.log);
+    deps.onRegistered?.(action);
     const registered = `${ref.namespace}/${name}`;
     try {
       return await deps.authorize({ ...input, workload: registered }, reviewOnce);

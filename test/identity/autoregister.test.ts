@@ -19,6 +19,7 @@ import { createCsr, generateWorkloadKey } from '../../src/proxy/identity/csr.js'
 import { createControlPlaneIdentity } from '../../src/proxy/identity/source.js';
 import { parseProxyConfig } from '../../src/proxy/config.js';
 import { silentLogger } from '../../src/core/log.js';
+import { identityMetricsText } from '../../src/identity/component.js';
 import type { Credentials } from '../../src/proxy/types.js';
 import { waitFor } from '../controllers/wait.js';
 
@@ -114,6 +115,7 @@ test('two VMs auto-register into redis-cache-fleet and both appear behind the he
     ['redis-cache-fleet-127-0-10-1', ['127.0.10.1'], 'true', 'redis-sa'],
     ['redis-cache-fleet-127-0-10-2', ['127.0.10.2'], 'true', 'redis-sa'],
   ]);
+  assert.match(identityMetricsText(), /identity_workloads_registered_total\{action="create"\} 2\n/);
   // kubectl sees the group's template labels on them (effective labels), so the Service selects them.
   const shown = await k(['get', 'externalworkloads', '-n', NS, '-l', 'workloadGroup=redis-cache-fleet', '-o', 'name']);
   assert.equal(shown.trim().split('\n').length, 2);
@@ -142,6 +144,8 @@ test('two VMs auto-register into redis-cache-fleet and both appear behind the he
   assert.equal(restarted.workload()?.name, 'redis-cache-fleet-127-0-10-1');
   assert.equal(again.identity, 'spiffe://cluster.local/redis-cache');
   assert.equal((await members()).length, 2, 'no duplicate entry');
+  // Each VM's second ask (with the names it learnt) found its entry as it should be, and so did the restart.
+  assert.match(identityMetricsText(), /identity_workloads_registered_total\{action="keep"\} 3\n/);
 
   // Even when its entry was deleted while it was away, its certificate registers it again.
   await k(['delete', 'externalworkload', 'redis-cache-fleet-127-0-10-1', '-n', NS]);
