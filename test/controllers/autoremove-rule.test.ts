@@ -58,7 +58,10 @@ test('AutoRemover on a fake clock: deletes a due member once, conditionally, and
   const clock = new FakeClock(T0 + 30 * MIN);
   const index = new WorkloadIndex();
   const deletes: unknown[] = [];
-  const api = { make: () => ({ deleteNamespacedCustomObject: async (req: unknown) => void deletes.push(req) }) } as unknown as ApiClients;
+  const events: { namespace: string; body: { reason: string; involvedObject: { kind: string; name: string } } }[] = [];
+  const api = {
+    make: () => ({ deleteNamespacedCustomObject: async (req: unknown) => void deletes.push(req), createNamespacedEvent: async (req: (typeof events)[number]) => void events.push(req) }),
+  } as unknown as ApiClients;
   const ew = (name: string, auto: boolean): ExternalWorkloadObject => ({
     metadata: { name, namespace: 'caching', uid: `uid-${name}`, resourceVersion: '7', labels: { workloadGroup: 'redis-cache-fleet' }, annotations: auto ? { 'outpost.io/auto-registered': 'true' } : {} } as ExternalWorkloadObject['metadata'],
     status: { conditions: [{ type: 'Ready', status: 'False', reason: 'HeartbeatLost', lastTransitionTime: iso(T0), lastProbeTime: null }] },
@@ -90,5 +93,6 @@ test('AutoRemover on a fake clock: deletes a due member once, conditionally, and
   assert.deepEqual(deletes, [
     { group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'caching', name: 'redis-cache-fleet-127-0-10-1', body: { preconditions: { uid: 'uid-redis-cache-fleet-127-0-10-1', resourceVersion: '7' } } },
   ]);
+  assert.deepEqual(events.map((e) => [e.namespace, e.body.reason, e.body.involvedObject.kind, e.body.involvedObject.name]), [['caching', 'AutoRegisteredWorkloadRemoved', 'WorkloadGroup', 'redis-cache-fleet']]);
   leader.stop();
 });

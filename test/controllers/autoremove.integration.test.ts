@@ -89,4 +89,9 @@ test('an auto-registered member that lost its heartbeat is deleted after remove-
   await waitFor('deleted after remove-after', async () => (await readyOf(name)) === 'deleted' || undefined, 8_000);
   assert.ok(Date.now() - goneAt >= 600 + 1_500 - 1_000, 'not before grace + remove-after (less the second precision of Kubernetes times)');
   assert.equal(await readyOf('redis-hand-made'), 'HeartbeatLost', 'a hand-made workload is never deleted');
+  // The group tells where the VM went.
+  await waitFor('the removal Event on the group', async () => {
+    const out = await k(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.kind=WorkloadGroup', '-o', 'jsonpath={range .items[*]}{.reason} {.involvedObject.name} {.message}{"\\n"}{end}']);
+    return /AutoRegisteredWorkloadRemoved redis-cache-fleet removed auto-registered ExternalWorkload redis-cache-fleet-127-0-11-1 \(127\.0\.11\.1\): no report/.test(out) || undefined;
+  });
 });

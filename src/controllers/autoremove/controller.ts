@@ -2,14 +2,19 @@
 // remove-after (rule.ts). Acts only while leading; one timer, armed for the earliest due workload and
 // re-armed whenever an auto-registered workload or a group changes. Deletes are conditional on the
 // uid and resourceVersion seen, so a VM that just came back is never removed.
-import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { WorkloadIndex } from '../endpoints/index.js';
 import type { ExternalWorkloadObject } from '../endpoints/source.js';
+import { GROUP_LABEL } from '../../core/workloads/effective.js';
 import { WORKLOAD_GROUP, WORKLOAD_VERSION } from '../labels.js';
 import type { ApiClients } from '../runtime/api-client.js';
 import { AUTO_REGISTERED_ANNOTATION, removalDueAt, removeAfterFor } from './rule.js';
+
+/** Reason of the Event recorded on the WorkloadGroup when a member is removed. */
+export const REMOVED_EVENT_REASON = 'AutoRegisteredWorkloadRemoved';
 
 /** Workload events within this window make one sweep (the sweep reads every workload). */
 const COALESCE_MS = 100;
@@ -28,6 +33,7 @@ export interface AutoRemoverOptions {
 
 export class AutoRemover {
   private readonly api: CustomObjectsApi;
+  private readonly core: CoreV1Api;
   private leading = false;
   private stopped = false;
   private timer?: TimerHandle;
@@ -37,6 +43,7 @@ export class AutoRemover {
 
   constructor(private readonly opts: AutoRemoverOptions) {
     this.api = opts.api.make(CustomObjectsApi);
+    this.core = opts.api.make(CoreV1Api);
   }
 
   setLeading(leading: boolean): void {
@@ -112,6 +119,36 @@ export class AutoRemover {
     }
   }
 
+  /** An Event on the member's WorkloadGroup, so `kubectl describe workloadgroup` says where a VM went. Best effort. */
+  private recordRemoval(ew: ExternalWorkloadObject, why: string | undefined): void {
+    const group = ew.metadata.labels?.[GROUP_LABEL];
+    const namespace = ew.metadata.namespace ?? 'default';
+    if (!group) return;
+    const now = new Date(this.opts.clock.now());
+    // Through a promise so that nothing here can fail the removal itself.
+    Promise.resolve()
+      .then(() =>
+        this.core.createNamespacedEvent({
+          namespace,
+          body: {
+            apiVersion: 'v1',
+            kind: 'Event',
+            metadata: { name: `${group}.${randomBytes(8).toString('hex')}`, namespace },
+            involvedObject: { apiVersion: `${WORKLOAD_GROUP}/${WORKLOAD_VERSION}`, kind: 'WorkloadGroup', name: group, namespace },
+            reason: REMOVED_EVENT_REASON,
+            message: `removed auto-registered ExternalWorkload ${ew.metadata.name} (${(ew.spec?.workloadIPs ?? []).map((w) => w.ip).join(', ') || 'no address'}): ${why ?? 'heartbeat lost'}`,
+            type: 'Normal',
+            source: { component: 'outpost-controllers' },
+            reportingComponent: 'outpost-controllers',
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
+          },
+        }),
+      )
+      .catch((e: unknown) => this.opts.log.debug('could not record the removal Event', { error: e }));
+  }
+
   /** False when the delete failed for a reason worth retrying. */
   private async remove(ew: ExternalWorkloadObject): Promise<boolean> {
     const { namespace = 'default', name = '', uid, resourceVersion } = ew.metadata;
@@ -123,6 +160,7 @@ export class AutoRemover {
         body: { preconditions: { uid, resourceVersion } },
       });
       this.opts.log.info('removed an auto-registered workload whose heartbeat was lost', { workload: key, since: cond?.lastTransitionTime, message: cond?.message });
+      this.recordRemoval(ew, cond?.message);
       this.opts.onDelete?.(key);
       return true;
     } catch (e) {
