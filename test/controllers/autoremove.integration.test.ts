@@ -85,7 +85,6 @@ test('an auto-registered member that lost its heartbeat is deleted after remove-
   const goneAt = Date.now();
 
   await waitFor('heartbeat lost after the grace', async () => (await readyOf(name)) === 'HeartbeatLost' || undefined, 5_000);
-  assert.equal(await readyOf(name), 'HeartbeatLost', 'still there right after it lost its heartbeat');
   await waitFor('deleted after remove-after', async () => (await readyOf(name)) === 'deleted' || undefined, 8_000);
   assert.ok(Date.now() - goneAt >= 600 + 1_500 - 1_000, 'not before grace + remove-after (less the second precision of Kubernetes times)');
   assert.equal(await readyOf('redis-hand-made'), 'HeartbeatLost', 'a hand-made workload is never deleted');
