@@ -1,6 +1,7 @@
 // The proxy's one configuration module (the only reader of process.env in the proxy): the guide's
 // proxy-config.yaml plus OUTPOST_PROXY_* overrides, all parsed up front, every bad value reported at once.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { OutpostError } from '../core/errors.js';
@@ -56,7 +57,8 @@ export interface ProxyConfig {
   destination: { endpoint?: HostPort };
   policy: { endpoint?: HostPort; default: 'all-authenticated' | 'deny'; ports: PortPolicyConfig[] };
   health: { endpoint?: HostPort };
-  workload: { name?: string; namespace?: string };
+  /** name, or (auto-registration, docs/adr/0010) group + address: the identity service names the workload. */
+  workload: { name?: string; namespace?: string; group?: string; address?: string };
   upstreams: UpstreamConfig[];
   timeouts: { connectMs: number; requestMs: number; idleMs: number; detectMs: number; shutdownGraceMs: number };
   log: { level: LogLevel; format: 'text' | 'json' };
@@ -75,7 +77,7 @@ const SETTINGS: [string, Kind][] = [
   ['destination.endpoint', 'hostport'],
   ['policy.endpoint', 'hostport'], ['policy.default', 'defaultPolicy'], ['policy.ports', 'portPolicies'],
   ['health.endpoint', 'hostport'],
-  ['workload.name', 'string'], ['workload.namespace', 'string'],
+  ['workload.name', 'string'], ['workload.namespace', 'string'], ['workload.group', 'string'], ['workload.address', 'string'],
   ['upstreams', 'upstreams'],
   ['timeouts.connect', 'duration'], ['timeouts.request', 'duration'], ['timeouts.idle', 'duration'],
   ['timeouts.detect', 'duration'], ['timeouts.shutdownGrace', 'duration'],
@@ -140,7 +142,11 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
   }
   const workloadName = get<string | undefined>('workload.name', undefined);
   const workloadNamespace = get<string | undefined>('workload.namespace', undefined);
-  if (mode === 'controlPlane' && (!workloadName || !workloadNamespace)) errors.push('workload: name and namespace are required to join a control plane');
+  const workloadGroup = get<string | undefined>('workload.group', undefined);
+  const workloadAddress = get<string | undefined>('workload.address', undefined);
+  if (workloadName && workloadGroup) errors.push('workload: set either name (a registered workload) or group and address (auto-registration), not both');
+  if (workloadGroup && (!workloadAddress || isIP(workloadAddress) === 0)) errors.push(`workload.address: required with workload.group, the IPv4 or IPv6 address this VM registers with${workloadAddress ? ` (got "${workloadAddress}")` : ''}`);
+  if (mode === 'controlPlane' && (!(workloadName || workloadGroup) || !workloadNamespace)) errors.push('workload: namespace and name (or group and address, to auto-register) are required to join a control plane');
   const upstreams = get<UpstreamConfig[]>('upstreams', []);
   if (!destination) {
     for (const u of upstreams) if (!u.endpoints) errors.push(`upstreams: "${u.authority}" needs destination.endpoint or static endpoints`);
@@ -168,7 +174,7 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
     destination: { endpoint: destination },
     policy: { endpoint: get('policy.endpoint', at(dhost, 8090)), default: get('policy.default', 'all-authenticated'), ports: get('policy.ports', []) },
     health: { endpoint: get('health.endpoint', at(dhost, 8087)) },
-    workload: { name: workloadName, namespace: workloadNamespace },
+    workload: { name: workloadName, namespace: workloadNamespace, group: workloadGroup, address: workloadAddress },
     upstreams,
     // Defaults like linkerd2-proxy's outbound connect timeout (1 s) and detect timeout (10 s).
     timeouts: {

@@ -42,7 +42,10 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
       : await controlPlaneIdentity(config, log.child('identity'));
   closers.push(() => identity.close());
 
-  const { name, namespace } = config.workload;
+  // An auto-registered proxy (workload.group + workload.address) learns its name from the identity service.
+  const registered = 'workload' in identity && typeof identity.workload === 'function' ? (identity.workload as () => { namespace: string; name: string } | undefined)() : undefined;
+  const name = registered?.name ?? config.workload.name;
+  const namespace = registered?.namespace ?? config.workload.namespace;
   let remoteDiscovery: Discovery | undefined;
   let remotePolicy: PolicySource | undefined;
   let revocations: Revocations | undefined;
