@@ -13,7 +13,7 @@ import { silentLogger } from '../src/core/log.js';
 import { kubeconfigYaml, paths, prepareDataDir } from '../src/controlplane/data-dir.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { startControllers } from '../src/controllers/run.js';
-import { ApiClients } from '../src/controllers/runtime/api-client.js';
+import { ApiClients } from '../src/core/kube-clients.js';
 
 const { flags } = parseFlags(process.argv.slice(2), {
   workloads: { type: 'int', default: 10_000, min: 1, help: 'ExternalWorkloads' },

@@ -21,7 +21,7 @@ import { WorkloadStatusWriter } from './health/status-writer.js';
 import { HealthTracker, disconnectGraceFor, heartbeatIntervalFor } from './health/tracker.js';
 import type { WorkloadProxyStatus } from './health/status-writer.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, WORKLOAD_GROUP, WORKLOAD_VERSION } from './labels.js';
-import { ApiClients } from './runtime/api-client.js';
+import { ApiClients } from '../core/kube-clients.js';
 import { LeaderElector } from './runtime/leader.js';
 import { startInformer, type RunningInformer } from './runtime/informer.js';
 

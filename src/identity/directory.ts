@@ -5,7 +5,7 @@ import { CoreV1Api, CustomObjectsApi, makeInformer, type KubeConfig, type Kubern
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { effectiveWorkload, groupNameOf, type ExternalWorkloadLike, type WorkloadGroupLike } from '../core/workloads/effective.js';
-import { makeKeepAliveApiClient } from './api-client.js';
+import { makeKeepAliveApiClient } from '../core/kube-clients.js';
 import type { CertifyLookups } from './certify.js';
 import { unavailable, type WorkloadRecord } from './kube.js';
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
-import { makeKeepAliveApiClient } from './api-client.js';
+import { makeKeepAliveApiClient } from '../core/kube-clients.js';
 import type { ReviewedToken } from './certify.js';
 import { createRateLimiter } from './rate-limit.js';
 import { Refusal } from './refusal.js';

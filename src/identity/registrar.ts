@@ -4,7 +4,7 @@
 import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, GROUP_LABEL, SERVICE_ACCOUNT_ANNOTATION, type ExternalWorkloadLike, type WorkloadGroupLike } from '../core/workloads/effective.js';
-import { makeKeepAliveApiClient } from './api-client.js';
+import { makeKeepAliveApiClient } from '../core/kube-clients.js';
 import { checkGroupEntitlement, isGroupRef, memberName, parseGroupRef, planRegistration, REGISTERED_WORKLOAD_KEY, type GroupRef } from './autoregister.js';
 import type { CertifyInput, Entitlement, ReviewedToken } from './certify.js';
 import { unavailable } from './kube.js';

@@ -9,7 +9,7 @@ import { heartbeatLostSince, removalDueAt, removeAfterFor, type RemovalCandidate
 import { AutoRemover } from '../../src/controllers/autoremove/controller.js';
 import { WorkloadIndex } from '../../src/controllers/endpoints/index.js';
 import type { ExternalWorkloadObject } from '../../src/controllers/endpoints/source.js';
-import type { ApiClients } from '../../src/controllers/runtime/api-client.js';
+import type { ApiClients } from '../../src/core/kube-clients.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');

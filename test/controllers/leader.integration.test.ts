@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/log.js';
-import { ApiClients } from '../../src/controllers/runtime/api-client.js';
+import { ApiClients } from '../../src/core/kube-clients.js';
 import { LeaderElector } from '../../src/controllers/runtime/leader.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { waitFor } from './wait.js';

@@ -10,7 +10,7 @@ import type { WorkloadIndex } from '../endpoints/index.js';
 import type { ExternalWorkloadObject } from '../endpoints/source.js';
 import { GROUP_LABEL } from '../../core/workloads/effective.js';
 import { WORKLOAD_GROUP, WORKLOAD_VERSION } from '../labels.js';
-import type { ApiClients } from '../runtime/api-client.js';
+import type { ApiClients } from '../../core/kube-clients.js';
 import { AUTO_REGISTERED_ANNOTATION, removalDueAt, removeAfterFor } from './rule.js';
 
 /** Reason of the Event recorded on the WorkloadGroup when a member is removed. */

@@ -2,7 +2,7 @@
 // slice and Endpoints watches; each item runs the pure reconcile and applies its plan through the
 // API, and mirrors the same addresses into the Service's core/v1 Endpoints. Only the leader writes.
 import { ApiException, DiscoveryV1Api, type V1EndpointSlice, type V1Endpoints } from '@kubernetes/client-node';
-import type { ApiClients } from '../runtime/api-client.js';
+import type { ApiClients } from '../../core/kube-clients.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { WorkQueue } from '../runtime/workqueue.js';

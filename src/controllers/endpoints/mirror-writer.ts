@@ -1,7 +1,7 @@
 // The I/O half of the Endpoints mirror: the Endpoints objects as last seen (watch and our own write
 // results, newest resourceVersion wins), and one sync per Service that applies planEndpoints.
 import { ApiException, CoreV1Api, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
-import type { ApiClients } from '../runtime/api-client.js';
+import type { ApiClients } from '../../core/kube-clients.js';
 import { planEndpoints } from './mirror.js';
 import type { WorkloadEndpointSource } from './source.js';
 

@@ -2,7 +2,7 @@
 // effective labels (template + own) in its `outpost.io/effective-labels` annotation, since
 // `kubectl get --show-labels` can only print a workload's own labels.
 import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { ApiClients } from '../runtime/api-client.js';
+import type { ApiClients } from '../../core/kube-clients.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { effectiveWorkload, groupNameOf } from '../../core/workloads/effective.js';

@@ -1,7 +1,7 @@
 // Writes ExternalWorkloads' Ready condition through the status subresource, one key at a time and
 // only when status, reason or message changes (the latest desired condition wins).
 import { ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { ApiClients } from '../runtime/api-client.js';
+import type { ApiClients } from '../../core/kube-clients.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { WORKLOAD_GROUP, WORKLOAD_VERSION } from '../labels.js';

@@ -2,7 +2,7 @@
 // the holder writes, so two control planes on one API never both reconcile. Expiry is judged by the
 // local clock since the record was last seen to change, which tolerates clock skew between hosts.
 import { ApiException, CoordinationV1Api, CoreV1Api, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
-import type { ApiClients } from './api-client.js';
+import type { ApiClients } from '../../core/kube-clients.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 
