@@ -1,5 +1,7 @@
 // The onboarding bundle, rendered as text (pure): ca.crt, token, proxy-config.yaml (the guide's
-// format, read by src/proxy/config.ts), a systemd unit, install.sh, and the commands to run on the VM.
+// format, read by src/proxy/config.ts), a systemd unit, install.sh, and the commands to run on the VM;
+// for one ExternalWorkload, or for every VM of a WorkloadGroup (auto-registration, docs/adr/0010).
+import { isIP } from 'node:net';
 import { stringify as toYaml } from 'yaml';
 import type { OnboardRequest } from './request.js';
 
@@ -72,7 +74,29 @@ export interface RenderedBundle {
 }
 
 export function renderProxyConfig(input: Omit<BundleInput, 'token' | 'caPem'>): string {
-  const { req, endpoints, layout } = input;
+  const { req } = input;
+  return configText(subjectOf(req), { name: req.name, namespace: req.namespace }, input);
+}
+
+/** What a bundle is for: one named workload, or any VM of a group (the address is filled in by install.sh). */
+interface BundleSubject {
+  /** "ExternalWorkload NS/NAME" or "WorkloadGroup NS/GROUP" */
+  title: string;
+  ref: string;
+  ports: number[];
+  /** Group bundles: the host whose route gives the VM's own address when install.sh has no --address. */
+  routeTo?: string;
+}
+
+function subjectOf(req: Pick<OnboardRequest, 'namespace' | 'name' | 'ports'>): BundleSubject {
+  return { title: `ExternalWorkload ${req.namespace}/${req.name}`, ref: `${req.namespace}/${req.name}`, ports: req.ports.map((p) => p.port) };
+}
+
+/** Stands for the VM's address in a group bundle's proxy-config.yaml until install.sh writes it in. */
+export const ADDRESS_PLACEHOLDER = '@WORKLOAD_ADDRESS@';
+
+function configText(subject: BundleSubject, workload: Record<string, string>, input: Pick<BundleInput, 'endpoints' | 'layout'>): string {
+  const { endpoints, layout } = input;
   const doc: Record<string, unknown> = {
     admin: { address: layout.admin.host, port: layout.admin.port },
     inbound: { address: layout.inbound.host, port: layout.inbound.port },
@@ -87,7 +111,7 @@ export function renderProxyConfig(input: Omit<BundleInput, 'token' | 'caPem'>): 
     destination: { endpoint: endpoints.destination },
     policy: { endpoint: endpoints.policy },
     health: { endpoint: endpoints.health },
-    workload: { name: req.name, namespace: req.namespace },
+    workload,
     ...(layout.upstreams.length
       ? { upstreams: layout.upstreams.map((u) => ({ service: u.service, port: u.port, listen: u.listen, ...(u.protocol ? { protocol: u.protocol } : {}) })) }
       : {}),
@@ -95,18 +119,22 @@ export function renderProxyConfig(input: Omit<BundleInput, 'token' | 'caPem'>): 
     log: { level: layout.logLevel },
   };
   const header = [
-    `# Outpost proxy configuration for ExternalWorkload ${req.namespace}/${req.name}`,
+    `# Outpost proxy configuration for ${subject.title}`,
     '# written by `outpost workload onboard`; every setting is described in docs/proxy.md',
+    ...(subject.routeTo ? [`# install.sh replaces ${ADDRESS_PLACEHOLDER} with this VM's address (--address, or the source address of the route to ${subject.routeTo})`] : []),
     '',
   ].join('\n');
   return header + toYaml(doc);
 }
 
 export function renderSystemdUnit(input: Pick<BundleInput, 'req' | 'layout'>): string {
-  const { req, layout } = input;
-  return `# Outpost proxy for ExternalWorkload ${req.namespace}/${req.name} (installed by install.sh)
+  return unitText(subjectOf(input.req), input.layout);
+}
+
+function unitText(subject: BundleSubject, layout: ProxyLayout): string {
+  return `# Outpost proxy for ${subject.title} (installed by install.sh)
 [Unit]
-Description=Outpost proxy (${req.namespace}/${req.name})
+Description=Outpost proxy (${subject.ref})
 Wants=network-online.target
 After=network-online.target
 
@@ -131,25 +159,57 @@ WantedBy=multi-user.target
 }
 
 export function renderInstallScript(input: Pick<BundleInput, 'req' | 'layout'>): string {
-  const { req, layout } = input;
-  const ports = req.ports.map((p) => p.port).join(',');
+  return installText(subjectOf(input.req), input.layout);
+}
+
+/** install.sh's lines that find this VM's address (group bundles): --address, else the route's source address. */
+function addressLines(routeTo: string): string {
+  // `ip route get` needs an address; a host name is resolved first.
+  const target = isIP(routeTo) ? `ROUTE_TO=${routeTo}` : `ROUTE_TO=$(getent ahosts ${routeTo} | awk 'NR==1 {print $1}')`;
+  return `if [ -z "$ADDRESS" ]; then
+  ${target}
+  ADDRESS=$(ip route get "$ROUTE_TO" 2>/dev/null | sed -n 's/.* src \\([^ ]*\\).*/\\1/p' | head -n 1)
+  if [ -z "$ADDRESS" ]; then
+    echo "install.sh: cannot detect this VM's address (no route to ${routeTo}); pass it: ./install.sh --address IP" >&2
+    exit 1
+  fi
+fi
+case "$ADDRESS" in
+  *[!0-9A-Fa-f.:]*) echo "install.sh: --address: '$ADDRESS' is not an IP address" >&2; exit 2 ;;
+esac
+`;
+}
+
+function installText(subject: BundleSubject, layout: ProxyLayout): string {
+  const ports = subject.ports.join(',');
   const d = layout.installDir;
+  const group = subject.routeTo !== undefined;
+  const usage = group ? '[--address IP] [--capture]' : '[--capture]';
+  const config = group
+    ? `sed "s#${ADDRESS_PLACEHOLDER}#$ADDRESS#" ${BUNDLE_FILES.config} > ${d}/${BUNDLE_FILES.config}
+chmod 0644 ${d}/${BUNDLE_FILES.config}`
+    : `install -m 0644 ${BUNDLE_FILES.config} ${d}/${BUNDLE_FILES.config}`;
   return `#!/bin/sh
-# Installs the Outpost proxy for ExternalWorkload ${req.namespace}/${req.name} on this VM and starts it.
-# Run as root from the bundle directory:  sudo ./install.sh [--capture]
-#   --capture  also install transparent traffic capture (outpost proxy-init --external-workload)
+# Installs the Outpost proxy for ${subject.title} on this VM and starts it.
+# Run as root from the bundle directory:  sudo ./install.sh ${usage}
+${group ? `#   --address IP  this VM's address, registered into the group (default: the source address of
+#                 this VM's route to ${subject.routeTo}, as \`ip route get\` shows it)
+` : ''}#   --capture  also install transparent traffic capture (outpost proxy-init --external-workload)
 # Re-running is safe: files are replaced and the proxy restarted.
 set -eu
 cd "$(dirname "$0")"
 CAPTURE=0
-for arg in "$@"; do
-  case "$arg" in
+${group ? 'ADDRESS=""\n' : ''}while [ $# -gt 0 ]; do
+  case "$1" in
     --capture) CAPTURE=1 ;;
-    *) echo "install.sh: unknown argument $arg (expected --capture)" >&2; exit 2 ;;
+${group ? `    --address) [ $# -ge 2 ] || { echo "install.sh: --address needs a value" >&2; exit 2; }; ADDRESS=$2; shift ;;
+    --address=*) ADDRESS=\${1#--address=} ;;
+` : ''}    *) echo "install.sh: unknown argument $1 (expected ${usage})" >&2; exit 2 ;;
   esac
+  shift
 done
 if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root (sudo ./install.sh)" >&2; exit 1; fi
-OUTPOST_BIN="\${OUTPOST_BIN:-$(command -v outpost || true)}"
+${group ? addressLines(subject.routeTo!) : ''}OUTPOST_BIN="\${OUTPOST_BIN:-$(command -v outpost || true)}"
 if [ -z "$OUTPOST_BIN" ]; then
   echo "install.sh: the outpost command is not on PATH; install Outpost first or set OUTPOST_BIN=/path/to/outpost" >&2
   exit 1
@@ -161,7 +221,7 @@ install -d -m 0755 ${d}
 install -d -m 0700 -o ${PROXY_USER} ${layout.stateDir}
 install -m 0644 ${BUNDLE_FILES.ca} ${d}/${BUNDLE_FILES.ca}
 install -m 0600 -o ${PROXY_USER} ${BUNDLE_FILES.token} ${d}/${BUNDLE_FILES.token}
-install -m 0644 ${BUNDLE_FILES.config} ${d}/${BUNDLE_FILES.config}
+${config}
 sed "s#@OUTPOST_BIN@#$OUTPOST_BIN#" ${BUNDLE_FILES.unit} > /etc/systemd/system/${BUNDLE_FILES.unit}
 "$OUTPOST_BIN" proxy --config ${d}/${BUNDLE_FILES.config} --check
 if [ "$CAPTURE" = 1 ]; then
@@ -171,21 +231,56 @@ fi
 systemctl daemon-reload
 systemctl enable ${BUNDLE_FILES.unit}
 systemctl restart ${BUNDLE_FILES.unit}
-echo "outpost-proxy started for ${req.namespace}/${req.name}; follow it with: journalctl -u outpost-proxy -f"
+echo "outpost-proxy started for ${subject.ref}${group ? ' at $ADDRESS' : ''}; follow it with: journalctl -u outpost-proxy -f"
 `;
 }
 
-export function renderBundle(input: BundleInput, bundleDirName: string, vmAddress: string): RenderedBundle {
-  const files = [
-    { name: BUNDLE_FILES.ca, content: input.caPem.endsWith('\n') ? input.caPem : input.caPem + '\n', mode: 0o644 },
-    { name: BUNDLE_FILES.token, content: input.token.trim() + '\n', mode: 0o600 },
-    { name: BUNDLE_FILES.config, content: renderProxyConfig(input), mode: 0o644 },
-    { name: BUNDLE_FILES.unit, content: renderSystemdUnit(input), mode: 0o644 },
-    { name: BUNDLE_FILES.install, content: renderInstallScript(input), mode: 0o755 },
+function bundleFiles(caPem: string, token: string, config: string, unit: string, install: string): RenderedBundle['files'] {
+  return [
+    { name: BUNDLE_FILES.ca, content: caPem.endsWith('\n') ? caPem : caPem + '\n', mode: 0o644 },
+    { name: BUNDLE_FILES.token, content: token.trim() + '\n', mode: 0o600 },
+    { name: BUNDLE_FILES.config, content: config, mode: 0o644 },
+    { name: BUNDLE_FILES.unit, content: unit, mode: 0o644 },
+    { name: BUNDLE_FILES.install, content: install, mode: 0o755 },
   ];
+}
+
+export function renderBundle(input: BundleInput, bundleDirName: string, vmAddress: string): RenderedBundle {
+  const subject = subjectOf(input.req);
+  const files = bundleFiles(input.caPem, input.token, configText(subject, { name: input.req.name, namespace: input.req.namespace }, input), unitText(subject, input.layout), installText(subject, input.layout));
   const vmCommands = [
     `scp -r ${bundleDirName} root@${vmAddress}:/tmp/outpost-bundle`,
     `ssh root@${vmAddress} /tmp/outpost-bundle/${BUNDLE_FILES.install} --capture`,
+  ];
+  return { files, vmCommands };
+}
+
+export interface GroupBundleInput {
+  namespace: string;
+  group: string;
+  /** The group template's ports (captured with install.sh --capture). */
+  ports: number[];
+  endpoints: ControlPlaneEndpoints;
+  caPem: string;
+  token: string;
+  layout: ProxyLayout;
+}
+
+/** The host part of a host:port endpoint ([v6]:port too). */
+function hostOf(endpoint: string): string {
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(endpoint) ?? /^([^:]+)(?::\d+)?$/.exec(endpoint);
+  return m ? m[1] : endpoint;
+}
+
+/** One bundle for every VM of a group: its proxies auto-register as `<group>-<address>` (docs/adr/0010). */
+export function renderGroupBundle(input: GroupBundleInput, bundleDirName: string): RenderedBundle {
+  const routeTo = hostOf(input.endpoints.identity);
+  const subject: BundleSubject = { title: `WorkloadGroup ${input.namespace}/${input.group}`, ref: `${input.namespace}/group:${input.group}`, ports: input.ports, routeTo };
+  const config = configText(subject, { namespace: input.namespace, group: input.group, address: ADDRESS_PLACEHOLDER }, input);
+  const files = bundleFiles(input.caPem, input.token, config, unitText(subject, input.layout), installText(subject, input.layout));
+  const vmCommands = [
+    `scp -r ${bundleDirName} root@VM:/tmp/outpost-bundle`,
+    `ssh root@VM /tmp/outpost-bundle/${BUNDLE_FILES.install} --capture`,
   ];
   return { files, vmCommands };
 }

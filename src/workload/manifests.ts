@@ -23,7 +23,7 @@ export interface ExternalWorkloadManifest {
   spec: { workloadIPs: { ip: string }[]; ports?: { name: string; port: number; protocol: string }[]; probes?: unknown[] };
 }
 
-export function serviceAccountManifest(req: OnboardRequest): ServiceAccountManifest {
+export function serviceAccountManifest(req: Pick<OnboardRequest, 'namespace' | 'serviceAccount'>): ServiceAccountManifest {
   return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: req.serviceAccount, namespace: req.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } } };
 }
 

@@ -52,7 +52,7 @@ function apiMessage(e: unknown): string {
   return text.split('\n')[0].trim();
 }
 
-function apiError(what: string, e: unknown, kc: KubeConfig): OutpostError {
+export function apiError(what: string, e: unknown, kc: KubeConfig): OutpostError {
   const status = statusOf(e);
   const server = kc.getCurrentCluster()?.server ?? 'the API';
   if (status === undefined || status >= 500) return new OutpostError('API_UNREACHABLE', `cannot ${what} at ${server}: ${apiMessage(e)}`);
@@ -76,7 +76,7 @@ async function ensureNamespace(core: CoreV1Api, namespace: string, kc: KubeConfi
   }
 }
 
-async function ensureServiceAccount(core: CoreV1Api, req: OnboardRequest, kc: KubeConfig): Promise<Change> {
+export async function ensureServiceAccount(core: CoreV1Api, req: Pick<OnboardRequest, 'namespace' | 'serviceAccount'>, kc: KubeConfig): Promise<Change> {
   try {
     await core.readNamespacedServiceAccount({ name: req.serviceAccount, namespace: req.namespace });
     return 'unchanged';
@@ -132,7 +132,7 @@ async function upsertWorkload(custom: CustomObjectsApi, req: OnboardRequest, pro
   }
 }
 
-async function requestToken(core: CoreV1Api, req: OnboardRequest, kc: KubeConfig): Promise<{ token: string; expiresAt: Date }> {
+export async function requestToken(core: CoreV1Api, req: Pick<OnboardRequest, 'namespace' | 'serviceAccount' | 'tokenDurationMs'>, kc: KubeConfig): Promise<{ token: string; expiresAt: Date }> {
   try {
     const tr = await core.createNamespacedServiceAccountToken({
       name: req.serviceAccount,

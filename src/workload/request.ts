@@ -1,5 +1,6 @@
 // What `outpost workload onboard` is asked to do, validated up front (pure): name, namespace,
-// address, ports, group, ServiceAccount, token lifetime. Every problem names its flag.
+// address, ports, group, ServiceAccount, token lifetime; or, for a group bundle, group, namespace,
+// ServiceAccount and token lifetime. Every problem names its flag.
 import { isIP } from 'node:net';
 import { OutpostError } from '../core/errors.js';
 
@@ -72,7 +73,7 @@ function parseLabel(spec: string): [string, string] {
 }
 
 export function validateOnboardRequest(raw: RawOnboardInput): OnboardRequest {
-  const name = raw.name ?? fail('name', 'the workload name is required (outpost workload onboard NAME -n NS --ip IP)');
+  const name = raw.name ?? fail('name', 'the workload name is required (outpost workload onboard NAME -n NS --ip IP), or --group G without NAME for a bundle every VM of group G installs');
   if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) fail('name', `"${name}" must be a lower-case DNS name (letters, digits, '-', '.')`);
   const namespace = raw.namespace ?? fail('namespace', 'the namespace is required (-n NS)');
   if (namespace.length > 63 || !DNS1123_LABEL.test(namespace)) fail('namespace', `"${namespace}" must be a lower-case DNS label`);
@@ -96,4 +97,26 @@ export function validateOnboardRequest(raw: RawOnboardInput): OnboardRequest {
   if (!Number.isInteger(inboundPort) || inboundPort < 1 || inboundPort > 65535) fail('inbound-port', `${inboundPort} is out of range 1-65535`);
   const labels = Object.fromEntries((raw.labels ?? []).map(parseLabel));
   return { name, namespace, ip, ports, group: raw.group, serviceAccount, labels, tokenDurationMs, inboundPort };
+}
+
+/** `outpost workload onboard --group G -n NS` (no NAME): a bundle every VM of the group installs. */
+export interface GroupOnboardRequest {
+  namespace: string;
+  group: string;
+  /** The ServiceAccount bound to the group; undefined: the group's current binding, else the group's name. */
+  serviceAccount?: string;
+  tokenDurationMs: number;
+}
+
+export function validateGroupOnboardRequest(raw: { namespace?: string; group?: string; serviceAccount?: string; tokenDurationMs?: number }): GroupOnboardRequest {
+  const group = raw.group ?? fail('group', 'the WorkloadGroup is required (outpost workload onboard --group G -n NS)');
+  if (group.length > 63 || !DNS1123_LABEL.test(group)) fail('group', `"${group}" must be a lower-case DNS label`);
+  const namespace = raw.namespace ?? fail('namespace', 'the namespace is required (-n NS)');
+  if (namespace.length > 63 || !DNS1123_LABEL.test(namespace)) fail('namespace', `"${namespace}" must be a lower-case DNS label`);
+  const serviceAccount = raw.serviceAccount;
+  if (serviceAccount !== undefined && (serviceAccount.length > 253 || !DNS1123_SUBDOMAIN.test(serviceAccount))) fail('service-account', `"${serviceAccount}" must be a lower-case DNS name`);
+  const tokenDurationMs = raw.tokenDurationMs ?? 3_600_000;
+  if (tokenDurationMs < MIN_TOKEN_MS) fail('token-duration', 'must be at least 10m (the API refuses shorter tokens)');
+  if (tokenDurationMs > MAX_TOKEN_MS) fail('token-duration', 'must be at most 48h (bootstrap tokens are used once; keep them short)');
+  return { namespace, group, serviceAccount, tokenDurationMs };
 }

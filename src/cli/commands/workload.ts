@@ -1,5 +1,6 @@
 // `outpost workload onboard`: one command on the cluster side to mesh a VM — ServiceAccount,
-// binding, ExternalWorkload, bootstrap token and an installable bundle (src/workload/);
+// binding, ExternalWorkload, bootstrap token and an installable bundle (src/workload/); without a
+// NAME, `--group G` writes one bundle for every VM of WorkloadGroup G (auto-registration);
 // `outpost workload revoke [--undo]`: take a workload out of the mesh at once (docs/adr/0009).
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -10,19 +11,20 @@ import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js'
 import { readControlPlaneInfo } from '../../core/control-plane-file.js';
 import { defaultLayout } from '../../workload/bundle.js';
 import { controlPlaneEndpoints } from '../../workload/endpoints.js';
+import { onboardGroup } from '../../workload/group.js';
 import { onboardWorkload, readExistingWorkload } from '../../workload/onboard.js';
 import { revokeWorkload, unrevokeWorkload } from '../../workload/revoke.js';
 import { KUBE_FLAGS, loadKubeConfig as loadCliKubeConfig } from '../kube-context.js';
-import { validateOnboardRequest } from '../../workload/request.js';
+import { validateGroupOnboardRequest, validateOnboardRequest } from '../../workload/request.js';
 
 const ONBOARD_FLAGS = {
   namespace: { type: 'string', short: 'n', help: 'namespace of the ExternalWorkload (created if missing)' },
   ip: { type: 'string', help: 'address the workload is reached at by its peers' },
   port: { type: 'list', help: 'a workload port, name:port[/TCP|UDP|SCTP]; repeat for several' },
-  group: { type: 'string', help: 'join WorkloadGroup G (label workloadGroup=G; ports from its template when no --port)' },
+  group: { type: 'string', help: 'join WorkloadGroup G (label workloadGroup=G; ports from its template when no --port); without NAME: a bundle for every VM of G' },
   label: { type: 'list', help: 'a label key=value for the ExternalWorkload (Services select on these); repeatable' },
-  'service-account': { type: 'string', help: 'ServiceAccount the workload runs as (default: NAME)' },
-  out: { type: 'string', help: 'bundle directory (default: ./NAME-bundle)' },
+  'service-account': { type: 'string', help: 'ServiceAccount the workload runs as (default: NAME; group bundle: the group\'s binding, else G)' },
+  out: { type: 'string', help: 'bundle directory (default: ./NAME-bundle, or ./G-bundle)' },
   'token-duration': { type: 'duration', default: 3_600_000, help: 'lifetime of the bootstrap token; it is used once, at the first start' },
   'control-plane-host': { type: 'string', help: 'address the VM uses to reach identity/destination/policy/health (default: the API host)' },
   'inbound-port': { type: 'int', default: 4143, min: 1, max: 65535, help: "the proxy's inbound port on the VM (announced to peers)" },
@@ -32,10 +34,15 @@ const ONBOARD_FLAGS = {
 } satisfies FlagSpecs;
 
 const USAGE = `Usage: outpost workload onboard NAME -n NS --ip IP [--port name:port[/proto] ...] [--group G] [--out DIR]
+       outpost workload onboard --group G -n NS [--service-account SA] [--out DIR]
 
 Creates or updates the ServiceAccount, its binding (annotation outpost.io/service-account) and the
 ExternalWorkload, issues a short-lived bootstrap token and writes a bundle (ca.crt, token,
-proxy-config.yaml, outpost-proxy.service, install.sh). Re-running is safe.`;
+proxy-config.yaml, outpost-proxy.service, install.sh). Re-running is safe.
+
+Without NAME, --group G binds WorkloadGroup G to the ServiceAccount and writes ONE bundle for every
+VM of the group: each VM's install.sh [--address IP] fills in its address (default: the source
+address of its route to the control plane) and its proxy registers itself as a group member.`;
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -68,6 +75,7 @@ async function onboard(argv: string[]): Promise<number> {
     console.log(`${USAGE}\n\nFlags:\n${formatFlagHelp(ONBOARD_FLAGS)}`);
     return 0;
   }
+  if (positionals.length === 0 && flags.group !== undefined) return onboardGroupBundle(flags);
   if (positionals.length > 1) throw new OutpostError('INVALID_ARGUMENT', `expected one workload NAME, got ${positionals.map((p) => `"${p}"`).join(', ')}`, { field: 'name' });
   const raw = { name: positionals[0], namespace: flags.namespace, ip: flags.ip, ports: flags.port, group: flags.group, serviceAccount: flags['service-account'], labels: flags.label, tokenDurationMs: flags['token-duration'], inboundPort: flags['inbound-port'] };
   // Catch bad input before touching the API.
@@ -104,6 +112,49 @@ async function onboard(argv: string[]): Promise<number> {
     '',
     `Drop --capture to skip transparent capture (then point the app at the proxy: outbound 127.0.0.1:4140).`,
     `Check it: kubectl get externalworkload ${req.name} -n ${req.namespace}`,
+  ];
+  console.log(lines.join('\n'));
+  return 0;
+}
+
+/** Flags that describe one workload, meaningless for a group bundle. */
+const PER_WORKLOAD_FLAGS = ['ip', 'port', 'label', 'renew'] as const;
+
+async function onboardGroupBundle(flags: ReturnType<typeof parseFlags<typeof ONBOARD_FLAGS>>['flags']): Promise<number> {
+  for (const flag of PER_WORKLOAD_FLAGS) {
+    const value = flags[flag];
+    if (Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false) {
+      throw new OutpostError('INVALID_ARGUMENT', `--${flag}: describes one workload; a group bundle (no NAME) gives every VM its own address at install time, and the ports come from the group template`, { field: flag });
+    }
+  }
+  if (flags['inbound-port'] !== 4143) throw new OutpostError('INVALID_ARGUMENT', '--inbound-port: a group bundle takes it from the group template (annotation config.outpost.io/proxy-inbound-port)', { field: 'inbound-port' });
+  const req = validateGroupOnboardRequest({ namespace: flags.namespace, group: flags.group, serviceAccount: flags['service-account'], tokenDurationMs: flags['token-duration'] });
+  const kc = loadKubeConfig(flags);
+  const info = readControlPlaneInfo(resolve(flags['data-dir']));
+  const endpoints = controlPlaneEndpoints(info?.listeners, kc.getCurrentCluster()?.server ?? '', flags['control-plane-host']);
+  const bundleDir = resolve(flags.out ?? `${req.group}-bundle`);
+  const result = await onboardGroup(req, { kubeConfig: kc, endpoints, layout: (inboundPort) => defaultLayout({ inboundPort }), bundleDir });
+
+  const shown = relative(process.cwd(), bundleDir) || '.';
+  const sa = result.serviceAccount.name;
+  const binding = result.binding === 'updated' ? `updated (was ${result.previousServiceAccount})` : result.binding;
+  const lines = [
+    `Prepared WorkloadGroup ${req.namespace}/${req.group} for auto-registration:`,
+    `  serviceaccount     ${sa} ${result.serviceAccount.change}`,
+    `  workloadgroup      ${req.group} bound to serviceaccount ${sa}: ${binding}`,
+    `  bootstrap token    valid until ${result.tokenExpiresAt.toISOString()} (each VM uses it once, at its proxy's first start)`,
+    `  control plane      identity ${endpoints.identity}, destination ${endpoints.destination}, policy ${endpoints.policy}, health ${endpoints.health}`,
+    '',
+    `Bundle written to ${shown}/: ${result.bundle.files.map((f) => f.name).join(', ')}`,
+    '',
+    'On EVERY VM of the group (the same bundle for all; VM is its address), run:',
+    ...result.bundle.vmCommands.map((c) => `  ${c}`),
+    '',
+    `install.sh registers the VM under the source address of its route to the control plane; pass --address IP to choose it.`,
+    `Each VM appears as ExternalWorkload ${req.group}-<address> with the group template applied.`,
+    `Drop --capture to skip transparent capture (then point the app at the proxy: outbound 127.0.0.1:4140).`,
+    `For VMs added after the token expires, run this command again: it writes a fresh token.`,
+    `Check it: kubectl get externalworkloads -n ${req.namespace} -l workloadGroup=${req.group}`,
   ];
   console.log(lines.join('\n'));
   return 0;
