@@ -34,6 +34,12 @@ export interface SeamHooks {
   onRevoked?: () => void;
 }
 
+/** The tap listener's host:port for the viz; a wildcard bind is reached at the admin host. */
+function tapAddress(config: ProxyConfig): string {
+  const wildcard = ['', '0.0.0.0', '::', '[::]'].includes(config.tap.host);
+  return `${wildcard ? config.admin.host : config.tap.host}:${config.tap.port}`;
+}
+
 export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamHooks = {}): Promise<ProxySeams> {
   const closers: (() => void)[] = [];
   const identity =
@@ -61,6 +67,7 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
       health: config.health.endpoint,
       inboundPort: config.inbound.port,
       adminAddress: `${config.admin.host}:${config.admin.port}`,
+      tapAddress: tapAddress(config),
       onRevoked: hooks.onRevoked,
       log,
     });

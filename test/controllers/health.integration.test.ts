@@ -54,7 +54,7 @@ describe('workload health API', () => {
       acks,
       status,
       report: (ready, failing) =>
-        stream.write({ workload: WORKLOAD, ready, probes: [{ name: 'http-get:8080/health', success: ready, message: failing ?? '', checkedAtUnixMs: Date.now() }], proxyVersion: 'test', inboundPort: 4143, adminPort: 4191, adminAddress: '127.0.0.1:4191' }),
+        stream.write({ workload: WORKLOAD, ready, probes: [{ name: 'http-get:8080/health', success: ready, message: failing ?? '', checkedAtUnixMs: Date.now() }], proxyVersion: 'test', inboundPort: 4143, adminPort: 4191, adminAddress: '127.0.0.1:4191', tapAddress: '127.0.0.1:4190' }),
       close: () => stream.end(),
     };
   }
@@ -64,7 +64,7 @@ describe('workload health API', () => {
     return ew.status?.conditions?.find((c) => c.type === 'Ready');
   };
   const proxyStatus = async () =>
-    ((await custom.getNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'payments', name: 'payment-processor-vm-1' })) as { status?: { proxy?: { connected: boolean; version?: string; adminAddress?: string; inboundPort?: number; certificateNotAfter?: string } } }).status?.proxy;
+    ((await custom.getNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'payments', name: 'payment-processor-vm-1' })) as { status?: { proxy?: { connected: boolean; version?: string; adminAddress?: string; tapAddress?: string; inboundPort?: number; certificateNotAfter?: string } } }).status?.proxy;
   const resourceVersion = async () =>
     ((await custom.getNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: 'payments', name: 'payment-processor-vm-1' })) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const endpointReady = async () => (await discovery.listNamespacedEndpointSlice({ namespace: 'payments', labelSelector: 'kubernetes.io/service-name=payment-processor' })).items[0]?.endpoints[0]?.conditions?.ready;
@@ -111,6 +111,7 @@ describe('workload health API', () => {
     const seen = await waitFor('status.proxy', async () => (await proxyStatus())?.connected === true ? await proxyStatus() : undefined);
     assert.equal(seen!.version, 'test');
     assert.equal(seen!.adminAddress, '127.0.0.1:4191');
+    assert.equal(seen!.tapAddress, '127.0.0.1:4190', 'the tap listener the proxy reported, for viz tap');
     assert.equal(seen!.inboundPort, 4143);
     assert.ok(Date.parse(seen!.certificateNotAfter!) > Date.now(), 'the presented certificate expiry');
 

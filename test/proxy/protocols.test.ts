@@ -20,6 +20,8 @@ let grpcServer: grpc.Server;
 let grpcPort: number;
 let redis: Server;
 let redisPort: number;
+/** A local port nothing listens on: the "app" of down.apps is down. */
+let downPort: number;
 let proxyA: RunningProxy;
 let proxyB: RunningProxy;
 
@@ -81,12 +83,15 @@ before(async () => {
   grpcPort = await new Promise((r, j) => grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? j(e) : r(p))));
   redis = await startRedisLike();
   redisPort = (redis.address() as AddressInfo).port;
+  const closed = await startRedisLike();
+  downPort = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
   const a = await mesh.issue('a', 'apps', 'client-a');
   const b = await mesh.issue('b', 'apps', 'server-b');
   proxyB = await startTestProxy(mesh, b);
   const peer = (appPort: number) => [{ proxy: proxyB, appPort, identity: b.identity, serverName: b.serverName }];
   proxyA = await startTestProxy(mesh, a, {
-    upstreams: [upstreamTo('echo.apps:9090', peer(grpcPort)), upstreamTo('redis.apps:6379', peer(redisPort), 'opaque'), upstreamTo('redis-detect.apps:6379', peer(redisPort))],
+    upstreams: [upstreamTo('echo.apps:9090', peer(grpcPort)), upstreamTo('redis.apps:6379', peer(redisPort), 'opaque'), upstreamTo('redis-detect.apps:6379', peer(redisPort)), upstreamTo('down.apps:6379', peer(downPort), 'opaque')],
   });
 });
 
@@ -128,9 +133,41 @@ test('gRPC server streaming delivers every message', async () => {
   c.close();
 });
 
-test('opaque TCP (Redis-like) passes byte-exact through an opaque upstream', async () => {
+const scrape = (p: RunningProxy) => fetch(`http://127.0.0.1:${p.ports.admin}/metrics`).then((r) => r.text());
+
+/** Polls a proxy's metrics until `re` matches (close-side counters land a moment after the client sees the close). */
+async function metricsMatching(p: RunningProxy, re: RegExp): Promise<string> {
+  let m = '';
+  for (let i = 0; i < 40; i++) {
+    m = await scrape(p);
+    if (re.test(m)) return m;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return m;
+}
+
+test('opaque TCP (Redis-like) passes byte-exact through an opaque upstream, counted with connection durations', async () => {
   const replies = await talk(proxyA.ports.upstreams['redis.apps:6379'], ['PING', 'ECHO one', 'ECHO two']);
   assert.deepEqual(replies, ['+PONG', '$one', '$two']);
+  // Server side: the connection reached the local app (peer="dst"), and its lifetime is a histogram.
+  const b = await metricsMatching(proxyB, new RegExp(`tcp_connection_duration_ms_count\\{direction="inbound",peer="dst",target_addr="127.0.0.1:${redisPort}"[^}]*\\} [1-9]`));
+  assert.match(b, new RegExp(`tcp_open_total\\{direction="inbound",peer="dst",target_addr="127.0.0.1:${redisPort}"[^}]*\\} [1-9]`));
+  assert.match(b, /tcp_connection_duration_ms_bucket\{direction="inbound",peer="src",tls="true",client_id="spiffe:\/\/cluster.local\/ns\/apps\/sa\/client-a",le="\+Inf"\} [1-9]/);
+  assert.doesNotMatch(b, /,\}/, 'no empty label left a trailing comma');
+  // Client side: the connection to the endpoint carries discovery's dst_* labels.
+  const a = await metricsMatching(proxyA, /tcp_connection_duration_ms_count\{direction="outbound",peer="src",authority="redis.apps:6379"\} [1-9]/);
+  assert.match(a, /tcp_open_total\{direction="outbound",peer="dst",target_addr="127.0.0.1:\d+",tls="true",server_id="spiffe:\/\/cluster.local\/ns\/apps\/sa\/server-b",dst_service="redis.apps:6379"\} [1-9]/);
+  assert.doesNotMatch(a, /,\}/);
+});
+
+test('an opaque connection whose local app is down is counted as failed (errno), never as reaching the app', async () => {
+  const replies = await talk(proxyA.ports.upstreams['down.apps:6379'], ['PING']);
+  assert.deepEqual(replies, [], 'the connection closes without a reply');
+  const failed = /tcp_close_total\{direction="inbound",peer="src",tls="true",client_id="spiffe:\/\/cluster.local\/ns\/apps\/sa\/client-a",errno="ECONNREFUSED"\} (\d+)/;
+  const b = await metricsMatching(proxyB, failed);
+  assert.equal(failed.exec(b)?.[1], '1', 'one refused connection');
+  assert.doesNotMatch(b, new RegExp(`tcp_open_total\\{direction="inbound",peer="dst",target_addr="127.0.0.1:${downPort}"`));
+  assert.match(b, new RegExp(`inbound_tcp_authz_allow_total\\{direction="inbound",target_addr="127.0.0.1:${downPort}"[^}]*\\} 1`), 'authorized, then refused by the app');
 });
 
 test('non-HTTP bytes on a detecting upstream are forwarded as opaque TCP', async () => {

@@ -27,6 +27,7 @@ const proxyStatusSchema = obj(
     connected: bool({ description: 'A proxy holds a health stream open now.' }),
     version: str({ description: 'The proxy version.' }),
     adminAddress: str({ description: 'host:port of the proxy admin server (metrics), as the proxy reported it.' }),
+    tapAddress: str({ description: 'host:port of the proxy tap listener (live requests), as the proxy reported it.' }),
     inboundPort: int32({ description: 'The proxy inbound port.' }),
     certificateNotAfter: dateTime({ description: 'Expiry of the certificate the proxy presented.' }),
   },

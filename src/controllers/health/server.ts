@@ -20,6 +20,8 @@ export interface HealthReportMessage {
   inboundPort: number;
   adminPort: number;
   adminAddress: string;
+  /** Absent from proxies older than the field. */
+  tapAddress?: string;
 }
 
 export interface HealthAckMessage {
@@ -45,6 +47,8 @@ export interface ReportTarget {
 export interface ProxyStatus {
   version: string;
   adminAddress?: string;
+  /** host:port of the proxy's tap listener. */
+  tapAddress?: string;
   inboundPort?: number;
   /** Expiry of the client certificate presented on this stream (RFC 3339). */
   certificateNotAfter?: string;
@@ -123,7 +127,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
           bound = target;
           opts.onStreamOpened(target);
         }
-        const proxy: ProxyStatus = { version: msg.proxyVersion, adminAddress: msg.adminAddress || undefined, inboundPort: msg.inboundPort || undefined, certificateNotAfter };
+        const proxy: ProxyStatus = { version: msg.proxyVersion, adminAddress: msg.adminAddress || undefined, tapAddress: msg.tapAddress || undefined, inboundPort: msg.inboundPort || undefined, certificateNotAfter };
         opts.onReport(target, { ready: msg.ready, probes: (msg.probes ?? []).map((p) => ({ name: p.name, success: p.success, message: p.message })), proxy });
         const probesJson = target.probesJson === probesSent ? '' : target.probesJson;
         probesSent = target.probesJson;

@@ -99,10 +99,11 @@ export interface WorkloadProxyStatus {
   connected: boolean;
   version?: string;
   adminAddress?: string;
+  tapAddress?: string;
   inboundPort?: number;
   certificateNotAfter?: string;
 }
 
 function sameProxyStatus(a: WorkloadProxyStatus | undefined, b: WorkloadProxyStatus): boolean {
-  return !!a && a.connected === b.connected && a.version === b.version && a.adminAddress === b.adminAddress && a.inboundPort === b.inboundPort && a.certificateNotAfter === b.certificateNotAfter;
+  return !!a && a.connected === b.connected && a.version === b.version && a.adminAddress === b.adminAddress && a.tapAddress === b.tapAddress && a.inboundPort === b.inboundPort && a.certificateNotAfter === b.certificateNotAfter;
 }

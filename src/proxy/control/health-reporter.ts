@@ -28,6 +28,7 @@ export interface HealthReport {
   inboundPort: number;
   adminPort: number;
   adminAddress: string;
+  tapAddress: string;
 }
 
 export interface HealthAck {
@@ -47,6 +48,8 @@ export interface HealthReporterOptions {
   inboundPort?: number;
   /** host:port of the proxy's admin server, for metrics scraping. */
   adminAddress?: string;
+  /** host:port of the proxy's tap listener, for the viz's live tap. */
+  tapAddress?: string;
   /** Called once each time an ack turns `revoked` on: the proxy should stop serving. */
   onRevoked?: () => void;
   /**
@@ -197,6 +200,7 @@ export class HealthReporter {
       inboundPort: this.opts.inboundPort ?? 4143,
       adminPort,
       adminAddress,
+      tapAddress: this.opts.tapAddress ?? '',
     };
   }
 }

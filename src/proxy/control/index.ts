@@ -35,6 +35,7 @@ export interface ControlPlaneClientsOptions {
   serverNames?: { destination?: string; policy?: string; health?: string };
   inboundPort?: number;
   adminAddress?: string;
+  tapAddress?: string;
   /** Probes from local configuration: run from the start (the control plane's, when it sends any, replace them). */
   probes?: WorkloadProbe[];
   ports?: WorkloadPort[];
@@ -97,6 +98,7 @@ export interface WorkloadHealthOptions {
   serverName?: string;
   inboundPort?: number;
   adminAddress?: string;
+  tapAddress?: string;
   /** Local probes to run until (and unless) the control plane sends the manifest's. */
   probes?: WorkloadProbe[];
   ports?: WorkloadPort[];
@@ -119,6 +121,7 @@ export function startWorkloadHealth(opts: WorkloadHealthOptions): { probes: Prob
     health: probes,
     inboundPort: opts.inboundPort,
     adminAddress: opts.adminAddress,
+    tapAddress: opts.tapAddress,
     onRevoked: opts.onRevoked,
     onProbes: (p) => probes.applyControlPlaneProbes(p),
     clock: opts.clock,

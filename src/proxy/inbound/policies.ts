@@ -2,7 +2,7 @@
 // state the hot path needs: client identity, and authz/HTTP metric handles cached per port.
 import type { ProxyContext } from '../context.js';
 import type { InboundPortPolicy } from '../types.js';
-import { labelString } from '../metrics/registry.js';
+import { joinLabels, labelString } from '../metrics/registry.js';
 import type { CounterCell } from '../metrics/registry.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';
 
@@ -90,7 +90,7 @@ export class InboundConnection {
     let c = st.allow.get(authzLabels);
     if (!c) {
       const srv = st.policy?.labels ?? {};
-      const labels = `${st.base},${labelString({ srv_kind: srv.kind, srv_name: srv.name, authz_kind: authzLabels.kind, authz_name: authzLabels.name })}`;
+      const labels = joinLabels(st.base, labelString({ srv_kind: srv.kind, srv_name: srv.name, authz_kind: authzLabels.kind, authz_name: authzLabels.name }));
       c = (http ? this.ctx.metrics.httpAuthzAllow : this.ctx.metrics.tcpAuthzAllow).cell(labels);
       st.allow.set(authzLabels, c);
     }
@@ -100,7 +100,7 @@ export class InboundConnection {
   denyCell(st: PortState, http: boolean): CounterCell {
     if (!st.deny) {
       const srv = st.policy?.labels ?? {};
-      const labels = `${st.base},${labelString({ srv_kind: srv.kind, srv_name: srv.name })}`;
+      const labels = joinLabels(st.base, labelString({ srv_kind: srv.kind, srv_name: srv.name }));
       st.deny = (http ? this.ctx.metrics.httpAuthzDeny : this.ctx.metrics.tcpAuthzDeny).cell(labels);
     }
     return st.deny;
@@ -109,7 +109,7 @@ export class InboundConnection {
   httpMetrics(st: PortState, authority: string): HttpMetrics {
     let h = st.http.get(authority);
     if (!h) {
-      h = this.ctx.metrics.httpFor(`${st.base},${labelString({ authority })}`);
+      h = this.ctx.metrics.httpFor(joinLabels(st.base, labelString({ authority })));
       st.http.set(authority, h);
     }
     return h;

@@ -1,7 +1,6 @@
 // Inbound opaque-ALPN connections: read the transport header (target port), then either pipe the
 // bytes to 127.0.0.1:<port> after a connection-level authorization (denied -> closed, counted) or,
 // unless the port or the client said opaque, detect HTTP inside and authorize each request.
-import { connect as netConnect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ProxyContext } from '../context.js';
 import type { InboundConnection, InboundPolicies } from './policies.js';
@@ -9,6 +8,7 @@ import { authorizeConnection } from './authorize.js';
 import { decodeTransportHeader, HEADER_LENGTH } from '../transport/header.js';
 import { detect, pipeBoth } from '../transport/detect.js';
 import type { Http2Server } from 'node:http2';
+import { connectPlain } from '../outbound/connect.js';
 
 export interface InboundHandlers {
   http1(socket: TLSSocket, conn: InboundConnection): void;
@@ -62,10 +62,17 @@ function forwardLocal(ctx: ProxyContext, policies: InboundPolicies, socket: TLSS
     return;
   }
   conn.allowCell(st, false, d.labels).value++;
-  const local = netConnect({ host: '127.0.0.1', port, noDelay: true });
-  local.once('error', (e) => {
+  // Counted as peer="dst" once connected; a refused or timed-out connect closes the client's
+  // connection with an errno label, so the app's failures show in its success rate.
+  const local = connectPlain(ctx, '127.0.0.1', port, 'inbound');
+  const onFail = (e: Error) => {
     ctx.log.debug('local app connect failed', { port, reason: e.message });
+    ctx.metrics.markFailed(socket, e);
     socket.destroy();
+  };
+  local.once('error', onFail);
+  local.once('connect', () => {
+    local.removeListener('error', onFail);
+    pipeBoth(socket, local, ctx.config.timeouts.idleMs);
   });
-  local.once('connect', () => pipeBoth(socket, local, ctx.config.timeouts.idleMs));
 }

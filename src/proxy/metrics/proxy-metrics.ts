@@ -1,6 +1,7 @@
 // The proxy's metric families, with Linkerd's names and labels so existing dashboards work.
 // Callers build a label string once per connection/endpoint and keep the returned handles.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { Registry, joinLabels, type CounterCell, type HistogramCell, type Family } from './registry.js';
 
 export class HttpMetrics {
@@ -37,10 +38,17 @@ interface TcpCells {
   close: CounterCell;
   read: CounterCell;
   write: CounterCell;
+  duration: HistogramCell;
+  /** tcp_close_total cells with an errno label, by errno (Linkerd-style failed closes). */
+  failedClose: Map<string, CounterCell>;
   closedRead: number;
   closedWrite: number;
   live: Set<Socket>;
 }
+
+/** Set on a socket that closes because of a failure (e.g. the app refused the proxied connection). */
+const FAILED = Symbol('outpost.tcpFailure');
+type MaybeFailed = Socket & { [FAILED]?: string };
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -52,6 +60,7 @@ export class ProxyMetrics {
   readonly tcpReadBytes = this.registry.counter('tcp_read_bytes_total', 'Total count of bytes read from peers');
   readonly tcpWriteBytes = this.registry.counter('tcp_write_bytes_total', 'Total count of bytes written to peers');
   readonly tcpCloseTotal = this.registry.counter('tcp_close_total', 'Total count of closed connections');
+  readonly tcpConnectionDuration = this.registry.histogram('tcp_connection_duration_ms', 'Connection lifetimes');
   readonly httpAuthzAllow = this.registry.counter('inbound_http_authz_allow_total', 'The total number of inbound HTTP requests that were authorized');
   readonly httpAuthzDeny = this.registry.counter('inbound_http_authz_deny_total', 'The total number of inbound HTTP requests that could not be processed due to a proxy error');
   readonly tcpAuthzAllow = this.registry.counter('inbound_tcp_authz_allow_total', 'The total number of inbound TCP connections that were authorized');
@@ -78,6 +87,8 @@ export class ProxyMetrics {
         close: this.tcpCloseTotal.cell(labels),
         read: this.tcpReadBytes.cell(labels),
         write: this.tcpWriteBytes.cell(labels),
+        duration: this.tcpConnectionDuration.cell(labels),
+        failedClose: new Map(),
         closedRead: 0,
         closedWrite: 0,
         live: new Set(),
@@ -88,13 +99,30 @@ export class ProxyMetrics {
     cells.open.value++;
     cells.openNow.value++;
     cells.live.add(socket);
+    const opened = performance.now();
     socket.once('close', () => {
       cells.live.delete(socket);
       cells.openNow.value--;
-      cells.close.value++;
+      const errno = (socket as MaybeFailed)[FAILED];
+      if (errno === undefined) cells.close.value++;
+      else {
+        let c = cells.failedClose.get(errno);
+        if (!c) cells.failedClose.set(errno, (c = this.tcpCloseTotal.cell(joinLabels(labels, `errno="${errno}"`))));
+        c.value++;
+      }
+      cells.duration.observe(performance.now() - opened);
       cells.closedRead += socket.bytesRead;
       cells.closedWrite += socket.bytesWritten;
     });
+  }
+
+  /**
+   * Marks a tracked socket as failed before it is destroyed: its close is counted with an errno label
+   * (e.g. ECONNREFUSED when the proxied-to app refused, ETIMEDOUT when connecting timed out).
+   */
+  markFailed(socket: Socket, err: Error | string): void {
+    const code = typeof err === 'string' ? err : (err as Error & { code?: string }).code;
+    (socket as MaybeFailed)[FAILED] = code && /^[A-Z0-9_]+$/.test(code) ? code : 'EIO';
   }
 
   authz(family: Family<CounterCell>, labels: string): CounterCell {

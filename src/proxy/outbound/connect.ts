@@ -34,6 +34,17 @@ function stateOf(ctx: ProxyContext): ConnectState {
 }
 const peerLabels = new Map<string, string>();
 
+/** tcp_* labels of a connection to a discovered endpoint, with its dst_* labels, built once per endpoint object. */
+const endpointLabels = new WeakMap<ResolvedEndpoint, string>();
+function labelsOfEndpoint(ep: ResolvedEndpoint, addr: string): string {
+  let l = endpointLabels.get(ep);
+  if (!l) {
+    l = labelString({ direction: 'outbound', peer: 'dst', target_addr: addr, tls: ep.identity ? 'true' : 'no_identity', server_id: ep.identity, ...ep.labels });
+    endpointLabels.set(ep, l);
+  }
+  return l;
+}
+
 /** tcp_* labels of a connection to a peer or endpoint, built once per target. */
 function connectionLabels(addr: string, identity: string | undefined, direction = 'outbound'): string {
   const key = `${direction}|${addr}|${identity ?? ''}`;
@@ -67,7 +78,7 @@ export function connectPeer(ctx: ProxyContext, ep: ResolvedEndpoint, alpn: strin
   socket.setNoDelay(true);
   // Resumed sessions skip the certificate check, so a revoked endpoint is refused before the handshake.
   if (revoked) process.nextTick(() => socket.destroy(revoked));
-  socket.once('secureConnect', () => ctx.metrics.trackConnection(connectionLabels(`${ep.address}:${ep.inboundPort}`, identity), socket));
+  socket.once('secureConnect', () => ctx.metrics.trackConnection(labelsOfEndpoint(ep, `${ep.address}:${ep.inboundPort}`), socket));
   socket.on('session', (s) => {
     if (sessions.size > 1024) sessions.clear();
     sessions.set(key, s);
@@ -76,10 +87,14 @@ export function connectPeer(ctx: ProxyContext, ep: ResolvedEndpoint, alpn: strin
   return socket;
 }
 
-/** Plain TCP to an endpoint without identity (pass-through for unmeshed workloads). */
-export function connectPlain(ctx: ProxyContext, host: string, port: number, direction: 'inbound' | 'outbound' = 'outbound'): Socket {
+/**
+ * Plain TCP to an endpoint without identity (pass-through for unmeshed workloads), or inbound to the
+ * local app; `ep` (a discovered endpoint) adds its dst_* labels to the tcp_* series.
+ */
+export function connectPlain(ctx: ProxyContext, host: string, port: number, direction: 'inbound' | 'outbound' = 'outbound', ep?: ResolvedEndpoint): Socket {
   const socket = netConnect({ host, port, noDelay: true });
-  socket.once('connect', () => ctx.metrics.trackConnection(connectionLabels(`${host}:${port}`, undefined, direction), socket));
+  const labels = ep ? labelsOfEndpoint(ep, `${host}:${port}`) : connectionLabels(`${host}:${port}`, undefined, direction);
+  socket.once('connect', () => ctx.metrics.trackConnection(labels, socket));
   armConnectTimeout(socket, ctx.config.timeouts.connectMs, 'connect');
   return socket;
 }

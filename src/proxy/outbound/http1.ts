@@ -71,7 +71,7 @@ export class OutboundHttp1 {
           const ep = slot.target;
           const key = ep.identity ? `${peerKey(ep)}|h1` : `${ep.address}:${ep.port}`;
           start = performance.now();
-          pool.acquire(key, ep.identity ? () => connectPeer(ctx, ep, ALPN_HTTP1) : () => connectPlain(ctx, ep.address, ep.port), ep.identity ? 'secureConnect' : 'connect', (err, s) => {
+          pool.acquire(key, ep.identity ? () => connectPeer(ctx, ep, ALPN_HTTP1) : () => connectPlain(ctx, ep.address, ep.port, 'outbound', ep), ep.identity ? 'secureConnect' : 'connect', (err, s) => {
             if (!err) {
               poolKey = key;
               svc.balancer.start(slot);

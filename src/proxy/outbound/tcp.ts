@@ -22,12 +22,13 @@ export function forwardOpaque(ctx: ProxyContext, svc: LogicalService, client: So
   const st = svc.state(slot);
   const start = performance.now();
   svc.balancer.start(slot);
-  const upstream = ep.identity ? connectPeer(ctx, ep, ALPN_TCP) : connectPlain(ctx, ep.address, ep.port);
+  const upstream = ep.identity ? connectPeer(ctx, ep, ALPN_TCP) : connectPlain(ctx, ep.address, ep.port, 'outbound', ep);
   const onFail = (err: Error) => {
     svc.balancer.finish(slot, performance.now() - start, false);
     svc.balancer.ejectNow(slot);
     ctx.log.debug('endpoint connect failed', { authority: svc.authority, endpoint: st.targetAddr, reason: err.message });
     if (attempt < MAX_ATTEMPTS && svc.balancer.size() > 1 && !client.destroyed) return forwardOpaque(ctx, svc, client, opaque, attempt + 1, slot);
+    ctx.metrics.markFailed(client, err);
     client.destroy();
   };
   upstream.once('error', onFail);

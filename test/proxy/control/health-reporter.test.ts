@@ -62,7 +62,7 @@ function manualHealth() {
 
 function reporter(target: string, health: HealthSource, clock: FakeClock, onRevoked?: () => void, onProbes?: (p: WorkloadProbe[] | undefined) => void) {
   const channel = new ControlChannel({ target, serverName: 'health.outpost.svc.cluster.local', identity: new TestIdentity(credentials) });
-  return new HealthReporter({ channel, ownsChannel: true, workload: 'payments/payment-processor-vm', health, clock, inboundPort: 4143, adminAddress: '127.0.0.1:4191', onRevoked, onProbes, backoff: { initialMs: 50, maxMs: 200 } });
+  return new HealthReporter({ channel, ownsChannel: true, workload: 'payments/payment-processor-vm', health, clock, inboundPort: 4143, adminAddress: '127.0.0.1:4191', tapAddress: '127.0.0.1:4190', onRevoked, onProbes, backoff: { initialMs: 50, maxMs: 200 } });
 }
 
 test('reports on open and on every change, then heartbeats at the interval from the ack', async () => {
@@ -82,6 +82,7 @@ test('reports on open and on every change, then heartbeats at the interval from 
       inboundPort: 4143,
       adminPort: 4191,
       adminAddress: '127.0.0.1:4191',
+      tapAddress: '127.0.0.1:4190',
     });
     await waitFor(() => r.heartbeatIntervalMs() === 2_000, 5000, 'interval from the ack');
 
