@@ -1,12 +1,13 @@
-// Issue 7 acceptance, as a user would do it, in network namespaces acting as a cluster host and two
+// Issue 7 acceptance, as a user would do it, in network namespaces acting as a cluster host and four
 // VMs (each with its own /etc and /var/lib): `outpost up` on the cluster, one `outpost workload
 // onboard` per VM, the bundle's install.sh on each VM; the Service's EndpointSlice lists vm1, vm2's
 // app reaches vm1's app over mTLS, `outpost check` is green on every host; vm1 "reboots" (proxy
-// killed, token deleted, `systemctl restart`) and comes back with its persisted certificate.
+// killed, token deleted, `systemctl restart`) and comes back with its persisted certificate, then is
+// revoked. vm3 and vm4 install ONE group bundle and auto-register behind the redis-cache Service.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canUseNetns } from '../support/netns.js';
@@ -53,6 +54,8 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
   let cluster: E2eHost;
   let vm1: E2eHost;
   let vm2: E2eHost;
+  /** The redis-cache-fleet VMs (auto-registration). */
+  let redisVms: E2eHost[];
   const procs: HostProcess[] = [];
   let controlPlane: HostProcess;
   let vmBin: string;
@@ -80,7 +83,7 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
   const UNIT = 'outpost-proxy.service';
   const proxyPid = (vm: E2eHost) => Number(readFileSync(join(unitsDir(vm), `${UNIT}.pid`), 'utf8'));
   const unitLogs = () =>
-    [vm1, vm2].map((vm) => {
+    net.vms.map((vm) => {
       const file = join(unitsDir(vm), `${UNIT}.log`);
       return `--- ${UNIT} on ${vm.name} ---\n${existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-15).join('\n') : '(no log)'}`;
     }).join('\n');
@@ -122,9 +125,9 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     work = mkdtempSync(join(tmpdir(), 'outpost-e2e-'));
     dataDir = join(work, 'cluster-data');
     vmBin = writeVmTools(work);
-    net = createE2eNetwork(['vm1', 'vm2'], work);
+    net = createE2eNetwork(['vm1', 'vm2', 'vm3', 'vm4'], work);
     ({ cluster } = net);
-    [vm1, vm2] = net.vms;
+    [vm1, vm2, ...redisVms] = net.vms;
 
     // Cluster host: the control plane on its own address, free ports.
     controlPlane = net.start(cluster, 'outpost up', OUTPOST[0], [
@@ -302,5 +305,59 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     for (const deadline = Date.now() + 5_000; Date.now() < deadline && !answer.startsWith('refused'); await sleep(500)) answer = await probeWithVm1Certificate();
     assert.match(answer, /^refused/, `vm2's proxy still accepts vm1's revoked certificate 5 s after the revoke: ${answer}`);
   });
-  it.todo('auto-register two VMs into the redis-cache-fleet group behind the headless Service (not reachable by a user yet: `outpost workload onboard` needs a NAME, the proxy config has no group setting)');
+  // Independent of the steps above (it needs only the control plane): its own namespace and VMs.
+  it('auto-registers two VMs into the redis-cache-fleet group with ONE bundle: both ready behind the headless Service', async () => {
+    const guide = join(REPO_ROOT, 'test', 'fixtures', 'guide');
+    const ns = await kubectl(['create', 'namespace', 'caching']);
+    assert.equal(ns.code, 0, ns.stderr);
+    for (const f of ['workload-group.yaml', 'redis-headless-service.yaml']) {
+      const applied = await kubectl(['apply', '-f', join(guide, f)]);
+      assert.equal(applied.code, 0, `${f}: ${applied.stderr}`);
+    }
+    // The apps: the guide's group probe is GET :8080/health on each VM.
+    for (const vm of redisVms) {
+      const app = `require('node:http').createServer((q, s) => { s.statusCode = q.url === '/health' ? 200 : 404; s.end(); }).listen(8080, '127.0.0.1')`;
+      procs.push(net.start(vm, `redis-health@${vm.name}`, process.execPath, ['-e', app], join(work, `app-${vm.name}.log`)));
+    }
+
+    // Cluster host: one command for the whole group.
+    const fleetBundle = join(work, 'redis-cache-fleet-bundle');
+    const r = await outpostOn(cluster, ['workload', 'onboard', '--group', 'redis-cache-fleet', '-n', 'caching', '--out', fleetBundle,
+      '--control-plane-host', cluster.address, '--data-dir', dataDir]);
+    assert.equal(r.code, 0, `onboard --group: ${r.stderr}\n${r.stdout}`);
+    assert.match(r.stdout, /bound to serviceaccount redis-cache-fleet: created/);
+    assert.match(r.stdout, /install\.sh --capture/);
+
+    // Each VM: a copy of the same bundle (what scp does), then install.sh; vm3 names its address, vm4's is detected from its route.
+    const installs = redisVms.map(async (vm, i) => {
+      const copy = join(work, `scp-${vm.name}`);
+      cpSync(fleetBundle, copy, { recursive: true });
+      mkdirSync(unitsDir(vm), { recursive: true });
+      const res = await onVm(vm, join(copy, 'install.sh'), i === 0 ? ['--address', vm.address] : []);
+      assert.equal(res.code, 0, `install.sh on ${vm.name}: ${res.stderr}\n${res.stdout}\n${unitLogs()}`);
+      assert.match(res.stdout, new RegExp(`outpost-proxy started for caching/group:redis-cache-fleet at ${vm.address.replaceAll('.', '\\.')};`));
+    });
+    await Promise.all(installs);
+    await Promise.all(redisVms.map((vm) => proxyReady(vm)));
+
+    const hostnameOf = (vm: E2eHost) => `redis-cache-fleet-${vm.address.replaceAll('.', '-')}`;
+    const expected = redisVms.map((vm) => ({ address: vm.address, hostname: hostnameOf(vm), ready: true })).sort((a, b) => a.address.localeCompare(b.address));
+    type Slice = { endpoints?: { addresses: string[]; hostname?: string; conditions?: { ready?: boolean } }[] };
+    let seen: unknown;
+    await eventually('both VMs ready, with their hostnames, in the redis-cache EndpointSlice', async () => {
+      const res = await kubectl(['get', 'endpointslices', '-n', 'caching', '-l', 'kubernetes.io/service-name=redis-cache', '-o', 'json']);
+      assert.equal(res.code, 0, res.stderr);
+      seen = (JSON.parse(res.stdout).items as Slice[]).flatMap((sl) => sl.endpoints ?? [])
+        .map((e) => ({ address: e.addresses[0], hostname: e.hostname, ready: e.conditions?.ready === true }))
+        .sort((a, b) => a.address.localeCompare(b.address));
+      return JSON.stringify(seen) === JSON.stringify(expected) ? true : undefined;
+    }, 30_000, () => `EndpointSlice endpoints: ${JSON.stringify(seen)}\n${allLogs()}`);
+
+    // The members were registered by the proxies themselves, from the group template.
+    const ews = await kubectl(['get', 'externalworkloads', '-n', 'caching', '-l', 'workloadGroup=redis-cache-fleet', '-o', 'json']);
+    assert.equal(ews.code, 0, ews.stderr);
+    const members = (JSON.parse(ews.stdout).items as { metadata: { name: string; annotations?: Record<string, string> } }[])
+      .map((m) => [m.metadata.name, m.metadata.annotations?.['outpost.io/auto-registered']]).sort();
+    assert.deepEqual(members, redisVms.map((vm) => [hostnameOf(vm), 'true']).sort());
+  });
 });
