@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { parsePortSpec, validateOnboardRequest } from '../../src/workload/request.js';
 import { externalWorkloadManifest, externalWorkloadPatch } from '../../src/workload/manifests.js';
 import { controlPlaneEndpoints } from '../../src/workload/endpoints.js';
-import { defaultLayout, renderProxyConfig } from '../../src/workload/bundle.js';
+import { defaultLayout, renderBundle, renderGroupBundle, renderProxyConfig } from '../../src/workload/bundle.js';
+import { groupServiceAccount } from '../../src/workload/group.js';
+import { validateGroupOnboardRequest } from '../../src/workload/request.js';
 import { parseProxyConfig } from '../../src/proxy/config.js';
 import { parse as parseYaml } from 'yaml';
 
@@ -78,5 +80,45 @@ describe('workload merge patch with probes', () => {
     const stored = { metadata: { annotations: { 'outpost.io/service-account': 'postgres-primary' } }, spec: { workloadIPs: [{ ip: '127.0.0.5' }], ports: [{ name: 'postgres', port: 5432, protocol: 'TCP' }], probes: [{ path: '/health', port: 8081, period: '10s', timeout: '1s', failureThreshold: 3, successThreshold: 1 }] } };
     assert.equal(externalWorkloadPatch(stored, wanted), undefined);
     assert.deepEqual(externalWorkloadPatch({ ...stored, spec: { ...stored.spec, probes: [{ path: '/ready', port: 8081 }] } }, wanted), { spec: { probes: [{ path: '/health', port: 8081, period: '10s' }] } });
+  });
+});
+
+describe('group bundle (onboard --group G without NAME)', () => {
+  const endpointsAt = (host: string) => ({ identity: `${host}:8080`, destination: `${host}:8086`, policy: `${host}:8090`, health: `${host}:8087` });
+  const render = (host: string) =>
+    renderGroupBundle({ namespace: 'caching', group: 'redis-cache-fleet', ports: [6379, 26379], endpoints: endpointsAt(host), caPem: 'CA', token: 'T', layout: defaultLayout({ inboundPort: 4143 }) }, 'fleet-bundle');
+  const file = (b: ReturnType<typeof render>, name: string) => b.files.find((f) => f.name === name)!.content;
+
+  it("install.sh finds the VM's address from its route to the identity host (an IP, a bracketed IPv6, or a resolved name)", () => {
+    for (const [host, line] of [
+      ['198.19.4.1', 'ROUTE_TO=198.19.4.1'],
+      ['[fd00::1]', 'ROUTE_TO=fd00::1'],
+      ['cp.example.internal', "ROUTE_TO=$(getent ahosts cp.example.internal | awk 'NR==1 {print $1}')"],
+    ] as const) {
+      const install = file(render(host), 'install.sh');
+      assert.ok(install.includes(`  ${line}\n`), `${host}: ${line}`);
+      assert.match(install, /--address\) .*ADDRESS=\$2/);
+      assert.match(install, /sed "s#@WORKLOAD_ADDRESS@#\$ADDRESS#" proxy-config\.yaml > \/etc\/outpost\/proxy-config\.yaml/);
+    }
+  });
+
+  it('one set of commands for every VM; a single-workload bundle keeps its own install.sh without --address', () => {
+    const b = render('198.19.4.1');
+    assert.deepEqual(b.vmCommands, ['scp -r fleet-bundle root@VM:/tmp/outpost-bundle', 'ssh root@VM /tmp/outpost-bundle/install.sh --capture']);
+    assert.match(file(b, 'outpost-proxy.service'), /Description=Outpost proxy \(caching\/group:redis-cache-fleet\)/);
+    const req = validateOnboardRequest({ name: 'vm-1', namespace: 'payments', ip: '127.0.0.5', ports: ['http:8080'] });
+    const single = renderBundle({ req, endpoints: endpointsAt('127.0.0.1'), caPem: 'CA', token: 'T', layout: defaultLayout(req) }, 'b', req.ip);
+    const install = single.files.find((f) => f.name === 'install.sh')!.content;
+    assert.doesNotMatch(install, /ADDRESS|ip route/);
+    assert.match(install, /install -m 0644 proxy-config\.yaml \/etc\/outpost\/proxy-config\.yaml/);
+    assert.deepEqual(single.vmCommands, ['scp -r b root@127.0.0.5:/tmp/outpost-bundle', 'ssh root@127.0.0.5 /tmp/outpost-bundle/install.sh --capture']);
+  });
+
+  it('binds the flag, else the existing binding, else the group name; validates the group request', () => {
+    assert.equal(groupServiceAccount({ group: 'g', serviceAccount: 'sa' }, 'old'), 'sa');
+    assert.equal(groupServiceAccount({ group: 'g' }, 'old'), 'old');
+    assert.equal(groupServiceAccount({ group: 'g' }, undefined), 'g');
+    assert.deepEqual(validateGroupOnboardRequest({ group: 'g', namespace: 'ns' }), { group: 'g', namespace: 'ns', serviceAccount: undefined, tokenDurationMs: 3_600_000 });
+    assert.throws(() => validateGroupOnboardRequest({ group: 'g', namespace: 'ns', serviceAccount: 'Bad_SA' }), /--service-account: "Bad_SA" must be a lower-case DNS name/);
   });
 });
