@@ -1,13 +1,14 @@
 // End to end with real proxies: a client proxy sends mTLS HTTP to a server proxy; the viz (in a real
 // control plane whose identity issuer signs the proxies' certificates) scrapes both, shows stat and
 // secured edges, relays tap within a second, and the dashboard in headless Chromium shows the same
-// numbers as the API, with charts that render.
+// numbers as the API, with charts that render. An opaque TCP app (cache) behind a third proxy shows
+// connection rate, success and latency, and its success drops once its app is killed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { createMesh, startTestProxy, upstreamTo, type Mesh } from '../proxy/mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
@@ -22,6 +23,8 @@ import { countColor, decodePng } from './png.js';
 
 const NS = 'apps';
 const RATE = 20;
+/** Opaque TCP connections per second to the cache (one PING each). */
+const CACHE_RATE = 10;
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 describe('viz with real proxies', () => {
@@ -29,9 +32,12 @@ describe('viz with real proxies', () => {
   let cp: TestControlPlane;
   let app: http.Server;
   let server: RunningProxy;
+  let cacheApp: net.Server;
+  let cache: RunningProxy;
+  let cachePort: number;
   let client: RunningProxy;
   let ep: VizEndpoint;
-  let ids: { client: string; server: string };
+  let ids: { client: string; server: string; cache: string };
   let load: NodeJS.Timeout;
   let upstreamPort: number;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -40,6 +46,14 @@ describe('viz with real proxies', () => {
     new Promise<void>((resolve) => {
       const req = http.get({ host: '127.0.0.1', port: upstreamPort, path, agent }, (res) => (res.resume(), res.on('end', resolve)));
       req.on('error', () => resolve());
+    });
+
+  const ping = () =>
+    new Promise<void>((resolve) => {
+      const sock = net.connect({ host: '127.0.0.1', port: cachePort }, () => sock.write('PING\r\n'));
+      sock.on('data', () => sock.end());
+      sock.on('close', () => resolve());
+      sock.on('error', () => resolve());
     });
 
   before(async () => {
@@ -55,12 +69,27 @@ describe('viz with real proxies', () => {
     });
     await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
     const appPort = (app.address() as AddressInfo).port;
+    cacheApp = net.createServer((sock) => {
+      sock.on('data', () => sock.write('+PONG\r\n'));
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => cacheApp.listen(0, '127.0.0.1', r));
+    const cacheAppPort = (cacheApp.address() as AddressInfo).port;
     const s = await mesh.issue('web', NS, 'web');
     const c = await mesh.issue('client', NS, 'client');
-    ids = { client: c.identity, server: s.identity };
+    ids = { client: c.identity, server: s.identity, cache: '' };
+    const k = await mesh.issue('cache', NS, 'cache');
+    ids.cache = k.identity;
     server = await startTestProxy(mesh, s);
-    client = await startTestProxy(mesh, c, { upstreams: [upstreamTo('web.apps:80', [{ proxy: server, appPort, identity: s.identity, serverName: s.serverName }])] });
+    cache = await startTestProxy(mesh, k);
+    client = await startTestProxy(mesh, c, {
+      upstreams: [
+        upstreamTo('web.apps:80', [{ proxy: server, appPort, identity: s.identity, serverName: s.serverName }]),
+        upstreamTo('cache.apps:6379', [{ proxy: cache, appPort: cacheAppPort, identity: k.identity, serverName: k.serverName }], 'opaque'),
+      ],
+    });
     upstreamPort = client.ports.upstreams['web.apps:80'];
+    cachePort = client.ports.upstreams['cache.apps:6379'];
     const ew = (name: string, id: string, p: RunningProxy) => `---
 apiVersion: workload.linkerd.io/v1beta1
 kind: ExternalWorkload
@@ -72,18 +101,21 @@ metadata:
 spec:
   meshTLS: { identity: "${id}", serverName: ${name}.${NS}.svc.cluster.local }
   workloadIPs: [{ ip: 127.0.0.1 }]
-  ports: [{ name: http, port: ${appPort} }]
+  ports: [{ name: http, port: ${name === 'cache' ? cacheAppPort : appPort} }]
 `;
     const file = join(cp.dataDir, 'apps.yaml');
-    writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n${ew('web', s.identity, server)}${ew('client', c.identity, client)}`);
+    writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n${ew('web', s.identity, server)}${ew('client', c.identity, client)}${ew('cache', k.identity, cache)}`);
     const applied = await kubectl(cp.kubeconfigPath, ['apply', '-f', file]);
     assert.equal(applied.code, 0, applied.stderr);
     ep = findViz(cp.dataDir, cp.kubeConfig);
     let sent = 0;
+    let pinged = 0;
     const start = Date.now();
     load = setInterval(() => {
       const due = Math.floor(((Date.now() - start) / 1000) * RATE);
       for (; sent < due; sent++) void send(sent % 10 === 9 ? `/fail/${sent}` : `/orders/${sent}`);
+      const pingsDue = Math.floor(((Date.now() - start) / 1000) * CACHE_RATE);
+      for (; pinged < pingsDue; pinged++) void ping();
     }, 25);
     await new Promise((r) => setTimeout(r, 3500));
   });
@@ -93,12 +125,14 @@ spec:
     agent.destroy();
     await client?.close();
     await server?.close();
+    await cache?.close();
+    cacheApp?.close();
     app?.close();
     await cp?.dispose();
     mesh?.cleanup();
   });
 
-  it('stat shows the load the client sends (within 10 %) and edges show client → web secured with both identities', async () => {
+  it('stat shows the load the client sends (within 10 %) and edges show client → web (and → cache) secured with both identities', async () => {
     const stat = await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew', namespace: NS });
     const web = stat.rows.find((r) => r.name === 'web')!;
     assert.equal(web.meshed, '1/1');
@@ -109,8 +143,28 @@ spec:
     const edges = await vizGet<{ rows: EdgeRow[] }>(ep, '/api/edges', { namespace: NS });
     assert.deepEqual(
       edges.rows.map((e) => [e.src, e.dst, e.secured, e.clientId, e.serverId]),
-      [['client', 'web', true, ids.client, ids.server]],
+      [
+        ['client', 'cache', true, ids.client, ids.cache],
+        ['client', 'web', true, ids.client, ids.server],
+      ],
     );
+  });
+
+  it('opaque TCP: stat shows the cache\'s connection rate, success and latency; killing its app drops its success rate', async () => {
+    const statOf = async () => (await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew/cache', namespace: NS })).rows[0];
+    const before = await statOf();
+    assert.equal(before.protocol, 'tcp');
+    assert.ok(Math.abs(before.rps - CACHE_RATE) / CACHE_RATE < 0.1, `connections/s ${before.rps}`);
+    assert.equal(before.successRate, 1);
+    assert.ok(before.latencyP50! > 0 && before.latencyP99! < 1000, `latency ${before.latencyP50}/${before.latencyP99}`);
+    cacheApp.close();
+    // The cache proxy now gets ECONNREFUSED from its app: each connection closes with an errno.
+    let success = 1;
+    for (let i = 0; i < 40 && success >= 0.8; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      success = (await statOf()).successRate ?? 1;
+    }
+    assert.ok(success < 0.8, `success ${success}`);
   });
 
   it('tap relays live requests within a second, filtered by path, and the CLI prints them', async () => {
@@ -146,7 +200,7 @@ spec:
       const api = (await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew', namespace: NS })).rows.find((r) => r.name === 'web')!;
       assert.ok(Math.abs(parseFloat(shown.rps) - api.rps) / api.rps < 0.1, `dashboard ${shown.rps} vs API ${api.rps}`);
       assert.ok(Math.abs(parseFloat(shown.success) - api.successRate! * 100) < 5, `dashboard ${shown.success} vs API ${api.successRate}`);
-      assert.equal(await page.locator('#edges .edge[data-secured="true"]').count(), 1);
+      assert.equal(await page.locator('#edges .edge[data-secured="true"]').count(), 2, 'client → web and client → cache');
       await row.click();
       await page.locator('#tap tbody tr').first().waitFor({ timeout: 5000 });
       // Let the charts gather a few points, then check they drew lines (pixels of the stroke colour).
