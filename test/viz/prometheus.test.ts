@@ -118,7 +118,15 @@ scrape_configs:
     assert.ok(row.latencyP50! >= 20 && row.latencyP50! <= 40, `p50 ${row.latencyP50}`);
     assert.ok(row.rps > 0 && row.rps <= 55, `rps ${row.rps}`);
     assert.equal(row.meshed, '1/1');
-    const edges = await vizGet<{ rows: EdgeRow[] }>(ep, '/api/edges', { namespace: NS });
+    // The client's outbound series may reach Prometheus a scrape after the server's inbound ones.
+    const edges = await until(
+      'Prometheus to hold the edge',
+      async () => {
+        const body = await vizGet<{ rows: EdgeRow[] }>(ep, '/api/edges', { namespace: NS });
+        return body.rows.length ? body : undefined;
+      },
+      15_000,
+    );
     assert.deepEqual(edges.rows.map((e) => [e.src, e.dst, e.secured, e.clientId, e.serverId]), [['client', 'server', true, CLIENT_ID, SERVER_ID]]);
     const check = await vizGet<{ backend: string }>(ep, '/api/check');
     assert.equal(check.backend, 'prometheus');
