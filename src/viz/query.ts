@@ -134,7 +134,8 @@ export async function groupStats(
     const k = groupKey(r.labels, by);
     if (g.protocol === 'http') continue;
     g.protocol = 'tcp';
-    g.rps = opened.get(k) ?? 0;
+    // Inbound, connections the policy refused are not load on the workload: count admitted ones.
+    g.rps = Math.max(0, (opened.get(k) ?? 0) - (opts.inboundTcpSuccess ? (deniedByPolicy.get(k) ?? 0) : 0));
     const closed = (closedOk.get(k) ?? 0) + (closedErr.get(k) ?? 0);
     if (closed > 0 && errnoReported) g.successRate = (closedOk.get(k) ?? 0) / closed;
     else if (opts.inboundTcpSuccess) {

@@ -129,7 +129,8 @@ describe('groupStats over the memory backend', () => {
     const backend = new MemoryBackend(() => [{ labels: { namespace: 'ns', workload: 'db', app: 'db', workload_kind: 'externalworkload' }, history }]);
     const stats = await groupStats(backend, { match: { direction: 'inbound' }, tcpMatch: { direction: 'inbound', peer: 'src' }, by: ['workload'], windowMs: 60_000, inboundTcpSuccess: true });
     const d = stats.get('db')!;
-    assert.deepEqual([d.protocol, d.rps], ['tcp', 5]);
+    // RPS counts the connections the policy admitted (45 of 50 in 10 s), as the load on the workload.
+    assert.deepEqual([d.protocol, d.rps], ['tcp', 4.5]);
     assert.equal(d.successRate, 0.8);
   });
 
