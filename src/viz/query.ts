@@ -139,7 +139,7 @@ export async function groupStats(
     const closed = (closedOk.get(k) ?? 0) + (closedErr.get(k) ?? 0);
     if (closed > 0 && errnoReported) g.successRate = (closedOk.get(k) ?? 0) / closed;
     else if (opts.inboundTcpSuccess) {
-      const admitted = g.rps - (deniedByPolicy.get(k) ?? 0);
+      const admitted = g.rps; // already without the connections the policy refused
       // Only proxies that count their connections to the app (some series exist) can be judged.
       if (admitted > 0 && reachedApp.has(k)) g.successRate = Math.min(1, (reachedApp.get(k) ?? 0) / admitted);
     }
