@@ -63,6 +63,7 @@ export function preChecks(opts: { dataDir: string; listen: string }): CheckGroup
 
 export function proxyChecks(opts: { configFile: string }): CheckGroup[] {
   let config: ProxyConfig | undefined;
+  let running = false;
   const admin = () => `http://${config!.admin.host === '0.0.0.0' ? '127.0.0.1' : config!.admin.host}:${config!.admin.port}`;
   return [
     {
@@ -79,11 +80,11 @@ export function proxyChecks(opts: { configFile: string }): CheckGroup[] {
         },
         {
           description: 'proxy is running',
-          fatal: true,
           async run() {
             try {
               const r = await httpGetText(`${admin()}/live`);
-              return r.status === 200 ? ok(admin()) : fail(`/live answered ${r.status}`, 'see the proxy log (journalctl -u outpost-proxy)');
+              running = r.status === 200;
+              return running ? ok(admin()) : fail(`/live answered ${r.status}`, 'see the proxy log (journalctl -u outpost-proxy)');
             } catch (e) {
               return fail(`${admin()}: ${networkReason(e)}`, 'start it: systemctl start outpost-proxy (or `outpost proxy --config FILE`)');
             }
@@ -92,6 +93,7 @@ export function proxyChecks(opts: { configFile: string }): CheckGroup[] {
         {
           description: 'proxy is ready',
           async run() {
+            if (!running) return fail('not running', 'start the proxy first');
             const r = await httpGetText(`${admin()}/ready`);
             return r.status === 200 ? ok() : fail(`/ready answered ${r.status}: ${r.body.trim().slice(0, 200)}`, 'it holds no certificate yet: check the token and trust anchors, and `outpost explain` on the control plane');
           },
@@ -99,6 +101,7 @@ export function proxyChecks(opts: { configFile: string }): CheckGroup[] {
         {
           description: 'proxy certificate is valid',
           async run() {
+            if (!running) return fail('not running', 'start the proxy first');
             const r = await httpGetText(`${admin()}/metrics`);
             const m = /^identity_cert_expiration_timestamp_seconds(?:\{[^}]*\})?\s+([\d.e+]+)/m.exec(r.body);
             if (!m) return warn('the proxy exports no certificate expiry', 'is it running with an identity?');
