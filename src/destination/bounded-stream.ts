@@ -85,3 +85,62 @@ function findHttp2Stream(call: any): http2.ServerHttp2Stream | undefined {
   }
   return undefined;
 }
+
+/** Counters every subscription stream keeps (destination, policy and revocation streams). */
+export interface StreamMetrics {
+  streamsOpen: number;
+  streamsTotal: number;
+  overflows: number;
+  updatesSent: number;
+}
+
+export interface MeteredStream<M> {
+  stream: BoundedStream<M>;
+  /** Queues a message and counts it; false once the stream is closed. */
+  send(msg: M): boolean;
+  /** Ends the subscription now (unsubscribes, counts the stream closed); idempotent. */
+  close(): void;
+  /** Hands over the subscription's unsubscribe; runs at once if the client is already gone. */
+  setUnsubscribe(fn: () => void): void;
+}
+
+/**
+ * Opens a bounded subscription stream on `call`, counted open until the client goes away, the
+ * queue overflows or `close()` — whichever comes first unsubscribes, exactly once.
+ */
+export function openMeteredStream<M>(call: grpc.ServerWritableStream<unknown, M>, capacity: number, metrics: StreamMetrics, onOverflow?: () => void): MeteredStream<M> {
+  let done = false;
+  let unsubscribe = () => {};
+  const close = () => {
+    if (done) return;
+    done = true;
+    unsubscribe();
+    metrics.streamsOpen--;
+  };
+  const stream = new BoundedStream<M>(call, capacity, () => {
+    metrics.overflows++;
+    onOverflow?.();
+    close();
+  });
+  metrics.streamsOpen++;
+  metrics.streamsTotal++;
+  call.on('cancelled', () => {
+    stream.markClosed();
+    close();
+  });
+  call.on('close', close);
+  call.on('error', close);
+  return {
+    stream,
+    send: (msg) => {
+      if (!stream.send(msg)) return false;
+      metrics.updatesSent++;
+      return true;
+    },
+    close,
+    setUnsubscribe: (fn) => {
+      if (done) fn();
+      else unsubscribe = fn;
+    },
+  };
+}

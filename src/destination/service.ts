@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ServiceCertificate } from '../core/component.js';
 import type { Logger } from '../core/log.js';
 import { parseAuthority } from './authority.js';
-import { BoundedStream } from './bounded-stream.js';
+import { openMeteredStream } from './bounded-stream.js';
 import type { ClusterView } from './cluster-view.js';
 import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer, withSharedEncoding } from './grpc-common.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -40,34 +40,11 @@ export async function startDestinationServer(opts: DestinationServerOptions): Pr
   const syncTimeout = opts.syncTimeoutMs ?? 5_000;
 
   const openStream = <M>(call: GetCall, subscribe: (send: (m: M) => boolean) => { initial: M[]; unsubscribe: () => void }) => {
-    let done = false;
-    let unsubscribe = () => {};
-    const cleanup = () => {
-      if (done) return;
-      done = true;
-      unsubscribe();
-      metrics.streamsOpen--;
-    };
-    const stream = new BoundedStream<M>(call as unknown as grpc.ServerWritableStream<unknown, M>, opts.queueCapacity, () => {
-      metrics.overflows++;
-      log.warn('closed a stream whose client does not read', { peer: call.getPeer(), path: call.request.path });
-      cleanup();
-    });
-    const send = (m: M) => {
-      if (!stream.send(m)) return false;
-      metrics.updatesSent++;
-      return true;
-    };
-    metrics.streamsOpen++;
-    metrics.streamsTotal++;
-    call.on('cancelled', () => {
-      stream.markClosed();
-      cleanup();
-    });
-    call.on('close', cleanup);
-    call.on('error', cleanup);
+    const { send, setUnsubscribe } = openMeteredStream<M>(call as unknown as grpc.ServerWritableStream<unknown, M>, opts.queueCapacity, metrics, () =>
+      log.warn('closed a stream whose client does not read', { peer: call.getPeer(), path: call.request.path }),
+    );
     const sub = subscribe(send);
-    unsubscribe = sub.unsubscribe;
+    setUnsubscribe(sub.unsubscribe);
     for (const m of sub.initial) if (!send(m)) break;
   };
 

@@ -6,7 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { REVOCATIONS_CONFIGMAP, REVOCATIONS_KEY, REVOCATIONS_NAMESPACE, parseRevocations, type RevocationEntry } from '../core/workloads/revocation.js';
-import { BoundedStream } from '../destination/bounded-stream.js';
+import { openMeteredStream } from '../destination/bounded-stream.js';
 import { callerUris } from '../destination/grpc-common.js';
 import { ResilientInformer } from '../destination/informers.js';
 import type { ServiceMetrics } from '../destination/metrics.js';
@@ -98,30 +98,9 @@ export function addRevocationsService(
     }
     await feed.waitSynced(opts.syncTimeoutMs ?? 5_000);
     if (call.cancelled) return;
-    let done = false;
-    let unsubscribe = () => {};
-    const cleanup = () => {
-      if (done) return;
-      done = true;
-      unsubscribe();
-      metrics.streamsOpen--;
-    };
-    const stream = new BoundedStream<WireRevocationList>(call, opts.queueCapacity, () => {
-      metrics.overflows++;
-      cleanup();
-    });
-    metrics.streamsOpen++;
-    metrics.streamsTotal++;
-    call.on('cancelled', () => {
-      stream.markClosed();
-      cleanup();
-    });
-    call.on('close', cleanup);
-    call.on('error', cleanup);
-    unsubscribe = feed.subscribe((list) => {
-      if (stream.send(list)) metrics.updatesSent++;
-    });
-    if (stream.send(feed.currentWire())) metrics.updatesSent++;
+    const { send, setUnsubscribe } = openMeteredStream<WireRevocationList>(call, opts.queueCapacity, metrics);
+    setUnsubscribe(feed.subscribe((list) => send(list)));
+    send(feed.currentWire());
   };
   server.addService(pkg.outpost.policy.v1.Revocations.service, {
     WatchRevocations: (call: WatchCall) => void watch(call),

@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ServiceCertificate } from '../core/component.js';
 import type { Logger } from '../core/log.js';
-import { BoundedStream } from '../destination/bounded-stream.js';
+import { openMeteredStream } from '../destination/bounded-stream.js';
 import type { ClusterView } from '../destination/cluster-view.js';
 import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer, withSharedEncoding } from '../destination/grpc-common.js';
 import type { ServiceMetrics } from '../destination/metrics.js';
@@ -55,26 +55,7 @@ export async function startPolicyServer(opts: PolicyServerOptions): Promise<Runn
       log.warn('refused a policy request for another identity', { workload: `${namespace}/${name}`, caller: uris.join(',') || '(none)' });
       return refuse(call, grpc.status.PERMISSION_DENIED, `the caller's identity (${uris.join(',') || 'none'}) is not the identity of ${namespace}/${name}`);
     }
-    let done = false;
-    let unsubscribe = () => {};
-    const cleanup = () => {
-      if (done) return;
-      done = true;
-      unsubscribe();
-      metrics.streamsOpen--;
-    };
-    const stream = new BoundedStream<WireInboundServer>(call, opts.queueCapacity, () => {
-      metrics.overflows++;
-      cleanup();
-    });
-    metrics.streamsOpen++;
-    metrics.streamsTotal++;
-    call.on('cancelled', () => {
-      stream.markClosed();
-      cleanup();
-    });
-    call.on('close', cleanup);
-    call.on('error', cleanup);
+    const { stream, send, close: cleanup, setUnsubscribe } = openMeteredStream<WireInboundServer>(call, opts.queueCapacity, metrics);
     const deliver = (outcome: ReturnType<typeof watcher.outcome>) => {
       if (outcome.kind === 'not-found') {
         stream.fail(grpc.status.NOT_FOUND, `workload: externalworkload ${namespace}/${name} was deleted`);
@@ -83,10 +64,10 @@ export async function startPolicyServer(opts: PolicyServerOptions): Promise<Runn
         metrics.permissionDenied++;
         stream.fail(grpc.status.PERMISSION_DENIED, `the identity of ${namespace}/${name} changed to ${outcome.identity}`);
         cleanup();
-      } else if (stream.send(outcome.server)) metrics.updatesSent++;
+      } else send(outcome.server);
     };
     const sub = watcher.subscribe(namespace, name, port, deliver);
-    unsubscribe = sub.unsubscribe;
+    setUnsubscribe(sub.unsubscribe);
     deliver(sub.initial);
   };
 
