@@ -9,6 +9,7 @@ import { ControlChannel, controlPlaneServerName } from './channel.js';
 import { applyEndpointUpdate, toEndpointSnapshot, type EndpointSetState, type WireUpdate } from './endpoint-set.js';
 import { destinationService } from './protos.js';
 import { ResilientStream } from './stream.js';
+import { SharedWatches, type SharedSource } from './shared-watches.js';
 
 export interface DestinationClientOptions {
   channel: ControlChannel;
@@ -24,8 +25,7 @@ export interface DestinationClientOptions {
 type Listener = (s: EndpointSnapshot) => void;
 
 /** The shared state of one authority. */
-class AuthorityWatch {
-  refs = 0;
+class AuthorityWatch implements SharedSource<EndpointSnapshot> {
   state: EndpointSetState | undefined;
   snapshot: EndpointSnapshot | undefined;
   readonly listeners = new Set<Listener>();
@@ -53,6 +53,14 @@ class AuthorityWatch {
     });
   }
 
+  current(): EndpointSnapshot | undefined {
+    return this.snapshot;
+  }
+
+  close(): void {
+    this.stream.close();
+  }
+
   private publish(snapshot: EndpointSnapshot, log: Logger | undefined, authority: string): void {
     this.snapshot = snapshot;
     for (const listener of [...this.listeners]) {
@@ -66,46 +74,14 @@ class AuthorityWatch {
 }
 
 export class DestinationClient implements Discovery {
-  private readonly watches = new Map<string, AuthorityWatch>();
-  private closed = false;
+  private readonly watches: SharedWatches<string, EndpointSnapshot>;
 
-  constructor(private readonly opts: DestinationClientOptions) {}
+  constructor(private readonly opts: DestinationClientOptions) {
+    this.watches = new SharedWatches((authority) => new AuthorityWatch(authority, opts));
+  }
 
   resolve(authority: string): EndpointWatch {
-    // After close (e.g. during shutdown) a resolve gets a watch that never answers, rather than a throw.
-    if (this.closed) return { current: () => undefined, subscribe: () => () => {}, close: () => {} };
-    const key = authority.trim().toLowerCase();
-    let shared = this.watches.get(key);
-    if (!shared) {
-      shared = new AuthorityWatch(key, this.opts);
-      this.watches.set(key, shared);
-    }
-    shared.refs++;
-    const watch = shared;
-    const mine = new Set<Listener>();
-    let released = false;
-    return {
-      current: () => watch.snapshot,
-      subscribe: (listener) => {
-        const wrapped: Listener = (s) => listener(s);
-        mine.add(wrapped);
-        watch.listeners.add(wrapped);
-        return () => {
-          mine.delete(wrapped);
-          watch.listeners.delete(wrapped);
-        };
-      },
-      close: () => {
-        if (released) return;
-        released = true;
-        for (const l of mine) watch.listeners.delete(l);
-        mine.clear();
-        if (--watch.refs === 0 && this.watches.get(key) === watch) {
-          this.watches.delete(key);
-          watch.stream.close();
-        }
-      },
-    };
+    return this.watches.acquire(authority.trim().toLowerCase());
   }
 
   /** Number of distinct authorities with an open stream (for metrics and tests). */
@@ -114,13 +90,7 @@ export class DestinationClient implements Discovery {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const watch of this.watches.values()) {
-      watch.listeners.clear();
-      watch.stream.close();
-    }
-    this.watches.clear();
+    this.watches.closeAll();
     if (this.opts.ownsChannel) this.opts.channel.close();
   }
 }

@@ -10,6 +10,7 @@ import { ControlChannel, controlPlaneServerName } from './channel.js';
 import { toInboundPortPolicy, type WireInboundServer } from './policy-map.js';
 import { inboundPoliciesService } from './protos.js';
 import { ResilientStream } from './stream.js';
+import { SharedWatches, type SharedSource } from './shared-watches.js';
 
 export interface PolicyClientOptions {
   channel: ControlChannel;
@@ -24,8 +25,7 @@ export interface PolicyClientOptions {
 type Listener = (p: InboundPortPolicy) => void;
 export type PortWatch = ReturnType<PolicySource['watchPort']>;
 
-class PortPolicyWatch {
-  refs = 0;
+class PortPolicyWatch implements SharedSource<InboundPortPolicy> {
   policy: InboundPortPolicy | undefined;
   readonly listeners = new Set<Listener>();
   readonly stream: ResilientStream<WireInboundServer>;
@@ -53,47 +53,26 @@ class PortPolicyWatch {
       onDisconnect: (reason) => opts.log?.info(this.policy ? 'policy stream lost; keeping last policy' : 'policy stream failed; port denied until the first answer', { port, reason }),
     });
   }
+
+  current(): InboundPortPolicy | undefined {
+    return this.policy;
+  }
+
+  close(): void {
+    this.stream.close();
+  }
 }
 
 export class PolicyClient implements PolicySource {
-  private readonly ports = new Map<number, PortPolicyWatch>();
-  private closed = false;
+  private readonly ports: SharedWatches<number, InboundPortPolicy>;
 
-  constructor(private readonly opts: PolicyClientOptions) {}
+  constructor(private readonly opts: PolicyClientOptions) {
+    // After close a watch never answers: the port stays denied.
+    this.ports = new SharedWatches((port) => new PortPolicyWatch(port, opts));
+  }
 
   watchPort(port: number): PortWatch {
-    // After close a watch never answers: the port stays denied.
-    if (this.closed) return { current: () => undefined, subscribe: () => () => {}, close: () => {} };
-    let shared = this.ports.get(port);
-    if (!shared) {
-      shared = new PortPolicyWatch(port, this.opts);
-      this.ports.set(port, shared);
-    }
-    shared.refs++;
-    const watch = shared;
-    const mine = new Set<Listener>();
-    let released = false;
-    return {
-      current: () => watch.policy,
-      subscribe: (listener) => {
-        const wrapped: Listener = (p) => listener(p);
-        mine.add(wrapped);
-        watch.listeners.add(wrapped);
-        return () => {
-          mine.delete(wrapped);
-          watch.listeners.delete(wrapped);
-        };
-      },
-      close: () => {
-        if (released) return;
-        released = true;
-        for (const l of mine) watch.listeners.delete(l);
-        if (--watch.refs === 0 && this.ports.get(port) === watch) {
-          this.ports.delete(port);
-          watch.stream.close();
-        }
-      },
-    };
+    return this.ports.acquire(port);
   }
 
   activeStreams(): number {
@@ -101,13 +80,7 @@ export class PolicyClient implements PolicySource {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const watch of this.ports.values()) {
-      watch.listeners.clear();
-      watch.stream.close();
-    }
-    this.ports.clear();
+    this.ports.closeAll();
     if (this.opts.ownsChannel) this.opts.channel.close();
   }
 }
