@@ -6,25 +6,14 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ServiceCertificate } from '../core/component.js';
+import type { TapEventFields } from '../core/tap-event.js';
 
 const PROTO = join(fileURLToPath(import.meta.url), '..', '..', '..', 'proto', 'outpost', 'tap.proto');
 
-export interface TapEvent {
+/** A tap event as the viz relays it: the proxy's event plus the workload whose proxy saw it. */
+export interface TapEvent extends TapEventFields {
   /** "namespace/name" of the workload whose proxy saw the request. */
   workload: string;
-  direction: string;
-  source: string;
-  destination: string;
-  sourceIdentity: string;
-  destinationIdentity: string;
-  method: string;
-  authority: string;
-  path: string;
-  status: number;
-  latencyMs: number;
-  timestampMs: number;
-  tls: boolean;
-  destinationLabels: Record<string, string>;
 }
 
 export interface TapFilter {
@@ -81,7 +70,7 @@ export function observeProxy(opts: {
   call.on('data', (m: any) =>
     opts.onEvent({
       workload: opts.workload,
-      direction: m.direction,
+      direction: m.direction === 'outbound' ? 'outbound' : 'inbound',
       source: m.source,
       destination: m.destination,
       sourceIdentity: m.source_identity,

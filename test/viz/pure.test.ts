@@ -187,7 +187,7 @@ describe('tables', () => {
   });
 
   it('top aggregates tap events by path, most requested first', () => {
-    const ev = (path: string, status: number, latencyMs: number) => ({ workload: 'n/w', direction: 'inbound', source: '1.2.3.4:5', destination: '127.0.0.1:80', sourceIdentity: 'spiffe://td/ns/n/sa/client', destinationIdentity: 'spiffe://td/ns/n/sa/web', method: 'GET', authority: 'web', path, status, latencyMs, timestampMs: 0, tls: true, destinationLabels: {} });
+    const ev = (path: string, status: number, latencyMs: number) => ({ workload: 'n/w', direction: 'inbound' as const, source: '1.2.3.4:5', destination: '127.0.0.1:80', sourceIdentity: 'spiffe://td/ns/n/sa/client', destinationIdentity: 'spiffe://td/ns/n/sa/web', method: 'GET', authority: 'web', path, status, latencyMs, timestampMs: 0, tls: true, destinationLabels: {} });
     const rows = topRows([ev('/a', 200, 1), ev('/b', 200, 2), ev('/b', 500, 9)]);
     assert.deepEqual(rows.map((r) => [r.path, r.count, r.best, r.worst, r.ok]), [['/b', 2, 2, 9, 1], ['/a', 1, 1, 1, 1]]);
     assert.equal(rows[0].source, 'ns/n/sa/client');

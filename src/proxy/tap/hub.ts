@@ -1,19 +1,7 @@
 // Live request events for tap: publishing costs one boolean check when nobody listens.
-export interface TapEventData {
-  direction: 'inbound' | 'outbound';
-  source: string;
-  destination: string;
-  sourceIdentity: string;
-  destinationIdentity: string;
-  method: string;
-  authority: string;
-  path: string;
-  status: number;
-  latencyMs: number;
-  timestampMs: number;
-  destinationLabels: Record<string, string>;
-  tls: boolean;
-}
+import type { TapEventFields } from '../../core/tap-event.js';
+
+export type TapEventData = TapEventFields;
 
 export interface TapFilter {
   method?: string;
