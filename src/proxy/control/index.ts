@@ -24,15 +24,8 @@ export function formatTarget(e: Endpoint): string {
   return e.host.includes(':') && !e.host.startsWith('[') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
 
-export interface ControlPlaneClientsOptions {
-  identity: IdentitySource;
-  workload: { namespace: string; name: string };
-  /** Omit one to leave that client out (e.g. static upstreams, local policy). */
-  destination?: Endpoint;
-  policy?: Endpoint;
-  health?: Endpoint;
-  /** Override the expected server names (default <service>.outpost.svc.cluster.local). */
-  serverNames?: { destination?: string; policy?: string; health?: string };
+/** What the health stream reports about the proxy, and how it runs the workload's probes. */
+interface HealthReportFields {
   inboundPort?: number;
   adminAddress?: string;
   tapAddress?: string;
@@ -43,6 +36,17 @@ export interface ControlPlaneClientsOptions {
   onRevoked?: () => void;
   clock?: Clock;
   log?: Logger;
+}
+
+export interface ControlPlaneClientsOptions extends HealthReportFields {
+  identity: IdentitySource;
+  workload: { namespace: string; name: string };
+  /** Omit one to leave that client out (e.g. static upstreams, local policy). */
+  destination?: Endpoint;
+  policy?: Endpoint;
+  health?: Endpoint;
+  /** Override the expected server names (default <service>.outpost.svc.cluster.local). */
+  serverNames?: { destination?: string; policy?: string; health?: string };
 }
 
 export interface ControlPlaneClients {
@@ -90,21 +94,12 @@ export function startControlPlaneClients(opts: ControlPlaneClientsOptions): Cont
   };
 }
 
-export interface WorkloadHealthOptions {
+export interface WorkloadHealthOptions extends HealthReportFields {
   target: Endpoint;
   identity: IdentitySource;
   /** "namespace/name". */
   workload: string;
   serverName?: string;
-  inboundPort?: number;
-  adminAddress?: string;
-  tapAddress?: string;
-  /** Local probes to run until (and unless) the control plane sends the manifest's. */
-  probes?: WorkloadProbe[];
-  ports?: WorkloadPort[];
-  onRevoked?: () => void;
-  clock?: Clock;
-  log?: Logger;
 }
 
 /**
