@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     port: 0,
     trustAnchorsPem: () => '',
     auth: new AdminAuthenticator(kc, systemClock),
-    sources: { backend, workloads: () => workloads, proxyUp: (w) => scraper.upWorkloads.has(w.key), httpRoutes: () => [] },
+    sources: { backend, workloads: () => workloads, proxyUp: (w) => scraper.upWorkloads.has(w.key), serviceRoutes: () => [] },
     targetStatus: () => [],
     scrapeIntervalMs: INTERVAL_MS,
     log: silentLogger,

@@ -1,7 +1,7 @@
 // The guide's hybrid app ("Hybrid application" example): namespace hybrid-app, the workloads
 // api-server, postgres-primary and redis-cache with the guide's labels and ports, Services postgres
 // and redis, Server postgres-server (opaque) and ServerAuthorization postgres-auth admitting only
-// the api-server ServiceAccount. Pure descriptions plus an idempotent apply through client-node.
+// the api-server ServiceAccount, and HTTPRoute orders on the api-server Service. Pure descriptions plus an idempotent apply through client-node.
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { OutpostError } from '../core/errors.js';
 import { statusOf } from '../workload/onboard.js';
@@ -58,6 +58,21 @@ export function demoPolicy(offset = 0): { server: object; authorization: object 
 }
 
 
+/** The web tier's order lookups (GET /orders/ID to the api-server Service) as an HTTPRoute: `viz routes svc/api-server` counts them. */
+export function demoRoutes(): object[] {
+  return [
+    {
+      apiVersion: 'policy.linkerd.io/v1beta3',
+      kind: 'HTTPRoute',
+      metadata: { name: 'orders', namespace: DEMO_NAMESPACE },
+      spec: {
+        parentRefs: [{ group: 'core', kind: 'Service', name: 'api-server', port: SERVICE_PORTS['api-server'] }],
+        rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/orders' }, method: 'GET' }] }],
+      },
+    },
+  ];
+}
+
 async function upsert(create: () => Promise<unknown>, patch: () => Promise<unknown>, what: string): Promise<void> {
   try {
     await create();
@@ -93,4 +108,5 @@ export async function applyHybridApp(kc: KubeConfig, offset = 0): Promise<void> 
     );
   await policyObject(server, 'policy.linkerd.io', 'v1beta3', 'servers', 'postgres-server');
   await policyObject(authorization, 'policy.linkerd.io', 'v1beta1', 'serverauthorizations', 'postgres-auth');
+  for (const route of demoRoutes() as { metadata: { name: string } }[]) await policyObject(route, 'policy.linkerd.io', 'v1beta3', 'httproutes', route.metadata.name);
 }

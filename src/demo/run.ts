@@ -154,7 +154,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     check();
 
     await applyHybridApp(cp.kubeConfig, opts.portOffset);
-    out(`[3/6] hybrid-app       namespace ${DEMO_NAMESPACE}, Services postgres and redis, Server postgres-server + ServerAuthorization postgres-auth (only api-server may reach postgres)`);
+    out(`[3/6] hybrid-app       namespace ${DEMO_NAMESPACE}, Services postgres and redis, Server postgres-server + ServerAuthorization postgres-auth (only api-server may reach postgres), HTTPRoute orders on Service api-server`);
 
     const endpoints = controlPlaneEndpoints(cp.info.listeners, cp.info.listeners.api, mode === 'netns' ? net.gateway : undefined);
     const hostOf = (w: DemoWorkload) => net.hosts.find((h) => h.workload === w.name)!;
@@ -209,7 +209,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const defaultDir = opts.dataDir === defaultDataDir();
     out(`      try: kubectl --kubeconfig ${cp.kubeconfigPath} get externalworkloads,endpointslices -n ${DEMO_NAMESPACE}`);
     if (!defaultDir) out(`           export OUTPOST_DATA_DIR=${opts.dataDir}   (for the outpost commands below)`);
-    out(`           outpost check  ·  outpost viz stat externalworkload -n ${DEMO_NAMESPACE}  ·  outpost explain externalworkload/postgres-primary -n ${DEMO_NAMESPACE}`);
+    out(`           outpost check  ·  outpost viz stat externalworkload -n ${DEMO_NAMESPACE}  ·  outpost viz routes svc/api-server -n ${DEMO_NAMESPACE}`);
+    out(`           outpost explain externalworkload/postgres-primary -n ${DEMO_NAMESPACE}  ·  outpost dashboard`);
     out('      Ctrl-C stops the demo and cleans up.');
     const started = Date.now();
     let prev: Record<string, ProxyCounters | undefined> = {};

@@ -25,6 +25,9 @@ export const KIND_PATHS = {
 } as const;
 export type KindName = keyof typeof KIND_PATHS;
 
+/** The kinds the destination service reads (endpoints, their workloads, opaque ports, outbound routes). */
+export const DESTINATION_KINDS: readonly KindName[] = ['services', 'endpointslices', 'externalworkloads', 'workloadgroups', 'servers', 'pods', 'httproutes'];
+
 /** `previousService` ("ns/name") is set for an EndpointSlice that belonged to a Service before this change. */
 export type ViewChange = (kind: KindName, change: ChangeKind, obj: KubernetesObject, previousService?: string) => void;
 

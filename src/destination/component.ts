@@ -2,7 +2,7 @@
 // and the Destination gRPC service on --destination-port (mTLS, certificate from identity).
 import type { ControlPlaneComponent, RunningComponent } from '../core/component.js';
 import { DEFAULT_QUEUE_CAPACITY } from './bounded-stream.js';
-import { ClusterView } from './cluster-view.js';
+import { ClusterView, DESTINATION_KINDS } from './cluster-view.js';
 import { ServiceMetrics } from './metrics.js';
 import { startDestinationServer } from './service.js';
 import { DestinationWatcher } from './watcher.js';
@@ -30,7 +30,7 @@ export const component: ControlPlaneComponent = {
       ctx.log.error('destination not started: the identity component did not start');
       return { listeners: {}, stop: async () => {} };
     }
-    const view = new ClusterView(ctx.kubeConfig, ['services', 'endpointslices', 'externalworkloads', 'workloadgroups', 'servers', 'pods'], ctx.log, ctx.clock, ctx.identity.trustDomain);
+    const view = new ClusterView(ctx.kubeConfig, DESTINATION_KINDS, ctx.log, ctx.clock, ctx.identity.trustDomain);
     const watcher = new DestinationWatcher(view);
     const metrics = new ServiceMetrics('destination', () => view.restarts());
     view.start();

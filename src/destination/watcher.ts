@@ -9,7 +9,8 @@ import { resolveAddressProfile, resolveServiceEndpoints, type EndpointLookups } 
 import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../policy/servers.js';
 import type { PodObject, ServiceObject } from './resources.js';
 import { SERVICE_NAME_LABEL } from './resources.js';
-import { diffSnapshots, toWireEndpoint, type WireProfile, type WireUpdate } from './wire.js';
+import { diffSnapshots, toWireEndpoint, toWireRoutes, type WireProfile, type WireUpdate } from './wire.js';
+import { routesForService, type HttpRouteLike, type ServiceRoute } from '../core/routes/http-route.js';
 
 /**
  * Receives the changes of one watched Service port. Listeners MUST NOT BLOCK: the watcher calls
@@ -27,6 +28,9 @@ interface EndpointTopic {
   name: string;
   port: number;
   snapshot: EndpointSnapshot;
+  /** The port's HTTPRoutes and their JSON (to send only real changes). */
+  routes: ServiceRoute[];
+  routesJson: string;
   listeners: Set<EndpointListener>;
 }
 
@@ -47,6 +51,7 @@ export class DestinationWatcher {
   private readonly profiles = new Map<string, ProfileTopic>();
   private readonly dirtyServices = new Set<string>();
   private dirtyNamespaces = new Set<string>();
+  private dirtyRouteNamespaces = new Set<string>();
   private dirtyProfiles = false;
   private flushScheduled = false;
   readonly lookups: EndpointLookups;
@@ -67,16 +72,25 @@ export class DestinationWatcher {
     return resolveServiceEndpoints({ namespace, name, port, service, slices: this.view.slicesFor(namespace, name) }, this.lookups);
   }
 
+  /** The HTTPRoutes attached to a Service port (parentRefs kind Service), oldest first. */
+  routes(namespace: string, name: string, port: number): ServiceRoute[] {
+    return routesForService(this.view.list<HttpRouteLike>('httproutes', namespace), namespace, name, port);
+  }
+
   subscribeEndpoints(namespace: string, name: string, port: number, listener: EndpointListener): { initial: WireUpdate[]; unsubscribe: () => void } {
     const key = `${namespace}/${name}`;
     let byPort = this.topics.get(key);
     if (!byPort) this.topics.set(key, (byPort = new Map()));
     let topic = byPort.get(port);
-    if (!topic) byPort.set(port, (topic = { namespace, name, port, snapshot: this.snapshot(namespace, name, port), listeners: new Set() }));
+    if (!topic) {
+      const routes = this.routes(namespace, name, port);
+      byPort.set(port, (topic = { namespace, name, port, snapshot: this.snapshot(namespace, name, port), routes, routesJson: JSON.stringify(routes), listeners: new Set() }));
+    }
     topic.listeners.add(listener);
     const t = topic;
     return {
-      initial: diffSnapshots(undefined, t.snapshot),
+      // Endpoints first (the client's first message of a stream resets its state), then routes if any.
+      initial: [...diffSnapshots(undefined, t.snapshot), ...(t.routes.length ? [toWireRoutes(t.routes)] : [])],
       unsubscribe: () => {
         t.listeners.delete(listener);
         if (t.listeners.size === 0 && byPort.get(port) === t) {
@@ -135,6 +149,10 @@ export class DestinationWatcher {
     } else if (TARGETS[kind]) {
       for (const key of this.view.servicesTargeting(ns, TARGETS[kind]!, obj.metadata?.name ?? '')) this.dirtyServices.add(key);
       this.dirtyProfiles = true;
+    } else if (kind === 'httproutes') {
+      // The route's namespace and any namespace its parentRefs name (the old parents are in one of those).
+      this.dirtyRouteNamespaces.add(ns);
+      for (const p of (obj as HttpRouteLike).spec?.parentRefs ?? []) if (p.namespace) this.dirtyRouteNamespaces.add(p.namespace);
     } else if (NAMESPACE_WIDE.has(kind)) {
       this.dirtyNamespaces.add(ns);
       this.dirtyProfiles = true;
@@ -156,6 +174,11 @@ export class DestinationWatcher {
     for (const key of services) {
       for (const topic of this.topics.get(key)?.values() ?? []) this.recompute(topic);
     }
+    const routeNamespaces = this.dirtyRouteNamespaces;
+    this.dirtyRouteNamespaces = new Set();
+    if (routeNamespaces.size) {
+      for (const [key, byPort] of this.topics) if (routeNamespaces.has(key.split('/')[0])) for (const topic of byPort.values()) this.recomputeRoutes(topic);
+    }
     if (this.dirtyProfiles) {
       this.dirtyProfiles = false;
       for (const topic of this.profiles.values()) {
@@ -167,6 +190,16 @@ export class DestinationWatcher {
         for (const l of [...topic.listeners]) l(profile);
       }
     }
+  }
+
+  private recomputeRoutes(topic: EndpointTopic): void {
+    const routes = this.routes(topic.namespace, topic.name, topic.port);
+    const json = JSON.stringify(routes);
+    if (json === topic.routesJson) return;
+    topic.routes = routes;
+    topic.routesJson = json;
+    const update = [toWireRoutes(routes)];
+    for (const l of [...topic.listeners]) l(update);
   }
 
   private recompute(topic: EndpointTopic): void {

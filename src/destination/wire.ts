@@ -1,6 +1,7 @@
 // Maps discovery results to the wire messages of proto/outpost/destination.proto (proto-loader
 // objects, keepCase), and computes the add/remove/no_endpoints changes between two snapshots.
 import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../proxy/types.js';
+import type { PathMatchType, ServiceRoute } from '../core/routes/http-route.js';
 import { endpointKey } from './endpoints.js';
 
 export interface WireEndpoint {
@@ -20,12 +21,38 @@ export interface WireEndpointSet {
   metric_labels: Record<string, string>;
 }
 
-export type WireUpdate = { add: WireEndpointSet } | { remove: WireEndpointSet } | { no_endpoints: { exists: boolean } };
+export interface WireValueMatch {
+  name: string;
+  value: string;
+  regex: boolean;
+}
+
+export interface WireRoute {
+  name: string;
+  matches: { path_type: WirePathType; path: string; method: string; headers: WireValueMatch[]; query_params: WireValueMatch[] }[];
+}
+
+export type WireUpdate = { add: WireEndpointSet } | { remove: WireEndpointSet } | { no_endpoints: { exists: boolean } } | { routes: { routes: WireRoute[] } };
 
 export interface WireProfile {
   opaque_protocol: boolean;
   endpoint?: WireEndpoint;
   fully_qualified_name: string;
+}
+
+type WirePathType = 'PATH_PREFIX' | 'PATH_EXACT' | 'PATH_REGULAR_EXPRESSION';
+const PATH_TYPES: Record<PathMatchType, WirePathType> = { PathPrefix: 'PATH_PREFIX', Exact: 'PATH_EXACT', RegularExpression: 'PATH_REGULAR_EXPRESSION' };
+
+/** The RouteSet message of a service port's routes. */
+export function toWireRoutes(routes: readonly ServiceRoute[]): { routes: { routes: WireRoute[] } } {
+  return {
+    routes: {
+      routes: routes.map((r) => ({
+        name: r.name,
+        matches: r.matches.map((m) => ({ path_type: PATH_TYPES[m.pathType], path: m.path, method: m.method, headers: m.headers, query_params: m.queryParams })),
+      })),
+    },
+  };
 }
 
 const HINTS: Record<ProtocolHint, WireEndpoint['protocol_hint']> = { unknown: 'PROTOCOL_UNKNOWN', h2: 'PROTOCOL_H2', opaque: 'PROTOCOL_OPAQUE' };

@@ -2,6 +2,8 @@
 // control-plane clients (destination, policy, identity) and static configuration implement them.
 // Listeners registered here must not block: they are called on the event loop with a snapshot.
 
+import type { RouteTable } from '../core/routes/http-route.js';
+
 export type ProtocolHint = 'unknown' | 'h2' | 'opaque';
 
 /** One endpoint of a logical service, as discovery gives it. */
@@ -31,6 +33,8 @@ export interface EndpointSnapshot {
   labels: Record<string, string>;
   /** True when the service's port is opaque. */
   opaque?: boolean;
+  /** The port's HTTPRoutes (parentRefs kind Service): name each request's route for metrics. */
+  routes?: RouteTable;
 }
 
 export interface EndpointWatch {

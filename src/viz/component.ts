@@ -68,7 +68,7 @@ export const component: ControlPlaneComponent = {
         backend,
         workloads: () => discovery.workloads(),
         proxyUp: promUrl ? (w: WorkloadInfo) => Boolean(w.adminAddress) : (w: WorkloadInfo) => scraper.upWorkloads.has(w.key),
-        httpRoutes: () => discovery.httpRoutes(),
+        serviceRoutes: (ns, name) => discovery.serviceRoutes(ns, name),
       },
       targetStatus: () => [...scraper.targets.values()].map((t) => ({ workload: t.workload.key, adminAddress: t.workload.adminAddress ?? '', up: t.up, lastError: t.lastError })),
       scrapeIntervalMs: intervalMs,

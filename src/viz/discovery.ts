@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { OutpostError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, groupNameOf } from '../core/workloads/effective.js';
+import { routesForService, type HttpRouteLike, type ServiceRoute } from '../core/routes/http-route.js';
 import type { TargetLabels } from './backend.js';
 
 export const ADMIN_ADDRESS_ANNOTATION = 'viz.outpost.io/admin-address';
@@ -23,13 +24,6 @@ export interface WorkloadInfo {
   /** host:port of the proxy's tap server. */
   tapAddress?: string;
   ports: { name?: string; port: number }[];
-}
-
-export interface RouteInfo {
-  namespace: string;
-  name: string;
-  parents: { kind: string; name: string; namespace: string }[];
-  matches: string[];
 }
 
 /** Parses --scrape-target `NS/NAME=HOST:PORT[,tap=HOST:PORT]`. */
@@ -61,20 +55,6 @@ export function workloadInfo(ew: any, group?: any, trustDomain = DEFAULT_TRUST_D
     adminAddress: admin,
     tapAddress: ew.status?.proxy?.tapAddress || ann[TAP_ADDRESS_ANNOTATION] || (admin ? defaultTap(admin) : undefined),
     ports: (ew.spec?.ports ?? []).map((p: any) => ({ name: p.name, port: p.port })),
-  };
-}
-
-export function routeInfo(r: any): RouteInfo {
-  const ns = r.metadata?.namespace ?? 'default';
-  const matches: string[] = [];
-  for (const rule of r.spec?.rules ?? []) {
-    for (const m of rule.matches ?? [{}]) matches.push(`${m.method ?? '*'} ${m.path?.value ?? '/'}${m.path?.type === 'PathPrefix' || !m.path ? '*' : ''}`);
-  }
-  return {
-    namespace: ns,
-    name: r.metadata?.name ?? '',
-    parents: (r.spec?.parentRefs ?? []).map((p: any) => ({ kind: p.kind ?? 'Service', name: p.name, namespace: p.namespace ?? ns })),
-    matches,
   };
 }
 
@@ -187,7 +167,8 @@ export class WorkloadDiscovery {
     return this.cache;
   }
 
-  httpRoutes(): RouteInfo[] {
-    return this.routes.informer.list().map(routeInfo);
+  /** The HTTPRoutes attached to a Service (any port), oldest first. */
+  serviceRoutes(namespace: string, service: string): ServiceRoute[] {
+    return routesForService(this.routes.informer.list() as HttpRouteLike[], namespace, service);
   }
 }

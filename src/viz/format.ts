@@ -36,9 +36,10 @@ export function edgesTable(rows: EdgeRow[], opts: { wide: boolean }): string {
   return table(header, body);
 }
 
-export function routesTable(rows: RouteRow[]): string {
-  const body = rows.map((r) => [r.route, r.service, formatSuccess(r.successRate), formatRps(r.rps), formatLatency(r.latencyP50), formatLatency(r.latencyP95), formatLatency(r.latencyP99)]);
-  return table(['ROUTE', 'SERVICE', 'SUCCESS', 'RPS', 'LATENCY_P50', 'LATENCY_P95', 'LATENCY_P99'], body);
+/** Linkerd's columns; wide adds MATCHES (each of the route's matches, e.g. "GET /orders*"). */
+export function routesTable(rows: RouteRow[], opts: { wide?: boolean } = {}): string {
+  const body = rows.map((r) => [r.route, r.service, formatSuccess(r.successRate), formatRps(r.rps), formatLatency(r.latencyP50), formatLatency(r.latencyP95), formatLatency(r.latencyP99), ...(opts.wide ? [r.matches.join(', ') || '-'] : [])]);
+  return table(['ROUTE', 'SERVICE', 'SUCCESS', 'RPS', 'LATENCY_P50', 'LATENCY_P95', 'LATENCY_P99', ...(opts.wide ? ['MATCHES'] : [])], body);
 }
 
 /** One tap line per completed request, in the style of Linkerd's tap `rsp` lines. */

@@ -1,7 +1,8 @@
 // The viz's answers (stat, edges, routes, workloads) from discovery plus a MetricsBackend; the
 // HTTP server only encodes these as JSON.
 import type { MetricsBackend } from './backend.js';
-import type { RouteInfo, WorkloadInfo } from './discovery.js';
+import type { WorkloadInfo } from './discovery.js';
+import { describeMatch, type ServiceRoute } from '../core/routes/http-route.js';
 import { edgeRows, groupStats, type EdgeRow, type GroupStats } from './query.js';
 import type { ResourceKind, ResourceRef } from './resources.js';
 
@@ -34,7 +35,8 @@ export interface VizSources {
   workloads(): WorkloadInfo[];
   /** Whether the viz currently scrapes this workload's proxy successfully (MESHED). */
   proxyUp(w: WorkloadInfo): boolean;
-  httpRoutes(): RouteInfo[];
+  /** The HTTPRoutes attached to a Service (any port), oldest first. */
+  serviceRoutes(namespace: string, service: string): ServiceRoute[];
 }
 
 const groupLabel = (kind: ResourceKind) => (kind === 'deployment' ? 'app' : 'workload');
@@ -155,24 +157,36 @@ export interface RouteRow {
 }
 
 /**
- * Per-route numbers for a service: the HTTPRoutes attached to it, with numbers when the proxies label
- * series with route_name; traffic matched by no labelled route is the [DEFAULT] row (as in Linkerd).
+ * Per-route numbers for a service from its clients' outbound series: the HTTPRoutes attached to it
+ * (oldest first), by the route_name the client proxies label requests with (ADR 0011); requests no
+ * route took are the [DEFAULT] row (as in Linkerd).
  */
 export async function routes(src: VizSources, req: { service: string; namespace: string; windowMs: number }): Promise<RouteRow[]> {
   const by = ['dst_namespace', 'dst_service', 'route_name'];
   const stats = await groupStats(src.backend, { match: { direction: 'outbound', dst_namespace: req.namespace, dst_service: req.service }, by, windowMs: req.windowMs });
   const rows: RouteRow[] = [];
-  const attached = src.httpRoutes().filter((r) => r.parents.some((p) => p.kind === 'Service' && p.name === req.service && p.namespace === req.namespace));
+  const attached = src.serviceRoutes(req.namespace, req.service);
   const byRoute = new Map([...stats.values()].map((g) => [g.key.route_name, g]));
+  const row = (route: string, matches: string[], g: GroupStats | undefined): RouteRow => ({
+    route,
+    service: req.service,
+    matches,
+    rps: g?.rps ?? 0,
+    successRate: g?.successRate,
+    latencyP50: g?.latencyP50,
+    latencyP95: g?.latencyP95,
+    latencyP99: g?.latencyP99,
+  });
   for (const r of attached) {
-    const g = byRoute.get(r.name);
+    rows.push(row(r.name, r.matches.map(describeMatch), byRoute.get(r.name)));
     byRoute.delete(r.name);
-    rows.push({ route: r.name, service: req.service, matches: r.matches, rps: g?.rps ?? 0, successRate: g?.successRate, latencyP50: g?.latencyP50, latencyP95: g?.latencyP95, latencyP99: g?.latencyP99 });
   }
-  const rest = [...byRoute.values()];
+  // A route deleted or detached within the window keeps its numbers under its name (no matches).
+  for (const [name, g] of byRoute) if (name) rows.push(row(name, [], g));
+  const rest = [...byRoute.entries()].filter(([name]) => !name).map(([, g]) => g);
   const rps = rest.reduce((a, g) => a + g.rps, 0);
   const weighted = (f: (g: GroupStats) => number | undefined) => (rest.length === 1 ? f(rest[0]) : rest.length ? rest.map(f).reduce((a, v) => Math.max(a ?? 0, v ?? 0), undefined as number | undefined) : undefined);
   const okRps = rest.reduce((a, g) => a + (g.successRate ?? 0) * g.rps, 0);
-  rows.push({ route: '[DEFAULT]', service: req.service, matches: [], rps, successRate: rps > 0 ? okRps / rps : undefined, latencyP50: weighted((g) => g.latencyP50), latencyP95: weighted((g) => g.latencyP95), latencyP99: weighted((g) => g.latencyP99) });
+  rows.push({ ...row('[DEFAULT]', [], undefined), rps, successRate: rps > 0 ? okRps / rps : undefined, latencyP50: weighted((g) => g.latencyP50), latencyP95: weighted((g) => g.latencyP95), latencyP99: weighted((g) => g.latencyP99) });
   return rows;
 }

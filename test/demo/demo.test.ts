@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outpost } from '../support/cli.js';
 import { canUseNetns } from '../../src/demo/network.js';
+import type { RouteRow } from '../../src/viz/service.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function processesMentioning(marker: string): number[] {
   const pids: number[] = [];
@@ -29,12 +32,26 @@ describe('outpost demo', () => {
   it('meshes the hybrid app: mTLS traffic to postgres and redis, policy refusals, full cleanup', { timeout: 150_000 }, async () => {
     const netns = canUseNetns();
     const r1 = 20 + Math.floor(Math.random() * 200);
-    const args = ['demo', '--duration', '20s', '--interval', '5s', '--data-dir', dataDir, '--free-ports'];
+    const args = ['demo', '--duration', '25s', '--interval', '5s', '--data-dir', dataDir, '--free-ports'];
     if (netns) args.push('--subnet', `198.19.${r1}.0/24`);
     else args.push('--no-netns', '--subnet', `127.${r1}.${Math.floor(Math.random() * 250) + 1}.0/24`, '--port-offset', String(20000 + Math.floor(Math.random() * 20000)));
-    const r = await outpost(args, { timeoutMs: 140_000 });
+    // While the traffic runs, a user's `outpost viz routes svc/api-server` counts the web tier's order
+    // lookups under the demo's HTTPRoute "orders" (the api-server's proxy labels them with route_name).
+    let routes: RouteRow[] = [];
+    const running = outpost(args, { timeoutMs: 140_000 });
+    // The api-server app (the load) starts last, once every proxy is ready.
+    for (let i = 0; i < 240 && !existsSync(join(dataDir, 'demo', 'api-server', 'app.log')); i++) await sleep(500);
+    for (let i = 0; i < 30 && !(routes.find((x) => x.route === 'orders')?.rps ?? 0); i++) {
+      await sleep(1000);
+      const v = await outpost(['viz', 'routes', 'svc/api-server', '-n', 'hybrid-app', '-o', 'json', '--data-dir', dataDir]);
+      if (v.code === 0) routes = JSON.parse(v.stdout) as RouteRow[];
+    }
+    const r = await running;
     const output = r.stdout + r.stderr;
     assert.equal(r.code, 0, output);
+    const orders = routes.find((x) => x.route === 'orders');
+    assert.ok(orders && orders.rps > 0 && orders.successRate! > 0.9, `viz routes during the demo: ${JSON.stringify(routes)}`);
+    assert.deepEqual(orders.matches, ['GET /orders*']);
 
     // Every step reported, the workloads onboarded with bundles in the data dir.
     for (const step of ['[1/6] control plane', '[2/6] network', '[3/6] hybrid-app', '[4/6] onboarded', '[5/6] workloads', '[6/6] traffic']) assert.ok(output.includes(step), `step ${step}\n${output}`);

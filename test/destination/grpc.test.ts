@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger } from '../../src/core/log.js';
 import { systemClock } from '../../src/core/clock.js';
-import { ClusterView } from '../../src/destination/cluster-view.js';
+import { ClusterView, DESTINATION_KINDS } from '../../src/destination/cluster-view.js';
 import { DestinationWatcher } from '../../src/destination/watcher.js';
 import { ServiceMetrics } from '../../src/destination/metrics.js';
 import { startDestinationServer, type RunningGrpcServer } from '../../src/destination/service.js';
@@ -50,7 +50,7 @@ before(async () => {
   seed();
   pki = await testPki();
   const kc = api.kubeConfig();
-  const dview = new ClusterView(kc, ['services', 'endpointslices', 'externalworkloads', 'workloadgroups', 'servers', 'pods'], silentLogger, systemClock, 'cluster.local');
+  const dview = new ClusterView(kc, DESTINATION_KINDS, silentLogger, systemClock, 'cluster.local');
   const pview = new ClusterView(kc, POLICY_KINDS, silentLogger, systemClock, 'cluster.local');
   views = [dview, pview];
   const dwatcher = new DestinationWatcher(dview);
@@ -122,6 +122,32 @@ test('a workload edit (identity) or a workload that appears after its slice reac
   await rec.until((m) => currentAddresses(m).length === 2, 3_000, 'the second workload');
   api.delete('endpointslices', 'payments', 'payment-processor-vm2');
   await rec.until((m) => currentAddresses(m).length === 1, 3_000, 'the slice deleted');
+  rec.call.cancel();
+});
+
+test('Get streams the HTTPRoutes attached to the service port, after its endpoints, and every change to them', async () => {
+  const orders = (type: string, value: string, port = 8080) => ({
+    metadata: { name: 'orders', namespace: 'payments', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { parentRefs: [{ group: 'core', kind: 'Service', name: 'payment-processor', port }], rules: [{ matches: [{ path: { type, value }, method: 'POST' }] }] },
+  });
+  api.put('httproutes', orders('PathPrefix', '/orders'));
+  api.put('httproutes', { metadata: { name: 'server-route', namespace: 'payments' }, spec: { parentRefs: [{ group: 'policy.linkerd.io', kind: 'Server', name: 'payment-processor' }] } });
+  await new Promise((r) => setTimeout(r, 200));
+  const c = await dclient();
+  const rec = new Recorder(c.Get({ path: 'payment-processor.payments:8080' }));
+  const initial = await rec.until((m) => m.length >= 2);
+  assert.ok(initial[0].add, 'endpoints come first (the first message of a stream resets the client)');
+  assert.deepEqual(initial[1].routes, { routes: [{ name: 'orders', matches: [{ path_type: 'PATH_PREFIX', path: '/orders', method: 'POST', headers: [], query_params: [] }] }] });
+  api.put('httproutes', orders('Exact', '/orders/new'));
+  const changed = await rec.until((m) => m.length >= 3, 3_000, 'the changed route');
+  assert.equal(changed[2].routes.routes[0].matches[0].path_type, 'PATH_EXACT');
+  api.put('httproutes', orders('Exact', '/orders/new', 9999));
+  const moved = await rec.until((m) => m.length >= 4, 3_000, 'the route moved to another port');
+  assert.deepEqual(moved[3].routes, { routes: [] });
+  api.delete('httproutes', 'payments', 'orders');
+  api.delete('httproutes', 'payments', 'server-route');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(rec.messages.length, 4, 'no message when nothing attached to the port changed');
   rec.call.cancel();
 });
 

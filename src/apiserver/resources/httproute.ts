@@ -55,15 +55,33 @@ const httpRouteSchema: Schema = rootSchema(
   'HTTPRoute matches HTTP requests (path, headers, query, method) for policy and routing.',
 );
 
+/** A RegularExpression match must compile (the proxy would otherwise never match it). */
+function regexCauses(field: string, pattern: string): FieldCause[] {
+  try {
+    new RegExp(pattern);
+    return [];
+  } catch (e) {
+    return [invalid(field, pattern, `not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`)];
+  }
+}
+
 function validateHttpRoute(o: KubeObject): FieldCause[] {
   const out = [...validateObjectMeta(o)];
   asArray(pick(o, 'spec.rules')).forEach((raw, i) => {
     const rule = asRecord(raw);
     const rp = index('spec.rules', i);
     asArray(rule.matches).forEach((m, j) => {
+      const mp = index(child(rp, 'matches'), j);
       const path = asRecord(asRecord(m).path);
       if (typeof path.value === 'string' && path.type !== 'RegularExpression' && !path.value.startsWith('/')) {
-        out.push(invalid(child(index(child(rp, 'matches'), j), 'path.value'), path.value, 'must be an absolute path starting with "/"'));
+        out.push(invalid(child(mp, 'path.value'), path.value, 'must be an absolute path starting with "/"'));
+      }
+      if (typeof path.value === 'string' && path.type === 'RegularExpression') out.push(...regexCauses(child(mp, 'path.value'), path.value));
+      for (const list of ['headers', 'queryParams']) {
+        asArray(asRecord(m)[list]).forEach((raw, k) => {
+          const v = asRecord(raw);
+          if (v.type === 'RegularExpression' && typeof v.value === 'string') out.push(...regexCauses(child(index(child(mp, list), k), 'value'), v.value));
+        });
       }
     });
     const timeouts = asRecord(rule.timeouts);

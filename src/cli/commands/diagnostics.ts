@@ -9,7 +9,8 @@ import { defaultDataDir } from '../../core/files.js';
 import { systemClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/log.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../core/workloads/effective.js';
-import { ClusterView, type KindName } from '../../destination/cluster-view.js';
+import { ClusterView, DESTINATION_KINDS, type KindName } from '../../destination/cluster-view.js';
+import { describeMatch } from '../../core/routes/http-route.js';
 import { listJson } from '../../destination/informers.js';
 import { DestinationWatcher } from '../../destination/watcher.js';
 import { serviceFqdn } from '../../destination/authority.js';
@@ -84,14 +85,15 @@ async function withView<T>(kc: KubeConfig, kinds: readonly KindName[], trustDoma
 async function endpoints(kc: KubeConfig, arg: string, flags: Flags): Promise<number> {
   const name = objectName(arg, ['svc', 'service', 'services'], 'svc/NAME');
   const ns = flags.namespace;
-  const result = await withView(kc, ['services', 'endpointslices', 'externalworkloads', 'workloadgroups', 'servers', 'pods'], flags['trust-domain'], (view) => {
+  const result = await withView(kc, DESTINATION_KINDS, flags['trust-domain'], (view) => {
     const svc = view.get<ServiceObject>('services', ns, name);
     if (!svc) throw new OutpostError('NOT_FOUND', `service ${ns}/${name} not found`);
     const ports = flags.port ? [flags.port] : (svc.spec?.ports ?? []).map((p) => p.port);
     const watcher = new DestinationWatcher(view);
     return ports.map((port) => {
       const snap = watcher.snapshot(ns, name, port);
-      return { authority: `${serviceFqdn(name, ns)}:${port}`, exists: snap.exists, opaque: !!snap.opaque, endpoints: snap.endpoints.map(toWireEndpoint) };
+      const routes = watcher.routes(ns, name, port).map((r) => ({ name: r.name, matches: r.matches.map(describeMatch) }));
+      return { authority: `${serviceFqdn(name, ns)}:${port}`, exists: snap.exists, opaque: !!snap.opaque, endpoints: snap.endpoints.map(toWireEndpoint), routes };
     });
   });
   if (flags.output === 'json') {
@@ -100,8 +102,9 @@ async function endpoints(kc: KubeConfig, arg: string, flags: Flags): Promise<num
   }
   const blocks = result.map((r) => {
     const head = `${r.authority}${r.opaque ? ' (opaque)' : ''}`;
-    if (r.endpoints.length === 0) return `${head}\n  no ready endpoints`;
-    return `${head}\n${table(['ADDRESS', 'PORT', 'INBOUND', 'PROTOCOL', 'IDENTITY', 'SERVER NAME', 'WORKLOAD'], r.endpoints.map(endpointRow))}`;
+    const routes = r.routes.length ? `\n  routes: ${r.routes.map((x) => `${x.name} (${x.matches.join(', ')})`).join('; ')}` : '';
+    if (r.endpoints.length === 0) return `${head}\n  no ready endpoints${routes}`;
+    return `${head}\n${table(['ADDRESS', 'PORT', 'INBOUND', 'PROTOCOL', 'IDENTITY', 'SERVER NAME', 'WORKLOAD'], r.endpoints.map(endpointRow))}${routes}`;
   });
   console.log(blocks.join('\n\n'));
   return 0;

@@ -33,7 +33,7 @@ const TOP_FLAGS = { ...TAP_FLAGS, duration: { type: 'duration', default: 0, help
 const SUBCOMMANDS: Record<string, { usage: string; flags: FlagSpecs; run: (ep: VizEndpoint, flags: any, args: string[]) => Promise<number> }> = {
   stat: { usage: 'outpost viz stat (externalworkload|ew|deploy|svc|ns|authority)[/NAME] [-n NS | -A] [-t 1m|10m|1h] [--from KIND/NAME] [-o wide|json]', flags: STAT_FLAGS, run: runStat },
   edges: { usage: 'outpost viz edges (ew|deploy|po) [-n NS | -A] [-o wide|json]', flags: COMMON, run: runEdges },
-  routes: { usage: 'outpost viz routes svc/NAME [-n NS] [-t 1m] [-o json]', flags: COMMON, run: runRoutes },
+  routes: { usage: 'outpost viz routes svc/NAME [-n NS] [-t 1m] [-o wide|json]', flags: COMMON, run: runRoutes },
   top: { usage: 'outpost viz top (ew|deploy|ns)[/NAME] [-n NS] [--method M] [--path P] [--duration 10s]', flags: TOP_FLAGS, run: runTop },
   tap: { usage: 'outpost viz tap (ew|deploy|ns)[/NAME] [-n NS] [--method M] [--path P] [--limit N] [-o json]', flags: TAP_FLAGS, run: runTap },
   check: { usage: 'outpost viz check', flags: COMMON, run: runCheck },
@@ -102,7 +102,7 @@ async function runEdges(ep: VizEndpoint, f: any, args: string[]): Promise<number
 async function runRoutes(ep: VizEndpoint, f: any, args: string[]): Promise<number> {
   const resource = oneTarget(args, SUBCOMMANDS.routes.usage);
   const body = await vizGet<{ rows: RouteRow[] }>(ep, '/api/routes', { resource, namespace: f.namespace, window: f['time-window'] });
-  console.log(f.output === 'json' ? JSON.stringify(body.rows, null, 2) : routesTable(body.rows));
+  console.log(f.output === 'json' ? JSON.stringify(body.rows, null, 2) : routesTable(body.rows, { wide: f.output === 'wide' }));
   return 0;
 }
 

@@ -1,6 +1,7 @@
 // Pure bookkeeping of one service's endpoints from destination updates (add / remove / no_endpoints),
 // and the mapping from wire endpoints to the proxy's ResolvedEndpoint. Table-tested.
 import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../types.js';
+import { RouteTable, type PathMatchType, type ServiceRoute, type ValueMatch } from '../../core/routes/http-route.js';
 
 /** The proxy's default inbound port, used when the destination service leaves inbound_port unset. */
 export const DEFAULT_INBOUND_PORT = 4143;
@@ -24,10 +25,17 @@ export interface WireEndpointSet {
   metricLabels?: Record<string, string>;
 }
 
+/** A destination Route as proto-loader decodes it. */
+export interface WireRoute {
+  name?: string;
+  matches?: { pathType?: string; path?: string; method?: string; headers?: Partial<ValueMatch>[]; queryParams?: Partial<ValueMatch>[] }[];
+}
+
 export interface WireUpdate {
   add?: WireEndpointSet | null;
   remove?: WireEndpointSet | null;
   noEndpoints?: { exists?: boolean } | null;
+  routes?: { routes?: WireRoute[] } | null;
   update?: string;
 }
 
@@ -35,9 +43,27 @@ export interface EndpointSetState {
   exists: boolean;
   endpoints: ReadonlyMap<string, ResolvedEndpoint>;
   labels: Record<string, string>;
+  /** The service port's HTTPRoutes, compiled (absent: none). */
+  routes?: RouteTable;
 }
 
 const EMPTY: EndpointSetState = { exists: true, endpoints: new Map(), labels: {} };
+
+const PATH_TYPES: Record<string, PathMatchType> = { PATH_PREFIX: 'PathPrefix', PATH_EXACT: 'Exact', PATH_REGULAR_EXPRESSION: 'RegularExpression', '0': 'PathPrefix', '1': 'Exact', '2': 'RegularExpression' };
+
+const toValueMatch = (v: Partial<ValueMatch>): ValueMatch => ({ name: v.name ?? '', value: v.value ?? '', regex: !!v.regex });
+
+export function toServiceRoute(r: WireRoute): ServiceRoute {
+  return {
+    name: r.name ?? '',
+    // A match with a path type from a newer server is dropped: it matches nothing rather than everything.
+    matches: (r.matches ?? []).flatMap((m) => {
+      const pathType = PATH_TYPES[String(m.pathType ?? 'PATH_PREFIX')];
+      if (!pathType) return [];
+      return [{ pathType, path: m.path ?? '/', method: (m.method ?? '').toUpperCase(), headers: (m.headers ?? []).map(toValueMatch), queryParams: (m.queryParams ?? []).map(toValueMatch) }];
+    }),
+  };
+}
 
 const HINTS: Record<string, ProtocolHint> = { PROTOCOL_UNKNOWN: 'unknown', PROTOCOL_H2: 'h2', PROTOCOL_OPAQUE: 'opaque', '0': 'unknown', '1': 'h2', '2': 'opaque' };
 
@@ -66,20 +92,27 @@ export function toResolvedEndpoint(ep: WireEndpoint): ResolvedEndpoint {
  */
 export function applyEndpointUpdate(previous: EndpointSetState | undefined, update: WireUpdate, first: boolean): EndpointSetState {
   const base = first || !previous ? EMPTY : previous;
-  const kind = update.update ?? (update.add ? 'add' : update.remove ? 'remove' : update.noEndpoints ? 'noEndpoints' : '');
+  const kind = update.update ?? (update.add ? 'add' : update.remove ? 'remove' : update.noEndpoints ? 'noEndpoints' : update.routes ? 'routes' : '');
   if (kind === 'add' && update.add) {
     const endpoints = new Map(base.endpoints);
     for (const ep of update.add.endpoints ?? []) endpoints.set(endpointKey(ep), toResolvedEndpoint(ep));
     const labels = { ...base.labels, ...(update.add.metricLabels ?? {}) };
-    return { exists: true, endpoints, labels };
+    return { ...base, exists: true, endpoints, labels };
   }
   if (kind === 'remove' && update.remove) {
     const endpoints = new Map(base.endpoints);
     for (const ep of update.remove.endpoints ?? []) endpoints.delete(endpointKey(ep));
-    return { exists: base.exists, endpoints, labels: base.labels };
+    return { ...base, endpoints };
   }
   if (kind === 'noEndpoints') {
-    return { exists: update.noEndpoints?.exists ?? false, endpoints: new Map(), labels: base.labels };
+    return { ...base, exists: update.noEndpoints?.exists ?? false, endpoints: new Map() };
+  }
+  if (kind === 'routes') {
+    const routes = (update.routes?.routes ?? []).map(toServiceRoute);
+    const next: EndpointSetState = { ...base };
+    if (routes.length) next.routes = new RouteTable(routes);
+    else delete next.routes;
+    return next;
   }
   return base; // an unknown update kind from a newer server: ignore it
 }
@@ -87,6 +120,7 @@ export function applyEndpointUpdate(previous: EndpointSetState | undefined, upda
 export function toEndpointSnapshot(state: EndpointSetState): EndpointSnapshot {
   const endpoints = [...state.endpoints.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, ep]) => ep);
   const snapshot: EndpointSnapshot = { exists: state.exists, endpoints, labels: { ...state.labels } };
+  if (state.routes) snapshot.routes = state.routes;
   // The Get stream carries no service-level protocol; a port whose every endpoint is opaque is treated as opaque.
   if (endpoints.length > 0 && endpoints.every((ep) => ep.protocolHint === 'opaque')) snapshot.opaque = true;
   return snapshot;

@@ -79,10 +79,10 @@ export class OutboundHttp {
 
   private send(svc: LogicalService, slot: EndpointSlot, session: ClientHttp2Session, x: Exchange, attempt: number): void {
     const ep = slot.target;
-    const st = svc.state(slot);
+    const http = svc.httpMetrics(slot, routeOf(svc, x));
     const start = performance.now();
     svc.balancer.start(slot);
-    st.http.request.value++;
+    http.request.value++;
     let up: ClientHttp2Stream;
     try {
       const headers = x.kind === 'h1' ? h1RequestToH2(x.req.method ?? 'GET', x.path, svc.authority.replace(/:80$/, ''), x.req.headers, ep.port) : h2RequestToH2(x.headers, ep.port);
@@ -95,7 +95,7 @@ export class OutboundHttp {
     const done = (status: number, failure: boolean) => {
       responded = true;
       const ms = performance.now() - start;
-      st.http.response(status, ms, failure);
+      http.response(status, ms, failure);
       svc.balancer.finish(slot, ms, !failure);
       if (this.ctx.tap.active) this.publishTap(svc, ep, x, status, ms);
     };
@@ -130,13 +130,13 @@ export class OutboundHttp {
   /** Pass-through to an endpoint without identity: plain HTTP, no mTLS. */
   private sendPlain(svc: LogicalService, slot: EndpointSlot, x: Exchange): void {
     const ep = slot.target;
-    const st = svc.state(slot);
+    const http = svc.httpMetrics(slot, routeOf(svc, x));
     const start = performance.now();
     svc.balancer.start(slot);
-    st.http.request.value++;
+    http.request.value++;
     const done = (status: number, failure: boolean) => {
       const ms = performance.now() - start;
-      st.http.response(status, ms, failure);
+      http.response(status, ms, failure);
       svc.balancer.finish(slot, ms, !failure);
       if (this.ctx.tap.active) this.publishTap(svc, ep, x, status, ms);
     };
@@ -195,6 +195,21 @@ export class OutboundHttp {
     this.plainAgent.destroy();
     this.h2c.close();
   }
+}
+
+/** The HTTPRoute of the service that takes the request, if the service has routes. */
+function routeOf(svc: LogicalService, x: Exchange): string | undefined {
+  if (!svc.snapshot?.routes) return undefined;
+  if (x.kind === 'h1') {
+    const h = x.req.headers;
+    return svc.routeOf({ method: x.req.method ?? 'GET', target: x.path, header: (n) => headerValue(h[n]) });
+  }
+  const h = x.headers;
+  return svc.routeOf({ method: String(h[':method'] ?? 'GET'), target: String(h[':path'] ?? '/'), header: (n) => headerValue(h[n]) });
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(',') : v;
 }
 
 function headersSent(x: Exchange): boolean {

@@ -58,6 +58,8 @@ export class OutboundHttp1 {
     const ctx = this.ctx;
     let slot = first;
     let st = svc.state(slot);
+    const route = svc.snapshot?.routes ? svc.routeOf({ method: head.method, target: head.url, header: (n) => rawHeader(head.headers, n) }) : undefined;
+    let http = svc.httpMetrics(slot, route);
     let start = 0;
     let poolKey = '';
     const pool = this.pool;
@@ -75,19 +77,20 @@ export class OutboundHttp1 {
             if (!err) {
               poolKey = key;
               svc.balancer.start(slot);
-              st.http.request.value++;
+              http.request.value++;
               return cb(undefined, s);
             }
             ctx.log.debug('endpoint connect failed', { authority: svc.authority, endpoint: st.targetAddr, reason: err.message });
             svc.balancer.ejectNow(slot);
             const other = attempt < MAX_ATTEMPTS ? svc.balancer.pick(slot) : undefined;
             if (!other || other === slot) {
-              st.http.request.value++;
+              http.request.value++;
               svc.balancer.start(slot);
               return cb(err);
             }
             slot = other;
             st = svc.state(slot);
+            http = svc.httpMetrics(slot, route);
             d.extraHeaders = dstHeader();
             tryOne(attempt + 1);
           });
@@ -97,7 +100,7 @@ export class OutboundHttp1 {
       release: (s) => pool.release(poolKey, s),
       done: (status, failure) => {
         const ms = performance.now() - start;
-        st.http.response(status, ms, failure);
+        http.response(status, ms, failure);
         svc.balancer.finish(slot, ms, !failure);
         if (ctx.tap.active) {
           const ep = slot.target;
@@ -111,4 +114,11 @@ export class OutboundHttp1 {
     };
     return d;
   }
+}
+
+/** A header's value from raw alternating name/value pairs (`name` in lower case); repeated ones joined by ",". */
+function rawHeader(raw: string[], name: string): string | undefined {
+  let out: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) out = out === undefined ? raw[i + 1] : `${out},${raw[i + 1]}`;
+  return out;
 }

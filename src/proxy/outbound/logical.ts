@@ -3,13 +3,16 @@
 import type { EndpointSnapshot, EndpointWatch, ResolvedEndpoint } from '../types.js';
 import type { ProxyContext } from '../context.js';
 import { P2cBalancer, type Slot } from './balance.js';
-import { labelString } from '../metrics/registry.js';
+import { joinLabels, labelString } from '../metrics/registry.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';
+import type { RequestView } from '../../core/routes/http-route.js';
 
 export interface EndpointState {
   /** Prometheus labels for this (authority, endpoint). */
   labels: string;
   http: HttpMetrics;
+  /** The same with route_name, by route (created on a route's first request). */
+  byRoute: Map<string, HttpMetrics>;
   targetAddr: string;
 }
 
@@ -70,9 +73,23 @@ export class LogicalService {
       ...this.snapshot?.labels,
       ...ep.labels,
     });
-    const st = { labels, http: this.ctx.metrics.httpFor(labels), targetAddr, of: ep };
+    const st = { labels, http: this.ctx.metrics.httpFor(labels), byRoute: new Map<string, HttpMetrics>(), targetAddr, of: ep };
     slot.extra = st;
     return st;
+  }
+
+  /** The route of the service's HTTPRoutes that takes this request (undefined: the default route). */
+  routeOf(req: RequestView): string | undefined {
+    return this.snapshot?.routes?.routeOf(req);
+  }
+
+  /** The HTTP metrics of a request to an endpoint: labelled with route_name when a route took it. */
+  httpMetrics(slot: EndpointSlot, route: string | undefined): HttpMetrics {
+    const st = this.state(slot);
+    if (route === undefined) return st.http;
+    let h = st.byRoute.get(route);
+    if (!h) st.byRoute.set(route, (h = this.ctx.metrics.httpFor(joinLabels(st.labels, labelString({ route_name: route })))));
+    return h;
   }
 
   close(): void {

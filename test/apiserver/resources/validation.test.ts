@@ -114,6 +114,18 @@ const rejected: [string, KubeObject, string, string][] = [
     'spec.template.metadata.labels[app]',
     'FieldValueInvalid',
   ],
+  [
+    'httproute path regular expression that does not compile',
+    { apiVersion: 'policy.linkerd.io/v1beta3', kind: 'HTTPRoute', metadata: { name: 'r', namespace: 'd' }, spec: { rules: [{ matches: [{ path: { type: 'RegularExpression', value: '/v(1' } }] }] } },
+    'spec.rules[0].matches[0].path.value',
+    'FieldValueInvalid',
+  ],
+  [
+    'httproute header regular expression that does not compile',
+    { apiVersion: 'policy.linkerd.io/v1beta3', kind: 'HTTPRoute', metadata: { name: 'r', namespace: 'd' }, spec: { rules: [{ matches: [{ headers: [{ type: 'RegularExpression', name: 'x-user', value: '[a-' }] }] }] } },
+    'spec.rules[0].matches[0].headers[0].value',
+    'FieldValueInvalid',
+  ],
   ['configmap key', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'd' }, data: { 'a/b': 'x' } }, 'data', 'FieldValueInvalid'],
   ['secret not base64', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'd' }, data: { k: 'not base64!' } }, 'data[k]', 'FieldValueInvalid'],
   ['lease time', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: 'd' }, spec: { renewTime: 'yesterday' } }, 'spec.renewTime', 'FieldValueInvalid'],

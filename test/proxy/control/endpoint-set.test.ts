@@ -68,3 +68,20 @@ test('backoff grows exponentially with bounded jitter and resets', () => {
   const high = new Backoff({ initialMs: 100, maxMs: 150, multiplier: 2, jitter: 0.2, random: () => 0.999999 });
   assert.deepEqual([high.next(), high.next()], [120, 150]);
 });
+
+test('route updates name requests\' routes, keep the endpoints, and are reset by a reopened stream', () => {
+  const routes = (...names: string[]): WireUpdate => ({
+    update: 'routes',
+    routes: { routes: names.map((name) => ({ name, matches: [{ pathType: 'PATH_PREFIX', path: `/${name}` }, { pathType: 'PATH_FROM_THE_FUTURE', path: '/' }] })) },
+  });
+  const routeOf = (s: EndpointSetState | undefined, target: string) => toEndpointSnapshot(s!).routes?.routeOf({ method: 'GET', target, header: () => undefined });
+  const withRoutes = run([[add(ep('10.0.0.1')), true], [routes('orders', 'users'), false]]);
+  assert.equal(routeOf(withRoutes, '/orders/1'), 'orders');
+  assert.equal(routeOf(withRoutes, '/users'), 'users');
+  assert.equal(routeOf(withRoutes, '/other'), undefined, 'a match with an unknown path type matches nothing');
+  assert.deepEqual(toEndpointSnapshot(withRoutes!).endpoints.map((e) => e.address), ['10.0.0.1']);
+  const added = run([[add(ep('10.0.0.1')), true], [routes('orders'), false], [add(ep('10.0.0.2')), false], [remove(ep('10.0.0.1')), false]]);
+  assert.equal(routeOf(added, '/orders'), 'orders', 'endpoint changes keep the routes');
+  assert.equal(routeOf(run([[add(ep('10.0.0.1')), true], [routes('orders'), false], [routes(), false]]), '/orders'), undefined, 'an empty set removes them');
+  assert.equal(routeOf(run([[add(ep('10.0.0.1')), true], [routes('orders'), false], [add(ep('10.0.0.1')), true]]), '/orders'), undefined, 'a reopened stream starts without routes');
+});
