@@ -55,12 +55,16 @@ class ClosableWatch extends Watch {
   private closed = false;
 
   override async watch(path: string, query: Record<string, any>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
+    // `done` may run before super.watch returns (a watch refused at once, e.g. 404): no controller yet.
+    const state: { controller?: AbortController; ended: boolean } = { ended: false };
     const controller = await super.watch(path, query, callback, (err) => {
-      this.open.delete(controller);
+      state.ended = true;
+      if (state.controller) this.open.delete(state.controller);
       done(err);
     });
+    state.controller = controller;
     if (this.closed) controller.abort();
-    else this.open.add(controller);
+    else if (!state.ended) this.open.add(controller);
     return controller;
   }
 

@@ -157,7 +157,7 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
   }
   const at = (host: string | undefined, port: number): HostPort | undefined => (host ? { host, port } : undefined);
   return {
-    admin: { host: get('admin.address', '127.0.0.1'), port: get('admin.port', 4191) },
+    admin: { host: get('admin.address', '0.0.0.0'), port: get('admin.port', 4191) },
     inbound: { host: get('inbound.address', '0.0.0.0'), port: get('inbound.port', 4143) },
     outbound: { host: get('outbound.address', '127.0.0.1'), port: get('outbound.port', 4140), http1Transport: get('outbound.http1Transport', 'http1') },
     tap: { host: get('tap.address', '0.0.0.0'), port: get('tap.port', 4190), identities: get('tap.identities', []) },

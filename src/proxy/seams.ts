@@ -34,10 +34,9 @@ export interface SeamHooks {
   onRevoked?: () => void;
 }
 
-/** The tap listener's host:port for the viz; a wildcard bind is reached at the admin host. */
-function tapAddress(config: ProxyConfig): string {
-  const wildcard = ['', '0.0.0.0', '::', '[::]'].includes(config.tap.host);
-  return `${wildcard ? config.admin.host : config.tap.host}:${config.tap.port}`;
+/** As configured: a wildcard host (0.0.0.0) is reported as is and the control plane puts in the address it sees the proxy at. */
+function listenerAddress(l: { host: string; port: number }): string {
+  return l.host.includes(':') && !l.host.startsWith('[') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
 }
 
 export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamHooks = {}): Promise<ProxySeams> {
@@ -66,8 +65,8 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
       policy: config.policy.endpoint,
       health: config.health.endpoint,
       inboundPort: config.inbound.port,
-      adminAddress: `${config.admin.host}:${config.admin.port}`,
-      tapAddress: tapAddress(config),
+      adminAddress: listenerAddress(config.admin),
+      tapAddress: listenerAddress(config.tap),
       onRevoked: hooks.onRevoked,
       log,
     });

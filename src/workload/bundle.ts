@@ -49,7 +49,7 @@ export function defaultLayout(req: Pick<OnboardRequest, 'inboundPort'>): ProxyLa
   return {
     installDir: '/etc/outpost',
     stateDir: '/var/lib/outpost/proxy',
-    admin: { host: '127.0.0.1', port: 4191 },
+    admin: { host: '0.0.0.0', port: 4191 },
     inbound: { host: '0.0.0.0', port: req.inboundPort },
     outbound: { host: '127.0.0.1', port: 4140 },
     tap: { host: '0.0.0.0', port: 4190 },

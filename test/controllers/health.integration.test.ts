@@ -54,7 +54,7 @@ describe('workload health API', () => {
       acks,
       status,
       report: (ready, failing) =>
-        stream.write({ workload: WORKLOAD, ready, probes: [{ name: 'http-get:8080/health', success: ready, message: failing ?? '', checkedAtUnixMs: Date.now() }], proxyVersion: 'test', inboundPort: 4143, adminPort: 4191, adminAddress: '127.0.0.1:4191', tapAddress: '127.0.0.1:4190' }),
+        stream.write({ workload: WORKLOAD, ready, probes: [{ name: 'http-get:8080/health', success: ready, message: failing ?? '', checkedAtUnixMs: Date.now() }], proxyVersion: 'test', inboundPort: 4143, adminPort: 4191, adminAddress: '0.0.0.0:4191', tapAddress: '[::]:4190' }),
       close: () => stream.end(),
     };
   }
@@ -110,6 +110,7 @@ describe('workload health API', () => {
     assert.equal(proxy.acks[0].probesJson, '[]', 'the effective probes, on the first ack');
     const seen = await waitFor('status.proxy', async () => (await proxyStatus())?.connected === true ? await proxyStatus() : undefined);
     assert.equal(seen!.version, 'test');
+    // The proxy listens on every address: the control plane records the one its stream comes from.
     assert.equal(seen!.adminAddress, '127.0.0.1:4191');
     assert.equal(seen!.tapAddress, '127.0.0.1:4190', 'the tap listener the proxy reported, for viz tap');
     assert.equal(seen!.inboundPort, 4143);

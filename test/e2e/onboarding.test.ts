@@ -133,7 +133,7 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     controlPlane = net.start(cluster, 'outpost up', OUTPOST[0], [
       ...OUTPOST.slice(1), 'up', '--data-dir', dataDir, '--listen', cluster.address, '--api-port', '0', '--identity-port', '0',
       '--destination-port', '0', '--policy-port', '0', '--health-port', '0', '--admin-port', '0', '--viz-port', '0',
-      '--workload-disconnect-grace', DISCONNECT_GRACE,
+      '--workload-disconnect-grace', DISCONNECT_GRACE, '--scrape-interval', '1s',
     ], join(work, 'control-plane.log'));
     procs.push(controlPlane);
     await eventually('outpost up', async () => {
@@ -210,6 +210,29 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     // And vm1's proxy only speaks mTLS: plain HTTP to its inbound port gets no answer.
     const plain = await net.exec(vm2, 'curl', ['-s', '-m', '2', '-o', '/dev/null', '-w', '%{http_code}', `http://${vm1.address}:4143/`]);
     assert.equal(plain.stdout, '000');
+  });
+
+  step('the viz on the cluster host scrapes both VMs\' proxies (default bundle): stat shows them meshed with traffic, the edge secured', async () => {
+    // The bundles' proxies listen for metrics on every address and the control plane records the
+    // address their health streams come from (ADR 0012): nothing to configure for the viz.
+    const sending = (async () => {
+      for (let i = 0; i < 40; i++) await callService(`/viz-${i}`);
+    })();
+    const stat = await eventually('vm1 meshed with traffic in `outpost viz stat`', async () => {
+      const r = await outpostOn(cluster, ['viz', 'stat', 'ew', '-n', NS, '-o', 'json', '--data-dir', dataDir]);
+      assert.equal(r.code, 0, r.stderr);
+      const rows = JSON.parse(r.stdout) as { name: string; meshed: string; rps: number }[];
+      const server = rows.find((x) => x.name === SERVER_VM);
+      return server && server.meshed === '1/1' && server.rps > 0 && rows.find((x) => x.name === CLIENT_VM)?.meshed === '1/1' ? rows : undefined;
+    }, 30_000, allLogs);
+    await sending;
+    assert.ok(stat.find((x) => x.name === SERVER_VM)!.rps > 0);
+    const ew = await kubectl(['get', 'externalworkload', SERVER_VM, '-n', NS, '-o', 'jsonpath={.status.proxy.adminAddress}']);
+    assert.equal(ew.stdout, `${vm1.address}:4191`, 'the admin address as the control plane reaches it');
+    const edges = await outpostOn(cluster, ['viz', 'edges', 'ew', '-n', NS, '-o', 'json', '--data-dir', dataDir]);
+    assert.equal(edges.code, 0, edges.stderr);
+    const edge = (JSON.parse(edges.stdout) as { src: string; dst: string; secured: boolean; clientId: string; serverId: string }[]).find((e) => e.src === CLIENT_VM && e.dst === SERVER_VM);
+    assert.deepEqual(edge && [edge.secured, edge.clientId, edge.serverId], [true, CLIENT_ID, SERVER_ID]);
   });
 
   step('outpost check on the cluster host is all green', async () => {

@@ -1,6 +1,6 @@
 // The PromQL adapter against a real Prometheus (Debian's `prometheus`; skipped when it is not
 // installed): Prometheus discovers proxies from the viz's /api/prometheus-sd (admin token, mesh CA),
-// scrapes them, and `viz stat`/`edges` run as PromQL with the same answers as the built-in pipeline.
+// scrapes them, and `viz stat`/`edges`/`routes` run as PromQL with the same answers as the built-in pipeline.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -53,7 +53,8 @@ describe('viz with --prometheus-url (real Prometheus)', { skip: !existsSync(PROM
     const ew = (name: string, id: string, p: FakeProxy) =>
       `---\napiVersion: workload.linkerd.io/v1beta1\nkind: ExternalWorkload\nmetadata: { name: ${name}, namespace: ${NS}, annotations: { viz.outpost.io/admin-address: "${p.address}" } }\nspec: { meshTLS: { identity: "${id}", serverName: ${name}.${NS} }, workloadIPs: [{ ip: 127.0.0.1 }] }\n`;
     const file = join(cp.dataDir, 'prom.yaml');
-    writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n${ew('client', CLIENT_ID, client)}${ew('server', SERVER_ID, server)}`);
+    const route = `---\napiVersion: policy.linkerd.io/v1beta3\nkind: HTTPRoute\nmetadata: { name: orders, namespace: ${NS} }\nspec: { parentRefs: [{ group: core, kind: Service, name: server }], rules: [{ matches: [{ path: { value: /orders } }] }] }\n`;
+    writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n${ew('client', CLIENT_ID, client)}${ew('server', SERVER_ID, server)}${route}`);
     assert.equal((await kubectl(cp.kubeconfigPath, ['apply', '-f', file])).code, 0);
     ep = findViz(cp.dataDir, cp.kubeConfig);
     // The scrape configuration docs/viz.md gives, with test intervals.
@@ -74,7 +75,10 @@ scrape_configs:
     );
     prom = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ['ignore', 'ignore', openSync(join(dir, 'prometheus.log'), 'w')] });
     const inbound = server.metrics.httpFor(inboundLabels(CLIENT_ID, 8080, 'server.prom:8080'));
-    const outbound = client.metrics.httpFor(outboundLabels({ authority: 'server.prom:8080', target: '127.0.0.1:8080', serverId: SERVER_ID, ns: NS, service: 'server', workload: 'server' }));
+    const outboundBase = outboundLabels({ authority: 'server.prom:8080', target: '127.0.0.1:8080', serverId: SERVER_ID, ns: NS, service: 'server', workload: 'server' });
+    const outbound = client.metrics.httpFor(outboundBase);
+    // Half the client's requests are taken by the HTTPRoute "orders" (all succeed); the rest are [DEFAULT] (half fail).
+    const outboundOrders = client.metrics.httpFor(`${outboundBase},route_name="orders"`);
     let sent = 0;
     const start = Date.now();
     load = setInterval(() => {
@@ -83,8 +87,9 @@ scrape_configs:
         const status = sent % 4 === 3 ? 500 : 200;
         inbound.request.value++;
         inbound.response(status, 20 + (sent % 20));
-        outbound.request.value++;
-        outbound.response(status, 21);
+        const out = sent % 2 === 0 ? outboundOrders : outbound;
+        out.request.value++;
+        out.response(sent % 2 === 0 ? 200 : status, 21);
       }
     }, 20);
   });
@@ -98,7 +103,7 @@ scrape_configs:
     await server?.close();
   });
 
-  it('stat, edges and check answer from Prometheus, with the success rate and latency of the load', async () => {
+  it('stat, edges, routes and check answer from Prometheus, with the success rate and latency of the load', async () => {
     const row = await until(
       'Prometheus to hold a rate for the server',
       async () => {
@@ -128,6 +133,17 @@ scrape_configs:
       15_000,
     );
     assert.deepEqual(edges.rows.map((e) => [e.src, e.dst, e.secured, e.clientId, e.serverId]), [['client', 'server', true, CLIENT_ID, SERVER_ID]]);
+    const routes = await until(
+      'Prometheus to hold the route',
+      async () => {
+        const body = await vizGet<{ rows: { route: string; rps: number; successRate?: number }[] }>(ep, '/api/routes', { resource: 'svc/server', namespace: NS });
+        return body.rows.every((r) => r.rps > 0) ? body.rows : undefined;
+      },
+      15_000,
+    );
+    assert.deepEqual(routes.map((r) => r.route), ['orders', '[DEFAULT]']);
+    assert.equal(routes[0].successRate, 1);
+    assert.ok(Math.abs(routes[1].successRate! - 0.5) < 0.1, `[DEFAULT] success ${routes[1].successRate}`);
     const check = await vizGet<{ backend: string }>(ep, '/api/check');
     assert.equal(check.backend, 'prometheus');
   });

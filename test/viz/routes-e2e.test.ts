@@ -5,9 +5,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { Duplex } from 'node:stream';
 import { createMesh, startTestProxy, type Mesh } from '../proxy/mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
@@ -24,7 +26,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('viz routes with real proxies and the destination service', () => {
   let mesh: Mesh;
   let cp: TestControlPlane;
-  let app: http.Server;
+  let app: net.Server;
   let web: RunningProxy;
   let client: RunningProxy;
   let load: NodeJS.Timeout | undefined;
@@ -65,10 +67,35 @@ spec:
     writeFileSync(issuerKey, mesh.issuer.keyPem, { mode: 0o600 });
     cp = await startTestControlPlane({ 'identity-trust-anchors-file': mesh.trustFile, 'identity-issuer-cert': issuerCert, 'identity-issuer-key': issuerKey, 'scrape-interval': 300 });
     const l = cp.info.listeners;
-    app = http.createServer((req, res) => {
+    // The app speaks HTTP/1.1 and h2c (prior knowledge) on one port, as a gRPC-and-REST server does.
+    const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
       res.statusCode = req.url?.includes('/fail') ? 500 : 200;
       res.end('ok');
-    });
+    };
+    const h1 = http.createServer(handler);
+    const h2 = http2.createServer(handler);
+    app = net.createServer((sock) =>
+      sock.once('data', (first) => {
+        sock.pause();
+        if (first.subarray(0, 3).toString('latin1') !== 'PRI') {
+          sock.unshift(first);
+          h1.emit('connection', sock);
+          return void sock.resume();
+        }
+        // HTTP/2 sessions read a net.Socket's handle directly (past unshift): hand them a stream instead.
+        const conn = new Duplex({
+          read: () => void sock.resume(),
+          write: (chunk, enc, cb) => void sock.write(chunk, enc, cb),
+          final: (cb) => (sock.end(), cb()),
+        });
+        conn.push(first);
+        sock.on('data', (c) => void (conn.push(c) || sock.pause()));
+        sock.on('end', () => conn.push(null));
+        sock.on('close', () => conn.destroy());
+        sock.on('error', () => {});
+        h2.emit('connection', conn);
+      }),
+    );
     await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
     const appPort = (app.address() as AddressInfo).port;
     const w = await mesh.issue('web', NS, 'web');
@@ -154,14 +181,33 @@ ${route('orders', '/orders')}`,
     assert.match(wide.stdout.split('\n')[1], /^orders\s.*\s\* \/orders\*$/);
   });
 
-  it('a route created while traffic flows takes its requests in the client proxy within seconds', async () => {
-    await apply('catalog.yaml', route('catalog', '/catalog'));
+  it('a route created while traffic flows takes its requests in the client proxy within seconds, HTTP/1 and HTTP/2 alike', async () => {
+    await apply('catalog.yaml', `${route('catalog', '/catalog')}---\n${route('h2probe', '/h2probe')}`);
     let seen = false;
     for (let i = 0; i < 40 && !seen; i++) {
       await sleep(250);
       seen = /response_total\{[^}]*route_name="catalog"[^}]*\} [1-9]/.test(await clientMetrics());
     }
     assert.ok(seen, 'requests to /catalog are counted with route_name="catalog"');
+    // An HTTP/2 app (h2c prior knowledge, as gRPC clients send) goes through the same route table.
+    const h2 = http2.connect(`http://127.0.0.1:${client.ports.outbound}`);
+    for (let i = 0; i < 3; i++) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = h2.request({ ':method': 'GET', ':path': `/h2probe/${i}`, ':authority': AUTHORITY });
+        req.on('response', (h) => req.on('end', () => resolve(Number(h[':status']))));
+        req.on('error', reject);
+        req.resume();
+        req.end();
+      });
+      assert.equal(status, 200);
+    }
+    h2.close();
+    await sleep(100); // the proxy counts a response when its stream ends, just after the client read it
+    const h2Counted = (await clientMetrics())
+      .split('\n')
+      .filter((l) => l.startsWith('response_total{') && l.includes('route_name="h2probe"'))
+      .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+    assert.equal(h2Counted, 3, 'the HTTP/2 requests are counted under route_name="h2probe"');
     let rows: RouteRow[] = [];
     for (let i = 0; i < 20 && !(rows.find((x) => x.route === 'catalog')?.rps ?? 0); i++) {
       await sleep(300);
@@ -169,12 +215,12 @@ ${route('orders', '/orders')}`,
       assert.equal(v.code, 0, v.stderr);
       rows = JSON.parse(v.stdout) as RouteRow[];
     }
-    assert.deepEqual(rows.map((x) => [x.route, x.matches]), [['orders', ['* /orders*']], ['catalog', ['* /catalog*']], ['[DEFAULT]', []]], 'oldest route first');
+    assert.deepEqual(rows.map((x) => [x.route, x.matches]), [['orders', ['* /orders*']], ['catalog', ['* /catalog*']], ['h2probe', ['* /h2probe*']], ['[DEFAULT]', []]], 'oldest route first');
     assert.ok(rows[1].rps > 0, JSON.stringify(rows));
     const r = await kubectl(cp.kubeconfigPath, ['delete', 'httproute', 'catalog', '-n', NS]);
     assert.equal(r.code, 0, r.stderr);
     await sleep(500);
     const after = JSON.parse((await outpost(['viz', 'routes', 'svc/web', '-n', NS, '-o', 'json', '--data-dir', cp.dataDir])).stdout) as RouteRow[];
-    assert.deepEqual(after.map((x) => [x.route, x.matches]), [['orders', ['* /orders*']], ['catalog', []], ['[DEFAULT]', []]], 'a deleted route keeps its numbers, without matches, within the window');
+    assert.deepEqual(after.map((x) => [x.route, x.matches]), [['orders', ['* /orders*']], ['h2probe', ['* /h2probe*']], ['catalog', []], ['[DEFAULT]', []]], 'a deleted route keeps its numbers, without matches, within the window');
   });
 });

@@ -8,6 +8,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { OutpostError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { ProbeOutcome } from './conditions.js';
+import { peerIp, reachableAddress } from './proxy-address.js';
 
 /** Same options as the proxy's client: camelCase fields, 64-bit ints as numbers. */
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true };
@@ -127,7 +128,8 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
           bound = target;
           opts.onStreamOpened(target);
         }
-        const proxy: ProxyStatus = { version: msg.proxyVersion, adminAddress: msg.adminAddress || undefined, tapAddress: msg.tapAddress || undefined, inboundPort: msg.inboundPort || undefined, certificateNotAfter };
+        const from = peerIp(call.getPeer());
+        const proxy: ProxyStatus = { version: msg.proxyVersion, adminAddress: reachableAddress(msg.adminAddress, from), tapAddress: reachableAddress(msg.tapAddress, from), inboundPort: msg.inboundPort || undefined, certificateNotAfter };
         opts.onReport(target, { ready: msg.ready, probes: (msg.probes ?? []).map((p) => ({ name: p.name, success: p.success, message: p.message })), proxy });
         const probesJson = target.probesJson === probesSent ? '' : target.probesJson;
         probesSent = target.probesJson;

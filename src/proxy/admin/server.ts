@@ -1,5 +1,6 @@
-// The admin endpoint (default 127.0.0.1:4191): /live, /ready (only once credentials are held),
-// /metrics (Prometheus text), POST /shutdown (loopback clients only), GET/PUT /proxy-log-level.
+// The admin endpoint (default 0.0.0.0:4191, like Linkerd, so the viz can scrape it): /live, /ready
+// (only once credentials are held), /metrics (Prometheus text), POST /shutdown and PUT
+// /proxy-log-level (loopback clients only), GET /proxy-log-level.
 import { createServer, type Server, type IncomingMessage } from 'node:http';
 import type { ProxyContext } from '../context.js';
 import { isLogLevel } from '../../core/log.js';
