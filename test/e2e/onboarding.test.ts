@@ -233,6 +233,15 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     assert.equal(edges.code, 0, edges.stderr);
     const edge = (JSON.parse(edges.stdout) as { src: string; dst: string; secured: boolean; clientId: string; serverId: string }[]).find((e) => e.src === CLIENT_VM && e.dst === SERVER_VM);
     assert.deepEqual(edge && [edge.secured, edge.clientId, edge.serverId], [true, CLIENT_ID, SERVER_ID]);
+    // Tap reaches vm1's tap listener (mTLS, viz identity only) at the recorded address too.
+    const tap = outpostOn(cluster, ['viz', 'tap', `externalworkload/${SERVER_VM}`, '-n', NS, '--path', '/tapped', '--limit', '1', '-o', 'json', '--data-dir', dataDir]);
+    const tapped = await eventually('a tapped request', async () => {
+      await callService('/tapped');
+      return Promise.race([tap, sleep(500).then(() => undefined)]);
+    }, 20_000, allLogs);
+    assert.equal(tapped.code, 0, tapped.stderr);
+    const event = JSON.parse(tapped.stdout.trim().split('\n')[0]) as { direction: string; path: string; sourceIdentity: string; status: number };
+    assert.deepEqual([event.direction, event.path, event.sourceIdentity, event.status], ['inbound', '/tapped', CLIENT_ID, 200]);
   });
 
   step('outpost check on the cluster host is all green', async () => {
