@@ -2,6 +2,7 @@
 // status and effective labels, and the workload health API (--health-port, mTLS) that feeds the
 // Ready condition. See docs/endpoints.md.
 import type { ControlPlaneComponent } from '../core/component.js';
+import { renewingServerCredentials, type RenewingCredentials } from '../core/tls/renewing-credentials.js';
 import { startControllers } from './run.js';
 
 export const component: ControlPlaneComponent = {
@@ -21,9 +22,10 @@ export const component: ControlPlaneComponent = {
   },
   async start(ctx) {
     let health;
+    let tls: RenewingCredentials | undefined;
     if (ctx.identity) {
-      const cert = await ctx.identity.issueServiceCertificate('health');
-      health = { host: ctx.listen, port: Number(ctx.flags['health-port'] ?? 8087), tls: { chainPem: cert.chainPem || cert.certPem, keyPem: cert.keyPem, trustAnchorsPem: ctx.identity.trustAnchorsPem() } };
+      tls = await renewingServerCredentials(ctx.identity, 'health', { clock: ctx.clock, log: ctx.log });
+      health = { host: ctx.listen, port: Number(ctx.flags['health-port'] ?? 8087), credentials: tls.credentials };
     } else {
       ctx.log.warn('no identity component: the workload health API is not served (workloads are ready only if annotated outpost.io/assume-ready=true)');
     }
@@ -38,6 +40,12 @@ export const component: ControlPlaneComponent = {
     });
     const host = ctx.listen.includes(':') ? `[${ctx.listen}]` : ctx.listen;
     const listeners: Record<string, string> = running.healthPort !== undefined ? { health: `${host}:${running.healthPort}` } : {};
-    return { listeners, stop: () => running.stop() };
+    return {
+      listeners,
+      stop: async () => {
+        tls?.stop();
+        await running.stop();
+      },
+    };
   },
 };

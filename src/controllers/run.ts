@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1EndpointSlice, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
+import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, type WorkloadGroupLike } from '../core/workloads/effective.js';
@@ -35,7 +36,7 @@ export interface ControllersOptions {
   /** Default disconnect grace (--workload-disconnect-grace). */
   disconnectGraceMs: number;
   /** Health server: listen address, port (0 = free), and its TLS material. Omitted: no health server. */
-  health?: { host: string; port: number; tls: { chainPem: string; keyPem: string; trustAnchorsPem: string } };
+  health?: { host: string; port: number; credentials: grpc.ServerCredentials };
   trustDomain?: string;
   /** Default time an auto-registered workload may have lost its heartbeat before it is deleted (--auto-registered-remove-after; per group: outpost.io/remove-after). */
   autoRemoveAfterMs?: number;
@@ -201,7 +202,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
   if (opts.health) {
     const trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
     health = await startHealthServer({
-      host: opts.health.host, port: opts.health.port, tls: opts.health.tls, log: log.child('health'),
+      host: opts.health.host, port: opts.health.port, credentials: opts.health.credentials, log: log.child('health'),
       resolve: (workload) => {
         const ew = index.workloads.get(workload);
         if (!ew) return undefined;

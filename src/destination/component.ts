@@ -5,6 +5,7 @@ import { DEFAULT_QUEUE_CAPACITY } from './bounded-stream.js';
 import { ClusterView, DESTINATION_KINDS } from './cluster-view.js';
 import { ServiceMetrics } from './metrics.js';
 import { startDestinationServer } from './service.js';
+import { renewingServerCredentials } from '../core/tls/renewing-credentials.js';
 import { DestinationWatcher } from './watcher.js';
 
 /** Metrics of every destination service running in this process (Prometheus text), for the lead to serve. */
@@ -34,12 +35,12 @@ export const component: ControlPlaneComponent = {
     const watcher = new DestinationWatcher(view);
     const metrics = new ServiceMetrics('destination', () => view.restarts());
     view.start();
+    const tls = await renewingServerCredentials(ctx.identity, 'destination', { clock: ctx.clock, log: ctx.log });
     try {
       const server = await startDestinationServer({
         host: ctx.listen,
         port: Number(ctx.flags['destination-port'] ?? 8086),
-        cert: await ctx.identity.issueServiceCertificate('destination'),
-        trustAnchorsPem: ctx.identity.trustAnchorsPem(),
+        credentials: tls.credentials,
         view,
         watcher,
         metrics,
@@ -54,12 +55,14 @@ export const component: ControlPlaneComponent = {
         watcher,
         async stop() {
           live.delete(metrics);
+          tls.stop();
           await server.stop();
           await view.stop();
         },
       };
       return running;
     } catch (e) {
+      tls.stop();
       await view.stop();
       throw e;
     }

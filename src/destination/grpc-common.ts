@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { ServiceCertificate } from '../core/component.js';
 
 /** The repository's proto/ directory: two levels up from src/destination, three from dist/src/destination. */
 export function protoDir(): string {
@@ -25,11 +24,6 @@ export function loadProto(file: 'destination.proto' | 'policy.proto'): grpc.Grpc
 }
 
 /** Server credentials that require a client certificate chaining to the trust anchors. */
-export function mtlsServerCredentials(cert: ServiceCertificate, trustAnchorsPem: string): grpc.ServerCredentials {
-  const chain = cert.chainPem.includes(cert.certPem.trim()) ? cert.chainPem : cert.certPem + cert.chainPem;
-  return grpc.ServerCredentials.createSsl(Buffer.from(trustAnchorsPem), [{ cert_chain: Buffer.from(chain), private_key: Buffer.from(cert.keyPem) }], true);
-}
-
 /** The SPIFFE/URI SANs of the caller's verified certificate ([] when there is none). */
 export function callerUris(call: { getAuthContext?: () => { sslPeerCertificate?: { subjectaltname?: string } } }): string[] {
   const san = call.getAuthContext?.().sslPeerCertificate?.subjectaltname ?? '';

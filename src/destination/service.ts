@@ -1,12 +1,11 @@
 // The Destination gRPC service over mTLS: Get streams a Service port's endpoint changes,
 // GetProfile a single ip:port (or a service's opaqueness). Every stream has a bounded queue.
 import * as grpc from '@grpc/grpc-js';
-import type { ServiceCertificate } from '../core/component.js';
 import type { Logger } from '../core/log.js';
 import { parseAuthority } from './authority.js';
 import { openMeteredStream } from './bounded-stream.js';
 import type { ClusterView } from './cluster-view.js';
-import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer, withSharedEncoding } from './grpc-common.js';
+import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding } from './grpc-common.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { DestinationWatcher } from './watcher.js';
 import type { WireProfile, WireUpdate } from './wire.js';
@@ -14,8 +13,8 @@ import type { WireProfile, WireUpdate } from './wire.js';
 export interface DestinationServerOptions {
   host: string;
   port: number;
-  cert: ServiceCertificate;
-  trustAnchorsPem: string;
+  /** mTLS server credentials (client certificates required): src/core/tls/renewing-credentials.ts. */
+  credentials: grpc.ServerCredentials;
   view: ClusterView;
   watcher: DestinationWatcher;
   metrics: ServiceMetrics;
@@ -100,6 +99,6 @@ export async function startDestinationServer(opts: DestinationServerOptions): Pr
     },
   });
 
-  const port = await bindServer(server, hostPort(opts.host, opts.port), mtlsServerCredentials(opts.cert, opts.trustAnchorsPem));
+  const port = await bindServer(server, hostPort(opts.host, opts.port), opts.credentials);
   return { port, address: hostPort(opts.host, port), stop: () => shutdownServer(server) };
 }

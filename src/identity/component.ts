@@ -12,7 +12,8 @@ import { createMemberStore, withAutoRegistration } from './registrar.js';
 import { createEventRecorder, createTokenReviewer, publishTrustRoots } from './kube.js';
 import { identityMetrics } from './metrics.js';
 import { createRateLimiter } from './rate-limit.js';
-import { startIdentityServer, type ServingMaterial } from './server.js';
+import { startIdentityServer } from './server.js';
+import type { ServingMaterial } from '../core/tls/material-provider.js';
 
 /** Control-plane service certificates (destination, policy, health, identity itself). Components keep them in memory. */
 export const SERVICE_CERT_LIFETIME_MS = 30 * 86_400_000;

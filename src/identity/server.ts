@@ -5,6 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
+import { TlsMaterialProvider, type ServingMaterial } from '../core/tls/material-provider.js';
+import { peerIp } from '../core/peer-address.js';
 import type { Authority } from './authority.js';
 import { isGroupRef, REGISTERED_WORKLOAD_KEY } from './autoregister.js';
 import type { Caller, CertifyInput, Entitlement } from './certify.js';
@@ -28,49 +30,12 @@ export interface IdentityServerOptions {
   log: Logger;
 }
 
-export interface ServingMaterial {
-  trustAnchorsPem: string;
-  /** Leaf then intermediates. */
-  certChainPem: string;
-  keyPem: string;
-}
 
 export interface RunningIdentityServer {
   port: number;
   /** Swaps the serving certificate and the trust anchors client certificates are checked against. */
   setServingMaterial(m: ServingMaterial): void;
   close(): Promise<void>;
-}
-
-/** Feeds grpc-js the serving certificate and the CA; notifies asynchronously, as grpc-js expects. */
-class TlsMaterialProvider implements grpc.experimental.CertificateProvider {
-  private ca = new Set<grpc.experimental.CaCertificateUpdateListener>();
-  private ids = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
-  private latest?: ServingMaterial;
-
-  update(m: ServingMaterial): void {
-    this.latest = m;
-    setImmediate(() => {
-      for (const l of this.ca) l({ caCertificate: Buffer.from(m.trustAnchorsPem) });
-      for (const l of this.ids) l({ certificate: Buffer.from(m.certChainPem), privateKey: Buffer.from(m.keyPem) });
-    });
-  }
-  addCaCertificateListener(l: grpc.experimental.CaCertificateUpdateListener): void {
-    this.ca.add(l);
-    const m = this.latest;
-    if (m) setImmediate(() => l({ caCertificate: Buffer.from(m.trustAnchorsPem) }));
-  }
-  removeCaCertificateListener(l: grpc.experimental.CaCertificateUpdateListener): void {
-    this.ca.delete(l);
-  }
-  addIdentityCertificateListener(l: grpc.experimental.IdentityCertificateUpdateListener): void {
-    this.ids.add(l);
-    const m = this.latest;
-    if (m) setImmediate(() => l({ certificate: Buffer.from(m.certChainPem), privateKey: Buffer.from(m.keyPem) }));
-  }
-  removeIdentityCertificateListener(l: grpc.experimental.IdentityCertificateUpdateListener): void {
-    this.ids.delete(l);
-  }
 }
 
 /** The names in a verified peer certificate, or undefined when it is expired by our clock. */
@@ -82,24 +47,14 @@ export function peerCertificateNames(cert: Pick<PeerCertificate, 'subjectaltname
   return { identity: uri, serverName: dns, publicKey: cert.pubkey };
 }
 
-/** "ipv4:127.0.0.1:5000", "127.0.0.1:5000", "[::1]:5000" → the IP. */
-export function peerIp(peer: string): string {
-  const p = peer.replace(/^ipv[46]:/, '');
-  const v6 = /^\[([^\]]+)\]/.exec(p);
-  if (v6) return v6[1];
-  const i = p.lastIndexOf(':');
-  return i > 0 ? p.slice(0, i) : p;
-}
-
 export async function startIdentityServer(opts: IdentityServerOptions, initial: ServingMaterial): Promise<RunningIdentityServer> {
   const provider = new TlsMaterialProvider();
   provider.update(initial);
-  // Both arguments are the same provider: grpc-js 1.14 swaps their order internally.
-  const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
+  const creds = provider.serverCredentials(false); // bootstrap callers present a token, not a certificate
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024, 'grpc.enable_channelz': 0 });
 
   const certify: grpc.handleUnaryCall<CertifyRequestMessage, CertifyResponseMessage> = (call, callback) => {
-    const ip = peerIp(call.getPeer());
+    const ip = peerIp(call.getPeer()) ?? call.getPeer();
     const refuse = (r: Refusal) => {
       // A caller that does not know its names yet asks with none and learns them from the refusal.
       opts.metrics.refused(r.reason === 'identity_mismatch' && !call.request.identity ? 'identity_not_requested' : r.reason);

@@ -9,6 +9,7 @@ import { DEFAULT_POLICIES, isDefaultPolicy } from './compute.js';
 import { POLICY_KINDS } from './inputs.js';
 import { RevocationFeed } from './revocations.js';
 import { startPolicyServer } from './service.js';
+import { renewingServerCredentials } from '../core/tls/renewing-credentials.js';
 import { PolicyWatcher } from './watcher.js';
 
 const live = new Set<ServiceMetrics>();
@@ -42,12 +43,12 @@ export const component: ControlPlaneComponent = {
     const revocations = new RevocationFeed(ctx.kubeConfig, ctx.log.child('revocations'), ctx.clock);
     view.start();
     revocations.start();
+    const tls = await renewingServerCredentials(ctx.identity, 'policy', { clock: ctx.clock, log: ctx.log });
     try {
       const server = await startPolicyServer({
         host: ctx.listen,
         port: Number(ctx.flags['policy-port'] ?? 8090),
-        cert: await ctx.identity.issueServiceCertificate('policy'),
-        trustAnchorsPem: ctx.identity.trustAnchorsPem(),
+        credentials: tls.credentials,
         view,
         watcher,
         metrics,
@@ -62,12 +63,14 @@ export const component: ControlPlaneComponent = {
         metricsText: () => metrics.text(),
         async stop() {
           live.delete(metrics);
+          tls.stop();
           await server.stop();
           await Promise.all([view.stop(), revocations.stop()]);
         },
       };
       return running;
     } catch (e) {
+      tls.stop();
       await Promise.all([view.stop(), revocations.stop()]);
       throw e;
     }

@@ -1,11 +1,10 @@
 // The InboundPolicies gRPC service over mTLS: GetPort streams the policy of one port of the
 // workload whose identity the caller's certificate carries (anyone else: PERMISSION_DENIED).
 import * as grpc from '@grpc/grpc-js';
-import type { ServiceCertificate } from '../core/component.js';
 import type { Logger } from '../core/log.js';
 import { openMeteredStream } from '../destination/bounded-stream.js';
 import type { ClusterView } from '../destination/cluster-view.js';
-import { bindServer, callerUris, hostPort, loadProto, mtlsServerCredentials, shutdownServer, withSharedEncoding } from '../destination/grpc-common.js';
+import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding } from '../destination/grpc-common.js';
 import type { ServiceMetrics } from '../destination/metrics.js';
 import type { RunningGrpcServer } from '../destination/service.js';
 import { addRevocationsService, type RevocationFeed } from './revocations.js';
@@ -15,8 +14,8 @@ import type { WireInboundServer } from './wire.js';
 export interface PolicyServerOptions {
   host: string;
   port: number;
-  cert: ServiceCertificate;
-  trustAnchorsPem: string;
+  /** mTLS server credentials (client certificates required): src/core/tls/renewing-credentials.ts. */
+  credentials: grpc.ServerCredentials;
   view: ClusterView;
   watcher: PolicyWatcher;
   metrics: ServiceMetrics;
@@ -75,6 +74,6 @@ export async function startPolicyServer(opts: PolicyServerOptions): Promise<Runn
     GetPort: (call: PortCall) => void getPort(call),
   });
   if (opts.revocations) addRevocationsService(server, pkg, { feed: opts.revocations, metrics, queueCapacity: opts.queueCapacity, log });
-  const port = await bindServer(server, hostPort(opts.host, opts.port), mtlsServerCredentials(opts.cert, opts.trustAnchorsPem));
+  const port = await bindServer(server, hostPort(opts.host, opts.port), opts.credentials);
   return { port, address: hostPort(opts.host, port), stop: () => shutdownServer(server) };
 }

@@ -13,6 +13,7 @@ import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessa
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl } from '../support/cli.js';
 import { guide } from './guide.js';
+import { fixedServerCredentials } from '../../src/core/tls/renewing-credentials.js';
 import { waitFor } from './wait.js';
 
 const GRACE_MS = 1500;
@@ -80,7 +81,7 @@ describe('workload health API', () => {
       clock: systemClock,
       log: silentLogger,
       disconnectGraceMs: GRACE_MS,
-      health: { host: '127.0.0.1', port: 0, tls: { chainPem: server.certPem, keyPem: server.keyPem!, trustAnchorsPem: ca.certPem } },
+      health: { host: '127.0.0.1', port: 0, credentials: fixedServerCredentials({ certPem: server.certPem, chainPem: server.certPem, keyPem: server.keyPem! }, ca.certPem) },
     });
     custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
     discovery = cp.kubeConfig.makeApiClient(DiscoveryV1Api);

@@ -13,6 +13,7 @@ import { PolicyWatcher } from '../../src/policy/watcher.js';
 import { POLICY_KINDS } from '../../src/policy/inputs.js';
 import { startPolicyServer } from '../../src/policy/service.js';
 import { FakeApi } from './fake-api.js';
+import { fixedServerCredentials } from '../../src/core/tls/renewing-credentials.js';
 import { currentAddresses, destinationClient, policyClient, Recorder, stuckGetStream, testPki, type TestPki } from './harness.js';
 
 const api = new FakeApi();
@@ -57,7 +58,7 @@ before(async () => {
   const pwatcher = new PolicyWatcher(pview, 'all-unauthenticated');
   dview.start();
   pview.start();
-  const common = { host: '127.0.0.1', port: 0, cert: pki.serverCert, trustAnchorsPem: pki.ca.certPem, queueCapacity: 32, log: silentLogger };
+  const common = { host: '127.0.0.1', port: 0, credentials: fixedServerCredentials(pki.serverCert, pki.ca.certPem), queueCapacity: 32, log: silentLogger };
   dst = await startDestinationServer({ ...common, view: dview, watcher: dwatcher, metrics: dstMetrics });
   pol = await startPolicyServer({ ...common, view: pview, watcher: pwatcher, metrics: polMetrics });
 });

@@ -10,6 +10,7 @@ import { ClusterView } from '../../src/destination/cluster-view.js';
 import { DestinationWatcher } from '../../src/destination/watcher.js';
 import { ServiceMetrics } from '../../src/destination/metrics.js';
 import { startDestinationServer } from '../../src/destination/service.js';
+import { fixedServerCredentials } from '../../src/core/tls/renewing-credentials.js';
 import { destinationClient, Recorder, testPki } from './harness.js';
 
 test('Get answers UNAVAILABLE while the API cannot be listed', async () => {
@@ -20,7 +21,7 @@ test('Get answers UNAVAILABLE while the API cannot be listed', async () => {
   view.start();
   const pki = await testPki();
   const metrics = new ServiceMetrics('destination');
-  const server = await startDestinationServer({ host: '127.0.0.1', port: 0, cert: pki.serverCert, trustAnchorsPem: pki.ca.certPem, view, watcher: new DestinationWatcher(view), metrics, queueCapacity: 10, log: silentLogger, syncTimeoutMs: 300 });
+  const server = await startDestinationServer({ host: '127.0.0.1', port: 0, credentials: fixedServerCredentials(pki.serverCert, pki.ca.certPem), view, watcher: new DestinationWatcher(view), metrics, queueCapacity: 10, log: silentLogger, syncTimeoutMs: 300 });
   const client = destinationClient(server.address, await pki.client('spiffe://cluster.local/ns/a/sa/b'));
   try {
     const end = await new Recorder(client.Get({ path: 'postgres.hybrid-app:5432' })).ended();

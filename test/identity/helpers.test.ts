@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/core/clock.js';
 import { createRateLimiter } from '../../src/identity/rate-limit.js';
-import { peerIp, peerCertificateNames } from '../../src/identity/server.js';
+import { peerCertificateNames } from '../../src/identity/server.js';
 import { claimedAudiences } from '../../src/identity/kube.js';
 import { time } from '../../src/identity/der.js';
 
@@ -20,15 +20,6 @@ test('the token bucket allows a burst, then the refill rate, per caller', () => 
   assert.equal(createRateLimiter({ ratePerSecond: 0, burst: 0, clock }).take('x'), true, 'rate 0 disables the limit');
 });
 
-test('peer addresses in the forms grpc-js reports', () => {
-  const cases: [string, string][] = [
-    ['ipv4:127.0.0.1:5000', '127.0.0.1'],
-    ['127.0.0.1:5000', '127.0.0.1'],
-    ['ipv6:[::1]:5000', '::1'],
-    ['[fe80::1]:443', 'fe80::1'],
-  ];
-  for (const [peer, ip] of cases) assert.equal(peerIp(peer), ip, peer);
-});
 
 test('token audiences are read from the (unverified) claims, only to pick what TokenReview checks', () => {
   const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;

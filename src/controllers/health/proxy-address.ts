@@ -4,15 +4,6 @@
 
 const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
 
-/** The IP of a gRPC peer string ("1.2.3.4:5", "ipv4:1.2.3.4:5", "[::1]:5", "ipv6:[::ffff:1.2.3.4]:5"). */
-export function peerIp(peer: string | undefined): string | undefined {
-  if (!peer) return undefined;
-  const p = peer.replace(/^ipv[46]:/, '');
-  const host = p.startsWith('[') ? p.slice(1, p.indexOf(']')) : p.slice(0, p.lastIndexOf(':') < 0 ? undefined : p.lastIndexOf(':'));
-  if (!host || host.startsWith('unix')) return undefined;
-  return host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
-}
-
 /**
  * The reported "host:port" made reachable: a wildcard host becomes the peer's IP; a port 0 (not yet
  * bound when reported) or a wildcard with no peer known is dropped (undefined) rather than guessed.

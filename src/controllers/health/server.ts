@@ -8,7 +8,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import { OutpostError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { ProbeOutcome } from './conditions.js';
-import { peerIp, reachableAddress } from './proxy-address.js';
+import { reachableAddress } from './proxy-address.js';
+import { peerIp } from '../../core/peer-address.js';
 
 /** Same options as the proxy's client: camelCase fields, 64-bit ints as numbers. */
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true };
@@ -58,8 +59,8 @@ export interface ProxyStatus {
 export interface HealthServerOptions {
   host: string;
   port: number;
-  /** Server certificate chain (leaf first) and key; client certificates are verified against trustAnchorsPem. */
-  tls: { chainPem: string; keyPem: string; trustAnchorsPem: string };
+  /** mTLS server credentials (client certificates required): src/core/tls/renewing-credentials.ts. */
+  credentials: grpc.ServerCredentials;
   log: Logger;
   /** Looks up "namespace/name"; undefined when there is no such ExternalWorkload. */
   resolve(workload: string): ReportTarget | undefined;
@@ -144,10 +145,9 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
       call.on('close', close);
     },
   });
-  const credentials = grpc.ServerCredentials.createSsl(Buffer.from(opts.tls.trustAnchorsPem), [{ cert_chain: Buffer.from(opts.tls.chainPem), private_key: Buffer.from(opts.tls.keyPem) }], true);
   const port = await new Promise<number>((resolve, reject) => {
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    server.bindAsync(`${host}:${opts.port}`, credentials, (err, p) =>
+    server.bindAsync(`${host}:${opts.port}`, opts.credentials, (err, p) =>
       err ? reject(new OutpostError('CONFIG_INVALID', `cannot listen on ${host}:${opts.port} for the workload health API: ${err.message}`, { field: 'health-port', cause: err })) : resolve(p),
     );
   });

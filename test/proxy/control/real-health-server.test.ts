@@ -9,6 +9,7 @@ import { startHealthServer, type ReportTarget } from '../../../src/controllers/h
 import { ControlChannel } from '../../../src/proxy/control/channel.js';
 import { HealthReporter } from '../../../src/proxy/control/health-reporter.js';
 import { ProbeSupervisor } from '../../../src/proxy/probes/supervisor.js';
+import { fixedServerCredentials } from '../../../src/core/tls/renewing-credentials.js';
 import { createTestPki, TestIdentity, waitFor, WORKLOAD_ID, type TestPki } from './fixtures.js';
 
 let pki: TestPki;
@@ -23,7 +24,7 @@ async function startRealHealth(probesJson: string) {
   const server = await startHealthServer({
     host: '127.0.0.1',
     port: 0,
-    tls: { chainPem: pki.serverCertPem, keyPem: pki.serverKeyPem, trustAnchorsPem: pki.root.certPem },
+    credentials: fixedServerCredentials({ certPem: pki.serverCertPem, chainPem: pki.serverCertPem, keyPem: pki.serverKeyPem }, pki.root.certPem),
     log: silentLogger,
     resolve: (w) => (w === target.key ? target : undefined),
     onReport: (t, r) => reports.push({ key: t.key, ...r }),
