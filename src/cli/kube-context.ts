@@ -1,11 +1,14 @@
 // How CLI commands find the API: --kubeconfig, else $KUBECONFIG, else DATA_DIR/kubeconfig written by
 // `outpost up` (DATA_DIR from --data-dir, $OUTPOST_DATA_DIR or ~/.outpost).
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { OutpostError } from '../core/errors.js';
 import { defaultDataDir } from '../core/files.js';
 import type { FlagSpecs } from '../core/flags.js';
+import { readControlPlaneInfo } from '../core/control-plane-file.js';
+import { DEFAULT_TRUST_DOMAIN } from '../core/workloads/effective.js';
+import { DEFAULT_POLICIES, isDefaultPolicy, type DefaultPolicy } from '../policy/compute.js';
 
 export const KUBE_FLAGS = {
   kubeconfig: { type: 'string', help: 'kubeconfig of the API (default: $KUBECONFIG, else DATA_DIR/kubeconfig)' },
@@ -26,4 +29,22 @@ export function loadKubeConfig(flags: { kubeconfig?: string; 'data-dir'?: string
   const kc = new KubeConfig();
   kc.loadFromFile(path);
   return { kc, path };
+}
+
+/** Flags for commands that compute as the control plane does (diagnostics, explain). */
+export const MESH_SETTINGS_FLAGS = {
+  'trust-domain': { type: 'string', help: `trust domain of default identities (default: the control plane's, from control-plane.json next to the kubeconfig, else ${DEFAULT_TRUST_DOMAIN})` },
+  'default-inbound-policy': { type: 'string', help: "the cluster default inbound policy (default: the control plane's, else all-unauthenticated)" },
+} satisfies FlagSpecs;
+
+/**
+ * The trust domain and default policy to compute with: the flags, else those the running control
+ * plane recorded next to the kubeconfig (DATA_DIR/control-plane.json), else the defaults.
+ */
+export function meshSettings(flags: { 'trust-domain'?: string; 'default-inbound-policy'?: string }, kubeconfigPath: string): { trustDomain: string; defaultInboundPolicy: DefaultPolicy } {
+  const found = readControlPlaneInfo(dirname(kubeconfigPath));
+  const running = found && resolve(found.kubeconfig) === resolve(kubeconfigPath) ? found : undefined;
+  const policy = flags['default-inbound-policy'] ?? running?.defaultInboundPolicy ?? 'all-unauthenticated';
+  if (!isDefaultPolicy(policy)) throw new OutpostError('INVALID_ARGUMENT', `--default-inbound-policy: expected one of ${DEFAULT_POLICIES.join(', ')}, got "${policy}"`, { field: 'default-inbound-policy' });
+  return { trustDomain: flags['trust-domain'] ?? running?.trustDomain ?? DEFAULT_TRUST_DOMAIN, defaultInboundPolicy: policy };
 }

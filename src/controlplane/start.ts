@@ -100,6 +100,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       kubeconfig: kubeconfigPath,
       listeners,
       trustAnchorsFile: ctx.identity ? `${opts.dataDir}/pki/trust-anchors.crt` : undefined,
+      trustDomain: ctx.identity?.trustDomain,
+      defaultInboundPolicy: typeof opts.flags['default-inbound-policy'] === 'string' ? opts.flags['default-inbound-policy'] : undefined,
     };
     writeControlPlaneInfo(opts.dataDir, info);
     ready = true;

@@ -12,6 +12,9 @@ export interface ControlPlaneInfo {
   /** listener name → URL or host:port, e.g. api → https://127.0.0.1:6443, identity → 127.0.0.1:8080 */
   listeners: Record<string, string>;
   trustAnchorsFile?: string;
+  /** What the control plane computes identities and default policies with (for `outpost diagnostics`). */
+  trustDomain?: string;
+  defaultInboundPolicy?: string;
 }
 
 export function controlPlaneFilePath(dataDir: string): string {

@@ -1,14 +1,11 @@
 // `outpost diagnostics endpoints svc/NAME -n NS` and `outpost diagnostics policy
 // externalworkload/NAME -n NS --port P`: what a proxy would receive from the destination and
 // policy services, computed by the same functions over the same API reads (informers).
-import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
 import { OutpostError } from '../../core/errors.js';
-import { defaultDataDir } from '../../core/files.js';
 import { systemClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/log.js';
-import { DEFAULT_TRUST_DOMAIN } from '../../core/workloads/effective.js';
 import { ClusterView, DESTINATION_KINDS, type KindName } from '../../destination/cluster-view.js';
 import { describeMatch } from '../../core/routes/http-route.js';
 import { listJson } from '../../destination/informers.js';
@@ -16,18 +13,17 @@ import { DestinationWatcher } from '../../destination/watcher.js';
 import { serviceFqdn } from '../../destination/authority.js';
 import type { ServiceObject } from '../../destination/resources.js';
 import { toWireEndpoint, type WireEndpoint } from '../../destination/wire.js';
-import { DEFAULT_POLICIES, isDefaultPolicy } from '../../policy/compute.js';
+import type { DefaultPolicy } from '../../policy/compute.js';
 import { POLICY_KINDS, policyFromView } from '../../policy/inputs.js';
 import { toWireInboundServer, type WireAuthorization } from '../../policy/wire.js';
+import { KUBE_FLAGS, MESH_SETTINGS_FLAGS, loadKubeConfig, meshSettings } from '../kube-context.js';
 
 const FLAGS = {
   namespace: { type: 'string', short: 'n', default: 'default', help: 'namespace of the service or workload' },
   port: { type: 'int', min: 1, max: 65535, help: 'port (endpoints: a Service port, default every port; policy: required)' },
   output: { type: 'string', short: 'o', default: 'table', help: 'table or json' },
-  kubeconfig: { type: 'string', help: 'kubeconfig of the API (default: DATA_DIR/kubeconfig)' },
-  'data-dir': { type: 'string', default: defaultDataDir(), help: 'data dir of a local control plane' },
-  'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN, help: 'trust domain of default identities (as the control plane was started with)' },
-  'default-inbound-policy': { type: 'string', default: 'all-unauthenticated', help: 'the cluster default policy (as the control plane was started with)' },
+  ...KUBE_FLAGS,
+  ...MESH_SETTINGS_FLAGS,
 } satisfies FlagSpecs;
 
 const USAGE = `Usage:
@@ -43,19 +39,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (flags.output !== 'table' && flags.output !== 'json') throw new OutpostError('INVALID_ARGUMENT', `--output: expected table or json, got "${flags.output}"`, { field: 'output' });
   if (positionals.length !== 1) throw new OutpostError('INVALID_ARGUMENT', `expected one object, got ${positionals.length}\n${USAGE}`);
-  const kc = new KubeConfig();
-  const kubeconfig = flags.kubeconfig ?? resolve(flags['data-dir'], 'kubeconfig');
-  try {
-    kc.loadFromFile(kubeconfig);
-  } catch (e) {
-    throw new OutpostError('API_UNREACHABLE', `cannot read the kubeconfig ${kubeconfig}: ${(e as Error).message}`, { field: 'kubeconfig' });
-  }
-  if (sub === 'endpoints') return endpoints(kc, positionals[0], flags);
-  if (sub === 'policy') return policy(kc, positionals[0], flags);
+  const { kc, path } = loadKubeConfig(flags);
+  // Compute as the running control plane does: its trust domain and default policy, unless overridden.
+  const mesh = meshSettings(flags, path);
+  const settings = { ...flags, 'trust-domain': mesh.trustDomain, 'default-inbound-policy': mesh.defaultInboundPolicy };
+  if (sub === 'endpoints') return endpoints(kc, positionals[0], settings);
+  if (sub === 'policy') return policy(kc, positionals[0], settings);
   throw new OutpostError('INVALID_ARGUMENT', `unknown subcommand "${sub}" (expected endpoints or policy)`);
 }
 
-type Flags = ReturnType<typeof parseFlags<typeof FLAGS>>['flags'];
+type Flags = ReturnType<typeof parseFlags<typeof FLAGS>>['flags'] & { 'trust-domain': string; 'default-inbound-policy': DefaultPolicy };
 
 function objectName(arg: string, kinds: string[], what: string): string {
   const m = /^([a-z]+)\/(.+)$/.exec(arg);
@@ -122,7 +115,6 @@ async function policy(kc: KubeConfig, arg: string, flags: Flags): Promise<number
   if (!flags.port) throw new OutpostError('INVALID_ARGUMENT', '--port is required for policy', { field: 'port' });
   const port = flags.port;
   const clusterDefault = flags['default-inbound-policy'];
-  if (!isDefaultPolicy(clusterDefault)) throw new OutpostError('INVALID_ARGUMENT', `--default-inbound-policy: expected one of ${DEFAULT_POLICIES.join(', ')}`, { field: 'default-inbound-policy' });
   const result = await withView(kc, POLICY_KINDS, flags['trust-domain'], (view) => {
     const w = view.workload(ns, name);
     if (!w) throw new OutpostError('NOT_FOUND', `externalworkload ${ns}/${name} not found`);

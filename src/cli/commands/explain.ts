@@ -2,19 +2,16 @@
 // traffic?" (src/explain). Reads the API through the CLI's kubeconfig resolution (kube-context.ts).
 import { OutpostError } from '../../core/errors.js';
 import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
-import { DEFAULT_TRUST_DOMAIN } from '../../core/workloads/effective.js';
-import { DEFAULT_POLICIES, isDefaultPolicy } from '../../policy/compute.js';
 import { explainWorkload } from '../../explain/explain.js';
 import { gatherFacts } from '../../explain/gather.js';
 import { explanationJson, renderExplanation } from '../../explain/render.js';
-import { KUBE_FLAGS, loadKubeConfig } from '../kube-context.js';
+import { KUBE_FLAGS, MESH_SETTINGS_FLAGS, loadKubeConfig, meshSettings } from '../kube-context.js';
 
 const FLAGS = {
   ...KUBE_FLAGS,
   namespace: { type: 'string', short: 'n', default: 'default', help: 'namespace of the workload' },
   output: { type: 'string', short: 'o', default: 'text', help: 'text or json' },
-  'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN, help: 'trust domain of default identities (as the control plane was started with)' },
-  'default-inbound-policy': { type: 'string', default: 'all-unauthenticated', help: 'the cluster default policy (as the control plane was started with)' },
+  ...MESH_SETTINGS_FLAGS,
 } satisfies FlagSpecs;
 
 const USAGE = 'Usage: outpost explain externalworkload/NAME -n NAMESPACE [-o text|json]   (also ew/NAME)';
@@ -27,16 +24,15 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.output !== 'text' && flags.output !== 'json') throw new OutpostError('INVALID_ARGUMENT', `--output: expected text or json, got "${flags.output}"`, { field: 'output' });
-  const clusterDefault = flags['default-inbound-policy'];
-  if (!isDefaultPolicy(clusterDefault)) throw new OutpostError('INVALID_ARGUMENT', `--default-inbound-policy: expected one of ${DEFAULT_POLICIES.join(', ')}`, { field: 'default-inbound-policy' });
   if (positionals.length !== 1) throw new OutpostError('INVALID_ARGUMENT', `expected one workload, got ${positionals.length}\n${USAGE}`);
   const m = /^([a-z.]+)\/(.+)$/.exec(positionals[0]);
   const kind = m?.[1].split('.')[0];
   if (!m || !kind || !KINDS.includes(kind)) throw new OutpostError('INVALID_ARGUMENT', `expected externalworkload/NAME, got "${positionals[0]}"\n${USAGE}`);
   const name = m[2];
   const namespace = flags.namespace;
-  const { kc } = loadKubeConfig(flags);
-  const facts = await gatherFacts(kc, { namespace, name, clusterDefault, trustDomain: flags['trust-domain'], now: Date.now });
+  const { kc, path } = loadKubeConfig(flags);
+  const settings = meshSettings(flags, path);
+  const facts = await gatherFacts(kc, { namespace, name, clusterDefault: settings.defaultInboundPolicy, trustDomain: settings.trustDomain, now: Date.now });
   if (!facts) {
     console.error(`externalworkload ${namespace}/${name} not found`);
     return 1;
