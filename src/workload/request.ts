@@ -86,7 +86,7 @@ export function validateOnboardRequest(raw: RawOnboardInput): OnboardRequest {
     if (seen.has(p.name)) fail('port', `port name "${p.name}" is given twice`);
     seen.add(p.name);
   }
-  if (ports.length === 0 && !raw.group) fail('port', 'give at least one --port name:port (or --group G to take the group\'s ports)');
+  // No ports (and no group): a client-only workload — it calls Services; no Service routes to it.
   if (raw.group !== undefined && (raw.group.length > 63 || !DNS1123_LABEL.test(raw.group))) fail('group', `"${raw.group}" must be a lower-case DNS label`);
   const serviceAccount = raw.serviceAccount ?? name;
   if (serviceAccount.length > 253 || !DNS1123_SUBDOMAIN.test(serviceAccount)) fail('service-account', `"${serviceAccount}" must be a lower-case DNS name`);

@@ -161,7 +161,7 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
 
     for (const [vm, name, extra] of [
       [vm1, SERVER_VM, ['--port', 'http:8080', '--label', `app=${SERVICE}`]],
-      [vm2, CLIENT_VM, ['--port', 'http:8080', '--label', 'app=checkout']],
+      [vm2, CLIENT_VM, ['--label', 'app=checkout']], // a client-only workload: no --port
     ] as const) {
       const r = await outpostOn(cluster, ['workload', 'onboard', name, '-n', NS, '--ip', vm.address, ...extra,
         '--control-plane-host', cluster.address, '--data-dir', dataDir, '--out', bundle(name)]);

@@ -30,7 +30,9 @@ describe('onboarding input', () => {
     assert.equal(req.serviceAccount, 'redis-vm-1');
     assert.deepEqual(externalWorkloadManifest(req).metadata.labels, { workloadGroup: 'redis-cache-fleet' });
     assert.equal(externalWorkloadManifest(req).spec.ports, undefined);
-    assert.throws(() => validateOnboardRequest({ name: 'vm', namespace: 'ns', ip: '127.0.0.5' }), /--port: give at least one/);
+    const client = validateOnboardRequest({ name: 'checkout-vm', namespace: 'ns', ip: '127.0.0.5' });
+    assert.deepEqual(client.ports, [], 'a client-only workload needs no port');
+    assert.equal(externalWorkloadManifest(client).spec.ports, undefined);
   });
 });
 

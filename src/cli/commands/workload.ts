@@ -102,6 +102,7 @@ async function onboard(argv: string[]): Promise<number> {
     ...(result.namespace === 'created' ? [`  namespace          ${req.namespace} created`] : []),
     `  serviceaccount     ${req.serviceAccount} ${result.serviceAccount}`,
     `  externalworkload   ${req.name} ${result.workload} (bound to serviceaccount ${req.serviceAccount})`,
+    ...(req.ports.length === 0 && !req.group ? ['  ports              none: a client-only workload (it calls Services; add --port name:port for a Service to route to it)'] : []),
     `  bootstrap token    valid until ${result.tokenExpiresAt.toISOString()} (used once, at the proxy's first start)`,
     `  control plane      identity ${endpoints.identity}, destination ${endpoints.destination}, policy ${endpoints.policy}, health ${endpoints.health}`,
     '',
