@@ -13,8 +13,6 @@ export const ANCHOR_CHECK_MS = 60_000;
 
 export interface RenewingCredentials {
   credentials: grpc.ServerCredentials;
-  /** The certificate served now (for tests and diagnostics). */
-  current(): ServiceCertificate & { notAfter: number };
   stop(): void;
 }
 
@@ -68,7 +66,6 @@ export async function renewingServerCredentials(
   check();
   return {
     credentials: provider.serverCredentials(opts.requireClientCertificate ?? true),
-    current: () => cert,
     stop: () => {
       stopped = true;
       if (timer) opts.clock.clearTimeout(timer);
