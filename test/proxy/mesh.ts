@@ -1,6 +1,6 @@
 // Test helpers for the proxy: a throwaway mesh CA, workload credentials on disk, and in-process
 // proxies started from a config exactly as `outpost proxy` would (identity from files, static upstreams).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRootCA, createIntermediateCA, issueLeaf, type CertificateAuthority } from '../../src/core/pki.js';
@@ -75,4 +75,13 @@ export function upstreamTo(name: string, peers: { proxy: RunningProxy; appPort: 
     protocol,
     endpoints: peers.map((p) => ({ address: '127.0.0.1', port: p.appPort, inboundPort: p.proxy.ports.inbound, identity: p.identity, serverName: p.serverName })),
   };
+}
+
+/** Control-plane flags that make its identity issue from this mesh's CA (proxies and control plane share trust). */
+export function meshIssuerFlags(mesh: Mesh): Record<string, string> {
+  const cert = join(mesh.dir, 'issuer.crt');
+  const key = join(mesh.dir, 'issuer.key');
+  writeFileSync(cert, mesh.issuer.certPem);
+  writeFileSync(key, mesh.issuer.keyPem, { mode: 0o600 });
+  return { 'identity-trust-anchors-file': mesh.trustFile, 'identity-issuer-cert': cert, 'identity-issuer-key': key };
 }

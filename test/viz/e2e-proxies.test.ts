@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net, { type AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
-import { createMesh, startTestProxy, upstreamTo, type Mesh } from '../proxy/mesh.js';
+import { createMesh, meshIssuerFlags, startTestProxy, upstreamTo, type Mesh } from '../proxy/mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl, outpost } from '../support/cli.js';
@@ -58,11 +58,7 @@ describe('viz with real proxies', () => {
 
   before(async () => {
     mesh = await createMesh();
-    const issuerCert = join(mesh.dir, 'issuer.crt');
-    const issuerKey = join(mesh.dir, 'issuer.key');
-    writeFileSync(issuerCert, mesh.issuer.certPem);
-    writeFileSync(issuerKey, mesh.issuer.keyPem, { mode: 0o600 });
-    cp = await startTestControlPlane({ 'identity-trust-anchors-file': mesh.trustFile, 'identity-issuer-cert': issuerCert, 'identity-issuer-key': issuerKey, 'scrape-interval': 300 });
+    cp = await startTestControlPlane({ ...meshIssuerFlags(mesh), 'scrape-interval': 300 });
     app = http.createServer((req, res) => {
       res.statusCode = req.url?.startsWith('/fail') ? 500 : 200;
       res.end('ok');

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net, { type AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
-import { createMesh, startTestProxy, type Mesh } from '../proxy/mesh.js';
+import { createMesh, meshIssuerFlags, startTestProxy, type Mesh } from '../proxy/mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl, outpost } from '../support/cli.js';
@@ -61,11 +61,7 @@ spec:
 
   before(async () => {
     mesh = await createMesh();
-    const issuerCert = join(mesh.dir, 'issuer.crt');
-    const issuerKey = join(mesh.dir, 'issuer.key');
-    writeFileSync(issuerCert, mesh.issuer.certPem);
-    writeFileSync(issuerKey, mesh.issuer.keyPem, { mode: 0o600 });
-    cp = await startTestControlPlane({ 'identity-trust-anchors-file': mesh.trustFile, 'identity-issuer-cert': issuerCert, 'identity-issuer-key': issuerKey, 'scrape-interval': 300 });
+    cp = await startTestControlPlane({ ...meshIssuerFlags(mesh), 'scrape-interval': 300 });
     const l = cp.info.listeners;
     // The app speaks HTTP/1.1 and h2c (prior knowledge) on one port, as a gRPC-and-REST server does.
     const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
