@@ -31,7 +31,7 @@ workload:
 test("the guide's proxy-config.yaml is read as written, with control-plane endpoints defaulted", () => {
   const c = parseProxyConfig(parseYaml(GUIDE), {});
   assert.deepEqual([c.admin.port, c.inbound.port, c.outbound.port], [4191, 4143, 4140]);
-  assert.equal(c.admin.host, '127.0.0.1');
+  assert.equal(c.admin.host, '0.0.0.0', 'metrics reachable by the viz, as Linkerd (ADR 0012)');
   assert.equal(c.identity.mode, 'controlPlane');
   assert.deepEqual(c.identity.endpoint, { host: '10.0.0.5', port: 8080 });
   assert.deepEqual(c.policy.endpoint, { host: '10.0.0.5', port: 8090 });
