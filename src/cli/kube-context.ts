@@ -18,7 +18,10 @@ export const KUBE_FLAGS = {
 export function resolveKubeconfigPath(flags: { kubeconfig?: string; 'data-dir'?: string }, env: NodeJS.ProcessEnv = process.env): string {
   if (flags.kubeconfig) return resolve(flags.kubeconfig);
   if (env.KUBECONFIG) return resolve(env.KUBECONFIG.split(':')[0]);
-  return join(resolve(flags['data-dir'] ?? defaultDataDir(env)), 'kubeconfig');
+  const dataDir = resolve(flags['data-dir'] ?? defaultDataDir(env));
+  const own = join(dataDir, 'kubeconfig');
+  // A control plane started with `outpost up --kubeconfig` records the API it runs against.
+  return existsSync(own) ? own : (readControlPlaneInfo(dataDir)?.kubeconfig ?? own);
 }
 
 export function loadKubeConfig(flags: { kubeconfig?: string; 'data-dir'?: string }): { kc: KubeConfig; path: string } {

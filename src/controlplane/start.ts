@@ -10,7 +10,11 @@ import { writeControlPlaneInfo, type ControlPlaneInfo } from '../core/control-pl
 import type { Logger } from '../core/log.js';
 import type { FlagSpec } from '../core/flags.js';
 import { OUTPOST_VERSION } from '../core/version.js';
-import { lockDataDir, paths, prepareDataDir, writeKubeconfig } from './data-dir.js';
+import { lockDataDir, paths, prepareDataDir, writeKubeconfig, type DataDirMaterial } from './data-dir.js';
+import { ensurePrivateDir } from '../core/files.js';
+import { OutpostError } from '../core/errors.js';
+import { listJson } from '../destination/informers.js';
+import { resolve } from 'node:path';
 import { loadComponents } from './components.js';
 import { startAdminServer } from './admin-server.js';
 
@@ -26,6 +30,11 @@ export interface ControlPlaneOptions {
   flags: Record<string, unknown>;
   log: Logger;
   clock?: Clock;
+  /**
+   * Run the components against this Kubernetes API (a kubeconfig) instead of starting the embedded
+   * API: the same code, through @kubernetes/client-node. The API must serve Outpost's kinds.
+   */
+  kubeconfig?: string;
 }
 
 export interface RunningControlPlane {
@@ -37,8 +46,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
   const log = opts.log;
-  const p = paths(opts.dataDir);
-  const material = await prepareDataDir(opts.dataDir, opts.listen);
+  if (opts.kubeconfig) ensurePrivateDir(opts.dataDir);
+  const material = opts.kubeconfig ? undefined : await prepareDataDir(opts.dataDir, opts.listen);
   const release = lockDataDir(opts.dataDir);
   const stops: (() => Promise<void>)[] = [async () => release()];
   const stopAll = async () => {
@@ -52,21 +61,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     stops.length = 0;
   };
   try {
-    const store = openSqliteStore(p.db);
-    stops.push(async () => store.close());
-    const api = await startApiServer({
-      store,
-      host: opts.listen,
-      port: opts.apiPort,
-      tls: { certPem: material.apiCertPem, keyPem: material.apiKeyPem },
-      adminToken: material.adminToken,
-      serviceAccountKeyPem: material.serviceAccountKeyPem,
-      log: log.child('apiserver'),
-    });
-    stops.push(() => api.close());
-    const apiHost = opts.listen === '0.0.0.0' || opts.listen === '::' ? '127.0.0.1' : opts.listen;
-    const server = `https://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${api.port}`;
-    const kubeconfigPath = writeKubeconfig(opts.dataDir, server, material);
+    const { server, kubeconfigPath } = material ? await startEmbeddedApi(opts, material, stops) : await checkExternalApi(opts.kubeconfig!);
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
 
@@ -115,6 +110,50 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     await stopAll();
     throw e;
   }
+}
+
+/** The embedded API on the data dir's SQLite store; its kubeconfig is written to the data dir. */
+async function startEmbeddedApi(opts: ControlPlaneOptions, material: DataDirMaterial, stops: (() => Promise<void>)[]): Promise<{ server: string; kubeconfigPath: string }> {
+  const store = openSqliteStore(paths(opts.dataDir).db);
+  stops.push(async () => store.close());
+  const api = await startApiServer({
+    store,
+    host: opts.listen,
+    port: opts.apiPort,
+    tls: { certPem: material.apiCertPem, keyPem: material.apiKeyPem },
+    adminToken: material.adminToken,
+    serviceAccountKeyPem: material.serviceAccountKeyPem,
+    log: opts.log.child('apiserver'),
+  });
+  stops.push(() => api.close());
+  const apiHost = opts.listen === '0.0.0.0' || opts.listen === '::' ? '127.0.0.1' : opts.listen;
+  const server = `https://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${api.port}`;
+  return { server, kubeconfigPath: writeKubeconfig(opts.dataDir, server, material) };
+}
+
+/** An existing API: its kubeconfig must load, the API must answer, and it must serve Outpost's kinds. */
+async function checkExternalApi(path: string): Promise<{ server: string; kubeconfigPath: string }> {
+  const kubeconfigPath = resolve(path);
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(kubeconfigPath);
+  } catch (e) {
+    throw new OutpostError('CONFIG_INVALID', `--kubeconfig: cannot read ${kubeconfigPath}: ${(e as Error).message}`, { field: 'kubeconfig' });
+  }
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new OutpostError('CONFIG_INVALID', `--kubeconfig: ${kubeconfigPath} has no current cluster`, { field: 'kubeconfig' });
+  for (const [path, what] of [['/api/v1/namespaces?limit=1', 'the API'], ['/apis/workload.linkerd.io/v1beta1/externalworkloads?limit=1', 'ExternalWorkloads (workload.linkerd.io/v1beta1)'], ['/apis/policy.linkerd.io/v1beta3/servers?limit=1', 'Servers (policy.linkerd.io/v1beta3)']] as const) {
+    let status: number;
+    try {
+      status = (await listJson(kc, path)).statusCode;
+    } catch (e) {
+      throw new OutpostError('API_UNREACHABLE', `--kubeconfig: cannot reach the API at ${server}: ${(e as Error).message}`, { field: 'kubeconfig' });
+    }
+    if (status === 401 || status === 403) throw new OutpostError('API_UNREACHABLE', `--kubeconfig: the API at ${server} refused the credentials (HTTP ${status}); the control plane needs cluster-admin rights`, { field: 'kubeconfig' });
+    if (status === 404) throw new OutpostError('CONFIG_INVALID', `--kubeconfig: the API at ${server} does not serve ${what}`, { field: 'kubeconfig', hint: 'install the CRDs of workload.linkerd.io and policy.linkerd.io in the cluster first' });
+    if (status !== 200) throw new OutpostError('API_UNREACHABLE', `--kubeconfig: listing ${what} at ${server} answered HTTP ${status}`, { field: 'kubeconfig' });
+  }
+  return { server, kubeconfigPath };
 }
 
 /** Default values of component flags, so callers (tests, demo) pass only what they change. */

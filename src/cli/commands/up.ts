@@ -11,6 +11,7 @@ const BASE_FLAGS = {
   'data-dir': { type: 'string', default: defaultDataDir(), help: 'where state, keys and the kubeconfig live' },
   listen: { type: 'string', default: '127.0.0.1', help: 'address every listener binds to' },
   'api-port': { type: 'int', default: 6443, min: 0, max: 65535, help: 'port of the Kubernetes-compatible API (0 picks a free port)' },
+  kubeconfig: { type: 'string', help: 'run against this Kubernetes API instead of the embedded one (it must serve workload.linkerd.io and policy.linkerd.io; the control plane needs admin rights)' },
   'admin-port': { type: 'int', default: 9990, min: 0, max: 65535, help: 'port of the admin endpoint: /metrics, /live, /ready (0 picks a free port)' },
   'log-level': { type: 'string', default: 'info', help: 'debug, info, warn or error' },
   'log-format': { type: 'string', default: 'text', help: 'text or json' },
@@ -31,9 +32,9 @@ export async function run(argv: string[]): Promise<number> {
   if (format !== 'text' && format !== 'json') throw new OutpostError('INVALID_ARGUMENT', `--log-format: expected text or json, got "${format}"`);
   const log = createLogger({ level, format });
   const dataDir = resolve(String(flags['data-dir']));
-  const cp = await startControlPlane({ dataDir, listen: String(flags.listen), apiPort: Number(flags['api-port']), flags, log });
+  const cp = await startControlPlane({ dataDir, listen: String(flags.listen), apiPort: Number(flags['api-port']), flags, log, kubeconfig: flags.kubeconfig as string | undefined });
   const lines = [
-    `Outpost control plane is up (data dir ${dataDir}).`,
+    `Outpost control plane is up (data dir ${dataDir}${flags.kubeconfig ? `; API ${cp.info.listeners.api}, not embedded` : ''}).`,
     ...Object.entries(cp.info.listeners).map(([k, v]) => `  ${k.padEnd(12)} ${v}`),
     '',
     'Point kubectl at it:',

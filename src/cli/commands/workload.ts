@@ -3,7 +3,7 @@
 // NAME, `--group G` writes one bundle for every VM of WorkloadGroup G (auto-registration);
 // `outpost workload revoke [--undo]`: take a workload out of the mesh at once (docs/adr/0009).
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { OutpostError } from '../../core/errors.js';
 import { defaultDataDir } from '../../core/files.js';
@@ -14,7 +14,7 @@ import { controlPlaneEndpoints } from '../../workload/endpoints.js';
 import { onboardGroup } from '../../workload/group.js';
 import { onboardWorkload, readExistingWorkload } from '../../workload/onboard.js';
 import { revokeWorkload, unrevokeWorkload } from '../../workload/revoke.js';
-import { KUBE_FLAGS, loadKubeConfig as loadCliKubeConfig } from '../kube-context.js';
+import { KUBE_FLAGS, loadKubeConfig as loadCliKubeConfig, resolveKubeconfigPath } from '../kube-context.js';
 import { validateGroupOnboardRequest, validateOnboardRequest } from '../../workload/request.js';
 
 const ONBOARD_FLAGS = {
@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function loadKubeConfig(flags: { kubeconfig?: string; 'data-dir': string }): KubeConfig {
-  const path = flags.kubeconfig ? resolve(flags.kubeconfig) : join(resolve(flags['data-dir']), 'kubeconfig');
+  const path = resolveKubeconfigPath(flags);
   if (!existsSync(path)) {
     throw new OutpostError('API_UNREACHABLE', `no kubeconfig at ${path}`, { field: flags.kubeconfig ? 'kubeconfig' : 'data-dir', hint: 'start `outpost up` (or `outpost demo`), or pass --kubeconfig' });
   }
