@@ -150,9 +150,8 @@ export class DestinationWatcher {
       for (const key of this.view.servicesTargeting(ns, TARGETS[kind]!, obj.metadata?.name ?? '')) this.dirtyServices.add(key);
       this.dirtyProfiles = true;
     } else if (kind === 'httproutes') {
-      // The route's namespace and any namespace its parentRefs name (the old parents are in one of those).
+      // Producer routes only: a route touches the Services of its own namespace.
       this.dirtyRouteNamespaces.add(ns);
-      for (const p of (obj as HttpRouteLike).spec?.parentRefs ?? []) if (p.namespace) this.dirtyRouteNamespaces.add(p.namespace);
     } else if (NAMESPACE_WIDE.has(kind)) {
       this.dirtyNamespaces.add(ns);
       this.dirtyProfiles = true;

@@ -21,6 +21,8 @@ test('a route attaches to a Service by kind, group, name, namespace and (optiona
     [{ parentRefs: [{ kind: 'Service', name: 'web', namespace: 'other' }] }, 'shop', 80, false],
     [{ parentRefs: [{ kind: 'Service', name: 'api' }] }, 'shop', 80, false],
   ];
+  // A consumer route (in a client's namespace, naming the Service's) is not a producer route.
+  assert.equal(attachesToService(route('r', { parentRefs: [{ kind: 'Service', name: 'web', namespace: 'shop' }] }, { namespace: 'checkout' }), 'shop', 'web', 80), false);
   for (const [spec, ns, port, want] of cases) assert.equal(attachesToService(route('r', spec), ns, 'web', port), want, JSON.stringify(spec));
 });
 

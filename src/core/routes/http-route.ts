@@ -41,11 +41,13 @@ interface RawMatch {
 }
 
 /**
- * True when one of the route's parentRefs names the Service (kind Service, group "" or "core"),
- * in the route's namespace unless the ref says otherwise, on `port` or on every port.
+ * True when the route is a producer route of the Service: in the Service's namespace, with a
+ * parentRef naming it (kind Service, group "" or "core"), on `port` or on every port. Consumer
+ * routes (in a client's namespace) are not applied (ADR 0011).
  */
 export function attachesToService(route: HttpRouteLike, namespace: string, name: string, port?: number): boolean {
   const own = route.metadata?.namespace ?? 'default';
+  if (own !== namespace) return false;
   return (route.spec?.parentRefs ?? []).some(
     (p) =>
       p.kind === 'Service' &&
