@@ -34,8 +34,9 @@ export const component: ControlPlaneComponent = {
     const view = new ClusterView(ctx.kubeConfig, DESTINATION_KINDS, ctx.log, ctx.clock, ctx.identity.trustDomain);
     const watcher = new DestinationWatcher(view);
     const metrics = new ServiceMetrics('destination', () => view.restarts());
-    view.start();
+    // The certificate first: if it cannot be issued, nothing is left running.
     const tls = await renewingServerCredentials(ctx.identity, 'destination', { clock: ctx.clock, log: ctx.log });
+    view.start();
     try {
       const server = await startDestinationServer({
         host: ctx.listen,

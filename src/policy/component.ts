@@ -41,9 +41,10 @@ export const component: ControlPlaneComponent = {
     const watcher = new PolicyWatcher(view, clusterDefault);
     const metrics = new ServiceMetrics('policy', () => view.restarts());
     const revocations = new RevocationFeed(ctx.kubeConfig, ctx.log.child('revocations'), ctx.clock);
+    // The certificate first: if it cannot be issued, nothing is left running.
+    const tls = await renewingServerCredentials(ctx.identity, 'policy', { clock: ctx.clock, log: ctx.log });
     view.start();
     revocations.start();
-    const tls = await renewingServerCredentials(ctx.identity, 'policy', { clock: ctx.clock, log: ctx.log });
     try {
       const server = await startPolicyServer({
         host: ctx.listen,
