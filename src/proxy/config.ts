@@ -45,6 +45,8 @@ export interface ProxyConfig {
   tap: HostPort & { identities: string[] };
   identity: {
     trustAnchors?: string;
+    /** The trust anchors themselves (PEM), as the injector passes them to a pod's proxy; wins over trustAnchors. */
+    trustAnchorsPem?: string;
     tokenPath?: string;
     endpoint?: HostPort;
     dir: string;
@@ -58,13 +60,13 @@ export interface ProxyConfig {
   policy: { endpoint?: HostPort; default: 'all-authenticated' | 'deny'; ports: PortPolicyConfig[] };
   health: { endpoint?: HostPort };
   /** name, or (auto-registration, docs/adr/0010) group + address: the identity service names the workload. */
-  workload: { name?: string; namespace?: string; group?: string; address?: string };
+  workload: { name?: string; namespace?: string; group?: string; address?: string; /** Pod: an injected proxy (no health stream; the kubelet probes). */ kind?: 'ExternalWorkload' | 'Pod' };
   upstreams: UpstreamConfig[];
   timeouts: { connectMs: number; requestMs: number; idleMs: number; detectMs: number; shutdownGraceMs: number };
   log: { level: LogLevel; format: 'text' | 'json' };
 }
 
-type Kind = 'transport' | 'port' | 'host' | 'hostport' | 'path' | 'string' | 'duration' | 'level' | 'format' | 'list' | 'upstreams' | 'portPolicies' | 'defaultPolicy';
+type Kind = 'workloadKind' | 'transport' | 'port' | 'host' | 'hostport' | 'path' | 'string' | 'duration' | 'level' | 'format' | 'list' | 'upstreams' | 'portPolicies' | 'defaultPolicy';
 
 /** Every setting: its YAML path (env name derived: OUTPOST_PROXY_ + path in UPPER_SNAKE). */
 const SETTINGS: [string, Kind][] = [
@@ -72,12 +74,12 @@ const SETTINGS: [string, Kind][] = [
   ['inbound.port', 'port'], ['inbound.address', 'host'],
   ['outbound.port', 'port'], ['outbound.address', 'host'], ['outbound.http1Transport', 'transport'],
   ['tap.port', 'port'], ['tap.address', 'host'], ['tap.identities', 'list'],
-  ['identity.trustAnchors', 'path'], ['identity.tokenPath', 'path'], ['identity.endpoint', 'hostport'],
+  ['identity.trustAnchors', 'path'], ['identity.trustAnchorsPem', 'string'], ['identity.tokenPath', 'path'], ['identity.endpoint', 'hostport'],
   ['identity.dir', 'path'], ['identity.certFile', 'path'], ['identity.keyFile', 'path'], ['identity.reloadInterval', 'duration'],
   ['destination.endpoint', 'hostport'],
   ['policy.endpoint', 'hostport'], ['policy.default', 'defaultPolicy'], ['policy.ports', 'portPolicies'],
   ['health.endpoint', 'hostport'],
-  ['workload.name', 'string'], ['workload.namespace', 'string'], ['workload.group', 'string'], ['workload.address', 'string'],
+  ['workload.name', 'string'], ['workload.namespace', 'string'], ['workload.kind', 'workloadKind'], ['workload.group', 'string'], ['workload.address', 'string'],
   ['upstreams', 'upstreams'],
   ['timeouts.connect', 'duration'], ['timeouts.request', 'duration'], ['timeouts.idle', 'duration'],
   ['timeouts.detect', 'duration'], ['timeouts.shutdownGrace', 'duration'],
@@ -133,9 +135,12 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
   const keyFile = get<string | undefined>('identity.keyFile', undefined);
   const tokenPath = get<string | undefined>('identity.tokenPath', undefined);
   const trustAnchors = get<string | undefined>('identity.trustAnchors', undefined);
+  const trustAnchorsPem = get<string | undefined>('identity.trustAnchorsPem', undefined);
+  const workloadKind = get<'ExternalWorkload' | 'Pod'>('workload.kind', 'ExternalWorkload');
   const mode: 'files' | 'controlPlane' = certFile || keyFile ? 'files' : 'controlPlane';
   if (mode === 'files' && !(certFile && keyFile)) errors.push('identity: certFile and keyFile must be set together');
-  if (!trustAnchors) errors.push('identity.trustAnchors: required (a PEM file of trust anchors)');
+  if (!trustAnchors && !(trustAnchorsPem && mode === 'controlPlane')) errors.push('identity.trustAnchors: required (a PEM file of trust anchors)');
+  if (trustAnchorsPem !== undefined && !trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----')) errors.push('identity.trustAnchorsPem: must hold PEM certificates');
   if (mode === 'controlPlane') {
     if (!tokenPath) errors.push('identity: set identity.certFile and identity.keyFile (certificates from files) or identity.tokenPath (join a control plane)');
     if (!destination) errors.push('destination.endpoint: required when identity comes from the control plane');
@@ -163,6 +168,7 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
     tap: { host: get('tap.address', '0.0.0.0'), port: get('tap.port', 4190), identities: get('tap.identities', []) },
     identity: {
       trustAnchors,
+      trustAnchorsPem,
       tokenPath,
       endpoint: get('identity.endpoint', at(dhost, 8080)),
       dir: get('identity.dir', join(process.cwd(), '.outpost-proxy')),
@@ -173,8 +179,8 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
     },
     destination: { endpoint: destination },
     policy: { endpoint: get('policy.endpoint', at(dhost, 8090)), default: get('policy.default', 'all-authenticated'), ports: get('policy.ports', []) },
-    health: { endpoint: get('health.endpoint', at(dhost, 8087)) },
-    workload: { name: workloadName, namespace: workloadNamespace, group: workloadGroup, address: workloadAddress },
+    health: { endpoint: get('health.endpoint', workloadKind === 'Pod' ? undefined : at(dhost, 8087)) },
+    workload: { name: workloadName, namespace: workloadNamespace, group: workloadGroup, address: workloadAddress, kind: workloadKind },
     upstreams,
     // Defaults like linkerd2-proxy's outbound connect timeout (1 s) and detect timeout (10 s).
     timeouts: {
@@ -216,6 +222,8 @@ function parseValue(kind: Kind, raw: unknown, path: string): Parsed {
       const ms = typeof raw === 'number' ? raw * 1000 : parseDuration(s);
       return ms === undefined ? bad('must be a duration like 500ms, 10s or 1m') : ms;
     }
+    case 'workloadKind':
+      return s === 'ExternalWorkload' || s === 'Pod' ? s : bad('must be ExternalWorkload or Pod');
     case 'transport':
       return s === 'http1' || s === 'h2' ? s : bad('must be http1 (pooled HTTP/1.1 between proxies) or h2 (multiplexed HTTP/2)');
     case 'level':

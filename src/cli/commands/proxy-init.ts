@@ -1,12 +1,14 @@
-// `outpost proxy-init --external-workload`: installs (or --check / --uninstall) the iptables rules
-// that capture a VM's traffic through its proxy. Run as root on the VM.
+// `outpost proxy-init --external-workload` (on a VM) or `--pod` (the injected outpost-init container,
+// in the pod's network namespace): installs (or --check / --uninstall) the iptables rules that
+// capture the workload's traffic through its proxy. The same rules either way.
 import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
 import { OutpostError } from '../../core/errors.js';
 import { planCapture, renderCommands, type CaptureOptions } from '../../proxy-init/plan.js';
 import { check, install, iptablesExec, uninstall } from '../../proxy-init/iptables.js';
 
 const FLAGS = {
-  'external-workload': { type: 'bool', help: 'configure capture on a VM or bare-metal host (the only mode)' },
+  'external-workload': { type: 'bool', help: 'configure capture on a VM or bare-metal host' },
+  pod: { type: 'bool', help: "configure capture in a pod's network namespace (what the injected outpost-init container runs)" },
   'inbound-port': { type: 'int', default: 4143, min: 1, max: 65535, help: "the proxy's inbound port" },
   'outbound-port': { type: 'int', default: 4140, min: 1, max: 65535, help: "the proxy's outbound port" },
   'proxy-uid': { type: 'int', default: 2102, min: 0, help: 'uid the proxy runs as; its traffic is not captured' },
@@ -39,7 +41,7 @@ function cidrs(value: string): string[] {
 export async function run(argv: string[]): Promise<number> {
   const { flags, help } = parseFlags(argv, FLAGS);
   if (help) {
-    console.log(`Usage: outpost proxy-init --external-workload [--check | --uninstall] [flags]\n\n${formatFlagHelp(FLAGS)}`);
+    console.log(`Usage: outpost proxy-init --external-workload|--pod [--check | --uninstall] [flags]\n\n${formatFlagHelp(FLAGS)}`);
     return 0;
   }
   const exec = iptablesExec(flags.iptables);
@@ -48,8 +50,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(removed ? 'removed the Outpost capture rules' : 'no Outpost capture rules were installed');
     return 0;
   }
-  if (!flags['external-workload']) {
-    throw new OutpostError('INVALID_ARGUMENT', 'pass --external-workload: proxy-init only configures VMs and bare-metal hosts (pods are not supported yet)');
+  if (flags['external-workload'] === flags.pod) {
+    throw new OutpostError('INVALID_ARGUMENT', 'pass exactly one of --external-workload (a VM or bare-metal host) and --pod (a pod\'s network namespace, as the injected outpost-init container does)');
   }
   const opts: CaptureOptions = {
     inboundPort: flags['inbound-port'],
@@ -72,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     for (const p of problems) console.log(`× ${p}`);
-    console.log('hint: run `outpost proxy-init --external-workload` (same flags) to install them');
+    console.log('hint: run `outpost proxy-init` without --check (same flags) to install them');
     return 1;
   }
   install(exec, plan);

@@ -26,7 +26,7 @@ export async function createControlPlaneIdentity(config: ProxyConfig, log: Logge
   if (!endpoint) throw new OutpostError('CONFIG_INVALID', 'identity.endpoint: required when identity comes from the control plane', { field: 'identity.endpoint' });
   let trustAnchorsPem: string;
   try {
-    trustAnchorsPem = readFileSync(config.identity.trustAnchors!, 'utf8');
+    trustAnchorsPem = config.identity.trustAnchorsPem ?? readFileSync(config.identity.trustAnchors!, 'utf8');
   } catch {
     throw new OutpostError('CONFIG_INVALID', `identity.trustAnchors: cannot read ${config.identity.trustAnchors}`, { field: 'identity.trustAnchors' });
   }
