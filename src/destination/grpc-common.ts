@@ -19,7 +19,8 @@ export function protoDir(): string {
 
 /** Loads one proto file; fields keep their snake_case names, enums are strings, oneofs are set. */
 export function loadProto(file: 'destination.proto' | 'policy.proto'): grpc.GrpcObject {
-  const def = protoLoader.loadSync(join(protoDir(), 'outpost', file), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
+  // Imports (outpost/http_route.proto) resolve against proto/.
+  const def = protoLoader.loadSync(`outpost/${file}`, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [protoDir()] });
   return grpc.loadPackageDefinition(def);
 }
 

@@ -1,7 +1,8 @@
 // Maps discovery results to the wire messages of proto/outpost/destination.proto (proto-loader
 // objects, keepCase), and computes the add/remove/no_endpoints changes between two snapshots.
 import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../proxy/types.js';
-import type { PathMatchType, ServiceRoute } from '../core/routes/http-route.js';
+import type { ServiceRoute } from '../core/routes/http-route.js';
+import { toWireRouteMatch, type WireRouteMatch } from '../core/routes/route-wire.js';
 import { endpointKey } from './endpoints.js';
 
 export interface WireEndpoint {
@@ -21,15 +22,9 @@ export interface WireEndpointSet {
   metric_labels: Record<string, string>;
 }
 
-export interface WireValueMatch {
-  name: string;
-  value: string;
-  regex: boolean;
-}
-
 export interface WireRoute {
   name: string;
-  matches: { path_type: WirePathType; path: string; method: string; headers: WireValueMatch[]; query_params: WireValueMatch[] }[];
+  matches: WireRouteMatch[];
 }
 
 export type WireUpdate = { add: WireEndpointSet } | { remove: WireEndpointSet } | { no_endpoints: { exists: boolean } } | { routes: { routes: WireRoute[] } };
@@ -40,16 +35,13 @@ export interface WireProfile {
   fully_qualified_name: string;
 }
 
-type WirePathType = 'PATH_PREFIX' | 'PATH_EXACT' | 'PATH_REGULAR_EXPRESSION';
-const PATH_TYPES: Record<PathMatchType, WirePathType> = { PathPrefix: 'PATH_PREFIX', Exact: 'PATH_EXACT', RegularExpression: 'PATH_REGULAR_EXPRESSION' };
-
 /** The RouteSet message of a service port's routes. */
 export function toWireRoutes(routes: readonly ServiceRoute[]): { routes: { routes: WireRoute[] } } {
   return {
     routes: {
       routes: routes.map((r) => ({
         name: r.name,
-        matches: r.matches.map((m) => ({ path_type: PATH_TYPES[m.pathType], path: m.path, method: m.method, headers: m.headers, query_params: m.queryParams })),
+        matches: r.matches.map(toWireRouteMatch),
       })),
     },
   };

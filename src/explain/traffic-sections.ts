@@ -7,6 +7,7 @@ import { DEFAULT_POLICY_ANNOTATION, computeInboundPolicy } from '../policy/compu
 import { SERVICE_NAME_LABEL, type ServiceObject } from '../destination/resources.js';
 import { selectorMatches } from '../controllers/labels.js';
 import type { Authorization, InboundPortPolicy } from '../proxy/types.js';
+import { describeMatch } from '../core/routes/http-route.js';
 import type { ExplainFacts, Section } from './facts.js';
 import { ewRef } from './workload-sections.js';
 
@@ -191,7 +192,7 @@ export function describePolicy(p: InboundPortPolicy): string[] {
   if (p.authorizations.length === 0 && p.httpRoutes.length === 0) lines.push('allows nobody: every connection is denied');
   for (const a of p.authorizations) lines.push(`allows ${describeAuthorization(a)}`);
   for (const r of p.httpRoutes) {
-    const what = `${r.methods.join(',') || '*'} ${r.pathPrefixes.join(',') || '/'}`;
+    const what = r.matches.map(describeMatch).join(' | ') || 'no match';
     if (r.authorizations.length === 0) lines.push(`route httproute/${r.labels.name} (${what}): allows nobody`);
     for (const a of r.authorizations) lines.push(`route httproute/${r.labels.name} (${what}): allows ${describeAuthorization(a)}`);
   }

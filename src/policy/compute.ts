@@ -2,6 +2,7 @@
 // AuthorizationPolicies (+ MeshTLS/NetworkAuthentication, HTTPRoutes) and default policies. Pure:
 // the gRPC service and `outpost diagnostics policy` both call it. Rules: docs/policy.md.
 import { serviceAccountIdentity, type EffectiveWorkload } from '../core/workloads/effective.js';
+import { serviceRouteOf } from '../core/routes/http-route.js';
 import type { Authorization, HttpRoutePolicy, InboundPortPolicy } from '../proxy/types.js';
 import type {
   AuthorizationPolicyObject,
@@ -91,13 +92,9 @@ export function computeInboundPolicy(input: PolicyInputs): InboundPortPolicy {
       .filter((ap) => refIs(ap.spec?.targetRef, 'HTTPRoute') && ap.spec?.targetRef?.name === routeName)
       .map((ap) => fromAuthorizationPolicy(ap, input))
       .filter((a): a is Authorization => !!a);
-    const matches = (route.spec?.rules ?? []).flatMap((r) => r.matches ?? []);
-    httpRoutes.push({
-      labels: { kind: 'httproute', name: routeName },
-      pathPrefixes: [...new Set(matches.map((m) => m.path?.value).filter((v): v is string => !!v))],
-      methods: [...new Set(matches.map((m) => m.method).filter((v): v is string => !!v))],
-      authorizations: routeAuthz,
-    });
+    // Whole matches (path type and value, method, headers, query params), never a cross product
+    // of their parts: the proxy evaluates them with the outbound side's matcher (core/routes).
+    httpRoutes.push({ labels: { kind: 'httproute', name: routeName }, matches: serviceRouteOf(route).matches, authorizations: routeAuthz });
   }
   return { protocol: proxyProtocolOf(server), authorizations, httpRoutes, labels: { kind: 'server', name: serverName } };
 }

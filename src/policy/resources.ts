@@ -68,7 +68,14 @@ export interface HttpRouteObject {
   metadata: ObjectMeta;
   spec?: {
     parentRefs?: TargetRef[];
-    rules?: { matches?: { path?: { type?: string; value?: string }; method?: string }[] }[];
+    rules?: {
+      matches?: {
+        path?: { type?: string; value?: string };
+        method?: string;
+        headers?: { type?: string; name?: string; value?: string }[];
+        queryParams?: { type?: string; name?: string; value?: string }[];
+      }[];
+    }[];
   };
 }
 

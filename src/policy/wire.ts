@@ -1,6 +1,7 @@
 // Maps a computed inbound port policy to the InboundServer message of proto/outpost/policy.proto
 // (proto-loader objects, keepCase, enums as strings).
 import type { Authorization, InboundPortPolicy } from '../proxy/types.js';
+import { toWireRouteMatch, type WireRouteMatch } from '../core/routes/route-wire.js';
 
 export interface WireAuthorization {
   networks: { net: string; except: string[] }[];
@@ -11,7 +12,7 @@ export interface WireAuthorization {
 export interface WireInboundServer {
   protocol: 'DETECT' | 'OPAQUE' | 'HTTP1' | 'HTTP2' | 'GRPC' | 'TLS';
   authorizations: WireAuthorization[];
-  http_routes: { labels: Record<string, string>; path_prefixes: string[]; methods: string[]; authorizations: WireAuthorization[] }[];
+  http_routes: { labels: Record<string, string>; matches: WireRouteMatch[]; authorizations: WireAuthorization[] }[];
   labels: Record<string, string>;
 }
 
@@ -27,7 +28,7 @@ export function toWireInboundServer(p: InboundPortPolicy): WireInboundServer {
   return {
     protocol: p.protocol.toUpperCase() as WireInboundServer['protocol'],
     authorizations: p.authorizations.map(toWireAuthorization),
-    http_routes: p.httpRoutes.map((r) => ({ labels: r.labels, path_prefixes: r.pathPrefixes, methods: r.methods, authorizations: r.authorizations.map(toWireAuthorization) })),
+    http_routes: p.httpRoutes.map((r) => ({ labels: r.labels, matches: r.matches.map(toWireRouteMatch), authorizations: r.authorizations.map(toWireAuthorization) })),
     labels: p.labels,
   };
 }

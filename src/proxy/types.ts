@@ -2,7 +2,7 @@
 // control-plane clients (destination, policy, identity) and static configuration implement them.
 // Listeners registered here must not block: they are called on the event loop with a snapshot.
 
-import type { RouteTable } from '../core/routes/http-route.js';
+import type { RouteMatch, RouteTable } from '../core/routes/http-route.js';
 
 export type ProtocolHint = 'unknown' | 'h2' | 'opaque';
 
@@ -61,10 +61,10 @@ export interface Authorization {
   labels: Record<string, string>;
 }
 
+/** An HTTPRoute of a Server: its full matches (any one is enough, Gateway API precedence across routes) and who may use it. */
 export interface HttpRoutePolicy {
   labels: Record<string, string>;
-  pathPrefixes: string[];
-  methods: string[];
+  matches: RouteMatch[];
   authorizations: Authorization[];
 }
 

@@ -157,5 +157,5 @@ test('an AuthorizationPolicy on an HTTPRoute whose parent is the Server becomes 
     }),
   );
   assert.equal(p.authorizations.length, 0);
-  assert.deepEqual(p.httpRoutes.map((r) => [r.labels.name, r.pathPrefixes, r.methods, r.authorizations.length]), [['health', ['/health'], ['GET'], 1]]);
+  assert.deepEqual(p.httpRoutes.map((r) => [r.labels.name, r.matches, r.authorizations.length]), [['health', [{ pathType: 'PathPrefix', path: '/health', method: 'GET', headers: [], queryParams: [] }], 1]]);
 });

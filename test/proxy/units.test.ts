@@ -112,10 +112,11 @@ test('authorization: identities, suffixes, networks, routes, and no policy = den
   assert.equal(authorizeConnection(net, undefined, '10.2.3.4').allowed, true);
   assert.equal(authorizeConnection(net, undefined, '10.1.3.4').allowed, false);
   assert.equal(authorizeConnection(net, undefined, '::ffff:192.168.1.1').allowed, false);
-  const routed = policy(mtls.authorizations, [{ labels: { route: 'r' }, pathPrefixes: ['/api'], methods: ['GET'], authorizations: [] }]);
-  assert.equal(authorizeRequest(routed, 'spiffe://td/ns/a/sa/good', '127.0.0.1', 'GET', '/api/x').allowed, true);
-  assert.equal(authorizeRequest(routed, 'spiffe://td/ns/a/sa/good', '127.0.0.1', 'POST', '/api/x').allowed, false);
-  assert.equal(authorizeRequest(routed, 'spiffe://td/ns/a/sa/good', '127.0.0.1', 'GET', '/other').allowed, false);
+  const routed = policy(mtls.authorizations, [{ labels: { route: 'r' }, matches: [{ pathType: 'PathPrefix', path: '/api', method: 'GET', headers: [], queryParams: [] }], authorizations: [] }]);
+  const req = (method: string, target: string) => ({ method, target, header: () => undefined });
+  assert.equal(authorizeRequest(routed, 'spiffe://td/ns/a/sa/good', '127.0.0.1', req('GET', '/api/x')).allowed, true);
+  assert.equal(authorizeRequest(routed, 'spiffe://td/ns/a/sa/good', '127.0.0.1', req('POST', '/api/x')).allowed, false);
+  assert.equal(authorizeRequest(routed, 'spiffe://td/ns/a/sa/good', '127.0.0.1', req('GET', '/other')).allowed, false);
 });
 
 test('P2C prefers the faster endpoint and ejects after consecutive failures, then re-probes', () => {

@@ -118,13 +118,14 @@ async function policy(kc: KubeConfig, arg: string, flags: Flags): Promise<number
   const result = await withView(kc, POLICY_KINDS, flags['trust-domain'], (view) => {
     const w = view.workload(ns, name);
     if (!w) throw new OutpostError('NOT_FOUND', `externalworkload ${ns}/${name} not found`);
-    return { workload: `${ns}/${name}`, identity: w.identity, port, policy: toWireInboundServer(policyFromView(view, w, port, clusterDefault)) };
+    return { workload: `${ns}/${name}`, identity: w.identity, port, computed: policyFromView(view, w, port, clusterDefault) };
   });
+  const wire = { workload: result.workload, identity: result.identity, port, policy: toWireInboundServer(result.computed) };
   if (flags.output === 'json') {
-    console.log(JSON.stringify(result, null, 2));
+    console.log(JSON.stringify(wire, null, 2));
     return 0;
   }
-  const p = result.policy;
+  const p = wire.policy;
   const lines = [
     `workload   externalworkload/${name} -n ${ns}`,
     `identity   ${result.identity}`,
@@ -134,8 +135,8 @@ async function policy(kc: KubeConfig, arg: string, flags: Flags): Promise<number
     '',
     p.authorizations.length ? table(['AUTHORIZATION', 'CLIENTS', 'NETWORKS'], p.authorizations.map(authzRow)) : 'no authorization: every connection to this port is denied',
   ];
-  for (const r of p.http_routes) {
-    lines.push('', `route httproute/${r.labels.name} ${r.methods.join(',') || '*'} ${r.path_prefixes.join(',') || '/'}`);
+  for (const [i, r] of p.http_routes.entries()) {
+    lines.push('', `route httproute/${r.labels.name} ${result.computed.httpRoutes[i].matches.map(describeMatch).join(' | ')}`);
     lines.push(r.authorizations.length ? table(['AUTHORIZATION', 'CLIENTS', 'NETWORKS'], r.authorizations.map(authzRow)) : '  no authorization: denied');
   }
   console.log(lines.join('\n'));

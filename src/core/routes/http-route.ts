@@ -1,6 +1,7 @@
-// HTTPRoutes as a client sees them (pure): which routes attach to a Service port, their matches in
-// a compact form, and a table that names the route a request takes by Gateway API precedence.
-// The destination service builds the routes of a Service; the proxy labels its metrics with them.
+// HTTPRoutes (pure): which routes attach to a Service port, their matches in a compact form, and a
+// table that picks the route a request takes by Gateway API precedence. The one matcher of both
+// directions: outbound, the proxy labels metrics with the route's name (routes of a Service, from
+// the destination service); inbound, it authorizes with the route's policy (routes of a Server).
 
 export type PathMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
 
@@ -97,7 +98,7 @@ export interface RequestView {
 }
 
 interface CompiledMatch {
-  route: string;
+  route: number;
   order: number;
   rank: [number, number, number, number, number];
   test(req: RequestView, path: string, query: URLSearchParams | undefined): boolean;
@@ -129,7 +130,7 @@ function pathTest(m: RouteMatch): (path: string) => boolean {
   return prefix === '' ? () => true : (p) => p === prefix || p.startsWith(prefix + '/');
 }
 
-function compile(route: string, m: RouteMatch, order: number): CompiledMatch {
+function compile(route: number, m: RouteMatch, order: number): CompiledMatch {
   const path = pathTest(m);
   const headers = m.headers.map((h) => ({ name: h.name.toLowerCase(), test: valueTest(h) }));
   const params = m.queryParams.map((q) => ({ name: q.name, test: valueTest(q) }));
@@ -159,7 +160,7 @@ export class RouteTable {
 
   constructor(readonly routes: readonly ServiceRoute[]) {
     let order = 0;
-    this.matches = routes.flatMap((r) => r.matches.map((m) => compile(r.name, m, order++))).sort(byPrecedence);
+    this.matches = routes.flatMap((r, i) => r.matches.map((m) => compile(i, m, order++))).sort(byPrecedence);
     this.needsQuery = routes.some((r) => r.matches.some((m) => m.queryParams.length > 0));
   }
 
@@ -169,13 +170,27 @@ export class RouteTable {
 
   /** The name of the route that takes the request, or undefined (the [DEFAULT] route). */
   routeOf(req: RequestView): string | undefined {
-    if (this.matches.length === 0) return undefined;
-    const q = req.target.indexOf('?');
-    const path = q < 0 ? req.target : req.target.slice(0, q);
-    const query = this.needsQuery && q >= 0 ? new URLSearchParams(req.target.slice(q + 1)) : undefined;
-    for (const m of this.matches) if (m.test(req, path, query)) return m.route;
-    return undefined;
+    const i = this.indexOf(req);
+    return i < 0 ? undefined : this.routes[i].name;
   }
+
+  /** The index in `routes` of the route that takes the request, -1 when no match does. */
+  indexOf(req: RequestView): number {
+    if (this.matches.length === 0) return -1;
+    const target = req.target ?? '';
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    const query = this.needsQuery && q >= 0 ? new URLSearchParams(target.slice(q + 1)) : undefined;
+    for (const m of this.matches) if (m.test(req, path, query)) return m.route;
+    return -1;
+  }
+}
+
+/** A header's value from raw alternating name/value pairs (`name` in lower case); repeated ones joined by ",". */
+export function rawHeaderValue(raw: readonly string[], name: string): string | undefined {
+  let out: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) out = out === undefined ? raw[i + 1] : `${out},${raw[i + 1]}`;
+  return out;
 }
 
 /** One match in a line: "GET /orders*" (prefix), "* /health" (exact), "* ~/v[0-9]+/.*" (regex), then header and query conditions. */

@@ -1,7 +1,8 @@
 // Pure bookkeeping of one service's endpoints from destination updates (add / remove / no_endpoints),
 // and the mapping from wire endpoints to the proxy's ResolvedEndpoint. Table-tested.
 import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../types.js';
-import { RouteTable, type PathMatchType, type ServiceRoute, type ValueMatch } from '../../core/routes/http-route.js';
+import { RouteTable, type ServiceRoute } from '../../core/routes/http-route.js';
+import { fromWireRouteMatches, type DecodedRouteMatch } from '../../core/routes/route-wire.js';
 
 /** The proxy's default inbound port, used when the destination service leaves inbound_port unset. */
 export const DEFAULT_INBOUND_PORT = 4143;
@@ -28,7 +29,7 @@ export interface WireEndpointSet {
 /** A destination Route as proto-loader decodes it. */
 export interface WireRoute {
   name?: string;
-  matches?: { pathType?: string; path?: string; method?: string; headers?: Partial<ValueMatch>[]; queryParams?: Partial<ValueMatch>[] }[];
+  matches?: DecodedRouteMatch[];
 }
 
 export interface WireUpdate {
@@ -49,20 +50,8 @@ export interface EndpointSetState {
 
 const EMPTY: EndpointSetState = { exists: true, endpoints: new Map(), labels: {} };
 
-const PATH_TYPES: Record<string, PathMatchType> = { PATH_PREFIX: 'PathPrefix', PATH_EXACT: 'Exact', PATH_REGULAR_EXPRESSION: 'RegularExpression', '0': 'PathPrefix', '1': 'Exact', '2': 'RegularExpression' };
-
-const toValueMatch = (v: Partial<ValueMatch>): ValueMatch => ({ name: v.name ?? '', value: v.value ?? '', regex: !!v.regex });
-
 export function toServiceRoute(r: WireRoute): ServiceRoute {
-  return {
-    name: r.name ?? '',
-    // A match with a path type from a newer server is dropped: it matches nothing rather than everything.
-    matches: (r.matches ?? []).flatMap((m) => {
-      const pathType = PATH_TYPES[String(m.pathType ?? 'PATH_PREFIX')];
-      if (!pathType) return [];
-      return [{ pathType, path: m.path ?? '/', method: (m.method ?? '').toUpperCase(), headers: (m.headers ?? []).map(toValueMatch), queryParams: (m.queryParams ?? []).map(toValueMatch) }];
-    }),
-  };
+  return { name: r.name ?? '', matches: fromWireRouteMatches(r.matches) };
 }
 
 const HINTS: Record<string, ProtocolHint> = { PROTOCOL_UNKNOWN: 'unknown', PROTOCOL_H2: 'h2', PROTOCOL_OPAQUE: 'opaque', '0': 'unknown', '1': 'h2', '2': 'opaque' };

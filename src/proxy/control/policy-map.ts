@@ -1,6 +1,7 @@
 // Maps the policy service's InboundServer (as proto-loader decodes it) to the proxy's InboundPortPolicy.
 // Pure and table-tested. Anything the proxy cannot understand maps to the narrower reading (deny).
 import type { Authorization, HttpRoutePolicy, InboundPortPolicy, ProxyProtocol } from '../types.js';
+import { fromWireRouteMatches, type DecodedRouteMatch } from '../../core/routes/route-wire.js';
 
 export interface WireAuthorization {
   networks?: { net?: string; except?: string[] }[];
@@ -11,7 +12,7 @@ export interface WireAuthorization {
 export interface WireInboundServer {
   protocol?: string;
   authorizations?: WireAuthorization[];
-  httpRoutes?: { labels?: Record<string, string>; pathPrefixes?: string[]; methods?: string[]; authorizations?: WireAuthorization[] }[];
+  httpRoutes?: { labels?: Record<string, string>; matches?: DecodedRouteMatch[]; authorizations?: WireAuthorization[] }[];
   labels?: Record<string, string>;
 }
 
@@ -31,8 +32,9 @@ export function toAuthorization(wire: WireAuthorization): Authorization {
 export function toInboundPortPolicy(wire: WireInboundServer): InboundPortPolicy {
   const httpRoutes: HttpRoutePolicy[] = (wire.httpRoutes ?? []).map((r) => ({
     labels: { ...(r.labels ?? {}) },
-    pathPrefixes: [...(r.pathPrefixes ?? [])],
-    methods: [...(r.methods ?? [])],
+    // A route without (understood) matches takes no request: an older policy server's flattened
+    // prefixes are ignored, so its requests are refused rather than over-granted.
+    matches: fromWireRouteMatches(r.matches),
     authorizations: (r.authorizations ?? []).map(toAuthorization),
   }));
   return {

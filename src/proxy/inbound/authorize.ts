@@ -1,7 +1,10 @@
 // Inbound authorization (pure): does a port's policy allow this client (identity, address) and, for
-// HTTP, this method and path? The answer carries the labels the authz metrics need.
+// HTTP, this request? A request takes the Server's HTTPRoute its most specific match selects (the
+// core route matcher, the same as outbound), then that route's authorizations apply. The answer
+// carries the labels the authz metrics need.
 import { BlockList, isIPv6 } from 'node:net';
-import type { Authorization, HttpRoutePolicy, InboundPortPolicy } from '../types.js';
+import { RouteTable, type RequestView } from '../../core/routes/http-route.js';
+import type { Authorization, InboundPortPolicy } from '../types.js';
 
 export interface AuthzDecision {
   allowed: boolean;
@@ -80,21 +83,25 @@ export function authorizeConnection(policy: InboundPortPolicy | undefined, clien
   return DENY_UNAUTHORIZED;
 }
 
-export function routeMatches(r: HttpRoutePolicy, method: string, path: string): boolean {
-  if (r.methods.length > 0 && !r.methods.includes(method)) return false;
-  if (r.pathPrefixes.length === 0) return true;
-  for (const p of r.pathPrefixes) if (path.startsWith(p)) return true;
-  return false;
+const routeTables = new WeakMap<InboundPortPolicy, RouteTable>();
+
+/** The policy's routes compiled once (policies are replaced, never mutated, on each update). */
+function routeTableOf(policy: InboundPortPolicy): RouteTable {
+  let t = routeTables.get(policy);
+  if (!t) {
+    t = new RouteTable(policy.httpRoutes.map((r, i) => ({ name: String(i), matches: r.matches })));
+    routeTables.set(policy, t);
+  }
+  return t;
 }
 
-/** Request-level decision: the first matching route's authorizations, else the port's. */
-export function authorizeRequest(policy: InboundPortPolicy | undefined, clientId: string | undefined, clientIp: string, method: string, path: string): AuthzDecision {
+/** Request-level decision: the matching route's authorizations (the port's when the route has none); no matching route -> denied. */
+export function authorizeRequest(policy: InboundPortPolicy | undefined, clientId: string | undefined, clientIp: string, req: RequestView): AuthzDecision {
   if (!policy) return DENY_NO_POLICY;
   if (policy.httpRoutes.length === 0) return authorizeConnection(policy, clientId, clientIp);
-  for (const r of policy.httpRoutes) {
-    if (!routeMatches(r, method, path)) continue;
-    const a = firstAllowed(r.authorizations.length ? r.authorizations : policy.authorizations, clientId, clientIp);
-    return a ? { allowed: true, labels: { ...r.labels, ...a.labels } } : DENY_UNAUTHORIZED;
-  }
-  return DENY_NO_ROUTE;
+  const i = routeTableOf(policy).indexOf(req);
+  if (i < 0) return DENY_NO_ROUTE;
+  const r = policy.httpRoutes[i];
+  const a = firstAllowed(r.authorizations.length ? r.authorizations : policy.authorizations, clientId, clientIp);
+  return a ? { allowed: true, labels: { ...r.labels, ...a.labels } } : DENY_UNAUTHORIZED;
 }

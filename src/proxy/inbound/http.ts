@@ -43,7 +43,7 @@ export class InboundHttp {
     const method = headers[':method'] as string;
     const path = headers[':path'] as string;
     const authority = (headers[':authority'] as string) ?? '';
-    const m = this.authorize(conn, port, method, path, authority);
+    const m = this.authorize(conn, port, headers, authority);
     if (!m) return respondH2(stream, 403, 'unauthorized');
     const start = performance.now();
     m.request.value++;
@@ -74,9 +74,15 @@ export class InboundHttp {
   }
 
   /** Allowed -> the request's metrics handle; denied -> undefined (and counted). */
-  private authorize(conn: InboundConnection, port: number, method: string, path: string, authority: string): HttpMetrics | undefined {
+  private authorize(conn: InboundConnection, port: number, headers: H2Headers, authority: string): HttpMetrics | undefined {
     const st = conn.port(port, this.policies);
-    const d = authorizeRequest(st.policy, conn.clientId, conn.clientIp, method, path);
+    const method = String(headers[':method'] ?? '');
+    const path = String(headers[':path'] ?? '');
+    const header = (n: string) => {
+      const v = headers[n];
+      return Array.isArray(v) ? v.join(',') : v;
+    };
+    const d = authorizeRequest(st.policy, conn.clientId, conn.clientIp, { method, target: path, header });
     if (!d.allowed) {
       conn.denyCell(st, true).value++;
       this.ctx.log.debug('request denied', { port, client: conn.clientId, method, path, reason: d.labels.reason });

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { ProxyContext } from '../context.js';
 import type { InboundConnection, InboundPolicies } from './policies.js';
 import { authorizeRequest } from './authorize.js';
+import { rawHeaderValue } from '../../core/routes/http-route.js';
 import { ConnectionPool } from '../http1/pool.js';
 import { serveHttp1, type Decision, type Http1Connection, type RequestHead } from '../http1/relay.js';
 import { connectPlain } from '../outbound/connect.js';
@@ -43,7 +44,7 @@ export class InboundHttp1 {
     if (!port) return { kind: 'respond', status: 400, reason: 'no target port' };
     const st = conn.port(port, this.policies);
     const path = head.url;
-    const d = authorizeRequest(st.policy, conn.clientId, conn.clientIp, head.method, path);
+    const d = authorizeRequest(st.policy, conn.clientId, conn.clientIp, { method: head.method, target: path, header: (n) => rawHeaderValue(head.headers, n) });
     if (!d.allowed) {
       conn.denyCell(st, true).value++;
       ctx.log.debug('request denied', { port, client: conn.clientId, method: head.method, path, reason: d.labels.reason });

@@ -25,7 +25,7 @@ const allowClients = {
       labels: { kind: 'authorizationpolicy', name: 'allow-web' },
     },
   ],
-  httpRoutes: [{ labels: { kind: 'httproute', name: 'health' }, pathPrefixes: ['/health'], methods: ['GET'], authorizations: [{ authentication: { unauthenticated: {} }, labels: { kind: 'default', name: 'probe' } }] }],
+  httpRoutes: [{ labels: { kind: 'httproute', name: 'health' }, matches: [{ pathType: 'PATH_EXACT', path: '/health', method: 'GET', headers: [{ name: 'x-probe', value: 'k.*', regex: true }] }], authorizations: [{ authentication: { unauthenticated: {} }, labels: { kind: 'default', name: 'probe' } }] }],
   labels: { kind: 'server', name: 'payment-api' },
 };
 
@@ -49,12 +49,20 @@ test('policy wire messages map to the proxy policy, unknown authentication denie
       expect: {
         protocol: 'http1',
         authorizations: [{ networks: [{ net: '10.0.0.0/8', except: ['10.9.0.0/16'] }], authentication: { kind: 'meshTLS', identities: ['spiffe://cluster.local/ns/frontend/sa/web', '*.payments.serviceaccount.identity.outpost.cluster.local'] }, labels: { kind: 'authorizationpolicy', name: 'allow-web' } }],
-        httpRoutes: [{ labels: { kind: 'httproute', name: 'health' }, pathPrefixes: ['/health'], methods: ['GET'], authorizations: [{ networks: [], authentication: { kind: 'unauthenticated' }, labels: { kind: 'default', name: 'probe' } }] }],
+        httpRoutes: [
+          {
+            labels: { kind: 'httproute', name: 'health' },
+            matches: [{ pathType: 'Exact', path: '/health', method: 'GET', headers: [{ name: 'x-probe', value: 'k.*', regex: true }], queryParams: [] }],
+            authorizations: [{ networks: [], authentication: { kind: 'unauthenticated' }, labels: { kind: 'default', name: 'probe' } }],
+          },
+        ],
         labels: { kind: 'server', name: 'payment-api' },
       },
     },
     { wire: { protocol: 'OPAQUE', authorizations: [{ authentication: null }] }, expect: { protocol: 'opaque', authorizations: [{ networks: [], authentication: { kind: 'meshTLS', identities: [] }, labels: {} }], httpRoutes: [], labels: {} } },
     { wire: { protocol: 'SOMETHING_NEW' }, expect: { protocol: 'detect', authorizations: [], httpRoutes: [], labels: {} } },
+    // An older policy server's flattened route (no matches): the route takes no request (denied), never every request.
+    { wire: { httpRoutes: [{ labels: { name: 'old' }, pathPrefixes: ['/'], methods: [] }] }, expect: { protocol: 'detect', authorizations: [], httpRoutes: [{ labels: { name: 'old' }, matches: [], authorizations: [] }], labels: {} } },
   ];
   for (const c of cases) assert.deepEqual(toInboundPortPolicy(c.wire), c.expect, JSON.stringify(c.wire));
 });
