@@ -14,6 +14,7 @@ interface CommandEntry {
 
 const COMMANDS: Record<string, CommandEntry> = {
   up: { summary: 'Run the control plane on this machine (embedded Kubernetes-compatible API)', load: () => import('./commands/up.js') },
+  install: { summary: 'Render the CRDs, RBAC and Deployments for a Kubernetes cluster (| kubectl apply --server-side -f -)', load: () => import('./commands/install.js') },
   proxy: { summary: 'Run the data-plane proxy next to a workload', load: () => import('./commands/proxy.js') },
   identity: { summary: 'Obtain workload certificates, print trust roots', load: () => import('./commands/identity.js') },
   diagnostics: { summary: 'Show what the control plane sends to proxies (endpoints, policy)', load: () => import('./commands/diagnostics.js') },

@@ -44,7 +44,7 @@ const httpRouteSchema: Schema = rootSchema(
               filters: arr(filterSchema),
             }, ['name']),
           ),
-          timeouts: obj({ request: str(), backendRequest: str() }),
+          timeouts: obj({ request: str({ maxLength: 64 }), backendRequest: str({ maxLength: 64 }) }),
         }),
         { maxItems: 16 },
       ),

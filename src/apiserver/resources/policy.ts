@@ -69,7 +69,10 @@ export const serverType: ResourceType = {
   },
 };
 
-const networksSchema = arr(obj({ cidr: str(), except: strings() }, ['cidr']));
+// List bounds keep the CRDs' CEL rules within a real API server's cost budget (src/install/cel-rules.ts).
+const MAX_LIST = 64;
+const identitiesSchema = (extra: Partial<Schema> = {}) => arr(str({ maxLength: 2048 }), { maxItems: MAX_LIST, ...extra });
+const networksSchema = arr(obj({ cidr: str(), except: strings({ maxItems: MAX_LIST }) }, ['cidr']), { maxItems: MAX_LIST });
 const serviceAccountRefSchema = obj({ name: str({ pattern: DNS_LABEL_PATTERN }), namespace: str({ pattern: DNS_LABEL_PATTERN }) }, ['name']);
 
 const serverAuthorizationSchema = rootSchema(
@@ -80,7 +83,7 @@ const serverAuthorizationSchema = rootSchema(
         client: obj({
           networks: networksSchema,
           unauthenticated: bool(),
-          meshTLS: obj({ unauthenticatedTLS: bool(), identities: strings(), serviceAccounts: arr(serviceAccountRefSchema) }),
+          meshTLS: obj({ unauthenticatedTLS: bool(), identities: identitiesSchema(), serviceAccounts: arr(serviceAccountRefSchema, { maxItems: MAX_LIST }) }),
         }),
       },
       ['server', 'client'],
@@ -156,7 +159,7 @@ const authorizationPolicySchema = rootSchema(
     spec: obj(
       {
         targetRef: targetRefSchema(),
-        requiredAuthenticationRefs: arr(targetRefSchema(['kind'])),
+        requiredAuthenticationRefs: arr(targetRefSchema(['kind']), { maxItems: 16 }),
       },
       ['targetRef', 'requiredAuthenticationRefs'],
     ),
@@ -211,8 +214,8 @@ export const authorizationPolicyType: ResourceType = {
 const meshTLSAuthenticationSchema = rootSchema(
   {
     spec: obj({
-      identities: strings({ description: 'Client identities: SPIFFE ids, DNS-like names, "*.<domain>" or "*".' }),
-      identityRefs: arr(targetRefSchema(['kind'])),
+      identities: identitiesSchema({ description: 'Client identities: SPIFFE ids, DNS-like names, "*.<domain>" or "*".' }),
+      identityRefs: arr(targetRefSchema(['kind']), { maxItems: MAX_LIST }),
     }),
   },
   ['spec'],

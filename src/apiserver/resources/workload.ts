@@ -11,6 +11,11 @@ import { NONE, STANDARD_VERBS, asArray, asRecord, col, conditionStatus, pick } f
 
 export const WORKLOAD_GROUP = 'workload.linkerd.io';
 const PORT_PROTOCOLS = ['TCP', 'UDP'];
+// List bounds: a real API server refuses a CRD whose CEL rules (src/install/cel-rules.ts) could cost
+// more than its budget on unbounded lists, so both APIs bound them, generously.
+const MAX_PORTS = 64;
+const MAX_PROBES = 16;
+const MAX_CONDITIONS = 32;
 
 const meshTLSSchema = obj(
   {
@@ -46,14 +51,14 @@ const portSchema = obj(
 
 export const probeSchema: Schema = obj(
   {
-    path: str({ description: 'HTTP path to GET; the probe is an HTTP GET on the workload.' }),
+    path: str({ maxLength: 2048, description: 'HTTP path to GET; the probe is an HTTP GET on the workload.' }),
     port: int32({ minimum: 1, maximum: 65535, description: 'Port to probe on the workload IP.' }),
     scheme: str({ enum: ['HTTP', 'HTTPS'], default: 'HTTP', description: 'HTTP or HTTPS.' }),
     host: str({ description: 'Host header to send; defaults to the workload IP.' }),
     httpHeaders: arr(obj({ name: str(), value: str() }, ['name']), { description: 'Extra request headers.' }),
-    initialDelay: str({ description: 'Go duration before the first probe, e.g. "5s".' }),
-    period: str({ default: '10s', description: 'Go duration between probes, e.g. "10s".' }),
-    timeout: str({ default: '1s', description: 'Go duration after which a probe fails, e.g. "5s".' }),
+    initialDelay: str({ maxLength: 64, description: 'Go duration before the first probe, e.g. "5s".' }),
+    period: str({ default: '10s', maxLength: 64, description: 'Go duration between probes, e.g. "10s".' }),
+    timeout: str({ default: '1s', maxLength: 64, description: 'Go duration after which a probe fails, e.g. "5s".' }),
     failureThreshold: int32({ minimum: 1, default: 3, description: 'Consecutive failures before the workload is not ready.' }),
     successThreshold: int32({ minimum: 1, default: 1, description: 'Consecutive successes before the workload is ready again.' }),
   },
@@ -67,15 +72,15 @@ function externalWorkloadSchema(meshKey: 'meshTLS' | 'meshTls'): Schema {
         {
           [meshKey]: meshTLSSchema,
           workloadIPs: arr(obj({ ip: str({ description: 'An IPv4 or IPv6 address.' }) }, ['ip']), { maxItems: 2, description: 'Addresses peers use to reach the workload: at most one IPv4 and one IPv6 address.' }),
-          ports: arr(portSchema, { description: 'Ports the workload serves; Services select them by name or number. Group members add these to the group template ports.' }),
-          probes: arr(probeSchema, { description: 'HTTP health checks; the Ready condition follows them. Members of a group without probes use the group template probes.' }),
+          ports: arr(portSchema, { maxItems: MAX_PORTS, description: 'Ports the workload serves; Services select them by name or number. Group members add these to the group template ports.' }),
+          probes: arr(probeSchema, { maxItems: MAX_PROBES, description: 'HTTP health checks; the Ready condition follows them. Members of a group without probes use the group template probes.' }),
         },
         undefined,
         { description: 'The desired state of the workload.' },
       ),
       status: obj(
         {
-          conditions: arr(conditionSchema, { description: 'Observations; type Ready is True when the probes pass.' }),
+          conditions: arr(conditionSchema, { maxItems: MAX_CONDITIONS, description: 'Observations; type Ready is True when the probes pass.' }),
           proxy: proxyStatusSchema,
         },
         undefined,
@@ -237,7 +242,7 @@ const workloadGroupSchema: Schema = rootSchema(
         template: obj(
           {
             metadata: obj({ labels: stringMap({ description: 'Labels every member gets (its own labels win).' }), annotations: stringMap({ description: 'Annotations every member gets.' }) }),
-            spec: obj({ ports: arr(portSchema, { description: 'Ports every member serves.' }), probes: arr(probeSchema, { description: 'Probes of members that define none.' }) }),
+            spec: obj({ ports: arr(portSchema, { maxItems: MAX_PORTS, description: 'Ports every member serves.' }), probes: arr(probeSchema, { maxItems: MAX_PROBES, description: 'Probes of members that define none.' }) }),
           },
           undefined,
           { description: 'What every member inherits.' },
@@ -251,7 +256,7 @@ const workloadGroupSchema: Schema = rootSchema(
       members: int32({ minimum: 0, description: 'ExternalWorkloads labelled workloadGroup=<name>.' }),
       readyMembers: int32({ minimum: 0, description: 'Members whose Ready condition is True.' }),
       observedGeneration: { type: 'integer', format: 'int64' },
-      conditions: arr(conditionSchema),
+      conditions: arr(conditionSchema, { maxItems: MAX_CONDITIONS }),
     }),
   },
   ['spec'],

@@ -1,0 +1,132 @@
+// What each control-plane component is given in a cluster: its ServiceAccount, what it may read,
+// watch and write (RBAC rules, cluster-wide and in the `outpost` namespace), and its ports. Rules
+// list only the calls the component's code makes (docs/kubernetes.md, "RBAC per component"); the
+// read-only informer kinds of destination and policy come from their own kind lists, so a kind
+// they start to watch is granted here too. A new component (the pod injector) adds one entry to
+// INSTALL_COMPONENTS and gets its ServiceAccount, roles, Deployment, Service and PDB.
+import { DESTINATION_KINDS, KIND_PATHS, type KindName } from '../destination/cluster-view.js';
+import { POLICY_KINDS } from '../policy/inputs.js';
+import { TRUST_ROOTS_CONFIGMAP } from '../identity/kube.js';
+import { LEASE_NAME } from '../controllers/run.js';
+import { REVOCATIONS_CONFIGMAP } from '../core/workloads/revocation.js';
+
+export const INSTALL_NAMESPACE = 'outpost';
+const READ = ['get', 'list', 'watch'];
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+export interface InstallComponent {
+  /** The name `outpost up` knows the component by (`--components`). */
+  name: string;
+  serviceAccount: string;
+  /** Cluster-wide rules (a ClusterRole bound to the ServiceAccount). */
+  clusterRules: PolicyRule[];
+  /** Rules in the `outpost` namespace only (a Role). */
+  namespaceRules: PolicyRule[];
+  /** Named container ports, each also a Service port. */
+  ports: { name: string; port: number; flag: string }[];
+  replicas: number;
+  /** What the component does, for the Deployment's description. */
+  summary: string;
+}
+
+/** read-only rules for informer kinds (grouped by API group), from the kinds' list paths. */
+export function readRules(kinds: readonly KindName[]): PolicyRule[] {
+  const byGroup = new Map<string, string[]>();
+  for (const kind of kinds) {
+    const m = /^\/apis?\/(?:([^/]+)\/)?v[^/]+\/([^/]+)$/.exec(KIND_PATHS[kind].replace(/^\/api\/v1\//, '/api/core/v1/'));
+    if (!m) throw new Error(`cannot read the group of ${KIND_PATHS[kind]}`);
+    const group = m[1] === 'core' ? '' : m[1];
+    byGroup.set(group, [...(byGroup.get(group) ?? []), m[2]]);
+  }
+  return [...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: READ }));
+}
+
+const identity: InstallComponent = {
+  name: 'identity',
+  serviceAccount: 'outpost-identity',
+  summary: 'certifies workloads (TokenReview of their ServiceAccount tokens) and publishes the trust roots',
+  clusterRules: [
+    { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['serviceaccounts'], verbs: READ },
+    // create/patch: auto-registration of WorkloadGroup members (src/identity/registrar.ts).
+    { apiGroups: ['workload.linkerd.io'], resources: ['externalworkloads'], verbs: [...READ, 'create', 'patch'] },
+    { apiGroups: ['workload.linkerd.io'], resources: ['workloadgroups'], verbs: READ },
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  ],
+  namespaceRules: [
+    // create cannot be limited to a name (the name is in the body); get/update can.
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'update'], resourceNames: [TRUST_ROOTS_CONFIGMAP] },
+  ],
+  ports: [{ name: 'grpc', port: 8080, flag: 'identity-port' }],
+  replicas: 1,
+};
+
+const destination: InstallComponent = {
+  name: 'destination',
+  serviceAccount: 'outpost-destination',
+  summary: 'serves discovery (endpoints, identities, protocol hints) to proxies',
+  clusterRules: readRules(DESTINATION_KINDS),
+  namespaceRules: [],
+  ports: [{ name: 'grpc', port: 8086, flag: 'destination-port' }],
+  replicas: 1,
+};
+
+const policy: InstallComponent = {
+  name: 'policy',
+  serviceAccount: 'outpost-policy',
+  summary: 'serves inbound policy (Servers, authorizations, routes) and the revocation list to proxies',
+  clusterRules: readRules(POLICY_KINDS),
+  // The revocation list: an informer over the namespace's ConfigMaps (a list cannot be limited by name).
+  namespaceRules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }],
+  ports: [{ name: 'grpc', port: 8090, flag: 'policy-port' }],
+  replicas: 1,
+};
+
+const controllers: InstallComponent = {
+  name: 'controllers',
+  serviceAccount: 'outpost-controllers',
+  summary: 'writes EndpointSlices and Endpoints for external workloads, WorkloadGroup status, Ready conditions (health API)',
+  clusterRules: [
+    { apiGroups: [''], resources: ['services'], verbs: READ },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: [...READ, 'create', 'update', 'delete'] },
+    { apiGroups: [''], resources: ['endpoints'], verbs: [...READ, 'create', 'update', 'delete'] },
+    // patch: the effective-labels annotation; delete: auto-registered members whose heartbeat is gone.
+    { apiGroups: ['workload.linkerd.io'], resources: ['externalworkloads'], verbs: [...READ, 'patch', 'delete'] },
+    { apiGroups: ['workload.linkerd.io'], resources: ['workloadgroups'], verbs: READ },
+    { apiGroups: ['workload.linkerd.io'], resources: ['externalworkloads/status', 'workloadgroups/status'], verbs: ['patch'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  ],
+  namespaceRules: [
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: [LEASE_NAME] },
+  ],
+  ports: [{ name: 'health', port: 8087, flag: 'health-port' }],
+  // Two replicas: the Lease elects the one that writes; both serve the health API.
+  replicas: 2,
+};
+
+const viz: InstallComponent = {
+  name: 'viz',
+  serviceAccount: 'outpost-viz',
+  summary: 'scrapes proxy metrics, serves stat/edges/routes/top/tap and the dashboard',
+  clusterRules: [
+    { apiGroups: ['workload.linkerd.io'], resources: ['externalworkloads', 'workloadgroups'], verbs: READ },
+    { apiGroups: ['policy.linkerd.io'], resources: ['httproutes'], verbs: READ },
+  ],
+  namespaceRules: [],
+  ports: [{ name: 'https', port: 8084, flag: 'viz-port' }],
+  replicas: 1,
+};
+
+/** Every component `outpost install` renders, in start order (identity first). */
+export const INSTALL_COMPONENTS: InstallComponent[] = [identity, destination, policy, controllers, viz];
+
+/** Names of ConfigMaps in `outpost` the components read or write, for docs and tests. */
+export const OUTPOST_CONFIGMAPS = [TRUST_ROOTS_CONFIGMAP, REVOCATIONS_CONFIGMAP];
