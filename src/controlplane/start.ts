@@ -17,6 +17,9 @@ import { listJson } from '../destination/informers.js';
 import { resolve } from 'node:path';
 import { loadComponents } from './components.js';
 import { startAdminServer } from './admin-server.js';
+import type { ControlPlaneComponent } from '../core/component.js';
+import { kubeConfigForServiceAccount, serviceAccountTokens } from './component-credentials.js';
+import { INSTALL_COMPONENTS, INSTALL_NAMESPACE } from '../install/components.js';
 
 /** The admin endpoint's default port (`--admin-port`), as Linkerd's controllers use. */
 export const DEFAULT_ADMIN_PORT = 9990;
@@ -35,7 +38,20 @@ export interface ControlPlaneOptions {
    * API: the same code, through @kubernetes/client-node. The API must serve Outpost's kinds.
    */
   kubeconfig?: string;
+  /** In a pod: the API and credentials of the pod's ServiceAccount (client-node's in-cluster config). */
+  inCluster?: boolean;
+  /** Run only these components (names as in components.ts); all when absent. */
+  components?: string[];
+  /**
+   * With `kubeconfig`: `service-accounts` (default) runs each component as its own ServiceAccount
+   * (outpost/outpost-<component>, tokens from the TokenRequest API); `kubeconfig` runs every
+   * component with the kubeconfig's own credentials.
+   */
+  componentCredentials?: ComponentCredentials;
 }
+
+export type ComponentCredentials = 'service-accounts' | 'kubeconfig';
+export const COMPONENT_CREDENTIALS: readonly ComponentCredentials[] = ['service-accounts', 'kubeconfig'];
 
 export interface RunningControlPlane {
   info: ControlPlaneInfo;
@@ -46,8 +62,9 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
   const log = opts.log;
-  if (opts.kubeconfig) ensurePrivateDir(opts.dataDir);
-  const material = opts.kubeconfig ? undefined : await prepareDataDir(opts.dataDir, opts.listen);
+  const external = Boolean(opts.kubeconfig || opts.inCluster);
+  if (external) ensurePrivateDir(opts.dataDir);
+  const material = external ? undefined : await prepareDataDir(opts.dataDir, opts.listen);
   const release = lockDataDir(opts.dataDir);
   const stops: (() => Promise<void>)[] = [async () => release()];
   const stopAll = async () => {
@@ -61,11 +78,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     stops.length = 0;
   };
   try {
-    const { server, kubeconfigPath } = material ? await startEmbeddedApi(opts, material, stops) : await checkExternalApi(opts.kubeconfig!);
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(kubeconfigPath);
+    const { server, kubeconfigPath, kubeConfig } = material ? await startEmbeddedApi(opts, material, stops) : await checkExternalApi(opts);
 
-    const components = await loadComponents();
+    const components = selectComponents(await loadComponents(), opts.components);
+    const credentialsOf = componentKubeConfigs(opts, kubeConfig);
     const flags = { ...flagDefaults(components.flatMap((c) => Object.entries(c.flags))), ...opts.flags };
     const ctx: ControlPlaneContext = { dataDir: opts.dataDir, listen: opts.listen, flags, log, clock: opts.clock ?? systemClock, kubeConfig };
     const listeners: Record<string, string> = { api: server };
@@ -81,7 +97,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     stops.push(() => admin.close());
     listeners.admin = admin.address;
     for (const component of components) {
-      const running: RunningComponent = await component.start({ ...ctx, log: log.child(component.name), identity: ctx.identity });
+      const running: RunningComponent = await component.start({ ...ctx, kubeConfig: await credentialsOf(component.name), log: log.child(component.name), identity: ctx.identity });
       Object.assign(listeners, running.listeners);
       stops.push(() => running.stop());
       if (running.identityAuthority) ctx.identity = running.identityAuthority;
@@ -113,7 +129,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
 }
 
 /** The embedded API on the data dir's SQLite store; its kubeconfig is written to the data dir. */
-async function startEmbeddedApi(opts: ControlPlaneOptions, material: DataDirMaterial, stops: (() => Promise<void>)[]): Promise<{ server: string; kubeconfigPath: string }> {
+async function startEmbeddedApi(opts: ControlPlaneOptions, material: DataDirMaterial, stops: (() => Promise<void>)[]): Promise<ApiAccess> {
   const store = openSqliteStore(paths(opts.dataDir).db);
   stops.push(async () => store.close());
   const api = await startApiServer({
@@ -128,17 +144,56 @@ async function startEmbeddedApi(opts: ControlPlaneOptions, material: DataDirMate
   stops.push(() => api.close());
   const apiHost = opts.listen === '0.0.0.0' || opts.listen === '::' ? '127.0.0.1' : opts.listen;
   const server = `https://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${api.port}`;
-  return { server, kubeconfigPath: writeKubeconfig(opts.dataDir, server, material) };
+  const kubeconfigPath = writeKubeconfig(opts.dataDir, server, material);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfigPath);
+  return { server, kubeconfigPath, kubeConfig };
+}
+
+interface ApiAccess {
+  server: string;
+  /** Where CLI commands find admin credentials (control-plane.json); empty in a pod. */
+  kubeconfigPath: string;
+  /** Admin credentials (or, in a pod, the pod's ServiceAccount). */
+  kubeConfig: KubeConfig;
+}
+
+/** The components named by --components, in start order; an unknown name is refused. */
+function selectComponents(all: ControlPlaneComponent[], names: string[] | undefined): ControlPlaneComponent[] {
+  if (!names?.length) return all;
+  const known = all.map((c) => c.name);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length) throw new OutpostError('INVALID_ARGUMENT', `--components: unknown component "${unknown[0]}" (known: ${known.join(', ')})`, { field: 'components' });
+  return all.filter((c) => names.includes(c.name));
+}
+
+/** The credentials each component talks to the API with (see ControlPlaneOptions.componentCredentials). */
+function componentKubeConfigs(opts: ControlPlaneOptions, admin: KubeConfig): (component: string) => Promise<KubeConfig> {
+  if (!opts.kubeconfig || opts.componentCredentials === 'kubeconfig') return async () => admin;
+  const clock = opts.clock ?? systemClock;
+  return async (component) => {
+    const sa = INSTALL_COMPONENTS.find((c) => c.name === component)?.serviceAccount ?? `outpost-${component}`;
+    const tokens = serviceAccountTokens(admin, INSTALL_NAMESPACE, sa, clock);
+    await tokens.token(); // fails now, naming the missing ServiceAccount, rather than in an informer later
+    opts.log.info('component runs as its own ServiceAccount', { component, serviceAccount: `${INSTALL_NAMESPACE}/${sa}` });
+    return kubeConfigForServiceAccount(admin, INSTALL_NAMESPACE, sa, tokens);
+  };
 }
 
 /** An existing API: its kubeconfig must load, the API must answer, and it must serve Outpost's kinds. */
-async function checkExternalApi(path: string): Promise<{ server: string; kubeconfigPath: string }> {
-  const kubeconfigPath = resolve(path);
+async function checkExternalApi(opts: ControlPlaneOptions): Promise<ApiAccess> {
   const kc = new KubeConfig();
-  try {
-    kc.loadFromFile(kubeconfigPath);
-  } catch (e) {
-    throw new OutpostError('CONFIG_INVALID', `--kubeconfig: cannot read ${kubeconfigPath}: ${(e as Error).message}`, { field: 'kubeconfig' });
+  let kubeconfigPath = '';
+  if (opts.inCluster) {
+    if (!process.env.KUBERNETES_SERVICE_HOST) throw new OutpostError('CONFIG_INVALID', '--in-cluster: KUBERNETES_SERVICE_HOST is not set (not in a pod?)', { field: 'in-cluster' });
+    kc.loadFromCluster();
+  } else {
+    kubeconfigPath = resolve(opts.kubeconfig!);
+    try {
+      kc.loadFromFile(kubeconfigPath);
+    } catch (e) {
+      throw new OutpostError('CONFIG_INVALID', `--kubeconfig: cannot read ${kubeconfigPath}: ${(e as Error).message}`, { field: 'kubeconfig' });
+    }
   }
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new OutpostError('CONFIG_INVALID', `--kubeconfig: ${kubeconfigPath} has no current cluster`, { field: 'kubeconfig' });
@@ -149,11 +204,12 @@ async function checkExternalApi(path: string): Promise<{ server: string; kubecon
     } catch (e) {
       throw new OutpostError('API_UNREACHABLE', `--kubeconfig: cannot reach the API at ${server}: ${(e as Error).message}`, { field: 'kubeconfig' });
     }
-    if (status === 401 || status === 403) throw new OutpostError('API_UNREACHABLE', `--kubeconfig: the API at ${server} refused the credentials (HTTP ${status}); the control plane needs cluster-admin rights`, { field: 'kubeconfig' });
+    if (opts.inCluster && status === 403) continue; // a component's ServiceAccount may not list everything
+    if (status === 401 || status === 403) throw new OutpostError('API_UNREACHABLE', `--kubeconfig: the API at ${server} refused the credentials (HTTP ${status}); starting needs admin rights (each component then runs as its own ServiceAccount)`, { field: 'kubeconfig' });
     if (status === 404) throw new OutpostError('CONFIG_INVALID', `--kubeconfig: the API at ${server} does not serve ${what}`, { field: 'kubeconfig', hint: 'install the CRDs of workload.linkerd.io and policy.linkerd.io in the cluster first' });
     if (status !== 200) throw new OutpostError('API_UNREACHABLE', `--kubeconfig: listing ${what} at ${server} answered HTTP ${status}`, { field: 'kubeconfig' });
   }
-  return { server, kubeconfigPath };
+  return { server, kubeconfigPath, kubeConfig: kc };
 }
 
 /** Default values of component flags, so callers (tests, demo) pass only what they change. */

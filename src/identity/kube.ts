@@ -61,26 +61,39 @@ export function createTokenReviewer(kc: KubeConfig): (token: string) => Promise<
   };
 }
 
-/** Creates or updates ConfigMap outpost/outpost-identity-trust-roots (creating the namespace if missing). */
+/**
+ * Creates or updates ConfigMap outpost/outpost-identity-trust-roots. The namespace is created only
+ * when it is missing: in a cluster it comes from `outpost install`, and the identity ServiceAccount
+ * may not create namespaces (a create answered 403 would otherwise stop the publication).
+ */
 export async function publishTrustRoots(kc: KubeConfig, bundlePem: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
-  try {
-    await core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TRUST_ROOTS_NAMESPACE } } });
-  } catch (e) {
-    if (statusCode(e) !== 409) throw e;
-  }
   const body = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: TRUST_ROOTS_CONFIGMAP, namespace: TRUST_ROOTS_NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'outpost' } },
     data: { [TRUST_ROOTS_KEY]: bundlePem },
   };
+  let existing;
   try {
-    const existing = await core.readNamespacedConfigMap({ name: TRUST_ROOTS_CONFIGMAP, namespace: TRUST_ROOTS_NAMESPACE });
-    if (existing.data?.[TRUST_ROOTS_KEY] === bundlePem) return;
-    await core.replaceNamespacedConfigMap({ name: TRUST_ROOTS_CONFIGMAP, namespace: TRUST_ROOTS_NAMESPACE, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
+    existing = await core.readNamespacedConfigMap({ name: TRUST_ROOTS_CONFIGMAP, namespace: TRUST_ROOTS_NAMESPACE });
   } catch (e) {
     if (statusCode(e) !== 404) throw e;
+  }
+  if (existing) {
+    if (existing.data?.[TRUST_ROOTS_KEY] === bundlePem) return;
+    await core.replaceNamespacedConfigMap({ name: TRUST_ROOTS_CONFIGMAP, namespace: TRUST_ROOTS_NAMESPACE, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
+    return;
+  }
+  try {
+    await core.createNamespacedConfigMap({ namespace: TRUST_ROOTS_NAMESPACE, body });
+  } catch (e) {
+    if (statusCode(e) !== 404) throw e; // 404: the namespace does not exist yet
+    try {
+      await core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TRUST_ROOTS_NAMESPACE } } });
+    } catch (ne) {
+      if (statusCode(ne) !== 409) throw ne;
+    }
     await core.createNamespacedConfigMap({ namespace: TRUST_ROOTS_NAMESPACE, body });
   }
 }

@@ -35,7 +35,9 @@ describe('outpost up against an API that is not embedded', () => {
     api = await startTestApi();
     work = mkdtempSync(join(tmpdir(), 'outpost-external-'));
     dataDir = join(work, 'data');
-    proc = spawnOutpost(['up', '--kubeconfig', api.kubeconfig, '--data-dir', dataDir, ...PORT_FLAGS]);
+    // This stand-in API grants ServiceAccounts nothing (docs/api-auth.md): every component uses the
+    // kubeconfig's credentials. Against a real cluster each runs as its own ServiceAccount (test/kubernetes/).
+    proc = spawnOutpost(['up', '--kubeconfig', api.kubeconfig, '--component-credentials', 'kubeconfig', '--data-dir', dataDir, ...PORT_FLAGS]);
     proc.stdout!.on('data', (d) => (output += d));
     proc.stderr!.on('data', (d) => (output += d));
     await eventually('the control plane to start', async () => (output.includes('Outpost control plane is up') ? true : proc!.exitCode !== null ? assert.fail(output) : undefined), 40_000);
@@ -108,5 +110,17 @@ spec:
     const unreachable = await outpost(['up', '--kubeconfig', down, '--data-dir', join(work, 'other2'), ...PORT_FLAGS]);
     assert.notEqual(unreachable.code, 0);
     assert.match(unreachable.stderr, /--kubeconfig: cannot reach the API at https:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('refuses to start when a component has no ServiceAccount, saying to apply outpost install', async () => {
+    const bare = await startTestApi();
+    try {
+      const r = await outpost(['up', '--kubeconfig', bare.kubeconfig, '--data-dir', join(work, 'bare'), ...PORT_FLAGS]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /ServiceAccount outpost\/outpost-identity does not exist in the cluster/);
+      assert.match(r.stderr, /outpost install/);
+    } finally {
+      await bare.stop();
+    }
   });
 });

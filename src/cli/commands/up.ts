@@ -3,7 +3,7 @@ import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js'
 import { defaultDataDir } from '../../core/files.js';
 import { createLogger, isLogLevel } from '../../core/log.js';
 import { OutpostError } from '../../core/errors.js';
-import { startControlPlane } from '../../controlplane/start.js';
+import { COMPONENT_CREDENTIALS, startControlPlane, type ComponentCredentials } from '../../controlplane/start.js';
 import { loadComponents } from '../../controlplane/components.js';
 import { resolve } from 'node:path';
 
@@ -11,7 +11,10 @@ const BASE_FLAGS = {
   'data-dir': { type: 'string', default: defaultDataDir(), help: 'where state, keys and the kubeconfig live' },
   listen: { type: 'string', default: '127.0.0.1', help: 'address every listener binds to' },
   'api-port': { type: 'int', default: 6443, min: 0, max: 65535, help: 'port of the Kubernetes-compatible API (0 picks a free port)' },
-  kubeconfig: { type: 'string', help: 'run against this Kubernetes API instead of the embedded one (it must serve workload.linkerd.io and policy.linkerd.io; the control plane needs admin rights)' },
+  kubeconfig: { type: 'string', help: 'run against this Kubernetes API instead of the embedded one (apply `outpost install` first; admin credentials, used to mint each component its own ServiceAccount token)' },
+  'in-cluster': { type: 'bool', help: "in a pod: use the pod's ServiceAccount and the cluster's API (the Deployments of `outpost install`)" },
+  components: { type: 'string', help: 'run only these components, comma-separated (identity, controllers, destination, policy, viz); default all' },
+  'component-credentials': { type: 'string', default: 'service-accounts', help: 'with --kubeconfig: service-accounts (each component as outpost/outpost-<component>, tokens from the TokenRequest API) or kubeconfig (every component with the kubeconfig\'s credentials)' },
   'admin-port': { type: 'int', default: 9990, min: 0, max: 65535, help: 'port of the admin endpoint: /metrics, /live, /ready (0 picks a free port)' },
   'log-level': { type: 'string', default: 'info', help: 'debug, info, warn or error' },
   'log-format': { type: 'string', default: 'text', help: 'text or json' },
@@ -30,11 +33,17 @@ export async function run(argv: string[]): Promise<number> {
   if (!isLogLevel(level)) throw new OutpostError('INVALID_ARGUMENT', `--log-level: expected debug, info, warn or error, got "${level}"`);
   const format = String(flags['log-format']);
   if (format !== 'text' && format !== 'json') throw new OutpostError('INVALID_ARGUMENT', `--log-format: expected text or json, got "${format}"`);
+  const credentials = String(flags['component-credentials']);
+  if (!(COMPONENT_CREDENTIALS as readonly string[]).includes(credentials)) throw new OutpostError('INVALID_ARGUMENT', `--component-credentials: expected ${COMPONENT_CREDENTIALS.join(' or ')}, got "${credentials}"`);
+  if (flags.kubeconfig && flags['in-cluster']) throw new OutpostError('INVALID_ARGUMENT', '--in-cluster: may not be given together with --kubeconfig');
+  const only = typeof flags.components === 'string' ? flags.components.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
   const log = createLogger({ level, format });
   const dataDir = resolve(String(flags['data-dir']));
-  const cp = await startControlPlane({ dataDir, listen: String(flags.listen), apiPort: Number(flags['api-port']), flags, log, kubeconfig: flags.kubeconfig as string | undefined });
+  const cp = await startControlPlane({ dataDir, listen: String(flags.listen), apiPort: Number(flags['api-port']), flags, log, kubeconfig: flags.kubeconfig as string | undefined,
+    inCluster: Boolean(flags['in-cluster']), components: only, componentCredentials: credentials as ComponentCredentials,
+  });
   const lines = [
-    `Outpost control plane is up (data dir ${dataDir}${flags.kubeconfig ? `; API ${cp.info.listeners.api}, not embedded` : ''}).`,
+    `Outpost control plane is up (data dir ${dataDir}${flags.kubeconfig || flags['in-cluster'] ? `; API ${cp.info.listeners.api}, not embedded` : ''}).`,
     ...Object.entries(cp.info.listeners).map(([k, v]) => `  ${k.padEnd(12)} ${v}`),
     '',
     'Point kubectl at it:',
