@@ -9,6 +9,7 @@ export async function loadComponents(): Promise<ControlPlaneComponent[]> {
     import('../destination/component.js'),
     import('../policy/component.js'),
     import('../viz/component.js'),
+    import('../injector/component.js'),
   ]);
   return mods.map((m) => m.component);
 }

@@ -1,0 +1,42 @@
+// The admission decision and its JSON Patch, without an API server: the owner named from the
+// ReplicaSet, a patch that turns the stored pod into the injected one, non-pod requests untouched.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { podOwner, reviewPod } from '../../src/injector/review.js';
+import { defaultMeshSettings } from '../../src/inject/mesh.js';
+
+const mesh = defaultMeshSettings({ trustAnchorsPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', createdBy: 'test' });
+const nsEnabled = { namespaceAnnotations: async () => ({ 'linkerd.io/inject': 'enabled' }) };
+
+test('the owner of a pod is its Deployment when its ReplicaSet is named <deployment>-<pod-template-hash>', () => {
+  const rs = (name: string, hash?: string) => ({ metadata: { labels: hash ? { 'pod-template-hash': hash } : {}, ownerReferences: [{ kind: 'ReplicaSet', name, controller: true }] } });
+  assert.deepEqual(podOwner(rs('api-server-5d7f8b9c6', '5d7f8b9c6')), { kind: 'Deployment', name: 'api-server' });
+  assert.deepEqual(podOwner(rs('bare-rs')), { kind: 'ReplicaSet', name: 'bare-rs' });
+  assert.deepEqual(podOwner({ metadata: { ownerReferences: [{ kind: 'StatefulSet', name: 'db' }] } }), { kind: 'StatefulSet', name: 'db' });
+  assert.equal(podOwner({ metadata: {} }), undefined);
+});
+
+test('the JSON Patch adds exactly the injected fields and nothing else', async () => {
+  const pod = { metadata: { generateName: 'api-', labels: { app: 'api' } }, spec: { containers: [{ name: 'api' }], volumes: [{ name: 'data', emptyDir: {} }] } };
+  const out = await reviewPod({ uid: 'u1', kind: { kind: 'Pod' }, namespace: 'hybrid-app', operation: 'CREATE', object: pod }, nsEnabled, mesh);
+  assert.equal(out.result, 'injected');
+  const ops = JSON.parse(Buffer.from(out.response.patch!, 'base64').toString());
+  assert.deepEqual(ops.map((o: { op: string; path: string }) => `${o.op} ${o.path}`), ['replace /metadata/labels', 'add /metadata/annotations', 'replace /spec/volumes', 'add /spec/initContainers']);
+  const volumes = ops.find((o: { path: string }) => o.path === '/spec/volumes').value;
+  assert.deepEqual(volumes[0], { name: 'data', emptyDir: {} }, "the pod's own volumes come first, unchanged");
+  assert.equal(out.response.uid, 'u1');
+});
+
+test('updates, other kinds and pods that ask for nothing are allowed unchanged', async () => {
+  const none = { namespaceAnnotations: async () => undefined };
+  for (const req of [
+    { uid: 'a', kind: { kind: 'Pod' }, operation: 'UPDATE', object: { metadata: {}, spec: {} } },
+    { uid: 'b', kind: { kind: 'Service' }, operation: 'CREATE', object: { metadata: {} } },
+  ]) {
+    const out = await reviewPod(req, nsEnabled, mesh);
+    assert.deepEqual(out.response, { uid: req.uid, allowed: true });
+  }
+  const out = await reviewPod({ uid: 'c', kind: { kind: 'Pod' }, operation: 'CREATE', namespace: 'x', object: { metadata: {}, spec: { containers: [] } } }, none, mesh);
+  assert.equal(out.result, 'skipped');
+  assert.equal(out.response.patch, undefined);
+});
