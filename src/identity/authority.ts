@@ -109,7 +109,7 @@ export class Authority {
 
   /**
    * A certificate (with a fresh key) for a control-plane service: spiffe://<td>/ns/outpost/sa/outpost-<service>,
-   * DNS <service>.outpost.svc.cluster.local, <service>.outpost.svc and localhost, IP 127.0.0.1 and the listen address.
+   * DNS <service>.outpost.svc.cluster.local, outpost-<service>.outpost.svc and localhost, IP 127.0.0.1 and the listen address.
    */
   issueServiceCertificate(service: string, opts: { listen: string; lifetimeMs: number; now: number }): ServiceCertificate & { notAfter: number } {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -119,8 +119,8 @@ export class Authority {
       spki: publicKey.export({ type: 'spki', format: 'der' }) as Buffer,
       commonName: `${service}.outpost.svc.cluster.local`,
       uris: [`spiffe://${this.trustDomain}/ns/outpost/sa/outpost-${service}`],
-      // <service>.outpost.svc too: the name the API server verifies when it calls a webhook Service.
-      dns: [`${service}.outpost.svc.cluster.local`, `${service}.outpost.svc`, 'localhost'],
+      // outpost-<service>.outpost.svc too: its Service as `outpost install` names it, the name the API server verifies when it calls a webhook.
+      dns: [`${service}.outpost.svc.cluster.local`, `outpost-${service}.outpost.svc`, 'localhost'],
       ips,
       notBefore: opts.now - CLOCK_SKEW_MS,
       notAfter: opts.now + opts.lifetimeMs,

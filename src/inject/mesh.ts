@@ -34,9 +34,10 @@ export function defaultMeshSettings(over: Partial<MeshSettings> & { trustAnchors
     proxyImage: DEFAULT_PROXY_IMAGE,
     trustDomain: DEFAULT_TRUST_DOMAIN,
     controlPlaneNamespace: ns,
-    identity: `identity.${ns}.svc.cluster.local:8080`,
-    destination: `destination.${ns}.svc.cluster.local:8086`,
-    policy: `policy.${ns}.svc.cluster.local:8090`,
+    // The Services `outpost install` creates (src/install/render.ts).
+    identity: `outpost-identity.${ns}.svc.cluster.local:8080`,
+    destination: `outpost-destination.${ns}.svc.cluster.local:8086`,
+    policy: `outpost-policy.${ns}.svc.cluster.local:8090`,
     tokenExpirationSeconds: DEFAULT_TOKEN_EXPIRATION_SECONDS,
     ...(Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)) as typeof over),
   };

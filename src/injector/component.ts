@@ -16,7 +16,8 @@ import { startInjectorServer, type FailurePolicy } from './server.js';
 const CERT_REFRESH_MS = 7 * 86_400_000;
 /** Namespace annotations are read per pod; a short cache spares the API a read per replica. */
 const NAMESPACE_CACHE_MS = 5_000;
-export const INJECTOR_SERVICE = 'proxy-injector';
+/** Its certificate names outpost-injector.outpost.svc, the Service `outpost install` creates. */
+export const INJECTOR_SERVICE = 'injector';
 
 export const component: ControlPlaneComponent = {
   name: 'injector',
@@ -25,14 +26,16 @@ export const component: ControlPlaneComponent = {
     'injector-port': { type: 'int', default: 8443, min: 0, max: 65535, help: 'port of the proxy injector webhook (HTTPS)' },
     'injector-failure-policy': { type: 'string', default: 'Ignore', help: 'the webhook failurePolicy: Ignore (a pod is created without a proxy when the injector cannot answer) or Fail' },
     'injector-proxy-image': { type: 'string', default: DEFAULT_PROXY_IMAGE, help: 'image repository of the injected proxy (tagged with the version)' },
-    'injector-identity-address': { type: 'string', default: 'identity.outpost.svc.cluster.local:8080', help: 'identity service address injected proxies dial' },
-    'injector-destination-address': { type: 'string', default: 'destination.outpost.svc.cluster.local:8086', help: 'destination service address injected proxies dial' },
-    'injector-policy-address': { type: 'string', default: 'policy.outpost.svc.cluster.local:8090', help: 'policy service address injected proxies dial' },
+    'injector-identity-address': { type: 'string', default: 'outpost-identity.outpost.svc.cluster.local:8080', help: 'identity service address injected proxies dial' },
+    'injector-destination-address': { type: 'string', default: 'outpost-destination.outpost.svc.cluster.local:8086', help: 'destination service address injected proxies dial' },
+    'injector-policy-address': { type: 'string', default: 'outpost-policy.outpost.svc.cluster.local:8090', help: 'policy service address injected proxies dial' },
     'injector-token-expiration': { type: 'duration', default: DEFAULT_TOKEN_EXPIRATION_SECONDS * 1000, help: "lifetime of pods' projected identity tokens (at least 10m)" },
   },
   async start(ctx): Promise<RunningComponent> {
     const f = ctx.flags;
-    if (!f.injector) return { listeners: {}, stop: async () => {} };
+    // Opt-in (embedded `outpost up` has no pods): --injector, or --components naming it (as `outpost install`'s Deployment does).
+    const selected = String(f.components ?? '').split(',').map((c) => c.trim()).includes('injector');
+    if (!f.injector && !selected) return { listeners: {}, stop: async () => {} };
     const identity = ctx.identity;
     if (!identity) throw new OutpostError('CONFIG_INVALID', '--injector needs the identity component (its certificate and the trust anchors come from the mesh CA)', { field: 'injector' });
     const failurePolicy = String(f['injector-failure-policy'] ?? 'Ignore');

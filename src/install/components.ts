@@ -9,6 +9,7 @@ import { POLICY_KINDS } from '../policy/inputs.js';
 import { TRUST_ROOTS_CONFIGMAP } from '../identity/kube.js';
 import { LEASE_NAME } from '../controllers/run.js';
 import { REVOCATIONS_CONFIGMAP } from '../core/workloads/revocation.js';
+import { injectorInstallComponent } from '../injector/install.js';
 
 export const INSTALL_NAMESPACE = 'outpost';
 const READ = ['get', 'list', 'watch'];
@@ -126,7 +127,7 @@ const viz: InstallComponent = {
 };
 
 /** Every component `outpost install` renders, in start order (identity first). */
-export const INSTALL_COMPONENTS: InstallComponent[] = [identity, destination, policy, controllers, viz];
+export const INSTALL_COMPONENTS: InstallComponent[] = [identity, destination, policy, controllers, viz, injectorInstallComponent];
 
 /** Names of ConfigMaps in `outpost` the components read or write, for docs and tests. */
 export const OUTPOST_CONFIGMAPS = [TRUST_ROOTS_CONFIGMAP, REVOCATIONS_CONFIGMAP];

@@ -8,6 +8,7 @@ import { renderCrds } from './crds.js';
 import { INSTALL_COMPONENTS, INSTALL_NAMESPACE, type InstallComponent } from './components.js';
 import { INSTALL_LABELS, componentLabels } from './labels.js';
 import type { CaMaterial } from '../identity/authority.js';
+import { renderInjectorWebhook } from '../injector/install.js';
 
 export const ISSUER_SECRET = 'outpost-identity-issuer';
 const DATA_DIR = '/var/lib/outpost';
@@ -43,6 +44,7 @@ export function renderInstall(opts: InstallOptions): K8sObject[] {
     stringData: { 'tls.crt': opts.ca.issuerCertPem, 'tls.key': opts.ca.issuerKeyPem },
   });
   for (const c of components) out.push(deploymentOf(c, opts), serviceOf(c), pdbOf(c));
+  if (components.some((c) => c.name === 'injector')) out.push(renderInjectorWebhook(opts.ca.trustAnchorsPem) as K8sObject);
   return out;
 }
 

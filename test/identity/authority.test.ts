@@ -57,7 +57,7 @@ test('service certificates name the service for mTLS between control-plane compo
   const auth = Authority.load(material, 'example.org');
   const c = auth.issueServiceCertificate('destination', { listen: '127.0.0.5', lifetimeMs: DAY, now: Date.now() });
   const cert = new X509Certificate(c.certPem);
-  assert.equal(cert.subjectAltName, 'URI:spiffe://example.org/ns/outpost/sa/outpost-destination, DNS:destination.outpost.svc.cluster.local, DNS:destination.outpost.svc, DNS:localhost, IP Address:127.0.0.1, IP Address:127.0.0.5');
+  assert.equal(cert.subjectAltName, 'URI:spiffe://example.org/ns/outpost/sa/outpost-destination, DNS:destination.outpost.svc.cluster.local, DNS:outpost-destination.outpost.svc, DNS:localhost, IP Address:127.0.0.1, IP Address:127.0.0.5');
   assert.ok(cert.checkPrivateKey((await import('node:crypto')).createPrivateKey(c.keyPem)));
   assert.ok(c.chainPem.startsWith(c.certPem));
   assert.ok(cert.verify(new X509Certificate(material.issuerCertPem).publicKey));

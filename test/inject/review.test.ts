@@ -9,7 +9,7 @@ const mesh = defaultMeshSettings({ trustAnchorsPem: '-----BEGIN CERTIFICATE-----
 const nsEnabled = { namespaceAnnotations: async () => ({ 'linkerd.io/inject': 'enabled' }) };
 
 test('the owner of a pod is its Deployment when its ReplicaSet is named <deployment>-<pod-template-hash>', () => {
-  const rs = (name: string, hash?: string) => ({ metadata: { labels: hash ? { 'pod-template-hash': hash } : {}, ownerReferences: [{ kind: 'ReplicaSet', name, controller: true }] } });
+  const rs = (name: string, hash?: string) => ({ metadata: { labels: (hash ? { 'pod-template-hash': hash } : {}) as Record<string, string>, ownerReferences: [{ kind: 'ReplicaSet', name, controller: true }] } });
   assert.deepEqual(podOwner(rs('api-server-5d7f8b9c6', '5d7f8b9c6')), { kind: 'Deployment', name: 'api-server' });
   assert.deepEqual(podOwner(rs('bare-rs')), { kind: 'ReplicaSet', name: 'bare-rs' });
   assert.deepEqual(podOwner({ metadata: { ownerReferences: [{ kind: 'StatefulSet', name: 'db' }] } }), { kind: 'StatefulSet', name: 'db' });
@@ -39,4 +39,27 @@ test('updates, other kinds and pods that ask for nothing are allowed unchanged',
   const out = await reviewPod({ uid: 'c', kind: { kind: 'Pod' }, operation: 'CREATE', namespace: 'x', object: { metadata: {}, spec: { containers: [] } } }, none, mesh);
   assert.equal(out.result, 'skipped');
   assert.equal(out.response.patch, undefined);
+});
+
+test('outpost install registers the injector: its ServiceAccount may only get namespaces and create events; the webhook calls its Service, trusting the mesh CA', async () => {
+  const { renderInstall } = await import('../../src/install/render.js');
+  const { installCaMaterial } = await import('../../src/install/ca.js');
+  const ca = await installCaMaterial({}, 'cluster.local');
+  const objects = renderInstall({ image: 'registry.example/outpost:test', ca: ca.material, trustDomain: 'cluster.local' }) as any[];
+  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+  assert.deepEqual(find('ClusterRole', 'outpost-injector').rules, [
+    { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  ]);
+  const args = find('Deployment', 'outpost-injector').spec.template.spec.containers[0].args;
+  assert.ok(args.includes('--components=injector') && args.includes('--injector-port=8443'));
+  assert.deepEqual(find('Service', 'outpost-injector').spec.ports[0], { name: 'https', port: 8443, targetPort: 'https', protocol: 'TCP' });
+  const hook = find('MutatingWebhookConfiguration', 'outpost-proxy-injector');
+  assert.ok(objects.indexOf(hook) > objects.indexOf(find('Service', 'outpost-injector')), 'registered after the Service it calls');
+  const w = hook.webhooks[0];
+  assert.deepEqual(w.clientConfig.service, { namespace: 'outpost', name: 'outpost-injector', port: 8443, path: '/inject' });
+  assert.equal(Buffer.from(w.clientConfig.caBundle, 'base64').toString(), ca.material.trustAnchorsPem);
+  assert.equal(w.failurePolicy, 'Ignore');
+  assert.deepEqual(w.rules, [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }]);
+  assert.deepEqual(w.namespaceSelector.matchExpressions[1], { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'outpost'] });
 });

@@ -18,9 +18,9 @@ const INJECT_FLAGS = {
   'trust-domain': { type: 'string', help: "with --manual: trust domain of pod identities (default: the control plane's, else cluster.local)" },
   'proxy-image': { type: 'string', default: DEFAULT_PROXY_IMAGE, help: 'with --manual: image repository of the proxy (tagged with the version)' },
   'control-plane-namespace': { type: 'string', default: 'outpost', help: 'with --manual: namespace of the control plane Services' },
-  'identity-address': { type: 'string', help: 'with --manual: host:port of the identity service (default identity.NS.svc.cluster.local:8080)' },
-  'destination-address': { type: 'string', help: 'with --manual: host:port of the destination service (default destination.NS.svc.cluster.local:8086)' },
-  'policy-address': { type: 'string', help: 'with --manual: host:port of the policy service (default policy.NS.svc.cluster.local:8090)' },
+  'identity-address': { type: 'string', help: 'with --manual: host:port of the identity service (default outpost-identity.NS.svc.cluster.local:8080)' },
+  'destination-address': { type: 'string', help: 'with --manual: host:port of the destination service (default outpost-destination.NS.svc.cluster.local:8086)' },
+  'policy-address': { type: 'string', help: 'with --manual: host:port of the policy service (default outpost-policy.NS.svc.cluster.local:8090)' },
 } satisfies FlagSpecs;
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
