@@ -1,6 +1,7 @@
 // The embedded Kubernetes-compatible API server: HTTPS (HTTP/1.1) in front of the Store, serving
 // every registered resource type to real kubectl and @kubernetes/client-node.
 import { createServer, type Server } from 'node:https';
+import { checkingIntervalMs, DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } from './server/connection-guard.js';
 import type { AddressInfo, Socket } from 'node:net';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
@@ -34,6 +35,8 @@ export interface ApiServerOptions {
   clock?: Clock;
   /** Resource types served; defaults to every registered type. */
   resourceTypes?: readonly ResourceType[];
+  /** Deadlines and caps for connections that have not sent a request (defaults: DEFAULT_CONNECTION_LIMITS). */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 export interface RunningApiServer {
@@ -74,14 +77,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
 
   const watches = watchTracker();
   let address = `${opts.host}:${opts.port}`;
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connectionLimits };
   const server: Server = createServer(
-    { cert: opts.tls.certPem, key: opts.tls.keyPem, minVersion: 'TLSv1.2' },
+    { cert: opts.tls.certPem, key: opts.tls.keyPem, minVersion: 'TLSv1.2', handshakeTimeout: limits.handshakeTimeoutMs, connectionsCheckingInterval: checkingIntervalMs(limits) },
     createRequestListener({ ctx, docs: apiDocuments(index, clock), authenticator: new Authenticator(opts.adminToken, tokens, (ns, n) => opts.store.get({ group: '', resource: 'serviceaccounts' }, ns, n)), watches, serverAddress: () => address }),
   );
-  // Watches are long-lived: no request or idle timeout from the server side (clients choose).
+  // Watches are long-lived: no request or idle timeout from the server side (clients choose). A
+  // connection that never sends a request is closed (handshake and header deadlines, per-address cap).
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
+  guardConnections(server, limits, (address) => opts.log.debug('refused a connection: too many pending from this address', { address, limit: limits.maxPendingPerClient }));
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);

@@ -62,7 +62,7 @@ export const deepEqual = (a: unknown, b: unknown): boolean => isDeepStrictEqual(
 /** Everything but metadata and status: a change here bumps metadata.generation. */
 export function specPart(obj: KubeObject): Record<string, unknown> {
   const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind') rest[k] = v;
+  for (const [k, v] of Object.entries(obj)) if (k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind') Object.defineProperty(rest, k, { value: v, enumerable: true });
   return rest;
 }
 

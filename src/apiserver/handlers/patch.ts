@@ -6,8 +6,10 @@
 import type { KubeObject } from '../../store/types.js';
 import { applyPatch, decodePatchBody, fieldSetOf, fieldSetToSkeleton, patchKindOf, patchObject as applyPatchOfKind, PatchError, PATCH_CONTENT_TYPES, type PatchKind } from '../patch/index.js';
 import { apiVersionOf, refOf } from '../server/registry.js';
-import { badRequest, invalid, notFound, unsupportedMediaType } from '../server/status.js';
-import { convertTo } from './admission.js';
+import { applyConflict, badRequest, invalid, notFound, unsupportedMediaType } from '../server/status.js';
+import { applyConflicts, fieldSetOfPaths, withoutFields } from '../patch/field-ownership.js';
+import { pruneUnknownFields } from '../schema/structural.js';
+import { convertTo, fullSchema } from './admission.js';
 import { clone, deepEqual, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
 import { createObject, updateObject } from './write.js';
 
@@ -59,13 +61,30 @@ function applyFor(req: WriteRequest, current: KubeObject | undefined, applied: K
   if (meta && typeof meta === 'object' && meta.name !== undefined && meta.name !== req.name) {
     throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${req.name})`);
   }
-  const entries = ((current?.metadata.managedFields as ManagedFieldsEntry[] | undefined) ?? []).filter((e) => e && typeof e === 'object');
+  let entries = ((current?.metadata.managedFields as ManagedFieldsEntry[] | undefined) ?? []).filter((e) => e && typeof e === 'object');
   const mine = entries.find((e) => e.manager === manager && e.operation === 'Apply');
-  const previous = mine ? fieldSetToSkeleton(mine.fieldsV1) : undefined;
-  const next = guard(req, () => applyPatch<KubeObject>(current, applied, previous));
+  const others = entries.filter((e) => e !== mine && typeof e.manager === 'string').map((e) => ({ manager: e.manager!, fieldsV1: e.fieldsV1 }));
+  // What the manager owns is what it sets that the schema knows (unknown fields are pruned from the object too).
+  const known = clone(applied);
+  pruneUnknownFields(known, fullSchema(req.served));
+  const fieldsV1 = fieldSetOf(known);
+  const conflicts = current ? applyConflicts(current, known, fieldsV1, others) : [];
+  if (conflicts.length > 0) {
+    if (!req.force) throw applyConflict(conflicts);
+    // force=true: the manager takes the fields over; their previous owners no longer hold them.
+    const taken = fieldSetOfPaths(conflicts.map((c) => c.path));
+    entries = entries.flatMap((e) => {
+      if (e === mine || !conflicts.some((c) => c.manager === e.manager)) return [e];
+      const left = withoutFields(e.fieldsV1, taken);
+      return left ? [{ ...e, fieldsV1: left }] : [];
+    });
+  }
+  // Fields this manager applied before and no longer does are removed, unless another manager owns them too.
+  let previous: unknown = mine?.fieldsV1;
+  for (const o of others) previous = previous && withoutFields(previous, o.fieldsV1);
+  const next = guard(req, () => applyPatch<KubeObject>(current, applied, mine ? fieldSetToSkeleton(previous ?? {}) : undefined));
   next.metadata = { ...(next.metadata ?? {}), name: req.name };
   next.apiVersion ??= apiVersionOf(req.served.type.group, req.served.version.name);
-  const fieldsV1 = fieldSetOf(applied);
   const apiVersion = apiVersionOf(req.served.type.group, req.served.version.name);
   // An unchanged apply keeps its entry (and time), so re-applying the same config writes nothing.
   const entry: ManagedFieldsEntry =

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause } from '../resources/types.js';
 import { apiVersionOf, refOf } from '../server/registry.js';
-import { badRequest, conflict, invalid, notFound } from '../server/status.js';
+import { badRequest, conflict, invalid, notFound, uidPreconditionFailed } from '../server/status.js';
 import { applyVersionSchema, convertTo, semanticCauses, toStorage } from './admission.js';
 import { clone, deepEqual, randomSuffix, requireLiveNamespace, specPart, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
 
@@ -24,7 +24,9 @@ export function normalizeIdentity(req: WriteRequest, obj: KubeObject): void {
   // apiVersion, kind and metadata first, as kube-apiserver writes objects (client-node omits them).
   const { apiVersion, kind, metadata, ...rest } = obj;
   for (const k of Object.keys(obj)) delete obj[k];
-  Object.assign(obj, { apiVersion, kind, metadata }, rest);
+  // Own data properties, never assignments: a "__proto__" key stays a key (pruned later), not a prototype.
+  for (const [k, v] of Object.entries({ apiVersion, kind, metadata })) obj[k] = v;
+  for (const [k, v] of Object.entries(rest)) Object.defineProperty(obj, k, { value: v, writable: true, enumerable: true, configurable: true });
   if (type.namespaced) {
     const bodyNs = obj.metadata.namespace;
     if (bodyNs !== undefined && bodyNs !== '' && bodyNs !== req.namespace) {
@@ -99,6 +101,11 @@ export async function updateObject(ctx: ApiContext, req: WriteRequest, live: Kub
   const precondition = incoming.metadata.resourceVersion;
   if (precondition !== undefined && precondition !== '' && precondition !== live.metadata.resourceVersion) {
     throw conflict(type.group, type.plural, req.name!);
+  }
+  // A uid in the body is a precondition too (kube-apiserver's storage checks it): it names the object meant.
+  const uid = incoming.metadata.uid;
+  if (uid !== undefined && uid !== '' && uid !== live.metadata.uid) {
+    throw uidPreconditionFailed(type.group, type.plural, req.name!, String(uid), String(live.metadata.uid ?? ''));
   }
   const outcome = applyVersionSchema(req.served, incoming, req.fieldValidation);
   const proposed = toStorage(type, incoming);

@@ -3,7 +3,7 @@
 // The fields a manager applied can be kept as a managedFields-style field set (FieldsV1).
 import { PatchError } from './errors.js';
 import { jsonMergePatch } from './merge.js';
-import { getOwn, isPlainObject, type JsonObject } from './json.js';
+import { getOwn, isPlainObject, setOwn, type JsonObject } from './json.js';
 
 /**
  * New object = live merged with `applied` (maps merge, lists and scalars replace, null deletes),
@@ -49,8 +49,10 @@ function toFieldSet(value: unknown, depth: number, parentKey: string): JsonObjec
     if (depth === 0 && UNOWNED_TOP.has(k)) continue;
     if (depth === 1 && parentKey === 'metadata' && UNOWNED_META.has(k)) continue;
     const child = toFieldSet(v, depth + 1, k);
+    // metadata with only name/namespace sets no field of its own (it would read as owning all metadata).
+    if (depth === 0 && k === 'metadata' && Object.keys(child).length === 0) continue;
     if (isPlainObject(v) && Object.keys(child).length > 0) child['.'] = {};
-    out[`f:${k}`] = child;
+    setOwn(out, `f:${k}`, child);
   }
   return out;
 }
@@ -60,7 +62,7 @@ export function fieldSetToSkeleton(set: unknown): JsonObject {
   const out: JsonObject = {};
   if (!isPlainObject(set)) return out;
   for (const [k, v] of Object.entries(set)) {
-    if (k.startsWith('f:')) out[k.slice(2)] = fieldSetToSkeleton(v);
+    if (k.startsWith('f:')) setOwn(out, k.slice(2), fieldSetToSkeleton(v));
   }
   return out;
 }

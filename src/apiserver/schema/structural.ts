@@ -9,6 +9,12 @@ function isPlainObject(v: Json): v is Record<string, Json> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The declared sub-schema of a field: own properties only, so "__proto__" or "constructor" is an unknown field, never Object.prototype. */
+function propertySchema(schema: Schema | undefined, name: string): Schema | undefined {
+  const props = schema?.properties;
+  return props && Object.prototype.hasOwnProperty.call(props, name) ? props[name] : undefined;
+}
+
 /** Validates `value` against `schema`; returns every violation (empty when valid). Nulls count as absent. */
 export function validateSchema(value: Json, schema: Schema, path = ''): FieldCause[] {
   const causes: FieldCause[] = [];
@@ -44,7 +50,7 @@ function walkValidate(value: Json, schema: Schema, path: string, out: FieldCause
       if (value[name] === undefined || value[name] === null) out.push(required(child(path, name)));
     }
     for (const [name, v] of Object.entries(value)) {
-      const sub = schema.properties?.[name];
+      const sub = propertySchema(schema, name);
       if (sub) walkValidate(v, sub, child(path, name), out);
       else if (typeof schema.additionalProperties === 'object') walkValidate(v, schema.additionalProperties, key(path, name), out);
     }
@@ -103,7 +109,7 @@ export function cloneJson<T>(value: T): T {
   if (Array.isArray(value)) return value.map(cloneJson) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value)) out[k] = cloneJson((value as Record<string, unknown>)[k]);
+    for (const k of Object.keys(value)) Object.defineProperty(out, k, { value: cloneJson((value as Record<string, unknown>)[k]), writable: true, enumerable: true, configurable: true });
     return out as T;
   }
   return value;
@@ -137,7 +143,7 @@ function walkUnknown(value: Json, schema: Schema, path: string, out: string[], p
   const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
   for (const name of Object.keys(value)) {
     const v = value[name];
-    const sub = schema.properties?.[name];
+    const sub = propertySchema(schema, name);
     if (sub) {
       if (v === null && prune && !sub.nullable) delete value[name];
       else walkUnknown(v, sub, child(path, name), out, prune);
@@ -165,7 +171,7 @@ export function applySchemaDefaults(value: Json, schema: Schema): void {
   }
   if (typeof schema.additionalProperties === 'object') {
     for (const [name, v] of Object.entries(value)) {
-      if (!schema.properties?.[name]) applySchemaDefaults(v, schema.additionalProperties);
+      if (!propertySchema(schema, name)) applySchemaDefaults(v, schema.additionalProperties);
     }
   }
 }
@@ -175,7 +181,7 @@ export function schemaAt(schema: Schema, path: string): Schema | undefined {
   let cur: Schema | undefined = schema;
   for (const part of path.split('.').filter(Boolean)) {
     while (cur?.type === 'array' && cur.items) cur = cur.items;
-    cur = cur?.properties?.[part] ?? (typeof cur?.additionalProperties === 'object' ? cur.additionalProperties : undefined);
+    cur = propertySchema(cur, part) ?? (typeof cur?.additionalProperties === 'object' ? cur.additionalProperties : undefined);
     if (!cur) return undefined;
   }
   return cur;

@@ -9,7 +9,7 @@ import type { ResourceType } from '../resources/types.js';
 import type { WatchTracker } from '../watch/watch.js';
 import { handleResource } from './resource-http.js';
 import { parseRoute, type Route } from './routes.js';
-import { sendError, sendJson } from './request.js';
+import { queryFlag, sendError, sendJson } from './request.js';
 import { ApiError, forbidden, internalError, methodNotAllowed, notFoundPath, qualifiedResource, unauthorized } from './status.js';
 
 /** The documents and renderings the HTTP layer serves but does not compute itself. */
@@ -131,7 +131,7 @@ function serveDocument(p: Pipeline, req: IncomingMessage, res: ServerResponse, r
 
 function resourceAttributes(method: string, q: URLSearchParams, route: Extract<Route, { kind: 'resource' }>): RequestAttributes & { resourceRequest: true } {
   const t = route.target;
-  const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+  const watch = queryFlag(q, 'watch');
   const verbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: t.name ? 'delete' : 'deletecollection' };
   const verb = method === 'GET' || method === 'HEAD' ? (t.name ? 'get' : watch ? 'watch' : 'list') : (verbs[method] ?? method.toLowerCase());
   return { resourceRequest: true, verb, group: t.group, resource: t.subresource ? `${t.plural}/${t.subresource}` : t.plural, namespace: t.namespace };

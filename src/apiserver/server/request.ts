@@ -2,7 +2,7 @@
 // JSON replies. Every failure here is an ApiError, so a bad request never takes the server down.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { ApiError, badRequest, tooLarge } from './status.js';
+import { ApiError, badRequest, resourceVersionTooLarge, tooLarge } from './status.js';
 
 /** Largest request body accepted, like kube-apiserver's 3 MiB limit on object writes. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -85,10 +85,15 @@ export function warningHeaders(warnings: string[]): Record<string, string[]> {
   return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) };
 }
 
-/** True for `?x=true`, `?x=1`. */
+/**
+ * A boolean query parameter as kube-apiserver reads it (apimachinery's Convert_Slice_string_To_bool):
+ * absent, "0" and "false" in any case are false; any other value, the empty one included, is true.
+ * So `?watch=True` (the Python client) watches, as it does against Kubernetes.
+ */
 export function queryFlag(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
-  return v === 'true' || v === '1';
+  if (v === null) return false;
+  return !(v === '0' || v.toLowerCase() === 'false');
 }
 
 /** Accept asks for a server-side Table (kubectl get). */
@@ -99,4 +104,19 @@ export function wantsTable(accept: string | undefined): boolean {
 /** Accept asks for PartialObjectMetadata (metadata-only clients). */
 export function wantsMetadataOnly(accept: string | undefined): boolean {
   return /as=PartialObjectMetadata/.test(accept ?? '');
+}
+
+/**
+ * The `resourceVersion` of a list or watch: undefined when absent or empty, else a non-negative
+ * integer (400 otherwise). One the store has not reached is refused at once with kube-apiserver's
+ * "Too large resource version" (504, cause ResourceVersionTooLarge): the embedded store has no
+ * cache lagging behind it, so a future revision is never coming, and a watch would wait forever.
+ */
+export function parseResourceVersion(q: URLSearchParams, currentRevision: number): number | undefined {
+  const rv = q.get('resourceVersion');
+  if (rv === null || rv === '') return undefined;
+  if (!/^\d+$/.test(rv)) throw badRequest(`resourceVersion: Invalid value: "${rv}": must be a non-negative integer`);
+  const n = Number(rv);
+  if (n > currentRevision) throw resourceVersionTooLarge(n, currentRevision);
+  return n;
 }

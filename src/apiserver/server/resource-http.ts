@@ -14,7 +14,7 @@ import { deleteNamespace } from '../lifecycle/namespaces.js';
 import { MAX_OPEN_WATCHES, serveWatch } from '../watch/watch.js';
 import type { Pipeline } from './http.js';
 import { apiVersionOf, refOf, type ServedResource } from './registry.js';
-import { mediaTypeOf, parseObjectBody, PROTOBUF_MEDIA_TYPE, queryFlag, readBody, requireObject, sendJson, wantsMetadataOnly, wantsTable, warningHeaders } from './request.js';
+import { mediaTypeOf, parseObjectBody, parseResourceVersion, PROTOBUF_MEDIA_TYPE, queryFlag, readBody, requireObject, sendJson, wantsMetadataOnly, wantsTable, warningHeaders } from './request.js';
 import type { ResourcePath } from './routes.js';
 import { badRequest, methodNotAllowed, notFoundPath, tooManyRequests, unsupportedMediaType } from './status.js';
 
@@ -65,6 +65,8 @@ export async function handleResource(p: Pipeline, req: IncomingMessage, res: Ser
       if (!target.name) {
         const filter = selectors(q, type.plural);
         if (queryFlag(q, 'watch')) return watch(p, req, res, served, write.namespace, filter, read.shape, q);
+        // Lists always serve the current state, which satisfies any resourceVersion up to it.
+        parseResourceVersion(q, ctx.store.revision());
         return reply(200, listObjects(ctx, read, { filter, limit: parseLimit(q), continue: q.get('continue') ?? undefined }));
       }
       if (needsNamespace) throw notFoundPath();
@@ -199,8 +201,7 @@ function watch(
   q: URLSearchParams,
 ): void {
   const { type, version } = served;
-  const rv = q.get('resourceVersion') ?? '';
-  if (rv !== '' && !/^\d+$/.test(rv)) throw badRequest(`resourceVersion: Invalid value: "${rv}": must be a non-negative integer`);
+  const rv = String(parseResourceVersion(q, p.ctx.store.revision()) ?? '');
   const timeout = q.get('timeoutSeconds');
   const timeoutSeconds = timeout === null || timeout === '' ? undefined : Number(timeout);
   if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds >= 0)) throw badRequest(`timeoutSeconds must be a non-negative number, not "${timeout}"`);

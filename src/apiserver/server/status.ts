@@ -2,11 +2,14 @@
 // details, and constructors for each reason the server answers with (wire spec §6.5).
 import type { FieldCause } from '../resources/types.js';
 
+/** A Status cause: field causes always name their field; others (ResourceVersionTooLarge) need not. */
+export type StatusCause = FieldCause | { reason: string; message: string; field?: undefined };
+
 export interface StatusDetails {
   name?: string;
   group?: string;
   kind?: string;
-  causes?: FieldCause[];
+  causes?: StatusCause[];
   retryAfterSeconds?: number;
 }
 
@@ -61,6 +64,30 @@ export const conflict = (group: string, plural: string, name: string) =>
     { name, group, kind: plural },
   );
 export const expired = (requested: number, oldest: number) => new ApiError(410, 'Expired', `too old resource version: ${requested} (${oldest})`);
+/** kube-apiserver's answer to a list or watch from a resourceVersion it has not reached (storage.NewTooLargeResourceVersionError). */
+export const resourceVersionTooLarge = (requested: number, current: number) =>
+  new ApiError(504, 'Timeout', `Timeout: Too large resource version: ${requested}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
+/** A write whose metadata.uid is not the live object's: 409 as kube-apiserver's storage precondition check answers. */
+export const uidPreconditionFailed = (group: string, plural: string, name: string, given: string, live: string) =>
+  new ApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedResource(group, plural)} "${name}": Precondition failed: UID in precondition: ${given}, UID in object meta: ${live}`,
+    { name, group, kind: plural },
+  );
+/** Server-side apply: fields this manager sets that others own with another value (kube: 409 unless force=true). */
+export function applyConflict(conflicts: { manager: string; field: string }[]): ApiError {
+  const byManager = new Map<string, string[]>();
+  for (const c of conflicts) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), c.field]);
+  const parts = [...byManager].map(([m, fields]) => (fields.length === 1 ? `conflict with "${m}": ${fields[0]}` : `conflicts with "${m}":\n${fields.map((f) => `- ${f}`).join('\n')}`));
+  const n = conflicts.length;
+  return new ApiError(409, 'Conflict', `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`, {
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })),
+  });
+}
 export const tooLarge = (limitBytes: number) =>
   new ApiError(413, 'RequestEntityTooLarge', `the request body is too large: the limit is ${limitBytes} bytes (${(limitBytes / 1048576).toFixed(0)} MiB)`);
 export const unsupportedMediaType = (contentType: string, accepted: string[]) =>

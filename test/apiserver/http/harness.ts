@@ -7,6 +7,7 @@ import { request } from 'node:https';
 import { prepareDataDir, paths, writeKubeconfig, type DataDirMaterial } from '../../../src/controlplane/data-dir.js';
 import { openSqliteStore } from '../../../src/store/sqlite.js';
 import { startApiServer, type RunningApiServer } from '../../../src/apiserver/index.js';
+import type { ConnectionLimits } from '../../../src/apiserver/server/connection-guard.js';
 import { createLogger, silentLogger } from '../../../src/core/log.js';
 import type { Store } from '../../../src/store/types.js';
 import type { Clock } from '../../../src/core/clock.js';
@@ -34,7 +35,7 @@ export interface HttpReply {
   json: any;
 }
 
-export async function startTestApi(opts: { clock?: Clock } = {}): Promise<TestApi> {
+export async function startTestApi(opts: { clock?: Clock; connectionLimits?: Partial<ConnectionLimits> } = {}): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-api-'));
   const material = await prepareDataDir(dir, '127.0.0.1');
   const log = process.env.OUTPOST_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
@@ -52,6 +53,7 @@ export async function startTestApi(opts: { clock?: Clock } = {}): Promise<TestAp
       serviceAccountKeyPem: material.serviceAccountKeyPem,
       log,
       clock: opts.clock,
+      connectionLimits: opts.connectionLimits,
     });
     api.store = store;
     api.server = server;
