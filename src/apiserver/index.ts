@@ -1,5 +1,6 @@
 // The embedded Kubernetes-compatible API server: HTTPS (HTTP/1.1) in front of the Store, serving
 // every registered resource type to real kubectl and @kubernetes/client-node.
+import { DEFAULT_SERVICE_CIDR, ServiceIpAllocator } from './service-ips.js';
 import { createServer, type Server } from 'node:https';
 import { checkingIntervalMs, DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } from './server/connection-guard.js';
 import type { AddressInfo, Socket } from 'node:net';
@@ -33,6 +34,8 @@ export interface ApiServerOptions {
   log: Logger;
   /** Defaults to the system clock (tests pass a fake one for token expiry). */
   clock?: Clock;
+  /** The range new Services' cluster IPs come from (default 10.96.0.0/12). */
+  serviceCidr?: string;
   /** Resource types served; defaults to every registered type. */
   resourceTypes?: readonly ResourceType[];
   /** Deadlines and caps for connections that have not sent a request (defaults: DEFAULT_CONNECTION_LIMITS). */
@@ -50,7 +53,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const clock = opts.clock ?? systemClock;
   const index = new ResourceIndex(opts.resourceTypes ?? RESOURCE_TYPES);
   const tokens = new ServiceAccountTokens(opts.serviceAccountKeyPem, clock, opts.issuer ?? DEFAULT_ISSUER);
-  const ctx: ApiContext = { store: opts.store, index, clock, log: opts.log, tokens, afterDelete: () => {} };
+  const serviceIPs = new ServiceIpAllocator(opts.store, opts.serviceCidr ?? DEFAULT_SERVICE_CIDR);
+  const ctx: ApiContext = { store: opts.store, index, clock, log: opts.log, tokens, serviceIPs, afterDelete: () => {} };
   const gc = new GarbageCollector(
     opts.store,
     index,

@@ -139,6 +139,7 @@ async function startEmbeddedApi(opts: ControlPlaneOptions, material: DataDirMate
     tls: { certPem: material.apiCertPem, keyPem: material.apiKeyPem },
     adminToken: material.adminToken,
     serviceAccountKeyPem: material.serviceAccountKeyPem,
+    serviceCidr: typeof opts.flags['service-cidr'] === 'string' ? opts.flags['service-cidr'] : undefined,
     log: opts.log.child('apiserver'),
   });
   stops.push(() => api.close());

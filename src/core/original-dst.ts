@@ -30,3 +30,22 @@ export function originalDestination(socket: Socket): { address: string; port: nu
   const [address, port] = load().getOriginalDst(fd);
   return { address, port };
 }
+
+const unmapped = (a: string | undefined) => (a?.startsWith('::ffff:') ? a.slice(7) : a);
+
+/**
+ * Where a connection accepted by a listener was originally sent, when the capture rules redirected
+ * it there; undefined for a connection made to the listener itself. Throws when the addon is missing.
+ */
+export function redirectedDestination(socket: Socket): { address: string; port: number } | undefined {
+  let dst: { address: string; port: number };
+  try {
+    dst = originalDestination(socket);
+  } catch (e) {
+    if (e instanceof OutpostError && e.code === 'NOT_IMPLEMENTED') throw e;
+    return undefined; // ENOENT: no NAT entry, the app connected to the listener itself
+  }
+  const address = unmapped(dst.address)!;
+  if (address === unmapped(socket.localAddress) && dst.port === socket.localPort) return undefined;
+  return { address, port: dst.port };
+}

@@ -11,7 +11,7 @@ export interface ServicePortSpec {
 
 export interface ServiceObject {
   metadata: ObjectMeta;
-  spec?: { ports?: ServicePortSpec[]; clusterIP?: string; selector?: Record<string, string> };
+  spec?: { ports?: ServicePortSpec[]; clusterIP?: string; clusterIPs?: string[]; selector?: Record<string, string> };
 }
 
 export interface SliceEndpoint {

@@ -20,6 +20,20 @@ import { routesForService, type HttpRouteLike, type ServiceRoute } from '../core
  * gets a fresh snapshot — never wait, never buffer without bound (see bounded-stream.ts).
  */
 export type EndpointListener = (updates: WireUpdate[]) => void;
+/** The profile of a Service port: its name, cluster IP and opaqueness (absent Service: empty name). */
+function serviceProfile(svc: ServiceObject | undefined, port: number): WireProfile {
+  if (!svc) return { opaque_protocol: false, fully_qualified_name: '' };
+  const opaque = parsePortList(svc.metadata.annotations?.[OPAQUE_PORTS_ANNOTATION]).has(port);
+  const ip = svc.spec?.clusterIP && svc.spec.clusterIP !== 'None' ? svc.spec.clusterIP : '';
+  return { opaque_protocol: opaque, fully_qualified_name: serviceFqdn(svc.metadata.name ?? '', svc.metadata.namespace ?? 'default'), cluster_ip: ip };
+}
+
+function hasClusterIP(svc: ServiceObject, address: string): boolean {
+  const spec = svc.spec;
+  if (!spec?.clusterIP || spec.clusterIP === 'None') return false;
+  return spec.clusterIP === address || (spec.clusterIPs ?? []).includes(address);
+}
+
 /** Same contract as EndpointListener, for profile lookups. */
 export type ProfileListener = (profile: WireProfile) => void;
 
@@ -104,9 +118,11 @@ export class DestinationWatcher {
   profileOf(authority: Exclude<ParsedAuthority, { kind: 'invalid' }>): WireProfile {
     if (authority.kind === 'service') {
       const svc = this.view.get<ServiceObject>('services', authority.namespace, authority.name);
-      const opaque = parsePortList(svc?.metadata.annotations?.[OPAQUE_PORTS_ANNOTATION]).has(authority.port);
-      return { opaque_protocol: opaque, fully_qualified_name: svc ? serviceFqdn(authority.name, authority.namespace) : '' };
+      return serviceProfile(svc, authority.port);
     }
+    // A Service's cluster IP (what a captured app dialled after resolving the Service's name).
+    const byIp = this.view.list<ServiceObject>('services').find((s) => hasClusterIP(s, authority.address));
+    if (byIp) return serviceProfile(byIp, authority.port);
     const r = resolveAddressProfile(authority.address, authority.port, { workloads: this.view.workloads(), pods: this.view.list<PodObject>('pods') }, this.lookups);
     return { opaque_protocol: r.opaque, ...(r.endpoint ? { endpoint: toWireEndpoint(r.endpoint) } : {}), fully_qualified_name: '' };
   }

@@ -33,6 +33,8 @@ export interface WireProfile {
   opaque_protocol: boolean;
   endpoint?: WireEndpoint;
   fully_qualified_name: string;
+  /** The Service's cluster IP (service lookups and cluster-IP lookups); empty otherwise. */
+  cluster_ip?: string;
 }
 
 /** The RouteSet message of a service port's routes. */

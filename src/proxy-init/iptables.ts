@@ -1,5 +1,5 @@
-// Installs, checks and removes the capture plan with the real iptables binary (nat table).
-// Idempotent: our chains are flushed and refilled; the jumps into them exist exactly once.
+// Installs, checks and removes the capture plan with the real iptables or ip6tables binary (nat
+// table). Idempotent: our chains are flushed and refilled; the jumps into them exist exactly once.
 import { spawnSync } from 'node:child_process';
 import { OutpostError } from '../core/errors.js';
 import type { CapturePlan } from './plan.js';
@@ -31,32 +31,37 @@ const chainExists = (exec: Exec, chain: string) => exec(['-t', 'nat', '-S', chai
 const ruleExists = (exec: Exec, chain: string, args: string[]) => exec(['-t', 'nat', '-C', chain, ...args]).code === 0;
 
 export function install(exec: Exec, plan: CapturePlan): void {
+  removeJumps(exec);
   for (const c of plan.chains) {
     if (!chainExists(exec, c.name)) must(exec, ['-t', 'nat', '-N', c.name]);
     must(exec, ['-t', 'nat', '-F', c.name]);
     for (const r of c.rules) must(exec, ['-t', 'nat', '-A', c.name, ...r]);
   }
-  for (const j of plan.jumps) {
-    removeAll(exec, j.from, j.args);
-    must(exec, ['-t', 'nat', '-A', j.from, ...j.args]);
-  }
+  for (const j of plan.jumps) must(exec, ['-t', 'nat', '-A', j.from, ...j.args]);
 }
 
-function removeAll(exec: Exec, chain: string, args: string[]): void {
-  for (let i = 0; i < 100 && ruleExists(exec, chain, args); i++) must(exec, ['-t', 'nat', '-D', chain, ...args]);
+/** Every rule of a built-in chain that jumps into one of ours, as `-S` prints it. */
+function jumpsInto(exec: Exec, builtin: string, chain: string): string[] {
+  return exec(['-t', 'nat', '-S', builtin]).stdout.split('\n').filter((line) => line.startsWith(`-A ${builtin} `) && line.includes(`-j ${chain}`));
+}
+
+const BUILTINS = [['PREROUTING', CHAIN_INBOUND], ['OUTPUT', CHAIN_OUTBOUND]] as const;
+
+function removeJumps(exec: Exec): boolean {
+  let removed = false;
+  for (const [builtin, chain] of BUILTINS) {
+    for (const line of jumpsInto(exec, builtin, chain)) {
+      must(exec, ['-t', 'nat', '-D', ...splitRule(line.slice(3))]);
+      removed = true;
+    }
+  }
+  return removed;
 }
 
 /** Removes every trace of the capture, whatever options it was installed with. */
 export function uninstall(exec: Exec): { removed: boolean } {
-  let removed = false;
-  for (const [builtin, chain] of [['PREROUTING', CHAIN_INBOUND], ['OUTPUT', CHAIN_OUTBOUND]] as const) {
-    const listing = exec(['-t', 'nat', '-S', builtin]);
-    for (const line of listing.stdout.split('\n')) {
-      if (line.startsWith(`-A ${builtin} `) && line.includes(`-j ${chain}`)) {
-        must(exec, ['-t', 'nat', '-D', ...splitRule(line.slice(3))]);
-        removed = true;
-      }
-    }
+  let removed = removeJumps(exec);
+  for (const [, chain] of BUILTINS) {
     if (chainExists(exec, chain)) {
       must(exec, ['-t', 'nat', '-F', chain]);
       must(exec, ['-t', 'nat', '-X', chain]);
@@ -83,11 +88,11 @@ export function check(exec: Exec, plan: CapturePlan): string[] {
     const count = exec(['-t', 'nat', '-S', c.name]).stdout.split('\n').filter((l) => l.startsWith('-A ')).length;
     if (count !== c.rules.length) problems.push(`chain ${c.name} has ${count} rules, expected ${c.rules.length}`);
   }
-  for (const j of plan.jumps) {
-    const listing = exec(['-t', 'nat', '-S', j.from]).stdout.split('\n');
-    const target = j.args[j.args.length - 1];
-    const n = listing.filter((l) => l.startsWith(`-A ${j.from} `) && l.includes(`-j ${target}`)).length;
-    if (n !== 1) problems.push(`${j.from} jumps to ${target} ${n} times, expected once`);
+  for (const [builtin, chain] of BUILTINS) {
+    const planned = plan.jumps.filter((j) => j.from === builtin && j.args.at(-1) === chain);
+    for (const j of planned) if (!ruleExists(exec, j.from, j.args)) problems.push(`${j.from} lacks the jump: ${j.args.join(' ')}`);
+    const n = jumpsInto(exec, builtin, chain).length;
+    if (n !== planned.length) problems.push(`${builtin} jumps to ${chain} ${n} times, expected ${planned.length === 1 ? 'once' : `${planned.length} times`}`);
   }
   return problems;
 }

@@ -1,6 +1,7 @@
-// Pure planning of the capture rules `outpost proxy-init` installs (iptables nat table): inbound
-// TCP for the workload's ports goes to the proxy's inbound port; the app's outbound TCP goes to the
-// proxy's outbound port, except the proxy's own user, loopback, and configured skip ports.
+// Pure planning of the capture rules `outpost proxy-init` installs (nat table, the same for iptables
+// and ip6tables): inbound TCP for the workload's ports goes to the proxy's inbound port; the app's
+// outbound TCP goes to the proxy's outbound port, except the proxy's own user, loopback, and
+// configured skip ports; optionally the app's DNS (UDP and TCP port 53) goes to the proxy's DNS port.
 
 export interface CaptureOptions {
   inboundPort: number;
@@ -13,7 +14,11 @@ export interface CaptureOptions {
   skipOutboundPorts: number[];
   /** Destination CIDRs whose outbound traffic is left alone (e.g. the control plane's network). */
   skipOutboundCidrs: string[];
+  /** The proxy's DNS port: the app's DNS queries (port 53, loopback resolvers included) go there. */
+  dnsPort?: number;
 }
+
+export type Family = 4 | 6;
 
 export const CHAIN_INBOUND = 'OUTPOST-INBOUND';
 export const CHAIN_OUTBOUND = 'OUTPOST-OUTBOUND';
@@ -25,6 +30,8 @@ export interface CapturePlan {
   /** Jumps from the built-in chains into ours: [builtin chain, args]. */
   jumps: { from: 'PREROUTING' | 'OUTPUT'; args: string[] }[];
 }
+
+const familyOf = (cidr: string): Family => (cidr.includes(':') ? 6 : 4);
 
 const comment = (what: string) => ['-m', 'comment', '--comment', `${COMMENT}: ${what}`];
 
@@ -39,7 +46,8 @@ function chunks(ports: number[]): number[][] {
   return out;
 }
 
-export function planCapture(o: CaptureOptions): CapturePlan {
+/** The rules for one address family (iptables: 4, ip6tables: 6); skip CIDRs go to their own family. */
+export function planCapture(o: CaptureOptions, family: Family = 4): CapturePlan {
   const inbound: string[][] = [];
   for (const c of chunks(o.skipInboundPorts)) inbound.push(['-p', 'tcp', ...portMatch(c), ...comment('skip inbound port'), '-j', 'RETURN']);
   if (o.inboundPorts === 'all') {
@@ -47,11 +55,12 @@ export function planCapture(o: CaptureOptions): CapturePlan {
   } else {
     for (const c of chunks(o.inboundPorts)) inbound.push(['-p', 'tcp', ...portMatch(c), ...comment('to proxy inbound'), '-j', 'REDIRECT', '--to-ports', String(o.inboundPort)]);
   }
-  const outbound: string[][] = [
-    ['-m', 'owner', '--uid-owner', String(o.proxyUid), ...comment('proxy traffic'), '-j', 'RETURN'],
-    ['-o', 'lo', ...comment('loopback'), '-j', 'RETURN'],
-  ];
-  for (const cidr of o.skipOutboundCidrs) outbound.push(['-d', cidr, ...comment('skip outbound network'), '-j', 'RETURN']);
+  const outbound: string[][] = [['-m', 'owner', '--uid-owner', String(o.proxyUid), ...comment('proxy traffic'), '-j', 'RETURN']];
+  if (o.dnsPort !== undefined) {
+    for (const proto of ['udp', 'tcp']) outbound.push(['-p', proto, '--dport', '53', ...comment('dns to proxy'), '-j', 'REDIRECT', '--to-ports', String(o.dnsPort)]);
+  }
+  outbound.push(['-o', 'lo', ...comment('loopback'), '-j', 'RETURN']);
+  for (const cidr of o.skipOutboundCidrs.filter((c) => familyOf(c) === family)) outbound.push(['-d', cidr, ...comment('skip outbound network'), '-j', 'RETURN']);
   for (const c of chunks(o.skipOutboundPorts)) outbound.push(['-p', 'tcp', ...portMatch(c), ...comment('skip outbound port'), '-j', 'RETURN']);
   outbound.push(['-p', 'tcp', ...comment('to proxy outbound'), '-j', 'REDIRECT', '--to-ports', String(o.outboundPort)]);
   return {
@@ -62,6 +71,7 @@ export function planCapture(o: CaptureOptions): CapturePlan {
     jumps: [
       { from: 'PREROUTING', args: ['-p', 'tcp', ...comment('inbound capture'), '-j', CHAIN_INBOUND] },
       { from: 'OUTPUT', args: ['-p', 'tcp', ...comment('outbound capture'), '-j', CHAIN_OUTBOUND] },
+      ...(o.dnsPort !== undefined ? [{ from: 'OUTPUT' as const, args: ['-p', 'udp', '--dport', '53', ...comment('dns capture'), '-j', CHAIN_OUTBOUND] }] : []),
     ],
   };
 }

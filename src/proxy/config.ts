@@ -62,6 +62,8 @@ export interface ProxyConfig {
   /** name, or (auto-registration, docs/adr/0010) group + address: the identity service names the workload. */
   workload: { name?: string; namespace?: string; group?: string; address?: string; /** Pod: an injected proxy (no health stream; the kubelet probes). */ kind?: 'ExternalWorkload' | 'Pod' };
   upstreams: UpstreamConfig[];
+  /** The DNS proxy (dns.port set): Service names answered with cluster IPs, the rest forwarded to resolvConf's servers. */
+  dns?: { host: string; port: number; clusterDomain: string; resolvConf: string };
   timeouts: { connectMs: number; requestMs: number; idleMs: number; detectMs: number; shutdownGraceMs: number };
   log: { level: LogLevel; format: 'text' | 'json' };
 }
@@ -81,6 +83,7 @@ const SETTINGS: [string, Kind][] = [
   ['health.endpoint', 'hostport'],
   ['workload.name', 'string'], ['workload.namespace', 'string'], ['workload.kind', 'workloadKind'], ['workload.group', 'string'], ['workload.address', 'string'],
   ['upstreams', 'upstreams'],
+  ['dns.port', 'port'], ['dns.address', 'host'], ['dns.clusterDomain', 'string'], ['dns.resolvConf', 'path'],
   ['timeouts.connect', 'duration'], ['timeouts.request', 'duration'], ['timeouts.idle', 'duration'],
   ['timeouts.detect', 'duration'], ['timeouts.shutdownGrace', 'duration'],
   ['log.level', 'level'], ['log.format', 'format'],
@@ -157,6 +160,9 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
     for (const u of upstreams) if (!u.endpoints) errors.push(`upstreams: "${u.authority}" needs destination.endpoint or static endpoints`);
   }
 
+  const dnsPort = get<number | undefined>('dns.port', undefined);
+  if (dnsPort !== undefined && !destination) errors.push('dns.port: the DNS proxy answers Service names from the control plane; set destination.endpoint');
+
   if (errors.length > 0) {
     throw new OutpostError('CONFIG_INVALID', `invalid proxy configuration:\n  ${errors.join('\n  ')}`, { field: errors.length === 1 ? errors[0].split(':')[0] : undefined });
   }
@@ -182,6 +188,9 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
     health: { endpoint: get('health.endpoint', workloadKind === 'Pod' ? undefined : at(dhost, 8087)) },
     workload: { name: workloadName, namespace: workloadNamespace, group: workloadGroup, address: workloadAddress, kind: workloadKind },
     upstreams,
+    ...(dnsPort !== undefined
+      ? { dns: { host: get('dns.address', '127.0.0.1'), port: dnsPort, clusterDomain: get('dns.clusterDomain', 'cluster.local'), resolvConf: get('dns.resolvConf', '/etc/resolv.conf') } }
+      : {}),
     // Defaults like linkerd2-proxy's outbound connect timeout (1 s) and detect timeout (10 s).
     timeouts: {
       connectMs: get('timeouts.connect', 1000),

@@ -18,10 +18,12 @@ import { OutboundHttp1 } from './outbound/http1.js';
 import { outboundProxyServer, upstreamServer } from './outbound/listeners.js';
 import { startTapServer } from './tap/server.js';
 import type { ProxySeams } from './seams.js';
+import { listenIpv6Twin } from './dual-stack.js';
+import { startDnsProxy } from './dns/server.js';
 
 export interface RunningProxy {
   ctx: ProxyContext;
-  ports: { admin: number; inbound: number; outbound: number; tap: number; upstreams: Record<string, number> };
+  ports: { admin: number; inbound: number; outbound: number; tap: number; dns?: number; upstreams: Record<string, number> };
   ready(): boolean;
   /** Resolves once credentials are held and every listener is up. */
   started: Promise<void>;
@@ -81,12 +83,13 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
     return lines.join('\n');
   });
 
-  const ports = { admin: 0, inbound: 0, outbound: 0, tap: 0, upstreams: {} as Record<string, number> };
+  const ports: RunningProxy['ports'] = { admin: 0, inbound: 0, outbound: 0, tap: 0, upstreams: {} };
   const servers: Server[] = [];
   let inbound: InboundServer | undefined;
   let outbound: OutboundHttp | undefined;
   let outboundHttp1: OutboundHttp1 | undefined;
   let tap: { close(): void } | undefined;
+  let dns: { close(): void } | undefined;
   let listening = false;
   let drained = false;
 
@@ -114,6 +117,7 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
     close: async () => {
       ctx.draining = true;
       tap?.close();
+      dns?.close();
       inbound?.destroy();
       outbound?.close();
       outboundHttp1?.pool.drain();
@@ -131,22 +135,31 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
   const startRest = async () => {
     inbound = inboundServer(ctx);
     ports.inbound = await listen(inbound.server, config.inbound.host, config.inbound.port);
+    const inbound6 = await listenIpv6Twin(inbound.server, config.inbound.host, ports.inbound, log);
+    if (inbound6) servers.push(inbound6);
     outbound = new OutboundHttp(ctx);
     const http1 = config.outbound.http1Transport === 'http1' ? new OutboundHttp1(ctx, outbound) : undefined;
     outboundHttp1 = http1;
     const proxy = outboundProxyServer(ctx, outbound, http1);
     servers.push(proxy);
     ports.outbound = await listen(proxy, config.outbound.host, config.outbound.port);
+    const outbound6 = await listenIpv6Twin(proxy, config.outbound.host, ports.outbound, log, true);
+    if (outbound6) servers.push(outbound6);
     for (const u of config.upstreams) {
       const s = upstreamServer(ctx, outbound, http1, u);
       servers.push(s);
       ports.upstreams[u.authority] = await listen(s, u.listen.host, u.listen.port);
     }
+    const d = await startDnsProxy(ctx);
+    if (d) {
+      dns = d;
+      ports.dns = d.port;
+    }
     const t = await startTapServer(ctx);
     tap = t;
     ports.tap = t.port;
     listening = true;
-    log.info('proxy listening', { identity: ctx.tls.creds?.identity, inbound: ports.inbound, outbound: ports.outbound, tap: ports.tap, upstreams: ports.upstreams });
+    log.info('proxy listening', { identity: ctx.tls.creds?.identity, inbound: ports.inbound, outbound: ports.outbound, tap: ports.tap, dns: ports.dns, upstreams: ports.upstreams });
   };
   running.started = ctx.tls.ready()
     ? startRest()

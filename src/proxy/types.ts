@@ -45,9 +45,28 @@ export interface EndpointWatch {
   close(): void;
 }
 
+/** What the control plane knows of an address or a Service name (destination GetProfile). */
+export interface DestinationProfile {
+  /** The Service, "name.ns.svc.cluster.local", when the address is its cluster IP or the name is a Service's. */
+  service?: string;
+  /** That Service's cluster IP. */
+  clusterIP?: string;
+  /** The meshed workload serving that ip:port. */
+  endpoint?: ResolvedEndpoint;
+  opaque: boolean;
+}
+
+export interface ProfileWatch {
+  current(): DestinationProfile | undefined;
+  subscribe(listener: (p: DestinationProfile) => void): () => void;
+  close(): void;
+}
+
 export interface Discovery {
   /** Resolves a logical authority such as "postgres.hybrid-app.svc.cluster.local:5432" or "postgres.hybrid-app:5432". */
   resolve(authority: string): EndpointWatch;
+  /** Looks up "ip:port" (a captured connection's original destination) or "name.ns:port"; absent without a control plane. */
+  profile?(target: string): ProfileWatch;
   close(): void;
 }
 

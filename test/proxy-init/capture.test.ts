@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { canUseNetns, createHostPair, type HostPair } from '../support/netns.js';
 import { REPO_ROOT } from '../support/cli.js';
+import { splitRule } from '../../src/proxy-init/iptables.js';
 
 const root = canUseNetns();
 const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -26,7 +27,7 @@ before(async () => {
   await new Promise<void>((resolve) => {
     createInterface({ input: listener.stdout! }).on('line', (line) => {
       const msg = JSON.parse(line);
-      if (msg.listening && ++listening === 2) resolve();
+      if (msg.listening && ++listening === 4) resolve();
       if (msg.originalDst) seen.push(msg);
     });
   });
@@ -50,7 +51,7 @@ async function waitFor<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
 
 /** Connects from `host` with bash's /dev/tcp (optionally as another uid) and returns what the server said. */
 function connect(from: 'a' | 'b', address: string, port: number, uid?: number): string {
-  const script = `exec 3<>/dev/tcp/${address}/${port} && timeout 2 head -n1 <&3`;
+  const script = `exec 3<>/dev/tcp/${address}/${port} && timeout 2 head -n1 <&3`; // bash takes IPv6 addresses as they are
   const cmd = uid === undefined ? ['bash', '-c', script] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'bash', '-c', script];
   return pair.exec(from === 'a' ? pair.a : pair.b, cmd[0], cmd.slice(1)).stdout.trim();
 }
@@ -58,10 +59,11 @@ function connect(from: 'a' | 'b', address: string, port: number, uid?: number): 
 test('proxy-init installs capture rules, and --check confirms them', { skip: !root && 'needs root and network namespaces' }, () => {
   const before = outpostIn(['--check', ...FLAGS]);
   assert.equal(before.code, 1, 'check fails before install');
-  assert.match(before.stdout, /chain OUTPOST-INBOUND is missing/);
+  assert.match(before.stdout, /iptables: chain OUTPOST-INBOUND is missing/);
+  assert.match(before.stdout, /ip6tables: chain OUTPOST-INBOUND is missing/);
   const r = outpostIn(FLAGS);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /capture installed/);
+  assert.match(r.stdout, /capture installed \(IPv4 and IPv6\)/);
   const c = outpostIn(['--check', ...FLAGS]);
   assert.equal(c.code, 0, c.stdout + c.stderr);
   assert.match(c.stdout, /✓ capture rules are in place/);
@@ -72,8 +74,10 @@ test('re-running is idempotent', { skip: !root && 'needs root and network namesp
   assert.equal(outpostIn(FLAGS).code, 0);
   const c = outpostIn(['--check', ...FLAGS]);
   assert.equal(c.code, 0, c.stdout);
-  const save = pair.exec(pair.b, 'iptables', ['-t', 'nat', '-S']).stdout;
-  assert.equal(save.split('\n').filter((l) => l.includes('-j OUTPOST-INBOUND')).length, 1);
+  for (const binary of ['iptables', 'ip6tables']) {
+    const save = pair.exec(pair.b, binary, ['-t', 'nat', '-S']).stdout;
+    assert.equal(save.split('\n').filter((l) => l.includes('-j OUTPOST-INBOUND')).length, 1, binary);
+  }
 });
 
 test('inbound connections to a workload port reach the proxy inbound port, with the original destination', { skip: !root && 'needs root and network namespaces' }, async () => {
@@ -82,10 +86,31 @@ test('inbound connections to a workload port reach the proxy inbound port, with 
   assert.equal(hit.originalDst, `${pair.b.address}:8080`);
 });
 
+test('IPv6 too: inbound to a captured port reaches the proxy, never the app in plaintext', { skip: !root && 'needs root and network namespaces' }, async () => {
+  assert.equal(connect('a', pair.b.address6, 9090), 'captured');
+  const hit = await waitFor(() => seen.find((s) => s.listener === 4143 && s.originalDst === `${pair.b.address6}:9090`));
+  assert.ok(hit);
+});
+
+test('IPv6 too: the app\'s outbound connections reach the proxy outbound port', { skip: !root && 'needs root and network namespaces' }, async () => {
+  assert.equal(connect('b', pair.a.address6, 6379), 'captured');
+  assert.ok(await waitFor(() => seen.find((s) => s.listener === 4140 && s.originalDst === `${pair.a.address6}:6379`)));
+});
+
+test('--check notices a rule removed from one family only', { skip: !root && 'needs root and network namespaces' }, () => {
+  const line = pair.exec(pair.b, 'ip6tables', ['-t', 'nat', '-S', 'OUTPOST-OUTBOUND']).stdout.split('\n').find((l) => l.includes('REDIRECT'))!;
+  const removed = pair.exec(pair.b, 'ip6tables', ['-t', 'nat', '-D', ...splitRule(line.slice(3))]);
+  assert.equal(removed.code, 0, removed.stderr);
+  const c = outpostIn(['--check', ...FLAGS]);
+  assert.equal(c.code, 1);
+  assert.match(c.stdout, /ip6tables: chain OUTPOST-OUTBOUND lacks rule/);
+  assert.doesNotMatch(c.stdout, /^× iptables:/m);
+  assert.equal(outpostIn(FLAGS).code, 0);
+});
+
 test("the app's outbound connections reach the proxy outbound port, with the original destination", { skip: !root && 'needs root and network namespaces' }, async () => {
   assert.equal(connect('b', pair.a.address, 5432), 'captured');
-  const hit = await waitFor(() => seen.find((s) => s.listener === 4140));
-  assert.equal(hit.originalDst, `${pair.a.address}:5432`);
+  assert.ok(await waitFor(() => seen.find((s) => s.listener === 4140 && s.originalDst === `${pair.a.address}:5432`)));
 });
 
 test("the proxy's own user is not captured", { skip: !root && 'needs root and network namespaces' }, async () => {
@@ -102,7 +127,7 @@ test("the proxy's own user is not captured", { skip: !root && 'needs root and ne
 test('--uninstall removes every rule', { skip: !root && 'needs root and network namespaces' }, () => {
   const r = outpostIn(['--uninstall']);
   assert.equal(r.code, 0, r.stderr);
-  const save = pair.exec(pair.b, 'iptables', ['-t', 'nat', '-S']).stdout;
-  assert.doesNotMatch(save, /OUTPOST/);
+  assert.match(r.stdout, /removed the Outpost capture rules \(iptables\)\nremoved the Outpost capture rules \(ip6tables\)/);
+  for (const binary of ['iptables', 'ip6tables']) assert.doesNotMatch(pair.exec(pair.b, binary, ['-t', 'nat', '-S']).stdout, /OUTPOST/, binary);
   assert.equal(outpostIn(['--check', ...FLAGS]).code, 1);
 });

@@ -15,6 +15,8 @@ export interface Host {
   /** Namespace name, for `ip netns exec NAME ...`. */
   ns: string;
   address: string;
+  /** IPv6 address in 2001:2::/48 (the IPv6 benchmarking range). */
+  address6: string;
 }
 
 export interface HostPair {
@@ -25,12 +27,12 @@ export interface HostPair {
   destroy(): void;
 }
 
-/** Two hosts on one /30: a = 198.18.N.1, b = 198.18.N.2. */
+/** Two hosts on one /30: a = 198.18.N.1, b = 198.18.N.2; and on one /64: 2001:2:0:N::1 and ::2. */
 export function createHostPair(prefix = 'op'): HostPair {
   const id = randomBytes(3).toString('hex');
   const octet = 1 + (parseInt(id.slice(0, 2), 16) % 250);
-  const a: Host = { ns: `${prefix}-a-${id}`, address: `198.18.${octet}.1` };
-  const b: Host = { ns: `${prefix}-b-${id}`, address: `198.18.${octet}.2` };
+  const a: Host = { ns: `${prefix}-a-${id}`, address: `198.18.${octet}.1`, address6: `2001:2:0:${octet.toString(16)}::1` };
+  const b: Host = { ns: `${prefix}-b-${id}`, address: `198.18.${octet}.2`, address6: `2001:2:0:${octet.toString(16)}::2` };
   const va = `va${id}`;
   const vb = `vb${id}`;
   const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
@@ -42,6 +44,7 @@ export function createHostPair(prefix = 'op'): HostPair {
     ip('link', 'set', vb, 'netns', b.ns);
     for (const [h, dev] of [[a, va], [b, vb]] as const) {
       ip('-n', h.ns, 'addr', 'add', `${h.address}/30`, 'dev', dev);
+      ip('-n', h.ns, 'addr', 'add', `${h.address6}/64`, 'dev', dev, 'nodad');
       ip('-n', h.ns, 'link', 'set', dev, 'up');
       ip('-n', h.ns, 'link', 'set', 'lo', 'up');
     }

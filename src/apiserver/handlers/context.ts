@@ -1,5 +1,6 @@
 // What every handler works with: the store, the resource index, the clock, token signing, and
 // the lifecycle hooks (garbage collection, namespace cascade) that run after deletes.
+import type { ServiceIpAllocator } from '../service-ips.js';
 import { randomInt } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../../core/clock.js';
@@ -16,6 +17,8 @@ export interface ApiContext {
   clock: Clock;
   log: Logger;
   tokens: ServiceAccountTokens;
+  /** Cluster IPs of new Services (src/apiserver/service-ips.ts). */
+  serviceIPs?: ServiceIpAllocator;
   /** Called after an object is really removed from the store (garbage collection, namespace finalization). */
   afterDelete(deleted: KubeObject, served: ServedResource, opts: { orphanDependents: boolean }): void;
   /** Called after an object is created (e.g. a new namespace gets its `default` ServiceAccount). */

@@ -7,6 +7,7 @@ import type { KubeObject } from '../../store/types.js';
 import type { FieldCause } from '../resources/types.js';
 import { apiVersionOf, refOf } from '../server/registry.js';
 import { badRequest, conflict, invalid, notFound, uidPreconditionFailed } from '../server/status.js';
+import { invalid as invalidField } from '../schema/field-errors.js';
 import { applyVersionSchema, convertTo, semanticCauses, toStorage } from './admission.js';
 import { clone, deepEqual, randomSuffix, requireLiveNamespace, specPart, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
 
@@ -59,6 +60,44 @@ export async function createObject(ctx: ApiContext, req: WriteRequest, body: Kub
   meta.generation = 1;
   meta.uid = randomUUID();
   if (type.statusSubresource) delete obj.status;
+  const reserved = type.group === '' && type.plural === 'services' && !req.dryRun ? assignClusterIP(ctx, obj) : undefined;
+  try {
+    return await createAdmitted(ctx, req, obj, outcome);
+  } finally {
+    reserved?.release();
+  }
+}
+
+/** A new Service's cluster IP: the allocator's when none is asked for; one asked for must be in range and free. */
+function assignClusterIP(ctx: ApiContext, obj: KubeObject): { release: () => void } | undefined {
+  const spec = (obj.spec ??= {}) as Record<string, unknown>;
+  const alloc = ctx.serviceIPs;
+  if (!alloc || spec.type === 'ExternalName' || spec.clusterIP === 'None') return undefined;
+  const asked = typeof spec.clusterIP === 'string' ? spec.clusterIP : '';
+  if (asked) {
+    const problem = !alloc.contains(asked) ? `provided IP is not in the valid range. The range of valid IPs is ${alloc.cidr}` : alloc.inUse(asked) ? 'provided IP is already allocated' : undefined;
+    if (problem) throw invalid('Service', '', obj.metadata.name ?? '', [invalidField('spec.clusterIP', asked, problem)]);
+    return undefined;
+  }
+  const { ip, release } = alloc.allocate();
+  spec.clusterIP = ip;
+  spec.clusterIPs = [ip];
+  return { release };
+}
+
+/** An update that leaves the cluster IP out keeps the allocated one (as Kubernetes does). */
+function keepClusterIP(next: KubeObject, live: KubeObject): void {
+  const spec = (next.spec ??= {}) as Record<string, unknown>;
+  const old = (live.spec ?? {}) as Record<string, unknown>;
+  if ((spec.clusterIP === undefined || spec.clusterIP === '') && old.clusterIP && spec.type !== 'ExternalName') {
+    spec.clusterIP = old.clusterIP;
+    if (!Array.isArray(spec.clusterIPs) || spec.clusterIPs.length === 0) spec.clusterIPs = old.clusterIPs;
+  }
+}
+
+async function createAdmitted(ctx: ApiContext, req: WriteRequest, obj: KubeObject, outcome: ReturnType<typeof applyVersionSchema>): Promise<WriteResult> {
+  const { type } = req.served;
+  const meta = obj.metadata;
   const causes = [...outcome.causes, ...semanticCauses(type, obj)];
   throwIfInvalid(req, obj, causes);
   const generated = !meta.name && !!meta.generateName;
@@ -117,6 +156,7 @@ export async function updateObject(ctx: ApiContext, req: WriteRequest, live: Kub
     else next.status = proposed.status;
   } else {
     next = proposed;
+    if (type.group === '' && type.plural === 'services') keepClusterIP(next, live);
     const meta = next.metadata;
     for (const owned of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
       if (live.metadata[owned] === undefined) delete meta[owned];

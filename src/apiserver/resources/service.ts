@@ -1,5 +1,5 @@
-// core/v1 Service: schema, defaults (type ClusterIP, protocol TCP, targetPort = port, a cluster
-// IP derived from the name), validation, and kubectl's columns.
+// core/v1 Service: schema, defaults (type ClusterIP, protocol TCP, targetPort = port; the cluster
+// IP is allocated at create time, see service-ips.ts), validation, and kubectl's columns.
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause, ResourceType } from './types.js';
 import { arr, bool, int32, intOrString, obj, preserved, rootSchema, str, stringMap, strings } from '../schema/builders.js';
@@ -53,18 +53,6 @@ const serviceSchema = rootSchema(
   'A Service is a named set of endpoints (pods and ExternalWorkloads selected by labels) behind one name.',
 );
 
-/**
- * A stable cluster IP in 10.96.0.0/12 derived from namespace/name (FNV-1a), so re-creating a
- * Service gives it the same address. Outpost routes by name, so a rare collision is harmless.
- */
-export function clusterIPFor(namespace: string, name: string): string {
-  let h = 0x811c9dc5;
-  for (const ch of `${namespace}/${name}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  const offset = 2 + (h % ((1 << 20) - 3)); // skip the network address and 10.96.0.1 (kubernetes)
-  const n = ((10 << 24) | (96 << 16)) + offset;
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
 function defaultService(o: KubeObject): void {
   const spec = (o.spec ??= {}) as Record<string, unknown>;
   spec.type ??= 'ClusterIP';
@@ -73,9 +61,9 @@ function defaultService(o: KubeObject): void {
     if (p.targetPort === undefined && typeof p.port === 'number') p.targetPort = p.port;
   }
   if (spec.type !== 'ExternalName') {
-    if (spec.clusterIP === undefined || spec.clusterIP === '') spec.clusterIP = clusterIPFor(o.metadata.namespace ?? 'default', o.metadata.name ?? '');
-    if (!Array.isArray(spec.clusterIPs) || spec.clusterIPs.length === 0) spec.clusterIPs = [spec.clusterIP];
-    spec.ipFamilies ??= [ipFamily(String(spec.clusterIP)) === 6 ? 'IPv6' : 'IPv4'];
+    // The cluster IP itself comes from the API's allocator at create time (src/apiserver/service-ips.ts).
+    if (spec.clusterIP && (!Array.isArray(spec.clusterIPs) || spec.clusterIPs.length === 0)) spec.clusterIPs = [spec.clusterIP];
+    spec.ipFamilies ??= [spec.clusterIP && ipFamily(String(spec.clusterIP)) === 6 ? 'IPv6' : 'IPv4'];
     spec.ipFamilyPolicy ??= 'SingleStack';
     spec.internalTrafficPolicy ??= 'Cluster';
   }

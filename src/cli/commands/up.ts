@@ -6,6 +6,7 @@ import { OutpostError } from '../../core/errors.js';
 import { COMPONENT_CREDENTIALS, startControlPlane, type ComponentCredentials } from '../../controlplane/start.js';
 import { loadComponents } from '../../controlplane/components.js';
 import { resolve } from 'node:path';
+import { parseServiceCidr } from '../../apiserver/service-ips.js';
 
 const BASE_FLAGS = {
   'data-dir': { type: 'string', default: defaultDataDir(), help: 'where state, keys and the kubeconfig live' },
@@ -15,6 +16,7 @@ const BASE_FLAGS = {
   'in-cluster': { type: 'bool', help: "in a pod: use the pod's ServiceAccount and the cluster's API (the Deployments of `outpost install`)" },
   components: { type: 'string', help: 'run only these components, comma-separated (identity, controllers, destination, policy, viz); default all' },
   'component-credentials': { type: 'string', default: 'service-accounts', help: 'with --kubeconfig: service-accounts (each component as outpost/outpost-<component>, tokens from the TokenRequest API) or kubeconfig (every component with the kubeconfig\'s credentials)' },
+  'service-cidr': { type: 'string', default: '10.96.0.0/12', help: "the range the embedded API gives Services' cluster IPs from (IPv4 CIDR; what a VM's DNS proxy answers)" },
   'admin-port': { type: 'int', default: 9990, min: 0, max: 65535, help: 'port of the admin endpoint: /metrics, /live, /ready (0 picks a free port)' },
   'log-level': { type: 'string', default: 'info', help: 'debug, info, warn or error' },
   'log-format': { type: 'string', default: 'text', help: 'text or json' },
@@ -38,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   if (flags.kubeconfig && flags['in-cluster']) throw new OutpostError('INVALID_ARGUMENT', '--in-cluster: may not be given together with --kubeconfig');
   const only = typeof flags.components === 'string' ? flags.components.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
   const log = createLogger({ level, format });
+  parseServiceCidr(String(flags['service-cidr']));
   const dataDir = resolve(String(flags['data-dir']));
   const cp = await startControlPlane({ dataDir, listen: String(flags.listen), apiPort: Number(flags['api-port']), flags, log, kubeconfig: flags.kubeconfig as string | undefined,
     inCluster: Boolean(flags['in-cluster']), components: only, componentCredentials: credentials as ComponentCredentials,

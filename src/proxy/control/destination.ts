@@ -3,13 +3,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
-import type { Discovery, EndpointSnapshot, EndpointWatch, IdentitySource } from '../types.js';
+import type { DestinationProfile, Discovery, EndpointSnapshot, EndpointWatch, IdentitySource, ProfileWatch } from '../types.js';
 import type { BackoffOptions } from './backoff.js';
 import { ControlChannel, controlPlaneServerName } from './channel.js';
 import { applyEndpointUpdate, toEndpointSnapshot, type EndpointSetState, type WireUpdate } from './endpoint-set.js';
 import { destinationService } from './protos.js';
 import { ResilientStream } from './stream.js';
 import { SharedWatches, type SharedSource } from './shared-watches.js';
+import { ProfileSource } from './profile.js';
 
 export interface DestinationClientOptions {
   channel: ControlChannel;
@@ -75,13 +76,19 @@ class AuthorityWatch implements SharedSource<EndpointSnapshot> {
 
 export class DestinationClient implements Discovery {
   private readonly watches: SharedWatches<string, EndpointSnapshot>;
+  private readonly profiles: SharedWatches<string, DestinationProfile>;
 
   constructor(private readonly opts: DestinationClientOptions) {
     this.watches = new SharedWatches((authority) => new AuthorityWatch(authority, opts));
+    this.profiles = new SharedWatches((target) => new ProfileSource(target, opts));
   }
 
   resolve(authority: string): EndpointWatch {
     return this.watches.acquire(authority.trim().toLowerCase());
+  }
+
+  profile(target: string): ProfileWatch {
+    return this.profiles.acquire(target.trim().toLowerCase());
   }
 
   /** Number of distinct authorities with an open stream (for metrics and tests). */
@@ -91,6 +98,7 @@ export class DestinationClient implements Discovery {
 
   close(): void {
     this.watches.closeAll();
+    this.profiles.closeAll();
     if (this.opts.ownsChannel) this.opts.channel.close();
   }
 }

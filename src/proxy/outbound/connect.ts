@@ -99,6 +99,25 @@ export function connectPlain(ctx: ProxyContext, host: string, port: number, dire
   return socket;
 }
 
+/**
+ * Plain TCP to a destination outside the mesh (a captured connection that discovery knows nothing
+ * of), labelled as Linkerd labels forwarded traffic: no identity, not provided by service discovery.
+ */
+export function connectUnmeshed(ctx: ProxyContext, host: string, port: number): Socket {
+  const socket = netConnect({ host, port, noDelay: true });
+  const addr = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  let labels = peerLabels.get(`unmeshed|${addr}`);
+  if (!labels) {
+    labels = labelString({ direction: 'outbound', peer: 'dst', target_addr: addr, tls: 'no_identity', no_tls_reason: 'not_provided_by_service_discovery' });
+    if (peerLabels.size > 4096) peerLabels.clear();
+    peerLabels.set(`unmeshed|${addr}`, labels);
+  }
+  const l = labels;
+  socket.once('connect', () => ctx.metrics.trackConnection(l, socket));
+  armConnectTimeout(socket, ctx.config.timeouts.connectMs, 'connect');
+  return socket;
+}
+
 function armConnectTimeout(socket: Socket, ms: number, event: string): void {
   const t = setTimeout(() => {
     const err = new Error(`connect timeout after ${ms} ms`) as Error & { code: string };

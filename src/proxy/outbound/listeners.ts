@@ -1,6 +1,7 @@
 // Outbound entry points for the local app: the HTTP proxy port (authority from absolute-form or
-// Host) and one listener per configured upstream (fixed authority; detected HTTP is balanced per
-// request, anything else is piped as opaque TCP).
+// Host; connections the capture rules redirected there are routed by their original destination,
+// see captured.ts) and one listener per configured upstream (fixed authority; detected HTTP is
+// balanced per request, anything else is piped as opaque TCP).
 import { createServer as netServer, type Server, type Socket } from 'node:net';
 import { createServer as httpServer, type Server as HttpServer } from 'node:http';
 import { createServer as h2Server, type ServerHttp2Session } from 'node:http2';
@@ -11,6 +12,9 @@ import type { OutboundHttp1 } from './http1.js';
 import { detect, handOver } from '../transport/detect.js';
 import { forwardOpaque } from './tcp.js';
 import { labelString } from '../metrics/registry.js';
+import { redirectedDestination } from '../../core/original-dst.js';
+import { forwardToEndpoint, forwardUnmeshed } from './captured.js';
+import { ProfileCache, formatTarget } from '../profile-cache.js';
 
 export interface HttpHandlers {
   h1: HttpServer;
@@ -37,14 +41,43 @@ function handlers(ctx: ProxyContext, http: OutboundHttp, authority?: string): Ht
   return { h1, h2 };
 }
 
-/** The HTTP proxy for the local app (default 127.0.0.1:4140). */
+/**
+ * The HTTP proxy for the local app (default 127.0.0.1:4140), which is also where the capture rules
+ * redirect the app's outbound TCP: such a connection goes where its original destination says.
+ */
 export function outboundProxyServer(ctx: ProxyContext, http: OutboundHttp, http1: OutboundHttp1 | undefined): Server {
   const h = handlers(ctx, http);
   const labels = labelString({ direction: 'outbound', peer: 'src' });
   const serveH1 = (socket: Socket) => (http1 ? (http1.serve(socket), socket.resume()) : handOver(h.h1, socket));
-  return netServer({ noDelay: true }, (socket: Socket) => {
+  const captured = new ProfileCache(ctx);
+  ctx.drainHooks.push(() => captured.close());
+  const byAuthority = new Map<string, ServeAuthority>();
+  const serviceServer = (authority: string) => {
+    let serve = byAuthority.get(authority);
+    if (!serve) byAuthority.set(authority, (serve = authorityServer(ctx, http, http1, authority, 'detect')));
+    return serve;
+  };
+  let warned = false;
+  return netServer({ noDelay: true, pauseOnConnect: true }, (socket: Socket) => {
     ctx.metrics.trackConnection(labels, socket);
     socket.on('error', () => {});
+    let dst: { address: string; port: number } | undefined;
+    try {
+      dst = redirectedDestination(socket);
+    } catch (e) {
+      if (!warned) ctx.log.warn('cannot read original destinations; captured connections are served as HTTP proxy requests', { reason: (e as Error).message });
+      warned = true;
+    }
+    if (dst) {
+      const { address, port } = dst;
+      return captured.lookup(formatTarget(address, port), ctx.config.timeouts.connectMs, (p) => {
+        if (socket.destroyed) return;
+        if (p?.service) return serviceServer(`${p.service}:${port}`)(socket, p.opaque);
+        if (p?.endpoint) return forwardToEndpoint(ctx, p.endpoint, socket, p.opaque);
+        forwardUnmeshed(ctx, socket, address, port);
+      });
+    }
+    socket.resume();
     detect(socket, ctx.config.timeouts.detectMs, (kind) => {
       if (kind === 'http1') serveH1(socket);
       else if (kind === 'h2') h.h2.emit('connection', socket);
@@ -53,18 +86,16 @@ export function outboundProxyServer(ctx: ProxyContext, http: OutboundHttp, http1
   });
 }
 
-/** A per-upstream listener, e.g. 127.0.0.1:5432 for postgres.hybrid-app:5432. */
-export function upstreamServer(ctx: ProxyContext, http: OutboundHttp, http1: OutboundHttp1 | undefined, u: UpstreamConfig): Server {
-  const h = handlers(ctx, http, u.authority);
-  const serveH1 = (socket: Socket) => (http1 ? (http1.serve(socket, u.authority), socket.resume()) : handOver(h.h1, socket));
-  const svc = http.router.get(u.authority);
-  const labels = labelString({ direction: 'outbound', peer: 'src', authority: u.authority });
-  return netServer({ noDelay: true, pauseOnConnect: true }, (socket: Socket) => {
-    ctx.metrics.trackConnection(labels, socket);
-    socket.on('error', () => {});
-    const opaque = u.protocol === 'opaque' || svc.snapshot?.opaque === true;
+/** Serves one (paused) app connection to a logical authority; `opaque` skips protocol detection. */
+type ServeAuthority = (socket: Socket, opaque?: boolean) => void;
+
+function authorityServer(ctx: ProxyContext, http: OutboundHttp, http1: OutboundHttp1 | undefined, authority: string, protocol: UpstreamConfig['protocol']): ServeAuthority {
+  const h = handlers(ctx, http, authority);
+  const serveH1 = (socket: Socket) => (http1 ? (http1.serve(socket, authority), socket.resume()) : handOver(h.h1, socket));
+  const svc = http.router.get(authority);
+  return (socket, opaqueHint) => {
     const go = () => {
-      if (opaque) return forwardOpaque(ctx, svc, socket, true);
+      if (protocol === 'opaque' || opaqueHint || svc.snapshot?.opaque === true) return forwardOpaque(ctx, svc, socket, true);
       socket.resume();
       detect(socket, ctx.config.timeouts.detectMs, (kind) => {
         if (kind === 'http1') serveH1(socket);
@@ -74,5 +105,16 @@ export function upstreamServer(ctx: ProxyContext, http: OutboundHttp, http1: Out
     };
     if (svc.snapshot) go();
     else svc.whenResolved(ctx.config.timeouts.connectMs, go);
+  };
+}
+
+/** A per-upstream listener, e.g. 127.0.0.1:5432 for postgres.hybrid-app:5432. */
+export function upstreamServer(ctx: ProxyContext, http: OutboundHttp, http1: OutboundHttp1 | undefined, u: UpstreamConfig): Server {
+  const serve = authorityServer(ctx, http, http1, u.authority, u.protocol);
+  const labels = labelString({ direction: 'outbound', peer: 'src', authority: u.authority });
+  return netServer({ noDelay: true, pauseOnConnect: true }, (socket: Socket) => {
+    ctx.metrics.trackConnection(labels, socket);
+    socket.on('error', () => {});
+    serve(socket);
   });
 }

@@ -1,6 +1,6 @@
 // Static discovery: upstreams named in config with their endpoints and identities; other authorities
 // go to a fallback (the destination client when configured) or resolve to "does not exist".
-import type { Discovery, EndpointSnapshot, EndpointWatch, ResolvedEndpoint } from '../types.js';
+import type { Discovery, EndpointSnapshot, EndpointWatch, ProfileWatch, ResolvedEndpoint } from '../types.js';
 import type { UpstreamConfig } from '../config.js';
 
 export function fixedWatch(s: EndpointSnapshot): EndpointWatch {
@@ -33,6 +33,13 @@ export class StaticDiscovery implements Discovery {
     if (s) return fixedWatch(s);
     if (this.fallback) return this.fallback.resolve(authority);
     return fixedWatch({ exists: false, endpoints: [], labels: {} });
+  }
+
+  /** Original destinations and names: what the control plane says; without one, nothing is meshed. */
+  profile(target: string): ProfileWatch {
+    if (this.fallback?.profile) return this.fallback.profile(target);
+    const nothing = { opaque: false };
+    return { current: () => nothing, subscribe: () => () => {}, close: () => {} };
   }
 
   close(): void {

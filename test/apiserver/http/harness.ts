@@ -35,7 +35,7 @@ export interface HttpReply {
   json: any;
 }
 
-export async function startTestApi(opts: { clock?: Clock; connectionLimits?: Partial<ConnectionLimits> } = {}): Promise<TestApi> {
+export async function startTestApi(opts: { clock?: Clock; connectionLimits?: Partial<ConnectionLimits>; serviceCidr?: string } = {}): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-api-'));
   const material = await prepareDataDir(dir, '127.0.0.1');
   const log = process.env.OUTPOST_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
@@ -54,6 +54,7 @@ export async function startTestApi(opts: { clock?: Clock; connectionLimits?: Par
       log,
       clock: opts.clock,
       connectionLimits: opts.connectionLimits,
+      serviceCidr: opts.serviceCidr,
     });
     api.store = store;
     api.server = server;
