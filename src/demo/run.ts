@@ -84,6 +84,7 @@ function demoLayout(mode: DemoNetwork['mode'], host: DemoHost, w: DemoWorkload, 
     inbound: { host: host.address, port: 4143 },
     outbound: { host: local, port: 4140 },
     tap: { host: host.address, port: 4190 },
+    dns: { host: local, port: 4153 },
     upstreams,
     shutdownGrace: '1s',
   };

@@ -39,6 +39,8 @@ export interface ProxyLayout {
   inbound: HostPort;
   outbound: HostPort;
   tap: HostPort;
+  /** The DNS proxy (answers Service names; install.sh --dns sends the VM's DNS to it). */
+  dns: HostPort;
   upstreams: UpstreamListener[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** How long SIGTERM waits for in-flight work (proxy default 30s); the demo shortens it. */
@@ -53,6 +55,7 @@ export function defaultLayout(req: Pick<OnboardRequest, 'inboundPort'>): ProxyLa
     inbound: { host: '0.0.0.0', port: req.inboundPort },
     outbound: { host: '127.0.0.1', port: 4140 },
     tap: { host: '0.0.0.0', port: 4190 },
+    dns: { host: '127.0.0.1', port: 4153 },
     upstreams: [],
     logLevel: 'info',
   };
@@ -102,6 +105,7 @@ function configText(subject: BundleSubject, workload: Record<string, string>, in
     inbound: { address: layout.inbound.host, port: layout.inbound.port },
     outbound: { address: layout.outbound.host, port: layout.outbound.port },
     tap: { address: layout.tap.host, port: layout.tap.port },
+    dns: { address: layout.dns.host, port: layout.dns.port },
     identity: {
       trustAnchors: `${layout.installDir}/${BUNDLE_FILES.ca}`,
       tokenPath: `${layout.installDir}/${BUNDLE_FILES.token}`,
@@ -184,30 +188,41 @@ function installText(subject: BundleSubject, layout: ProxyLayout): string {
   const ports = subject.ports.join(',');
   const d = layout.installDir;
   const group = subject.routeTo !== undefined;
-  const usage = group ? '[--address IP] [--capture]' : '[--capture]';
-  const config = group
-    ? `sed "s#${ADDRESS_PLACEHOLDER}#$ADDRESS#" ${BUNDLE_FILES.config} > ${d}/${BUNDLE_FILES.config}
-chmod 0644 ${d}/${BUNDLE_FILES.config}`
-    : `install -m 0644 ${BUNDLE_FILES.config} ${d}/${BUNDLE_FILES.config}`;
+  const usage = group ? '[--address IP] [--capture [--dns]]' : '[--capture [--dns]]';
+  const fresh = `${d}/${BUNDLE_FILES.config}.new`;
+  const config = `${group ? `sed "s#${ADDRESS_PLACEHOLDER}#$ADDRESS#" ${BUNDLE_FILES.config} > ${fresh}
+chmod 0644 ${fresh}` : `install -m 0644 ${BUNDLE_FILES.config} ${fresh}`}
+# A config already installed keeps what you set or added (upstreams, dns, timeouts, ...).
+if [ -f ${d}/${BUNDLE_FILES.config} ]; then
+  "$OUTPOST_BIN" workload merge-config ${d}/${BUNDLE_FILES.config} ${fresh}
+  rm -f ${fresh}
+else
+  mv ${fresh} ${d}/${BUNDLE_FILES.config}
+fi`;
   return `#!/bin/sh
 # Installs the Outpost proxy for ${subject.title} on this VM and starts it.
 # Run as root from the bundle directory:  sudo ./install.sh ${usage}
 ${group ? `#   --address IP  this VM's address, registered into the group (default: the source address of
 #                 this VM's route to ${subject.routeTo}, as \`ip route get\` shows it)
 ` : ''}#   --capture  also install transparent traffic capture (outpost proxy-init --external-workload)
+#   --dns      with --capture: the VM's DNS goes to the proxy, which answers Service names
+#              (postgres.hybrid-app, postgres.hybrid-app.svc.cluster.local) and forwards the rest
 # Re-running is safe: files are replaced and the proxy restarted.
 set -eu
 cd "$(dirname "$0")"
 CAPTURE=0
+DNS=0
 ${group ? 'ADDRESS=""\n' : ''}while [ $# -gt 0 ]; do
   case "$1" in
     --capture) CAPTURE=1 ;;
+    --dns) DNS=1 ;;
 ${group ? `    --address) [ $# -ge 2 ] || { echo "install.sh: --address needs a value" >&2; exit 2; }; ADDRESS=$2; shift ;;
     --address=*) ADDRESS=\${1#--address=} ;;
 ` : ''}    *) echo "install.sh: unknown argument $1 (expected ${usage})" >&2; exit 2 ;;
   esac
   shift
 done
+if [ "$DNS" = 1 ] && [ "$CAPTURE" != 1 ]; then echo "install.sh: --dns needs --capture" >&2; exit 2; fi
 if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root (sudo ./install.sh)" >&2; exit 1; fi
 ${group ? addressLines(subject.routeTo!) : ''}OUTPOST_BIN="\${OUTPOST_BIN:-$(command -v outpost || true)}"
 if [ -z "$OUTPOST_BIN" ]; then
@@ -226,7 +241,8 @@ sed "s#@OUTPOST_BIN@#$OUTPOST_BIN#" ${BUNDLE_FILES.unit} > /etc/systemd/system/$
 "$OUTPOST_BIN" proxy --config ${d}/${BUNDLE_FILES.config} --check
 if [ "$CAPTURE" = 1 ]; then
   "$OUTPOST_BIN" proxy-init --external-workload --proxy-uid "$(id -u ${PROXY_USER})" \\
-    --inbound-port ${layout.inbound.port} --outbound-port ${layout.outbound.port}${ports ? ` --inbound-ports ${ports}` : ''}
+    --inbound-port ${layout.inbound.port} --outbound-port ${layout.outbound.port}${ports ? ` --inbound-ports ${ports}` : ''} \\
+    $( [ "$DNS" = 1 ] && echo "--redirect-dns --dns-port ${layout.dns.port}" )
 fi
 systemctl daemon-reload
 systemctl enable ${BUNDLE_FILES.unit}

@@ -2,12 +2,13 @@
 // the ExternalWorkload through @kubernetes/client-node, requests a bootstrap token, reads the trust
 // roots, then writes the bundle. Idempotent: a re-run updates in place and issues a fresh token.
 import { ApiException, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { OutpostError } from '../core/errors.js';
 import { ensurePrivateDir, writePrivateFile, writePublicFile } from '../core/files.js';
 import { IDENTITY_AUDIENCE, TRUST_ROOTS_CONFIGMAP, TRUST_ROOTS_KEY, TRUST_ROOTS_NAMESPACE } from '../identity/kube.js';
-import { renderBundle, type ControlPlaneEndpoints, type ProxyLayout, type RenderedBundle } from './bundle.js';
+import { mergeProxyConfig } from './config-merge.js';
+import { BUNDLE_FILES, renderBundle, type ControlPlaneEndpoints, type ProxyLayout, type RenderedBundle } from './bundle.js';
 import { EXTERNAL_WORKLOAD, WORKLOAD_GROUP, externalWorkloadManifest, externalWorkloadPatch, serviceAccountManifest } from './manifests.js';
 import type { OnboardRequest } from './request.js';
 import { GROUP_LABEL, SERVICE_ACCOUNT_ANNOTATION } from '../core/workloads/effective.js';
@@ -23,6 +24,8 @@ export interface OnboardResult {
   workload: Change;
   tokenExpiresAt: Date;
   bundle: RenderedBundle;
+  /** mergeConfig and a proxy-config.yaml was in the bundle dir: what the merge kept or changed. */
+  configChanges?: string[];
 }
 
 export interface OnboardOptions {
@@ -32,6 +35,8 @@ export interface OnboardOptions {
   bundleDir: string;
   /** Probes written into the workload spec (the demo uses the guide's); a re-run keeps the user's otherwise. */
   probes?: unknown[];
+  /** --renew: a proxy-config.yaml already in the bundle dir keeps what the user set (config-merge.ts). */
+  mergeConfig?: boolean;
 }
 
 /** The HTTP status of an API error; undefined for transport errors (whose `code` is a string like ECONNREFUSED). */
@@ -210,6 +215,21 @@ export async function onboardWorkload(req: OnboardRequest, opts: OnboardOptions)
   const caPem = await readTrustRoots(core, kc);
   const { token, expiresAt } = await requestToken(core, req, kc);
   const bundle = renderBundle({ req, endpoints: opts.endpoints, caPem, token, layout: opts.layout }, relative(process.cwd(), opts.bundleDir) || '.', req.ip);
+  const configChanges = opts.mergeConfig ? mergeExistingConfig(opts.bundleDir, bundle) : undefined;
   writeBundle(opts.bundleDir, bundle);
-  return { bundleDir: opts.bundleDir, namespace, serviceAccount, workload, tokenExpiresAt: expiresAt, bundle };
+  return { bundleDir: opts.bundleDir, namespace, serviceAccount, workload, tokenExpiresAt: expiresAt, bundle, configChanges };
+}
+
+/** Replaces the bundle's proxy-config.yaml with its merge into the one already in `dir`, if any. */
+function mergeExistingConfig(dir: string, bundle: RenderedBundle): string[] | undefined {
+  const path = join(dir, BUNDLE_FILES.config);
+  if (!existsSync(path)) return undefined;
+  const file = bundle.files.find((f) => f.name === BUNDLE_FILES.config)!;
+  try {
+    const merged = mergeProxyConfig(readFileSync(path, 'utf8'), file.content, { installed: path, fresh: 'the new bundle' });
+    file.content = merged.text;
+    return merged.changes;
+  } catch (e) {
+    throw new OutpostError('CONFIG_INVALID', `--renew: ${(e as Error).message}; fix or remove it`, { field: 'renew' });
+  }
 }

@@ -16,6 +16,8 @@ export interface E2eHost {
   address: string;
   /** VMs: pid of the process holding the VM's mount namespace (entered with nsenter). */
   initPid?: number;
+  /** With { ipv6: true }: the host's IPv6 address in 2001:2::/48 (the IPv6 benchmarking range). */
+  address6?: string;
 }
 
 export interface HostProcess {
@@ -67,13 +69,22 @@ function killNamespaceProcesses(ns: string): void {
   }
 }
 
-/** cluster = 198.18.N.1 (the bridge), VMs = 198.18.N.11, .12, ... */
-export function createE2eNetwork(vmNames: string[], diskRoot: string): E2eNetwork {
+/**
+ * cluster = 198.19.N.1 (the bridge), VMs = 198.19.N.11, .12, ... With { ipv6: true } each host also
+ * has 2001:2:1:N::1, ::b, ::c, ... and the VMs a default route via the cluster host (as a real VM
+ * has one: an address outside the /24, e.g. a Service's cluster IP, is then routable, hence capturable).
+ */
+export function createE2eNetwork(vmNames: string[], diskRoot: string, opts: { ipv6?: boolean } = {}): E2eNetwork {
   const id = randomBytes(3).toString('hex');
   const octet = 1 + (parseInt(id.slice(0, 2), 16) % 250);
   const subnet = `198.19.${octet}`;
   const cluster: E2eHost = { name: 'cluster', ns: `ope2e-cluster-${id}`, address: `${subnet}.1` };
   const vms: E2eHost[] = vmNames.map((name, i) => ({ name, ns: `ope2e-${name}-${id}`, address: `${subnet}.${11 + i}` }));
+  const subnet6 = `2001:2:1:${octet.toString(16)}`;
+  if (opts.ipv6) {
+    cluster.address6 = `${subnet6}::1`;
+    vms.forEach((vm, i) => (vm.address6 = `${subnet6}::${(11 + i).toString(16)}`));
+  }
   const namespaces: string[] = [];
   const processes: HostProcess[] = [];
   const removeNamespaces = () => {
@@ -88,6 +99,7 @@ export function createE2eNetwork(vmNames: string[], diskRoot: string): E2eNetwor
     spawnSync('ip', ['-n', cluster.ns, 'link', 'set', 'br0', 'type', 'bridge', 'nf_call_iptables', '0'], { stdio: 'ignore' });
     ip('-n', cluster.ns, 'addr', 'add', `${cluster.address}/24`, 'dev', 'br0');
     ip('-n', cluster.ns, 'link', 'set', 'br0', 'up');
+    if (cluster.address6) ip('-n', cluster.ns, 'addr', 'add', `${cluster.address6}/64`, 'dev', 'br0', 'nodad');
     vms.forEach((vm, i) => {
       ip('netns', 'add', vm.ns);
       namespaces.push(vm.ns);
@@ -103,6 +115,11 @@ export function createE2eNetwork(vmNames: string[], diskRoot: string): E2eNetwor
       ip('-n', vm.ns, 'addr', 'add', `${vm.address}/24`, 'dev', 'eth0');
       ip('-n', vm.ns, 'link', 'set', 'eth0', 'up');
       ip('-n', vm.ns, 'link', 'set', 'lo', 'up');
+      if (vm.address6) {
+        ip('-n', vm.ns, 'addr', 'add', `${vm.address6}/64`, 'dev', 'eth0', 'nodad');
+        ip('-n', vm.ns, 'route', 'add', 'default', 'via', cluster.address);
+        ip('-n', vm.ns, '-6', 'route', 'add', 'default', 'via', cluster.address6!);
+      }
     });
     for (const vm of vms) vm.initPid = startVmInit(vm, join(diskRoot, `disk-${vm.name}`));
   } catch (e) {

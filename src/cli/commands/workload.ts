@@ -2,7 +2,7 @@
 // binding, ExternalWorkload, bootstrap token and an installable bundle (src/workload/); without a
 // NAME, `--group G` writes one bundle for every VM of WorkloadGroup G (auto-registration);
 // `outpost workload revoke [--undo]`: take a workload out of the mesh at once (docs/adr/0009).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { OutpostError } from '../../core/errors.js';
@@ -16,6 +16,8 @@ import { onboardWorkload, readExistingWorkload } from '../../workload/onboard.js
 import { revokeWorkload, unrevokeWorkload } from '../../workload/revoke.js';
 import { KUBE_FLAGS, loadKubeConfig as loadCliKubeConfig, resolveKubeconfigPath } from '../kube-context.js';
 import { validateGroupOnboardRequest, validateOnboardRequest } from '../../workload/request.js';
+import { checkUpstreamListeners, parseUpstreamFlag } from '../../workload/upstreams.js';
+import { mergeProxyConfig } from '../../workload/config-merge.js';
 
 const ONBOARD_FLAGS = {
   namespace: { type: 'string', short: 'n', help: 'namespace of the ExternalWorkload (created if missing)' },
@@ -28,6 +30,7 @@ const ONBOARD_FLAGS = {
   'token-duration': { type: 'duration', default: 3_600_000, help: 'lifetime of the bootstrap token; it is used once, at the first start' },
   'control-plane-host': { type: 'string', help: 'address the VM uses to reach identity/destination/policy/health (default: the API host)' },
   'inbound-port': { type: 'int', default: 4143, min: 1, max: 65535, help: "the proxy's inbound port on the VM (announced to peers)" },
+  upstream: { type: 'list', help: 'a Service the app calls through a local listener: SERVICE.NS:PORT[=LISTEN] (default listen 127.0.0.1:PORT); repeatable' },
   renew: { type: 'bool', help: 'the workload exists: write a fresh token and bundle for it (re-enrol after the certificate expired)' },
   kubeconfig: { type: 'string', help: 'admin kubeconfig (default: DATA_DIR/kubeconfig)' },
   'data-dir': { type: 'string', default: defaultDataDir(), help: "a local control plane's data dir (kubeconfig, control-plane.json)" },
@@ -52,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'revoke') return revoke(rest);
+  if (sub === 'merge-config') return mergeConfigFiles(rest);
   throw new OutpostError('INVALID_ARGUMENT', `unknown subcommand "${sub}" (expected onboard or revoke)`);
 }
 
@@ -94,7 +98,10 @@ async function onboard(argv: string[]): Promise<number> {
   const info = readControlPlaneInfo(resolve(flags['data-dir']));
   const endpoints = controlPlaneEndpoints(info?.listeners, kc.getCurrentCluster()?.server ?? '', flags['control-plane-host']);
   const bundleDir = resolve(flags.out ?? `${req.name}-bundle`);
-  const result = await onboardWorkload(req, { kubeConfig: kc, endpoints, layout: defaultLayout(req), bundleDir });
+  const layout = defaultLayout(req);
+  layout.upstreams = flags.upstream.map((u) => parseUpstreamFlag(u));
+  checkUpstreamListeners(layout.upstreams);
+  const result = await onboardWorkload(req, { kubeConfig: kc, endpoints, layout, bundleDir, mergeConfig: flags.renew });
 
   const shown = relative(process.cwd(), bundleDir) || '.';
   const lines = [
@@ -107,6 +114,8 @@ async function onboard(argv: string[]): Promise<number> {
     `  control plane      identity ${endpoints.identity}, destination ${endpoints.destination}, policy ${endpoints.policy}, health ${endpoints.health}`,
     '',
     `Bundle written to ${shown}/: ${result.bundle.files.map((f) => f.name).join(', ')}`,
+    ...(layout.upstreams.length ? [`  upstreams          ${layout.upstreams.map((u) => `${u.service}:${u.port} at ${u.listen}`).join(', ')}`] : []),
+    ...(result.configChanges ? [`  proxy-config.yaml  merged with the one in ${shown}/ (${result.configChanges.length ? result.configChanges.join('; ') : 'nothing of yours to keep'})`] : []),
     '',
     'On the VM, run:',
     ...result.bundle.vmCommands.map((c) => `  ${c}`),
@@ -115,6 +124,34 @@ async function onboard(argv: string[]): Promise<number> {
     `Check it: kubectl get externalworkload ${req.name} -n ${req.namespace}`,
   ];
   console.log(lines.join('\n'));
+  return 0;
+}
+
+/** `outpost workload merge-config INSTALLED NEW` (install.sh): NEW merged into INSTALLED, changes printed. */
+function mergeConfigFiles(argv: string[]): number {
+  const { positionals, help } = parseFlags(argv, {});
+  if (help || positionals.length !== 2) {
+    console.log('Usage: outpost workload merge-config INSTALLED NEW\n\nMerges a new bundle\'s proxy-config.yaml (NEW) into INSTALLED: the control-plane, identity and workload\nsettings come from NEW; everything else set in INSTALLED (upstreams, dns, timeouts, ...) is kept.');
+    if (help) return 0;
+    throw new OutpostError('INVALID_ARGUMENT', `merge-config: expected INSTALLED and NEW files, got ${positionals.length} argument(s)`);
+  }
+  const [installed, fresh] = positionals;
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new OutpostError('INVALID_ARGUMENT', `merge-config: cannot read ${f}: ${(e as Error).message}`);
+    }
+  };
+  let merged: ReturnType<typeof mergeProxyConfig>;
+  try {
+    merged = mergeProxyConfig(read(installed), read(fresh), { installed, fresh });
+  } catch (e) {
+    throw new OutpostError('CONFIG_INVALID', `merge-config: ${(e as Error).message}`);
+  }
+  writeFileSync(installed, merged.text, { mode: 0o644 });
+  console.log(`${installed}: merged with the new bundle${merged.changes.length ? '' : ' (nothing of yours to keep)'}`);
+  for (const c of merged.changes) console.log(`  ${c}`);
   return 0;
 }
 
