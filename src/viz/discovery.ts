@@ -1,12 +1,14 @@
 // Finds every proxy to scrape and tap: ExternalWorkloads (their status.proxy.adminAddress, else the
-// viz.outpost.io/admin-address annotation) watched through @kubernetes/client-node informers, plus
-// static --scrape-target entries. Also keeps HTTPRoutes for `viz routes`.
+// viz.outpost.io/admin-address annotation; kept only when on one of the workload's own IPs) watched
+// through @kubernetes/client-node informers, plus static --scrape-target entries. Also keeps
+// HTTPRoutes for `viz routes`.
 import { CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { OutpostError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, groupNameOf } from '../core/workloads/effective.js';
 import { routesForService, type HttpRouteLike, type ServiceRoute } from '../core/routes/http-route.js';
+import { isIP } from 'node:net';
 import type { TargetLabels } from './backend.js';
 
 export const ADMIN_ADDRESS_ANNOTATION = 'viz.outpost.io/admin-address';
@@ -24,6 +26,8 @@ export interface WorkloadInfo {
   /** host:port of the proxy's tap server. */
   tapAddress?: string;
   ports: { name?: string; port: number }[];
+  /** Addresses the workload reported (status or annotation) that the viz will not connect to, and why. */
+  refused?: string[];
 }
 
 /** Parses --scrape-target `NS/NAME=HOST:PORT[,tap=HOST:PORT]`. */
@@ -37,12 +41,41 @@ function defaultTap(admin: string): string {
   return `${admin.slice(0, admin.lastIndexOf(':'))}:${DEFAULT_TAP_PORT}`;
 }
 
+/** The IP of "ip:port" or "[ipv6]:port" (IPv4-mapped IPv6 as IPv4), undefined for a hostname or a malformed address. */
+function ipOf(address: string): string | undefined {
+  const m = /^\[([^\]]+)\]:\d+$/.exec(address) ?? /^([^:[\]]+):\d+$/.exec(address);
+  if (!m) return undefined;
+  const ip = m[1].toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+  return isIP(ip) ? ip : undefined;
+}
+
+/**
+ * Whether the viz may connect to an address a workload reported (issue 12 item 6: a workload
+ * owner must not point the viz at another server): its host must be one of the workload's own
+ * spec.workloadIPs. So loopback is allowed only for a workload whose IPs are loopback (the embedded
+ * demo), and a hostname, which could resolve anywhere, never. Operator --scrape-target entries
+ * are not checked.
+ */
+export function isOwnAddress(address: string, workloadIPs: readonly string[]): boolean {
+  const ip = ipOf(address);
+  return ip !== undefined && workloadIPs.some((w) => ipOf(w.includes(':') && !w.startsWith('[') ? `[${w}]:0` : `${w}:0`) === ip);
+}
+
 /** What the viz knows of one ExternalWorkload object, with its WorkloadGroup if any (pure, table-tested). */
 export function workloadInfo(ew: any, group?: any, trustDomain = DEFAULT_TRUST_DOMAIN): WorkloadInfo {
   const ns = ew.metadata?.namespace ?? 'default';
   const name = ew.metadata?.name ?? '';
   const ann = ew.metadata?.annotations ?? {};
-  const admin: string | undefined = ew.status?.proxy?.adminAddress || ann[ADMIN_ADDRESS_ANNOTATION] || undefined;
+  const ips: string[] = (ew.spec?.workloadIPs ?? []).map((w: any) => String(w?.ip ?? '')).filter(Boolean);
+  const refused: string[] = [];
+  const own = (address: unknown, what: string): string | undefined => {
+    if (typeof address !== 'string' || address === '') return undefined;
+    if (isOwnAddress(address, ips)) return address;
+    refused.push(`${what} ${address} is not on one of the workload's IPs (${ips.join(', ') || 'none'})`);
+    return undefined;
+  };
+  const admin = own(ew.status?.proxy?.adminAddress, 'admin address') ?? own(ann[ADMIN_ADDRESS_ANNOTATION], `annotation ${ADMIN_ADDRESS_ANNOTATION}`);
+  const tap = own(ew.status?.proxy?.tapAddress, 'tap address') ?? own(ann[TAP_ADDRESS_ANNOTATION], `annotation ${TAP_ADDRESS_ANNOTATION}`);
   // The identity and labels the rest of the mesh uses: own spec, else the group's, else the defaults.
   const withMeshTLS = ew.spec?.meshTls && !ew.spec?.meshTLS ? { ...ew, spec: { ...ew.spec, meshTLS: ew.spec.meshTls } } : ew;
   const effective = effectiveWorkload({ metadata: { ...ew.metadata }, spec: withMeshTLS.spec ?? {} } as never, group, trustDomain);
@@ -53,8 +86,9 @@ export function workloadInfo(ew: any, group?: any, trustDomain = DEFAULT_TRUST_D
     identity: effective.identity,
     health: ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown',
     adminAddress: admin,
-    tapAddress: ew.status?.proxy?.tapAddress || ann[TAP_ADDRESS_ANNOTATION] || (admin ? defaultTap(admin) : undefined),
+    tapAddress: tap ?? (admin ? defaultTap(admin) : undefined),
     ports: (ew.spec?.ports ?? []).map((p: any) => ({ name: p.name, port: p.port })),
+    ...(refused.length ? { refused } : {}),
   };
 }
 
@@ -121,10 +155,14 @@ export class WorkloadDiscovery {
   private readonly groups: RestartingInformer<KubernetesObject>;
   private readonly trustDomain: string;
   private cache: WorkloadInfo[] | undefined;
+  private readonly log: Logger;
+  /** Refusals already logged (each once). */
+  private readonly warned = new Set<string>();
   readonly synced: Promise<void>;
 
   constructor(opts: { kubeConfig: KubeConfig; clock: Clock; log: Logger; staticTargets: WorkloadInfo[]; trustDomain?: string }) {
     this.trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+    this.log = opts.log;
     const api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
     this.staticTargets = opts.staticTargets;
     const invalidate = () => (this.cache = undefined);
@@ -156,11 +194,16 @@ export class WorkloadDiscovery {
       const groupName = groupNameOf(ew as never);
       const group = groupName ? this.groups.informer.get(groupName, ew.metadata?.namespace) : undefined;
       const w = workloadInfo(ew, group, this.trustDomain);
+      for (const r of w.refused ?? []) {
+        if (this.warned.has(`${w.key} ${r}`)) continue;
+        this.warned.add(`${w.key} ${r}`);
+        this.log.warn('not scraping or tapping an address the workload reported', { workload: w.key, reason: r });
+      }
       byKey.set(w.key, w);
     }
     for (const s of this.staticTargets) {
       const w = byKey.get(s.key);
-      if (w) byKey.set(s.key, { ...w, adminAddress: s.adminAddress, tapAddress: s.tapAddress });
+      if (w) byKey.set(s.key, { ...w, adminAddress: s.adminAddress, tapAddress: s.tapAddress, refused: undefined });
       else byKey.set(s.key, s);
     }
     this.cache = [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));

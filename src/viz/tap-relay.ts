@@ -39,7 +39,8 @@ export function relayTap(opts: {
   };
   for (const w of opts.targets) {
     if (!w.tapAddress) {
-      write({ error: { workload: w.key, message: 'no known tap address for this workload (its proxy has not reported)' } });
+      const why = w.refused?.length ? `not tapped: ${w.refused.join('; ')}` : 'no known tap address for this workload (its proxy has not reported)';
+      write({ error: { workload: w.key, message: why } });
       continue;
     }
     open++;

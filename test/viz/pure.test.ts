@@ -163,11 +163,11 @@ describe('resources and discovery', () => {
   });
 
   it('reads status.proxy.adminAddress first, then the annotation; identity from meshTLS or meshTls', () => {
-    const base = { metadata: { name: 'redis', namespace: 'hybrid-app', labels: { app: 'cache' }, annotations: { 'viz.outpost.io/admin-address': '10.0.0.1:4191' } }, spec: { meshTls: { identity: 'spiffe://td/redis' } } };
+    const base = { metadata: { name: 'redis', namespace: 'hybrid-app', labels: { app: 'cache' }, annotations: { 'viz.outpost.io/admin-address': '10.0.0.1:4191' } }, spec: { meshTls: { identity: 'spiffe://td/redis' }, workloadIPs: [{ ip: '10.0.0.1' }] } };
     const w = workloadInfo(base);
     assert.deepEqual([w.key, w.labels.app, w.identity, w.adminAddress, w.tapAddress, w.health], ['hybrid-app/redis', 'cache', 'spiffe://td/redis', '10.0.0.1:4191', '10.0.0.1:4190', 'Unknown']);
-    const withStatus = workloadInfo({ ...base, status: { proxy: { adminAddress: '127.0.0.1:5000' }, conditions: [{ type: 'Ready', status: 'True' }] } });
-    assert.deepEqual([withStatus.adminAddress, withStatus.health], ['127.0.0.1:5000', 'Ready']);
+    const withStatus = workloadInfo({ ...base, status: { proxy: { adminAddress: '10.0.0.1:5000' }, conditions: [{ type: 'Ready', status: 'True' }] } });
+    assert.deepEqual([withStatus.adminAddress, withStatus.health], ['10.0.0.1:5000', 'Ready']);
     const bare = workloadInfo({ metadata: { name: 'api-server', namespace: 'hybrid-app' }, spec: {} });
     assert.equal(bare.identity, 'spiffe://cluster.local/ns/hybrid-app/externalworkload/api-server', 'the default identity, as the identity service issues it');
     const member = workloadInfo({ metadata: { name: 'redis-vm-1', namespace: 'cache', labels: { workloadGroup: 'redis' } }, spec: {} }, { metadata: { name: 'redis', namespace: 'cache' }, spec: { meshTLS: { identity: 'spiffe://td/redis' }, template: { metadata: { labels: { app: 'redis' } } } } });
