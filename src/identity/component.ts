@@ -7,6 +7,7 @@ import { DEFAULT_TRUST_DOMAIN } from '../core/workloads/effective.js';
 import { Authority } from './authority.js';
 import { prepareCaMaterial, watchMaterial } from './ca-material.js';
 import { authorizeWithFreshFallback } from './certify.js';
+import { withPodIdentity } from './pod-identity.js';
 import { startWorkloadDirectory } from './directory.js';
 import { createMemberStore, withAutoRegistration } from './registrar.js';
 import { createEventRecorder, createTokenReviewer, publishTrustRoots } from './kube.js';
@@ -66,7 +67,7 @@ export const component: ControlPlaneComponent = {
         authorize: withAutoRegistration({
           reviewToken,
           store: createMemberStore(ctx.kubeConfig),
-          authorize: (input, review) => authorizeWithFreshFallback(input, review, directory.cached, directory.fresh),
+          authorize: withPodIdentity({ trustDomain, next: (input, review) => authorizeWithFreshFallback(input, review, directory.cached, directory.fresh) }),
           trustDomain,
           log,
           onRegistered: (action) => identityMetrics.workloadRegistered(action),

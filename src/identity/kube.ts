@@ -9,6 +9,7 @@ import { makeKeepAliveApiClient } from '../core/kube-clients.js';
 import type { ReviewedToken } from './certify.js';
 import { createRateLimiter } from './rate-limit.js';
 import { Refusal } from './refusal.js';
+import { podClaim } from './pod-identity.js';
 
 /** The dedicated audience of bootstrap tokens: `kubectl create token SA --audience identity.outpost.io`. */
 export const IDENTITY_AUDIENCE = 'identity.outpost.io';
@@ -57,7 +58,8 @@ export function createTokenReviewer(kc: KubeConfig): (token: string) => Promise<
     }
     const m = SA_USERNAME.exec(st.user?.username ?? '');
     if (!m) throw new Refusal('token_not_service_account', `the token belongs to ${st.user?.username ?? 'an unknown user'}, not to a ServiceAccount; use \`kubectl create token SA -n NAMESPACE\``);
-    return { namespace: m[1], serviceAccount: m[2], uid: st.user?.uid ?? '' };
+    // A pod's projected token also names its pod (src/identity/pod-identity.ts).
+    return { namespace: m[1], serviceAccount: m[2], uid: st.user?.uid ?? '', ...podClaim(st.user?.extra) };
   };
 }
 

@@ -10,6 +10,7 @@ export const REFUSAL_STATUS = {
   token_not_service_account: status.UNAUTHENTICATED,
   certificate_invalid: status.UNAUTHENTICATED,
   namespace_mismatch: status.PERMISSION_DENIED,
+  pod_mismatch: status.PERMISSION_DENIED,
   service_account_mismatch: status.PERMISSION_DENIED,
   service_account_missing: status.PERMISSION_DENIED,
   certificate_mismatch: status.PERMISSION_DENIED,
