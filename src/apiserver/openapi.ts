@@ -151,7 +151,8 @@ function metaSchemas(): Record<string, Json> {
       properties: { kind: { type: 'string' }, apiVersion: { type: 'string' }, status: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' }, code: { type: 'integer' }, details: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
     },
     [`${META}.Patch`]: { type: 'object', description: 'A patch body (merge, JSON or apply).' },
-    [INT_OR_STRING]: { type: 'string', format: 'int-or-string', description: 'An integer or a string (a port number or an IANA port name).' },
+    // As kube-apiserver publishes it (no `type`): kubectl explain then prints <IntOrString>.
+    [INT_OR_STRING]: { format: 'int-or-string', oneOf: [{ type: 'integer' }, { type: 'string' }], description: 'An integer or a string (a port number or an IANA port name).' },
   };
 }
 

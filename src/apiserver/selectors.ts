@@ -293,6 +293,16 @@ export const EVENT_FIELDS: Record<string, FieldGetter> = Object.fromEntries(
     'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'].map((f) => [f, nested(f)]),
 );
 
+const fieldsOf = (...paths: string[]): Record<string, FieldGetter> => Object.fromEntries(paths.map((f) => [f, nested(f)]));
+
+/** The extra selectable fields of core/v1 types, as kube-apiserver's registry declares them. */
+export const CORE_FIELDS: Record<string, Record<string, FieldGetter>> = {
+  events: EVENT_FIELDS,
+  secrets: fieldsOf('type'),
+  namespaces: fieldsOf('status.phase'),
+  services: fieldsOf('spec.clusterIP', 'spec.type'),
+};
+
 export interface FieldRequirement {
   field: string;
   operator: 'Equals' | 'NotEquals';

@@ -1,5 +1,5 @@
 // Server-side printing: meta.k8s.io Table responses (lists, single objects, watch events) with
-// Name first, the kind's columns, and Age last as kubectl's human duration ("17s", "5m", "2d3h").
+// Name first, the kind's columns, and Age (before the wide columns of built-in kinds) as kubectl's human duration ("17s", "5m", "2d3h").
 import type { KubeObject } from '../store/types.js';
 import type { ResourceType, TableColumn } from './resources/types.js';
 
@@ -53,9 +53,24 @@ const AGE_COLUMN: TableColumnDefinition = {
   priority: 0,
 };
 
-/** Name, the kind's columns, Age. */
+/**
+ * Where Age goes among the kind's columns: last for custom resources (as their CRDs list it), before
+ * the wide (priority > 0) columns for built-in kinds, as kube-apiserver's printers place it.
+ */
+function ageIndex(rt: ResourceType): number {
+  if (!rt.builtin) return rt.table.columns.length;
+  const wide = rt.table.columns.findIndex((c) => c.priority > 0);
+  return wide < 0 ? rt.table.columns.length : wide;
+}
+
+function withAge<T>(rt: ResourceType, cells: T[], age: T): T[] {
+  const at = ageIndex(rt);
+  return [...cells.slice(0, at), age, ...cells.slice(at)];
+}
+
+/** Name, the kind's columns, Age (see ageIndex). */
 export function columnDefinitions(rt: ResourceType): TableColumnDefinition[] {
-  return [NAME_COLUMN, ...rt.table.columns.map(toDefinition), AGE_COLUMN];
+  return [NAME_COLUMN, ...withAge(rt, rt.table.columns.map(toDefinition), AGE_COLUMN)];
 }
 
 function toDefinition(c: TableColumn): TableColumnDefinition {
@@ -101,7 +116,7 @@ export function partialObjectMetadata(obj: KubeObject, version: 'v1' | 'v1beta1'
 
 export function tableRow(rt: ResourceType, obj: KubeObject, opts: TableOptions): TableRow {
   const cells = rt.table.cells(obj).map((cell, i) => (rt.table.columns[i]?.type === 'date' ? ageOf(cell, opts.now) : (cell ?? '')));
-  const row: TableRow = { cells: [obj.metadata?.name ?? '', ...cells, ageOf(obj.metadata?.creationTimestamp, opts.now)] };
+  const row: TableRow = { cells: [obj.metadata?.name ?? '', ...withAge(rt, cells, ageOf(obj.metadata?.creationTimestamp, opts.now))] };
   const include = opts.includeObject ?? 'Metadata';
   if (include === 'Metadata') row.object = partialObjectMetadata(obj, opts.version);
   else if (include === 'Object') row.object = obj;

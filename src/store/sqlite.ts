@@ -298,6 +298,9 @@ export class SqliteStore implements Store {
       const token = decodeContinue(opts.continue);
       revision = Math.min(token.rev, this.committedRev);
       after = token.key;
+    } else if (opts.revision !== undefined && opts.revision < this.committedRev) {
+      if (opts.revision < this.compactedRev) throw new StoreError('Expired', 'The resourceVersion for the provided list is too old.', this.compactedRev);
+      revision = opts.revision;
     }
     if (col && !col.sorted) col.sorted = [...col.objects.keys()].sort();
     let keys: readonly string[] = col?.sorted ?? [];

@@ -57,6 +57,8 @@ export interface ListOptions {
   limit?: number;
   /** Opaque token from a previous page's `continue`. */
   continue?: string;
+  /** List as of this past revision (resourceVersionMatch=Exact); fails 'Expired' when compacted. */
+  revision?: number;
 }
 
 export interface ListResult {

@@ -81,7 +81,7 @@ test('directive and list table', () => {
       'ownerReferences merge by uid',
       { metadata: { ownerReferences: [{ uid: 'u1', name: 'a' }] } },
       { metadata: { ownerReferences: [{ uid: 'u2', name: 'b' }, { uid: 'u1', name: 'a2' }] } },
-      { metadata: { ownerReferences: [{ uid: 'u1', name: 'a2' }, { uid: 'u2', name: 'b' }] } },
+      { metadata: { ownerReferences: [{ uid: 'u2', name: 'b' }, { uid: 'u1', name: 'a2' }] } }, // patch order, as kube-apiserver orders a merged list
     ],
     [
       'status conditions merge by type',
@@ -89,7 +89,7 @@ test('directive and list table', () => {
       { status: { conditions: [{ type: 'Ready', status: 'True' }] } },
       { status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'Other', status: 'True' }] } },
     ],
-    ['ServiceAccount secrets merge by name', { secrets: [{ name: 's1' }] }, { secrets: [{ name: 's2' }] }, { secrets: [{ name: 's1' }, { name: 's2' }] }],
+    ['ServiceAccount secrets merge by name', { secrets: [{ name: 's1' }] }, { secrets: [{ name: 's2' }] }, { secrets: [{ name: 's2' }, { name: 's1' }] }], // kube-apiserver puts a new patch item first
     ['a new keyed list is created, directives stripped', {}, { spec: { ports: [{ port: 5, $patch: 'merge' }] } }, { spec: { ports: [{ port: 5 }] } }],
     ['$setElementOrder alone reorders', { spec: { ports: [{ port: 1 }, { port: 2 }] } }, { spec: { '$setElementOrder/ports': [{ port: 2 }, { port: 1 }] } }, { spec: { ports: [{ port: 2 }, { port: 1 }] } }],
     ['a root $patch replace replaces everything', { a: 1, b: 2 }, { $patch: 'replace', c: 3 }, { c: 3 }],

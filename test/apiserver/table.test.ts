@@ -63,9 +63,9 @@ test('Service, EndpointSlice, Server, Namespace and Event cells', () => {
   const svcRow = tableForObject(findByKind('', 'Service')!, svc, { now: NOW }).rows[0].cells;
   assert.equal(svcRow[1], 'ClusterIP');
   assert.match(String(svcRow[2]), /^10\.\d+\.\d+\.\d+$/);
-  assert.deepEqual(svcRow.slice(3), ['<none>', '80/TCP,53/UDP', 'app=web,tier=fe', '5s']);
+  assert.deepEqual(svcRow.slice(3), ['<none>', '80/TCP,53/UDP', '5s', 'app=web,tier=fe']); // Age before the wide Selector, as kube-apiserver prints it
   const headless = stored('Service', '', { metadata: { name: 'h', namespace: 'd' }, spec: { clusterIP: 'None', selector: {} } });
-  assert.deepEqual(tableForObject(findByKind('', 'Service')!, headless, { now: NOW }).rows[0].cells, ['h', 'ClusterIP', 'None', '<none>', '<none>', '<none>', '<unknown>']);
+  assert.deepEqual(tableForObject(findByKind('', 'Service')!, headless, { now: NOW }).rows[0].cells, ['h', 'ClusterIP', 'None', '<none>', '<none>', '<unknown>', '<none>']);
 
   const slice = stored('EndpointSlice', 'discovery.k8s.io', {
     metadata: { name: 'web-abc', namespace: 'd', creationTimestamp: created(65) },

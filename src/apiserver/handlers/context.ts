@@ -8,7 +8,7 @@ import type { Logger } from '../../core/log.js';
 import { StoreError, type KubeObject, type Store } from '../../store/types.js';
 import type { ServiceAccountTokens } from '../auth/serviceaccount-tokens.js';
 import type { ResourceIndex, ServedResource } from '../server/registry.js';
-import { ApiError, alreadyExists, badRequest, conflict, forbidden, internalError, notFound } from '../server/status.js';
+import { ApiError, alreadyExists, badRequest, conflict, forbidden, internalError, notFound, qualifiedResource } from '../server/status.js';
 import type { FieldValidation } from './admission.js';
 
 export interface ApiContext {
@@ -43,6 +43,8 @@ export interface WriteResult {
   code: number;
   object: KubeObject;
   warnings: string[];
+  /** DELETE only: the object is gone (not kept by finalizers). */
+  removed?: boolean;
 }
 
 /** Kubernetes timestamps: RFC 3339, UTC, second precision. */
@@ -69,12 +71,22 @@ export function specPart(obj: KubeObject): Record<string, unknown> {
   return rest;
 }
 
-/** The namespace must exist and not be terminating before anything is created in it. */
-export function requireLiveNamespace(ctx: ApiContext, namespace: string, forCreate: boolean): void {
+/**
+ * The namespace must exist and not be terminating before anything is created in it; the 403 names
+ * the object refused (`what`), with a NamespaceTerminating cause, as kube-apiserver's admission does.
+ */
+export function requireLiveNamespace(ctx: ApiContext, namespace: string, forCreate: boolean, what: { group: string; plural: string; name: string }): void {
   const ns = ctx.store.get({ group: '', resource: 'namespaces' }, '', namespace);
   if (!ns) throw notFound('', 'namespaces', namespace);
   if (forCreate && ns.metadata.deletionTimestamp) {
-    throw forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`, { name: namespace, kind: 'namespaces' });
+    const reason = `unable to create new content in namespace ${namespace} because it is being terminated`;
+    const resource = qualifiedResource(what.group, what.plural);
+    throw forbidden(`${what.name ? `${resource} "${what.name}"` : resource} is forbidden: ${reason}`, {
+      name: what.name,
+      group: what.group,
+      kind: what.plural,
+      causes: [{ reason: 'NamespaceTerminating', field: 'metadata.namespace', message: reason }],
+    });
   }
 }
 

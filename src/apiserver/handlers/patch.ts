@@ -10,6 +10,8 @@ import { applyConflict, badRequest, invalid, notFound, unsupportedMediaType } fr
 import { applyConflicts, fieldSetOfPaths, withoutFields } from '../patch/field-ownership.js';
 import { pruneUnknownFields } from '../schema/structural.js';
 import { convertTo, fullSchema } from './admission.js';
+import { forbidden, required } from '../schema/field-errors.js';
+import type { FieldCause } from '../resources/types.js';
 import { clone, deepEqual, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
 import { createObject, updateObject } from './write.js';
 
@@ -29,7 +31,8 @@ export async function patchObject(ctx: ApiContext, req: WriteRequest, contentTyp
   const kind = patchKindOf(contentType === 'application/apply-patch+json' ? PATCH_CONTENT_TYPES.apply : contentType);
   const accepted = (['json', 'merge', 'apply', ...(type.builtin ? ['strategic'] : [])] as PatchKind[]).map((k) => PATCH_CONTENT_TYPES[k]);
   if (!kind || (kind === 'strategic' && !type.builtin)) throw unsupportedMediaType(contentType, accepted);
-  if (kind === 'apply' && !req.fieldManager) throw badRequest('PATCH with apply-patch requires the fieldManager query parameter');
+  if (kind === 'apply' && !req.fieldManager) throw invalidPatchOptions(required('fieldManager', 'is required for apply patch'));
+  if (kind !== 'apply' && req.force) throw invalidPatchOptions(forbidden('force', 'may not be specified for non-apply patch'));
   const patch = guard(req, () => decodePatchBody(kind, body.toString('utf8')));
   if (kind !== 'json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) throw badRequest('the patch must be a JSON object');
   const carriesVersion = kind !== 'json' && typeof (patch as KubeObject).metadata?.resourceVersion === 'string';
@@ -91,6 +94,11 @@ function applyFor(req: WriteRequest, current: KubeObject | undefined, applied: K
     mine && mine.apiVersion === apiVersion && deepEqual(mine.fieldsV1, fieldsV1) ? mine : { manager, operation: 'Apply', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1 };
   next.metadata.managedFields = [...entries.filter((e) => e !== mine), entry];
   return next;
+}
+
+/** 422 on the query's PatchOptions, as kube-apiserver answers it (kind PatchOptions of meta.k8s.io, no name). */
+function invalidPatchOptions(cause: FieldCause) {
+  return invalid('PatchOptions', 'meta.k8s.io', '', [cause]);
 }
 
 function guard<T>(req: WriteRequest, fn: () => T): T {

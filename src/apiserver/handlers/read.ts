@@ -35,6 +35,8 @@ export interface ListQuery {
   filter?: (obj: KubeObject) => boolean;
   limit?: number;
   continue?: string;
+  /** A past revision to list at (resourceVersionMatch=Exact). */
+  revision?: number;
 }
 
 export function parseLimit(q: URLSearchParams): number | undefined {
@@ -49,7 +51,7 @@ export function listObjects(ctx: ApiContext, req: ReadRequest, query: ListQuery)
   const { type, version } = req.served;
   let result;
   try {
-    result = ctx.store.list(refOf(type), { namespace: req.namespace, filter: query.filter, limit: query.limit, continue: query.continue });
+    result = ctx.store.list(refOf(type), { namespace: req.namespace, filter: query.filter, limit: query.limit, continue: query.continue, revision: query.revision });
   } catch (e) {
     throw storeFailure(e, req.served, '');
   }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause } from '../resources/types.js';
 import { apiVersionOf, refOf } from '../server/registry.js';
-import { badRequest, conflict, invalid, notFound, uidPreconditionFailed } from '../server/status.js';
+import { ApiError, badRequest, conflict, invalid, notFound, uidPreconditionFailed } from '../server/status.js';
 import { invalid as invalidField } from '../schema/field-errors.js';
 import { applyVersionSchema, convertTo, semanticCauses, toStorage } from './admission.js';
 import { clone, deepEqual, randomSuffix, requireLiveNamespace, specPart, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
@@ -39,11 +39,13 @@ export function normalizeIdentity(req: WriteRequest, obj: KubeObject): void {
   }
 }
 
-function throwIfInvalid(req: WriteRequest, obj: KubeObject, all: FieldCause[]): void {
-  if (all.length === 0) return;
-  // The schema and the semantic checks may both flag a field: report each field once.
+function throwIfInvalid(req: WriteRequest, obj: KubeObject, schema: FieldCause[], semantic: FieldCause[]): void {
+  // The schema and the semantic checks may both flag a field: the schema's word is kept. One check
+  // may flag a field more than once (a label key and its value are both `metadata.labels`).
+  const flagged = new Set(schema.map((c) => c.field));
   const seen = new Set<string>();
-  const causes = all.filter((c) => !seen.has(c.field) && !!seen.add(c.field));
+  const causes = [...schema, ...semantic.filter((c) => !flagged.has(c.field))].filter((c) => !seen.has(`${c.field}\n${c.message}`) && !!seen.add(`${c.field}\n${c.message}`));
+  if (causes.length === 0) return;
   const name = obj.metadata.name || obj.metadata.generateName || '';
   throw invalid(req.served.type.kind, req.served.type.group, name, causes);
 }
@@ -51,7 +53,7 @@ function throwIfInvalid(req: WriteRequest, obj: KubeObject, all: FieldCause[]): 
 export async function createObject(ctx: ApiContext, req: WriteRequest, body: KubeObject): Promise<WriteResult> {
   const { type } = req.served;
   normalizeIdentity(req, body);
-  if (type.namespaced) requireLiveNamespace(ctx, req.namespace!, true);
+  if (type.namespaced) requireLiveNamespace(ctx, req.namespace!, true, { group: type.group, plural: type.plural, name: body.metadata?.name ?? '' });
   const outcome = applyVersionSchema(req.served, body, req.fieldValidation);
   const obj = toStorage(type, body);
   const meta = obj.metadata;
@@ -98,8 +100,7 @@ function keepClusterIP(next: KubeObject, live: KubeObject): void {
 async function createAdmitted(ctx: ApiContext, req: WriteRequest, obj: KubeObject, outcome: ReturnType<typeof applyVersionSchema>): Promise<WriteResult> {
   const { type } = req.served;
   const meta = obj.metadata;
-  const causes = [...outcome.causes, ...semanticCauses(type, obj)];
-  throwIfInvalid(req, obj, causes);
+  throwIfInvalid(req, obj, outcome.causes, semanticCauses(type, obj));
   const generated = !meta.name && !!meta.generateName;
   if (req.dryRun) {
     if (generated) meta.name = meta.generateName + randomSuffix();
@@ -169,9 +170,9 @@ export async function updateObject(ctx: ApiContext, req: WriteRequest, live: Kub
     }
   }
   next.metadata.resourceVersion = live.metadata.resourceVersion;
-  const causes = [...outcome.causes, ...semanticCauses(type, next, live)];
-  if (isStatus && type.validateStatus) causes.push(...type.validateStatus(next));
-  throwIfInvalid(req, next, causes);
+  const semantic = semanticCauses(type, next, live);
+  if (isStatus && type.validateStatus) semantic.push(...type.validateStatus(next));
+  throwIfInvalid(req, next, outcome.causes, semantic);
   if (!deepEqual(specPart(next), specPart(live))) next.metadata.generation = (live.metadata.generation ?? 1) + 1;
   const answer = (o: KubeObject, code = 200): WriteResult => ({ code, object: convertTo(type, o, req.served.version.name), warnings: outcome.warnings });
   const lastFinalizerRemoved = !!live.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0;
@@ -221,9 +222,14 @@ export interface DeleteOptions {
   orphanDependents?: boolean;
 }
 
+/** 409 for a failed delete precondition; kube-apiserver names the kind (not the resource) here. */
+function preconditionFailed(kind: string, name: string, why: string): ApiError {
+  return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${kind} "${name}": ${why}`, { name, kind });
+}
+
 /**
  * DELETE: with finalizers the object only gets a deletionTimestamp (it goes away when the last
- * finalizer is removed); otherwise it is removed. Answers 200 with the object's last state.
+ * finalizer is removed); otherwise it is removed (`removed`). Answers 200 with the object's last state.
  */
 export async function deleteObject(ctx: ApiContext, req: WriteRequest, options: DeleteOptions): Promise<WriteResult> {
   const { type } = req.served;
@@ -231,10 +237,13 @@ export async function deleteObject(ctx: ApiContext, req: WriteRequest, options: 
   for (let attempt = 0; ; attempt++) {
     const live = getLive(ctx, req);
     const pre = options.preconditions ?? {};
-    if ((pre.uid && pre.uid !== live.metadata.uid) || (pre.resourceVersion && pre.resourceVersion !== live.metadata.resourceVersion)) {
-      throw conflict(type.group, type.plural, req.name!);
+    if (pre.uid && pre.uid !== live.metadata.uid) {
+      throw preconditionFailed(type.kind, req.name!, `the UID in the precondition (${pre.uid}) does not match the UID in record (${live.metadata.uid}). The object might have been deleted and then recreated`);
     }
-    if (req.dryRun) return { code: 200, object: convertTo(type, live, version), warnings: [] };
+    if (pre.resourceVersion && pre.resourceVersion !== live.metadata.resourceVersion) {
+      throw preconditionFailed(type.kind, req.name!, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${live.metadata.resourceVersion}). The object might have been modified`);
+    }
+    if (req.dryRun) return { code: 200, object: convertTo(type, live, version), warnings: [], removed: (live.metadata.finalizers ?? []).length === 0 };
     try {
       if ((live.metadata.finalizers ?? []).length > 0) {
         if (live.metadata.deletionTimestamp) return { code: 200, object: convertTo(type, live, version), warnings: [] };
@@ -245,7 +254,7 @@ export async function deleteObject(ctx: ApiContext, req: WriteRequest, options: 
         return { code: 200, object: convertTo(type, stored, version), warnings: [] };
       }
       const orphan = options.propagationPolicy === 'Orphan' || options.orphanDependents === true;
-      return { code: 200, object: convertTo(type, await removeObject(ctx, req, live, orphan), version), warnings: [] };
+      return { code: 200, object: convertTo(type, await removeObject(ctx, req, live, orphan), version), warnings: [], removed: true };
     } catch (e) {
       const err = storeFailure(e, req.served, req.name!);
       // A concurrent write raced us: re-read and try again, as kube-apiserver's GuaranteedUpdate does.

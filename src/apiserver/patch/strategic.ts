@@ -109,7 +109,9 @@ function mergeList(original: unknown[], patch: unknown[], path: string, ctx: Con
   }
   const key = ctx.mergeKeys[path];
   if (key !== undefined) {
+    const serverOrder = original.map((o) => (isPlainObject(o) ? getOwn(o, key) : undefined));
     let result = original;
+    const fromPatch: unknown[] = [];
     for (const item of patch) {
       if (!isPlainObject(item)) throw new PatchError('BadRequest', `the list ${path} is merged by "${key}" but an item is not an object`, path);
       const kv = getOwn(item, key);
@@ -127,8 +129,10 @@ function mergeList(original: unknown[], patch: unknown[], path: string, ctx: Con
         if (merged === undefined) result.splice(index, 1);
         else result[index] = merged;
       } else if (merged !== undefined) result.push(merged);
+      if (merged !== undefined && !fromPatch.includes(merged)) fromPatch.push(merged);
     }
-    return order === undefined ? result : reorder(result, order, key, path);
+    if (order !== undefined) return reorder(result, order, key, path);
+    return interleave(result.filter((o) => !fromPatch.includes(o)), fromPatch, (o) => serverOrder.findIndex((k) => k !== undefined && jsonEqual(k, getOwn(o as JsonObject, key))));
   }
   if (ctx.primitiveLists.has(path)) {
     const result = [...original];
@@ -139,6 +143,28 @@ function mergeList(original: unknown[], patch: unknown[], path: string, ctx: Con
     return order === undefined ? result : reorder(result, order, undefined, path);
   }
   return replaceList(patch, path, ctx);
+}
+
+/**
+ * The order kube-apiserver gives a merged keyed list: the patch's items in patch order, the items
+ * only the server had in their order, interleaved by their position in the live list (upstream
+ * mergeSortedSlice): a server-only item goes first when both were in the live list and it came first.
+ */
+function interleave(serverOnly: unknown[], fromPatch: unknown[], liveIndex: (o: unknown) => number): unknown[] {
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < fromPatch.length) {
+    if (j >= fromPatch.length) out.push(serverOnly[i++]);
+    else if (i >= serverOnly.length) out.push(fromPatch[j++]);
+    else {
+      const li = liveIndex(serverOnly[i]);
+      const ri = liveIndex(fromPatch[j]);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++]);
+      else out.push(fromPatch[j++]);
+    }
+  }
+  return out;
 }
 
 /** An atomic list: the patch's items, with directives stripped from any maps inside. */

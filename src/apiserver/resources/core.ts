@@ -36,6 +36,8 @@ export const namespaceType: ResourceType = {
   applyDefaults(o) {
     const status = (o.status ??= {}) as Record<string, unknown>;
     status.phase ??= 'Active';
+    const spec = (o.spec ??= {}) as Record<string, unknown>;
+    spec.finalizers ??= ['kubernetes'];
     if (o.metadata.name) o.metadata.labels = { ...(o.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: o.metadata.name };
   },
   validate: (o) => validateObjectMeta(o, 'dns1123-label'),
@@ -81,8 +83,8 @@ function validateDataKeys(maps: [string, unknown][], out: FieldCause[]): number 
   let size = 0;
   for (const [path, m] of maps) {
     for (const [k, v] of Object.entries(asRecord(m))) {
-      for (const e of configMapKey(k)) out.push(invalid(path, k, e));
-      if (seen.has(k)) out.push(invalid(path, k, 'duplicate of key present in another data field'));
+      for (const e of configMapKey(k)) out.push(invalid(key(path, k), k, e));
+      if (seen.has(k)) out.push(invalid(key(path, k), k, 'duplicate of key present in another data field'));
       seen.add(k);
       size += String(v).length;
     }
@@ -112,7 +114,7 @@ export const configMapType: ResourceType = {
     return out;
   },
   table: {
-    columns: [col('Data', { type: 'integer', description: 'Number of keys.' })],
+    columns: [col('Data', { description: 'Number of keys.' })],
     cells: (o) => [Object.keys(asRecord(o.data)).length + Object.keys(asRecord(o.binaryData)).length],
   },
 };
@@ -169,7 +171,7 @@ export const secretType: ResourceType = {
     return out;
   },
   table: {
-    columns: [col('Type'), col('Data', { type: 'integer' })],
+    columns: [col('Type'), col('Data')],
     cells: (o) => [o.type ?? 'Opaque', Object.keys(asRecord(o.data)).length],
   },
 };

@@ -16,7 +16,7 @@ const endpointsSchema = rootSchema(
       obj({
         addresses: arr(addressSchema),
         notReadyAddresses: arr(addressSchema),
-        ports: arr(obj({ name: str(), port: int32(), protocol: str({ enum: ['TCP', 'UDP', 'SCTP'], default: 'TCP' }), appProtocol: { ...str(), nullable: true } }, ['port'])),
+        ports: arr(obj({ name: str(), port: int32(), protocol: str({ enum: ['SCTP', 'TCP', 'UDP'], default: 'TCP' }), appProtocol: { ...str(), nullable: true } }, ['port'])),
       }),
     ),
   },

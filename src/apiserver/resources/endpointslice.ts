@@ -29,7 +29,7 @@ const endpointSliceSchema = rootSchema(
       ),
       { maxItems: 1000 },
     ),
-    ports: arr(obj({ name: str(), protocol: str({ enum: ['TCP', 'UDP', 'SCTP'], default: 'TCP' }), port: { ...int32(), nullable: true }, appProtocol: str() }), { maxItems: 100 }),
+    ports: arr(obj({ name: str(), protocol: str({ enum: ['SCTP', 'TCP', 'UDP'], default: 'TCP' }), port: { ...int32(), nullable: true }, appProtocol: str() }), { maxItems: 100 }),
   },
   ['addressType', 'endpoints'],
   'EndpointSlice lists network endpoints (addresses, readiness, ports) of a Service.',

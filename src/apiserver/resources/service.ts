@@ -9,7 +9,7 @@ import { validateLabels, validateObjectMeta, validatePortList, validatePortNumbe
 import { NONE, STANDARD_VERBS, asArray, asRecord, col, formatLabelMap } from './common.js';
 
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
-const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
+const PROTOCOLS = ['SCTP', 'TCP', 'UDP']; // sorted, as kube-apiserver lists them (explain, "supported values")
 
 const serviceSchema = rootSchema(
   {

@@ -2,7 +2,7 @@
 // label selectors, port lists and references. Each returns FieldCause[] with full field paths.
 import type { FieldCause } from '../resources/types.js';
 import type { KubeObject } from '../../store/types.js';
-import { child, duplicate, index, invalid, key, required, tooLong } from './field-errors.js';
+import { child, duplicate, index, invalid, required, tooLong } from './field-errors.js';
 import { dns1035Label, dns1123Label, dns1123Subdomain, ianaSvcName, labelValue, qualifiedName } from './formats.js';
 
 export type NameFormat = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label';
@@ -49,7 +49,7 @@ export function validateLabels(labels: Record<string, string> | undefined, path:
   const out: FieldCause[] = [];
   for (const [k, v] of Object.entries(labels ?? {})) {
     for (const e of qualifiedName(k)) out.push(invalid(path, k, e));
-    if (typeof v === 'string') for (const e of labelValue(v)) out.push(invalid(key(path, k), v, e));
+    if (typeof v === 'string') for (const e of labelValue(v)) out.push(invalid(path, v, e));
   }
   return out;
 }

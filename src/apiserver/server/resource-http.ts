@@ -3,9 +3,10 @@
 // reply (object, list, Table or PartialObjectMetadata) with any warnings.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../store/types.js';
-import { EVENT_FIELDS, SelectorError, selectorFilter } from '../selectors.js';
+import { CORE_FIELDS, SelectorError, selectorFilter } from '../selectors.js';
 import { convertTo, parseFieldValidation } from '../handlers/admission.js';
 import type { WriteRequest } from '../handlers/context.js';
+import type { ResourceType } from '../resources/types.js';
 import { patchObject } from '../handlers/patch.js';
 import { getObject, listObjects, parseLimit, partialObjectMetadata, type ReadRequest, type ResponseShape } from '../handlers/read.js';
 import { createToken, reviewToken } from '../handlers/tokens.js';
@@ -16,7 +17,8 @@ import type { Pipeline } from './http.js';
 import { apiVersionOf, refOf, type ServedResource } from './registry.js';
 import { mediaTypeOf, parseObjectBody, parseResourceVersion, PROTOBUF_MEDIA_TYPE, queryFlag, readBody, requireObject, sendJson, wantsMetadataOnly, wantsTable, warningHeaders } from './request.js';
 import type { ResourcePath } from './routes.js';
-import { badRequest, methodNotAllowed, notFoundPath, tooManyRequests, unsupportedMediaType } from './status.js';
+import { badRequest, invalid, methodNotAllowed, notFoundPath, tooManyRequests, unsupportedMediaType } from './status.js';
+import { forbidden } from '../schema/field-errors.js';
 
 const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
 
@@ -63,11 +65,10 @@ export async function handleResource(p: Pipeline, req: IncomingMessage, res: Ser
     case 'HEAD': {
       const read = readRequest(p, req, served, write, q);
       if (!target.name) {
-        const filter = selectors(q, type.plural);
+        const filter = selectors(q, type.group, type.plural);
         if (queryFlag(q, 'watch')) return watch(p, req, res, served, write.namespace, filter, read.shape, q);
-        // Lists always serve the current state, which satisfies any resourceVersion up to it.
-        parseResourceVersion(q, ctx.store.revision());
-        return reply(200, listObjects(ctx, read, { filter, limit: parseLimit(q), continue: q.get('continue') ?? undefined }));
+        const revision = listRevision(ctx, q);
+        return reply(200, listObjects(ctx, read, { filter, limit: parseLimit(q), continue: q.get('continue') ?? undefined, revision }));
       }
       if (needsNamespace) throw notFoundPath();
       return reply(200, getObject(ctx, read));
@@ -96,12 +97,40 @@ export async function handleResource(p: Pipeline, req: IncomingMessage, res: Ser
       if (!target.name) return reply(200, await deleteCollection(p, write, q, options));
       if (needsNamespace) throw methodNotAllowed();
       const result = type.group === '' && type.plural === 'namespaces' ? await deleteNamespace(ctx, write) : await deleteObject(ctx, write, options);
+      if (result.removed && !returnsDeletedObject(type)) return reply(200, deletedStatus(type, result.object), result.warnings);
       return reply(result.code, shapeOne(p, req, served, result.object), result.warnings);
     }
     default:
       req.resume();
       throw methodNotAllowed();
   }
+}
+
+/**
+ * The revision a list is read at: resourceVersionMatch=Exact lists as of resourceVersion (410 once
+ * compacted); otherwise the current state, which satisfies any resourceVersion up to it (a newer
+ * one is refused by parseResourceVersion).
+ */
+function listRevision(ctx: Pipeline['ctx'], q: URLSearchParams): number | undefined {
+  const rv = parseResourceVersion(q, ctx.store.revision());
+  const match = q.get('resourceVersionMatch') ?? '';
+  if (match !== '' && rv === undefined) {
+    throw invalid('ListOptions', 'meta.k8s.io', '', [forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided')]);
+  }
+  return match === 'Exact' && rv ? rv : undefined;
+}
+
+/**
+ * Whether a DELETE that removed the object answers with it: custom resources and Services do, like
+ * kube-apiserver's registries; other built-in kinds answer a Status Success naming what went.
+ */
+function returnsDeletedObject(type: ResourceType): boolean {
+  return !type.builtin || (type.group === '' && type.plural === 'services');
+}
+
+function deletedStatus(type: ResourceType, obj: KubeObject): unknown {
+  const details = { name: obj.metadata.name, group: type.group, kind: type.plural, uid: obj.metadata.uid };
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
 }
 
 /** The Kubernetes verb of a request on the main resource (undefined for unknown methods). */
@@ -138,9 +167,9 @@ function parseDryRun(q: URLSearchParams): boolean {
   return values.length > 0;
 }
 
-function selectors(q: URLSearchParams, plural: string): ((obj: KubeObject) => boolean) | undefined {
+function selectors(q: URLSearchParams, group: string, plural: string): ((obj: KubeObject) => boolean) | undefined {
   try {
-    return selectorFilter(q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined, plural === 'events' ? EVENT_FIELDS : undefined);
+    return selectorFilter(q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined, group === '' && Object.hasOwn(CORE_FIELDS, plural) ? CORE_FIELDS[plural] : undefined);
   } catch (e) {
     if (e instanceof SelectorError) throw badRequest(e.message);
     throw e;
@@ -230,7 +259,7 @@ function watch(
 async function deleteCollection(p: Pipeline, write: WriteRequest, q: URLSearchParams, options: DeleteOptions): Promise<unknown> {
   const { type, version } = write.served;
   if (type.plural === 'namespaces') throw methodNotAllowed();
-  const filter = selectors(q, type.plural);
+  const filter = selectors(q, type.group, type.plural);
   const items: KubeObject[] = [];
   for (const obj of p.ctx.store.list(refOf(type), { namespace: write.namespace, filter }).items) {
     const one = { ...write, namespace: obj.metadata.namespace, name: obj.metadata.name };

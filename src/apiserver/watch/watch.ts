@@ -50,6 +50,19 @@ export function filteredEventType(e: Pick<StoreEvent, 'type' | 'object' | 'previ
   return undefined;
 }
 
+/** Per stored object, the state a watcher is shown when that update took the object out of its selection. */
+const leftSelection = new WeakMap<KubeObject, KubeObject>();
+
+/**
+ * An object that stopped matching a watch's selector is shown DELETED with its previous content
+ * (what the watcher last matched) at the update's resourceVersion, as kube-apiserver does.
+ */
+function lastMatchingState(current: KubeObject, previous: KubeObject): KubeObject {
+  let shown = leftSelection.get(current);
+  if (!shown) leftSelection.set(current, (shown = { ...previous, metadata: { ...previous.metadata, resourceVersion: current.metadata.resourceVersion } }));
+  return shown;
+}
+
 export interface WatchTracker {
   add(close: () => void): () => void;
   count(): number;
@@ -136,7 +149,8 @@ export function serveWatch(store: Store, clock: Clock, tracker: WatchTracker, re
   try {
     handle = store.watch(w.ref, { namespace: w.namespace, fromRevision: from }, (e) => {
       const type = filteredEventType(e, w.matches);
-      if (type) sendObject(type, e.object);
+      if (type === 'DELETED' && e.type === 'MODIFIED' && e.previous) sendObject(type, lastMatchingState(e.object, e.previous));
+      else if (type) sendObject(type, e.object);
     });
   } catch (e) {
     if (e instanceof StoreError && e.reason === 'Expired') {

@@ -42,7 +42,7 @@ const rejected: [string, KubeObject, string, string][] = [
   ['probe without port', ew({ probes: [{ path: '/health' }] }), 'spec.probes[0].port', 'FieldValueRequired'],
   ['bad name', ew({}, { metadata: { name: 'VM_1' } }), 'metadata.name', 'FieldValueInvalid'],
   ['bad label key', ew({}, { metadata: { name: 'vm-1', labels: { 'bad key': 'x' } } }), 'metadata.labels', 'FieldValueInvalid'],
-  ['bad label value', ew({}, { metadata: { name: 'vm-1', labels: { app: 'has space' } } }), 'metadata.labels[app]', 'FieldValueInvalid'],
+  ['bad label value', ew({}, { metadata: { name: 'vm-1', labels: { app: 'has space' } } }), 'metadata.labels', 'FieldValueInvalid'],
   ['bad group label', ew({}, { metadata: { name: 'vm-1', labels: { workloadGroup: 'Bad_Group' } } }), 'metadata.labels[workloadGroup]', 'FieldValueInvalid'],
   ['no name', ew({}, { metadata: { name: '' } }), 'metadata.name', 'FieldValueRequired'],
   ['service port 70000', svc({ ports: [{ port: 70000 }] }), 'spec.ports[0].port', 'FieldValueInvalid'],
@@ -111,7 +111,7 @@ const rejected: [string, KubeObject, string, string][] = [
   [
     'workload group template label',
     { apiVersion: 'workload.linkerd.io/v1beta1', kind: 'WorkloadGroup', metadata: { name: 'g', namespace: 'd' }, spec: { template: { metadata: { labels: { app: 'a b' } } } } },
-    'spec.template.metadata.labels[app]',
+    'spec.template.metadata.labels',
     'FieldValueInvalid',
   ],
   [
@@ -126,7 +126,7 @@ const rejected: [string, KubeObject, string, string][] = [
     'spec.rules[0].matches[0].headers[0].value',
     'FieldValueInvalid',
   ],
-  ['configmap key', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'd' }, data: { 'a/b': 'x' } }, 'data', 'FieldValueInvalid'],
+  ['configmap key', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'd' }, data: { 'a/b': 'x' } }, 'data[a/b]', 'FieldValueInvalid'],
   ['secret not base64', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'd' }, data: { k: 'not base64!' } }, 'data[k]', 'FieldValueInvalid'],
   ['lease time', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: 'd' }, spec: { renewTime: 'yesterday' } }, 'spec.renewTime', 'FieldValueInvalid'],
 ];
