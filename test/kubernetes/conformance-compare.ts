@@ -70,10 +70,8 @@ export interface KnownDifference {
 }
 
 export const KNOWN_DIFFERENCES: KnownDifference[] = [
-  { step: 'configmap: create (client-node) returns the object with server-filled metadata', paths: ['managers'], doc: 'Server-side apply tracks only appliers' },
-  { step: 'apply patch: create by apply, 409 for another manager, takeover with force', paths: ['conflict', 'forced.managers'], doc: 'Server-side apply tracks only appliers' },
-  { step: 'apply patch: an update by another manager shares ownership (managedFields)', paths: ['managers'], doc: 'Server-side apply tracks only appliers' },
-  { step: 'kubectl apply --server-side: conflict exit and message, then --force-conflicts', paths: ['clash'], doc: 'Server-side apply tracks only appliers' },
+  { step: 'configmap: create (client-node) returns the object with server-filled metadata', paths: ['managers'], doc: 'managedFields record appliers only' },
+  { step: 'apply patch: an update by another manager shares ownership (managedFields)', paths: ['managers'], doc: 'managedFields record appliers only' },
   { step: 'JSON patch: add, replace, remove; a failed test op and a missing path', paths: ['failedTest.details', 'missing.details'], doc: 'A failed JSON patch names the operation' },
   { step: 'kubectl explain: ConfigMap and Service fields', paths: ['namespaceSpec.header[2]', 'servicePorts.header[2]'], doc: 'kubectl explain shows Object for nested types' },
 ];
