@@ -66,5 +66,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * `outpost viz tap … | head`: once the reader closes the pipe, writing to stdout fails with EPIPE.
+ * A command line tool then ends quietly (as on SIGPIPE), not with an unhandled-error stack trace:
+ * every command's output goes through process.stdout, so this one handler covers them all.
+ */
+function exitQuietlyOnBrokenPipe(stream: NodeJS.WriteStream, exit: (code: number) => void = (c) => process.exit(c)): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') return exit(0);
+    throw e;
+  });
+}
+
+exitQuietlyOnBrokenPipe(process.stdout);
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

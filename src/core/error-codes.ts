@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   NOT_IMPLEMENTED: { hint: 'this part of Outpost is not built yet; see README "Status"' },
   IDENTITY_REFUSED: { hint: undefined },
   CERTIFICATE_EXPIRED: { hint: 're-enrol with `outpost workload onboard --renew`' },
+  STORE_CORRUPT: { hint: 'stop outpost up, then restore the file from a backup, or move it aside and apply your manifests again' },
   INTERNAL: { hint: 'this is a bug in Outpost; please report it with the log' },
 } as const satisfies Record<string, { hint: string | undefined }>;
 

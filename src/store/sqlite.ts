@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { initSchema, type EventRow, type Statements } from './schema.js';
 import { decodeContinue, deepFreeze, identify, objectKey, qualifiedResource, refKey } from './keys.js';
 import { eventsAfter, listPage, stateAt } from './list.js';
+import { OutpostError } from '../core/errors.js';
 import {
   StoreError,
   type KubeObject,
@@ -62,6 +63,19 @@ interface Watcher {
 
 const DEFAULT_HISTORY = 100_000;
 
+/** SQLite's answers for a file that is damaged or not a database at all. */
+const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
+
+/** A damaged store file becomes STORE_CORRUPT naming the file and how to recover (docs/errors.md); anything else is rethrown. */
+function storeOpenError(path: string, e: unknown): unknown {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !CORRUPT_CODES.has(code)) return e;
+  return new OutpostError('STORE_CORRUPT', `the API store ${path} cannot be read: ${(e as Error).message} (${code})`, {
+    hint: `stop outpost up, then restore ${path} from a backup, or move it aside (mv ${path} ${path}.corrupt) to start with an empty API and apply your manifests again; see docs/errors.md`,
+    cause: e,
+  });
+}
+
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
   return new SqliteStore(path, opts);
 }
@@ -89,13 +103,17 @@ export class SqliteStore implements Store {
     this.historySize = Math.max(1, opts.historySize ?? DEFAULT_HISTORY);
     this.onListenerError =
       opts.onListenerError ?? ((e) => process.emitWarning(`store watch listener threw: ${String(e)}`));
-    this.db = new Database(path);
+    try {
+      this.db = new Database(path);
+    } catch (e) {
+      throw storeOpenError(path, e);
+    }
     try {
       this.stmts = initSchema(this.db);
       this.load();
     } catch (e) {
       this.db.close();
-      throw e;
+      throw storeOpenError(path, e);
     }
   }
 

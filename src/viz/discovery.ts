@@ -10,6 +10,7 @@ import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, groupNameOf } from '../core/wo
 import { routesForService, type HttpRouteLike, type ServiceRoute } from '../core/routes/http-route.js';
 import { isIP } from 'node:net';
 import type { TargetLabels } from './backend.js';
+import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../policy/servers.js';
 
 export const ADMIN_ADDRESS_ANNOTATION = 'viz.outpost.io/admin-address';
 export const TAP_ADDRESS_ANNOTATION = 'viz.outpost.io/tap-address';
@@ -28,6 +29,8 @@ export interface WorkloadInfo {
   ports: { name?: string; port: number }[];
   /** Addresses the workload reported (status or annotation) that the viz will not connect to, and why. */
   refused?: string[];
+  /** Every declared port is opaque by config.linkerd.io/opaque-ports (own or its group's): tap has nothing to show. */
+  allPortsOpaque?: boolean;
 }
 
 /** Parses --scrape-target `NS/NAME=HOST:PORT[,tap=HOST:PORT]`. */
@@ -61,6 +64,11 @@ export function isOwnAddress(address: string, workloadIPs: readonly string[]): b
   return ip !== undefined && workloadIPs.some((w) => ipOf(w.includes(':') && !w.startsWith('[') ? `[${w}]:0` : `${w}:0`) === ip);
 }
 
+function allOpaque(ports: number[], annotation: string | undefined): boolean {
+  const opaque = parsePortList(annotation);
+  return ports.length > 0 && ports.every((p) => opaque.has(p));
+}
+
 /** What the viz knows of one ExternalWorkload object, with its WorkloadGroup if any (pure, table-tested). */
 export function workloadInfo(ew: any, group?: any, trustDomain = DEFAULT_TRUST_DOMAIN): WorkloadInfo {
   const ns = ew.metadata?.namespace ?? 'default';
@@ -89,6 +97,7 @@ export function workloadInfo(ew: any, group?: any, trustDomain = DEFAULT_TRUST_D
     tapAddress: tap ?? (admin ? defaultTap(admin) : undefined),
     ports: (ew.spec?.ports ?? []).map((p: any) => ({ name: p.name, port: p.port })),
     ...(refused.length ? { refused } : {}),
+    ...(allOpaque(effective.ports.map((p) => p.port), effective.annotations[OPAQUE_PORTS_ANNOTATION]) ? { allPortsOpaque: true } : {}),
   };
 }
 

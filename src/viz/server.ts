@@ -11,7 +11,7 @@ import { bearerToken, type AdminAuthenticator } from './auth.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import { parseResource, parseWindow } from './resources.js';
 import { edges, routes, stat, type VizSources } from './service.js';
-import { relayTap, tapTargets } from './tap-relay.js';
+import { opaqueNotice, relayTap, tapTargets } from './tap-relay.js';
 
 export interface VizServerOptions {
   host: string;
@@ -133,9 +133,16 @@ async function handle(opts: VizServerOptions, req: http.IncomingMessage, res: ht
       if (!targets.length) throw new OutpostError('NOT_FOUND', `no workload matches ${q.get('resource')} in namespace ${namespace}`, { field: 'resource' });
       if (!opts.tls) throw new OutpostError('NOT_IMPLEMENTED', 'tap needs the identity component (no viz certificate)');
       const limit = Number(q.get('limit') ?? 0);
+      const notices = [];
+      for (const w of targets) {
+        const rows = w.allPortsOpaque ? [] : await stat(src, { resource: { kind: 'externalworkload', name: w.labels.workload }, namespace: w.labels.namespace, allNamespaces: false, windowMs: 60_000 });
+        const n = opaqueNotice(w, rows[0]?.protocol === 'tcp');
+        if (n) notices.push(n);
+      }
       return relayTap({
         res,
         targets,
+        notices,
         filter: { method: q.get('method') || undefined, pathPrefix: q.get('path') || undefined, authority: q.get('authority') || undefined, limit: Number.isFinite(limit) ? limit : 0 },
         cert: opts.tls.cert,
         trustAnchorsPem: opts.trustAnchorsPem,

@@ -23,6 +23,8 @@ export function relayTap(opts: {
   cert: () => ServiceCertificate;
   trustAnchorsPem: () => string;
   onError: (workload: string, err: Error) => void;
+  /** Said first, one `{"notice":{workload,message}}` line each (why a target may stay silent). */
+  notices?: { workload: string; message: string }[];
 }): void {
   const { res } = opts;
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
@@ -37,6 +39,7 @@ export function relayTap(opts: {
   const write = (line: object) => {
     if (!res.writableEnded) res.write(JSON.stringify(line) + '\n');
   };
+  for (const n of opts.notices ?? []) write({ notice: n });
   for (const w of opts.targets) {
     if (!w.tapAddress) {
       const why = w.refused?.length ? `not tapped: ${w.refused.join('; ')}` : 'no known tap address for this workload (its proxy has not reported)';
@@ -77,4 +80,15 @@ export function relayTap(opts: {
     clearInterval(keepalive);
     finish();
   });
+}
+
+/**
+ * Why tapping a workload may print nothing: tap shows HTTP requests only, and the workload serves
+ * opaque TCP (every declared port opaque, or only TCP traffic seen by the viz). Points at its TCP numbers.
+ */
+export function opaqueNotice(w: WorkloadInfo, tcpOnly: boolean): { workload: string; message: string } | undefined {
+  if (!w.allPortsOpaque && !tcpOnly) return undefined;
+  const why = w.allPortsOpaque ? 'every port of this workload is opaque' : 'this workload serves only TCP (no HTTP request seen in the last minute)';
+  const stat = `outpost viz stat ew/${w.labels.workload} -n ${w.labels.namespace}`;
+  return { workload: w.key, message: `${why}, and tap shows HTTP requests only: see \`${stat}\` for its TCP connections (rate, success, duration, open)` };
 }

@@ -115,6 +115,7 @@ async function streamTap(ep: VizEndpoint, f: any, resource: string, onEvent: (e:
   let failed = false;
   const s = vizStream(ep, '/api/tap', tapParams(f, resource), (line) => {
     if (line.event) onEvent(line.event as TapEvent);
+    else if (line.notice) console.error(`tap ${line.notice.workload}: ${line.notice.message}`);
     else if (line.error) {
       failed = true;
       console.error(`tap ${line.error.workload}: ${line.error.message}`);
