@@ -30,7 +30,7 @@ export interface CelRule {
   message: string;
   /** The field reported, relative to `at` (`.name`); CEL cannot name a list index. */
   fieldPath?: string;
-  reason?: 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueInvalid' | 'FieldValueDuplicate';
+  reason?: 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueInvalid';
   maxLength?: number;
   maxItems?: number;
   /** The embedded check it mirrors (file: function), for readers. */
@@ -48,12 +48,12 @@ const portListRules = (kind: string, at: string): CelRule[] => [
   {
     kind, at, maxItems: 64,
     rule: `self.all(p, !has(p.name) || self.filter(q, has(q.name) && q.name == p.name).size() == 1)`,
-    message: 'port names must be unique', reason: 'FieldValueDuplicate', mirrors: 'meta.ts: validatePortList',
+    message: 'port names must be unique', mirrors: 'meta.ts: validatePortList',
   },
   {
     kind, at,
     rule: `self.all(p, self.filter(q, q.port == p.port && q.protocol == p.protocol).size() == 1)`,
-    message: 'port and protocol pairs must be unique', reason: 'FieldValueDuplicate', mirrors: 'meta.ts: validatePortList',
+    message: 'port and protocol pairs must be unique', mirrors: 'meta.ts: validatePortList',
   },
 ];
 
@@ -64,7 +64,7 @@ const probeRules = (kind: string, at: string): CelRule[] => [
 
 const conditionRules = (kind: string): CelRule[] => [
   { kind, at: 'status.conditions[].reason', rule: `self == '' || self.matches(${raw(CONDITION_REASON)})`, message: "a condition reason must start with a letter and contain only letters, digits, '_', ',' and ':'", mirrors: 'workload.ts: validateConditions' },
-  { kind, at: 'status.conditions', maxItems: 32, rule: 'self.all(c, self.filter(d, d.type == c.type).size() == 1)', message: 'condition types must be unique', reason: 'FieldValueDuplicate', mirrors: 'workload.ts: validateConditions' },
+  { kind, at: 'status.conditions', maxItems: 32, rule: 'self.all(c, self.filter(d, d.type == c.type).size() == 1)', message: 'condition types must be unique', mirrors: 'workload.ts: validateConditions' },
 ];
 
 const selectorRules = (kind: string, at: string, versions?: string[]): CelRule[] => [

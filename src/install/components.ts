@@ -25,6 +25,8 @@ export interface InstallComponent {
   /** The name `outpost up` knows the component by (`--components`). */
   name: string;
   serviceAccount: string;
+  /** The Service in `outpost`: the name the component's serving certificate carries (<service>.outpost.svc.cluster.local). */
+  service: string;
   /** Cluster-wide rules (a ClusterRole bound to the ServiceAccount). */
   clusterRules: PolicyRule[];
   /** Rules in the `outpost` namespace only (a Role). */
@@ -51,6 +53,7 @@ export function readRules(kinds: readonly KindName[]): PolicyRule[] {
 const identity: InstallComponent = {
   name: 'identity',
   serviceAccount: 'outpost-identity',
+  service: 'identity',
   summary: 'certifies workloads (TokenReview of their ServiceAccount tokens) and publishes the trust roots',
   clusterRules: [
     { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
@@ -72,6 +75,7 @@ const identity: InstallComponent = {
 const destination: InstallComponent = {
   name: 'destination',
   serviceAccount: 'outpost-destination',
+  service: 'destination',
   summary: 'serves discovery (endpoints, identities, protocol hints) to proxies',
   clusterRules: readRules(DESTINATION_KINDS),
   namespaceRules: [],
@@ -82,6 +86,7 @@ const destination: InstallComponent = {
 const policy: InstallComponent = {
   name: 'policy',
   serviceAccount: 'outpost-policy',
+  service: 'policy',
   summary: 'serves inbound policy (Servers, authorizations, routes) and the revocation list to proxies',
   clusterRules: readRules(POLICY_KINDS),
   // The revocation list: an informer over the namespace's ConfigMaps (a list cannot be limited by name).
@@ -93,6 +98,7 @@ const policy: InstallComponent = {
 const controllers: InstallComponent = {
   name: 'controllers',
   serviceAccount: 'outpost-controllers',
+  service: 'health',
   summary: 'writes EndpointSlices and Endpoints for external workloads, WorkloadGroup status, Ready conditions (health API)',
   clusterRules: [
     { apiGroups: [''], resources: ['services'], verbs: READ },
@@ -116,6 +122,7 @@ const controllers: InstallComponent = {
 const viz: InstallComponent = {
   name: 'viz',
   serviceAccount: 'outpost-viz',
+  service: 'viz',
   summary: 'scrapes proxy metrics, serves stat/edges/routes/top/tap and the dashboard',
   clusterRules: [
     { apiGroups: ['workload.linkerd.io'], resources: ['externalworkloads', 'workloadgroups'], verbs: READ },

@@ -125,6 +125,8 @@ describe('workloads of the control plane', () => {
       assert.ok(objects.some((o: any) => o.kind === 'Service' && o.spec.selector['app.kubernetes.io/name'] === c.serviceAccount));
     }
     assert.equal(find('Deployment', 'outpost-controllers').spec.replicas, 2);
+    // Service names are those the components' serving certificates carry (<name>.outpost.svc.cluster.local).
+    assert.deepEqual(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name), ['identity', 'destination', 'policy', 'health', 'viz']);
   });
 
   it('publishes the trust anchors and mounts the issuer only into identity', () => {

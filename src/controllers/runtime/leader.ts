@@ -44,7 +44,6 @@ export class LeaderElector {
   }
 
   async start(): Promise<void> {
-    await this.ensureNamespace();
     await this.tick();
   }
 
@@ -104,6 +103,16 @@ export class LeaderElector {
         metadata: { name, namespace },
         spec: { holderIdentity: identity, leaseDurationSeconds: Math.ceil(this.durationMs / 1000), acquireTime: new V1MicroTime(now), renewTime: new V1MicroTime(now), leaseTransitions: 0 },
       };
+      try {
+        await this.leases.createNamespacedLease({ namespace, body });
+        return true;
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 409) return false;
+        if (!(err instanceof ApiException && err.code === 404)) throw err;
+      }
+      // 404: the namespace is missing. Only then create it (in a cluster `outpost install` made it, and
+      // the controllers' ServiceAccount may not create namespaces), and try once more.
+      await this.ensureNamespace();
       try {
         await this.leases.createNamespacedLease({ namespace, body });
         return true;
