@@ -25,8 +25,12 @@ export interface InstallComponent {
   /** The name `outpost up` knows the component by (`--components`). */
   name: string;
   serviceAccount: string;
-  /** The Service in `outpost`: the name the component's serving certificate carries (<service>.outpost.svc.cluster.local). */
-  service: string;
+  /**
+   * The name its serving certificate is issued for, when not `name` (the controllers serve the
+   * health API: `health`). Its Service is outpost-<service>, a name the certificate carries
+   * (outpost-<service>.outpost.svc), and the address injected proxies dial.
+   */
+  service?: string;
   /** Cluster-wide rules (a ClusterRole bound to the ServiceAccount). */
   clusterRules: PolicyRule[];
   /** Rules in the `outpost` namespace only (a Role). */
@@ -53,7 +57,6 @@ export function readRules(kinds: readonly KindName[]): PolicyRule[] {
 const identity: InstallComponent = {
   name: 'identity',
   serviceAccount: 'outpost-identity',
-  service: 'identity',
   summary: 'certifies workloads (TokenReview of their ServiceAccount tokens) and publishes the trust roots',
   clusterRules: [
     { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
@@ -75,7 +78,6 @@ const identity: InstallComponent = {
 const destination: InstallComponent = {
   name: 'destination',
   serviceAccount: 'outpost-destination',
-  service: 'destination',
   summary: 'serves discovery (endpoints, identities, protocol hints) to proxies',
   clusterRules: readRules(DESTINATION_KINDS),
   namespaceRules: [],
@@ -86,7 +88,6 @@ const destination: InstallComponent = {
 const policy: InstallComponent = {
   name: 'policy',
   serviceAccount: 'outpost-policy',
-  service: 'policy',
   summary: 'serves inbound policy (Servers, authorizations, routes) and the revocation list to proxies',
   clusterRules: readRules(POLICY_KINDS),
   // The revocation list: an informer over the namespace's ConfigMaps (a list cannot be limited by name).
@@ -122,7 +123,6 @@ const controllers: InstallComponent = {
 const viz: InstallComponent = {
   name: 'viz',
   serviceAccount: 'outpost-viz',
-  service: 'viz',
   summary: 'scrapes proxy metrics, serves stat/edges/routes/top/tap and the dashboard',
   clusterRules: [
     { apiGroups: ['workload.linkerd.io'], resources: ['externalworkloads', 'workloadgroups'], verbs: READ },

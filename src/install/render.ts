@@ -118,7 +118,7 @@ function serviceOf(c: InstallComponent): K8sObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: c.service, namespace: INSTALL_NAMESPACE, labels },
+    metadata: { name: `outpost-${c.service ?? c.name}`, namespace: INSTALL_NAMESPACE, labels },
     spec: {
       selector: { 'app.kubernetes.io/name': labels['app.kubernetes.io/name'] },
       ports: [...c.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: 'TCP' })), { name: 'admin', port: 9990, targetPort: 'admin', protocol: 'TCP' }],

@@ -125,8 +125,8 @@ describe('workloads of the control plane', () => {
       assert.ok(objects.some((o: any) => o.kind === 'Service' && o.spec.selector['app.kubernetes.io/name'] === c.serviceAccount));
     }
     assert.equal(find('Deployment', 'outpost-controllers').spec.replicas, 2);
-    // Service names are those the components' serving certificates carry (<name>.outpost.svc.cluster.local).
-    assert.deepEqual(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name), ['identity', 'destination', 'policy', 'health', 'viz']);
+    // outpost-<service>: a name the components' serving certificates carry, and what injected proxies dial.
+    assert.deepEqual(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name), ['outpost-identity', 'outpost-destination', 'outpost-policy', 'outpost-health', 'outpost-viz', 'outpost-injector']);
   });
 
   it('publishes the trust anchors and mounts the issuer only into identity', () => {

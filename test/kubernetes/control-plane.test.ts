@@ -109,7 +109,7 @@ describe('outpost install and outpost up --kubeconfig on a real kube-apiserver',
   it('applies CRDs, namespace, RBAC, ConfigMap, Secret, Deployments, Services and PDBs; the controllers run twice', async () => {
     const r = await kube.kubectl(['get', 'deploy,svc,pdb,sa,role,rolebinding', '-n', 'outpost', '-o', 'name']);
     assert.equal(r.code, 0, r.stderr);
-    for (const name of ['deployment.apps/outpost-identity', 'deployment.apps/outpost-controllers', 'service/identity', 'service/destination', 'service/policy', 'service/health', 'service/viz', 'poddisruptionbudget.policy/outpost-controllers', 'serviceaccount/outpost-viz', 'role.rbac.authorization.k8s.io/outpost-controllers']) {
+    for (const name of ['deployment.apps/outpost-identity', 'deployment.apps/outpost-controllers', 'service/outpost-identity', 'service/outpost-destination', 'service/outpost-policy', 'service/outpost-health', 'service/outpost-viz', 'poddisruptionbudget.policy/outpost-controllers', 'serviceaccount/outpost-viz', 'role.rbac.authorization.k8s.io/outpost-controllers']) {
       assert.ok(r.stdout.split('\n').includes(name), `${name} missing:\n${r.stdout}`);
     }
     // No kubelet here: the pods are created by the real controllers but never run.
