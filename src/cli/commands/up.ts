@@ -14,7 +14,7 @@ const BASE_FLAGS = {
   'api-port': { type: 'int', default: 6443, min: 0, max: 65535, help: 'port of the Kubernetes-compatible API (0 picks a free port)' },
   kubeconfig: { type: 'string', help: 'run against this Kubernetes API instead of the embedded one (apply `outpost install` first; admin credentials, used to mint each component its own ServiceAccount token)' },
   'in-cluster': { type: 'bool', help: "in a pod: use the pod's ServiceAccount and the cluster's API (the Deployments of `outpost install`)" },
-  components: { type: 'string', help: 'run only these components, comma-separated (identity, controllers, destination, policy, viz); default all' },
+  components: { type: 'string', help: 'run only these components, comma-separated (identity, controllers, destination, policy, viz, injector); default all' },
   'component-credentials': { type: 'string', default: 'service-accounts', help: 'with --kubeconfig: service-accounts (each component as outpost/outpost-<component>, tokens from the TokenRequest API) or kubeconfig (every component with the kubeconfig\'s credentials)' },
   'service-cidr': { type: 'string', default: '10.96.0.0/12', help: "the range the embedded API gives Services' cluster IPs from (IPv4 CIDR; what a VM's DNS proxy answers)" },
   'admin-port': { type: 'int', default: 9990, min: 0, max: 65535, help: 'port of the admin endpoint: /metrics, /live, /ready (0 picks a free port)' },
