@@ -213,6 +213,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
           identity: effective.identity,
           heartbeatIntervalMs: heartbeatIntervalFor(graceMsFor(workload)),
           probesJson: JSON.stringify(effective.probes),
+          ports: effective.ports.map((p) => p.port),
           revoked: isRevokedWorkload(ew),
         };
       },

@@ -39,8 +39,10 @@ export interface PortPolicyConfig {
 }
 
 export interface ProxyConfig {
-  admin: HostPort;
-  inbound: HostPort;
+  /** shutdownEnabled: POST /shutdown answers (from loopback only); off by default, like Linkerd after CVE-2024-40632. */
+  admin: HostPort & { shutdownEnabled: boolean };
+  /** ports: local app ports the inbound may forward to, besides the workload's declared ones (docs/proxy.md). */
+  inbound: HostPort & { ports: number[] };
   outbound: HostPort & { http1Transport: 'http1' | 'h2' };
   tap: HostPort & { identities: string[] };
   identity: {
@@ -68,12 +70,12 @@ export interface ProxyConfig {
   log: { level: LogLevel; format: 'text' | 'json' };
 }
 
-type Kind = 'workloadKind' | 'transport' | 'port' | 'host' | 'hostport' | 'path' | 'string' | 'duration' | 'level' | 'format' | 'list' | 'upstreams' | 'portPolicies' | 'defaultPolicy';
+type Kind = 'workloadKind' | 'transport' | 'port' | 'portList' | 'bool' | 'host' | 'hostport' | 'path' | 'string' | 'duration' | 'level' | 'format' | 'list' | 'upstreams' | 'portPolicies' | 'defaultPolicy';
 
 /** Every setting: its YAML path (env name derived: OUTPOST_PROXY_ + path in UPPER_SNAKE). */
 const SETTINGS: [string, Kind][] = [
-  ['admin.port', 'port'], ['admin.address', 'host'],
-  ['inbound.port', 'port'], ['inbound.address', 'host'],
+  ['admin.port', 'port'], ['admin.address', 'host'], ['admin.shutdownEnabled', 'bool'],
+  ['inbound.port', 'port'], ['inbound.address', 'host'], ['inbound.ports', 'portList'],
   ['outbound.port', 'port'], ['outbound.address', 'host'], ['outbound.http1Transport', 'transport'],
   ['tap.port', 'port'], ['tap.address', 'host'], ['tap.identities', 'list'],
   ['identity.trustAnchors', 'path'], ['identity.trustAnchorsPem', 'string'], ['identity.tokenPath', 'path'], ['identity.endpoint', 'hostport'],
@@ -168,8 +170,8 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
   }
   const at = (host: string | undefined, port: number): HostPort | undefined => (host ? { host, port } : undefined);
   return {
-    admin: { host: get('admin.address', '0.0.0.0'), port: get('admin.port', 4191) },
-    inbound: { host: get('inbound.address', '0.0.0.0'), port: get('inbound.port', 4143) },
+    admin: { host: get('admin.address', '0.0.0.0'), port: get('admin.port', 4191), shutdownEnabled: get('admin.shutdownEnabled', false) },
+    inbound: { host: get('inbound.address', '0.0.0.0'), port: get('inbound.port', 4143), ports: get('inbound.ports', []) },
     outbound: { host: get('outbound.address', '127.0.0.1'), port: get('outbound.port', 4140), http1Transport: get('outbound.http1Transport', 'http1') },
     tap: { host: get('tap.address', '0.0.0.0'), port: get('tap.port', 4190), identities: get('tap.identities', []) },
     identity: {
@@ -220,6 +222,15 @@ function parseValue(kind: Kind, raw: unknown, path: string): Parsed {
   switch (kind) {
     case 'port':
       return /^\d+$/.test(s) && Number(s) <= 65535 ? Number(s) : bad('must be a port number 0-65535');
+    case 'portList': {
+      const items = Array.isArray(raw) ? raw.map(String) : s.split(',').map((x) => x.trim()).filter(Boolean);
+      const ports = items.map((x) => (/^\d+$/.test(x) ? Number(x) : NaN));
+      return ports.every((n) => n >= 1 && n <= 65535) ? ports : bad('must be a list of port numbers 1-65535');
+    }
+    case 'bool':
+      if (raw === true || s === 'true') return true;
+      if (raw === false || s === 'false') return false;
+      return bad('must be true or false');
     case 'host':
       return /^[A-Za-z0-9.:_-]+$/.test(s) ? s : bad('must be a host name or IP address');
     case 'hostport':

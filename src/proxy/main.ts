@@ -71,6 +71,9 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
     discovery: seams.discovery,
     policy: seams.policy,
     revocations: seams.revocations,
+    workloadPorts: seams.workloadPorts,
+    ownPorts: ownPortsOf(config),
+    ownLocalClients: new Set(),
     draining: false,
     drainHooks: [],
   };
@@ -130,6 +133,7 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
   const admin = adminServer(ctx, { ready: running.ready, shutdown: () => (opts.onShutdown ? opts.onShutdown() : void running.drain()) });
   servers.push(admin);
   ports.admin = await listen(admin, config.admin.host, config.admin.port);
+  ctx.ownPorts.set(ports.admin, 'admin');
   log.info('admin listening', { address: `${config.admin.host}:${ports.admin}` });
 
   const startRest = async () => {
@@ -137,6 +141,7 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
     ports.inbound = await listen(inbound.server, config.inbound.host, config.inbound.port);
     const inbound6 = await listenIpv6Twin(inbound.server, config.inbound.host, ports.inbound, log);
     if (inbound6) servers.push(inbound6);
+    ctx.ownPorts.set(ports.inbound, 'inbound');
     outbound = new OutboundHttp(ctx);
     const http1 = config.outbound.http1Transport === 'http1' ? new OutboundHttp1(ctx, outbound) : undefined;
     outboundHttp1 = http1;
@@ -145,19 +150,23 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
     ports.outbound = await listen(proxy, config.outbound.host, config.outbound.port);
     const outbound6 = await listenIpv6Twin(proxy, config.outbound.host, ports.outbound, log, true);
     if (outbound6) servers.push(outbound6);
+    ctx.ownPorts.set(ports.outbound, 'outbound');
     for (const u of config.upstreams) {
       const s = upstreamServer(ctx, outbound, http1, u);
       servers.push(s);
       ports.upstreams[u.authority] = await listen(s, u.listen.host, u.listen.port);
+      ctx.ownPorts.set(ports.upstreams[u.authority], `upstream ${u.authority}`);
     }
     const d = await startDnsProxy(ctx);
     if (d) {
       dns = d;
       ports.dns = d.port;
+      ctx.ownPorts.set(d.port, 'dns');
     }
     const t = await startTapServer(ctx);
     tap = t;
     ports.tap = t.port;
+    ctx.ownPorts.set(t.port, 'tap');
     listening = true;
     log.info('proxy listening', { identity: ctx.tls.creds?.identity, inbound: ports.inbound, outbound: ports.outbound, tap: ports.tap, dns: ports.dns, upstreams: ports.upstreams });
   };
@@ -172,6 +181,19 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
       });
   running.started.catch((e) => log.error('proxy failed to start', { reason: (e as Error).message }));
   return running;
+}
+
+/** The listening ports the config names (0 = chosen at listen, added then). */
+function ownPortsOf(config: ProxyConfig): Map<number, string> {
+  const own = new Map<number, string>();
+  const add = (port: number, role: string) => port > 0 && !own.has(port) && own.set(port, role);
+  add(config.admin.port, 'admin');
+  add(config.inbound.port, 'inbound');
+  add(config.outbound.port, 'outbound');
+  add(config.tap.port, 'tap');
+  for (const u of config.upstreams) add(u.listen.port, `upstream ${u.authority}`);
+  if (config.dns) add(config.dns.port, 'dns');
+  return own;
 }
 
 async function countConnections(servers: Server[]): Promise<number> {

@@ -3,7 +3,7 @@
 // APIs, plus the health reporter. The data path only ever sees the interfaces.
 import type { Logger } from '../core/log.js';
 import type { ProxyConfig } from './config.js';
-import type { Discovery, IdentitySource, PolicySource } from './types.js';
+import type { Discovery, IdentitySource, PolicySource, WorkloadPortsSource } from './types.js';
 import { FileIdentitySource } from './static/identity-files.js';
 import { StaticDiscovery } from './static/discovery.js';
 import { StaticPolicySource } from './static/policy.js';
@@ -20,6 +20,8 @@ export interface ProxySeams {
   discovery: Discovery;
   policy: PolicySource;
   revocations?: Revocations;
+  /** The ExternalWorkload's declared ports, when joined to a control plane with a health service. */
+  workloadPorts?: WorkloadPortsSource;
   close(): void;
 }
 
@@ -54,6 +56,7 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
   let remoteDiscovery: Discovery | undefined;
   let remotePolicy: PolicySource | undefined;
   let revocations: Revocations | undefined;
+  let workloadPorts: WorkloadPortsSource | undefined;
   if (name && namespace && config.destination.endpoint) {
     // Joined to a control plane (whatever the certificates' source): destination, policy and health
     // (with the workload's probes) from it.
@@ -73,6 +76,7 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
     remoteDiscovery = cp.discovery;
     remotePolicy = cp.policy;
     revocations = cp.revocations;
+    workloadPorts = cp.workloadPorts;
     closers.push(() => cp.close());
   } else if (config.destination.endpoint) {
     // No workload named: discovery only.
@@ -88,6 +92,7 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
     discovery,
     policy,
     revocations,
+    workloadPorts,
     close: () => {
       for (const c of closers.reverse()) {
         try {

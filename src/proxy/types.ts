@@ -104,6 +104,13 @@ export interface PolicySource {
   close(): void;
 }
 
+/** The ports the workload's ExternalWorkload declares (spec.ports, with its WorkloadGroup template's). */
+export interface WorkloadPortsSource {
+  /** Undefined until the control plane has said (fail static afterwards: the last list is kept). */
+  current(): ReadonlySet<number> | undefined;
+  subscribe(listener: (ports: ReadonlySet<number>) => void): () => void;
+}
+
 /** A workload's TLS credentials. */
 export interface Credentials {
   identity: string;

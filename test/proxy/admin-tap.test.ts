@@ -7,7 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { createMesh, startTestProxy, upstreamTo, idOf, type Mesh } from './mesh.js';
+import { createMesh, serving, startTestProxy, upstreamTo, idOf, type Mesh } from './mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 
 let mesh: Mesh;
@@ -23,7 +23,7 @@ before(async () => {
   const appPort = (app.address() as AddressInfo).port;
   const b = await mesh.issue('b', 'apps', 'server-b');
   serverName = b.serverName;
-  proxyB = await startTestProxy(mesh, b);
+  proxyB = await startTestProxy(mesh, b, serving(appPort));
   proxyA = await startTestProxy(mesh, await mesh.issue('a', 'apps', 'client-a'), {
     upstreams: [upstreamTo('web.apps:80', [{ proxy: proxyB, appPort, identity: b.identity, serverName: b.serverName }])],
   });

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMesh, startTestProxy, upstreamTo, idOf, type Mesh } from './mesh.js';
+import { createMesh, serving, startTestProxy, upstreamTo, idOf, type Mesh } from './mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 
 let mesh: Mesh;
@@ -39,7 +39,7 @@ before(async () => {
   appPort = (appB.address() as AddressInfo).port;
   const a = await mesh.issue('a', 'apps', 'client-a');
   const b = await mesh.issue('b', 'apps', 'server-b');
-  proxyB = await startTestProxy(mesh, b);
+  proxyB = await startTestProxy(mesh, b, serving(appPort));
   proxyA = await startTestProxy(mesh, a, {
     upstreams: [upstreamTo('api.apps:80', [{ proxy: proxyB, appPort, identity: b.identity, serverName: b.serverName }])],
   });

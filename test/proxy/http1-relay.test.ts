@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { createMesh, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
+import { createMesh, serving, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 
 let mesh: Mesh;
@@ -42,7 +42,7 @@ before(async () => {
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
   const appPort = (app.address() as AddressInfo).port;
   const b = await mesh.issue('b', 'apps', 'server-b');
-  proxyB = await startTestProxy(mesh, b);
+  proxyB = await startTestProxy(mesh, b, serving(appPort));
   proxyA = await startTestProxy(mesh, await mesh.issue('a', 'apps', 'client-a'), {
     upstreams: [upstreamTo('api.apps:80', [{ proxy: proxyB, appPort, identity: b.identity, serverName: b.serverName }])],
   });

@@ -1,5 +1,5 @@
 // `outpost proxy` as a real process: configuration errors reported all at once; SIGTERM drains
-// (in-flight requests finish, then exit 0); POST /shutdown works from loopback.
+// (in-flight requests finish, then exit 0); POST /shutdown works from loopback when enabled.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -45,7 +45,7 @@ test('SIGTERM drains: the in-flight request completes, new connections are refus
   const b = await mesh.issue('b', 'apps', 'server-b');
   const file = join(mesh.dir, 'proxy-b.yaml');
   writeFileSync(file, [
-    'admin:\n  port: 0', 'inbound:\n  port: 0\n  address: 127.0.0.1', 'outbound:\n  port: 0', 'tap:\n  port: 0\n  address: 127.0.0.1',
+    'admin:\n  port: 0', `inbound:\n  port: 0\n  address: 127.0.0.1\n  ports: [${appPort}]`, 'outbound:\n  port: 0', 'tap:\n  port: 0\n  address: 127.0.0.1',
     `identity:\n  trustAnchors: ${mesh.trustFile}\n  certFile: ${b.certFile}\n  keyFile: ${b.keyFile}`,
     'timeouts:\n  shutdownGrace: 5s',
   ].join('\n'));
@@ -76,8 +76,8 @@ test('SIGTERM drains: the in-flight request completes, new connections are refus
   assert.equal(after.status, 502, 'the drained proxy accepts nothing more');
 });
 
-test('POST /shutdown from loopback drains the proxy', async () => {
-  const p = await startTestProxy(mesh, await mesh.issue('s', 'apps', 'shut'));
+test('POST /shutdown from loopback drains the proxy, when admin.shutdownEnabled', async () => {
+  const p = await startTestProxy(mesh, await mesh.issue('s', 'apps', 'shut'), { admin: { port: 0, shutdownEnabled: true } });
   const r = await fetch(`http://127.0.0.1:${p.ports.admin}/shutdown`, { method: 'POST' });
   assert.equal(r.status, 200);
   for (let i = 0; i < 50 && p.ready(); i++) await new Promise((res) => setTimeout(res, 50));

@@ -67,6 +67,11 @@ export async function startTestProxy(mesh: Mesh, creds: { certFile: string; keyF
   return proxy;
 }
 
+/** Config for a proxy serving these local app ports through its inbound (inbound.ports: the inbound forwards only to declared ports). */
+export function serving(...ports: number[]): { inbound: { port: number; address: string; ports: number[] } } {
+  return { inbound: { port: 0, address: '127.0.0.1', ports } };
+}
+
 /** A static upstream pointing at a peer proxy's inbound port. */
 export function upstreamTo(name: string, peers: { proxy: RunningProxy; appPort: number; identity?: string; serverName?: string }[], protocol: 'detect' | 'opaque' = 'detect') {
   return {

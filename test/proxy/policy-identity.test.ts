@@ -117,7 +117,7 @@ test('right after a start, requests wait for the port policy instead of being re
   const { staticPortPolicy } = await import('../../src/proxy/static/policy.js');
   const { silentLogger } = await import('../../src/core/log.js');
   const c = await mesh.issue('late', 'apps', 'late-policy');
-  const config = parseProxyConfig({ admin: { port: 0 }, inbound: { port: 0, address: '127.0.0.1' }, outbound: { port: 0 }, tap: { port: 0, address: '127.0.0.1' }, identity: { trustAnchors: mesh.trustFile, certFile: c.certFile, keyFile: c.keyFile } }, {});
+  const config = parseProxyConfig({ admin: { port: 0 }, inbound: { port: 0, address: '127.0.0.1', ports: [appPort] }, outbound: { port: 0 }, tap: { port: 0, address: '127.0.0.1' }, identity: { trustAnchors: mesh.trustFile, certFile: c.certFile, keyFile: c.keyFile } }, {});
   const seams = await createSeams(config, silentLogger);
   // A policy source whose first answer comes 300 ms after the question (like a control plane).
   const slowPolicy = {

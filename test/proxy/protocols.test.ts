@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { createServer as netServer, connect, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createMesh, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
+import { createMesh, serving, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 
 const raw = { serialize: (b: Buffer) => b, deserialize: (b: Buffer) => b };
@@ -88,7 +88,7 @@ before(async () => {
   await new Promise((r) => closed.close(r));
   const a = await mesh.issue('a', 'apps', 'client-a');
   const b = await mesh.issue('b', 'apps', 'server-b');
-  proxyB = await startTestProxy(mesh, b);
+  proxyB = await startTestProxy(mesh, b, serving(grpcPort, redisPort, downPort));
   const peer = (appPort: number) => [{ proxy: proxyB, appPort, identity: b.identity, serverName: b.serverName }];
   proxyA = await startTestProxy(mesh, a, {
     upstreams: [upstreamTo('echo.apps:9090', peer(grpcPort)), upstreamTo('redis.apps:6379', peer(redisPort), 'opaque'), upstreamTo('redis-detect.apps:6379', peer(redisPort)), upstreamTo('down.apps:6379', peer(downPort), 'opaque')],

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, Agent, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { copyFileSync } from 'node:fs';
-import { createMesh, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
+import { createMesh, serving, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 
 let mesh: Mesh;
@@ -69,8 +69,8 @@ test('one of two backends dies: traffic moves to the other, no failed request af
   const port2 = await startApp('two');
   const c1 = await mesh.issue('b1', 'apps', 'backend');
   const c2 = await mesh.issue('b2', 'apps', 'backend');
-  const b1 = await startTestProxy(mesh, c1);
-  const b2 = await startTestProxy(mesh, c2);
+  const b1 = await startTestProxy(mesh, c1, serving(port1));
+  const b2 = await startTestProxy(mesh, c2, serving(port2));
   const a = await startTestProxy(mesh, await mesh.issue('fa', 'apps', 'client'), {
     upstreams: [upstreamTo('backend.apps:80', [
       { proxy: b1, appPort: port1, identity: c1.identity, serverName: c1.serverName },
@@ -100,7 +100,7 @@ test('one of two backends dies: traffic moves to the other, no failed request af
 test('certificate rotation from files mid-traffic: zero failed requests, new certificate served', async () => {
   const appPort = await startApp('rot');
   const old = await mesh.issue('rb', 'apps', 'rotating', { lifetimeMs: 3_600_000 });
-  const b = await startTestProxy(mesh, old);
+  const b = await startTestProxy(mesh, old, serving(appPort));
   const a = await startTestProxy(mesh, await mesh.issue('ra', 'apps', 'client'), {
     upstreams: [upstreamTo('rot.apps:80', [{ proxy: b, appPort, identity: old.identity, serverName: old.serverName }])],
   });

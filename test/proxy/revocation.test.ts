@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMesh, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
+import { createMesh, serving, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
 import { parseProxyConfig } from '../../src/proxy/config.js';
 import { createSeams, type Revocations } from '../../src/proxy/seams.js';
 import { startProxy, type RunningProxy } from '../../src/proxy/main.js';
@@ -64,7 +64,7 @@ test('inbound refuses a revoked client, including one already connected when the
   const b = await mesh.issue('rb', 'apps', 'server-b');
   const a = await mesh.issue('ra', 'apps', 'client-a');
   const list = new FakeRevocations();
-  const proxyB = await proxyWith(b, list);
+  const proxyB = await proxyWith(b, list, serving(appPort));
   const proxyA = await startTestProxy(mesh, a, { upstreams: [upstreamTo('b.apps:80', [{ proxy: proxyB, appPort, identity: b.identity, serverName: b.serverName }])] });
   try {
     const url = `http://127.0.0.1:${proxyA.ports.upstreams['b.apps:80']}/`;
@@ -83,7 +83,7 @@ test('inbound refuses a revoked client, including one already connected when the
 test('outbound refuses to dial a revoked endpoint, even with a resumable session', async () => {
   const b = await mesh.issue('ob', 'apps', 'server-b');
   const a = await mesh.issue('oa', 'apps', 'client-a');
-  const proxyB = await startTestProxy(mesh, b);
+  const proxyB = await startTestProxy(mesh, b, serving(appPort));
   const list = new FakeRevocations();
   const proxyA = await proxyWith(a, list, { upstreams: [upstreamTo('b.apps:80', [{ proxy: proxyB, appPort, identity: b.identity, serverName: b.serverName }], 'opaque')] });
   try {

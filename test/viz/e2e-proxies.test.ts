@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net, { type AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
-import { createMesh, meshIssuerFlags, startTestProxy, upstreamTo, type Mesh } from '../proxy/mesh.js';
+import { createMesh, meshIssuerFlags, serving, startTestProxy, upstreamTo, type Mesh } from '../proxy/mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl, outpost } from '../support/cli.js';
@@ -76,8 +76,8 @@ describe('viz with real proxies', () => {
     ids = { client: c.identity, server: s.identity, cache: '' };
     const k = await mesh.issue('cache', NS, 'cache');
     ids.cache = k.identity;
-    server = await startTestProxy(mesh, s);
-    cache = await startTestProxy(mesh, k);
+    server = await startTestProxy(mesh, s, serving(appPort));
+    cache = await startTestProxy(mesh, k, serving(cacheAppPort));
     client = await startTestProxy(mesh, c, {
       upstreams: [
         upstreamTo('web.apps:80', [{ proxy: server, appPort, identity: s.identity, serverName: s.serverName }]),

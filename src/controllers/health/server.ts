@@ -31,6 +31,8 @@ export interface HealthAckMessage {
   revoked: boolean;
   /** The workload's effective probes as JSON; "" = unchanged since the last ack on this stream. */
   probesJson: string;
+  /** The workload's declared ports, on every ack (the proxy's inbound forwards only to them). */
+  ports: number[];
 }
 
 /** What the server needs to know about a workload named in a report. */
@@ -41,6 +43,8 @@ export interface ReportTarget {
   heartbeatIntervalMs: number;
   /** JSON of the workload's effective probes (own, else its group template's). */
   probesJson: string;
+  /** The workload's declared ports (spec.ports, with its group template's). */
+  ports?: number[];
   /** Revoked (docs/adr/0009): every ack says so, and the proxy's reporter calls onRevoked. */
   revoked?: boolean;
 }
@@ -118,7 +122,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
         if (bound && msg.workload !== bound.key) return fail(call, grpc.status.INVALID_ARGUMENT, `this stream reports for ${bound.key}; open another stream for ${msg.workload}`);
         const target = opts.resolve(msg.workload);
         // A workload deleted while its proxy reports is revoked: the proxy should stop serving.
-        if (!target && bound) return call.write({ heartbeatIntervalMs: bound.heartbeatIntervalMs, revoked: true, probesJson: '' });
+        if (!target && bound) return call.write({ heartbeatIntervalMs: bound.heartbeatIntervalMs, revoked: true, probesJson: '', ports: [] });
         if (!target) return fail(call, grpc.status.NOT_FOUND, `no ExternalWorkload ${msg.workload} (expected "namespace/name")`);
         if (bound && target.uid !== bound.uid) return fail(call, grpc.status.FAILED_PRECONDITION, `${msg.workload} was deleted and re-created; reconnect`);
         if (!peerIds.includes(target.identity)) {
@@ -134,7 +138,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
         opts.onReport(target, { ready: msg.ready, probes: (msg.probes ?? []).map((p) => ({ name: p.name, success: p.success, message: p.message })), proxy });
         const probesJson = target.probesJson === probesSent ? '' : target.probesJson;
         probesSent = target.probesJson;
-        call.write({ heartbeatIntervalMs: target.heartbeatIntervalMs, revoked: target.revoked === true, probesJson });
+        call.write({ heartbeatIntervalMs: target.heartbeatIntervalMs, revoked: target.revoked === true, probesJson, ports: target.ports ?? [] });
       });
       call.on('end', () => {
         close();

@@ -1,6 +1,7 @@
 // The admin endpoint (default 0.0.0.0:4191, like Linkerd, so the viz can scrape it): /live, /ready
-// (only once credentials are held), /metrics (Prometheus text), POST /shutdown and PUT
-// /proxy-log-level (loopback clients only), GET /proxy-log-level.
+// (only once credentials are held), /metrics (Prometheus text), GET /proxy-log-level, and the
+// mutations PUT /proxy-log-level and POST /shutdown (off unless admin.shutdownEnabled, as Linkerd
+// after CVE-2024-40632): from loopback clients only, never from the proxy's own inbound connections.
 import { createServer, type Server, type IncomingMessage } from 'node:http';
 import type { ProxyContext } from '../context.js';
 import { isLogLevel } from '../../core/log.js';
@@ -15,6 +16,14 @@ function isLoopback(req: IncomingMessage): boolean {
   return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
 }
 
+/** Why a mutation is refused, or undefined: a loopback client that is not one of the proxy's own connections. */
+function mutationRefusal(ctx: ProxyContext, req: IncomingMessage, what: string): string | undefined {
+  if (!isLoopback(req)) return `${what} is only allowed from loopback\n`;
+  // The inbound's connections to local apps come from loopback too: a peer must never drive the admin.
+  if (ctx.ownLocalClients.has(req.socket.remotePort ?? -1)) return `${what} is not allowed through the proxy\n`;
+  return undefined;
+}
+
 export function adminServer(ctx: ProxyContext, hooks: AdminHooks): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -27,7 +36,9 @@ export function adminServer(ctx: ProxyContext, hooks: AdminHooks): Server {
     if (path === '/metrics' && req.method === 'GET') return send(200, ctx.metrics.render(), 'text/plain; version=0.0.4');
     if (path === '/shutdown') {
       if (req.method !== 'POST') return send(405, 'use POST\n');
-      if (!isLoopback(req)) return send(403, 'shutdown is only allowed from loopback\n');
+      if (!ctx.config.admin.shutdownEnabled) return send(404, 'shutdown is disabled (set admin.shutdownEnabled: true in the proxy config to allow it from loopback)\n');
+      const refused = mutationRefusal(ctx, req, 'shutdown');
+      if (refused) return send(403, refused);
       send(200, 'shutdown\n');
       setImmediate(hooks.shutdown);
       return;
@@ -35,7 +46,8 @@ export function adminServer(ctx: ProxyContext, hooks: AdminHooks): Server {
     if (path === '/proxy-log-level') {
       if (req.method === 'GET') return send(200, ctx.log.level() + '\n');
       if (req.method === 'PUT') {
-        if (!isLoopback(req)) return send(403, 'log level changes are only allowed from loopback\n');
+        const refused = mutationRefusal(ctx, req, 'log level changes');
+        if (refused) return send(403, refused);
         let body = '';
         req.setEncoding('utf8');
         req.on('data', (d) => (body += d));

@@ -35,6 +35,7 @@ export interface HealthAck {
   heartbeatIntervalMs?: number;
   revoked?: boolean;
   probesJson?: string;
+  ports?: number[];
 }
 
 type ReportCall = grpc.ClientDuplexStream<HealthReport, HealthAck>;
@@ -57,6 +58,8 @@ export interface HealthReporterOptions {
    * sends none) and whenever they change. ProbeSupervisor.applyControlPlaneProbes fits here.
    */
   onProbes?: (probes: WorkloadProbe[] | undefined) => void;
+  /** The workload's declared ports, from every ack (WorkloadPorts.set fits here). */
+  onPorts?: (ports: number[]) => void;
   clock?: Clock;
   backoff?: BackoffOptions;
   log?: Logger;
@@ -134,6 +137,7 @@ export class HealthReporter {
       this.armHeartbeat(); // apply a shorter interval at once
     }
     this.deliverProbes(ack.probesJson ?? '');
+    this.opts.onPorts?.((ack.ports ?? []).map(Number));
     const revoked = ack.revoked === true;
     if (revoked && !this.revoked) {
       this.opts.log?.warn('the control plane revoked this workload; stop serving', { workload: this.opts.workload });

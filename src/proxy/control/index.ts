@@ -9,6 +9,7 @@ import { createDestinationClient, type DestinationClient } from './destination.j
 import { createHealthReporter, type HealthReporter } from './health-reporter.js';
 import { createPolicyClient, type PolicyClient } from './policy.js';
 import { createRevocationsClient, type RevocationsClient } from './revocations.js';
+import { WorkloadPorts } from './workload-ports.js';
 
 export { ControlChannel, controlPlaneServerName } from './channel.js';
 export { DestinationClient, createDestinationClient } from './destination.js';
@@ -56,6 +57,8 @@ export interface ControlPlaneClients {
   revocations?: RevocationsClient;
   probes: ProbeSupervisor;
   reporter?: HealthReporter;
+  /** The ExternalWorkload's declared ports from the health acks (undefined without a health service). */
+  workloadPorts?: WorkloadPorts;
   close(): void;
 }
 
@@ -84,6 +87,7 @@ export function startControlPlaneClients(opts: ControlPlaneClientsOptions): Cont
     revocations,
     probes,
     reporter,
+    workloadPorts: health?.workloadPorts,
     close: () => {
       health?.stop();
       probes.stop();
@@ -106,8 +110,9 @@ export interface WorkloadHealthOptions extends HealthReportFields {
  * The probes and the health stream together: the supervisor runs the probes the control plane sends
  * in its acks (the ExternalWorkload's effective probes) and the reporter reports their verdict.
  */
-export function startWorkloadHealth(opts: WorkloadHealthOptions): { probes: ProbeSupervisor; reporter: HealthReporter; stop(): void } {
+export function startWorkloadHealth(opts: WorkloadHealthOptions): { probes: ProbeSupervisor; reporter: HealthReporter; workloadPorts: WorkloadPorts; stop(): void } {
   const probes = new ProbeSupervisor({ probes: opts.probes, fallbackProbes: opts.probes, ports: opts.ports, clock: opts.clock, log: opts.log?.child('probes') });
+  const workloadPorts = new WorkloadPorts();
   const reporter = createHealthReporter({
     target: formatTarget(opts.target),
     identity: opts.identity,
@@ -119,6 +124,7 @@ export function startWorkloadHealth(opts: WorkloadHealthOptions): { probes: Prob
     tapAddress: opts.tapAddress,
     onRevoked: opts.onRevoked,
     onProbes: (p) => probes.applyControlPlaneProbes(p),
+    onPorts: (p) => workloadPorts.set(p),
     clock: opts.clock,
     log: opts.log?.child('health'),
   });
@@ -127,6 +133,7 @@ export function startWorkloadHealth(opts: WorkloadHealthOptions): { probes: Prob
   return {
     probes,
     reporter,
+    workloadPorts,
     stop: () => {
       reporter.stop();
       probes.stop();

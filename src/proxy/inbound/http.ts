@@ -2,16 +2,19 @@
 // connection) is authorized against its target port's policy (denied -> 403, counted) and forwarded
 // to the local app on 127.0.0.1: as HTTP/1.1 when it started as HTTP/1.1, else as HTTP/2.
 import { request as h1request, Agent } from 'node:http';
+import { connect as netConnect, type NetConnectOpts } from 'node:net';
 import type { ServerHttp2Stream, IncomingHttpHeaders as H2Headers, ServerHttp2Session } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { ProxyContext } from '../context.js';
 import { InboundConnection, type InboundPolicies } from './policies.js';
 import { authorizeRequest } from './authorize.js';
+import type { InboundTargets } from './target-ports.js';
 import { DST_PORT_HEADER, ORIG_PROTO_HEADER } from '../transport/header.js';
 import { h2RequestToH1, h2RequestToH2 } from '../http/headers.js';
 import { relayH1ToH2, relayH2ToH2, respondH2 } from '../http/relay.js';
 import { H2cPool } from '../http/h2c-pool.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';
+import { markOwnLocalClient } from '../outbound/connect.js';
 
 export const CONN = Symbol('outpost.inboundConnection');
 const LOCALHOST = '127.0.0.1';
@@ -23,9 +26,11 @@ export class InboundHttp {
   constructor(
     private readonly ctx: ProxyContext,
     private readonly policies: InboundPolicies,
+    private readonly targets: InboundTargets,
   ) {
     this.agent = new Agent({ keepAlive: true, maxSockets: 512, timeout: ctx.config.timeouts.idleMs });
-    this.h2c = new H2cPool(ctx.config.timeouts.idleMs);
+    (this.agent as unknown as { createConnection(o: NetConnectOpts): unknown }).createConnection = (o: NetConnectOpts) => markOwnLocalClient(ctx, netConnect(o));
+    this.h2c = new H2cPool(ctx.config.timeouts.idleMs, (s) => markOwnLocalClient(ctx, s));
   }
 
   /** An HTTP/2 stream from a peer proxy (or h2 detected in a TCP connection). */
@@ -34,8 +39,8 @@ export class InboundHttp {
     const conn = session[CONN] ?? (session[CONN] = (session.socket as unknown as { [CONN]: InboundConnection })[CONN]);
     const port = Number(headers[DST_PORT_HEADER]) || conn.headerPort;
     if (!port) return respondH2(stream, 400, 'no target port');
-    if (this.policies.current(port) === undefined) return this.policies.whenKnown(port, this.ctx.config.timeouts.detectMs, () => this.serveStream(stream, headers, conn, port));
-    this.serveStream(stream, headers, conn, port);
+    const waitMs = this.ctx.config.timeouts.detectMs;
+    this.policies.whenKnown(port, waitMs, () => this.targets.whenKnown(port, waitMs, () => this.serveStream(stream, headers, conn, port)));
   };
 
   private serveStream(stream: ServerHttp2Stream, headers: H2Headers, conn: InboundConnection, port: number): void {
@@ -43,6 +48,8 @@ export class InboundHttp {
     const method = headers[':method'] as string;
     const path = headers[':path'] as string;
     const authority = (headers[':authority'] as string) ?? '';
+    const refusal = this.targets.check(port, this.policies.current(port), conn.clientId);
+    if (refusal) return respondH2(stream, 403, refusal.message);
     const m = this.authorize(conn, port, headers, authority);
     if (!m) return respondH2(stream, 403, 'unauthorized');
     const start = performance.now();

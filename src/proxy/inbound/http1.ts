@@ -8,6 +8,7 @@ import type { ProxyContext } from '../context.js';
 import type { InboundConnection, InboundPolicies } from './policies.js';
 import { authorizeRequest } from './authorize.js';
 import { rawHeaderValue } from '../../core/routes/http-route.js';
+import type { InboundTargets } from './target-ports.js';
 import { ConnectionPool } from '../http1/pool.js';
 import { serveHttp1, type Decision, type Http1Connection, type RequestHead } from '../http1/relay.js';
 import { connectPlain } from '../outbound/connect.js';
@@ -19,6 +20,7 @@ export class InboundHttp1 {
   constructor(
     private readonly ctx: ProxyContext,
     private readonly policies: InboundPolicies,
+    private readonly targets: InboundTargets,
   ) {
     this.pool = new ConnectionPool(ctx.config.timeouts.idleMs);
   }
@@ -26,8 +28,9 @@ export class InboundHttp1 {
   serve(socket: Socket, conn: InboundConnection): void {
     const route = (head: RequestHead, decide: (d: Decision) => void) => {
       const port = head.dstPort || conn.headerPort;
-      if (port && this.policies.current(port) === undefined) return this.policies.whenKnown(port, this.ctx.config.timeouts.detectMs, () => decide(this.route(conn, head)));
-      decide(this.route(conn, head));
+      if (!port) return decide(this.route(conn, head));
+      const waitMs = this.ctx.config.timeouts.detectMs;
+      this.policies.whenKnown(port, waitMs, () => this.targets.whenKnown(port, waitMs, () => decide(this.route(conn, head))));
     };
     const c = serveHttp1(socket, route, () => this.connections.delete(c), this.ctx.config.timeouts.idleMs);
     this.connections.add(c);
@@ -43,6 +46,8 @@ export class InboundHttp1 {
     const port = head.dstPort || conn.headerPort;
     if (!port) return { kind: 'respond', status: 400, reason: 'no target port' };
     const st = conn.port(port, this.policies);
+    const refusal = this.targets.check(port, st.policy, conn.clientId);
+    if (refusal) return { kind: 'respond', status: 403, reason: refusal.message };
     const path = head.url;
     const d = authorizeRequest(st.policy, conn.clientId, conn.clientIp, { method: head.method, target: path, header: (n) => rawHeaderValue(head.headers, n) });
     if (!d.allowed) {

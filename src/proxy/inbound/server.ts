@@ -10,6 +10,7 @@ import { InboundHttp1 } from './http1.js';
 import { InboundConnection, InboundPolicies } from './policies.js';
 import { CONN, InboundHttp } from './http.js';
 import { acceptOpaque } from './tcp.js';
+import { InboundTargets } from './target-ports.js';
 import { labelString } from '../metrics/registry.js';
 import { closeRevokedClients, refuseRevokedClient } from '../control/revocations.js';
 
@@ -24,7 +25,8 @@ export interface InboundServer {
 export function inboundServer(ctx: ProxyContext): InboundServer {
   const creds = ctx.tls.creds!;
   const policies = new InboundPolicies(ctx);
-  const http = new InboundHttp(ctx, policies);
+  const targets = new InboundTargets(ctx);
+  const http = new InboundHttp(ctx, policies, targets);
   const h2 = h2Server({ settings: { initialWindowSize: 1 << 20, maxConcurrentStreams: 1000 } });
   const sessions = new Set<ServerHttp2Session>();
   h2.on('session', (s) => {
@@ -34,7 +36,7 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
     if (ctx.draining) s.close();
   });
   h2.on('stream', http.onStream);
-  const http1 = new InboundHttp1(ctx, policies);
+  const http1 = new InboundHttp1(ctx, policies, targets);
   const handlers = { http1: (socket: TLSSocket, conn: InboundConnection) => http1.serve(socket, conn), h2 };
   const sockets = new Set<TLSSocket>();
 
@@ -62,7 +64,7 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
     ctx.metrics.trackConnection(labelString({ direction: 'inbound', peer: 'src', tls: 'true', client_id: clientId }), socket);
     if (socket.alpnProtocol === ALPN_HTTP1) http1.serve(socket, conn);
     else if (socket.alpnProtocol === ALPN_H2) h2.emit('connection', socket);
-    else if (socket.alpnProtocol === ALPN_TCP) acceptOpaque(ctx, policies, socket, conn, handlers);
+    else if (socket.alpnProtocol === ALPN_TCP) acceptOpaque(ctx, policies, targets, socket, conn, handlers);
     else {
       ctx.log.debug('inbound connection without a known ALPN protocol', { client: clientId });
       socket.destroy();

@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import type { ProxyContext } from '../context.js';
 import type { InboundConnection, InboundPolicies } from './policies.js';
 import { authorizeConnection } from './authorize.js';
+import type { InboundTargets } from './target-ports.js';
 import { decodeTransportHeader, HEADER_LENGTH } from '../transport/header.js';
 import { detect, pipeBoth } from '../transport/detect.js';
 import type { Http2Server } from 'node:http2';
@@ -15,7 +16,7 @@ export interface InboundHandlers {
   h2: Http2Server;
 }
 
-export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection, http: InboundHandlers): void {
+export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, targets: InboundTargets, socket: TLSSocket, conn: InboundConnection, http: InboundHandlers): void {
   let buf: Buffer | undefined;
   const timer = setTimeout(() => socket.destroy(), ctx.config.timeouts.detectMs);
   const onData = (chunk: Buffer) => {
@@ -33,7 +34,14 @@ export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, socke
     if (buf.length > HEADER_LENGTH) socket.unshift(buf.subarray(HEADER_LENGTH));
     conn.headerPort = h.port;
     // Right after a start the port's policy may not be known yet: wait for it (bounded).
-    policies.whenKnown(h.port, ctx.config.timeouts.detectMs, () => afterHeader(ctx, policies, socket, conn, http, h.opaque));
+    const waitMs = ctx.config.timeouts.detectMs;
+    policies.whenKnown(h.port, waitMs, () =>
+      targets.whenKnown(h.port, waitMs, () => {
+        // An undeclared port, or one of the proxy's own: closed before detection or any local connect.
+        if (targets.check(h.port, policies.current(h.port), conn.clientId)) return socket.destroy();
+        afterHeader(ctx, policies, socket, conn, http, h.opaque);
+      }),
+    );
   };
   socket.on('data', onData);
 }

@@ -65,6 +65,7 @@ export class ProxyMetrics {
   readonly httpAuthzDeny = this.registry.counter('inbound_http_authz_deny_total', 'The total number of inbound HTTP requests that could not be processed due to a proxy error');
   readonly tcpAuthzAllow = this.registry.counter('inbound_tcp_authz_allow_total', 'The total number of inbound TCP connections that were authorized');
   readonly tcpAuthzDeny = this.registry.counter('inbound_tcp_authz_deny_total', 'The total number of inbound TCP connections that were denied');
+  readonly targetPortRefused = this.registry.counter('inbound_target_port_refused_total', 'Inbound requests and connections refused because their target port is not a declared port of the workload, or is one of the proxy\'s own');
   private readonly http = new Map<string, HttpMetrics>();
   private readonly tcp = new Map<string, TcpCells>();
 

@@ -93,6 +93,7 @@ export function connectPeer(ctx: ProxyContext, ep: ResolvedEndpoint, alpn: strin
  */
 export function connectPlain(ctx: ProxyContext, host: string, port: number, direction: 'inbound' | 'outbound' = 'outbound', ep?: ResolvedEndpoint): Socket {
   const socket = netConnect({ host, port, noDelay: true });
+  if (direction === 'inbound') markOwnLocalClient(ctx, socket);
   const labels = ep ? labelsOfEndpoint(ep, `${host}:${port}`) : connectionLabels(`${host}:${port}`, undefined, direction);
   socket.once('connect', () => ctx.metrics.trackConnection(labels, socket));
   armConnectTimeout(socket, ctx.config.timeouts.connectMs, 'connect');
@@ -115,6 +116,20 @@ export function connectUnmeshed(ctx: ProxyContext, host: string, port: number): 
   const l = labels;
   socket.once('connect', () => ctx.metrics.trackConnection(l, socket));
   armConnectTimeout(socket, ctx.config.timeouts.connectMs, 'connect');
+  return socket;
+}
+
+/**
+ * Remembers a connection the inbound opens to a local app by its local port, so the admin server can
+ * tell it from a local user's client: mutations (shutdown, log level) never come through the inbound.
+ */
+export function markOwnLocalClient(ctx: ProxyContext, socket: Socket): Socket {
+  socket.once('connect', () => {
+    const port = socket.localPort;
+    if (port === undefined) return;
+    ctx.ownLocalClients.add(port);
+    socket.once('close', () => ctx.ownLocalClients.delete(port));
+  });
   return socket;
 }
 
