@@ -4,12 +4,32 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { IncomingHttpHeaders as H2Headers } from 'node:http2';
 import { DST_PORT_HEADER, ORIG_PROTO_HEADER } from '../transport/header.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'http2-settings', 'proxy-authorization', DST_PORT_HEADER, ORIG_PROTO_HEADER]);
+/**
+ * The one set of headers that never cross a proxy, on any path (the HTTP/1.1 relay and the HTTP/2
+ * conversions): hop-by-hop headers (RFC 9110 §7.6.1), the proxy credentials meant for this proxy
+ * (Proxy-Authorization, Proxy-Authenticate), and the proxies' own headers (target port, original
+ * protocol). Headers a Connection header names are hop-by-hop too (`connectionListed`).
+ */
+export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'transfer-encoding', 'te', 'upgrade', 'http2-settings',
+  DST_PORT_HEADER, ORIG_PROTO_HEADER,
+]);
+
+/** HTTP/2 carries the authority in :authority: Host does not cross either when converting. */
+const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'host']);
+
+/** The header names a Connection header value lists ("close, x-foo" -> x-foo), lower-cased; none for undefined. */
+export function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const names = (Array.isArray(value) ? value.join(',') : value).split(',').map((t) => t.trim().toLowerCase()).filter((t) => t && t !== 'close' && t !== 'keep-alive');
+  return names.length ? new Set(names) : undefined;
+}
 
 /** HTTP/1.1 request headers to HTTP/2 request headers for the peer proxy. */
 export function h1RequestToH2(method: string, path: string, authority: string, h: IncomingHttpHeaders, targetPort: number): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = { ':method': method, ':path': path, ':authority': authority, ':scheme': 'http', [DST_PORT_HEADER]: targetPort, [ORIG_PROTO_HEADER]: 'HTTP/1.1' };
-  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
+  const listed = connectionListed(h.connection);
+  for (const k in h) if (!HOP_BY_HOP.has(k) && !listed?.has(k)) out[k] = h[k];
   return out;
 }
 
@@ -33,7 +53,8 @@ export function h2RequestToH1(h: H2Headers): OutgoingHttpHeaders {
 /** HTTP/1.1 response headers to HTTP/2 response headers. */
 export function h1ResponseToH2(status: number, h: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = { ':status': status };
-  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
+  const listed = connectionListed(h.connection);
+  for (const k in h) if (!HOP_BY_HOP.has(k) && !listed?.has(k)) out[k] = h[k];
   return out;
 }
 

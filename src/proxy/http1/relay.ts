@@ -4,6 +4,7 @@
 // relayed back. Pipelined requests wait their turn. Used on both sides of the proxy for HTTP/1.1.
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
+import { HOP_BY_HOP_HEADERS, connectionListed } from '../http/headers.js';
 
 const require = createRequire(import.meta.url);
 const { HTTPParser, methods } = require('_http_common') as { HTTPParser: any; methods: string[] };
@@ -41,7 +42,20 @@ export type Decision =
       timeoutMs: number;
     };
 
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'outpost-dst-port', 'outpost-orig-proto']);
+// The shared hop-by-hop set, plus Trailer: the relay re-frames chunked bodies without trailers.
+const HOP = new Set([...HOP_BY_HOP_HEADERS, 'trailer']);
+
+/** Headers named by the Connection header(s) of a raw name/value list (hop-by-hop too), or undefined. */
+function listedInConnection(raw: string[]): Set<string> | undefined {
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
+      const names = connectionListed(raw[i + 1]);
+      if (names) listed = listed ? new Set([...listed, ...names]) : names;
+    }
+  }
+  return listed;
+}
 
 function headerValue(headers: string[], name: string): string | undefined {
   for (let i = 0; i < headers.length; i += 2) if (headers[i].length === name.length && headers[i].toLowerCase() === name) return headers[i + 1];
@@ -76,13 +90,18 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     let contentLength = false;
     let host: string | undefined;
     let dstPort = 0;
+    const listed = listedInConnection(raw);
     for (let i = 0; i < raw.length; i += 2) {
       const lower = raw[i].toLowerCase();
       if (lower === 'transfer-encoding') chunked = /chunked/i.test(raw[i + 1]);
       else if (lower === 'outpost-dst-port') dstPort = Number(raw[i + 1]) || 0;
       else if (lower === 'content-length') contentLength = raw[i + 1] !== '0';
       else if (lower === 'host') host = raw[i + 1];
-      if (HOP.has(lower) && !(upgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
+      if (upgrade && (lower === 'upgrade' || lower === 'connection')) {
+        headers.push(raw[i], raw[i + 1]);
+        continue;
+      }
+      if (HOP.has(lower) || listed?.has(lower)) continue;
       headers.push(raw[i], raw[i + 1]);
     }
     const head: RequestHead = { method: methods[method], url, headers, host, chunked, hasBody: chunked || contentLength, keepAlive: keepAlive && minor >= 1, upgrade, dstPort };
@@ -231,13 +250,14 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       }
       status = code;
       let out = `HTTP/1.1 ${code} ${msg}\r\n`;
+      const listed = listedInConnection(raw);
       for (let i = 0; i < raw.length; i += 2) {
         const lower = raw[i].toLowerCase();
         if (lower === 'transfer-encoding') {
           chunkedResp = /chunked/i.test(raw[i + 1]);
           continue;
         }
-        if (HOP.has(lower)) continue;
+        if (HOP.has(lower) || listed?.has(lower)) continue;
         out += `${raw[i]}: ${raw[i + 1]}\r\n`;
       }
       if (chunkedResp) out += 'transfer-encoding: chunked\r\n';
