@@ -86,7 +86,7 @@ export function injectPodTemplate(template: PodTemplate, target: InjectTarget, m
       spec: {
         ...spec,
         // The capture rules first, then the proxy: the app's own init containers already talk through it.
-        initContainers: [initContainer(settings, mesh), proxyContainer(settings, mesh), ...(spec.initContainers ?? [])],
+        initContainers: [initContainer(settings, mesh), proxyContainer(settings, mesh, declaredPorts(spec)), ...(spec.initContainers ?? [])],
         volumes: [...(spec.volumes ?? []), ...volumes(mesh)],
       },
     },
@@ -129,7 +129,19 @@ function initContainer(settings: ProxySettings, mesh: MeshSettings): Container {
   };
 }
 
-function proxyContainer(settings: ProxySettings, mesh: MeshSettings): Container {
+/** The pod's declared TCP container ports: the only ones its proxy's inbound forwards to (besides ports a Server selects). */
+function declaredPorts(spec: NonNullable<PodTemplate['spec']>): number[] {
+  const own = new Set<number>(Object.values(PORTS));
+  const ports = new Set<number>();
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+    for (const p of (c.ports as { containerPort?: number; protocol?: string }[] | undefined) ?? []) {
+      if (Number.isInteger(p.containerPort) && (p.protocol ?? 'TCP') === 'TCP' && !own.has(p.containerPort!)) ports.add(p.containerPort!);
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+function proxyContainer(settings: ProxySettings, mesh: MeshSettings, appPorts: number[]): Container {
   const env: Json[] = [
     { name: 'OUTPOST_PROXY_WORKLOAD_KIND', value: 'Pod' },
     { name: 'OUTPOST_PROXY_WORKLOAD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -144,6 +156,8 @@ function proxyContainer(settings: ProxySettings, mesh: MeshSettings): Container 
     { name: 'OUTPOST_PROXY_IDENTITY_TOKEN_PATH', value: `${TOKEN_DIR}/token` },
     { name: 'OUTPOST_PROXY_IDENTITY_DIR', value: IDENTITY_DIR },
     { name: 'OUTPOST_PROXY_IDENTITY_TRUST_ANCHORS_PEM', value: mesh.trustAnchorsPem },
+    // The inbound forwards only to declared ports: the app containers' containerPorts.
+    ...(appPorts.length ? [{ name: 'OUTPOST_PROXY_INBOUND_PORTS', value: appPorts.join(',') }] : []),
     { name: 'OUTPOST_PROXY_LOG_LEVEL', value: settings.logLevel },
     { name: 'OUTPOST_PROXY_LOG_FORMAT', value: settings.logFormat },
   ];

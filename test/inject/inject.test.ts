@@ -162,6 +162,7 @@ test('--manual: the proxy is a native sidecar after outpost-init, before the app
   assert.equal(env.OUTPOST_PROXY_IDENTITY_TOKEN_PATH, '/var/run/secrets/outpost.io/serviceaccount/token');
   assert.equal(env.OUTPOST_PROXY_IDENTITY_TRUST_ANCHORS_PEM, ANCHORS);
   assert.equal(env.OUTPOST_PROXY_DESTINATION_ENDPOINT, 'outpost-destination.outpost.svc.cluster.local:8086');
+  assert.equal(env.OUTPOST_PROXY_INBOUND_PORTS, '8080', 'the inbound forwards only to the containers\' declared ports');
   const meta = docsOf(r.output)[0].spec.template.metadata;
   assert.equal(meta.annotations['outpost.io/identity'], 'spiffe://cluster.local/ns/hybrid-app/sa/default');
   assert.equal(meta.labels['linkerd.io/proxy-deployment'], 'api-server');
@@ -282,5 +283,6 @@ test('the injected proxy container\'s environment is a configuration the proxy a
   assert.equal(config.health.endpoint, undefined, 'the kubelet probes a pod; no ExternalWorkload health stream');
   assert.deepEqual(config.policy.endpoint, { host: 'outpost-policy.outpost.svc.cluster.local', port: 8090 });
   assert.equal(config.log.level, 'debug');
+  assert.deepEqual(config.inbound.ports, env.OUTPOST_PROXY_INBOUND_PORTS ? env.OUTPOST_PROXY_INBOUND_PORTS.split(',').map(Number) : []);
   assert.throws(() => parseProxyConfig({}, { ...env, OUTPOST_PROXY_IDENTITY_TRUST_ANCHORS_PEM: 'not a pem' }), /identity.trustAnchorsPem: must hold PEM certificates/);
 });
