@@ -81,6 +81,9 @@ test('metadata.__proto__ (and a top-level __proto__) is pruned like any unknown 
   const applied = await api.call('PATCH', `${EW}/proto1?fieldManager=p`, { raw: ewJson('proto1', ',"__proto__":{"polluted":"yes"}'), contentType: 'application/apply-patch+yaml' });
   assert.equal(applied.status, 200, applied.text);
   assert.doesNotMatch(applied.text, /__proto__|polluted/);
+  const yaml = await api.call('POST', CM, { raw: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: proto-yaml\n  __proto__: { polluted: "yes" }\ndata: { __proto__: "x", a: "1" }\n', contentType: 'application/yaml' });
+  assert.equal(yaml.status, 201, yaml.text);
+  assert.doesNotMatch(JSON.stringify(yaml.json.metadata), /__proto__|polluted/);
   assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
   assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
 });
