@@ -129,3 +129,9 @@ test('revoked workloads (outpost.io/revoked-at) are left out of the Endpoints, e
   assert.equal(desiredSubsets(publish, [postgresVm(REVOKED)]).length, 0);
   assert.deepEqual(desiredSubsets(postgres(), [source('a', { revoked: true }), source('b', { ips: ['10.0.100.71'] })]).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)), ['10.0.100.71']);
 });
+
+test("plan: an Endpoints object kube-controller-manager's endpoints controller manages is left to it (a real cluster)", () => {
+  const kubes: V1Endpoints = { metadata: { name: 'postgres', namespace: 'hybrid-app', resourceVersion: '7', labels: { [ENDPOINTS_MANAGED_BY_LABEL]: 'endpoint-controller' } } };
+  assert.deepEqual(planEndpoints(postgres(), [postgresVm(ASSUME_READY)], kubes), { op: 'none' });
+  assert.deepEqual(planEndpoints(postgres(), [], kubes), { op: 'none' });
+});

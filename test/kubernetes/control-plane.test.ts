@@ -158,6 +158,21 @@ describe('outpost install and outpost up --kubeconfig on a real kube-apiserver',
     }
   });
 
+  it("leaves a selector Service's core/v1 Endpoints to kube-controller-manager, without fighting over it", async () => {
+    const endpoints = async () => JSON.parse((await kube.kubectl(['get', 'endpoints', 'postgres', '-n', 'hybrid-app', '-o', 'json'])).stdout).metadata;
+    // A change to the Service makes the real endpoints controller sync (and rewrite) its Endpoints.
+    const touched = await kube.kubectl(['label', 'service', 'postgres', '-n', 'hybrid-app', 'outpost-test=touched', '--overwrite']);
+    assert.equal(touched.code, 0, touched.stderr);
+    const first = await waitFor('the endpoints controller to sync postgres', async () => {
+      const m = await endpoints();
+      return m.labels?.['outpost-test'] === 'touched' ? m : undefined;
+    }, 20_000, 100);
+    await new Promise((r) => setTimeout(r, 3000));
+    const later = await endpoints();
+    assert.equal(later.labels['endpoints.kubernetes.io/managed-by'], 'endpoint-controller');
+    assert.equal(later.resourceVersion, first.resourceVersion, 'nobody rewrote it after the endpoints controller');
+  });
+
   it('writes status (Ready conditions, group members) and holds its Lease, as the controllers ServiceAccount', async () => {
     await waitFor('the Ready condition of payment-processor-vm-1', async () => {
       const r = await kube.kubectl(['get', 'ew', 'payment-processor-vm-1', '-n', 'payments', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}']);

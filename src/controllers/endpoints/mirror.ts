@@ -20,6 +20,18 @@ export function mirrorsEndpoints(service: V1Service | undefined): service is V1S
   return Boolean(service && service.spec?.selector && Object.keys(service.spec.selector).length > 0 && service.spec.type !== 'ExternalName');
 }
 
+/**
+ * The label value kube-controller-manager's endpoints controller puts on the Endpoints it writes.
+ * In a real cluster it writes one for every selector Service (from pods) and overwrites any other
+ * content whenever it syncs the Service: mirroring there would flap the object, so it is left alone
+ * (external workloads are in the EndpointSlices, as with Linkerd; core/v1 Endpoints are deprecated).
+ */
+export const KUBERNETES_ENDPOINTS_CONTROLLER = 'endpoint-controller';
+
+export function isManagedByKubernetes(endpoints: V1Endpoints | undefined): boolean {
+  return endpoints?.metadata?.labels?.[ENDPOINTS_MANAGED_BY_LABEL] === KUBERNETES_ENDPOINTS_CONTROLLER;
+}
+
 export function isManagedByUs(endpoints: V1Endpoints | undefined): boolean {
   return endpoints?.metadata?.labels?.[ENDPOINTS_MANAGED_BY_LABEL] === MANAGED_BY;
 }
@@ -129,11 +141,12 @@ export function desiredEndpoints(service: V1Service, workloads: WorkloadEndpoint
 /**
  * The write for one Service. `existing` is the Endpoints object of the Service's name, if any
  * (ours or not). A selector Service's object is created or updated in place (a hand-made one is
- * taken over, as Kubernetes does); for a Service without a selector, a user's object is left alone
- * and only ours is deleted. Nothing is written when the content would not change.
+ * taken over, as Kubernetes does) unless Kubernetes' endpoints controller manages it (a real
+ * cluster); for a Service without a selector, a user's object is left alone and only ours is deleted. Nothing is written when the content would not change.
  */
 export function planEndpoints(service: V1Service | undefined, workloads: WorkloadEndpointSource[], existing: V1Endpoints | undefined): EndpointsPlan {
   if (!mirrorsEndpoints(service)) return existing && isManagedByUs(existing) ? { op: 'delete', endpoints: existing } : { op: 'none' };
+  if (isManagedByKubernetes(existing)) return { op: 'none' };
   const desired = desiredEndpoints(service, workloads);
   if (!existing) return { op: 'create', endpoints: desired };
   if (sameEndpoints(existing, desired)) return { op: 'none' };
