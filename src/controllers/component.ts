@@ -3,6 +3,8 @@
 // Ready condition. See docs/endpoints.md.
 import type { ControlPlaneComponent } from '../core/component.js';
 import { renewingServerCredentials, type RenewingCredentials } from '../core/tls/renewing-credentials.js';
+import { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
+import { RevocationFeed } from '../policy/revocations.js';
 import { startControllers } from './run.js';
 
 export const component: ControlPlaneComponent = {
@@ -23,9 +25,12 @@ export const component: ControlPlaneComponent = {
   async start(ctx) {
     let health;
     let tls: RenewingCredentials | undefined;
+    let revocations: RevocationFeed | undefined;
     if (ctx.identity) {
       tls = await renewingServerCredentials(ctx.identity, 'health', { clock: ctx.clock, log: ctx.log });
-      health = { host: ctx.listen, port: Number(ctx.flags['health-port'] ?? 8087), credentials: tls.credentials };
+      revocations = new RevocationFeed(ctx.kubeConfig, ctx.log.child('revocations'), ctx.clock);
+      revocations.start();
+      health = { host: ctx.listen, port: Number(ctx.flags['health-port'] ?? 8087), credentials: tls.credentials, revokedPeers: new RevokedPeerGuard(revocations) };
     } else {
       ctx.log.warn('no identity component: the workload health API is not served (workloads are ready only if annotated outpost.io/assume-ready=true)');
     }
@@ -37,6 +42,10 @@ export const component: ControlPlaneComponent = {
       autoRemoveAfterMs: Number(ctx.flags['auto-registered-remove-after'] ?? 3_600_000),
       health,
       trustDomain: ctx.identity?.trustDomain,
+    }).catch(async (e: unknown) => {
+      tls?.stop();
+      await revocations?.stop();
+      throw e;
     });
     const host = ctx.listen.includes(':') ? `[${ctx.listen}]` : ctx.listen;
     const listeners: Record<string, string> = running.healthPort !== undefined ? { health: `${host}:${running.healthPort}` } : {};
@@ -45,6 +54,7 @@ export const component: ControlPlaneComponent = {
       stop: async () => {
         tls?.stop();
         await running.stop();
+        await revocations?.stop();
       },
     };
   },

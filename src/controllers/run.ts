@@ -1,6 +1,7 @@
 // Wires the controllers together: four informers feed one index; the EndpointSlice and WorkloadGroup
 // controllers write only while this process holds the Lease; the health server (any process)
 // turns proxy reports into Ready conditions. Used by the component, tests and the benchmark.
+import type { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1EndpointSlice, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
@@ -36,7 +37,7 @@ export interface ControllersOptions {
   /** Default disconnect grace (--workload-disconnect-grace). */
   disconnectGraceMs: number;
   /** Health server: listen address, port (0 = free), and its TLS material. Omitted: no health server. */
-  health?: { host: string; port: number; credentials: grpc.ServerCredentials };
+  health?: { host: string; port: number; credentials: grpc.ServerCredentials; revokedPeers?: RevokedPeerGuard };
   trustDomain?: string;
   /** Default time an auto-registered workload may have lost its heartbeat before it is deleted (--auto-registered-remove-after; per group: outpost.io/remove-after). */
   autoRemoveAfterMs?: number;
@@ -202,7 +203,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
   if (opts.health) {
     const trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
     health = await startHealthServer({
-      host: opts.health.host, port: opts.health.port, credentials: opts.health.credentials, log: log.child('health'),
+      host: opts.health.host, port: opts.health.port, credentials: opts.health.credentials, revokedPeers: opts.health.revokedPeers, log: log.child('health'),
       resolve: (workload) => {
         const ew = index.workloads.get(workload);
         if (!ew) return undefined;
@@ -211,6 +212,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
           uid: ew.metadata.uid ?? '',
           key: workload,
           identity: effective.identity,
+          serverName: effective.serverName,
           heartbeatIntervalMs: heartbeatIntervalFor(graceMsFor(workload)),
           probesJson: JSON.stringify(effective.probes),
           ports: effective.ports.map((p) => p.port),

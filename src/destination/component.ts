@@ -6,6 +6,8 @@ import { ClusterView, DESTINATION_KINDS } from './cluster-view.js';
 import { ServiceMetrics } from './metrics.js';
 import { startDestinationServer } from './service.js';
 import { renewingServerCredentials } from '../core/tls/renewing-credentials.js';
+import { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
+import { RevocationFeed } from '../policy/revocations.js';
 import { DestinationWatcher } from './watcher.js';
 
 /** Metrics of every destination service running in this process (Prometheus text), for the lead to serve. */
@@ -36,7 +38,9 @@ export const component: ControlPlaneComponent = {
     const metrics = new ServiceMetrics('destination', () => view.restarts());
     // The certificate first: if it cannot be issued, nothing is left running.
     const tls = await renewingServerCredentials(ctx.identity, 'destination', { clock: ctx.clock, log: ctx.log });
+    const revocations = new RevocationFeed(ctx.kubeConfig, ctx.log.child('revocations'), ctx.clock);
     view.start();
+    revocations.start();
     try {
       const server = await startDestinationServer({
         host: ctx.listen,
@@ -47,6 +51,7 @@ export const component: ControlPlaneComponent = {
         metrics,
         queueCapacity: Number(ctx.flags['destination-queue'] ?? DEFAULT_QUEUE_CAPACITY),
         log: ctx.log,
+        revokedPeers: new RevokedPeerGuard(revocations),
       });
       live.add(metrics);
       ctx.log.info('destination service listening', { address: server.address });
@@ -58,13 +63,13 @@ export const component: ControlPlaneComponent = {
           live.delete(metrics);
           tls.stop();
           await server.stop();
-          await view.stop();
+          await Promise.all([view.stop(), revocations.stop()]);
         },
       };
       return running;
     } catch (e) {
       tls.stop();
-      await view.stop();
+      await Promise.all([view.stop(), revocations.stop()]);
       throw e;
     }
   },

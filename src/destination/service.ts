@@ -1,5 +1,6 @@
 // The Destination gRPC service over mTLS: Get streams a Service port's endpoint changes,
 // GetProfile a single ip:port (or a service's opaqueness). Every stream has a bounded queue.
+import type { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../core/log.js';
 import { parseAuthority } from './authority.js';
@@ -22,6 +23,8 @@ export interface DestinationServerOptions {
   log: Logger;
   /** How long a first request waits for the caches to fill (after that it answers with what is known). */
   syncTimeoutMs?: number;
+  /** Refuses revoked client certificates on every method (src/core/tls/revoked-peers.ts). */
+  revokedPeers?: RevokedPeerGuard;
 }
 
 export interface RunningGrpcServer {
@@ -34,7 +37,7 @@ type GetCall = grpc.ServerWritableStream<{ path: string; context_token?: string 
 
 export async function startDestinationServer(opts: DestinationServerOptions): Promise<RunningGrpcServer> {
   const pkg = loadProto('destination.proto') as any;
-  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000 });
+  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, interceptors: opts.revokedPeers ? [opts.revokedPeers.interceptor({ onRefused: () => opts.metrics.permissionDenied++ })] : [] });
   const { metrics, watcher, log } = opts;
   const syncTimeout = opts.syncTimeoutMs ?? 5_000;
 

@@ -78,9 +78,12 @@ export function checkGroupEntitlement(ref: GroupRef, group: WorkloadGroupLike | 
     );
   }
   if (bound !== sa.serviceAccount) {
+    // The caller is not entitled to learn which ServiceAccount the group is bound to.
     throw new Refusal(
       'service_account_mismatch',
-      `WorkloadGroup ${ref.namespace}/${ref.group} is bound to ServiceAccount ${bound}, but the token belongs to ${who}; use a token of ${bound} (kubectl create token ${bound} -n ${ref.namespace})`,
+      `WorkloadGroup ${ref.namespace}/${ref.group} is not bound to ${who}, whose token this is; use a token of the ServiceAccount it is bound to (annotation ${SERVICE_ACCOUNT_ANNOTATION} on the group)`,
+      {},
+      `bound to ServiceAccount ${bound}`,
     );
   }
   return bound;

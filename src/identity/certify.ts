@@ -1,9 +1,11 @@
 // Decides whether a Certify request may be signed (docs/adr/0002): who the caller is (bootstrap
 // token or current certificate), which workload it may become, and whether the CSR asks for exactly
-// that workload's names. Pure apart from the lookups it is given.
+// that workload's names, which it must be allowed to hold (claims.ts). Pure apart from the lookups.
+// Messages tell a caller only what it is entitled to (docs/adr/0003); the rest goes to `internal`.
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
-import { SERVICE_ACCOUNT_ANNOTATION } from '../core/workloads/effective.js';
+import { DEFAULT_TRUST_DOMAIN, SERVICE_ACCOUNT_ANNOTATION } from '../core/workloads/effective.js';
 import { REVOKED_AT_ANNOTATION, REVOKED_REASON_ANNOTATION, undoRevokeCommand } from '../core/workloads/revocation.js';
+import { checkClaim, type Claimant, type ClaimLookups } from './claims.js';
 import { checkCsr, CsrRefusal } from './csr-check.js';
 import { EXPECTED_IDENTITY_KEY, EXPECTED_SERVER_NAME_KEY, Refusal } from './refusal.js';
 
@@ -26,12 +28,14 @@ export interface CertifyInput {
   caller: Caller;
 }
 
-export interface CertifyLookups {
+export interface CertifyLookups extends ClaimLookups {
   /** Validates a token (TokenReview); throws a Refusal when it is not a valid ServiceAccount token. */
   reviewToken(token: string): Promise<ReviewedToken>;
-  findWorkload(namespace: string, name: string): Promise<EffectiveWorkload | undefined>;
+  findWorkload(namespace: string, name: string): Promise<Claimant | undefined>;
   /** The uid of a ServiceAccount, undefined if it does not exist. */
   serviceAccountUid(namespace: string, name: string): Promise<string | undefined>;
+  /** Trust domain of the identities this control plane issues (default cluster.local). */
+  trustDomain?: string;
 }
 
 export interface Entitlement {
@@ -76,7 +80,6 @@ async function authorizeBootstrap(input: CertifyInput, ref: { namespace: string;
   if (!workload) {
     throw new Refusal('workload_not_found', `ExternalWorkload ${ref.namespace}/${ref.name} does not exist; create it first (kubectl apply -f <workload>.yaml)`);
   }
-  refuseRevoked(workload);
   if (!workload.serviceAccount) {
     throw new Refusal(
       'workload_unbound',
@@ -84,15 +87,20 @@ async function authorizeBootstrap(input: CertifyInput, ref: { namespace: string;
     );
   }
   if (workload.serviceAccount !== sa.serviceAccount) {
+    // The caller is not entitled to learn which ServiceAccount the workload is bound to.
     throw new Refusal(
       'service_account_mismatch',
-      `ExternalWorkload ${ref.namespace}/${ref.name} is bound to ServiceAccount ${workload.serviceAccount}, but the token belongs to ${who}; use a token of ${workload.serviceAccount} (kubectl create token ${workload.serviceAccount} -n ${ref.namespace})`,
+      `ExternalWorkload ${ref.namespace}/${ref.name} is not bound to ${who}, whose token this is; use a token of the ServiceAccount it is bound to (annotation ${SERVICE_ACCOUNT_ANNOTATION} on the workload or its WorkloadGroup)`,
+      {},
+      `bound to ServiceAccount ${workload.serviceAccount}`,
     );
   }
   const uid = await lookups.serviceAccountUid(ref.namespace, sa.serviceAccount);
   if (!uid || (sa.uid && uid !== sa.uid)) {
     throw new Refusal('service_account_missing', `${who} no longer exists (or was recreated); its tokens are revoked — create the ServiceAccount and a new token`);
   }
+  refuseRevoked(workload);
+  await checkClaim(workload, lookups, { trustDomain: lookups.trustDomain ?? DEFAULT_TRUST_DOMAIN });
   return { kind: 'bootstrap', workload, spki: checkNames(input, workload) };
 }
 
@@ -100,19 +108,23 @@ async function authorizeRenewal(input: CertifyInput, ref: { namespace: string; n
   const reenrol = `re-enrol with \`outpost workload onboard ${ref.name} -n ${ref.namespace} --renew\``;
   const workload = await lookups.findWorkload(ref.namespace, ref.name);
   if (!workload) throw new Refusal('workload_deleted', `ExternalWorkload ${ref.namespace}/${ref.name} no longer exists, so its certificate is not renewed`);
-  refuseRevoked(workload);
   if (cert.identity !== workload.identity || cert.serverName !== workload.serverName) {
+    // The caller knows its own certificate's names, not (necessarily) the workload's.
     throw new Refusal(
       'certificate_mismatch',
-      `the client certificate (${cert.identity ?? 'no URI'}, ${cert.serverName ?? 'no DNS name'}) is not the certificate of ExternalWorkload ${ref.namespace}/${ref.name} (${workload.identity}, ${workload.serverName}); ${reenrol}`,
+      `the client certificate (${cert.identity ?? 'no URI'}, ${cert.serverName ?? 'no DNS name'}) is not a certificate of ExternalWorkload ${ref.namespace}/${ref.name}; ${reenrol}`,
+      {},
+      `the workload has identity ${workload.identity}, serverName ${workload.serverName}`,
     );
   }
+  refuseRevoked(workload);
   if (!workload.serviceAccount) {
     throw new Refusal('workload_unbound', `ExternalWorkload ${ref.namespace}/${ref.name} is no longer bound to a ServiceAccount; bind it with: ${annotateCommand(ref)}`);
   }
   if (!(await lookups.serviceAccountUid(ref.namespace, workload.serviceAccount))) {
     throw new Refusal('service_account_missing', `ServiceAccount ${ref.namespace}/${workload.serviceAccount}, bound to this workload, was deleted, so renewals stopped; ${reenrol}`);
   }
+  await checkClaim(workload, lookups, { trustDomain: lookups.trustDomain ?? DEFAULT_TRUST_DOMAIN });
   return { kind: 'renewal', workload, spki: checkNames(input, workload) };
 }
 
@@ -144,7 +156,10 @@ function checkNames(input: CertifyInput, workload: EffectiveWorkload): Buffer {
 }
 
 /** Refusals that a stale cache could cause (a watch event still in flight); worth one fresh look. */
-const CACHE_SENSITIVE = new Set(['workload_revoked', 'workload_not_found', 'workload_unbound', 'workload_deleted', 'service_account_mismatch', 'service_account_missing', 'identity_mismatch', 'certificate_mismatch', 'csr_invalid']);
+const CACHE_SENSITIVE = new Set([
+  'workload_revoked', 'workload_not_found', 'workload_unbound', 'workload_deleted', 'service_account_mismatch', 'service_account_missing', 'identity_mismatch', 'certificate_mismatch', 'csr_invalid',
+  'identity_not_allowed', 'identity_taken', 'server_name_not_allowed', 'server_name_taken',
+]);
 
 /**
  * Decides with the cached lookups, and before refusing for a reason a stale cache could explain,

@@ -7,6 +7,8 @@ import type { Logger } from '../core/log.js';
 import { effectiveWorkload, groupNameOf, type ExternalWorkloadLike, type WorkloadGroupLike } from '../core/workloads/effective.js';
 import { makeKeepAliveApiClient } from '../core/kube-clients.js';
 import type { CertifyLookups } from './certify.js';
+import { ClaimIndex, createdMs, heldNames } from './claim-index.js';
+import { ALLOWED_SERVER_NAMES_ANNOTATION, parseAllowedServerNames, type NameHolder } from './claims.js';
 import { unavailable, type WorkloadRecord } from './kube.js';
 
 const GV = { group: 'workload.linkerd.io', version: 'v1beta1' };
@@ -22,13 +24,13 @@ export interface WorkloadDirectory {
 }
 
 interface Cache<T> {
-  get(name: string, namespace: string): T | undefined;
+  get(name: string, namespace?: string): T | undefined;
   healthy(): boolean;
   synced: Promise<void>;
   stop(): Promise<void>;
 }
 
-function startCache<T extends KubernetesObject>(kc: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, clock: Clock, log: Logger): Cache<T> {
+function startCache<T extends KubernetesObject>(kc: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, clock: Clock, log: Logger, onChange?: (change: 'upsert' | 'remove', obj: T) => void): Cache<T> {
   let listed!: () => void;
   const synced = new Promise<void>((r) => (listed = r));
   let healthy = false;
@@ -44,6 +46,11 @@ function startCache<T extends KubernetesObject>(kc: KubeConfig, path: string, li
   let failures = 0;
   let timer: TimerHandle | undefined;
   informer.on('connect', () => (failures = 0));
+  if (onChange) {
+    informer.on('add', (o) => onChange('upsert', o));
+    informer.on('update', (o) => onChange('upsert', o));
+    informer.on('delete', (o) => onChange('remove', o));
+  }
   informer.on('error', (err) => {
     healthy = false;
     if (stopped) return;
@@ -71,10 +78,14 @@ export function startWorkloadDirectory(kc: KubeConfig, opts: { trustDomain: stri
   const custom = makeKeepAliveApiClient(kc, CustomObjectsApi);
   const core = makeKeepAliveApiClient(kc, CoreV1Api);
   const listCustom = (plural: string) => () => custom.listClusterCustomObject({ ...GV, plural }) as Promise<KubernetesListObject<KubernetesObject>>;
-  const workloads = startCache(kc, `/apis/${GV.group}/${GV.version}/externalworkloads`, listCustom('externalworkloads'), opts.clock, opts.log);
-  const groups = startCache(kc, `/apis/${GV.group}/${GV.version}/workloadgroups`, listCustom('workloadgroups'), opts.clock, opts.log);
+  const claims = new ClaimIndex();
+  const indexed = (kind: NameHolder['kind']) => (change: 'upsert' | 'remove', obj: KubernetesObject) =>
+    change === 'upsert' ? claims.upsert(kind, obj as ExternalWorkloadLike) : claims.remove(kind, obj as ExternalWorkloadLike);
+  const workloads = startCache(kc, `/apis/${GV.group}/${GV.version}/externalworkloads`, listCustom('externalworkloads'), opts.clock, opts.log, indexed('ExternalWorkload'));
+  const groups = startCache(kc, `/apis/${GV.group}/${GV.version}/workloadgroups`, listCustom('workloadgroups'), opts.clock, opts.log, indexed('WorkloadGroup'));
   const serviceAccounts = startCache(kc, '/api/v1/serviceaccounts', () => core.listServiceAccountForAllNamespaces(), opts.clock, opts.log);
-  const caches = [workloads, groups, serviceAccounts];
+  const namespaces = startCache(kc, '/api/v1/namespaces', () => core.listNamespace(), opts.clock, opts.log);
+  const caches = [workloads, groups, serviceAccounts, namespaces];
 
   const getCustom = async <T>(plural: string, namespace: string, name: string): Promise<T | undefined> => {
     try {
@@ -84,7 +95,20 @@ export function startWorkloadDirectory(kc: KubeConfig, opts: { trustDomain: stri
       throw unavailable(`read ${plural} ${namespace}/${name}`, e);
     }
   };
-  const record = (ew: ExternalWorkloadLike, group: WorkloadGroupLike | undefined): WorkloadRecord => ({ ...effectiveWorkload(ew, group, opts.trustDomain), uid: ew.metadata.uid });
+  const record = (ew: ExternalWorkloadLike, group: WorkloadGroupLike | undefined): WorkloadRecord => ({
+    ...effectiveWorkload(ew, group, opts.trustDomain),
+    uid: ew.metadata.uid,
+    created: createdMs(ew as KubernetesObject),
+    groupCreated: group ? createdMs(group as KubernetesObject) : undefined,
+    groupIdentity: group?.spec?.meshTLS?.identity,
+  });
+  /** A cached holder, re-read: kept (with its fresh creation time) only if it still holds the name. */
+  const stillHolds = async (kind: 'identity' | 'serverName', value: string, h: NameHolder): Promise<NameHolder | undefined> => {
+    const obj = await getCustom<ExternalWorkloadLike & KubernetesObject>(h.kind === 'ExternalWorkload' ? 'externalworkloads' : 'workloadgroups', h.namespace, h.name);
+    if (!obj) return undefined;
+    const held = heldNames(h.kind, obj)[kind];
+    return held === (kind === 'serverName' ? value.toLowerCase() : value) ? { ...h, created: createdMs(obj) } : undefined;
+  };
   // Cached objects are replaced (not mutated) on every watch event, so the computed record can be
   // kept per object pair.
   const records = new WeakMap<object, { group: WorkloadGroupLike | undefined; record: WorkloadRecord }>();
@@ -97,6 +121,19 @@ export function startWorkloadDirectory(kc: KubeConfig, opts: { trustDomain: stri
   };
 
   const fresh: WorkloadDirectory['fresh'] = {
+    trustDomain: opts.trustDomain,
+    async holders(kind, value) {
+      const checked = await Promise.all(claims.holders(kind, value).map((h) => stillHolds(kind, value, h)));
+      return checked.filter((h): h is NameHolder => h !== undefined);
+    },
+    async allowedServerNames(namespace) {
+      try {
+        return parseAllowedServerNames((await core.readNamespace({ name: namespace })).metadata?.annotations?.[ALLOWED_SERVER_NAMES_ANNOTATION]);
+      } catch (e) {
+        if (statusCode(e) === 404) return [];
+        throw unavailable(`read Namespace ${namespace}`, e);
+      }
+    },
     async findWorkload(namespace, name) {
       const ew = await getCustom<ExternalWorkloadLike>('externalworkloads', namespace, name);
       if (!ew) return undefined;
@@ -114,6 +151,14 @@ export function startWorkloadDirectory(kc: KubeConfig, opts: { trustDomain: stri
   };
   const allHealthy = () => caches.every((c) => c.healthy());
   const cached: WorkloadDirectory['cached'] = {
+    trustDomain: opts.trustDomain,
+    async holders(kind, value) {
+      return claims.holders(kind, value);
+    },
+    async allowedServerNames(namespace) {
+      if (!allHealthy()) return fresh.allowedServerNames(namespace);
+      return parseAllowedServerNames(namespaces.get(namespace)?.metadata?.annotations?.[ALLOWED_SERVER_NAMES_ANNOTATION]);
+    },
     async findWorkload(namespace, name) {
       if (!allHealthy()) return fresh.findWorkload(namespace, name);
       const ew = workloads.get(name, namespace) as ExternalWorkloadLike | undefined;

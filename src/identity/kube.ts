@@ -4,9 +4,9 @@ import { AuthenticationV1Api, CoreV1Api, type CoreV1Event, type KubeConfig } fro
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import type { EffectiveWorkload } from '../core/workloads/effective.js';
 import { makeKeepAliveApiClient } from '../core/kube-clients.js';
 import type { ReviewedToken } from './certify.js';
+import type { Claimant } from './claims.js';
 import { createRateLimiter } from './rate-limit.js';
 import { Refusal } from './refusal.js';
 import { podClaim } from './pod-identity.js';
@@ -19,7 +19,7 @@ export const TRUST_ROOTS_KEY = 'ca-bundle.crt';
 
 const SA_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
 
-export type WorkloadRecord = EffectiveWorkload & { uid?: string };
+export type WorkloadRecord = Claimant & { uid?: string };
 
 const statusCode = (e: unknown): number | undefined => (e as { code?: number }).code;
 

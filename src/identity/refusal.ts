@@ -1,5 +1,6 @@
 // Why the identity service refuses a request: a stable reason (metric label), the gRPC status a
 // caller gets, and a message a human can act on. The one table mapping reasons to status codes.
+// A message tells the caller only what it is entitled to know (docs/adr/0003); `internal` is logged.
 import { status } from '@grpc/grpc-js';
 
 export const REFUSAL_STATUS = {
@@ -21,6 +22,11 @@ export const REFUSAL_STATUS = {
   group_not_found: status.FAILED_PRECONDITION,
   group_unbound: status.FAILED_PRECONDITION,
   workload_conflict: status.FAILED_PRECONDITION,
+  identity_not_allowed: status.PERMISSION_DENIED,
+  identity_taken: status.PERMISSION_DENIED,
+  server_name_not_allowed: status.PERMISSION_DENIED,
+  server_name_taken: status.PERMISSION_DENIED,
+  token_used: status.PERMISSION_DENIED,
   identity_mismatch: status.INVALID_ARGUMENT,
   csr_invalid: status.INVALID_ARGUMENT,
   api_unavailable: status.UNAVAILABLE,
@@ -38,6 +44,8 @@ export class Refusal extends Error {
     message: string,
     /** Extra trailing metadata for the caller. */
     readonly details: Record<string, string> = {},
+    /** For the server's log only: what the caller is not entitled to learn (another workload's names, its ServiceAccount). */
+    readonly internal?: string,
   ) {
     super(message);
     this.name = 'Refusal';

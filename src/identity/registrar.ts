@@ -111,7 +111,7 @@ export function withAutoRegistration(deps: AutoRegistrationDeps): (input: Certif
     try {
       return await deps.authorize({ ...input, workload: registered }, reviewOnce);
     } catch (e) {
-      if (e instanceof Refusal) throw new Refusal(e.reason, e.message, { ...e.details, [REGISTERED_WORKLOAD_KEY]: registered });
+      if (e instanceof Refusal) throw new Refusal(e.reason, e.message, { ...e.details, [REGISTERED_WORKLOAD_KEY]: registered }, e.internal);
       throw e;
     }
   };
@@ -127,7 +127,9 @@ function checkCertificateReclaim(ref: GroupRef, group: WorkloadGroupLike | undef
   if (cert.identity !== member.identity || cert.serverName !== member.serverName) {
     throw new Refusal(
       'certificate_mismatch',
-      `the client certificate (${cert.identity ?? 'no URI'}, ${cert.serverName ?? 'no DNS name'}) is not the certificate of ${ref.namespace}/${name} (${member.identity}, ${member.serverName}); register with a token of ServiceAccount ${bound}`,
+      `the client certificate (${cert.identity ?? 'no URI'}, ${cert.serverName ?? 'no DNS name'}) is not a certificate of ${ref.namespace}/${name}; register with a token of the group's ServiceAccount`,
+      {},
+      `the member has identity ${member.identity}, serverName ${member.serverName}; the group is bound to ServiceAccount ${bound}`,
     );
   }
   return bound;

@@ -59,7 +59,7 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
       // A caller that does not know its names yet asks with none and learns them from the refusal.
       opts.metrics.refused(r.reason === 'identity_mismatch' && !call.request.identity ? 'identity_not_requested' : r.reason);
       // Rate-limited callers are not logged one by one (the metric counts them): no log flood.
-      if (r.reason !== 'rate_limited') opts.log.info('certify refused', { workload: call.request.workload, peer: ip, reason: r.reason, detail: r.message });
+      if (r.reason !== 'rate_limited') opts.log.info('certify refused', { workload: call.request.workload, peer: ip, reason: r.reason, detail: r.message, ...(r.internal ? { internal: r.internal } : {}) });
       const md = new grpc.Metadata();
       md.set('outpost-refusal-reason', r.reason);
       for (const [k, v] of Object.entries(r.details)) md.set(k, v);

@@ -61,6 +61,8 @@ const identity: InstallComponent = {
   clusterRules: [
     { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
     { apiGroups: [''], resources: ['serviceaccounts'], verbs: READ },
+    // allowed-server-names annotations (docs/adr/0014).
+    { apiGroups: [''], resources: ['namespaces'], verbs: READ },
     // create/patch: auto-registration of WorkloadGroup members (src/identity/registrar.ts).
     { apiGroups: ['workload.linkerd.io'], resources: ['externalworkloads'], verbs: [...READ, 'create', 'patch'] },
     { apiGroups: ['workload.linkerd.io'], resources: ['workloadgroups'], verbs: READ },
@@ -80,7 +82,8 @@ const destination: InstallComponent = {
   serviceAccount: 'outpost-destination',
   summary: 'serves discovery (endpoints, identities, protocol hints) to proxies',
   clusterRules: readRules(DESTINATION_KINDS),
-  namespaceRules: [],
+  // The revocation list (revoked client certificates are refused): an informer over the namespace's ConfigMaps.
+  namespaceRules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }],
   ports: [{ name: 'grpc', port: 8086, flag: 'destination-port' }],
   replicas: 1,
 };
@@ -112,6 +115,8 @@ const controllers: InstallComponent = {
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ],
   namespaceRules: [
+    // The revocation list (the health API ignores revoked certificates).
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: [LEASE_NAME] },
   ],

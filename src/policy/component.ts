@@ -10,6 +10,7 @@ import { POLICY_KINDS } from './inputs.js';
 import { RevocationFeed } from './revocations.js';
 import { startPolicyServer } from './service.js';
 import { renewingServerCredentials } from '../core/tls/renewing-credentials.js';
+import { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
 import { PolicyWatcher } from './watcher.js';
 
 const live = new Set<ServiceMetrics>();
@@ -56,6 +57,7 @@ export const component: ControlPlaneComponent = {
         queueCapacity: Number(ctx.flags['destination-queue'] ?? DEFAULT_QUEUE_CAPACITY),
         log: ctx.log,
         revocations,
+        revokedPeers: new RevokedPeerGuard(revocations),
       });
       live.add(metrics);
       ctx.log.info('policy service listening', { address: server.address });

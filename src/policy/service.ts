@@ -2,6 +2,7 @@
 // workload whose identity the caller's certificate carries (anyone else: PERMISSION_DENIED).
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../core/log.js';
+import type { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
 import { openMeteredStream } from '../destination/bounded-stream.js';
 import type { ClusterView } from '../destination/cluster-view.js';
 import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding } from '../destination/grpc-common.js';
@@ -24,13 +25,15 @@ export interface PolicyServerOptions {
   syncTimeoutMs?: number;
   /** The revocation deny list (docs/adr/0009); served as the Revocations service when given. */
   revocations?: RevocationFeed;
+  /** Refuses revoked client certificates on every method (src/core/tls/revoked-peers.ts). */
+  revokedPeers?: RevokedPeerGuard;
 }
 
 type PortCall = grpc.ServerWritableStream<{ workload: string; port: number }, WireInboundServer>;
 
 export async function startPolicyServer(opts: PolicyServerOptions): Promise<RunningGrpcServer> {
   const pkg = loadProto('policy.proto') as any;
-  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000 });
+  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, interceptors: opts.revokedPeers ? [opts.revokedPeers.interceptor({ onRefused: () => opts.metrics.permissionDenied++ })] : [] });
   const { metrics, watcher, log } = opts;
 
   const refuse = (call: PortCall, code: grpc.status, details: string) => {

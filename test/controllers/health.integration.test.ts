@@ -19,6 +19,7 @@ import { waitFor } from './wait.js';
 const GRACE_MS = 1500;
 const WORKLOAD = 'payments/payment-processor-vm-1';
 const IDENTITY = 'spiffe://cluster.local/payment-processor'; // its spec.meshTLS.identity in the guide
+const SERVER_NAME = 'payment-processor-vm-1.payments.svc.cluster.local';
 
 type Stream = grpc.ClientDuplexStream<HealthReportMessage, HealthAckMessage>;
 
@@ -38,8 +39,8 @@ describe('workload health API', () => {
   let discovery: DiscoveryV1Api;
   const clients: grpc.Client[] = [];
 
-  async function proxyWith(identity: string, issuer = ca): Promise<ScriptedProxy> {
-    const leaf = await issueLeaf(issuer, { commonName: 'proxy', sans: { uris: [identity] }, lifetimeMs: 3_600_000, usages: ['client'] });
+  async function proxyWith(identity: string, issuer = ca, serverName = SERVER_NAME): Promise<ScriptedProxy> {
+    const leaf = await issueLeaf(issuer, { commonName: 'proxy', sans: { uris: [identity], dns: [serverName] }, lifetimeMs: 3_600_000, usages: ['client'] });
     const Client = workloadHealthDefinition();
     const client = new Client(`127.0.0.1:${controllers.healthPort}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem!), Buffer.from(leaf.certPem)));
     clients.push(client);
@@ -157,7 +158,16 @@ describe('workload health API', () => {
     intruder.report(!(before?.status === 'True'));
     const status = await intruder.status;
     assert.equal(status.code, grpc.status.PERMISSION_DENIED);
-    assert.match(status.details, /not the identity of payments\/payment-processor-vm-1/);
+    assert.match(status.details, /was not issued to payments\/payment-processor-vm-1/);
+    assert.doesNotMatch(status.details, /spiffe:\/\/cluster\.local\/payment-processor\b/, "the workload's own identity is not told");
+    assert.equal((await readyCondition())?.status, before?.status, 'condition untouched');
+  });
+
+  test('a certificate with the identity but another workload\'s serverName (a sibling) cannot report for this one', async () => {
+    const before = await readyCondition();
+    const sibling = await proxyWith(IDENTITY, ca, 'payment-processor-vm-2.payments.svc.cluster.local');
+    sibling.report(!(before?.status === 'True'));
+    assert.equal((await sibling.status).code, grpc.status.PERMISSION_DENIED);
     assert.equal((await readyCondition())?.status, before?.status, 'condition untouched');
   });
 

@@ -49,7 +49,7 @@ test('checkGroupEntitlement: same namespace, group exists, bound to the token\'s
   refusedWith(() => checkGroupEntitlement(ref, group('redis-sa'), { ...sa, namespace: 'payments' }), 'namespace_mismatch', /cannot register workloads in namespace caching/);
   refusedWith(() => checkGroupEntitlement(ref, undefined, sa), 'group_not_found', /WorkloadGroup caching\/redis-cache-fleet does not exist/);
   refusedWith(() => checkGroupEntitlement(ref, group(), sa), 'group_unbound', /kubectl annotate workloadgroup redis-cache-fleet -n caching outpost\.io\/service-account=redis-sa/);
-  refusedWith(() => checkGroupEntitlement(ref, group('other-sa'), sa), 'service_account_mismatch', /bound to ServiceAccount other-sa, but the token belongs to ServiceAccount caching\/redis-sa/);
+  refusedWith(() => checkGroupEntitlement(ref, group('other-sa'), sa), 'service_account_mismatch', /is not bound to ServiceAccount caching\/redis-sa, whose token this is/);
 });
 
 test('planRegistration: create when absent, keep or reclaim our own, never take over a hand-made workload', () => {

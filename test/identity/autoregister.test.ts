@@ -175,13 +175,13 @@ test('refused with a clear reason: a token of another ServiceAccount, a missing 
     assert.match(e.message, message);
   };
 
-  await refused(ask(`${NS}/group:${GROUP}@127.0.10.3`, other), 'service_account_mismatch', /bound to ServiceAccount redis-sa, but the token belongs to ServiceAccount caching\/other-sa/);
+  await refused(ask(`${NS}/group:${GROUP}@127.0.10.3`, other), 'service_account_mismatch', /is not bound to ServiceAccount caching\/other-sa, whose token this is/);
   await refused(ask(`${NS}/group:no-such-group@127.0.10.3`, good), 'group_not_found', /WorkloadGroup caching\/no-such-group does not exist/);
   await refused(ask(`${NS}/group:${GROUP}@not-an-ip`, good), 'invalid_request', /"not-an-ip" is not an IPv4 or IPv6 address/);
   assert.ok(!(await members()).some((m) => m.name.endsWith('127-0-10-3')), 'nothing registered for a refused request');
 
   // A client given another SA's token says so and never registers.
-  await assert.rejects(member('127.0.10.4', join(work, 'vm-d'), other).start(), /bound to ServiceAccount redis-sa/);
+  await assert.rejects(member('127.0.10.4', join(work, 'vm-d'), other).start(), /is not bound to ServiceAccount caching\/other-sa/);
 
   // A hand-made workload under the derived name is never taken over.
   const handMade = join(work, 'hand-made.yaml');

@@ -17,7 +17,7 @@ function directory(): FakeDirectory {
   d.addServiceAccount('payments', 'other-sa', 'other-sa-token');
   d.addServiceAccount('shop', 'payment-processor-sa', 'shop-token');
   d.addWorkload(guideWorkload());
-  d.addWorkload({ ...guideWorkload(undefined), metadata: { name: 'unbound-vm', namespace: 'payments' } });
+  d.addWorkload({ metadata: { name: 'unbound-vm', namespace: 'payments' } });
   d.addWorkload({
     metadata: { name: 'redis-vm-1', namespace: 'payments', labels: { workloadGroup: 'redis' } },
     spec: { meshTLS: { serverName: 'redis-vm-1.payments.svc.cluster.local' } },
@@ -54,7 +54,7 @@ const cases: Case[] = [
   { name: 'no token and no certificate', caller: {}, reason: 'no_credentials', code: status.UNAUTHENTICATED },
   { name: 'invalid (expired or tampered) token', caller: { token: 'forged' }, reason: 'token_invalid', code: status.UNAUTHENTICATED },
   { name: 'token from another namespace', caller: { token: 'shop-token' }, reason: 'namespace_mismatch', code: status.PERMISSION_DENIED, message: /ServiceAccount shop\/payment-processor-sa, which cannot certify workloads in namespace payments/ },
-  { name: 'workload bound to another ServiceAccount', caller: { token: 'other-sa-token' }, reason: 'service_account_mismatch', code: status.PERMISSION_DENIED, message: /bound to ServiceAccount payment-processor-sa, but the token belongs to ServiceAccount payments\/other-sa/ },
+  { name: 'workload bound to another ServiceAccount', caller: { token: 'other-sa-token' }, reason: 'service_account_mismatch', code: status.PERMISSION_DENIED, message: /is not bound to ServiceAccount payments\/other-sa, whose token this is/ },
   { name: 'unbound workload, with the kubectl annotate command', workload: 'payments/unbound-vm', caller: { token: 'good' }, reason: 'workload_unbound', code: status.FAILED_PRECONDITION, message: /kubectl annotate externalworkload unbound-vm -n payments outpost\.io\/service-account=payment-processor-sa/ },
   { name: 'unknown workload', workload: 'payments/nope', caller: { token: 'good' }, reason: 'workload_not_found', code: status.FAILED_PRECONDITION },
   { name: 'malformed workload reference', workload: 'payment-processor-vm-1', caller: { token: 'good' }, reason: 'invalid_request', code: status.INVALID_ARGUMENT },

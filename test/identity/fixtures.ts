@@ -9,6 +9,8 @@ import { authorizeCertify, type CertifyLookups, type ReviewedToken } from '../..
 import { createIdentityMetrics, type IdentityMetrics } from '../../src/identity/metrics.js';
 import { createRateLimiter } from '../../src/identity/rate-limit.js';
 import { Refusal } from '../../src/identity/refusal.js';
+import { ClaimIndex, createdMs } from '../../src/identity/claim-index.js';
+import { ALLOWED_SERVER_NAMES_ANNOTATION, parseAllowedServerNames, type NameHolder } from '../../src/identity/claims.js';
 import { startIdentityServer, type RunningIdentityServer } from '../../src/identity/server.js';
 
 export async function newCaMaterial(opts: { issuerLifetimeMs?: number } = {}): Promise<CaMaterial> {
@@ -46,11 +48,26 @@ export class FakeDirectory implements CertifyLookups {
     const ew = this.workloads.get(`${ns}/${name}`);
     if (!ew) return undefined;
     const g = ew.metadata.labels?.workloadGroup;
-    return effectiveWorkload(ew, g ? this.groups.get(`${ns}/${g}`) : undefined);
+    const group = g ? this.groups.get(`${ns}/${g}`) : undefined;
+    return { ...effectiveWorkload(ew, group), created: createdMs(ew as never), groupCreated: group ? createdMs(group as never) : undefined, groupIdentity: group?.spec?.meshTLS?.identity };
   }
 
   async serviceAccountUid(ns: string, name: string) {
     return this.serviceAccounts.get(`${ns}/${name}`);
+  }
+
+  /** Namespace annotations (the allowed-server-names of claims.ts). */
+  namespaceAnnotations = new Map<string, Record<string, string>>();
+
+  async holders(kind: 'identity' | 'serverName', value: string): Promise<NameHolder[]> {
+    const index = new ClaimIndex();
+    for (const ew of this.workloads.values()) index.upsert('ExternalWorkload', ew);
+    for (const g of this.groups.values()) index.upsert('WorkloadGroup', g);
+    return index.holders(kind, value);
+  }
+
+  async allowedServerNames(ns: string): Promise<string[]> {
+    return parseAllowedServerNames(this.namespaceAnnotations.get(ns)?.[ALLOWED_SERVER_NAMES_ANNOTATION]);
   }
 }
 

@@ -125,7 +125,7 @@ test('refused with a clear reason (over gRPC): tampered, expired, other-namespac
     ['tampered', tampered, /token was rejected/],
     ['expired', expired, /token was rejected \(.*expired/],
     ['other namespace', await token('payment-processor-sa', 'shop'), /ServiceAccount shop\/payment-processor-sa, which cannot certify workloads in namespace payments/],
-    ['other ServiceAccount', await token('other-sa'), /bound to ServiceAccount payment-processor-sa, but the token belongs to ServiceAccount payments\/other-sa/],
+    ['other ServiceAccount', await token('other-sa'), /is not bound to ServiceAccount payments\/other-sa, whose token this is/],
   ];
   const csr = await createCsr(generateWorkloadKey(), NAMES);
   for (const [name, file, re] of cases) {

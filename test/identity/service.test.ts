@@ -19,7 +19,7 @@ before(async () => {
   s.directory.addServiceAccount('payments', 'other-sa', 'other-token');
   s.directory.addServiceAccount('shop', 'payment-processor-sa', 'shop-token');
   s.directory.addWorkload(guideWorkload());
-  s.directory.addWorkload({ ...guideWorkload(undefined), metadata: { name: 'unbound-vm', namespace: 'payments' } });
+  s.directory.addWorkload({ metadata: { name: 'unbound-vm', namespace: 'payments' } });
 });
 after(() => s.close());
 
@@ -69,11 +69,28 @@ test('refusals carry a gRPC status and say what to do', async () => {
   await refused(call({}), status.UNAUTHENTICATED, /send a ServiceAccount token/);
   await refused(call({ token: 'expired-or-tampered' }), status.UNAUTHENTICATED, /token was rejected/);
   await refused(call({ token: 'shop-token' }), status.PERMISSION_DENIED, /cannot certify workloads in namespace payments/);
-  await refused(call({ token: 'other-token' }), status.PERMISSION_DENIED, /bound to ServiceAccount payment-processor-sa, but the token belongs to ServiceAccount payments\/other-sa/);
+  await refused(call({ token: 'other-token' }), status.PERMISSION_DENIED, /is not bound to ServiceAccount payments\/other-sa, whose token this is/);
   await refused(call({ token: 'good-token', workload: 'payments/unbound-vm' }), status.FAILED_PRECONDITION, /kubectl annotate externalworkload unbound-vm -n payments outpost\.io\/service-account=payment-processor-sa/);
   await refused(call({ token: 'good-token', csr: await createCsr(generateWorkloadKey(), { ...names, serverName: 'evil.example.com' }) }), status.INVALID_ARGUMENT, /DNS evil\.example\.com, which this workload is not entitled to/);
   await refused(call({ token: 'good-token', csr: Buffer.from('junk') }), status.INVALID_ARGUMENT, /not valid DER PKCS#10/);
   assert.match(s.metrics.render(), /identity_cert_refused_total\{reason="service_account_mismatch"\} 1/);
+});
+
+test('an unentitled caller learns nothing of another workload: not its ServiceAccount, identity or serverName (ADR 0003)', async () => {
+  s.directory.addWorkload({ metadata: { name: 'other-vm', namespace: 'payments', annotations: { 'outpost.io/service-account': 'other-sa' } } });
+  const otherNames = { identity: 'spiffe://cluster.local/ns/payments/sa/other-sa', serverName: 'other-vm.payments.svc.cluster.local' };
+  const secrets = [/payment-processor-sa/, /spiffe:\/\/cluster\.local\/payment-processor/, /payment-processor-vm-1\.payments\.svc/];
+  const message = (e: unknown) => (assert.ok(e instanceof CertifyCallError, String(e)), e.message);
+  // A token of another ServiceAccount of the namespace.
+  const bySa = message(await call({ token: 'other-token' }).catch((e: unknown) => e));
+  for (const re of secrets) assert.doesNotMatch(bySa, re);
+  // The certificate of another workload, renewing as this one.
+  const key = generateWorkloadKey();
+  const other = await certifyOnce({ addr: s.addr, trustAnchorsPem: s.material.trustAnchorsPem }, { ...otherNames, workload: 'payments/other-vm', token: 'other-token', csr: await createCsr(key, otherNames) });
+  const chainPem = new X509Certificate(other.leafDer).toString() + new X509Certificate(other.intermediatesDer[0]).toString();
+  const byCert = message(await call({ key }, { keyPem: key, chainPem }).catch((e: unknown) => e));
+  assert.match(byCert, /is not a certificate of ExternalWorkload payments\/payment-processor-vm-1/);
+  for (const re of secrets) assert.doesNotMatch(byCert, re);
 });
 
 test('an identity mismatch tells an entitled caller its names (and only then)', async () => {

@@ -19,7 +19,7 @@ export interface Mesh {
   issuer: CertificateAuthority;
   trustFile: string;
   /** Writes cert+key files for an identity; returns their paths. */
-  issue(name: string, ns: string, sa: string, opts?: { lifetimeMs?: number; issuer?: CertificateAuthority }): Promise<{ certFile: string; keyFile: string; identity: string; serverName: string }>;
+  issue(name: string, ns: string, sa: string, opts?: { lifetimeMs?: number; issuer?: CertificateAuthority; /** The DNS SAN (default the Linkerd-style ServiceAccount name); an ExternalWorkload's serverName for the health API. */ serverName?: string }): Promise<{ certFile: string; keyFile: string; identity: string; serverName: string }>;
   cleanup(): void;
 }
 
@@ -36,7 +36,7 @@ export async function createMesh(): Promise<Mesh> {
     trustFile,
     async issue(name, ns, sa, opts = {}) {
       const identity = idOf(ns, sa);
-      const serverName = `${sa}.${ns}.serviceaccount.identity.outpost.${TD}`;
+      const serverName = opts.serverName ?? `${sa}.${ns}.serviceaccount.identity.outpost.${TD}`;
       const leaf = await issueLeaf(opts.issuer ?? issuer, { commonName: serverName, sans: { uris: [identity], dns: [serverName] }, lifetimeMs: opts.lifetimeMs ?? 3_600_000 });
       const certFile = join(dir, `${name}.crt`);
       const keyFile = join(dir, `${name}.key`);

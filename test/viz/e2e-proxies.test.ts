@@ -71,10 +71,10 @@ describe('viz with real proxies', () => {
     });
     await new Promise<void>((r) => cacheApp.listen(0, '127.0.0.1', r));
     const cacheAppPort = (cacheApp.address() as AddressInfo).port;
-    const s = await mesh.issue('web', NS, 'web');
-    const c = await mesh.issue('client', NS, 'client');
+    const s = await mesh.issue('web', NS, 'web', { serverName: `web.${NS}.svc.cluster.local` });
+    const c = await mesh.issue('client', NS, 'client', { serverName: `client.${NS}.svc.cluster.local` });
     ids = { client: c.identity, server: s.identity, cache: '' };
-    const k = await mesh.issue('cache', NS, 'cache');
+    const k = await mesh.issue('cache', NS, 'cache', { serverName: `cache.${NS}.svc.cluster.local` });
     ids.cache = k.identity;
     server = await startTestProxy(mesh, s, serving(appPort));
     cache = await startTestProxy(mesh, k, serving(cacheAppPort));

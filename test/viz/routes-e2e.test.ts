@@ -94,8 +94,8 @@ spec:
     );
     await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
     const appPort = (app.address() as AddressInfo).port;
-    const w = await mesh.issue('web', NS, 'web');
-    const c = await mesh.issue('client', NS, 'client');
+    const w = await mesh.issue('web', NS, 'web', { serverName: `web.${NS}.svc.cluster.local` });
+    const c = await mesh.issue('client', NS, 'client', { serverName: `client.${NS}.svc.cluster.local` });
     web = await startTestProxy(mesh, w, { workload: { name: 'web', namespace: NS }, destination: { endpoint: l.destination }, policy: { endpoint: l.policy }, health: { endpoint: l.health } });
     client = await startTestProxy(mesh, c, { destination: { endpoint: l.destination } });
     const ew = (name: string, id: string, p: RunningProxy, probes: string) => `---

@@ -7,6 +7,7 @@ import { arr, bool, conditionSchema, dateTime, int32, obj, rootSchema, str, stri
 import { child, duplicate, index, invalid } from '../schema/field-errors.js';
 import { dns1123Subdomain, goDuration, ipFamily, ipAddress, spiffeId } from '../schema/formats.js';
 import { validateObjectMeta, validatePortList } from '../schema/meta.js';
+import { CLUSTER_DOMAIN, CONTROL_PLANE_NAMESPACE, identityNamespace, isReservedServerName } from '../../core/workloads/reserved-names.js';
 import { NONE, STANDARD_VERBS, asArray, asRecord, col, conditionStatus, pick } from './common.js';
 
 export const WORKLOAD_GROUP = 'workload.linkerd.io';
@@ -92,14 +93,27 @@ function externalWorkloadSchema(meshKey: 'meshTLS' | 'meshTls'): Schema {
   );
 }
 
-function validateMeshTLS(m: unknown, path: string): FieldCause[] {
+/**
+ * Also refuses what no cluster state could make valid (docs/adr/0014): an identity of another
+ * namespace, the control plane's DNS names. The identity service enforces the rest at issuance.
+ */
+function validateMeshTLS(m: unknown, path: string, namespace: string | undefined): FieldCause[] {
   const out: FieldCause[] = [];
   const meshTLS = asRecord(m);
   if (typeof meshTLS.identity === 'string' && meshTLS.identity) {
-    for (const e of spiffeId(meshTLS.identity)) out.push(invalid(child(path, 'identity'), meshTLS.identity, e));
+    const errs = spiffeId(meshTLS.identity);
+    for (const e of errs) out.push(invalid(child(path, 'identity'), meshTLS.identity, e));
+    const owner = identityNamespace(meshTLS.identity);
+    if (!errs.length && owner !== undefined && namespace && owner !== namespace) {
+      out.push(invalid(child(path, 'identity'), meshTLS.identity, `is an identity of namespace ${owner}; a workload may only claim identities of its own namespace (spiffe://<trust-domain>/ns/${namespace}/...) or a free-form one`));
+    }
   }
   if (typeof meshTLS.serverName === 'string' && meshTLS.serverName) {
-    for (const e of dns1123Subdomain(meshTLS.serverName)) out.push(invalid(child(path, 'serverName'), meshTLS.serverName, e));
+    const errs = dns1123Subdomain(meshTLS.serverName);
+    for (const e of errs) out.push(invalid(child(path, 'serverName'), meshTLS.serverName, e));
+    if (!errs.length && isReservedServerName(meshTLS.serverName)) {
+      out.push(invalid(child(path, 'serverName'), meshTLS.serverName, `is a name of the control plane (localhost, *.${CONTROL_PLANE_NAMESPACE}.svc.${CLUSTER_DOMAIN}); choose a name under ${namespace ?? '<namespace>'}.svc.${CLUSTER_DOMAIN}`));
+    }
   }
   return out;
 }
@@ -150,7 +164,7 @@ function validateExternalWorkload(o: KubeObject): FieldCause[] {
   return [
     ...validateObjectMeta(o),
     ...validateReferences(o),
-    ...validateMeshTLS(spec[meshKey], `spec.${meshKey}`),
+    ...validateMeshTLS(spec[meshKey], `spec.${meshKey}`, o.metadata.namespace),
     ...validateWorkloadIPs(spec.workloadIPs, 'spec.workloadIPs'),
     ...validatePortList(spec.ports as never, 'spec.ports'),
     ...validateProbes(spec.probes, 'spec.probes'),
@@ -271,7 +285,7 @@ function validateWorkloadGroup(o: KubeObject): FieldCause[] {
   const out = [
     ...validateObjectMeta(o),
     ...validateReferences(o),
-    ...validateMeshTLS(spec.meshTLS, 'spec.meshTLS'),
+    ...validateMeshTLS(spec.meshTLS, 'spec.meshTLS', o.metadata.namespace),
     ...validatePortList(tmplSpec.ports as never, 'spec.template.spec.ports'),
     ...validateProbes(tmplSpec.probes, 'spec.template.spec.probes'),
   ];

@@ -1,6 +1,7 @@
 // The server side of the WorkloadHealth gRPC API (proto/outpost/health.proto) over mTLS: a proxy
-// reports for the workload whose identity its client certificate carries (SPIFFE URI SAN), and
-// every report is acked with the heartbeat interval the control plane expects.
+// reports only for the workload its client certificate was issued to (its SPIFFE URI and its
+// serverName, unique per workload, docs/adr/0014), never with a revoked certificate, and every
+// report is acked with the heartbeat interval the control plane expects.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -10,6 +11,8 @@ import type { Logger } from '../../core/log.js';
 import type { ProbeOutcome } from './conditions.js';
 import { reachableAddress } from './proxy-address.js';
 import { peerIp } from '../../core/peer-address.js';
+import type { RevokedPeerGuard } from '../../core/tls/revoked-peers.js';
+import { dnsNamesOf } from '../../core/workloads/revocation.js';
 
 /** Same options as the proxy's client: camelCase fields, 64-bit ints as numbers. */
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true };
@@ -40,6 +43,8 @@ export interface ReportTarget {
   uid: string;
   key: string;
   identity: string;
+  /** The workload's effective serverName: its certificate's DNS name. */
+  serverName: string;
   heartbeatIntervalMs: number;
   /** JSON of the workload's effective probes (own, else its group template's). */
   probesJson: string;
@@ -66,6 +71,8 @@ export interface HealthServerOptions {
   /** mTLS server credentials (client certificates required): src/core/tls/renewing-credentials.ts. */
   credentials: grpc.ServerCredentials;
   log: Logger;
+  /** The deny list (docs/adr/0009): a revoked certificate's reports are never applied. */
+  revokedPeers?: RevokedPeerGuard;
   /** Looks up "namespace/name"; undefined when there is no such ExternalWorkload. */
   resolve(workload: string): ReportTarget | undefined;
   onReport(target: ReportTarget, report: { ready: boolean; probes: ProbeOutcome[]; proxy: ProxyStatus }): void;
@@ -108,6 +115,8 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
     Report(call: grpc.ServerDuplexStream<HealthReportMessage, HealthAckMessage>) {
       const peerCert = call.getAuthContext()?.sslPeerCertificate;
       const peerIds = spiffeIdsOf(peerCert?.subjectaltname);
+      const peerNames = dnsNamesOf(peerCert?.subjectaltname);
+      let revokedLogged = false;
       const certificateNotAfter = peerCert?.valid_to ? new Date(peerCert.valid_to).toISOString() : undefined;
       let bound: ReportTarget | undefined;
       let probesSent: string | undefined;
@@ -125,9 +134,16 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
         if (!target && bound) return call.write({ heartbeatIntervalMs: bound.heartbeatIntervalMs, revoked: true, probesJson: '', ports: [] });
         if (!target) return fail(call, grpc.status.NOT_FOUND, `no ExternalWorkload ${msg.workload} (expected "namespace/name")`);
         if (bound && target.uid !== bound.uid) return fail(call, grpc.status.FAILED_PRECONDITION, `${msg.workload} was deleted and re-created; reconnect`);
-        if (!peerIds.includes(target.identity)) {
-          opts.log.warn('health report refused: identity mismatch', { workload: target.key, expected: target.identity, presented: peerIds.join(',') || '(none)' });
-          return fail(call, grpc.status.PERMISSION_DENIED, `the client certificate (${peerIds.join(',') || 'no SPIFFE id'}) is not the identity of ${target.key} (${target.identity})`);
+        if (!peerIds.includes(target.identity) || !peerNames.includes(target.serverName.toLowerCase())) {
+          // The caller learns nothing about the workload it is not: only its own certificate's names.
+          opts.log.warn('health report refused: the certificate was issued to another workload', { workload: target.key, expected: `${target.identity} ${target.serverName}`, presented: `${peerIds.join(',') || '(no URI)'} ${peerNames.join(',') || '(no DNS)'}` });
+          return fail(call, grpc.status.PERMISSION_DENIED, `the client certificate (${peerIds.join(',') || 'no SPIFFE id'}, ${peerNames.join(',') || 'no DNS name'}) was not issued to ${msg.workload}; a proxy reports only for its own workload`);
+        }
+        // A revoked workload's own proxy is told so (it stops serving); its report changes nothing.
+        if (target.revoked || opts.revokedPeers?.revocationOf(peerCert)) {
+          if (!revokedLogged) opts.log.info('health report from a revoked certificate ignored', { workload: target.key });
+          revokedLogged = true;
+          return call.write({ heartbeatIntervalMs: target.heartbeatIntervalMs, revoked: true, probesJson: '', ports: [] });
         }
         if (!bound) {
           bound = target;
@@ -138,7 +154,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
         opts.onReport(target, { ready: msg.ready, probes: (msg.probes ?? []).map((p) => ({ name: p.name, success: p.success, message: p.message })), proxy });
         const probesJson = target.probesJson === probesSent ? '' : target.probesJson;
         probesSent = target.probesJson;
-        call.write({ heartbeatIntervalMs: target.heartbeatIntervalMs, revoked: target.revoked === true, probesJson, ports: target.ports ?? [] });
+        call.write({ heartbeatIntervalMs: target.heartbeatIntervalMs, revoked: false, probesJson, ports: target.ports ?? [] });
       });
       call.on('end', () => {
         close();

@@ -20,7 +20,7 @@ before(async () => {
 async function startRealHealth(probesJson: string) {
   const reports: { key: string; ready: boolean; probes: { name: string; success: boolean; message?: string }[] }[] = [];
   const opened: string[] = [];
-  const target: ReportTarget = { uid: 'uid-1', key: 'payments/payment-processor-vm', identity: WORKLOAD_ID, heartbeatIntervalMs: 2_000, probesJson };
+  const target: ReportTarget = { uid: 'uid-1', key: 'payments/payment-processor-vm', identity: WORKLOAD_ID, serverName: 'payment-processor-vm.payments.svc.cluster.local', heartbeatIntervalMs: 2_000, probesJson };
   const server = await startHealthServer({
     host: '127.0.0.1',
     port: 0,

@@ -1,0 +1,21 @@
+// Names a workload may never claim, and the namespace an identity belongs to (docs/adr/0014). Pure:
+// shared by the identity service (which enforces every claim rule) and the API (which refuses at
+// once what no cluster state could make valid).
+
+/** Namespace of the control plane: its identities and DNS names are never issued to a workload. */
+export const CONTROL_PLANE_NAMESPACE = 'outpost';
+/** Cluster DNS domain of default serverNames (`<name>.<ns>.svc.cluster.local`). */
+export const CLUSTER_DOMAIN = 'cluster.local';
+
+/** The control plane's DNS names: its namespace's service domain, and localhost (its certificates carry both). */
+export function isReservedServerName(serverName: string, clusterDomain = CLUSTER_DOMAIN): boolean {
+  const sn = serverName.toLowerCase();
+  const cp = `${CONTROL_PLANE_NAMESPACE}.svc.${clusterDomain}`;
+  return sn === 'localhost' || sn.endsWith('.localhost') || sn === cp || sn.endsWith(`.${cp}`);
+}
+
+/** The namespace of an identity of the `spiffe://<td>/ns/<ns>/...` form; undefined for free-form identities. */
+export function identityNamespace(identity: string): string | undefined {
+  const m = /^spiffe:\/\/[^/]+\/ns\/([^/]*)/.exec(identity);
+  return m ? m[1] : undefined;
+}
