@@ -1,4 +1,4 @@
-// Who may claim which identity and serverName (docs/adr/0014): the control plane's names are
+// Who may claim which identity and serverName (docs/adr/0016): the control plane's names are
 // reserved, `…/ns/<ns>/sa/<sa>` identities belong to that namespace and ServiceAccount, a free-form
 // identity to the namespace that held it first, a serverName to the first workload that held it and
 // to the workload's own namespace domain unless a cluster admin allowed more. Pure apart from lookups.

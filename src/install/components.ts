@@ -61,7 +61,7 @@ const identity: InstallComponent = {
   clusterRules: [
     { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
     { apiGroups: [''], resources: ['serviceaccounts'], verbs: READ },
-    // allowed-server-names annotations (docs/adr/0014).
+    // allowed-server-names annotations (docs/adr/0016).
     { apiGroups: [''], resources: ['namespaces'], verbs: READ },
     // create/patch: auto-registration of WorkloadGroup members (src/identity/registrar.ts).
     { apiGroups: ['workload.linkerd.io'], resources: ['externalworkloads'], verbs: [...READ, 'create', 'patch'] },

@@ -1,4 +1,4 @@
-// Who may claim which identity and serverName (docs/adr/0014): a table of claims against the pure
+// Who may claim which identity and serverName (docs/adr/0016): a table of claims against the pure
 // check, then the security review's attack against a real control plane (real kubectl, real TLS):
 // a workload of `payments` asking for the viz's identity and destination's DNS name is refused,
 // another namespace cannot take the guide's identity, a namespace admin can allow a serverName.

@@ -94,7 +94,7 @@ function externalWorkloadSchema(meshKey: 'meshTLS' | 'meshTls'): Schema {
 }
 
 /**
- * Also refuses what no cluster state could make valid (docs/adr/0014): an identity of another
+ * Also refuses what no cluster state could make valid (docs/adr/0016): an identity of another
  * namespace, the control plane's DNS names. The identity service enforces the rest at issuance.
  */
 function validateMeshTLS(m: unknown, path: string, namespace: string | undefined): FieldCause[] {

@@ -1,6 +1,6 @@
 // The server side of the WorkloadHealth gRPC API (proto/outpost/health.proto) over mTLS: a proxy
 // reports only for the workload its client certificate was issued to (its SPIFFE URI and its
-// serverName, unique per workload, docs/adr/0014), never with a revoked certificate, and every
+// serverName, unique per workload, docs/adr/0016), never with a revoked certificate, and every
 // report is acked with the heartbeat interval the control plane expects.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

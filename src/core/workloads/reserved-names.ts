@@ -1,4 +1,4 @@
-// Names a workload may never claim, and the namespace an identity belongs to (docs/adr/0014). Pure:
+// Names a workload may never claim, and the namespace an identity belongs to (docs/adr/0016). Pure:
 // shared by the identity service (which enforces every claim rule) and the API (which refuses at
 // once what no cluster state could make valid).
 
