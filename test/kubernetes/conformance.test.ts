@@ -18,6 +18,8 @@ import { invalidSteps } from './steps-invalid.js';
 import { patchSteps } from './steps-patch.js';
 import { watchSteps } from './steps-watch.js';
 import { namespaceDeleteStep, outputSteps } from './steps-output.js';
+import { customSteps } from './steps-custom.js';
+import { renderCrds } from '../../src/install/crds.js';
 
 let embeddedApi: TestApi | undefined;
 let kube: RealKubernetes | undefined;
@@ -29,7 +31,17 @@ before(async () => {
   const api = embeddedApi;
   embedded = targetFromKubeconfig('embedded', api.kubeconfig, async () => api.store.compact(1));
   real = targetFromKubeconfig('kube-apiserver', kube.kubeconfig, () => compactEtcd(kube!));
+  await installCrds(real);
 });
+
+/** Outpost's CRDs, as `outpost install` renders them (from the embedded API's descriptors). */
+async function installCrds(t: ApiTarget): Promise<void> {
+  const applied = await t.kubectl(['apply', '--server-side', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: renderCrds() }));
+  assert.equal(applied.code, 0, `applying the CRDs of outpost install: ${applied.stderr}`);
+  const names = renderCrds().map((c) => `crd/${(c.metadata as { name: string }).name}`);
+  const established = await t.kubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', ...names]);
+  assert.equal(established.code, 0, established.stderr);
+}
 
 after(async () => {
   await Promise.all([embeddedApi?.stop(), kube?.stop()]);
@@ -48,7 +60,7 @@ async function compactEtcd(k: RealKubernetes): Promise<void> {
   if (!r.ok) throw new Error(`etcd compaction: ${r.status} ${await r.text()}`);
 }
 
-const steps: Step[] = [...coreSteps, ...invalidSteps, ...patchSteps, ...watchSteps, ...outputSteps, namespaceDeleteStep];
+const steps: Step[] = [...coreSteps, ...invalidSteps, ...patchSteps, ...watchSteps, ...outputSteps, ...customSteps, namespaceDeleteStep];
 
 for (const step of steps) {
   test(step.name, async () => {

@@ -121,11 +121,12 @@ function listRevision(ctx: Pipeline['ctx'], q: URLSearchParams): number | undefi
 }
 
 /**
- * Whether a DELETE that removed the object answers with it: custom resources and Services do, like
- * kube-apiserver's registries; other built-in kinds answer a Status Success naming what went.
+ * Whether a DELETE that removed the object answers with it: Services do (and Namespaces, which go
+ * Terminating first), like kube-apiserver's registries; every other kind, custom resources
+ * included, answers a Status Success naming what went.
  */
 function returnsDeletedObject(type: ResourceType): boolean {
-  return !type.builtin || (type.group === '' && type.plural === 'services');
+  return type.group === '' && type.plural === 'services';
 }
 
 function deletedStatus(type: ResourceType, obj: KubeObject): unknown {
