@@ -7,7 +7,7 @@ import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createMesh, meshIssuerFlags, startTestProxy, upstreamTo, type Mesh } from '../proxy/mesh.js';
+import { createMesh, meshIssuerFlags, serving, startTestProxy, upstreamTo, type Mesh } from '../proxy/mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl, spawnOutpost } from '../support/cli.js';
@@ -29,7 +29,7 @@ before(async () => {
   const appPort = (app.address() as AddressInfo).port;
   const s = await mesh.issue('web', NS, 'web');
   const c = await mesh.issue('client', NS, 'client');
-  server = await startTestProxy(mesh, s);
+  server = await startTestProxy(mesh, s, serving(appPort));
   client = await startTestProxy(mesh, c, { upstreams: [upstreamTo(`web.${NS}:80`, [{ proxy: server, appPort, identity: s.identity, serverName: s.serverName }])] });
   const port = client.ports.upstreams[`web.${NS}:80`];
   const ew = (name: string, id: string, extra: string, annotations: string) => `---
