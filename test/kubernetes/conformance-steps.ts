@@ -84,6 +84,14 @@ export function tableHeader(stdout: string): string[] {
   return (stdout.split('\n')[0] ?? '').trim().split(/\s{2,}/);
 }
 
+/** Rows of a kubectl table as column → cell maps, cut at the header's column offsets (cells may be empty). */
+export function tableRows(stdout: string): Record<string, string>[] {
+  const [header, ...lines] = stdout.split('\n').filter((l) => l.trim() !== '');
+  if (!header) return [];
+  const starts = [...header.matchAll(/\S+/g)].map((m) => ({ name: m[0], at: m.index }));
+  return lines.map((line) => Object.fromEntries(starts.map((c, i) => [c.name, line.slice(c.at, starts[i + 1]?.at ?? line.length).trim()])));
+}
+
 /** `kubectl explain` FIELDS section as "name <type>" lines (descriptions are free text). */
 export function explainFields(stdout: string): string[] {
   const lines = stdout.split('\n');

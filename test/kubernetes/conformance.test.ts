@@ -5,7 +5,7 @@
 // (KNOWN_DIFFERENCES, docs/kubernetes.md "Differences from kube-apiserver").
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApi, type TestApi } from '../apiserver/http/harness.js';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
@@ -65,6 +65,8 @@ const steps: Step[] = [...coreSteps, ...invalidSteps, ...patchSteps, ...watchSte
 for (const step of steps) {
   test(step.name, async () => {
     const [e, k] = await Promise.all([step.run(embedded), step.run(real)]);
+    // CONFORMANCE_DUMP=FILE appends both observations of every step (JSON lines), to read what is compared.
+    if (process.env.CONFORMANCE_DUMP) appendFileSync(process.env.CONFORMANCE_DUMP, `${JSON.stringify({ step: step.name, embedded: e, kube: k })}\n`);
     if (step.expect !== undefined) {
       // The embedded API is exempt only where it differs knowingly (and documented).
       const knownPaths = KNOWN_DIFFERENCES.filter((d) => d.step === step.name).flatMap((d) => d.paths);

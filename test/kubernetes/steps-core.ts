@@ -112,6 +112,23 @@ export const coreSteps: Step[] = [
     expect: { first: { names: ['first', 'second'] }, hasContinue: true, rest: { names: ['third'] }, lastHasContinue: false, badToken: { code: 400 } },
   },
   {
+    name: 'create with generateName: a 5-character random suffix; delete of a collection answers the deleted',
+    run: async (t) => {
+      const a = await t.call('POST', CMS, { body: { metadata: { generateName: 'gen-', labels: { gen: 'yes' } } } });
+      await t.call('POST', CMS, { body: { metadata: { generateName: 'gen-', labels: { gen: 'yes' } } } });
+      const gone = await t.call('DELETE', `${CMS}?labelSelector=gen%3Dyes`);
+      const after = await t.call('GET', `${CMS}?labelSelector=gen%3Dyes`);
+      return {
+        code: a.status,
+        nameShape: /^gen-[a-z0-9]{5}$/.test(a.json?.metadata?.name ?? ''),
+        generateNameKept: a.json?.metadata?.generateName,
+        collection: { code: gone.status, kind: gone.json?.kind, items: (gone.json?.items ?? []).length },
+        left: listNames(after),
+      };
+    },
+    expect: { code: 201, nameShape: true, generateNameKept: 'gen-', collection: { code: 200, kind: 'ConfigMapList', items: 2 }, left: { names: [] } },
+  },
+  {
     name: 'create with dryRun=All answers 201 and stores nothing',
     run: async (t) => {
       const r = await t.call('POST', `${CMS}?dryRun=All`, { body: cm('dry') });

@@ -1,7 +1,7 @@
 // Conformance steps on what users read: Table output (Accept: application/json;as=Table), the
 // columns of `kubectl get -o wide`, `kubectl explain`, and the Status a delete answers.
 import type { ApiTarget } from './api-target.js';
-import { explainFields, explainHeader, identity, kubectlView, NS, replyStatus, tableHeader, type Step } from './conformance-steps.js';
+import { explainFields, explainHeader, identity, kubectlView, NS, replyStatus, tableHeader, tableRows, type Step } from './conformance-steps.js';
 
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 
@@ -55,6 +55,18 @@ export const outputSteps: Step[] = [
       unknownType: kubectlView(await t.kubectl(['get', 'nosuchthings'])),
     }),
     expect: { missing: { exit: 1, stderr: 'Error from server (NotFound): configmaps "nope" not found' } },
+  },
+  {
+    name: 'kubectl api-resources -o wide: names, short names, scope, kind, verbs, categories',
+    run: async (t) => {
+      const r = await t.kubectl(['api-resources', '-o', 'wide']);
+      if (r.code !== 0) return kubectlView(r);
+      const wanted = ['configmaps', 'secrets', 'serviceaccounts', 'services', 'namespaces', 'endpoints', 'leases', 'endpointslices', 'deployments', 'tokenreviews', 'externalworkloads', 'workloadgroups'];
+      const rows = tableRows(r.stdout).filter((row) => wanted.includes(row.NAME) && !row.APIVERSION.startsWith('events.'));
+      // Verbs are a set (kube-apiserver lists CRD verbs in its own order).
+      return Object.fromEntries(rows.map((row) => [`${row.NAME} ${row.APIVERSION}`, { ...row, VERBS: row.VERBS.split(',').sort().join(',') }]));
+    },
+    expect: { 'configmaps v1': { SHORTNAMES: 'cm', NAMESPACED: 'true', KIND: 'ConfigMap', VERBS: 'create,delete,deletecollection,get,list,patch,update,watch' } },
   },
   {
     name: 'kubectl explain: ConfigMap and Service fields',
