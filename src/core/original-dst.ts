@@ -1,8 +1,10 @@
 // The original destination of a TCP connection that iptables redirected to us (SO_ORIGINAL_DST),
-// read through the small native addon in native/original-dst. Used by the proxy's transparent mode.
+// read through the small native addon in native/original-dst (embedded in the packaged executable).
+// Used by the proxy's transparent mode.
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { OutpostError } from './errors.js';
+import { packagedAddon } from './packaged.js';
 
 type Addon = { getOriginalDst(fd: number): [string, number] };
 let addon: Addon | undefined;
@@ -12,7 +14,7 @@ function load(): Addon {
   if (addon) return addon;
   if (loadError) throw loadError;
   try {
-    addon = createRequire(import.meta.url)('outpost-original-dst') as Addon;
+    addon = packagedAddon<Addon>('original_dst.node') ?? (createRequire(import.meta.url)('outpost-original-dst') as Addon);
     return addon;
   } catch (e) {
     loadError = new OutpostError('NOT_IMPLEMENTED', 'transparent capture needs the native addon outpost-original-dst, which is not built', {

@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readIfExists, writePublicFile } from '../core/files.js';
+import { isPackaged } from '../core/packaged.js';
 import { destroyNetwork, type CreatedNetwork } from './network.js';
 
 export interface DemoChild {
@@ -20,9 +21,9 @@ export interface RunState extends CreatedNetwork {
   pids: number[];
 }
 
-/** The command that runs this outpost CLI again: node, its loader flags (tsx from source), main. */
+/** The command that runs this outpost CLI again: node, its loader flags (tsx from source), main; or the packaged executable alone. */
 export function outpostCommand(): string[] {
-  return [process.execPath, ...process.execArgv, process.argv[1]];
+  return isPackaged() ? [process.execPath] : [process.execPath, ...process.execArgv, process.argv[1]];
 }
 
 export function spawnDemoChild(name: string, prefix: string[], args: string[], logFile: string, onStdoutLine?: (line: string) => void): DemoChild {

@@ -1,21 +1,10 @@
-// gRPC plumbing shared by the destination and policy services: loading proto/outpost/*.proto from
-// the repository (works from src/ under tsx and from dist/), mTLS server credentials, and the
-// caller's identity (URI SAN of its verified client certificate).
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// gRPC plumbing shared by the destination and policy services: loading proto/outpost/*.proto (found
+// by core/proto-dir), mTLS server credentials, and the caller's identity (URI SAN of its verified
+// client certificate).
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-
-/** The repository's proto/ directory: two levels up from src/destination, three from dist/src/destination. */
-export function protoDir(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  for (const up of ['../..', '../../..', '../../../..']) {
-    const dir = join(here, up, 'proto');
-    if (existsSync(join(dir, 'outpost', 'destination.proto'))) return dir;
-  }
-  throw new Error(`proto/outpost/*.proto not found above ${here}`);
-}
+import { protoDir } from '../core/proto-dir.js';
 
 /** Loads one proto file; fields keep their snake_case names, enums are strings, oneofs are set. */
 export function loadProto(file: 'destination.proto' | 'policy.proto'): grpc.GrpcObject {

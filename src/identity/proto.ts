@@ -1,10 +1,8 @@
-// Loads proto/outpost/identity.proto (resolved from this module, so it works from src/ and dist/).
+// Loads proto/outpost/identity.proto (found by core/proto-dir: the repository's, or the packaged executable's).
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { protoFile } from '../core/proto-dir.js';
 
-export const IDENTITY_PROTO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto', 'outpost', 'identity.proto');
 
 export interface CertifyRequestMessage {
   identity: string;
@@ -23,7 +21,7 @@ let cached: grpc.ServiceDefinition | undefined;
 
 export function identityServiceDefinition(): grpc.ServiceDefinition {
   if (!cached) {
-    const def = protoLoader.loadSync(IDENTITY_PROTO, { keepCase: false, longs: Number, defaults: true });
+    const def = protoLoader.loadSync(protoFile('identity'), { keepCase: false, longs: Number, defaults: true });
     const pkg = grpc.loadPackageDefinition(def) as unknown as { outpost: { identity: { v1: { Identity: grpc.ServiceClientConstructor } } } };
     cached = pkg.outpost.identity.v1.Identity.service;
   }

@@ -2,6 +2,7 @@
 // cached in memory for fast reads; SQLite is the durable log. Writes issued in one event-loop tick
 // share one transaction and one fsync (group commit); each write's promise resolves after its commit.
 import Database from 'better-sqlite3';
+import { packagedAddon } from '../core/packaged.js';
 import { initSchema, type EventRow, type Statements } from './schema.js';
 import { decodeContinue, deepFreeze, identify, objectKey, qualifiedResource, refKey } from './keys.js';
 import { eventsAfter, listPage, stateAt } from './list.js';
@@ -103,8 +104,11 @@ export class SqliteStore implements Store {
     this.historySize = Math.max(1, opts.historySize ?? DEFAULT_HISTORY);
     this.onListenerError =
       opts.onListenerError ?? ((e) => process.emitWarning(`store watch listener threw: ${String(e)}`));
+    // The packaged executable carries better-sqlite3's addon as an asset (docs/packaging.md).
+    const addon = packagedAddon('better_sqlite3.node');
     try {
-      this.db = new Database(path);
+      // better-sqlite3 takes the loaded addon object too (its typings say only a path).
+      this.db = new Database(path, addon ? { nativeBinding: addon as unknown as string } : undefined);
     } catch (e) {
       throw storeOpenError(path, e);
     }

@@ -1,14 +1,11 @@
 // Tap relay, proxy side: opens Observe streams to proxies' tap servers over mTLS with the viz's
 // client certificate (spiffe://<td>/ns/outpost/sa/outpost-viz) and checks each proxy presents the
 // identity its workload declares.
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { protoFile } from '../core/proto-dir.js';
 import type { ServiceCertificate } from '../core/component.js';
 import type { TapEventFields } from '../core/tap-event.js';
-
-const PROTO = join(fileURLToPath(import.meta.url), '..', '..', '..', 'proto', 'outpost', 'tap.proto');
 
 /** A tap event as the viz relays it: the proxy's event plus the workload whose proxy saw it. */
 export interface TapEvent extends TapEventFields {
@@ -30,7 +27,7 @@ type TapClientCtor = new (address: string, creds: grpc.ChannelCredentials, optio
 let cachedCtor: TapClientCtor | undefined;
 function tapClientCtor(): TapClientCtor {
   if (!cachedCtor) {
-    const def = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, defaults: true });
+    const def = protoLoader.loadSync(protoFile('tap'), { keepCase: true, longs: Number, defaults: true });
     cachedCtor = (grpc.loadPackageDefinition(def) as any).outpost.tap.v1.Tap as TapClientCtor;
   }
   return cachedCtor;

@@ -152,6 +152,9 @@ Restart=always
 RestartSec=2
 StateDirectory=outpost/proxy
 StateDirectoryMode=0700
+# The packaged executable unpacks its native addons and .proto files here (docs/packaging.md).
+RuntimeDirectory=outpost-proxy
+RuntimeDirectoryMode=0700
 NoNewPrivileges=true
 ProtectSystem=strict
 ReadWritePaths=${layout.stateDir}
@@ -159,6 +162,20 @@ LimitNOFILE=65536
 
 [Install]
 WantedBy=multi-user.target
+`;
+}
+
+/** The unit the .deb/.rpm installs (/usr/lib/systemd/system); a bundle's install.sh writes its own to /etc/systemd/system. */
+export function renderPackagedUnit(outpostBin: string): string {
+  const subject: BundleSubject = { title: 'this VM (configured by an onboarding bundle)', ref: `${defaultLayout({ inboundPort: 4143 }).installDir}/${BUNDLE_FILES.config}`, ports: [] };
+  return unitText(subject, defaultLayout({ inboundPort: 4143 })).replace('@OUTPOST_BIN@', outpostBin);
+}
+
+/** Shell lines creating the proxy's system user when missing (install.sh and the packages' post-install). */
+export function proxyUserSetup(): string {
+  return `if ! id ${PROXY_USER} >/dev/null 2>&1; then
+  useradd --system --uid ${PROXY_UID} --no-create-home --shell /usr/sbin/nologin ${PROXY_USER}
+fi
 `;
 }
 
@@ -181,6 +198,20 @@ fi
 case "$ADDRESS" in
   *[!0-9A-Fa-f.:]*) echo "install.sh: --address: '$ADDRESS' is not an IP address" >&2; exit 2 ;;
 esac
+`;
+}
+
+/** install.sh's lines for a bundle that carries the executable (./outpost): installed as /usr/bin/outpost unless that version is there. */
+function binaryLines(): string {
+  return `if [ -z "\${OUTPOST_BIN:-}" ] && [ -f ./outpost ]; then
+  BUNDLED=$(./outpost --version) || { echo "install.sh: ./outpost does not run on this machine (linux-x64, glibc 2.34+ needed)" >&2; exit 1; }
+  CURRENT=$(/usr/bin/outpost --version 2>/dev/null || true)
+  if [ "$BUNDLED" != "$CURRENT" ]; then
+    install -m 0755 ./outpost /usr/bin/outpost.new && mv -f /usr/bin/outpost.new /usr/bin/outpost
+    echo "install.sh: installed /usr/bin/outpost ($BUNDLED)\${CURRENT:+, replacing $CURRENT}"
+  fi
+  OUTPOST_BIN=/usr/bin/outpost
+fi
 `;
 }
 
@@ -207,6 +238,8 @@ ${group ? `#   --address IP  this VM's address, registered into the group (defau
 ` : ''}#   --capture  also install transparent traffic capture (outpost proxy-init --external-workload)
 #   --dns      with --capture: the VM's DNS goes to the proxy, which answers Service names
 #              (postgres.hybrid-app, postgres.hybrid-app.svc.cluster.local) and forwards the rest
+# A bundle that carries ./outpost (onboard --with-binary) installs it as /usr/bin/outpost unless that
+# version is already there; otherwise the outpost on PATH (or $OUTPOST_BIN) runs the proxy.
 # Re-running is safe: files are replaced and the proxy restarted.
 set -eu
 cd "$(dirname "$0")"
@@ -224,15 +257,13 @@ ${group ? `    --address) [ $# -ge 2 ] || { echo "install.sh: --address needs a 
 done
 if [ "$DNS" = 1 ] && [ "$CAPTURE" != 1 ]; then echo "install.sh: --dns needs --capture" >&2; exit 2; fi
 if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root (sudo ./install.sh)" >&2; exit 1; fi
-${group ? addressLines(subject.routeTo!) : ''}OUTPOST_BIN="\${OUTPOST_BIN:-$(command -v outpost || true)}"
+${group ? addressLines(subject.routeTo!) : ''}${binaryLines()}OUTPOST_BIN="\${OUTPOST_BIN:-$(command -v outpost || true)}"
 if [ -z "$OUTPOST_BIN" ]; then
-  echo "install.sh: the outpost command is not on PATH; install Outpost first or set OUTPOST_BIN=/path/to/outpost" >&2
+  echo "install.sh: the outpost command is not on PATH; install Outpost first, or onboard with --with-binary, or set OUTPOST_BIN=/path/to/outpost" >&2
   exit 1
 fi
-if ! id ${PROXY_USER} >/dev/null 2>&1; then
-  useradd --system --uid ${PROXY_UID} --no-create-home --shell /usr/sbin/nologin ${PROXY_USER}
-fi
-install -d -m 0755 ${d}
+echo "install.sh: the proxy runs $OUTPOST_BIN: $("$OUTPOST_BIN" --version)"
+${proxyUserSetup()}install -d -m 0755 ${d}
 install -d -m 0700 -o ${PROXY_USER} ${layout.stateDir}
 install -m 0644 ${BUNDLE_FILES.ca} ${d}/${BUNDLE_FILES.ca}
 install -m 0600 -o ${PROXY_USER} ${BUNDLE_FILES.token} ${d}/${BUNDLE_FILES.token}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as protoLoader from '@grpc/proto-loader';
 import { computeInboundPolicy, type PolicyInputs } from '../../src/policy/compute.js';
 import { toWireInboundServer } from '../../src/policy/wire.js';
-import { protoDir } from '../../src/destination/grpc-common.js';
+import { protoDir } from '../../src/core/proto-dir.js';
 import { PROTO_LOADER_OPTIONS } from '../../src/proxy/control/protos.js';
 import { toInboundPortPolicy } from '../../src/proxy/control/policy-map.js';
 import { authorizeRequest } from '../../src/proxy/inbound/authorize.js';

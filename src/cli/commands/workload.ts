@@ -10,6 +10,8 @@ import { defaultDataDir } from '../../core/files.js';
 import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
 import { readControlPlaneInfo } from '../../core/control-plane-file.js';
 import { defaultLayout } from '../../workload/bundle.js';
+import { chooseBundledBinary, copyBinaryIntoBundle, type BundledBinary } from '../../workload/binary.js';
+import { isPackaged } from '../../core/packaged.js';
 import { controlPlaneEndpoints } from '../../workload/endpoints.js';
 import { onboardGroup } from '../../workload/group.js';
 import { onboardWorkload, readExistingWorkload } from '../../workload/onboard.js';
@@ -34,6 +36,8 @@ const ONBOARD_FLAGS = {
   renew: { type: 'bool', help: 'the workload exists: write a fresh token and bundle for it (re-enrol after the certificate expired)' },
   kubeconfig: { type: 'string', help: 'admin kubeconfig (default: DATA_DIR/kubeconfig)' },
   'data-dir': { type: 'string', default: defaultDataDir(), help: "a local control plane's data dir (kubeconfig, control-plane.json)" },
+  'with-binary': { type: 'bool', default: isPackaged(), help: 'put this outpost executable in the bundle; install.sh installs it as /usr/bin/outpost (default: on when this is the packaged executable)' },
+  binary: { type: 'string', help: 'put this executable in the bundle instead (e.g. dist-package/outpost from `npm run package`)' },
 } satisfies FlagSpecs;
 
 const USAGE = `Usage: outpost workload onboard NAME -n NS --ip IP [--port name:port[/proto] ...] [--group G] [--out DIR]
@@ -95,6 +99,7 @@ async function onboard(argv: string[]): Promise<number> {
     raw.serviceAccount ??= existing.serviceAccount;
   }
   const req = validateOnboardRequest(raw);
+  const binary = chooseBundledBinary(flags);
   const info = readControlPlaneInfo(resolve(flags['data-dir']));
   const endpoints = controlPlaneEndpoints(info?.listeners, kc.getCurrentCluster()?.server ?? '', flags['control-plane-host']);
   const bundleDir = resolve(flags.out ?? `${req.name}-bundle`);
@@ -102,6 +107,7 @@ async function onboard(argv: string[]): Promise<number> {
   layout.upstreams = flags.upstream.map((u) => parseUpstreamFlag(u));
   checkUpstreamListeners(layout.upstreams);
   const result = await onboardWorkload(req, { kubeConfig: kc, endpoints, layout, bundleDir, mergeConfig: flags.renew });
+  const bundled = withBinary(bundleDir, binary);
 
   const shown = relative(process.cwd(), bundleDir) || '.';
   const lines = [
@@ -113,7 +119,8 @@ async function onboard(argv: string[]): Promise<number> {
     `  bootstrap token    valid until ${result.tokenExpiresAt.toISOString()} (used once, at the proxy's first start)`,
     `  control plane      identity ${endpoints.identity}, destination ${endpoints.destination}, policy ${endpoints.policy}, health ${endpoints.health}`,
     '',
-    `Bundle written to ${shown}/: ${result.bundle.files.map((f) => f.name).join(', ')}`,
+    `Bundle written to ${shown}/: ${[...result.bundle.files.map((f) => f.name), ...bundled.files].join(', ')}`,
+    bundled.line,
     ...(layout.upstreams.length ? [`  upstreams          ${layout.upstreams.map((u) => `${u.service}:${u.port} at ${u.listen}`).join(', ')}`] : []),
     ...(result.configChanges ? [`  proxy-config.yaml  merged with the one in ${shown}/ (${result.configChanges.length ? result.configChanges.join('; ') : 'nothing of yours to keep'})`] : []),
     '',
@@ -155,6 +162,13 @@ function mergeConfigFiles(argv: string[]): number {
   return 0;
 }
 
+/** Copies the chosen executable into the bundle; the summary line says what install.sh will run. */
+function withBinary(bundleDir: string, binary: BundledBinary | undefined): { files: string[]; line: string } {
+  if (!binary) return { files: [], line: 'No executable in the bundle (--with-binary or --binary PATH adds one): install.sh runs the outpost on the VM\'s PATH.' };
+  copyBinaryIntoBundle(bundleDir, binary);
+  return { files: ['outpost'], line: `The bundle carries ${binary.version}; install.sh installs it as /usr/bin/outpost unless that version is already there.` };
+}
+
 /** Flags that describe one workload, meaningless for a group bundle. */
 const PER_WORKLOAD_FLAGS = ['ip', 'port', 'label', 'renew'] as const;
 
@@ -167,11 +181,13 @@ async function onboardGroupBundle(flags: ReturnType<typeof parseFlags<typeof ONB
   }
   if (flags['inbound-port'] !== 4143) throw new OutpostError('INVALID_ARGUMENT', '--inbound-port: a group bundle takes it from the group template (annotation config.outpost.io/proxy-inbound-port)', { field: 'inbound-port' });
   const req = validateGroupOnboardRequest({ namespace: flags.namespace, group: flags.group, serviceAccount: flags['service-account'], tokenDurationMs: flags['token-duration'] });
+  const binary = chooseBundledBinary(flags);
   const kc = loadKubeConfig(flags);
   const info = readControlPlaneInfo(resolve(flags['data-dir']));
   const endpoints = controlPlaneEndpoints(info?.listeners, kc.getCurrentCluster()?.server ?? '', flags['control-plane-host']);
   const bundleDir = resolve(flags.out ?? `${req.group}-bundle`);
   const result = await onboardGroup(req, { kubeConfig: kc, endpoints, layout: (inboundPort) => defaultLayout({ inboundPort }), bundleDir });
+  const bundled = withBinary(bundleDir, binary);
 
   const shown = relative(process.cwd(), bundleDir) || '.';
   const sa = result.serviceAccount.name;
@@ -183,7 +199,8 @@ async function onboardGroupBundle(flags: ReturnType<typeof parseFlags<typeof ONB
     `  bootstrap token    valid until ${result.tokenExpiresAt.toISOString()} (each VM uses it once, at its proxy's first start)`,
     `  control plane      identity ${endpoints.identity}, destination ${endpoints.destination}, policy ${endpoints.policy}, health ${endpoints.health}`,
     '',
-    `Bundle written to ${shown}/: ${result.bundle.files.map((f) => f.name).join(', ')}`,
+    `Bundle written to ${shown}/: ${[...result.bundle.files.map((f) => f.name), ...bundled.files].join(', ')}`,
+    bundled.line,
     '',
     'On EVERY VM of the group (the same bundle for all; VM is its address), run:',
     ...result.bundle.vmCommands.map((c) => `  ${c}`),

@@ -2,10 +2,9 @@
 // reports only for the workload its client certificate was issued to (its SPIFFE URI and its
 // serverName, unique per workload, docs/adr/0016), never with a revoked certificate, and every
 // report is acked with the heartbeat interval the control plane expects.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { protoDir } from '../../core/proto-dir.js';
 import { OutpostError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { ProbeOutcome } from './conditions.js';
@@ -85,14 +84,8 @@ export interface RunningHealthServer {
   stop(): Promise<void>;
 }
 
-export function protoRoot(): string {
-  // src/controllers/health/ and dist/controllers/health/ are both three levels under the repo root.
-  const candidates = ['../../../proto/', '../../../../proto/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
-  return candidates.find((dir) => existsSync(`${dir}outpost/health.proto`)) ?? candidates[0];
-}
-
 export function workloadHealthDefinition(): grpc.ServiceClientConstructor {
-  const def = protoLoader.loadSync('outpost/health.proto', { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
+  const def = protoLoader.loadSync('outpost/health.proto', { ...LOADER_OPTIONS, includeDirs: [protoDir()] });
   const pkg = grpc.loadPackageDefinition(def) as unknown as { outpost: { health: { v1: { WorkloadHealth: grpc.ServiceClientConstructor } } } };
   return pkg.outpost.health.v1.WorkloadHealth;
 }

@@ -1,25 +1,17 @@
-// Loads the control-plane protos (proto/outpost/*.proto) once, resolved relative to this module so
-// the same path works from src/ under tsx and from dist/ after a build (both sit three levels deep).
-import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+// Loads the control-plane protos (proto/outpost/*.proto, found by core/proto-dir) once per file.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { protoDir } from '../../core/proto-dir.js';
 
 /** Options shared by every client and test server of Outpost's own protos: camelCase fields, enum names, oneof names. */
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true };
-
-function protoRoot(): string {
-  // src/proxy/control/protos.ts and dist/proxy/control/protos.js are both three levels under the repo root.
-  const candidates = ['../../../proto/', '../../../../proto/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
-  return candidates.find((dir) => existsSync(`${dir}outpost`)) ?? candidates[0];
-}
 
 const cache = new Map<string, grpc.GrpcObject>();
 
 function loadOutpostProto(file: 'destination' | 'policy' | 'health'): grpc.GrpcObject {
   let pkg = cache.get(file);
   if (!pkg) {
-    const definition = protoLoader.loadSync(`outpost/${file}.proto`, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
+    const definition = protoLoader.loadSync(`outpost/${file}.proto`, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] });
     pkg = grpc.loadPackageDefinition(definition);
     cache.set(file, pkg);
   }

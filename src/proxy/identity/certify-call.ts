@@ -3,10 +3,8 @@
 // certificate the call is a renewal over mTLS.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { protoFile } from '../../core/proto-dir.js';
 
-const PROTO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'proto', 'outpost', 'identity.proto');
 export const IDENTITY_SERVER_NAME = 'identity.outpost.svc.cluster.local';
 export const EXPECTED_IDENTITY_KEY = 'outpost-expected-identity';
 export const EXPECTED_SERVER_NAME_KEY = 'outpost-expected-server-name';
@@ -54,7 +52,7 @@ type IdentityClient = grpc.Client & {
 let ctor: grpc.ServiceClientConstructor | undefined;
 function clientConstructor(): grpc.ServiceClientConstructor {
   if (!ctor) {
-    const def = protoLoader.loadSync(PROTO, { keepCase: false, longs: Number, defaults: true });
+    const def = protoLoader.loadSync(protoFile('identity'), { keepCase: false, longs: Number, defaults: true });
     ctor = (grpc.loadPackageDefinition(def) as unknown as { outpost: { identity: { v1: { Identity: grpc.ServiceClientConstructor } } } }).outpost.identity.v1.Identity;
   }
   return ctor;
