@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', '**/*.d.ts', 'native/build/**'] },
+  { ignores: ['dist/**', 'dist-package/**', 'node_modules/**', 'bench/results/**', '**/*.d.ts', 'native/build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

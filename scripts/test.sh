@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm ci && npm test`) runs this: installs the Debian packages tests
-# need, builds the real-Kubernetes bench when its cache lacks it, typechecks, lints, then runs every
-# test with node's test runner.
+# need, builds the real-Kubernetes bench when its cache lacks it, typechecks, lints, builds dist/ and
+# dist-package/ (when stale), then runs every test with node's test runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,9 @@ command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v psql >/dev/null || need+=(postgresql-client)
 command -v curl >/dev/null || need+=(curl)
+command -v debootstrap >/dev/null || need+=(debootstrap)   # the bare-VM test's Debian root
+command -v rpmbuild >/dev/null || need+=(rpm)              # npm run package: the .rpm
+command -v systemd-analyze >/dev/null || need+=(systemd)   # the bare-VM test verifies the unit
 command -v kubectl >/dev/null || { echo "kubectl is required (v1.32 is preinstalled on Outpost dev machines)" >&2; exit 1; }
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -35,6 +38,8 @@ echo "== real-Kubernetes bench"; bash scripts/real-kubernetes.sh build
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "== lint"; npx eslint .
 echo "== build"; npx tsc -p tsconfig.build.json
+# The packaged executable and packages the test/package tests run (skipped when dist-package/ is up to date).
+echo "== package"; node --import tsx scripts/package/build.ts --if-stale
 echo "== tests"
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"

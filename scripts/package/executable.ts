@@ -6,10 +6,24 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 const require = createRequire(import.meta.url);
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+/** Optional packages that dependencies probe inside try/catch (debug, ws, node-fetch); not installed, not bundled. */
+const ABSENT_OPTIONAL = ['supports-color', 'bufferutil', 'utf-8-validate', 'encoding'];
+
+/** Resolves the absent optional packages to a module that throws MODULE_NOT_FOUND, as require() would (and SEA's require would warn). */
+const absentOptional: Plugin = {
+  name: 'absent-optional',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${ABSENT_OPTIONAL.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'absent-optional' }));
+    b.onLoad({ filter: /.*/, namespace: 'absent-optional' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find module '${args.path}'`)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
 
 export interface ExecutableInput {
   root: string;
@@ -62,11 +76,11 @@ export async function buildExecutable(input: ExecutableInput): Promise<void> {
     format: 'cjs',
     // Native addons are SEA assets (src/core/packaged.ts); these requires are never taken when packaged.
     external: ['outpost-original-dst'],
+    plugins: [absentOptional],
     define: { __OUTPOST_COMMIT__: JSON.stringify(commit), 'import.meta.url': '__outpostModuleUrl' },
     banner: { js: 'const __outpostModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
     legalComments: 'none',
-    minifyWhitespace: true,
-    minifySyntax: true,
+    minify: true,
     keepNames: true,
     logLevel: 'warning',
   });
@@ -78,12 +92,13 @@ export async function buildExecutable(input: ExecutableInput): Promise<void> {
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   const blob = join(work, 'outpost.blob');
   const config = {
-    main: bundle,
-    output: blob,
+    // Relative to the work dir: the blob records the main script's path as given.
+    main: 'outpost.cjs',
+    output: 'outpost.blob',
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
-    // V8's code cache of the bundle: start-up ~65 ms instead of ~200 ms; deterministic (docs/adr/0014).
-    useCodeCache: true,
+    // V8's code cache would save ~50 ms of CPU at start-up, but its bytes differ from build to build (docs/adr/0014).
+    useCodeCache: false,
     assets: { 'manifest.json': manifestPath, ...assets },
   };
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2) + '\n');

@@ -135,8 +135,8 @@ export function renderSystemdUnit(input: Pick<BundleInput, 'req' | 'layout'>): s
   return unitText(subjectOf(input.req), input.layout);
 }
 
-function unitText(subject: BundleSubject, layout: ProxyLayout): string {
-  return `# Outpost proxy for ${subject.title} (installed by install.sh)
+function unitText(subject: BundleSubject, layout: ProxyLayout, installedBy = 'install.sh'): string {
+  return `# Outpost proxy for ${subject.title} (installed by ${installedBy})
 [Unit]
 Description=Outpost proxy (${subject.ref})
 Wants=network-online.target
@@ -167,8 +167,10 @@ WantedBy=multi-user.target
 
 /** The unit the .deb/.rpm installs (/usr/lib/systemd/system); a bundle's install.sh writes its own to /etc/systemd/system. */
 export function renderPackagedUnit(outpostBin: string): string {
-  const subject: BundleSubject = { title: 'this VM (configured by an onboarding bundle)', ref: `${defaultLayout({ inboundPort: 4143 }).installDir}/${BUNDLE_FILES.config}`, ports: [] };
-  return unitText(subject, defaultLayout({ inboundPort: 4143 })).replace('@OUTPOST_BIN@', outpostBin);
+  const layout = defaultLayout({ inboundPort: 4143 });
+  const subject: BundleSubject = { title: 'this VM', ref: `${layout.installDir}/${BUNDLE_FILES.config}`, ports: [] };
+  const by = `the outpost package; an onboarding bundle's install.sh writes the configuration and /etc/systemd/system/${BUNDLE_FILES.unit}`;
+  return unitText(subject, layout, by).replace('@OUTPOST_BIN@', outpostBin);
 }
 
 /** Shell lines creating the proxy's system user when missing (install.sh and the packages' post-install). */

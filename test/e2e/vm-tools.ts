@@ -51,6 +51,11 @@ export function writeVmTools(dir: string): string {
   chmodSync(dir, 0o755);
   const loader = import.meta.resolve('tsx').replace(/^file:\/\//, '');
   writeFileSync(join(bin, 'outpost'), OUTPOST_WRAPPER(process.execPath, loader, join(REPO_ROOT, 'src', 'cli', 'main.ts')), { mode: 0o755 });
-  writeFileSync(join(bin, 'systemctl'), SYSTEMCTL_STUB, { mode: 0o755 });
+  writeSystemctlStandIn(bin);
   return bin;
+}
+
+/** Writes the systemctl stand-in alone into binDir (the bare-VM test puts it into a Debian root). */
+export function writeSystemctlStandIn(binDir: string): void {
+  writeFileSync(join(binDir, 'systemctl'), SYSTEMCTL_STUB, { mode: 0o755 });
 }

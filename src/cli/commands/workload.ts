@@ -89,6 +89,7 @@ async function onboard(argv: string[]): Promise<number> {
   // Catch bad input before touching the API.
   if (!flags.renew) validateOnboardRequest(raw);
   else if (!raw.name || !raw.namespace) validateOnboardRequest(raw);
+  const binary = chooseBundledBinary(flags);
   const kc = loadKubeConfig(flags);
   if (flags.renew) {
     const existing = await readExistingWorkload(kc, raw.namespace!, raw.name!);
@@ -99,7 +100,6 @@ async function onboard(argv: string[]): Promise<number> {
     raw.serviceAccount ??= existing.serviceAccount;
   }
   const req = validateOnboardRequest(raw);
-  const binary = chooseBundledBinary(flags);
   const info = readControlPlaneInfo(resolve(flags['data-dir']));
   const endpoints = controlPlaneEndpoints(info?.listeners, kc.getCurrentCluster()?.server ?? '', flags['control-plane-host']);
   const bundleDir = resolve(flags.out ?? `${req.name}-bundle`);
