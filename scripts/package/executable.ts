@@ -61,8 +61,17 @@ function postjectCommand(root: string): string[] {
   }
 }
 
+/** The node binary becomes the executable: it must carry the SEA fuse and not load a shared libnode. */
+function checkNodeBinary(): void {
+  if ((process.config.variables as { node_shared?: boolean }).node_shared) {
+    throw new Error(`${process.execPath} is built against a shared libnode: the executable would not be self-contained; build with the official (or NodeSource) node 20 binary`);
+  }
+  if (!readFileSync(process.execPath).includes(FUSE)) throw new Error(`${process.execPath} has no single-executable-application support (node ${process.version}); use node 20.12 or later`);
+}
+
 export async function buildExecutable(input: ExecutableInput): Promise<void> {
   const { root, work, out, commit, log } = input;
+  checkNodeBinary();
   mkdirSync(work, { recursive: true });
   const bundle = join(work, 'outpost.cjs');
   log(`bundling src/cli/packaged-main.ts (esbuild, commit ${commit})`);
