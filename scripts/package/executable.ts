@@ -1,4 +1,4 @@
-// Builds the single executable (Node SEA, docs/adr/0014): esbuild bundles src/cli/packaged-main.ts
+// Builds the single executable (Node SEA, docs/adr/0017): esbuild bundles src/cli/packaged-main.ts
 // into one CommonJS file, the .proto files and native addons become SEA assets (with a sha256
 // manifest), node writes the blob and postject injects it into a copy of this node binary.
 import { spawnSync } from 'node:child_process';
@@ -106,7 +106,7 @@ export async function buildExecutable(input: ExecutableInput): Promise<void> {
     output: 'outpost.blob',
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
-    // V8's code cache would save ~50 ms of CPU at start-up, but its bytes differ from build to build (docs/adr/0014).
+    // V8's code cache would save ~50 ms of CPU at start-up, but its bytes differ from build to build (docs/adr/0017).
     useCodeCache: false,
     assets: { 'manifest.json': manifestPath, ...assets },
   };

@@ -1,4 +1,4 @@
-// The packaged executable (Node single-executable application, docs/adr/0014): whether this process
+// The packaged executable (Node single-executable application, docs/adr/0017): whether this process
 // is one, and its embedded assets (the .proto files and the native addons) extracted once into a
 // private 0700 directory, content-addressed, so that protobuf loading and process.dlopen find files.
 import { createHash } from 'node:crypto';
