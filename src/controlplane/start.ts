@@ -62,6 +62,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
   const log = opts.log;
+  // Bad --components fail before anything is started.
+  const components = selectComponents(await loadComponents(), opts.components);
   const external = Boolean(opts.kubeconfig || opts.inCluster);
   if (external) ensurePrivateDir(opts.dataDir);
   const material = external ? undefined : await prepareDataDir(opts.dataDir, opts.listen);
@@ -80,7 +82,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   try {
     const { server, kubeconfigPath, kubeConfig } = material ? await startEmbeddedApi(opts, material, stops) : await checkExternalApi(opts);
 
-    const components = selectComponents(await loadComponents(), opts.components);
     const credentialsOf = componentKubeConfigs(opts, kubeConfig);
     const flags = { ...flagDefaults(components.flatMap((c) => Object.entries(c.flags))), ...opts.flags };
     const ctx: ControlPlaneContext = { dataDir: opts.dataDir, listen: opts.listen, flags, log, clock: opts.clock ?? systemClock, kubeConfig };

@@ -78,3 +78,28 @@ test('SIGTERM stops it cleanly and releases the data dir', async () => {
   assert.equal(existsSync(join(dir, 'control-plane.json')), false);
   proc = undefined;
 });
+
+test('outpost up --components runs only the named components, and refuses an unknown one in one line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-up-components-'));
+  try {
+    const bad = await outpost(['up', '--components', 'identity,nope', '--data-dir', join(dir, 'a'), '--api-port', '0', '--admin-port', '0']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr.trim(), /^outpost up: --components: unknown component "nope" \(known: identity, controllers, destination, policy, viz, injector\)/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line, nothing started');
+    const both = await outpost(['up', '--in-cluster', '--kubeconfig', join(dir, 'k'), '--data-dir', join(dir, 'b')]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--in-cluster: may not be given together with --kubeconfig/);
+    const proc: ChildProcess = spawnOutpost(['up', '--components', 'identity', '--data-dir', join(dir, 'c'), '--api-port', '0', '--admin-port', '0', '--identity-port', '0']);
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    const deadline = Date.now() + 30_000;
+    while (!out.includes('Press Ctrl-C') && Date.now() < deadline && proc.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    proc.kill('SIGTERM');
+    await new Promise((r) => (proc.exitCode === null ? proc.once('exit', r) : r(undefined)));
+    assert.match(out, /identity\s+127\.0\.0\.1:\d+/);
+    assert.doesNotMatch(out, /destination\s+127|policy\s+127|health\s+127/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
