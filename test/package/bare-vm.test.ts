@@ -2,10 +2,11 @@
 // Outpost from the one packaged executable. The control plane is the packaged `outpost up` on the
 // cluster host; `outpost workload onboard` (packaged, so the bundle carries the executable) writes
 // the bundle; on the VM, a chroot into an overlay of the Debian root inside its network namespace,
-// install.sh installs /usr/bin/outpost and starts the proxy through the e2e systemctl stand-in
-// (test/e2e/vm-tools.ts: it runs the unit's ExecStart as its User=, since systemd cannot run here).
-// A second VM's app calls it over mTLS; after a "reboot" the proxy comes back with its persisted
-// certificate. The .deb installs with dpkg in another copy of the root; the unit passes systemd-analyze.
+// install.sh --capture installs /usr/bin/outpost and the capture rules, and starts the proxy through
+// the e2e systemctl stand-in (test/e2e/vm-tools.ts: it runs the unit's ExecStart as its User=, since
+// systemd cannot run here). A second VM's app calls it over mTLS; the VM's captured egress goes
+// through the proxy (the embedded SO_ORIGINAL_DST addon); after a "reboot" the proxy comes back with
+// its persisted certificate. The .deb installs with dpkg in another copy of the root; the unit passes systemd-analyze.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -185,7 +186,7 @@ describe('issue 14 acceptance: a bare Debian VM runs Outpost from the packaged e
     const cpBundle = await net.exec(bare, 'cp', ['-r', join(work, 'server-bundle'), join(rootOf('root'), 'root', 'outpost-bundle')]);
     assert.equal(cpBundle.code, 0, cpBundle.stderr);
     assert.ok(!existsSync(inRoot('/usr/bin/outpost')), 'the VM has no outpost before');
-    const r = await inChroot('/root/outpost-bundle/install.sh', []);
+    const r = await inChroot('/root/outpost-bundle/install.sh', ['--capture']);
     assert.equal(r.code, 0, `install.sh: ${r.stderr}\n${r.stdout}\n${logs()}`);
     assert.ok(r.stdout.includes(`install.sh: installed /usr/bin/outpost (${version})\n`), r.stdout);
     assert.ok(r.stdout.includes(`install.sh: the proxy runs /usr/bin/outpost: ${version}\n`), r.stdout);
@@ -194,7 +195,7 @@ describe('issue 14 acceptance: a bare Debian VM runs Outpost from the packaged e
     assert.match(readFileSync(`/proc/${proxyPid()}/status`, 'utf8'), /^Uid:\s+2102\s/m);
     assert.match(readFileSync(`/proc/${proxyPid()}/cmdline`, 'utf8'), /^\/usr\/bin\/outpost\0proxy\0/);
     // Run again with the same version: nothing to install, the proxy restarts.
-    const again = await inChroot('/root/outpost-bundle/install.sh', []);
+    const again = await inChroot('/root/outpost-bundle/install.sh', ['--capture']);
     assert.equal(again.code, 0, `install.sh again: ${again.stderr}\n${again.stdout}`);
     assert.doesNotMatch(again.stdout, /installed \/usr\/bin\/outpost/);
     assert.ok(again.stdout.includes(`the proxy runs /usr/bin/outpost: ${version}`), again.stdout);
@@ -214,6 +215,18 @@ describe('issue 14 acceptance: a bare Debian VM runs Outpost from the packaged e
     const metrics = (await net.exec(bare, 'curl', ['-sf', 'http://127.0.0.1:4191/metrics'])).stdout;
     const inbound = metrics.split('\n').filter((l) => l.startsWith('request_total{') && l.includes('direction="inbound"'));
     assert.ok(inbound.some((l) => l.includes('tls="true"') && l.includes(`client_id="${CLIENT_ID}"`)), `bare VM inbound request_total with tls and client_id:\n${inbound.join('\n')}`);
+  });
+
+  step('captured egress from the bare VM to a host outside the mesh goes through the proxy, which read its original destination', async () => {
+    // The embedded SO_ORIGINAL_DST addon tells the proxy where the app sent the connection.
+    const server = `require('node:http').createServer((q, s) => s.end('outside the mesh ' + q.url)).listen(19099, '${cluster.address}')`;
+    procs.push(net.start(cluster, 'plain server@cluster', process.execPath, ['-e', server], join(work, 'plain-server.log')));
+    await eventually('the plain server', async () => ((await net.exec(cluster, 'curl', ['-sf', `http://${cluster.address}:19099/up`])).code === 0 ? true : undefined), 10_000, logs);
+    const r = await net.exec(bare, 'curl', ['-s', '-m', '5', `http://${cluster.address}:19099/egress`]);
+    assert.equal(r.stdout, 'outside the mesh /egress', `${r.stderr}\n${logs()}`);
+    const metrics = (await net.exec(bare, 'curl', ['-sf', 'http://127.0.0.1:4191/metrics'])).stdout;
+    const forwarded = metrics.split('\n').filter((l) => l.includes(`target_addr="${cluster.address}:19099"`));
+    assert.ok(forwarded.some((l) => l.includes('no_tls_reason="not_provided_by_service_discovery"')), `the bare VM's proxy forwarded it:\n${forwarded.join('\n') || '(no metric with that target_addr)'}`);
   });
 
   step('the bare VM reboots (processes killed, token deleted): back with its persisted certificate', async () => {

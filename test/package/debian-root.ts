@@ -7,8 +7,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 const SUITE = 'bookworm';
-/** setpriv and setsid (util-linux) run the proxy as its user; both are in minbase. */
-const DEBOOTSTRAP_ARGS = ['--variant=minbase', SUITE];
+/** setpriv and setsid (util-linux) run the proxy as its user, both in minbase; iptables is what `install.sh --capture` needs. */
+const DEBOOTSTRAP_ARGS = ['--variant=minbase', '--include=iptables', SUITE];
 
 /** The first Debian archive URL in /etc/apt/sources.list and sources.list.d (one-line and deb822 formats), not the security archive. */
 export function aptMirror(etc = '/etc/apt'): string | undefined {
