@@ -25,6 +25,7 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private timer?: TimerHandle;
+  private inflight: Promise<void> = Promise.resolve();
   private observed?: { record: string; at: number };
   private lastRenewal = 0;
   private readonly leases: CoordinationV1Api;
@@ -44,13 +45,16 @@ export class LeaderElector {
   }
 
   async start(): Promise<void> {
-    await this.tick();
+    await this.runTick();
   }
 
   /** Stops trying; a leader releases the lease so that another control plane takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
+    // A renewal already on the wire must finish first: otherwise it could report leadership after
+    // this stop, or renew the lease after it was released.
+    await this.inflight;
     if (this.leading) {
       this.setLeading(false);
       try {
@@ -73,6 +77,11 @@ export class LeaderElector {
     }
   }
 
+  private runTick(): Promise<void> {
+    this.inflight = this.tick();
+    return this.inflight;
+  }
+
   private async tick(): Promise<void> {
     if (this.stopped) return;
     let ok = false;
@@ -81,13 +90,14 @@ export class LeaderElector {
     } catch (e) {
       this.opts.log.debug('lease update failed', { error: e });
     }
+    if (this.stopped) return; // stop() decides what leadership ends as
     const now = this.opts.clock.now();
     if (ok) this.lastRenewal = now;
     // A leader that cannot renew steps down before the lease could expire for the others.
     if (this.leading && !ok && now - this.lastRenewal > this.durationMs * (2 / 3)) this.setLeading(false);
     else if (!this.leading && ok) this.setLeading(true);
     if (this.stopped) return;
-    this.timer = this.opts.clock.setTimeout(() => void this.tick(), this.opts.retryPeriodMs ?? 2_000);
+    this.timer = this.opts.clock.setTimeout(() => void this.runTick(), this.opts.retryPeriodMs ?? 2_000);
     this.timer.unref?.();
   }
 
