@@ -43,6 +43,8 @@ export interface Entitlement {
   workload: EffectiveWorkload;
   /** The CSR's checked public key (DER SubjectPublicKeyInfo). */
   spki: Buffer;
+  /** A bootstrap whose token may enrol again (a pod's projected token, rotated by the kubelet); others are single-use (docs/adr/0018). */
+  reusableToken?: boolean;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

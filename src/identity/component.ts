@@ -14,6 +14,7 @@ import { createEventRecorder, createTokenReviewer, publishTrustRoots } from './k
 import { identityMetrics } from './metrics.js';
 import { createRateLimiter } from './rate-limit.js';
 import { startIdentityServer } from './server.js';
+import { createTokenLedger } from './token-ledger.js';
 import type { ServingMaterial } from '../core/tls/material-provider.js';
 
 /** Control-plane service certificates (destination, policy, health, identity itself). Components keep them in memory. */
@@ -55,6 +56,7 @@ export const component: ControlPlaneComponent = {
     };
     const directory = startWorkloadDirectory(ctx.kubeConfig, { trustDomain, clock: ctx.clock, log });
     const reviewToken = createTokenReviewer(ctx.kubeConfig);
+    const tokens = createTokenLedger(ctx.kubeConfig, { clock: ctx.clock, log });
     await directory.synced(5_000);
     const first = serving();
     const rate = Number(f['identity-rate-limit'] ?? 100);
@@ -76,11 +78,13 @@ export const component: ControlPlaneComponent = {
         rateLimiter: createRateLimiter({ ratePerSecond: rate, burst: Math.max(10, rate * 2), clock: ctx.clock }),
         metrics: identityMetrics,
         events: createEventRecorder(ctx.kubeConfig, { log, clock: ctx.clock, onDrop: () => identityMetrics.eventsDropped() }),
+        tokens,
         clock: ctx.clock,
         log,
       },
       first,
     ).catch(async (e: unknown) => {
+      tokens.stop();
       await directory.stop();
       throw new OutpostError('CONFIG_INVALID', `--identity-port: cannot listen on ${ctx.listen}:${port} (${(e as Error).message}); is the port in use?`, { field: 'identity-port', cause: e });
     });
@@ -136,6 +140,7 @@ export const component: ControlPlaneComponent = {
         watcher.close();
         if (refreshTimer) ctx.clock.clearTimeout(refreshTimer);
         await server.close();
+        tokens.stop();
         await directory.stop();
       },
     };

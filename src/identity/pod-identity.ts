@@ -65,5 +65,5 @@ function authorizePod(input: CertifyInput, token: string, sa: PodBoundToken & { 
     throw e;
   }
   const workload: EffectiveWorkload = { namespace: sa.namespace, name: sa.pod.name, labels: {}, annotations: {}, identity, serverName, serviceAccount: sa.serviceAccount, ips: [], ports: [], probes: [] };
-  return { kind: 'bootstrap', workload, spki };
+  return { kind: 'bootstrap', workload, spki, reusableToken: true };
 }

@@ -15,6 +15,7 @@ import type { IdentityMetrics } from './metrics.js';
 import { identityServiceDefinition, type CertifyRequestMessage, type CertifyResponseMessage } from './proto.js';
 import type { RateLimiter } from './rate-limit.js';
 import { Refusal } from './refusal.js';
+import { tokenIdOf, type TokenLedger } from './token-ledger.js';
 
 export interface IdentityServerOptions {
   host: string;
@@ -26,6 +27,8 @@ export interface IdentityServerOptions {
   rateLimiter: RateLimiter;
   metrics: IdentityMetrics;
   events?: EventRecorder;
+  /** Records bootstrap tokens as used (docs/adr/0018); without it tokens stay reusable until they expire (tests). */
+  tokens?: TokenLedger;
   clock: Clock;
   log: Logger;
 }
@@ -78,7 +81,13 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
     }
     opts
       .authorize({ identity: req.identity, workload: req.workload, csr: req.certificateSigningRequest ?? Buffer.alloc(0), caller: { token, certificate } })
-      .then((ent) => {
+      .then(async (ent) => {
+        if (ent.kind === 'bootstrap' && !ent.reusableToken && token && opts.tokens) {
+          // Single-use (docs/adr/0018): a group's token enrols each member once, any other token one workload.
+          const { tokenId, expiresAt } = tokenIdOf(token);
+          const workload = `${ent.workload.namespace}/${ent.workload.name}`;
+          await opts.tokens.claim({ tokenId, scope: isGroupRef(req.workload) ? `${tokenId}#${workload}` : tokenId, workload, spki: ent.spki, expiresAt: expiresAt ?? opts.clock.now() + 48 * 3_600_000 });
+        }
         const issued = opts.authority().issueWorkloadLeaf({
           spki: ent.spki,
           identity: ent.workload.identity,

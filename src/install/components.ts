@@ -72,6 +72,9 @@ const identity: InstallComponent = {
     // create cannot be limited to a name (the name is in the body); get/update can.
     { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'update'], resourceNames: [TRUST_ROOTS_CONFIGMAP] },
+    // Records of used bootstrap tokens (src/identity/token-ledger.ts, docs/adr/0018): created above,
+    // read on a retry, listed and deleted once their token expired.
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'delete'] },
   ],
   ports: [{ name: 'grpc', port: 8080, flag: 'identity-port' }],
   replicas: 1,
