@@ -46,11 +46,12 @@ function serial(): string {
   return b.toString('hex');
 }
 
+/** URIs first: a Linkerd proxy takes a peer's first SAN as its identity, and SPIFFE's is the URI. */
 function sanExtension(sans: Sans): x509.SubjectAlternativeNameExtension | undefined {
   const names: x509.JsonGeneralName[] = [
+    ...(sans.uris ?? []).map((value) => ({ type: 'url' as const, value })),
     ...(sans.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(sans.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
-    ...(sans.uris ?? []).map((value) => ({ type: 'url' as const, value })),
   ];
   return names.length ? new x509.SubjectAlternativeNameExtension(names, false) : undefined;
 }

@@ -54,6 +54,7 @@ function ipBytes(ip: string): Buffer {
   return out;
 }
 
+/** In this order: URIs (the SPIFFE ID, which Linkerd reads as the first SAN), DNS names, IPs. */
 function subjectAltNames(req: LeafRequest): Buffer {
   const names = [
     ...req.uris.map((u) => tlv(0x86, Buffer.from(u, 'latin1'))),
