@@ -1,11 +1,12 @@
 // The control plane's data dir: created 0700 on first start with the API's serving certificate,
 // the admin credential, the ServiceAccount token signing key and a kubeconfig; locked while a
 // control plane runs so that a second `outpost up` on the same dir fails at once.
-import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { OutpostError } from '../core/errors.js';
+import { takePidLock } from '../core/pid-lock.js';
 import { ensurePrivateDir, readIfExists, writePrivateFile, writePublicFile } from '../core/files.js';
 import { createRootCA, issueLeaf, loadCA } from '../core/pki.js';
 
@@ -31,36 +32,7 @@ export const paths = (dir: string) => ({
 
 /** Takes the data dir's lock, or fails naming the process that holds it. Returns a release function. */
 export function lockDataDir(dir: string): () => void {
-  const p = paths(dir).lock;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(p, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          if (readFileSync(p, 'utf8') === String(process.pid)) unlinkSync(p);
-        } catch {}
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readIfExists(p));
-      if (pid && pidAlive(pid)) {
-        throw new OutpostError('DATA_DIR_LOCKED', `the data dir ${dir} is in use by a running control plane (pid ${pid})`);
-      }
-      unlinkSync(p); // stale lock from a killed process
-    }
-  }
-  throw new OutpostError('DATA_DIR_LOCKED', `could not lock ${dir}`);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return takePidLock(paths(dir).lock, (pid) => new OutpostError('DATA_DIR_LOCKED', pid ? `the data dir ${dir} is in use by a running control plane (pid ${pid})` : `could not lock ${dir}`));
 }
 
 /** Creates what is missing in the data dir and returns the material. Re-issues the serving cert if the listen address changed. */

@@ -2,6 +2,7 @@
 // proxy-config.yaml plus OUTPOST_PROXY_* overrides, all parsed up front, every bad value reported at once.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { OutpostError } from '../core/errors.js';
@@ -179,7 +180,7 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
       trustAnchorsPem,
       tokenPath,
       endpoint: get('identity.endpoint', at(dhost, 8080)),
-      dir: get('identity.dir', join(process.cwd(), '.outpost-proxy')),
+      dir: get('identity.dir', defaultStateDir(workloadNamespace, workloadName ?? (workloadGroup ? `${workloadGroup}@${workloadAddress}` : undefined))),
       certFile,
       keyFile,
       mode,
@@ -203,6 +204,16 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
     },
     log: { level: get('log.level', 'info'), format: get('log.format', 'text') },
   };
+}
+
+/**
+ * The identity state dir when identity.dir is not set: one per workload, never the working directory
+ * (a proxy started where another workload's key lies must not take its identity).
+ * /var/lib/outpost/proxy/<ns>/<name> as root, else ~/.outpost/proxy/<ns>/<name>.
+ */
+export function defaultStateDir(namespace: string | undefined, name: string | undefined, uid = process.getuid?.(), home = homedir()): string {
+  const base = uid === 0 ? '/var/lib/outpost/proxy' : join(home, '.outpost', 'proxy');
+  return namespace && name ? join(base, namespace, name.replace(/[^A-Za-z0-9._@-]/g, '_')) : base;
 }
 
 function lookup(doc: Record<string, unknown>, path: string): unknown {

@@ -277,6 +277,7 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
     await proxyReady(vm1);
     assert.equal(await cert(), certBefore, 'the restarted proxy kept its certificate (no new token was available)');
     assert.match(readFileSync(join(unitsDir(vm1), `${UNIT}.log`), 'utf8'), /using the persisted certificate/);
+    assert.match(readFileSync(join(unitsDir(vm1), `${UNIT}.log`), 'utf8'), /bootstrap token is used up: enrolled/, 'after its first enrolment the proxy stopped needing the token');
     await eventually(`${vm1.address} ready again`, async () => ((await endpointReady()) === true ? true : undefined), 20_000, allLogs);
     await firstAnswer('reboot');
     const r = await eventually('traffic to flow again', async () => {

@@ -3,7 +3,7 @@
 // back after a restart with no token as long as the persisted certificate is valid.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/core/clock.js';
@@ -148,7 +148,7 @@ test('the proxy hook builds the client from the proxy configuration (token file 
     const source = await createControlPlaneIdentity(config, silentLogger);
     assert.equal(source.current()?.identity, 'spiffe://cluster.local/payment-processor');
     source.close();
-    rmSync(join(work, 'bootstrap-token.txt'));
+    assert.ok(!existsSync(join(work, 'bootstrap-token.txt')), 'the bootstrap token file is deleted after the enrolment');
     const again = await createControlPlaneIdentity(config, silentLogger);
     assert.equal(again.current()?.certPem, source.current()?.certPem, 'restarted without the token file: the persisted certificate');
     again.close();

@@ -9,7 +9,7 @@ import { splitPemBundle } from '../../core/pki.js';
 import type { Credentials, IdentitySource } from '../types.js';
 import { certifyOnce, CertifyCallError, type CertifyCallResult } from './certify-call.js';
 import { createCsr, generateWorkloadKey } from './csr.js';
-import { inspectCertificate, loadPersisted, loadRegisteredWorkload, persistCertificate, persistKey, persistRegisteredWorkload, statePaths } from './state.js';
+import { inspectCertificate, loadBinding, loadPersisted, loadRegisteredWorkload, persistBinding, persistCertificate, persistKey, persistRegisteredWorkload, statePaths, type CertificateFacts } from './state.js';
 
 export const REFRESH_AT_FRACTION = 0.7;
 const BACKOFF_BASE_MS = 1_000;
@@ -38,6 +38,10 @@ export interface IdentityClientOptions {
   log?: Logger;
   /** In [0, 1): jitter source, injectable for tests. */
   random?: () => number;
+  /** Called once a bootstrap token got a certificate: the token is not needed any more (delete it). */
+  onTokenUsed?: (token: string) => void;
+  /** Called by close() (the state dir's lock is released there). */
+  onClose?: () => void;
   /** Told the outcome of every background renewal (for metrics and tests). Must not block. */
   onRenewal?: (outcome: { ok: true } | { ok: false; error: Error; retryInMs: number }) => void;
 }
@@ -115,6 +119,7 @@ export class WorkloadIdentityClient implements IdentitySource {
   }
 
   close(): void {
+    if (!this.closed) this.opts.onClose?.();
     this.closed = true;
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.listeners.clear();
@@ -122,6 +127,7 @@ export class WorkloadIdentityClient implements IdentitySource {
 
   /** Resolves once credentials are usable: a still-valid persisted certificate, or a new one from the token. */
   async start(): Promise<Credentials> {
+    this.refuseAnotherWorkloadsState();
     const persisted = this.opts.stateDir ? loadPersisted(this.opts.stateDir) : {};
     this.keyPem = persisted.keyPem;
     let expiredAt: number | undefined;
@@ -135,8 +141,13 @@ export class WorkloadIdentityClient implements IdentitySource {
         if (facts.notAfter > this.clock.now()) {
           const [leaf, ...chain] = splitPemBundle(persisted.certPem);
           this.install({ ...facts, certPem: leaf, chainPem: chain.join('') }, false);
+          if (this.groupRef) {
+            this.log.info('using the persisted certificate', { identity: facts.identity, notAfter: new Date(facts.notAfter).toISOString() });
+            return await this.reclaimOrRegister();
+          }
+          if (!loadBinding(this.opts.stateDir!)) return await this.proveUnboundState(facts);
           this.log.info('using the persisted certificate', { identity: facts.identity, notAfter: new Date(facts.notAfter).toISOString() });
-          return this.groupRef ? await this.reclaimOrRegister() : this.creds!;
+          return this.creds!;
         }
         expiredAt = facts.notAfter;
       } catch (e) {
@@ -169,6 +180,38 @@ export class WorkloadIdentityClient implements IdentitySource {
     }
   }
 
+  /** This workload as the state dir's binding names it: "namespace/name", or the group reference for a group member. */
+  private get bindingKey(): string {
+    return this.groupRef ?? this.ref;
+  }
+
+  /** The state dir holds another workload's credentials: never present them, never overwrite them. */
+  private refuseAnotherWorkloadsState(): void {
+    const dir = this.opts.stateDir;
+    const b = dir ? loadBinding(dir) : undefined;
+    if (!dir || !b || b.workload === this.bindingKey) return;
+    const hint = `give this proxy its own identity.dir, or remove ${dir} to enrol ${this.what} there with a new bootstrap token`;
+    throw new OutpostError('CONFIG_INVALID', `identity.dir ${dir} holds the key and certificate of ${b.workload} (${b.identity}), not of ${this.what}: a proxy never presents another workload's identity; ${hint}`, { field: 'identity.dir', hint });
+  }
+
+  /**
+   * Credentials persisted before bindings were recorded: used only once a renewal as this workload
+   * succeeds (the identity service checks the certificate is this workload's), then bound.
+   */
+  private async proveUnboundState(facts: CertificateFacts): Promise<Credentials> {
+    const dir = this.opts.stateDir!;
+    this.log.warn('the persisted certificate carries no record of its workload; renewing it as this workload before use', { identity: facts.identity, workload: this.ref, dir });
+    try {
+      return await this.renewAs(this.ref);
+    } catch (e) {
+      this.creds = undefined;
+      if (this.timer) this.clock.clearTimeout(this.timer);
+      const why = e instanceof CertifyCallError ? e.message : (e as Error).message;
+      const hint = `remove ${dir} and enrol ${this.what} with a new bootstrap token (${this.renewHint()})`;
+      throw new OutpostError('IDENTITY_REFUSED', `the certificate in ${dir} (${facts.identity}) is not known to belong to ${this.what}, and renewing it as ${this.what} failed: ${why}; ${hint}`, { hint });
+    }
+  }
+
   private async bootstrap(token: string): Promise<Credentials> {
     if (!this.keyPem) {
       this.keyPem = generateWorkloadKey();
@@ -183,7 +226,9 @@ export class WorkloadIdentityClient implements IdentitySource {
           { identity: names?.identity ?? '', token, csr: await createCsr(this.keyPem, names), workload: this.groupRef ?? this.ref },
         );
         this.learnName(res.registered);
-        return this.accept(res, 'bootstrap');
+        const creds = this.accept(res, 'bootstrap');
+        this.opts.onTokenUsed?.(token);
+        return creds;
       } catch (e) {
         // The service tells an entitled caller its names; ask again once with them.
         if (e instanceof CertifyCallError && e.expected && attempt === 0 && e.reason === 'identity_mismatch') {
@@ -283,7 +328,10 @@ export class WorkloadIdentityClient implements IdentitySource {
     } catch (e) {
       throw new OutpostError('IDENTITY_REFUSED', `the identity service returned an unusable certificate: it ${(e as Error).message}`);
     }
-    if (this.opts.stateDir) persistCertificate(this.opts.stateDir, { certPem, chainPem });
+    if (this.opts.stateDir) {
+      persistCertificate(this.opts.stateDir, { certPem, chainPem });
+      persistBinding(this.opts.stateDir, { workload: this.bindingKey, identity: facts.identity, serverName: facts.serverName });
+    }
     this.install({ ...facts, certPem, chainPem }, true);
     this.log.info(`certificate obtained (${kind})`, { identity: facts.identity, notAfter: new Date(facts.notAfter).toISOString() });
     return this.creds!;

@@ -2,13 +2,14 @@
 // builds a WorkloadIdentityClient from the proxy configuration and waits for usable credentials.
 // With workload.group and workload.address instead of workload.name, the proxy auto-registers
 // (docs/adr/0010) and `client.workload()` tells the name it got.
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { OutpostError } from '../../core/errors.js';
 import { readIfExists } from '../../core/files.js';
 import type { Logger } from '../../core/log.js';
 import type { ProxyConfig } from '../config.js';
 import { isIP } from 'node:net';
 import { WorkloadIdentityClient, type GroupMembership } from './client.js';
+import { lockStateDir, recordUsedToken, tokenAlreadyUsed } from './state.js';
 
 /** workload.group / workload.address: read this way until ProxyConfig declares them (additive). */
 type WorkloadSettings = ProxyConfig['workload'] & { group?: string; address?: string };
@@ -31,13 +32,39 @@ export async function createControlPlaneIdentity(config: ProxyConfig, log: Logge
     throw new OutpostError('CONFIG_INVALID', `identity.trustAnchors: cannot read ${config.identity.trustAnchors}`, { field: 'identity.trustAnchors' });
   }
   const tokenPath = config.identity.tokenPath;
+  const dir = config.identity.dir;
+  // One proxy per state dir: a second one on the same dir fails here, before touching anything.
+  const releaseLock = lockStateDir(dir);
+  // A pod's token is a projected ServiceAccount token the kubelet rotates: never deleted, never remembered.
+  const rotatedToken = config.workload.kind === 'Pod';
+  let saidUsed = false;
+  const readToken = (): string | undefined => {
+    const token = tokenPath ? readIfExists(tokenPath) : undefined;
+    if (!token?.trim() || rotatedToken || !tokenAlreadyUsed(dir, token)) return token;
+    if (!saidUsed) log.info('the bootstrap token already enrolled this workload; not using it again', { file: tokenPath });
+    saidUsed = true;
+    return undefined;
+  };
+  const tokenUsed = (token: string) => {
+    if (!tokenPath || rotatedToken) return;
+    recordUsedToken(dir, token);
+    try {
+      unlinkSync(tokenPath);
+      log.info('deleted the bootstrap token file: enrolled, restarts use the persisted certificate', { file: tokenPath });
+    } catch (e) {
+      // Under systemd's ProtectSystem=strict the install dir is read-only: the hash recorded above keeps it unused.
+      log.info('the bootstrap token is used up: enrolled, restarts use the persisted certificate; its file could not be deleted, so it is remembered as used and never sent again (delete it)', { file: tokenPath, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+    }
+  };
   const client = new WorkloadIdentityClient({
     identityAddr: endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`,
     trustAnchorsPem,
     workload,
-    stateDir: config.identity.dir,
-    // Read only when needed: the bootstrap token is used once and may be deleted afterwards.
-    token: () => (tokenPath ? readIfExists(tokenPath) : undefined),
+    stateDir: dir,
+    // Read only when needed: the bootstrap token is used once, then deleted (or remembered as used).
+    token: readToken,
+    onTokenUsed: tokenUsed,
+    onClose: releaseLock,
     log,
   });
   try {

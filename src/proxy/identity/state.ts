@@ -1,14 +1,74 @@
 // A workload's credentials on disk (DIR/proxy.key and DIR/proxy.crt = leaf + intermediates, both
-// 0600) and the checks a certificate must pass before the proxy uses it: chains to the trust
-// anchors, matches the key, carries one URI and one DNS name.
-import { X509Certificate } from 'node:crypto';
+// 0600), the record of which workload they were issued for (DIR/binding.json), the lock a running
+// proxy holds on DIR (DIR/proxy.lock, its pid), and the checks a certificate must pass before the
+// proxy uses it: chains to the trust anchors, matches the key, carries one URI and one DNS name.
+import { createHash, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
+import { OutpostError } from '../../core/errors.js';
+import { mkdirSync } from 'node:fs';
 import { readIfExists, writePrivateFile } from '../../core/files.js';
+import { takePidLock } from '../../core/pid-lock.js';
 import { splitPemBundle } from '../../core/pki.js';
 import type { Credentials } from '../types.js';
 import { publicKeyDer } from './csr.js';
 
-export const statePaths = (dir: string) => ({ key: join(dir, 'proxy.key'), cert: join(dir, 'proxy.crt'), workload: join(dir, 'workload.json') });
+export const statePaths = (dir: string) => ({
+  key: join(dir, 'proxy.key'),
+  cert: join(dir, 'proxy.crt'),
+  workload: join(dir, 'workload.json'),
+  binding: join(dir, 'binding.json'),
+  lock: join(dir, 'proxy.lock'),
+  usedTokens: join(dir, 'used-tokens'),
+});
+
+/** Which workload the persisted credentials were issued for ("namespace/name", or "namespace/group:G@ADDRESS" for a group member). */
+export interface StateBinding {
+  workload: string;
+  identity: string;
+  serverName: string;
+}
+
+export function loadBinding(dir: string): StateBinding | undefined {
+  const text = readIfExists(statePaths(dir).binding);
+  if (!text) return undefined;
+  try {
+    const b = JSON.parse(text) as Partial<StateBinding>;
+    return b.workload && b.identity && b.serverName ? (b as StateBinding) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function persistBinding(dir: string, b: StateBinding): void {
+  writePrivateFile(statePaths(dir).binding, `${JSON.stringify(b)}\n`);
+}
+
+/** Locks DIR for this process: a second proxy on the same state dir fails with one clear line. */
+export function lockStateDir(dir: string): () => void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = statePaths(dir).lock;
+  return takePidLock(
+    file,
+    (pid) =>
+      new OutpostError('CONFIG_INVALID', `identity.dir ${dir} is in use by another proxy (pid ${pid}, ${file}); give each proxy its own identity.dir`, {
+        field: 'identity.dir',
+        hint: 'two proxies never share a state dir: each holds one workload\'s key and certificate',
+      }),
+  );
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text.trim()).digest('hex');
+
+/** True when this bootstrap token already enrolled this state dir (its hash is in DIR/used-tokens). */
+export function tokenAlreadyUsed(dir: string, token: string): boolean {
+  return (readIfExists(statePaths(dir).usedTokens) ?? '').split('\n').includes(sha256(token));
+}
+
+/** Records a token as used (its hash only: the token itself is a secret). */
+export function recordUsedToken(dir: string, token: string): void {
+  const known = (readIfExists(statePaths(dir).usedTokens) ?? '').split('\n').filter(Boolean);
+  if (!known.includes(sha256(token))) writePrivateFile(statePaths(dir).usedTokens, [...known, sha256(token)].join('\n') + '\n');
+}
 
 /** What an auto-registered proxy remembers (DIR/workload.json): the name it got for a group and address. */
 export interface RegisteredWorkload {
