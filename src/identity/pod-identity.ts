@@ -7,6 +7,7 @@
 // renews with the current one. Wraps the ExternalWorkload path, which every other token takes.
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
 import { serviceAccountIdentity } from '../core/workloads/effective.js';
+import { podServerName } from '../core/workloads/pod.js';
 import { parseWorkloadRef, type CertifyInput, type Entitlement, type ReviewedToken } from './certify.js';
 import { checkCsr, CsrRefusal } from './csr-check.js';
 import { claimedAudiences, IDENTITY_AUDIENCE } from './kube.js';
@@ -21,11 +22,6 @@ export type PodBoundToken = ReviewedToken & { pod?: { name: string; uid?: string
 export function podClaim(extra: Record<string, string[]> | undefined): { pod?: { name: string; uid?: string } } {
   const name = extra?.[POD_NAME_EXTRA]?.[0];
   return name ? { pod: { name, uid: extra?.[POD_UID_EXTRA]?.[0] } } : {};
-}
-
-/** The server name of a pod's certificate, as the destination service announces pods (Linkerd's form). */
-export function podServerName(namespace: string, serviceAccount: string, trustDomain: string): string {
-  return `${serviceAccount}.${namespace}.serviceaccount.identity.outpost.${trustDomain}`;
 }
 
 type Authorize = (input: CertifyInput, reviewToken: (token: string) => Promise<ReviewedToken>) => Promise<Entitlement>;

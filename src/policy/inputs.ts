@@ -16,6 +16,8 @@ export const POLICY_KINDS: readonly KindName[] = [
   'meshtlsauthentications',
   'networkauthentications',
   'httproutes',
+  // Injected pods ask for their inbound policy too (src/core/workloads/pod.ts).
+  'pods',
 ];
 
 export function policyFromView(view: ClusterView, workload: EffectiveWorkload, port: number, clusterDefault: DefaultPolicy): InboundPortPolicy {

@@ -52,7 +52,7 @@ export async function startPolicyServer(opts: PolicyServerOptions): Promise<Runn
     if (!(await opts.view.waitSynced(opts.syncTimeoutMs ?? 5_000))) return refuse(call, grpc.status.UNAVAILABLE, 'the policy service has not read the API yet; retry');
     if (call.cancelled) return;
     const first = watcher.outcome(namespace, name, port);
-    if (first.kind === 'not-found') return refuse(call, grpc.status.NOT_FOUND, `workload: externalworkload ${namespace}/${name} not found`);
+    if (first.kind === 'not-found') return refuse(call, grpc.status.NOT_FOUND, `workload: no ExternalWorkload or injected pod ${namespace}/${name}`);
     if (!uris.includes(first.identity)) {
       log.warn('refused a policy request for another identity', { workload: `${namespace}/${name}`, caller: uris.join(',') || '(none)' });
       return refuse(call, grpc.status.PERMISSION_DENIED, `the caller's identity (${uris.join(',') || 'none'}) is not the identity of ${namespace}/${name}`);

@@ -3,6 +3,8 @@
 import type { ClusterView, KindName } from '../destination/cluster-view.js';
 import type { DefaultPolicy } from './compute.js';
 import { policyFromView } from './inputs.js';
+import type { EffectiveWorkload } from '../core/workloads/effective.js';
+import { podWorkload, type PodLike } from '../core/workloads/pod.js';
 import { toWireInboundServer, type WireInboundServer } from './wire.js';
 
 export type PolicyOutcome = { kind: 'policy'; identity: string; server: WireInboundServer } | { kind: 'not-found' };
@@ -24,7 +26,7 @@ interface Topic {
 }
 
 /** Kinds whose change can only affect topics of the object's own namespace. */
-const NAMESPACED: ReadonlySet<KindName> = new Set(['servers', 'serverauthorizations', 'authorizationpolicies', 'httproutes']);
+const NAMESPACED: ReadonlySet<KindName> = new Set(['servers', 'serverauthorizations', 'authorizationpolicies', 'httproutes', 'pods']);
 
 export class PolicyWatcher {
   private readonly topics = new Map<string, Topic>();
@@ -48,9 +50,17 @@ export class PolicyWatcher {
   }
 
   outcome(namespace: string, name: string, port: number): PolicyOutcome {
-    const workload = this.view.workload(namespace, name);
+    const workload = this.view.workload(namespace, name) ?? this.meshedPod(namespace, name);
     if (!workload) return { kind: 'not-found' };
     return { kind: 'policy', identity: workload.identity, server: toWireInboundServer(policyFromView(this.view, workload, port, this.clusterDefault)) };
+  }
+
+  /** An injected pod (it carries a proxy version annotation) is a workload as its ServiceAccount. */
+  private meshedPod(namespace: string, name: string): EffectiveWorkload | undefined {
+    const pod = this.view.get<PodLike>('pods', namespace, name);
+    const annotations = pod?.metadata?.annotations ?? {};
+    if (!pod || !(annotations['linkerd.io/proxy-version'] || annotations['outpost.io/proxy-version'])) return undefined;
+    return podWorkload(pod, this.view.trustDomain);
   }
 
   subscribe(namespace: string, name: string, port: number, listener: PolicyListener): { initial: PolicyOutcome; unsubscribe: () => void } {

@@ -1,0 +1,33 @@
+// A meshed pod as the workload the policy service and the viz reason about: its ServiceAccount's
+// identity (the same naming as a VM bound to that ServiceAccount, ADR 0002), Linkerd's server name
+// for pods, its labels and annotations, IPs and container ports. Pure.
+import { serviceAccountIdentity, type EffectiveWorkload } from './effective.js';
+
+export interface PodLike {
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; uid?: string };
+  spec?: { serviceAccountName?: string; containers?: { ports?: { name?: string; containerPort: number }[] }[]; initContainers?: { name: string }[] };
+  status?: { podIP?: string; podIPs?: { ip: string }[]; conditions?: { type: string; status: string }[] };
+}
+
+/** The server name of a pod's certificate, as the destination service announces pods (Linkerd's form). */
+export function podServerName(namespace: string, serviceAccount: string, trustDomain: string): string {
+  return `${serviceAccount}.${namespace}.serviceaccount.identity.outpost.${trustDomain}`;
+}
+
+export function podWorkload(pod: PodLike, trustDomain: string): EffectiveWorkload {
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const sa = pod.spec?.serviceAccountName || 'default';
+  const ips = pod.status?.podIPs?.length ? pod.status.podIPs.map((i) => i.ip) : pod.status?.podIP ? [pod.status.podIP] : [];
+  return {
+    namespace,
+    name: pod.metadata?.name ?? '',
+    labels: { ...(pod.metadata?.labels ?? {}) },
+    annotations: { ...(pod.metadata?.annotations ?? {}) },
+    identity: serviceAccountIdentity(namespace, sa, trustDomain),
+    serverName: podServerName(namespace, sa, trustDomain),
+    serviceAccount: sa,
+    ips,
+    ports: (pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => ({ name: p.name, port: p.containerPort }))),
+    probes: [],
+  };
+}
