@@ -89,7 +89,7 @@ describe('outpost workload onboard --group G (a bundle for every VM of the group
     assert.deepEqual(raw.workload, { namespace: 'caching', group: 'redis-cache-fleet', address: ADDRESS_PLACEHOLDER });
     // What install.sh writes on a VM is a valid proxy configuration for a group member.
     const installed = parseProxyConfig(parseYaml(readFileSync(join(out, 'proxy-config.yaml'), 'utf8').replaceAll(ADDRESS_PLACEHOLDER, '127.0.0.71')));
-    assert.deepEqual(installed.workload, { name: undefined, namespace: 'caching', group: 'redis-cache-fleet', address: '127.0.0.71' });
+    assert.deepEqual(installed.workload, { name: undefined, namespace: 'caching', group: 'redis-cache-fleet', address: '127.0.0.71', kind: 'ExternalWorkload' });
     const install = readFileSync(join(out, 'install.sh'), 'utf8');
     assert.match(install, /ip route get "\$ROUTE_TO"/);
     assert.match(install, /--inbound-ports 6379,26379/, 'capture covers the group template ports');
