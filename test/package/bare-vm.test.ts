@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -194,6 +194,15 @@ describe('issue 14 acceptance: a bare Debian VM runs Outpost from the packaged e
     await ready(bare, proxyPid);
     assert.match(readFileSync(`/proc/${proxyPid()}/status`, 'utf8'), /^Uid:\s+2102\s/m);
     assert.match(readFileSync(`/proc/${proxyPid()}/cmdline`, 'utf8'), /^\/usr\/bin\/outpost\0proxy\0/);
+    // Another version on the VM: replaced (by a rename, so a running proxy keeps its file).
+    const old = inRoot('/usr/bin/outpost.old-test');
+    writeFileSync(old, '#!/bin/sh\necho "outpost 0.0.1 (commit old)"\n', { mode: 0o755 });
+    renameSync(old, inRoot('/usr/bin/outpost'));
+    const upgrade = await inChroot('/root/outpost-bundle/install.sh', ['--capture']);
+    assert.equal(upgrade.code, 0, `install.sh over another version: ${upgrade.stderr}\n${upgrade.stdout}`);
+    assert.ok(upgrade.stdout.includes(`install.sh: installed /usr/bin/outpost (${version}), replacing outpost 0.0.1 (commit old)\n`), upgrade.stdout);
+    const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+    assert.equal(sha(inRoot('/usr/bin/outpost')), sha(EXE));
     // Run again with the same version: nothing to install, the proxy restarts.
     const again = await inChroot('/root/outpost-bundle/install.sh', ['--capture']);
     assert.equal(again.code, 0, `install.sh again: ${again.stderr}\n${again.stdout}`);

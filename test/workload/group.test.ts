@@ -3,7 +3,7 @@
 // ca.crt auto-register a member with the identity service, re-run safe, bad input refused.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -121,6 +121,23 @@ describe('outpost workload onboard --group G (a bundle for every VM of the group
     }
     const members = JSON.parse(await k(['get', 'externalworkloads', '-n', 'caching', '-l', 'workloadGroup=redis-cache-fleet', '-o', 'json'])).items;
     assert.deepEqual(members.map((m: { spec: { workloadIPs: { ip: string }[] } }) => m.spec.workloadIPs[0].ip).sort(), ['127.0.0.71', '127.0.0.72']);
+  });
+
+  it('--binary PATH puts that executable in the group bundle (from source there is none by default)', async () => {
+    const out = join(work, 'fleet-binary');
+    const plain = await inProcess(['onboard', '--group', 'redis-cache-fleet', '-n', 'caching', '--out', out, '--data-dir', cp.dataDir]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /No executable in the bundle \(--with-binary or --binary PATH adds one\)/);
+    assert.equal(existsSync(join(out, 'outpost')), false);
+    // A stand-in for dist-package/outpost: prints an outpost version, and is as large as an executable.
+    const fake = join(work, 'fake-outpost');
+    writeFileSync(fake, `#!/bin/sh\necho "outpost 0.0.0 (commit fake)"\nexit 0\n#${'x'.repeat(1024 * 1024)}\n`, { mode: 0o755 });
+    const r = await inProcess(['onboard', '--group', 'redis-cache-fleet', '-n', 'caching', '--out', out, '--data-dir', cp.dataDir, '--binary', fake]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Bundle written to .*install\.sh, outpost\n/);
+    assert.match(r.stdout, /The bundle carries outpost 0\.0\.0 \(commit fake\); install\.sh installs it as \/usr\/bin\/outpost/);
+    assert.deepEqual(readFileSync(join(out, 'outpost')), readFileSync(fake));
+    assert.equal(statSync(join(out, 'outpost')).mode & 0o777, 0o755);
   });
 
   it('--service-account rebinds the group and says which ServiceAccount it replaced', async () => {
