@@ -67,11 +67,13 @@ export interface ProxyConfig {
   upstreams: UpstreamConfig[];
   /** The DNS proxy (dns.port set): Service names answered with cluster IPs, the rest forwarded to resolvConf's servers. */
   dns?: { host: string; port: number; clusterDomain: string; resolvConf: string };
-  timeouts: { connectMs: number; requestMs: number; idleMs: number; detectMs: number; shutdownGraceMs: number };
+  timeouts: { connectMs: number; requestMs: number; idleMs: number; detectMs: number; shutdownGraceMs: number; tlsHandshakeMs: number; headerMs: number };
+  /** Connections accepted but not established yet (handshake, first request), per client address, on the inbound, admin and tap listeners. */
+  listeners: { maxPendingPerClient: number };
   log: { level: LogLevel; format: 'text' | 'json' };
 }
 
-type Kind = 'workloadKind' | 'transport' | 'port' | 'portList' | 'bool' | 'host' | 'hostport' | 'path' | 'string' | 'duration' | 'level' | 'format' | 'list' | 'upstreams' | 'portPolicies' | 'defaultPolicy';
+type Kind = 'workloadKind' | 'transport' | 'port' | 'portList' | 'bool' | 'count' | 'host' | 'hostport' | 'path' | 'string' | 'duration' | 'level' | 'format' | 'list' | 'upstreams' | 'portPolicies' | 'defaultPolicy';
 
 /** Every setting: its YAML path (env name derived: OUTPOST_PROXY_ + path in UPPER_SNAKE). */
 const SETTINGS: [string, Kind][] = [
@@ -88,7 +90,8 @@ const SETTINGS: [string, Kind][] = [
   ['upstreams', 'upstreams'],
   ['dns.port', 'port'], ['dns.address', 'host'], ['dns.clusterDomain', 'string'], ['dns.resolvConf', 'path'],
   ['timeouts.connect', 'duration'], ['timeouts.request', 'duration'], ['timeouts.idle', 'duration'],
-  ['timeouts.detect', 'duration'], ['timeouts.shutdownGrace', 'duration'],
+  ['timeouts.detect', 'duration'], ['timeouts.shutdownGrace', 'duration'], ['timeouts.tlsHandshake', 'duration'], ['timeouts.header', 'duration'],
+  ['listeners.maxPendingPerClient', 'count'],
   ['log.level', 'level'], ['log.format', 'format'],
 ];
 
@@ -201,7 +204,12 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
       idleMs: get('timeouts.idle', 60_000),
       detectMs: get('timeouts.detect', 10_000),
       shutdownGraceMs: get('timeouts.shutdownGrace', 30_000),
+      // Node's own TLS handshake timeout is 120 s; kube-apiserver's ReadHeaderTimeout is 32 s for both.
+      tlsHandshakeMs: get('timeouts.tlsHandshake', 10_000),
+      headerMs: get('timeouts.header', 10_000),
     },
+    // 128 like the API server's cap: room for a peer proxy opening its pool under a burst.
+    listeners: { maxPendingPerClient: get('listeners.maxPendingPerClient', 128) },
     log: { level: get('log.level', 'info'), format: get('log.format', 'text') },
   };
 }
@@ -238,6 +246,8 @@ function parseValue(kind: Kind, raw: unknown, path: string): Parsed {
       const ports = items.map((x) => (/^\d+$/.test(x) ? Number(x) : NaN));
       return ports.every((n) => n >= 1 && n <= 65535) ? ports : bad('must be a list of port numbers 1-65535');
     }
+    case 'count':
+      return /^\d+$/.test(s) && Number(s) >= 1 ? Number(s) : bad('must be a whole number, at least 1');
     case 'bool':
       if (raw === true || s === 'true') return true;
       if (raw === false || s === 'false') return false;

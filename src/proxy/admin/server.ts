@@ -5,6 +5,7 @@
 import { createServer, type Server, type IncomingMessage } from 'node:http';
 import type { ProxyContext } from '../context.js';
 import { isLogLevel } from '../../core/log.js';
+import { guardListener } from '../transport/pending-guard.js';
 
 export interface AdminHooks {
   ready(): boolean;
@@ -25,7 +26,9 @@ function mutationRefusal(ctx: ProxyContext, req: IncomingMessage, what: string):
 }
 
 export function adminServer(ctx: ProxyContext, hooks: AdminHooks): Server {
-  return createServer((req, res) => {
+  const t = ctx.config.timeouts;
+  // Later requests on a keep-alive connection get Node's own header deadline; the first one the guard's.
+  const server = createServer({ headersTimeout: t.headerMs, requestTimeout: t.headerMs + t.requestMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(t.headerMs / 4))) }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'text/plain') => {
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
@@ -64,4 +67,6 @@ export function adminServer(ctx: ProxyContext, hooks: AdminHooks): Server {
     }
     send(404, 'not found\n');
   });
+  guardListener(ctx, 'admin', server);
+  return server;
 }

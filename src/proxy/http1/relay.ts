@@ -77,14 +77,23 @@ export interface Http1Connection {
 }
 
 /** Serves HTTP/1.1 on `down`; `route` decides each request (synchronously or later). */
-export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: Decision) => void) => void, onClose?: () => void, idleMs = 0): Http1Connection {
+export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: Decision) => void) => void, onClose?: () => void, idleMs = 0, headersTimeoutMs = 0): Http1Connection {
   const parser = new HTTPParser();
   parser.initialize(HTTPParser.REQUEST, {});
   const queue: Exchange[] = [];
   let closed = false;
   let draining = false;
+  // Slow headers (slowloris): once a request's first bytes arrive, its head must be complete within headersTimeoutMs.
+  let awaitingHead = true;
+  let headTimer: NodeJS.Timeout | undefined;
+  const clearHeadTimer = () => {
+    if (headTimer) clearTimeout(headTimer);
+    headTimer = undefined;
+  };
 
   parser[kOnHeadersComplete] = (_maj: number, minor: number, raw: string[], method: number, url: string, _s: unknown, _m: unknown, upgrade: boolean, keepAlive: boolean) => {
+    awaitingHead = false;
+    clearHeadTimer();
     const headers: string[] = [];
     let chunked = false;
     let contentLength = false;
@@ -121,6 +130,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     } else ex.buffered.push(...framed.map((b) => (b === chunk ? Buffer.from(b) : b)));
   };
   parser[kOnMessageComplete] = () => {
+    awaitingHead = true;
     const ex = queue[queue.length - 1];
     if (!ex) return;
     ex.requestDone = true;
@@ -131,6 +141,16 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
   };
 
   down.on('data', (d: Buffer) => {
+    if (awaitingHead && headersTimeoutMs > 0 && !headTimer) {
+      headTimer = setTimeout(() => {
+        headTimer = undefined;
+        if (!awaitingHead || closed) return;
+        if (queue.length === 0) down.end('HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+        down.destroySoon?.();
+        setTimeout(() => down.destroy(), 1000).unref();
+      }, headersTimeoutMs);
+      headTimer.unref();
+    }
     const active = queue.length > 0 ? queue[queue.length - 1].upstream : undefined;
     if (active) {
       active.cork();
@@ -144,6 +164,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
   });
   down.on('close', () => {
     closed = true;
+    clearHeadTimer();
     for (const ex of queue) ex.upstream?.destroy();
     // Delete the native parser once its stack has unwound (as node's own http does).
     setImmediate(() => parser.close());

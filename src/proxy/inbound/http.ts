@@ -37,6 +37,7 @@ export class InboundHttp {
   onStream = (stream: ServerHttp2Stream, headers: H2Headers): void => {
     const session = stream.session as ServerHttp2Session & { [CONN]?: InboundConnection };
     const conn = session[CONN] ?? (session[CONN] = (session.socket as unknown as { [CONN]: InboundConnection })[CONN]);
+    conn.established();
     const port = Number(headers[DST_PORT_HEADER]) || conn.headerPort;
     if (!port) return respondH2(stream, 400, 'no target port');
     const waitMs = this.ctx.config.timeouts.detectMs;

@@ -27,12 +27,13 @@ export class InboundHttp1 {
 
   serve(socket: Socket, conn: InboundConnection): void {
     const route = (head: RequestHead, decide: (d: Decision) => void) => {
+      conn.established();
       const port = head.dstPort || conn.headerPort;
       if (!port) return decide(this.route(conn, head));
       const waitMs = this.ctx.config.timeouts.detectMs;
       this.policies.whenKnown(port, waitMs, () => this.targets.whenKnown(port, waitMs, () => decide(this.route(conn, head))));
     };
-    const c = serveHttp1(socket, route, () => this.connections.delete(c), this.ctx.config.timeouts.idleMs);
+    const c = serveHttp1(socket, route, () => this.connections.delete(c), this.ctx.config.timeouts.idleMs, this.ctx.config.timeouts.headerMs);
     this.connections.add(c);
   }
 

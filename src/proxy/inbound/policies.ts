@@ -61,6 +61,8 @@ interface PortState {
 export class InboundConnection {
   /** Target port from the transport header (HTTP detected inside an opaque-ALPN connection). */
   headerPort = 0;
+  /** Called when the first request, stream or transport header arrives (the connection stops being pending). */
+  onEstablished: (() => void) | undefined;
   private readonly ports = new Map<number, PortState>();
 
   constructor(
@@ -69,6 +71,13 @@ export class InboundConnection {
     readonly clientAddr: string,
     readonly clientIp: string,
   ) {}
+
+  /** The connection carried its first request, stream or transport header. */
+  established(): void {
+    const cb = this.onEstablished;
+    this.onEstablished = undefined;
+    cb?.();
+  }
 
   port(port: number, policies: InboundPolicies): PortState {
     const policy = policies.current(port);

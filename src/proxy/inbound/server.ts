@@ -13,6 +13,7 @@ import { acceptOpaque } from './tcp.js';
 import { InboundTargets } from './target-ports.js';
 import { labelString } from '../metrics/registry.js';
 import { closeRevokedClients, refuseRevokedClient } from '../control/revocations.js';
+import { PendingConnections } from '../transport/pending-guard.js';
 
 export interface InboundServer {
   server: Server;
@@ -40,10 +41,18 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
   const handlers = { http1: (socket: TLSSocket, conn: InboundConnection) => http1.serve(socket, conn), h2 };
   const sockets = new Set<TLSSocket>();
 
-  const server = tlsServer({ ...serverTlsOptions(creds), ALPNProtocols: [ALPN_H2, ALPN_HTTP1, ALPN_TCP] });
+  // Half-open and slow clients: a handshake deadline, a first-request deadline, a cap per address.
+  const pending = new PendingConnections('inbound', { headerTimeoutMs: ctx.config.timeouts.headerMs, maxPendingPerClient: ctx.config.listeners.maxPendingPerClient }, ctx.metrics.pendingRefused);
+  const server = tlsServer({ ...serverTlsOptions(creds), ALPNProtocols: [ALPN_H2, ALPN_HTTP1, ALPN_TCP], handshakeTimeout: ctx.config.timeouts.tlsHandshakeMs });
+  server.on('connection', (raw) => pending.admit(raw));
   const unsubscribe = ctx.tls.onRotate((c) => server.setSecureContext({ ...serverTlsOptions(c), ALPNProtocols: [ALPN_H2, ALPN_HTTP1, ALPN_TCP] } as never));
   const offRevocations = ctx.revocations?.subscribe(() => closeRevokedClients(ctx.revocations!, sockets));
-  server.on('tlsClientError', (err) => ctx.log.debug('inbound TLS handshake failed', { reason: err.message }));
+  server.on('tlsClientError', (err, socket) => {
+    if ((err as Error & { code?: string }).code === 'ERR_TLS_HANDSHAKE_TIMEOUT') pending.count('handshake_timeout');
+    ctx.log.debug('inbound TLS handshake failed', { reason: err.message });
+    // With a listener, Node leaves the socket to us: a timed-out handshake would otherwise stay open.
+    socket.destroy();
+  });
   server.on('secureConnection', (socket: TLSSocket) => {
     socket.setNoDelay(true);
     socket.on('error', () => {});
@@ -60,6 +69,8 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
     const clientId = peerIdentity(socket);
     const addr = `${socket.remoteAddress}:${socket.remotePort}`;
     const conn = new InboundConnection(ctx, clientId, addr, socket.remoteAddress ?? '');
+    pending.awaitFirstRequest(socket);
+    conn.onEstablished = () => pending.established(socket);
     (socket as unknown as { [CONN]: InboundConnection })[CONN] = conn;
     ctx.metrics.trackConnection(labelString({ direction: 'inbound', peer: 'src', tls: 'true', client_id: clientId }), socket);
     if (socket.alpnProtocol === ALPN_HTTP1) http1.serve(socket, conn);

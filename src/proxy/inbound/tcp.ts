@@ -25,6 +25,7 @@ export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, targe
     if (h === undefined) return;
     clearTimeout(timer);
     socket.removeListener('data', onData);
+    conn.established();
     if (h instanceof Error) {
       ctx.log.debug('bad transport header', { client: conn.clientId, reason: h.message });
       socket.destroy();

@@ -66,6 +66,7 @@ export class ProxyMetrics {
   readonly tcpAuthzAllow = this.registry.counter('inbound_tcp_authz_allow_total', 'The total number of inbound TCP connections that were authorized');
   readonly tcpAuthzDeny = this.registry.counter('inbound_tcp_authz_deny_total', 'The total number of inbound TCP connections that were denied');
   readonly targetPortRefused = this.registry.counter('inbound_target_port_refused_total', 'Inbound requests and connections refused because their target port is not a declared port of the workload, or is one of the proxy\'s own');
+  readonly pendingRefused = this.registry.counter('listener_pending_refused_total', 'Connections closed before they were established: too many pending from one client address, TLS handshake timeout, or no first request within the header timeout');
   private readonly http = new Map<string, HttpMetrics>();
   private readonly tcp = new Map<string, TcpCells>();
 

@@ -33,7 +33,7 @@ export class OutboundHttp1 {
   private readonly connections = new Set<Http1Connection>();
 
   serve(socket: Socket, forced?: string): void {
-    const c = serveHttp1(socket, (head, decide) => this.route(head, decide, forced), () => this.connections.delete(c), this.ctx.config.timeouts.idleMs);
+    const c = serveHttp1(socket, (head, decide) => this.route(head, decide, forced), () => this.connections.delete(c), this.ctx.config.timeouts.idleMs, this.ctx.config.timeouts.headerMs);
     this.connections.add(c);
   }
 

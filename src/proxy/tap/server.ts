@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ProxyContext } from '../context.js';
 import { serverTlsOptions, uriSans } from '../tls/identity.js';
+import { guardListener } from '../transport/pending-guard.js';
 import { decodeObserveRequest, encodeTapEvent, grpcFrame, readGrpcMessage } from './codec.js';
 
 const OBSERVE_PATH = '/outpost.tap.v1.Tap/Observe';
@@ -29,7 +30,8 @@ function trailersOnly(stream: ServerHttp2Stream, status: string, message: string
 
 export async function startTapServer(ctx: ProxyContext): Promise<{ port: number; close(): void }> {
   const tlsOptions = () => ({ ...serverTlsOptions(ctx.tls.creds!), ALPNProtocols: ['h2'] });
-  const server = createSecureServer({ ...tlsOptions(), allowHTTP1: false });
+  const server = createSecureServer({ ...tlsOptions(), allowHTTP1: false, handshakeTimeout: ctx.config.timeouts.tlsHandshakeMs });
+  guardListener(ctx, 'tap', server);
   const unsubscribe = ctx.tls.onRotate(() => server.setSecureContext(tlsOptions() as never));
   server.on('sessionError', () => {});
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
