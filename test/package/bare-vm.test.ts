@@ -224,6 +224,11 @@ describe('issue 14 acceptance: a bare Debian VM runs Outpost from the packaged e
     const metrics = (await net.exec(bare, 'curl', ['-sf', 'http://127.0.0.1:4191/metrics'])).stdout;
     const inbound = metrics.split('\n').filter((l) => l.startsWith('request_total{') && l.includes('direction="inbound"'));
     assert.ok(inbound.some((l) => l.includes('tls="true"') && l.includes(`client_id="${CLIENT_ID}"`)), `bare VM inbound request_total with tls and client_id:\n${inbound.join('\n')}`);
+    // What a user runs on the VM to see that all is well, with the installed executable.
+    const check = await inChroot('outpost', ['check', '--proxy']);
+    assert.equal(check.code, 0, `outpost check --proxy on the bare VM:\n${check.stdout}\n${check.stderr}`);
+    assert.match(check.stdout, /proxy is ready/);
+    assert.doesNotMatch(check.stdout, /×/);
   });
 
   step('captured egress from the bare VM to a host outside the mesh goes through the proxy, which read its original destination', async () => {
