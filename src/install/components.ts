@@ -135,6 +135,8 @@ const viz: InstallComponent = {
   clusterRules: [
     { apiGroups: ['workload.linkerd.io'], resources: ['externalworkloads', 'workloadgroups'], verbs: READ },
     { apiGroups: ['policy.linkerd.io'], resources: ['httproutes'], verbs: READ },
+    // Injected pods' proxies are scraped too (src/viz/pod-targets.ts).
+    { apiGroups: [''], resources: ['pods'], verbs: READ },
   ],
   namespaceRules: [],
   ports: [{ name: 'https', port: 8084, flag: 'viz-port' }],

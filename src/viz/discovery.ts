@@ -1,8 +1,8 @@
 // Finds every proxy to scrape and tap: ExternalWorkloads (their status.proxy.adminAddress, else the
 // viz.outpost.io/admin-address annotation; kept only when on one of the workload's own IPs) watched
-// through @kubernetes/client-node informers, plus static --scrape-target entries. Also keeps
+// through @kubernetes/client-node informers, injected pods (pod-targets.ts), plus static --scrape-target entries. Also keeps
 // HTTPRoutes for `viz routes`.
-import { CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { OutpostError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -11,6 +11,7 @@ import { routesForService, type HttpRouteLike, type ServiceRoute } from '../core
 import { isIP } from 'node:net';
 import type { TargetLabels } from './backend.js';
 import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../policy/servers.js';
+import { MESHED_POD_SELECTOR, podInfo } from './pod-targets.js';
 
 export const ADMIN_ADDRESS_ANNOTATION = 'viz.outpost.io/admin-address';
 export const TAP_ADDRESS_ANNOTATION = 'viz.outpost.io/tap-address';
@@ -117,6 +118,7 @@ class RestartingInformer<T extends KubernetesObject> {
     private readonly clock: Clock,
     private readonly log: Logger,
     onChange: () => void,
+    labelSelector?: string,
   ) {
     this.synced = new Promise((r) => (this.markSynced = r));
     this.informer = makeInformer<T>(kc, path, async () => {
@@ -130,7 +132,7 @@ class RestartingInformer<T extends KubernetesObject> {
       } finally {
         this.markSynced();
       }
-    });
+    }, labelSelector);
     for (const ev of ['add', 'update', 'delete'] as const) this.informer.on(ev, onChange);
     this.informer.on('error', (err) => this.restartLater(err));
   }
@@ -162,6 +164,8 @@ export class WorkloadDiscovery {
   private readonly ews: RestartingInformer<KubernetesObject>;
   private readonly routes: RestartingInformer<KubernetesObject>;
   private readonly groups: RestartingInformer<KubernetesObject>;
+  /** Injected pods (an API without pods, like the embedded one, answers 404: none). */
+  private readonly pods: RestartingInformer<KubernetesObject>;
   private readonly trustDomain: string;
   private cache: WorkloadInfo[] | undefined;
   private readonly log: Logger;
@@ -178,7 +182,9 @@ export class WorkloadDiscovery {
     this.ews = new RestartingInformer(opts.kubeConfig, '/apis/workload.linkerd.io/v1beta1/externalworkloads', () => api.listClusterCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads' }), opts.clock, opts.log, invalidate);
     this.routes = new RestartingInformer(opts.kubeConfig, '/apis/policy.linkerd.io/v1beta3/httproutes', () => api.listClusterCustomObject({ group: 'policy.linkerd.io', version: 'v1beta3', plural: 'httproutes' }), opts.clock, opts.log, () => {});
     this.groups = new RestartingInformer(opts.kubeConfig, '/apis/workload.linkerd.io/v1beta1/workloadgroups', () => api.listClusterCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'workloadgroups' }), opts.clock, opts.log, invalidate);
-    this.synced = Promise.all([this.ews.synced, this.routes.synced, this.groups.synced]).then(() => {});
+    const core = opts.kubeConfig.makeApiClient(CoreV1Api);
+    this.pods = new RestartingInformer(opts.kubeConfig, '/api/v1/pods', () => core.listPodForAllNamespaces({ labelSelector: MESHED_POD_SELECTOR }), opts.clock, opts.log, invalidate, MESHED_POD_SELECTOR);
+    this.synced = Promise.all([this.ews.synced, this.routes.synced, this.groups.synced, this.pods.synced]).then(() => {});
   }
 
   private readonly staticTargets: WorkloadInfo[];
@@ -187,12 +193,14 @@ export class WorkloadDiscovery {
     this.ews.start();
     this.routes.start();
     this.groups.start();
+    this.pods.start();
   }
 
   stop(): void {
     this.ews.stop();
     this.routes.stop();
     this.groups.stop();
+    this.pods.stop();
   }
 
   /** Every workload: API ones (with static admin addresses merged in by name) then static-only ones. */
@@ -209,6 +217,10 @@ export class WorkloadDiscovery {
         this.log.warn('not scraping or tapping an address the workload reported', { workload: w.key, reason: r });
       }
       byKey.set(w.key, w);
+    }
+    for (const p of this.pods.informer.list()) {
+      const w = podInfo(p as never, this.trustDomain);
+      if (w && !byKey.has(w.key)) byKey.set(w.key, w);
     }
     for (const s of this.staticTargets) {
       const w = byKey.get(s.key);
