@@ -70,8 +70,6 @@ export interface KnownDifference {
 }
 
 export const KNOWN_DIFFERENCES: KnownDifference[] = [
-  { step: 'configmap: create (client-node) returns the object with server-filled metadata', paths: ['managers'], doc: 'managedFields record appliers only' },
-  { step: 'apply patch: an update by another manager shares ownership (managedFields)', paths: ['managers'], doc: 'managedFields record appliers only' },
   { step: 'JSON patch: add, replace, remove; a failed test op and a missing path', paths: ['failedTest.details', 'missing.details'], doc: 'A failed JSON patch names the operation' },
   { step: 'ExternalWorkload: 422 for a port out of range, a bad IP, a missing meshTLS identity', paths: ['identity.celSkipped'], doc: 'No marker cause for skipped CEL rules' },
   { step: 'kubectl explain: ConfigMap and Service fields', paths: ['namespaceSpec.header[2]', 'servicePorts.header[2]'], doc: 'kubectl explain shows Object for nested types' },

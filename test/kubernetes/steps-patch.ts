@@ -90,6 +90,22 @@ export const patchSteps: Step[] = [
     expect: { code: 200, managers: ['bob Apply', 'carol Update'] },
   },
   {
+    name: 'apply patch: fields written by an update (its User-Agent the manager) conflict with an applier',
+    run: async (t) => {
+      await core(t).createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'updated' }, data: { k: 'from-update' } } });
+      const body = (v: string) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'updated' }, data: { k: v } });
+      const same = await patch(t, `${CMS}/updated?fieldManager=dave`, APPLY, body('from-update'));
+      const clash = await patch(t, `${CMS}/updated?fieldManager=dave`, APPLY, body('from-apply'));
+      const taken = await patch(t, `${CMS}/updated?fieldManager=erin`, MERGE, { data: { k: 'from-erin' } });
+      return { same: { code: same.status, managers: managers(same.json) }, clash: { ...replyStatus(clash), message: clash.json?.message }, taken: { code: taken.status, managers: managers(taken.json) } };
+    },
+    expect: {
+      same: { code: 200, managers: ['dave Apply', 'node-fetch Update'] },
+      clash: { code: 409, reason: 'Conflict', details: { causes: [{ field: '.data.k', reason: 'FieldManagerConflict' }] } },
+      taken: { code: 200, managers: ['erin Update', 'node-fetch Update'] },
+    },
+  },
+  {
     name: 'kubectl apply --server-side: conflict exit and message, then --force-conflicts',
     run: async (t) => {
       const manifest = (v: string) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kapplied', namespace: NS }, data: { k: v } });

@@ -37,6 +37,12 @@ export interface WriteRequest {
   fieldValidation: FieldValidation;
   fieldManager?: string;
   force?: boolean;
+  /**
+   * Who an HTTP write is recorded as in managedFields (an `Update` entry; see
+   * patch/update-ownership.ts). Undefined for the server's own writes and for apply, which records
+   * its own `Apply` entry.
+   */
+  manager?: string;
 }
 
 export interface WriteResult {

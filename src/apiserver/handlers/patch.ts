@@ -41,7 +41,8 @@ export async function patchObject(ctx: ApiContext, req: WriteRequest, contentTyp
   for (let attempt = 1; ; attempt++) {
     const live = ctx.store.get(refOf(type), req.namespace ?? '', req.name!);
     if (!live && kind !== 'apply') throw notFound(type.group, type.plural, req.name!);
-    if (!live) return createObject(ctx, req, applyFor(req, undefined, patch as KubeObject, timestamp(ctx.clock)));
+    // Apply records its own Apply entry (applyFor), not an Update one.
+    if (!live) return createObject(ctx, { ...req, manager: undefined }, applyFor(req, undefined, patch as KubeObject, timestamp(ctx.clock)));
     const current = clone(convertTo(type, live, req.served.version.name)) as KubeObject;
     const patched =
       kind === 'apply'
@@ -49,7 +50,7 @@ export async function patchObject(ctx: ApiContext, req: WriteRequest, contentTyp
         : guard(req, () => applyPatchOfKind<KubeObject>(kind, current, patch, { mergeKeys: type.mergeKeys }));
     if (!patched || typeof patched !== 'object' || Array.isArray(patched)) throw badRequest('the patch must produce a JSON object');
     try {
-      return await updateObject(ctx, req, live, patched);
+      return await updateObject(ctx, kind === 'apply' ? { ...req, manager: undefined } : req, live, patched);
     } catch (e) {
       const err = storeFailure(e, req.served, req.name!);
       if (err.reason !== 'Conflict' || carriesVersion || attempt >= MAX_ATTEMPTS) throw err;
@@ -73,7 +74,10 @@ function applyFor(req: WriteRequest, current: KubeObject | undefined, applied: K
   const fieldsV1 = fieldSetOf(known);
   const conflicts = current ? applyConflicts(current, known, fieldsV1, others) : [];
   if (conflicts.length > 0) {
-    if (!req.force) throw applyConflict(conflicts);
+    if (!req.force) {
+      const updaters = new Map(entries.filter((e) => e.operation === 'Update' && e.manager).map((e) => [e.manager!, e.apiVersion]));
+      throw applyConflict(conflicts.map((c) => ({ ...c, using: updaters.get(c.manager) })));
+    }
     // force=true: the manager takes the fields over; their previous owners no longer hold them.
     const taken = fieldSetOfPaths(conflicts.map((c) => c.path));
     entries = entries.flatMap((e) => {

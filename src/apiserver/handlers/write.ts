@@ -9,6 +9,7 @@ import { apiVersionOf, refOf } from '../server/registry.js';
 import { ApiError, badRequest, conflict, invalid, notFound, uidPreconditionFailed } from '../server/status.js';
 import { invalid as invalidField } from '../schema/field-errors.js';
 import { applyVersionSchema, convertTo, semanticCauses, toStorage } from './admission.js';
+import { recordUpdate, type ManagedFieldsEntry } from '../patch/update-ownership.js';
 import { clone, deepEqual, randomSuffix, requireLiveNamespace, specPart, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
 
 const MAX_GENERATE_ATTEMPTS = 8;
@@ -101,6 +102,7 @@ async function createAdmitted(ctx: ApiContext, req: WriteRequest, obj: KubeObjec
   const { type } = req.served;
   const meta = obj.metadata;
   throwIfInvalid(req, obj, outcome.causes, semanticCauses(type, obj));
+  if (req.manager) meta.managedFields = recordUpdate(managedFieldsOf(obj), undefined, obj, updateWrite(ctx, req));
   const generated = !meta.name && !!meta.generateName;
   if (req.dryRun) {
     if (generated) meta.name = meta.generateName + randomSuffix();
@@ -118,6 +120,15 @@ async function createAdmitted(ctx: ApiContext, req: WriteRequest, obj: KubeObjec
     }
   }
 }
+
+const managedFieldsOf = (o: KubeObject): ManagedFieldsEntry[] => (Array.isArray(o.metadata.managedFields) ? (o.metadata.managedFields as ManagedFieldsEntry[]).filter((e) => e && typeof e === 'object') : []);
+
+const updateWrite = (ctx: ApiContext, req: WriteRequest) => ({
+  manager: req.manager!,
+  apiVersion: apiVersionOf(req.served.type.group, req.served.version.name),
+  subresource: req.subresource === 'status' ? 'status' : undefined,
+  now: timestamp(ctx.clock),
+});
 
 export function getLive(ctx: ApiContext, req: WriteRequest): KubeObject {
   const { type } = req.served;
@@ -173,6 +184,7 @@ export async function updateObject(ctx: ApiContext, req: WriteRequest, live: Kub
   const semantic = semanticCauses(type, next, live);
   if (isStatus && type.validateStatus) semantic.push(...type.validateStatus(next));
   throwIfInvalid(req, next, outcome.causes, semantic);
+  if (req.manager) next.metadata.managedFields = recordUpdate(managedFieldsOf(next), live, next, updateWrite(ctx, req));
   if (!deepEqual(specPart(next), specPart(live))) next.metadata.generation = (live.metadata.generation ?? 1) + 1;
   const answer = (o: KubeObject, code = 200): WriteResult => ({ code, object: convertTo(type, o, req.served.version.name), warnings: outcome.warnings });
   const lastFinalizerRemoved = !!live.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0;

@@ -19,6 +19,7 @@ import { mediaTypeOf, parseObjectBody, parseResourceVersion, PROTOBUF_MEDIA_TYPE
 import type { ResourcePath } from './routes.js';
 import { badRequest, invalid, methodNotAllowed, notFoundPath, tooManyRequests, unsupportedMediaType } from './status.js';
 import { forbidden } from '../schema/field-errors.js';
+import { managerOf } from '../patch/update-ownership.js';
 
 const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
 
@@ -41,6 +42,7 @@ export async function handleResource(p: Pipeline, req: IncomingMessage, res: Ser
     fieldValidation: parseFieldValidation(q.get('fieldValidation')),
     fieldManager: q.get('fieldManager') ?? undefined,
     force: queryFlag(q, 'force'),
+    manager: managerOf(q.get('fieldManager') ?? undefined, req.headers['user-agent']),
   };
   const reply = (code: number, object: unknown, warnings: string[] = []) => sendJson(res, code, object, warningHeaders(warnings));
   const verb = verbOf(method, target, q);

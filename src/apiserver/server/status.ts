@@ -79,13 +79,15 @@ export const uidPreconditionFailed = (group: string, plural: string, name: strin
     { name, group, kind: plural },
   );
 /** Server-side apply: fields this manager sets that others own with another value (kube: 409 unless force=true). */
-export function applyConflict(conflicts: { manager: string; field: string }[]): ApiError {
+export function applyConflict(conflicts: { manager: string; field: string; using?: string }[]): ApiError {
+  // An Update manager is named with the API version it wrote with: `"kubectl-edit" using v1`.
+  const who = (c: { manager: string; using?: string }) => `"${c.manager}"${c.using ? ` using ${c.using}` : ''}`;
   const byManager = new Map<string, string[]>();
-  for (const c of conflicts) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), c.field]);
-  const parts = [...byManager].map(([m, fields]) => (fields.length === 1 ? `conflict with "${m}": ${fields[0]}` : `conflicts with "${m}":\n${fields.map((f) => `- ${f}`).join('\n')}`));
+  for (const c of conflicts) byManager.set(who(c), [...(byManager.get(who(c)) ?? []), c.field]);
+  const parts = [...byManager].map(([m, fields]) => (fields.length === 1 ? `conflict with ${m}: ${fields[0]}` : `conflicts with ${m}:\n${fields.map((f) => `- ${f}`).join('\n')}`));
   const n = conflicts.length;
   return new ApiError(409, 'Conflict', `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`, {
-    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })),
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${who(c)}`, field: c.field })),
   });
 }
 export const tooLarge = (limitBytes: number) =>
