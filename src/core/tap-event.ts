@@ -10,6 +10,8 @@ export interface TapEventFields {
   authority: string;
   path: string;
   status: number;
+  /** The gRPC status of a gRPC response (a failed call is still HTTP 200); undefined for plain HTTP. */
+  grpcStatus?: number;
   latencyMs: number;
   timestampMs: number;
   destinationLabels: Record<string, string>;

@@ -165,7 +165,7 @@ function onTap(m) {
   if (!m.event || state.paused) return;
   var e = m.event, tb = $("tap").tBodies[0], tr = document.createElement("tr");
   tr.innerHTML = '<td class="l">' + new Date(e.timestampMs).toLocaleTimeString() + '</td><td class="l">' + esc(e.direction) + '</td><td class="l">' + esc(e.method) + '</td><td class="l">' + esc(e.path) +
-    '</td><td class="' + (e.status >= 500 ? "bad" : "ok") + '">' + e.status + "</td><td>" + ms(e.latencyMs) + '</td><td class="l">' + esc(e.sourceIdentity || "-") + '</td><td class="l">' + (e.tls ? "√" : "×") + "</td>";
+    '</td><td class="' + (e.status >= 500 || (e.grpcStatus !== undefined && e.grpcStatus !== 0) ? "bad" : "ok") + '">' + e.status + (e.grpcStatus !== undefined ? " grpc-status=" + e.grpcStatus : "") + "</td><td>" + ms(e.latencyMs) + '</td><td class="l">' + esc(e.sourceIdentity || "-") + '</td><td class="l">' + (e.tls ? "√" : "×") + "</td>";
   tb.insertBefore(tr, tb.firstChild);
   while (tb.rows.length > 50) tb.deleteRow(tb.rows.length - 1);
 }

@@ -46,7 +46,7 @@ export function routesTable(rows: RouteRow[], opts: { wide?: boolean } = {}): st
 export function tapLine(e: TapEvent): string {
   const proxy = e.direction === 'inbound' ? 'in' : 'out';
   const latencyUs = Math.round(e.latencyMs * 1000);
-  return `rsp workload=${e.workload} proxy=${proxy} src=${e.source || "-"} dst=${e.destination || "-"} tls=${e.tls} :method=${e.method} :authority=${e.authority} :path=${e.path} :status=${e.status} latency=${latencyUs}µs src_id=${e.sourceIdentity || '-'} dst_id=${e.destinationIdentity || '-'}`;
+  return `rsp workload=${e.workload} proxy=${proxy} src=${e.source || "-"} dst=${e.destination || "-"} tls=${e.tls} :method=${e.method} :authority=${e.authority} :path=${e.path} :status=${e.status}${e.grpcStatus === undefined ? '' : ` grpc-status=${e.grpcStatus}`} latency=${latencyUs}µs src_id=${e.sourceIdentity || '-'} dst_id=${e.destinationIdentity || '-'}`;
 }
 
 export interface TopRow {
@@ -74,9 +74,14 @@ export function topRows(events: TapEvent[]): TopRow[] {
     r.best = Math.min(r.best, e.latencyMs);
     r.worst = Math.max(r.worst, e.latencyMs);
     r.last = e.latencyMs;
-    if (e.status < 500) r.ok++;
+    if (!tapFailure(e)) r.ok++;
   }
   return [...rows.values()].sort((a, b) => b.count - a.count || a.path.localeCompare(b.path));
+}
+
+/** A tap event is a failure on a 5xx, or on a gRPC call whose grpc-status is not OK (the HTTP status is then 200). */
+export function tapFailure(e: Pick<TapEvent, 'status' | 'grpcStatus'>): boolean {
+  return e.status >= 500 || (e.grpcStatus !== undefined && e.grpcStatus !== 0);
 }
 
 const idName = (id: string) => id.replace(/^spiffe:\/\/[^/]+\//, '');

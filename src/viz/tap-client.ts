@@ -76,6 +76,7 @@ export function observeProxy(opts: {
       authority: m.authority,
       path: m.path,
       status: m.status,
+      grpcStatus: m.grpc_status ? Number(m.grpc_status) : undefined,
       latencyMs: m.latency_ms,
       timestampMs: Number(m.timestamp_unix_ms),
       tls: m.tls,

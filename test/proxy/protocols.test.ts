@@ -7,6 +7,9 @@ import { createServer as netServer, connect, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createMesh, serving, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
+import { readFileSync } from 'node:fs';
+import { observeProxy, type TapEvent } from '../../src/viz/tap-client.js';
+import { tapLine } from '../../src/viz/format.js';
 
 const raw = { serialize: (b: Buffer) => b, deserialize: (b: Buffer) => b };
 const SERVICE = {
@@ -116,7 +119,33 @@ test('gRPC unary calls pass with their status; a failing call keeps its grpc-sta
   assert.equal(err.details, 'asked to fail');
   c.close();
   const m = await fetch(`http://127.0.0.1:${proxyA.ports.admin}/metrics`).then((r) => r.text());
-  assert.match(m, /response_total\{direction="outbound",authority="echo.apps:9090"[^}]*status_code="200",classification="failure"\} 1/);
+  assert.match(m, /response_total\{direction="outbound",authority="echo.apps:9090"[^}]*status_code="200",classification="failure",grpc_status="9"\} 1/);
+});
+
+test('gRPC responses are labelled with their grpc_status (trailers and trailers-only) in metrics, and tap shows a failed call with it', async () => {
+  const viz = await mesh.issue('viz', 'outpost', 'outpost-viz');
+  const events: TapEvent[] = [];
+  const ended = new Promise<Error | undefined>((resolve) => {
+    observeProxy({
+      address: `127.0.0.1:${proxyB.ports.tap}`, workload: 'apps/b', expectedIdentity: '', filter: { pathPrefix: '/test.Echo/Say', limit: 2 },
+      cert: { certPem: '', keyPem: readFileSync(viz.keyFile, 'utf8'), chainPem: readFileSync(viz.certFile, 'utf8') }, trustAnchorsPem: readFileSync(mesh.trustFile, 'utf8'),
+      onEvent: (e) => events.push(e), onEnd: resolve,
+    });
+  });
+  for (let i = 0; i < 50 && !proxyB.ctx.tap.active; i++) await new Promise((r) => setTimeout(r, 20));
+  const c = client();
+  await new Promise<Buffer>((r, j) => c.say(Buffer.from('ok'), (e: Error | null, v: Buffer) => (e ? j(e) : r(v))));
+  await new Promise<grpc.ServiceError>((r) => c.say(Buffer.from('fail'), (e: grpc.ServiceError) => r(e)));
+  c.close();
+  assert.equal(await ended, undefined);
+  assert.deepEqual(events.map((e) => [e.status, e.grpcStatus]), [[200, 0], [200, 9]], 'HTTP 200 both times; the grpc-status tells them apart');
+  assert.match(tapLine(events[1]), / :status=200 grpc-status=9 latency=/);
+  for (const p of [proxyA, proxyB]) {
+    const m = await fetch(`http://127.0.0.1:${p.ports.admin}/metrics`).then((r) => r.text());
+    assert.match(m, /response_total\{[^}]*status_code="200",classification="success",grpc_status="0"\} [1-9]/, 'a successful call (status in trailers)');
+    assert.match(m, /response_total\{[^}]*status_code="200",classification="failure",grpc_status="9"\} [1-9]/, 'a failed call (trailers-only)');
+    assert.match(m, /response_latency_ms_count\{[^}]*status_code="200",grpc_status="9"\} [1-9]/);
+  }
 });
 
 test('gRPC server streaming delivers every message', async () => {

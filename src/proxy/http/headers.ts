@@ -83,8 +83,13 @@ export function requestAuthority(url: string, host: string | undefined): string 
   return host;
 }
 
-/** gRPC failure classification: a 200 with grpc-status != 0 is a failure. */
-export function isGrpcFailure(trailers: H2Headers | undefined): boolean {
+/**
+ * The grpc-status of a gRPC response's trailers (or of a trailers-only response's headers), or
+ * undefined when there is none. A 200 with grpc-status != 0 is a failure.
+ */
+export function grpcStatusOf(trailers: H2Headers | undefined): number | undefined {
   const s = trailers?.['grpc-status'];
-  return s !== undefined && s !== '0';
+  if (s === undefined) return undefined;
+  const n = Number(Array.isArray(s) ? s[0] : s);
+  return Number.isInteger(n) && n >= 0 ? n : 2 /* UNKNOWN: unparseable status */;
 }

@@ -2,19 +2,20 @@
 // upstream stream to the downstream, reporting status and outcome once, when the exchange is over.
 import type { ClientHttp2Stream, ServerHttp2Stream, IncomingHttpHeaders as H2Headers } from 'node:http2';
 import type { ServerResponse, IncomingMessage } from 'node:http';
-import { h1ResponseToH2, h2ResponseToH1, isGrpcFailure } from './headers.js';
+import { h1ResponseToH2, h2ResponseToH1, grpcStatusOf } from './headers.js';
 
-export type Done = (status: number, failure: boolean, error?: Error) => void;
+/** Called once per exchange; `grpcStatus` is set for gRPC responses (from the trailers, or the headers of a trailers-only response). */
+export type Done = (status: number, failure: boolean, grpcStatus?: number) => void;
 
 /** HTTP/2 upstream -> HTTP/2 downstream, trailers included. */
 export function relayH2ToH2(up: ClientHttp2Stream, down: ServerHttp2Stream, done: Done): void {
   let status = 0;
   let trailers: H2Headers | undefined;
   let finished = false;
-  const finish = (st: number, failure: boolean, err?: Error) => {
+  const finish = (st: number, failure: boolean, grpc: number | undefined) => {
     if (finished) return;
     finished = true;
-    done(st, failure, err);
+    done(st, failure, grpc);
   };
   up.on('response', (h) => {
     status = Number(h[':status']);
@@ -37,7 +38,8 @@ export function relayH2ToH2(up: ClientHttp2Stream, down: ServerHttp2Stream, done
   });
   up.on('close', () => {
     if (status === 0) return; // handled by 'error' or the caller
-    finish(status, status >= 500 || isGrpcFailure(trailers), undefined);
+    const grpc = grpcStatusOf(trailers);
+    finish(status, status >= 500 || (grpc !== undefined && grpc !== 0), grpc);
   });
   // Cancel upstream only if the downstream went away early (a reset costs a frame per request otherwise).
   down.on('close', () => {
@@ -70,7 +72,7 @@ export function relayH1ToH2(upRes: IncomingMessage, down: ServerHttp2Stream, don
     upRes.pipe(down);
   }
   upRes.on('end', () => done(status, status >= 500));
-  upRes.on('error', (e) => done(status, true, e));
+  upRes.on('error', () => done(status, true));
 }
 
 /** A proxy-generated response on an HTTP/2 stream (403, 502, 504). */

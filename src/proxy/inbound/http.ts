@@ -55,10 +55,10 @@ export class InboundHttp {
     if (!m) return respondH2(stream, 403, 'unauthorized');
     const start = performance.now();
     m.request.value++;
-    const done = (status: number, failure: boolean) => {
+    const done = (status: number, failure: boolean, grpcStatus?: number) => {
       const ms = performance.now() - start;
-      m.response(status, ms, failure);
-      if (this.ctx.tap.active) this.publishTap(conn, port, method, authority, path, status, ms);
+      m.response(status, ms, failure, grpcStatus);
+      if (this.ctx.tap.active) this.publishTap(conn, port, method, authority, path, status, ms, grpcStatus);
     };
     const hasBody = !stream.endAfterHeaders;
     if (headers[ORIG_PROTO_HEADER] === 'HTTP/1.1') {
@@ -100,7 +100,7 @@ export class InboundHttp {
     return conn.httpMetrics(st, authority);
   }
 
-  private publishTap(conn: InboundConnection, port: number, method: string, authority: string, path: string, status: number, ms: number): void {
+  private publishTap(conn: InboundConnection, port: number, method: string, authority: string, path: string, status: number, ms: number, grpcStatus: number | undefined): void {
     this.ctx.tap.publish({
       direction: 'inbound',
       source: conn.clientAddr,
@@ -111,6 +111,7 @@ export class InboundHttp {
       authority,
       path,
       status,
+      grpcStatus,
       latencyMs: ms,
       timestampMs: Date.now(),
       destinationLabels: {},

@@ -6,7 +6,8 @@ import { Registry, joinLabels, type CounterCell, type HistogramCell, type Family
 
 export class HttpMetrics {
   readonly request: CounterCell;
-  private readonly byStatus = new Map<number, { ok: CounterCell; fail: CounterCell; latency: HistogramCell }>();
+  /** Cells by `status` for plain HTTP, `status|grpcStatus` for gRPC. */
+  private readonly byStatus = new Map<number | string, { ok: CounterCell; fail: CounterCell; latency: HistogramCell }>();
 
   constructor(
     private readonly m: ProxyMetrics,
@@ -15,17 +16,22 @@ export class HttpMetrics {
     this.request = m.requestTotal.cell(labels);
   }
 
-  /** Records one response; `failure` also when the status alone says success (e.g. grpc-status != 0). */
-  response(status: number, latencyMs: number, failure = status >= 500): void {
-    let s = this.byStatus.get(status);
+  /**
+   * Records one response; `failure` also when the status alone says success (e.g. grpc-status != 0).
+   * A gRPC response carries its `grpc_status` label, as Linkerd's proxy labels it.
+   */
+  response(status: number, latencyMs: number, failure = status >= 500, grpcStatus?: number): void {
+    const key = grpcStatus === undefined ? status : `${status}|${grpcStatus}`;
+    let s = this.byStatus.get(key);
     if (!s) {
       const base = joinLabels(this.labels, `status_code="${status}"`);
+      const grpc = grpcStatus === undefined ? '' : `grpc_status="${grpcStatus}"`;
       s = {
-        ok: this.m.responseTotal.cell(joinLabels(base, 'classification="success"')),
-        fail: this.m.responseTotal.cell(joinLabels(base, 'classification="failure"')),
-        latency: this.m.responseLatency.cell(base),
+        ok: this.m.responseTotal.cell(joinLabels(joinLabels(base, 'classification="success"'), grpc)),
+        fail: this.m.responseTotal.cell(joinLabels(joinLabels(base, 'classification="failure"'), grpc)),
+        latency: this.m.responseLatency.cell(joinLabels(base, grpc)),
       };
-      this.byStatus.set(status, s);
+      this.byStatus.set(key, s);
     }
     (failure ? s.fail : s.ok).value++;
     s.latency.observe(latencyMs);

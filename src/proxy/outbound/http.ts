@@ -92,12 +92,12 @@ export class OutboundHttp {
       return this.fail(x, 502, `request failed: ${(e as Error).message}`);
     }
     let responded = false;
-    const done = (status: number, failure: boolean) => {
+    const done = (status: number, failure: boolean, grpcStatus?: number) => {
       responded = true;
       const ms = performance.now() - start;
-      http.response(status, ms, failure);
+      http.response(status, ms, failure, grpcStatus);
       svc.balancer.finish(slot, ms, !failure);
-      if (this.ctx.tap.active) this.publishTap(svc, ep, x, status, ms);
+      if (this.ctx.tap.active) this.publishTap(svc, ep, x, status, ms, grpcStatus);
     };
     up.setTimeout(this.ctx.config.timeouts.requestMs, () => {
       if (!responded) done(504, true);
@@ -134,11 +134,11 @@ export class OutboundHttp {
     const start = performance.now();
     svc.balancer.start(slot);
     http.request.value++;
-    const done = (status: number, failure: boolean) => {
+    const done = (status: number, failure: boolean, grpcStatus?: number) => {
       const ms = performance.now() - start;
-      http.response(status, ms, failure);
+      http.response(status, ms, failure, grpcStatus);
       svc.balancer.finish(slot, ms, !failure);
-      if (this.ctx.tap.active) this.publishTap(svc, ep, x, status, ms);
+      if (this.ctx.tap.active) this.publishTap(svc, ep, x, status, ms, grpcStatus);
     };
     if (x.kind === 'h2') {
       const up = this.h2c.get(ep.address, ep.port).request(h2RequestToH2(x.headers), { endStream: !x.hasBody });
@@ -168,7 +168,7 @@ export class OutboundHttp {
     else respondH2(x.stream, status, reason);
   }
 
-  private publishTap(svc: LogicalService, ep: ResolvedEndpoint, x: Exchange, status: number, ms: number): void {
+  private publishTap(svc: LogicalService, ep: ResolvedEndpoint, x: Exchange, status: number, ms: number, grpcStatus: number | undefined): void {
     const method = x.kind === 'h1' ? (x.req.method ?? '') : String(x.headers[':method']);
     const path = x.kind === 'h1' ? x.path : String(x.headers[':path']);
     const sock = x.kind === 'h1' ? x.req.socket : x.stream.session?.socket;
@@ -182,6 +182,7 @@ export class OutboundHttp {
       authority: svc.authority,
       path,
       status,
+      grpcStatus,
       latencyMs: ms,
       timestampMs: Date.now(),
       destinationLabels: ep.labels,

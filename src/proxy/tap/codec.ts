@@ -123,6 +123,7 @@ export function encodeTapEvent(e: TapEventData): Buffer {
     w.bytes(12, entry.finish());
   }
   w.uint(13, e.tls ? 1 : 0);
+  if (e.grpcStatus !== undefined) w.string(14, String(e.grpcStatus));
   return w.finish();
 }
 
