@@ -80,7 +80,11 @@ test('one of two backends dies: traffic moves to the other, no failed request af
   proxies.push(a, b1);
   const port = a.ports.upstreams['backend.apps:80'];
   const load = traffic(port);
+  // Both backends must have served before one is killed; on a loaded machine 400 ms of traffic
+  // may not reach the second one yet (the balancer starts where latency is lowest).
   await new Promise((r) => setTimeout(r, 400));
+  const deadline = Date.now() + 10_000;
+  while (!load.results.some((r) => r.body === 'two') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const killedAt = Date.now();
   await b2.close(); // the whole workload goes away: its inbound port now refuses connections
   await new Promise((r) => setTimeout(r, 1200));
