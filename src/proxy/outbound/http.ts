@@ -49,6 +49,8 @@ export class OutboundHttp {
   handleH2 = (stream: ServerHttp2Stream, headers: H2Headers, forced?: string): void => {
     const raw = forced ?? headers[':authority'];
     if (!raw) return respondH2(stream, 400, 'no :authority');
+    // An upstream listener's stream carries the upstream's logical authority, not 127.0.0.1:PORT.
+    if (forced) headers[':authority'] = forced.replace(/:80$/, '');
     this.route(forced ?? normalizeAuthority(String(raw)), { kind: 'h2', stream, headers, hasBody: !stream.endAfterHeaders });
   };
 

@@ -41,6 +41,7 @@ export class OutboundHttp1 {
     const raw = forced ?? requestAuthority(head.url, head.host);
     if (!raw) return decide({ kind: 'respond', status: 400, reason: 'no authority: send absolute-form or a Host header' });
     if (head.url.charCodeAt(0) !== 47) head.url = requestPath(head.url);
+    if (forced) setLogicalHost(head, forced);
     const svc = this.http.router.get(forced ?? normalizeAuthority(raw));
     const go = () => {
       const snap = svc.snapshot;
@@ -114,6 +115,22 @@ export class OutboundHttp1 {
     };
     return d;
   }
+}
+
+/**
+ * An upstream listener's request goes out with the upstream's logical authority as Host (the app
+ * addressed 127.0.0.1:PORT, which means nothing to the server); the default port is left out.
+ */
+function setLogicalHost(head: RequestHead, authority: string): void {
+  const host = authority.replace(/:80$/, '');
+  head.host = host;
+  for (let i = 0; i < head.headers.length; i += 2) {
+    if (head.headers[i].length === 4 && head.headers[i].toLowerCase() === 'host') {
+      head.headers[i + 1] = host;
+      return;
+    }
+  }
+  head.headers.push('host', host);
 }
 
 /** A header's value from raw alternating name/value pairs (`name` in lower case); repeated ones joined by ",". */
