@@ -33,8 +33,11 @@ export function managerOf(fieldManager: string | undefined, userAgent: string | 
 
 const define = (o: JsonObject, k: string, v: unknown) => Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
 
+/** Top-level structs, never owned as a whole ("." marks maps and list items, not structs). */
+const STRUCTS = new Set(['f:metadata', 'f:spec', 'f:status']);
+
 /** Field set of the leaves of `after` that differ from `before`; "." on maps `before` did not have. */
-function changedFields(before: unknown, after: unknown, set: unknown): JsonObject | undefined {
+function changedFields(before: unknown, after: unknown, set: unknown, depth = 0): JsonObject | undefined {
   if (!isPlainObject(set)) return undefined;
   const out: JsonObject = {};
   for (const k of Object.keys(set)) {
@@ -48,10 +51,10 @@ function changedFields(before: unknown, after: unknown, set: unknown): JsonObjec
       if (!jsonEqual(a, b)) define(out, k, {});
       continue;
     }
-    const inner = changedFields(b, a, sub);
+    const inner = changedFields(b, a, sub, depth + 1);
     if (inner === undefined && isPlainObject(b)) continue;
     const entry = inner ?? {};
-    if (!isPlainObject(b)) define(entry, '.', {});
+    if (!isPlainObject(b) && !(depth === 0 && STRUCTS.has(k))) define(entry, '.', {});
     define(out, k, entry);
   }
   return Object.keys(out).length > 0 ? out : undefined;
