@@ -145,7 +145,7 @@ export function createEventRecorder(kc: KubeConfig, opts: { log: Logger; clock: 
           apiVersion: 'v1',
           kind: 'Event',
           metadata: { name: `${w.name}.${randomBytes(8).toString('hex')}`, namespace: w.namespace },
-          involvedObject: { apiVersion: 'workload.linkerd.io/v1beta1', kind: 'ExternalWorkload', name: w.name, namespace: w.namespace, uid: w.uid },
+          involvedObject: w.kind === 'Pod' ? { apiVersion: 'v1', kind: 'Pod', name: w.name, namespace: w.namespace } : { apiVersion: 'workload.linkerd.io/v1beta1', kind: 'ExternalWorkload', name: w.name, namespace: w.namespace, uid: w.uid },
           reason: kind === 'bootstrap' ? 'IdentityIssued' : 'IdentityRenewed',
           message: `issued certificate for ${w.identity} (serverName ${w.serverName}), valid until ${new Date(notAfter).toISOString()}`,
           type: 'Normal',

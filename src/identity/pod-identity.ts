@@ -60,6 +60,6 @@ function authorizePod(input: CertifyInput, token: string, sa: PodBoundToken & { 
     if (e instanceof CsrRefusal) throw new Refusal('csr_invalid', e.message);
     throw e;
   }
-  const workload: EffectiveWorkload = { namespace: sa.namespace, name: sa.pod.name, labels: {}, annotations: {}, identity, serverName, serviceAccount: sa.serviceAccount, ips: [], ports: [], probes: [] };
+  const workload: EffectiveWorkload = { kind: 'Pod', namespace: sa.namespace, name: sa.pod.name, labels: {}, annotations: {}, identity, serverName, serviceAccount: sa.serviceAccount, ips: [], ports: [], probes: [] };
   return { kind: 'bootstrap', workload, spki, reusableToken: true };
 }

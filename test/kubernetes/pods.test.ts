@@ -171,6 +171,10 @@ test("the guide's Deployment gets injected Pods; one of them, run as the kubelet
   await waitFor('the pod proxy to be ready', async () => (await net.exec(podHost, 'curl', ['-sf', 'http://127.0.0.1:4191/ready'])).code === 0, 60_000, 500).catch((e) => {
     throw new Error(`${e.message}\n${net.tail(podProxy, 30)}`);
   });
+  await waitFor('an IdentityIssued Event on the Pod', async () => {
+    const events = JSON.parse(await k(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=Pod,involvedObject.name=${pod.metadata.name}`, '-o', 'json'])).items;
+    return events.some((e: any) => e.reason === 'IdentityIssued' && e.message.includes(API_ID));
+  }, 20_000, 250);
   await k(['patch', 'pod', pod.metadata.name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'ContainersReady', status: 'True' }] } })]);
 
   // The VM: postgres (a line server with /health for the guide's probe) and its proxy, bootstrapped with a token.

@@ -47,6 +47,8 @@ export interface WorkloadGroupLike {
 export interface EffectiveWorkload {
   namespace: string;
   name: string;
+  /** Set for an injected pod taken as a workload (src/core/workloads/pod.ts); absent: an ExternalWorkload. */
+  kind?: 'Pod';
   group?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;

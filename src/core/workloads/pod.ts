@@ -19,6 +19,7 @@ export function podWorkload(pod: PodLike, trustDomain: string): EffectiveWorkloa
   const sa = pod.spec?.serviceAccountName || 'default';
   const ips = pod.status?.podIPs?.length ? pod.status.podIPs.map((i) => i.ip) : pod.status?.podIP ? [pod.status.podIP] : [];
   return {
+    kind: 'Pod',
     namespace,
     name: pod.metadata?.name ?? '',
     labels: { ...(pod.metadata?.labels ?? {}) },
