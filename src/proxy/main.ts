@@ -82,7 +82,7 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
     const lines = ['# HELP identity_cert_expiration_timestamp_seconds Time when this proxy\'s current mTLS identity certificate will expire (in seconds since the UNIX epoch)', '# TYPE identity_cert_expiration_timestamp_seconds gauge'];
     if (c) lines.push(`identity_cert_expiration_timestamp_seconds ${Math.floor(c.notAfter / 1000)}`);
     const mem = process.memoryUsage();
-    lines.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
+    lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
     return lines.join('\n');
   });
 
