@@ -166,7 +166,8 @@ test("the guide's Deployment gets injected Pods; one of them, run as the kubelet
   env.OUTPOST_PROXY_IDENTITY_TOKEN_PATH = join(podDir, 'token');
   env.OUTPOST_PROXY_IDENTITY_DIR = join(podDir, 'identity');
   assert.deepEqual(proxy.command, ['outpost']);
-  const podProxy = net.start(podHost, 'pod-proxy', 'setpriv', [`--reuid=${proxy.securityContext.runAsUser}`, `--regid=${proxy.securityContext.runAsGroup}`, '--clear-groups', ...NODE, MAIN, ...proxy.args], join(work, 'pod-proxy.log'), env);
+  const startPodProxy = () => net.start(podHost, 'pod-proxy', 'setpriv', [`--reuid=${proxy.securityContext.runAsUser}`, `--regid=${proxy.securityContext.runAsGroup}`, '--clear-groups', ...NODE, MAIN, ...proxy.args], join(work, 'pod-proxy.log'), env);
+  let podProxy = startPodProxy();
   net.start(podHost, 'api', process.execPath, ['--import', TSX, APPS, 'http', 'api-server', '8080'], join(work, 'api.log'));
   await waitFor('the pod proxy to be ready', async () => (await net.exec(podHost, 'curl', ['-sf', 'http://127.0.0.1:4191/ready'])).code === 0, 60_000, 500).catch((e) => {
     throw new Error(`${e.message}\n${net.tail(podProxy, 30)}`);
@@ -234,6 +235,18 @@ test("the guide's Deployment gets injected Pods; one of them, run as the kubelet
     });
     assert.match(await metricsOf(vmHost), new RegExp(`direction="outbound"[^\\n]*tls="true"[^\\n]*server_id="${API_ID}"`));
     assert.match(await metricsOf(podHost), new RegExp(`direction="inbound"[^\\n]*tls="true"[^\\n]*client_id="${PG_ID}"`));
+  });
+
+  await t.test('the pod token is not single-use: a restarted sidecar (its memory volume gone) enrols again with it', async () => {
+    await net.stop(podProxy);
+    rmSync(join(podDir, 'identity'), { recursive: true, force: true });
+    mkdirSync(join(podDir, 'identity'), { mode: 0o700 });
+    chownSync(join(podDir, 'identity'), 2102, 2102);
+    podProxy = startPodProxy();
+    await waitFor('the restarted pod proxy to be ready', async () => (await net.exec(podHost, 'curl', ['-sf', 'http://127.0.0.1:4191/ready'])).code === 0, 60_000, 500).catch((e) => {
+      throw new Error(`${e.message}\n${net.tail(podProxy, 30)}`);
+    });
+    assert.ok(readFileSync(join(podDir, 'token'), 'utf8').trim(), 'the projected token file is left in place');
   });
 
   await t.test("the guide's policy: only api-server may reach postgres", async () => {
