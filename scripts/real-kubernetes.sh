@@ -65,7 +65,7 @@ cmd_build() {
       bash -c "cd '$FIXTURES/etcd' && go build -mod=readonly -trimpath -o '$BIN/etcd.tmp' . && mv '$BIN/etcd.tmp' '$BIN/etcd'"
   fi
   if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kube-controller-manager" ]; then
-    build_step "kube-apiserver and kube-controller-manager $KUBE_VERSION (k8s.io/kubernetes; cold about 6-10 min on 2 cores)" \
+    build_step "kube-apiserver and kube-controller-manager $KUBE_VERSION (k8s.io/kubernetes; cold about 6-8 min on 2 cores)" \
       bash -c "cd '$FIXTURES/kubernetes' && mkdir -p '$BIN/tmp' && go build -mod=readonly -trimpath -ldflags '$KUBE_LDFLAGS' -o '$BIN/tmp/' \
         k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
         && mv '$BIN/tmp/kube-apiserver' '$BIN/tmp/kube-controller-manager' '$BIN/' && rmdir '$BIN/tmp'"

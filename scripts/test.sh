@@ -20,6 +20,7 @@ command -v curl >/dev/null || need+=(curl)
 command -v debootstrap >/dev/null || need+=(debootstrap)   # the bare-VM test's Debian root
 command -v rpmbuild >/dev/null || need+=(rpm)              # npm run package: the .rpm
 command -v systemd-analyze >/dev/null || need+=(systemd)   # the bare-VM test verifies the unit
+/usr/bin/python3 -c 'import kubernetes' 2>/dev/null || need+=(python3-kubernetes)  # the Python client's watch test
 command -v kubectl >/dev/null || { echo "kubectl is required (v1.32 is preinstalled on Outpost dev machines)" >&2; exit 1; }
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -32,7 +33,7 @@ fi
 
 # The real-Kubernetes bench (etcd, kube-apiserver, kube-controller-manager from Go modules): built
 # once into ~/.cache/outpost/real-kubernetes, reused while the pins in test/fixtures/real-kubernetes
-# are unchanged. A cold build takes 15-25 minutes on 2 cores and prints progress.
+# are unchanged. A cold build takes about 7 minutes on 2 cores and prints progress.
 echo "== real-Kubernetes bench"; bash scripts/real-kubernetes.sh build
 
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
