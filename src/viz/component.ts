@@ -70,7 +70,9 @@ export const component: ControlPlaneComponent = {
         proxyUp: promUrl ? (w: WorkloadInfo) => Boolean(w.adminAddress) : (w: WorkloadInfo) => scraper.upWorkloads.has(w.key),
         serviceRoutes: (ns, name) => discovery.serviceRoutes(ns, name),
       },
-      targetStatus: () => [...scraper.targets.values()].map((t) => ({ workload: t.workload.key, adminAddress: t.workload.adminAddress ?? '', up: t.up, lastError: t.lastError })),
+      targetStatus: backend instanceof PrometheusBackend
+        ? () => (backend as PrometheusBackend).scrapeTargets()
+        : () => [...scraper.targets.values()].map((t) => ({ workload: t.workload.key, adminAddress: t.workload.adminAddress ?? '', up: t.up, lastError: t.lastError })),
       scrapeIntervalMs: intervalMs,
       log: ctx.log,
     });

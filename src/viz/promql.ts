@@ -46,9 +46,36 @@ export class PrometheusBackend implements MetricsBackend {
     return rows;
   }
 
+  /**
+   * The proxies Prometheus scrapes, from its own `up` series of the targets the viz's
+   * /api/prometheus-sd gave it (they carry `namespace` and `workload`); a down target's reason
+   * comes from Prometheus' /api/v1/targets.
+   */
+  async scrapeTargets(): Promise<{ workload: string; adminAddress: string; up: boolean; lastError?: string }[]> {
+    const body = await this.query('up{namespace!="",workload!=""}');
+    const out = (body.data?.result ?? []).map((r: any) => ({
+      workload: `${r.metric?.namespace}/${r.metric?.workload}`,
+      adminAddress: String(r.metric?.instance ?? ''),
+      up: Number(r.value?.[1]) === 1,
+    })) as { workload: string; adminAddress: string; up: boolean; lastError?: string }[];
+    if (out.some((t) => !t.up)) {
+      const targets = await this.get('api/v1/targets', { state: 'active' }, 'targets').catch(() => undefined);
+      for (const t of out) {
+        if (t.up) continue;
+        const hit = (targets?.data?.activeTargets ?? []).find((a: any) => a.labels?.instance === t.adminAddress);
+        t.lastError = hit?.lastError ? `Prometheus: ${hit.lastError}` : 'Prometheus reports up=0';
+      }
+    }
+    return out.sort((a, b) => a.workload.localeCompare(b.workload));
+  }
+
   private query(promql: string): Promise<any> {
-    const url = new URL('api/v1/query', this.base.href.endsWith('/') ? this.base : new URL(this.base.href + '/'));
-    url.searchParams.set('query', promql);
+    return this.get('api/v1/query', { query: promql }, promql);
+  }
+
+  private get(path: string, params: Record<string, string>, what: string): Promise<any> {
+    const url = new URL(path, this.base.href.endsWith('/') ? this.base : new URL(this.base.href + '/'));
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     const lib = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = lib.get(url, { timeout: this.timeoutMs }, (res) => {
@@ -57,7 +84,7 @@ export class PrometheusBackend implements MetricsBackend {
         res.on('end', () => {
           try {
             const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            if (res.statusCode !== 200 || body.status !== 'success') return reject(new OutpostError('API_UNREACHABLE', `prometheus: ${body.error ?? `HTTP ${res.statusCode}`} for ${promql}`));
+            if (res.statusCode !== 200 || body.status !== 'success') return reject(new OutpostError('API_UNREACHABLE', `prometheus: ${body.error ?? `HTTP ${res.statusCode}`} for ${what}`));
             resolve(body);
           } catch (e) {
             reject(new OutpostError('API_UNREACHABLE', `prometheus: unreadable answer (${(e as Error).message})`));

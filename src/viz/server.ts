@@ -21,10 +21,17 @@ export interface VizServerOptions {
   trustAnchorsPem: () => string;
   auth: AdminAuthenticator;
   sources: VizSources;
-  /** Scrape status of every target, for `viz check`. */
-  targetStatus: () => { workload: string; adminAddress: string; up: boolean; lastError?: string }[];
+  /** Scrape status of every target, for `viz check`: the built-in scraper's, or Prometheus' own `up`. */
+  targetStatus: () => TargetStatus[] | Promise<TargetStatus[]>;
   scrapeIntervalMs: number;
   log: Logger;
+}
+
+export interface TargetStatus {
+  workload: string;
+  adminAddress: string;
+  up: boolean;
+  lastError?: string;
 }
 
 export interface RunningVizServer {
@@ -118,8 +125,17 @@ async function handle(opts: VizServerOptions, req: http.IncomingMessage, res: ht
     }
     case '/api/workloads':
       return sendJson(res, 200, { rows: src.workloads().map((w) => ({ ...w, proxyUp: src.proxyUp(w) })) });
-    case '/api/check':
-      return sendJson(res, 200, { backend: src.backend.kind, scrapeIntervalMs: opts.scrapeIntervalMs, workloads: src.workloads().length, targets: opts.targetStatus() });
+    case '/api/check': {
+      let targets: TargetStatus[] = [];
+      let targetsError: string | undefined;
+      try {
+        targets = await opts.targetStatus();
+      } catch (e) {
+        targetsError = (e as Error).message;
+      }
+      const scrapable = src.workloads().filter((w) => w.adminAddress).length;
+      return sendJson(res, 200, { backend: src.backend.kind, scrapeIntervalMs: opts.scrapeIntervalMs, workloads: src.workloads().length, scrapable, targets, targetsError });
+    }
     case '/api/prometheus-sd':
       // Prometheus http_sd_configs: one group per proxy, labelled like the in-memory pipeline does.
       return sendJson(

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import net from 'node:net';
 import { join } from 'node:path';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { kubectl } from '../support/cli.js';
+import { kubectl, outpost } from '../support/cli.js';
 import { findViz, vizGet, type VizEndpoint } from '../../src/viz/client.js';
 import type { StatRow } from '../../src/viz/service.js';
 import type { EdgeRow } from '../../src/viz/query.js';
@@ -144,7 +144,25 @@ scrape_configs:
     assert.deepEqual(routes.map((r) => r.route), ['orders', '[DEFAULT]']);
     assert.equal(routes[0].successRate, 1);
     assert.ok(Math.abs(routes[1].successRate! - 0.5) < 0.1, `[DEFAULT] success ${routes[1].successRate}`);
-    const check = await vizGet<{ backend: string }>(ep, '/api/check');
+    const check = await vizGet<{ backend: string; targets: { workload: string; adminAddress: string; up: boolean }[] }>(ep, '/api/check');
     assert.equal(check.backend, 'prometheus');
+    assert.deepEqual(check.targets.map((t) => [t.workload, t.adminAddress, t.up]), [[`${NS}/client`, client.address, true], [`${NS}/server`, server.address, true]], 'counted from Prometheus\' own up series');
+    const r = await outpost(['viz', 'check', '--data-dir', cp.dataDir]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /√ 2\/2 proxies scraped by Prometheus/);
+  });
+
+  it('`viz check` names a proxy Prometheus cannot scrape, with Prometheus\' reason', async () => {
+    await client.close();
+    const r = await until(
+      'Prometheus to see the client down',
+      async () => {
+        const res = await outpost(['viz', 'check', '--data-dir', cp.dataDir]);
+        return res.code !== 0 ? res : undefined;
+      },
+      15_000,
+    );
+    assert.match(r.stdout, /× 1\/2 proxies scraped by Prometheus/);
+    assert.match(r.stdout, new RegExp(`${NS}/client at ${client.address.replace(/\./g, '\\.')}: Prometheus: .*(refused|connect)`));
   });
 });

@@ -154,7 +154,7 @@ async function runTop(ep: VizEndpoint, f: any, args: string[]): Promise<number> 
 
 async function runCheck(ep: VizEndpoint): Promise<number> {
   const results: [string, boolean, string?][] = [];
-  let body: { backend: string; workloads: number; targets: { workload: string; adminAddress: string; up: boolean; lastError?: string }[] } | undefined;
+  let body: { backend: string; workloads: number; scrapable?: number; targetsError?: string; targets: { workload: string; adminAddress: string; up: boolean; lastError?: string }[] } | undefined;
   try {
     body = await vizGet(ep, '/api/check');
     results.push([`viz API answers at ${ep.url} (admin token accepted)`, true]);
@@ -164,7 +164,12 @@ async function runCheck(ep: VizEndpoint): Promise<number> {
   if (body) {
     results.push([`metrics backend: ${body.backend === 'memory' ? 'built-in scraper' : 'prometheus'}`, true]);
     const down = body.targets.filter((t) => !t.up);
-    results.push([`${body.targets.length - down.length}/${body.targets.length} proxies scraped (${body.workloads} workloads known)`, down.length === 0, down.map((t) => `${t.workload} at ${t.adminAddress}: ${t.lastError ?? 'not scraped yet'}`).join('; ')]);
+    const prom = body.backend === 'prometheus';
+    const by = prom ? ' by Prometheus (its up series)' : '';
+    if (body.targetsError) results.push([`proxies scraped${by}`, false, body.targetsError]);
+    else if (prom && body.targets.length === 0 && (body.scrapable ?? 0) > 0)
+      results.push([`0/${body.scrapable} proxies scraped${by} (${body.workloads} workloads known)`, false, 'Prometheus has no up series for the viz\'s proxies: add the viz\'s /api/prometheus-sd to its scrape_configs (docs/viz.md)']);
+    else results.push([`${body.targets.length - down.length}/${body.targets.length} proxies scraped${by} (${body.workloads} workloads known)`, down.length === 0, down.map((t) => `${t.workload} at ${t.adminAddress}: ${t.lastError ?? 'not scraped yet'}`).join('; ')]);
   }
   console.log('outpost-viz\n-----------');
   for (const [what, ok, why] of results) console.log(`${ok ? '√' : '×'} ${what}${!ok && why ? `\n    ${why}` : ''}`);
