@@ -21,6 +21,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   diagnostics: { summary: 'Show what the control plane sends to proxies (endpoints, policy)', load: () => import('./commands/diagnostics.js') },
   workload: { summary: 'Onboard, renew and revoke external workloads', load: () => import('./commands/workload.js') },
   inject: { summary: 'Add the inject annotation to manifests (--manual: the proxy itself), like `linkerd inject`', load: () => import('./commands/inject.js') },
+  injector: { summary: 'Print the webhook registration of an injector outside the cluster', load: () => import('./commands/injector.js') },
   uninject: { summary: 'Remove the proxy and the inject annotation from manifests', load: () => import('./commands/uninject.js') },
   'proxy-init': { summary: 'Install traffic capture rules on a VM or in a pod (iptables)', load: () => import('./commands/proxy-init.js') },
   check: { summary: 'Check the control plane and proxies', load: () => import('./commands/check.js') },

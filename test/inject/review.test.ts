@@ -63,3 +63,29 @@ test('outpost install registers the injector: its ServiceAccount may only get na
   assert.deepEqual(w.rules, [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }]);
   assert.deepEqual(w.namespaceSelector.matchExpressions[1], { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'outpost'] });
 });
+
+test('outpost injector webhook-config prints the registration for an injector outside the cluster; bad flags exit 2 naming them', async () => {
+  const { outpost } = await import('../support/cli.js');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { parse } = await import('yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-webhook-'));
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  writeFileSync(join(dir, 'ca.crt'), pem);
+  const r = await outpost(['injector', 'webhook-config', '--url', 'https://198.18.0.1:8443/inject', '--failure-policy', 'Fail', '--trust-anchors', join(dir, 'ca.crt')]);
+  assert.equal(r.code, 0, r.stderr);
+  const w = parse(r.stdout).webhooks[0];
+  assert.equal(w.clientConfig.url, 'https://198.18.0.1:8443/inject');
+  assert.equal(Buffer.from(w.clientConfig.caBundle, 'base64').toString(), pem);
+  assert.equal(w.failurePolicy, 'Fail');
+  for (const [args, msg] of [
+    [['--url', 'http://198.18.0.1:8443/inject'], /--url: .* must be https:\/\//],
+    [['--url', 'https://198.18.0.1:8443/mutate'], /--url: the injector serves \/inject/],
+    [['--url', 'https://198.18.0.1:8443/inject', '--failure-policy', 'Maybe'], /--failure-policy: must be Ignore or Fail/],
+  ] as const) {
+    const bad = await outpost(['injector', 'webhook-config', ...args, '--trust-anchors', join(dir, 'ca.crt')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, msg);
+  }
+});
