@@ -57,7 +57,8 @@ describe('outpost demo', () => {
     for (const step of ['[1/6] control plane', '[2/6] network', '[3/6] hybrid-app', '[4/6] onboarded', '[5/6] workloads', '[6/6] traffic']) assert.ok(output.includes(step), `step ${step}\n${output}`);
     assert.match(output, netns ? /one network namespace per workload/ : /loopback addresses/);
     for (const w of ['api-server', 'postgres-primary', 'redis-cache']) {
-      assert.ok(existsSync(join(dataDir, 'demo', w, 'token')), `${w} bundle`);
+      assert.ok(existsSync(join(dataDir, 'demo', w, 'proxy-config.yaml')), `${w} bundle`);
+      assert.ok(!existsSync(join(dataDir, 'demo', w, 'token')), `${w}'s proxy deleted its bootstrap token after enrolling`);
       assert.match(output, new RegExp(`${w}\\s+proxy ready`));
     }
 
