@@ -3,6 +3,7 @@
 // address. Requests themselves (watches included) have no server-side deadline.
 import type { Server } from 'node:https';
 import type { Socket } from 'node:net';
+import { PendingConnections } from '../../core/pending-connections.js';
 
 export interface ConnectionLimits {
   /** A client must finish its TLS handshake within this long (Node's default is 120 s). */
@@ -27,27 +28,11 @@ export function checkingIntervalMs(limits: ConnectionLimits): number {
 
 /** Applies the limits to an HTTPS server created with `handshakeTimeout` and `connectionsCheckingInterval` from them. */
 export function guardConnections(server: Server, limits: ConnectionLimits, onRefused: (address: string) => void = () => {}): void {
-  server.headersTimeout = limits.headersTimeoutMs;
-  // The raw TCP socket and the TLS socket over it share the peer's address and port: that pair keys a pending connection.
-  const pending = new Map<string, Set<number>>();
-  const release = (address: string | undefined, port: number | undefined) => {
-    if (address === undefined || port === undefined) return;
-    const ports = pending.get(address);
-    if (!ports?.delete(port)) return;
-    if (ports.size === 0) pending.delete(address);
-  };
-  server.on('connection', (socket: Socket) => {
-    const { remoteAddress: address, remotePort: port } = socket;
-    if (address === undefined || port === undefined) return;
-    let ports = pending.get(address);
-    if (!ports) pending.set(address, (ports = new Set()));
-    if (ports.size >= limits.maxPendingPerClient) {
-      onRefused(address);
-      socket.destroy();
-      return;
-    }
-    ports.add(port);
-    socket.once('close', () => release(address, port));
-  });
-  server.on('request', (req) => release(req.socket.remoteAddress, req.socket.remotePort));
+  server.headersTimeout = limits.headersTimeoutMs; // Node answers a late request head with 408
+  const pending = new PendingConnections(
+    { headerTimeoutMs: limits.headersTimeoutMs, maxPendingPerClient: limits.maxPendingPerClient },
+    (reason, address) => reason === 'too_many_pending' && onRefused(address),
+  );
+  server.on('connection', (socket: Socket) => pending.admit(socket));
+  server.on('request', (req) => pending.established(req.socket));
 }

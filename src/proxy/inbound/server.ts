@@ -13,7 +13,7 @@ import { acceptOpaque } from './tcp.js';
 import { InboundTargets } from './target-ports.js';
 import { labelString } from '../metrics/registry.js';
 import { closeRevokedClients, refuseRevokedClient } from '../control/revocations.js';
-import { PendingConnections } from '../transport/pending-guard.js';
+import { proxyPendingConnections } from '../transport/pending-guard.js';
 
 export interface InboundServer {
   server: Server;
@@ -42,7 +42,7 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
   const sockets = new Set<TLSSocket>();
 
   // Half-open and slow clients: a handshake deadline, a first-request deadline, a cap per address.
-  const pending = new PendingConnections('inbound', { headerTimeoutMs: ctx.config.timeouts.headerMs, maxPendingPerClient: ctx.config.listeners.maxPendingPerClient }, ctx.metrics.pendingRefused);
+  const pending = proxyPendingConnections('inbound', { headerTimeoutMs: ctx.config.timeouts.headerMs, maxPendingPerClient: ctx.config.listeners.maxPendingPerClient }, ctx.metrics.pendingRefused);
   const server = tlsServer({ ...serverTlsOptions(creds), ALPNProtocols: [ALPN_H2, ALPN_HTTP1, ALPN_TCP], handshakeTimeout: ctx.config.timeouts.tlsHandshakeMs });
   server.on('connection', (raw) => pending.admit(raw));
   const unsubscribe = ctx.tls.onRotate((c) => server.setSecureContext({ ...serverTlsOptions(c), ALPNProtocols: [ALPN_H2, ALPN_HTTP1, ALPN_TCP] } as never));
