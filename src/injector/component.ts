@@ -11,6 +11,8 @@ import { defaultMeshSettings, DEFAULT_PROXY_IMAGE, DEFAULT_TOKEN_EXPIRATION_SECO
 import { createInjectorEventRecorder } from './events.js';
 import { createInjectorMetrics } from './metrics.js';
 import { startInjectorServer, type FailurePolicy } from './server.js';
+import { watchUninjectedPods } from './uninjected-pods.js';
+import { DEFAULT_EXCLUDED_NAMESPACES } from './webhook-config.js';
 
 /** Like the viz: re-issue the serving certificate well before its 30-day lifetime ends. */
 const CERT_REFRESH_MS = 7 * 86_400_000;
@@ -80,6 +82,7 @@ export const component: ControlPlaneComponent = {
       events,
       log: ctx.log.child('injector'),
     });
+    const watch = watchUninjectedPods({ kubeConfig: ctx.kubeConfig, trustDomain: identity.trustDomain, excludedNamespaces: DEFAULT_EXCLUDED_NAMESPACES, namespaceAnnotations, metrics, events, clock: ctx.clock, log: ctx.log.child('injector') });
     let stopped = false;
     let refresh: TimerHandle | undefined;
     const renewLater = () => {
@@ -100,6 +103,7 @@ export const component: ControlPlaneComponent = {
       async stop() {
         stopped = true;
         if (refresh) ctx.clock.clearTimeout(refresh);
+        await watch.stop();
         await events.flush();
         await server.close();
       },

@@ -15,7 +15,7 @@ export interface InjectorEvent {
   /** The owner, or the pod itself when it has no owner; undefined: the Namespace. */
   owner?: { kind: string; name: string };
   type: 'Normal' | 'Warning';
-  reason: 'Injected' | 'InjectionFailed' | 'InjectionDenied';
+  reason: 'Injected' | 'InjectionFailed' | 'InjectionDenied' | 'NotInjected';
   message: string;
 }
 

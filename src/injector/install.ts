@@ -12,8 +12,10 @@ export const injectorInstallComponent: InstallComponent = {
   serviceAccount: 'outpost-injector',
   summary: 'the proxy injector: a mutating admission webhook that adds the Outpost proxy to pods that ask for it',
   clusterRules: [
-    // The only reads: a pod's namespace annotations (inject, config.linkerd.io/*).
+    // A pod's namespace annotations (inject, config.linkerd.io/*).
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+    // Pods that asked for the proxy and were created without it (src/injector/uninjected-pods.ts).
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
     // Injected / InjectionFailed / InjectionDenied on the pods' workloads.
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ],

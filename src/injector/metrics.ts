@@ -5,6 +5,8 @@ export interface InjectorMetrics {
   admission(result: string): void;
   failure(reason: string): void;
   eventDropped(): void;
+  /** A pod that asked for the proxy was created without it (seen by watching pods). */
+  uninjected(): void;
   render(): string;
 }
 
@@ -12,11 +14,13 @@ export function createInjectorMetrics(): InjectorMetrics {
   const admissions = new Map<string, number>();
   const failures = new Map<string, number>();
   let dropped = 0;
+  let uninjected = 0;
   const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   return {
     admission: (r) => inc(admissions, r),
     failure: (r) => inc(failures, r),
     eventDropped: () => void dropped++,
+    uninjected: () => void uninjected++,
     render: () =>
       [
         '# HELP outpost_injector_admissions_total Pod admission reviews answered, by result (injected, skipped, already-injected, denied, ignored).',
@@ -28,6 +32,9 @@ export function createInjectorMetrics(): InjectorMetrics {
         '# HELP outpost_injector_events_dropped_total Events not recorded (more than 5 per workload within 10 s, or the queue was full).',
         '# TYPE outpost_injector_events_dropped_total counter',
         `outpost_injector_events_dropped_total ${dropped}`,
+        '# HELP outpost_injector_uninjected_pods_total Pods that asked for the proxy and were created without it (the injector was unreachable or failed under failurePolicy Ignore).',
+        '# TYPE outpost_injector_uninjected_pods_total counter',
+        `outpost_injector_uninjected_pods_total ${uninjected}`,
       ].join('\n') + '\n',
   };
 }

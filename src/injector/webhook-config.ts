@@ -9,6 +9,8 @@ export const WEBHOOK_CONFIGURATION_NAME = 'outpost-proxy-injector';
 export const WEBHOOK_NAME = 'proxy-injector.outpost.io';
 /** Namespaces labelled so are never sent to the injector (like Linkerd's own label). */
 export const ADMISSION_WEBHOOKS_LABEL = 'config.linkerd.io/admission-webhooks';
+/** Never injected: the control plane's own namespace and kube-system. */
+export const DEFAULT_EXCLUDED_NAMESPACES: readonly string[] = ['kube-system', 'outpost'];
 
 export interface WebhookConfigOptions {
   trustAnchorsPem: string;
@@ -43,7 +45,7 @@ export function renderWebhookConfiguration(o: WebhookConfigOptions): Record<stri
         namespaceSelector: {
           matchExpressions: [
             { key: ADMISSION_WEBHOOKS_LABEL, operator: 'NotIn', values: ['disabled'] },
-            { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: o.excludedNamespaces ?? ['kube-system', 'outpost'] },
+            { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...(o.excludedNamespaces ?? DEFAULT_EXCLUDED_NAMESPACES)] },
           ],
         },
         // Other webhooks that add containers after us get our sidecar re-checked (idempotent).

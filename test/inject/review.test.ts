@@ -41,7 +41,7 @@ test('updates, other kinds and pods that ask for nothing are allowed unchanged',
   assert.equal(out.response.patch, undefined);
 });
 
-test('outpost install registers the injector: its ServiceAccount may only get namespaces and create events; the webhook calls its Service, trusting the mesh CA', async () => {
+test('outpost install registers the injector: its ServiceAccount may only get namespaces, watch pods and create events; the webhook calls its Service, trusting the mesh CA', async () => {
   const { renderInstall } = await import('../../src/install/render.js');
   const { installCaMaterial } = await import('../../src/install/ca.js');
   const ca = await installCaMaterial({}, 'cluster.local');
@@ -49,6 +49,7 @@ test('outpost install registers the injector: its ServiceAccount may only get na
   const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
   assert.deepEqual(find('ClusterRole', 'outpost-injector').rules, [
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ]);
   const args = find('Deployment', 'outpost-injector').spec.template.spec.containers[0].args;

@@ -29,6 +29,7 @@ let kube: RealKubernetes;
 let authority: Authority;
 let identity: IdentityAuthority;
 const running: RunningComponent[] = [];
+let first: RunningComponent;
 
 async function startInjector(kubeConfig: KubeConfig): Promise<{ running: RunningComponent; url: string }> {
   const r = await injector.start({
@@ -76,6 +77,7 @@ test('the real API server calls the injector for the guide\'s Deployment: its 3 
   const kc = new KubeConfig();
   kc.loadFromFile(kube.kubeconfig);
   const { running: inj, url } = await startInjector(kc);
+  first = inj;
   await registerWebhook(url, 'Ignore');
   const applied = await kube.kubectl(['apply', '-f', '-'], `${NAMESPACE}---\n${GUIDE}`);
   assert.equal(applied.code, 0, applied.stderr);
@@ -177,4 +179,13 @@ test('failurePolicy Fail: with the injector unreachable, the API server refuses 
   await registerWebhook(url, 'Ignore');
   const admitted = await kube.kubectl(['run', 'admitted', '-n', 'hybrid-app', '--image', 'example.invalid/app:1', '--restart', 'Never']);
   assert.equal(admitted.code, 0, 'with Ignore the same outage lets pods in');
+  // The injector still running sees the pods that asked for a proxy and got none: a metric, an Event each.
+  await waitFor('a NotInjected Event on pod admitted', async () => {
+    const events = await getJson(['get', 'events', '-n', 'hybrid-app', '--field-selector', 'reason=NotInjected']);
+    return events.items.some((e: any) => e.type === 'Warning' && e.involvedObject.kind === 'Pod' && e.involvedObject.name === 'admitted' && /delete the pod/.test(e.message));
+  }, 20_000, 250);
+  const events = await getJson(['get', 'events', '-n', 'hybrid-app', '--field-selector', 'reason=NotInjected']);
+  // (Each injector that ran reports once: the short-lived one above saw `uninjected` too.)
+  assert.deepEqual([...new Set(events.items.map((e: any) => e.involvedObject.name))].sort(), ['admitted', 'uninjected'], 'not the opted-out or pre-injected pods, nor the injected ones');
+  assert.match(first.metricsText!(), /outpost_injector_uninjected_pods_total 2/);
 });
