@@ -22,7 +22,7 @@ svg text{font:11px system-ui,sans-serif}#error{color:#c62828}
 <span style="margin-left:auto">window <select id="window"><option>1m</option><option>10m</option><option value="1h">1h</option></select></span></header>
 <main>
 <section class="wide"><h2>Workloads</h2>
-<table id="workloads"><thead><tr><th>NAMESPACE</th><th>NAME</th><th class="l">KIND</th><th class="l">HEALTH</th><th>MESHED</th><th>SUCCESS</th><th>RPS</th><th>LATENCY_P50</th><th>LATENCY_P95</th><th>LATENCY_P99</th><th>TCP_CONN</th></tr></thead><tbody></tbody></table></section>
+<table id="workloads"><thead><tr><th>NAMESPACE</th><th>NAME</th><th class="l">KIND</th><th class="l">HEALTH</th><th>MESHED</th><th>SUCCESS</th><th>RPS</th><th>LATENCY_P50</th><th>LATENCY_P95</th><th>LATENCY_P99</th><th>TCP_CONN</th><th>CONNECTIONS/S</th><th>BYTES/S</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Mesh traffic (requests + TCP connections / s)</h2><svg id="mesh-chart" data-chart="rps" width="100%" height="160" viewBox="0 0 480 160" preserveAspectRatio="none"></svg></section>
 <section><h2>Edges</h2><svg id="edges" width="100%" height="260" viewBox="0 0 480 260"></svg>
 <div class="scroll"><table id="edge-table"><thead><tr><th>SRC</th><th>DST</th><th class="l">SECURED</th><th class="l">CLIENT_ID</th><th class="l">SERVER_ID</th></tr></thead><tbody></tbody></table></div></section>
@@ -42,7 +42,9 @@ var state = { rows: [], edges: [], history: {}, mesh: [], selected: null, tap: n
 function $(id) { return document.getElementById(id); }
 function esc(s) { return String(s == null ? "" : s).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); }
 function pct(v) { return v == null ? "-" : (v * 100).toFixed(2) + "%"; }
-function rps(r) { return r.protocol === "none" ? "-" : r.rps.toFixed(1) + (r.protocol === "tcp" ? "cps" : "rps"); }
+function rps(r) { return r.protocol !== "http" ? "-" : r.rps.toFixed(1) + "rps"; }
+function cps(r) { return r.tcp ? r.tcp.connectionsPerSec.toFixed(1) + "/s" : "-"; }
+function bps(r) { var v = r.tcp ? r.tcp.bytesPerSec : null; return v == null ? "-" : v < 1000 ? Math.round(v) + "B/s" : v < 1e6 ? (v / 1000).toFixed(1) + "kB/s" : (v / 1e6).toFixed(1) + "MB/s"; }
 function ms(v) { return v == null ? "-" : (v < 10 ? String(+v.toFixed(1)) : String(Math.round(v))) + "ms"; }
 function api(path) {
   return fetch("api/" + path, { headers: { accept: "application/json" } }).then(function (r) {
@@ -75,7 +77,7 @@ function render() {
     var hcls = r.health === "Ready" ? "ok" : r.health === "NotReady" ? "bad" : "warn";
     return '<tr class="wl' + (state.selected === k ? " sel" : "") + '" data-key="' + esc(k) + '"><td>' + esc(r.namespace) + "</td><td>" + esc(r.name) + '</td><td class="l">' + esc(r.kind) +
       '</td><td class="l ' + hcls + '">' + esc(r.health || "-") + "</td><td>" + esc(r.meshed) + '</td><td class="' + cls + '" data-col="success">' + pct(sr) + '</td><td data-col="rps">' + rps(r) +
-      '</td><td data-col="p50">' + ms(r.latencyP50) + '</td><td data-col="p95">' + ms(r.latencyP95) + '</td><td data-col="p99">' + ms(r.latencyP99) + "</td><td>" + r.tcpConnections + "</td></tr>";
+      '</td><td data-col="p50">' + ms(r.latencyP50) + '</td><td data-col="p95">' + ms(r.latencyP95) + '</td><td data-col="p99">' + ms(r.latencyP99) + "</td><td>" + r.tcpConnections + '</td><td data-col="cps">' + cps(r) + '</td><td data-col="bps">' + bps(r) + "</td></tr>";
   }).join("");
   $("workloads").tBodies[0].innerHTML = body;
   Array.prototype.forEach.call(document.querySelectorAll("tr.wl"), function (tr) { tr.onclick = function () { select(tr.getAttribute("data-key")); }; });

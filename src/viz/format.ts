@@ -10,8 +10,12 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 export const formatSuccess = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(2)}%`);
-export const formatRps = (v: number, protocol?: string) => (protocol === 'none' ? '-' : `${v.toFixed(1)}${protocol === 'tcp' ? 'cps' : 'rps'}`);
+/** HTTP requests per second; `-` where there was no HTTP (a TCP-only row's connections are in the TCP table). */
+export const formatRps = (v: number, protocol?: string) => (protocol === 'none' || protocol === 'tcp' ? '-' : `${v.toFixed(1)}rps`);
 export const formatLatency = (v: number | undefined) => (v === undefined ? '-' : `${v < 10 ? v.toFixed(1).replace(/\.0$/, '') : Math.round(v)}ms`);
+/** A connection lifetime: ms below a second, then seconds, then minutes. */
+export const formatDuration = (v: number | undefined) => (v === undefined ? '-' : v < 1000 ? formatLatency(v) : v < 60_000 ? `${(v / 1000).toFixed(1).replace(/\.0$/, '')}s` : `${(v / 60_000).toFixed(1).replace(/\.0$/, '')}m`);
+export const formatBytesRate = (v: number) => (v < 1000 ? `${Math.round(v)}B/s` : v < 1e6 ? `${(v / 1000).toFixed(1)}kB/s` : `${(v / 1e6).toFixed(1)}MB/s`);
 
 export function statTable(rows: StatRow[], opts: { allNamespaces: boolean; wide: boolean }): string {
   const header = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'MESHED', 'SUCCESS', 'RPS', 'LATENCY_P50', 'LATENCY_P95', 'LATENCY_P99', 'TCP_CONN', ...(opts.wide ? ['HEALTH', 'PROTOCOL'] : [])];
@@ -25,8 +29,26 @@ export function statTable(rows: StatRow[], opts: { allNamespaces: boolean; wide:
     formatLatency(r.latencyP95),
     formatLatency(r.latencyP99),
     r.protocol === 'none' && r.tcpConnections === 0 ? '-' : String(r.tcpConnections),
-    ...(opts.wide ? [r.health ?? '-', r.protocol] : []),
+    ...(opts.wide ? [r.health ?? '-', r.protocol === 'http' && r.tcp ? 'http+tcp' : r.protocol] : []),
   ]);
+  const http = table(header, body);
+  const tcp = rows.filter((r) => r.tcp);
+  return tcp.length ? `${http}
+
+${tcpTable(tcp, opts)}` : http;
+}
+
+/**
+ * TCP connections of the rows that had any (HTTP connections included, as the proxy counts them):
+ * success of closes, connections and bytes (read + written) per second, open now, and how long
+ * connections lived — lifetimes, not request latencies.
+ */
+export function tcpTable(rows: StatRow[], opts: { allNamespaces: boolean }): string {
+  const header = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'TCP', 'MESHED', 'SUCCESS', 'CONNECTIONS/S', 'BYTES/S', 'ACTIVE_CONN', 'DURATION_P50', 'DURATION_P95', 'DURATION_P99'];
+  const body = rows.map((r) => {
+    const t = r.tcp!;
+    return [...(opts.allNamespaces ? [r.namespace] : []), r.name, r.meshed, formatSuccess(t.successRate), `${t.connectionsPerSec.toFixed(1)}/s`, formatBytesRate(t.bytesPerSec), String(t.active), formatDuration(t.durationP50), formatDuration(t.durationP95), formatDuration(t.durationP99)];
+  });
   return table(header, body);
 }
 

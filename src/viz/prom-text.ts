@@ -7,7 +7,7 @@ export interface Sample {
 }
 
 /** The metric names the pipeline keeps (Linkerd's proxy metrics). */
-export const KEPT_METRICS = new Set(['inbound_tcp_authz_deny_total', 'tcp_close_total', 'tcp_connection_duration_ms_bucket', 'request_total', 'response_total', 'response_latency_ms_bucket', 'tcp_open_connections', 'tcp_open_total']);
+export const KEPT_METRICS = new Set(['inbound_tcp_authz_deny_total', 'tcp_close_total', 'tcp_read_bytes_total', 'tcp_write_bytes_total', 'tcp_connection_duration_ms_bucket', 'request_total', 'response_total', 'response_latency_ms_bucket', 'tcp_open_connections', 'tcp_open_total']);
 
 export function parsePrometheusText(text: string, keep: (name: string) => boolean = (n) => KEPT_METRICS.has(n)): Sample[] {
   const out: Sample[] = [];

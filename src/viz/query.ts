@@ -1,19 +1,39 @@
 // The viz queries (stat, edges, routes) as compositions of MetricsBackend.sumBy, so the in-memory
 // store and Prometheus answer them the same way. HTTP numbers come from response_total and
-// response_latency_ms; a group with no HTTP traffic falls back to its TCP connections.
+// response_latency_ms; TCP numbers (connections, bytes, lifetimes) from the tcp_* families, kept
+// apart and named as what they are, so a workload serving both shows both.
 import type { Matchers, MetricsBackend, SumRow } from './backend.js';
+
+/** A group's TCP connections over the window (every connection the proxy tracked, HTTP ones included). */
+export interface TcpStats {
+  /** Connections opened per second (inbound: without those the policy refused). */
+  connectionsPerSec: number;
+  /** Bytes read plus bytes written per second. */
+  bytesPerSec: number;
+  /** Connections open now. */
+  active: number;
+  /** 0..1 of closed connections that closed cleanly, undefined when the proxy cannot tell. */
+  successRate?: number;
+  /** Connection lifetimes (tcp_connection_duration_ms), not request latencies. */
+  durationP50?: number;
+  durationP95?: number;
+  durationP99?: number;
+}
 
 export interface GroupStats {
   key: Record<string, string>;
-  /** 0..1, undefined when there was no traffic to judge. */
+  /** HTTP success, 0..1; undefined when there were no HTTP responses to judge. */
   successRate?: number;
+  /** HTTP requests per second (0 without HTTP traffic). */
   rps: number;
   latencyP50?: number;
   latencyP95?: number;
   latencyP99?: number;
   tcpConnections: number;
-  /** Whether the numbers are HTTP requests or (no HTTP seen) TCP connections. */
+  /** HTTP traffic seen ('http'), only TCP connections ('tcp'), or nothing. */
   protocol: 'http' | 'tcp' | 'none';
+  /** The group's TCP numbers, when it had TCP connections in the window. */
+  tcp?: TcpStats;
 }
 
 const groupKey = (labels: Record<string, string>, by: string[]) => by.map((b) => labels[b] ?? '').join('\u0000');
@@ -68,13 +88,15 @@ export async function groupStats(
         backend.sumBy({ metric: 'inbound_tcp_authz_deny_total', match, by, windowMs, fn: 'rate' }),
       ])
     : [[], []];
-  const [responses, latency, tcpOpen, tcpOpened, tcpClosed, tcpDuration] = await Promise.all([
+  const [responses, latency, tcpOpen, tcpOpened, tcpClosed, tcpDuration, tcpRead, tcpWrite] = await Promise.all([
     backend.sumBy({ metric: 'response_total', match, by: [...by, 'classification'], windowMs, fn: 'rate' }),
     backend.sumBy({ metric: 'response_latency_ms_bucket', match, by: [...by, 'le'], windowMs, fn: 'rate' }),
     backend.sumBy({ metric: 'tcp_open_connections', match: tcpMatch, by, windowMs, fn: 'last' }),
     backend.sumBy({ metric: 'tcp_open_total', match: tcpMatch, by, windowMs, fn: 'rate' }),
     backend.sumBy({ metric: 'tcp_close_total', match: tcpMatch, by: [...by, 'errno'], windowMs, fn: 'rate' }),
     backend.sumBy({ metric: 'tcp_connection_duration_ms_bucket', match: tcpMatch, by: [...by, 'le'], windowMs, fn: 'rate' }),
+    backend.sumBy({ metric: 'tcp_read_bytes_total', match: tcpMatch, by, windowMs, fn: 'rate' }),
+    backend.sumBy({ metric: 'tcp_write_bytes_total', match: tcpMatch, by, windowMs, fn: 'rate' }),
   ]);
   const out = new Map<string, GroupStats>();
   const get = (labels: Record<string, string>) => {
@@ -105,46 +127,41 @@ export async function groupStats(
       g.successRate = (ok.get(k) ?? 0) / total;
       const q = httpLatency.get(k);
       Object.assign(g, { latencyP50: q?.p50, latencyP95: q?.p95, latencyP99: q?.p99 });
-    }
+    } else g.rps = 0;
   }
-  // No HTTP in a group: its numbers are connections (opened per second, closed with an errno = failed).
-  const opened = new Map<string, number>();
-  for (const r of tcpOpened) opened.set(groupKey(r.labels, by), (opened.get(groupKey(r.labels, by)) ?? 0) + r.value);
-  const closedOk = new Map<string, number>();
-  const closedErr = new Map<string, number>();
-  for (const r of tcpClosed) {
-    const k = groupKey(r.labels, by);
-    const m = r.labels.errno ? closedErr : closedOk;
-    m.set(k, (m.get(k) ?? 0) + r.value);
-  }
-  const tcpLatency = quantilesByGroup(tcpDuration, by);
-  // Linkerd's proxy labels failed closes with errno; a proxy that never does cannot tell failures apart.
-  const errnoReported = closedErr.size > 0;
-  // Without errno, an inbound connection succeeded when the proxy reached the local app with it
-  // (tcp_open_total peer="dst"); connections the policy denied are not the app's failures.
+  // TCP: connections opened per second, closed with an errno = failed, bytes both ways, lifetimes.
   const sumByKey = (rows: SumRow[]) => {
     const m = new Map<string, number>();
     for (const r of rows) m.set(groupKey(r.labels, by), (m.get(groupKey(r.labels, by)) ?? 0) + r.value);
     return m;
   };
+  const opened = sumByKey(tcpOpened);
+  const closedOk = sumByKey(tcpClosed.filter((r) => !r.labels.errno));
+  const closedErr = sumByKey(tcpClosed.filter((r) => r.labels.errno));
+  const bytes = sumByKey([...tcpRead, ...tcpWrite]);
+  const tcpLatency = quantilesByGroup(tcpDuration, by);
+  // Linkerd's proxy labels failed closes with errno; a proxy that never does cannot tell failures apart.
+  const errnoReported = closedErr.size > 0;
+  // Without errno, an inbound connection succeeded when the proxy reached the local app with it
+  // (tcp_open_total peer="dst"); connections the policy denied are not the app's failures.
   const reachedApp = sumByKey(toApp);
   const deniedByPolicy = sumByKey(denied);
-  for (const r of tcpOpened) {
-    const g = get(r.labels);
-    const k = groupKey(r.labels, by);
-    if (g.protocol === 'http') continue;
-    g.protocol = 'tcp';
+  for (const r of [...tcpOpened, ...tcpOpen]) get(r.labels);
+  for (const [k, g] of out) {
+    const active = g.tcpConnections;
+    if (!opened.has(k) && active === 0) continue;
     // Inbound, connections the policy refused are not load on the workload: count admitted ones.
-    g.rps = Math.max(0, (opened.get(k) ?? 0) - (opts.inboundTcpSuccess ? (deniedByPolicy.get(k) ?? 0) : 0));
+    const connectionsPerSec = Math.max(0, (opened.get(k) ?? 0) - (opts.inboundTcpSuccess ? (deniedByPolicy.get(k) ?? 0) : 0));
+    if (connectionsPerSec === 0 && active === 0) continue;
+    const tcp: TcpStats = { connectionsPerSec, bytesPerSec: bytes.get(k) ?? 0, active };
     const closed = (closedOk.get(k) ?? 0) + (closedErr.get(k) ?? 0);
-    if (closed > 0 && errnoReported) g.successRate = (closedOk.get(k) ?? 0) / closed;
-    else if (opts.inboundTcpSuccess) {
-      const admitted = g.rps; // already without the connections the policy refused
-      // Only proxies that count their connections to the app (some series exist) can be judged.
-      if (admitted > 0 && reachedApp.has(k)) g.successRate = Math.min(1, (reachedApp.get(k) ?? 0) / admitted);
-    }
+    if (closed > 0 && errnoReported) tcp.successRate = (closedOk.get(k) ?? 0) / closed;
+    // Only proxies that count their connections to the app (some series exist) can be judged.
+    else if (opts.inboundTcpSuccess && connectionsPerSec > 0 && reachedApp.has(k)) tcp.successRate = Math.min(1, (reachedApp.get(k) ?? 0) / connectionsPerSec);
     const q = tcpLatency.get(k);
-    if (q) Object.assign(g, { latencyP50: q.p50, latencyP95: q.p95, latencyP99: q.p99 });
+    if (q) Object.assign(tcp, { durationP50: q.p50, durationP95: q.p95, durationP99: q.p99 });
+    g.tcp = tcp;
+    if (g.protocol === 'none') g.protocol = 'tcp';
   }
   return out;
 }

@@ -121,7 +121,7 @@ async function handle(opts: VizServerOptions, req: http.IncomingMessage, res: ht
     case '/api/routes': {
       const resource = parseResource(q.get('resource') ?? '', 'resource');
       if (resource.kind !== 'service' || !resource.name) throw new OutpostError('INVALID_ARGUMENT', 'routes: the target must be svc/NAME', { field: 'resource' });
-      return sendJson(res, 200, { windowMs, rows: await routes(src, { service: resource.name, namespace, windowMs }) });
+      return sendJson(res, 200, { windowMs, ...(await routes(src, { service: resource.name, namespace, windowMs })) });
     }
     case '/api/workloads':
       return sendJson(res, 200, { rows: src.workloads().map((w) => ({ ...w, proxyUp: src.proxyUp(w) })) });

@@ -3,7 +3,7 @@
 import type { MetricsBackend } from './backend.js';
 import type { WorkloadInfo } from './discovery.js';
 import { describeMatch, type ServiceRoute } from '../core/routes/http-route.js';
-import { edgeRows, groupStats, type EdgeRow, type GroupStats } from './query.js';
+import { edgeRows, groupStats, type EdgeRow, type GroupStats, type TcpStats } from './query.js';
 import type { ResourceKind, ResourceRef } from './resources.js';
 
 export interface StatRow {
@@ -20,6 +20,8 @@ export interface StatRow {
   latencyP99?: number;
   tcpConnections: number;
   protocol: GroupStats['protocol'];
+  /** Connections/s, bytes/s, active connections and connection durations, when there were TCP connections. */
+  tcp?: TcpStats;
 }
 
 export interface StatRequest {
@@ -102,7 +104,7 @@ export async function stat(src: VizSources, req: StatRequest): Promise<StatRow[]
       if (withWorkloads) continue; // traffic of a workload that no longer exists
       rows.set(k, (r = empty(namespace, name)));
     }
-    Object.assign(r, { successRate: g.successRate, rps: g.rps, latencyP50: g.latencyP50, latencyP95: g.latencyP95, latencyP99: g.latencyP99, tcpConnections: g.tcpConnections, protocol: g.protocol });
+    Object.assign(r, { successRate: g.successRate, rps: g.rps, latencyP50: g.latencyP50, latencyP95: g.latencyP95, latencyP99: g.latencyP99, tcpConnections: g.tcpConnections, protocol: g.protocol, tcp: g.tcp });
   }
   let out = [...rows.values()];
   if (resource.name) {
@@ -128,13 +130,32 @@ function byDestinationWorkload(stats: Map<string, GroupStats>, workloads: Worklo
     const k = `${namespace}/${name}`;
     const key = { dst_namespace: namespace, dst_external_workload: name };
     const prev = out.get(k);
-    if (!prev || (prev.protocol !== 'http' && g.protocol === 'http')) out.set(k, { ...g, key, tcpConnections: g.tcpConnections + (prev?.tcpConnections ?? 0) });
-    else if (g.protocol === prev.protocol) {
-      prev.rps += g.rps;
+    if (!prev || (prev.protocol !== 'http' && g.protocol === 'http')) out.set(k, { ...g, key, tcpConnections: g.tcpConnections + (prev?.tcpConnections ?? 0), tcp: mergeTcp(prev?.tcp, g.tcp) });
+    else {
+      if (g.protocol === 'http' && prev.protocol === 'http') prev.rps += g.rps;
       prev.tcpConnections += g.tcpConnections;
-    } else prev.tcpConnections += g.tcpConnections;
+      prev.tcp = mergeTcp(prev.tcp, g.tcp);
+    }
   }
   return out;
+}
+
+/** Two groups' TCP numbers as one: rates and counts add, success weighs by connections, durations take the worse. */
+function mergeTcp(a: TcpStats | undefined, b: TcpStats | undefined): TcpStats | undefined {
+  if (!a || !b) return a ?? b;
+  const cps = a.connectionsPerSec + b.connectionsPerSec;
+  const judged = [a, b].filter((t) => t.successRate !== undefined);
+  const judgedCps = judged.reduce((n, t) => n + t.connectionsPerSec, 0);
+  const worse = (x?: number, y?: number) => (x === undefined ? y : y === undefined ? x : Math.max(x, y));
+  return {
+    connectionsPerSec: cps,
+    bytesPerSec: a.bytesPerSec + b.bytesPerSec,
+    active: a.active + b.active,
+    successRate: judged.length && judgedCps > 0 ? judged.reduce((n, t) => n + t.successRate! * t.connectionsPerSec, 0) / judgedCps : judged[0]?.successRate,
+    durationP50: worse(a.durationP50, b.durationP50),
+    durationP95: worse(a.durationP95, b.durationP95),
+    durationP99: worse(a.durationP99, b.durationP99),
+  };
 }
 
 export async function edges(src: VizSources, req: { namespace: string; allNamespaces: boolean; windowMs: number }): Promise<EdgeRow[]> {
@@ -161,9 +182,14 @@ export interface RouteRow {
  * (oldest first), by the route_name the client proxies label requests with (ADR 0011); requests no
  * route took are the [DEFAULT] row (as in Linkerd).
  */
-export async function routes(src: VizSources, req: { service: string; namespace: string; windowMs: number }): Promise<RouteRow[]> {
+export async function routes(src: VizSources, req: { service: string; namespace: string; windowMs: number }): Promise<{ rows: RouteRow[]; notice?: string }> {
   const by = ['dst_namespace', 'dst_service', 'route_name'];
   const stats = await groupStats(src.backend, { match: { direction: 'outbound', dst_namespace: req.namespace, dst_service: req.service }, by, windowMs: req.windowMs });
+  // Opaque TCP has no routes and no requests: say so rather than print a success rate of nothing.
+  const groups = [...stats.values()];
+  if (!groups.some((g) => g.protocol === 'http') && groups.some((g) => g.tcp && g.tcp.connectionsPerSec + g.tcp.active > 0)) {
+    return { rows: [], notice: `no HTTP traffic: this Service's traffic is opaque TCP; see outpost viz stat svc/${req.service} -n ${req.namespace}` };
+  }
   const rows: RouteRow[] = [];
   const attached = src.serviceRoutes(req.namespace, req.service);
   const byRoute = new Map([...stats.values()].map((g) => [g.key.route_name, g]));
@@ -188,5 +214,5 @@ export async function routes(src: VizSources, req: { service: string; namespace:
   const weighted = (f: (g: GroupStats) => number | undefined) => (rest.length === 1 ? f(rest[0]) : rest.length ? rest.map(f).reduce((a, v) => Math.max(a ?? 0, v ?? 0), undefined as number | undefined) : undefined);
   const okRps = rest.reduce((a, g) => a + (g.successRate ?? 0) * g.rps, 0);
   rows.push({ ...row('[DEFAULT]', [], undefined), rps, successRate: rps > 0 ? okRps / rps : undefined, latencyP50: weighted((g) => g.latencyP50), latencyP95: weighted((g) => g.latencyP95), latencyP99: weighted((g) => g.latencyP99) });
-  return rows;
+  return { rows };
 }

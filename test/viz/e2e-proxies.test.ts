@@ -146,19 +146,33 @@ spec:
     );
   });
 
-  it('opaque TCP: stat shows the cache\'s connection rate, success and latency; killing its app drops its success rate', async () => {
+  it('opaque TCP: stat shows the cache\'s connections/s, bytes/s, active connections and durations under those names (not as RPS and latency); killing its app drops its success rate', async () => {
     const statOf = async () => (await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew/cache', namespace: NS })).rows[0];
     const before = await statOf();
     assert.equal(before.protocol, 'tcp');
-    assert.ok(Math.abs(before.rps - CACHE_RATE) / CACHE_RATE < 0.1, `connections/s ${before.rps}`);
-    assert.equal(before.successRate, 1);
-    assert.ok(before.latencyP50! > 0 && before.latencyP99! < 1000, `latency ${before.latencyP50}/${before.latencyP99}`);
+    assert.deepEqual([before.rps, before.successRate, before.latencyP50], [0, undefined, undefined], 'no HTTP requests, so no RPS, request success or latency');
+    const t = before.tcp!;
+    assert.ok(Math.abs(t.connectionsPerSec - CACHE_RATE) / CACHE_RATE < 0.1, `connections/s ${t.connectionsPerSec}`);
+    assert.equal(t.successRate, 1);
+    assert.ok(t.bytesPerSec >= CACHE_RATE * 13, `bytes/s ${t.bytesPerSec}: PING and PONG both ways, each connection`);
+    assert.ok(t.durationP50! > 0 && t.durationP99! < 1000, `durations ${t.durationP50}/${t.durationP99}`);
+    // web serves HTTP: its row has requests, and its TCP connections are shown too, apart.
+    const web = (await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew/web', namespace: NS })).rows[0];
+    assert.equal(web.protocol, 'http');
+    assert.ok(web.rps > 0 && web.tcp && web.tcp.active > 0 && web.tcp.bytesPerSec > 0, JSON.stringify(web));
+    const cli = await outpost(['viz', 'stat', 'ew', '-n', NS, '--data-dir', cp.dataDir]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const [httpTable, tcpTable] = cli.stdout.trim().split('\n\n');
+    assert.match(httpTable, /^cache\s+1\/1\s+-\s+-\s+-\s+-\s+-\s+\d+$/m, 'no RPS or latency for the cache');
+    assert.match(tcpTable, /^TCP\s+MESHED\s+SUCCESS\s+CONNECTIONS\/S\s+BYTES\/S\s+ACTIVE_CONN\s+DURATION_P50\s+DURATION_P95\s+DURATION_P99$/m);
+    assert.match(tcpTable, /^cache\s+1\/1\s+100\.00%\s+\d+\.\d\/s\s+\d+(\.\d)?k?B\/s\s+\d+\s+[\d.]+m?s\s/m);
+    assert.match(tcpTable, /^web\s+1\/1\s/m, 'the HTTP workload\'s connections as well');
     cacheApp.close();
     // The cache proxy now gets ECONNREFUSED from its app: each connection closes with an errno.
     let success = 1;
     for (let i = 0; i < 40 && success >= 0.8; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      success = (await statOf()).successRate ?? 1;
+      success = (await statOf()).tcp?.successRate ?? 1;
     }
     assert.ok(success < 0.8, `success ${success}`);
   });

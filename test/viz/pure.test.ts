@@ -10,6 +10,7 @@ import { promqlFor } from '../../src/viz/promql.js';
 import { parseResource, parseWindow } from '../../src/viz/resources.js';
 import { parseScrapeTarget, workloadInfo } from '../../src/viz/discovery.js';
 import { statTable, topRows } from '../../src/viz/format.js';
+import { routes, type VizSources } from '../../src/viz/service.js';
 import { ProxyMetrics } from '../../src/proxy/metrics/proxy-metrics.js';
 
 describe('parsePrometheusText', () => {
@@ -112,7 +113,8 @@ describe('groupStats over the memory backend', () => {
     assert.ok(w.latencyP50! > 3 && w.latencyP50! <= 5, `p50 ${w.latencyP50}`);
     assert.ok(w.latencyP99! > 30 && w.latencyP99! <= 50, `p99 ${w.latencyP99}`);
     const d = stats.get('ns\u0000db')!;
-    assert.deepEqual([d.protocol, d.rps, d.successRate], ['tcp', 5, undefined]);
+    assert.deepEqual([d.protocol, d.rps, d.successRate, d.latencyP50], ['tcp', 0, undefined, undefined], 'no HTTP: no requests, no request success, no request latency');
+    assert.deepEqual([d.tcp?.connectionsPerSec, d.tcp?.successRate], [5, undefined], 'connections per second, under that name');
     const judged = await groupStats(backend, { match: { direction: 'inbound' }, by: ['namespace', 'workload'], windowMs: 60_000, inboundTcpSuccess: true });
     assert.equal(judged.get('ns\u0000db')!.successRate, undefined, 'a proxy that does not count connections to its app is not judged');
   });
@@ -130,8 +132,58 @@ describe('groupStats over the memory backend', () => {
     const stats = await groupStats(backend, { match: { direction: 'inbound' }, tcpMatch: { direction: 'inbound', peer: 'src' }, by: ['workload'], windowMs: 60_000, inboundTcpSuccess: true });
     const d = stats.get('db')!;
     // RPS counts the connections the policy admitted (45 of 50 in 10 s), as the load on the workload.
-    assert.deepEqual([d.protocol, d.rps], ['tcp', 4.5]);
-    assert.equal(d.successRate, 0.8);
+    assert.deepEqual([d.protocol, d.tcp?.connectionsPerSec], ['tcp', 4.5]);
+    assert.equal(d.tcp?.successRate, 0.8);
+    assert.equal(d.successRate, undefined, 'no HTTP success rate for TCP');
+  });
+
+  it('a workload serving HTTP and opaque TCP gets both: requests with latency, and connections/s, bytes/s, active connections and connection durations', async () => {
+    const m = new ProxyMetrics();
+    const before = m.render();
+    const h = m.httpFor('direction="inbound",tls="true"');
+    for (let i = 0; i < 100; i++) h.response(200, 4);
+    const tcp = 'direction="inbound",peer="src",tls="true"';
+    m.tcpOpenTotal.cell(tcp).value = 30;
+    m.tcpCloseTotal.cell(tcp).value = 27;
+    m.tcpCloseTotal.cell(`${tcp},errno="ECONNREFUSED"`).value = 3;
+    m.tcpOpenConnections.cell(tcp).value = 4;
+    m.tcpReadBytes.cell(tcp).value = 60_000;
+    m.tcpWriteBytes.cell(tcp).value = 40_000;
+    for (let i = 0; i < 30; i++) m.tcpConnectionDuration.cell(tcp).observe(i < 15 ? 40 : 4000);
+    const history = new TargetHistory(1000);
+    history.record(0, parsePrometheusText(before));
+    history.record(10_000, parsePrometheusText(m.render()));
+    const backend = new MemoryBackend(() => [{ labels: { namespace: 'ns', workload: 'pg', app: 'pg', workload_kind: 'externalworkload' }, history }]);
+    const g = (await groupStats(backend, { match: { direction: 'inbound' }, tcpMatch: { direction: 'inbound', peer: 'src' }, by: ['workload'], windowMs: 60_000 })).get('pg')!;
+    assert.deepEqual([g.protocol, g.rps, g.successRate], ['http', 10, 1]);
+    assert.ok(g.latencyP50! <= 5, 'request latency from response_latency_ms');
+    const t = g.tcp!;
+    assert.deepEqual([t.connectionsPerSec, t.bytesPerSec, t.active, t.successRate], [3, 10_000, 4, 0.9]);
+    assert.ok(t.durationP50! > 30 && t.durationP50! <= 50 && t.durationP99! > 3000, `durations ${t.durationP50}/${t.durationP99}`);
+    const out = statTable([{ namespace: 'ns', kind: 'externalworkload', name: 'pg', meshed: '1/1', ...g, tcpConnections: g.tcpConnections }], { allNamespaces: false, wide: false });
+    const [httpPart, tcpPart] = out.split('\n\n');
+    assert.match(httpPart, /^pg\s+1\/1\s+100\.00%\s+10\.0rps\s/m);
+    assert.deepEqual(tcpPart.split('\n').map((l) => l.split(/\s+/)), [
+      ['TCP', 'MESHED', 'SUCCESS', 'CONNECTIONS/S', 'BYTES/S', 'ACTIVE_CONN', 'DURATION_P50', 'DURATION_P95', 'DURATION_P99'],
+      ['pg', '1/1', '90.00%', '3.0/s', '10.0kB/s', '4', `${Math.round(t.durationP50!)}ms`, `${(t.durationP95! / 1000).toFixed(1).replace(/\.0$/, '')}s`, `${(t.durationP99! / 1000).toFixed(1).replace(/\.0$/, '')}s`],
+    ]);
+  });
+
+  it('routes on a Service with only opaque TCP says so instead of printing a success rate', async () => {
+    const m = new ProxyMetrics();
+    const before = m.render();
+    const out = 'direction="outbound",peer="dst",tls="true",dst_namespace="ns",dst_service="postgres"';
+    m.tcpOpenTotal.cell(out).value = 50;
+    m.tcpCloseTotal.cell(out).value = 50;
+    const history = new TargetHistory(1000);
+    history.record(0, parsePrometheusText(before));
+    history.record(10_000, parsePrometheusText(m.render()));
+    const backend = new MemoryBackend(() => [{ labels: { namespace: 'ns', workload: 'api', app: 'api', workload_kind: 'externalworkload' }, history }]);
+    const src: VizSources = { backend, workloads: () => [], proxyUp: () => true, serviceRoutes: () => [] };
+    const r = await routes(src, { service: 'postgres', namespace: 'ns', windowMs: 60_000 });
+    assert.deepEqual(r, { rows: [], notice: "no HTTP traffic: this Service's traffic is opaque TCP; see outpost viz stat svc/postgres -n ns" });
+    const idle = await routes(src, { service: 'other', namespace: 'ns', windowMs: 60_000 });
+    assert.deepEqual(idle.rows.map((x) => [x.route, x.successRate]), [['[DEFAULT]', undefined]], 'no traffic at all: the [DEFAULT] row with no success rate');
   });
 
   it('matchers: equal, not equal, and set', () => {

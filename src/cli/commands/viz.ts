@@ -101,8 +101,9 @@ async function runEdges(ep: VizEndpoint, f: any, args: string[]): Promise<number
 
 async function runRoutes(ep: VizEndpoint, f: any, args: string[]): Promise<number> {
   const resource = oneTarget(args, SUBCOMMANDS.routes.usage);
-  const body = await vizGet<{ rows: RouteRow[] }>(ep, '/api/routes', { resource, namespace: f.namespace, window: f['time-window'] });
-  console.log(f.output === 'json' ? JSON.stringify(body.rows, null, 2) : routesTable(body.rows, { wide: f.output === 'wide' }));
+  const body = await vizGet<{ rows: RouteRow[]; notice?: string }>(ep, '/api/routes', { resource, namespace: f.namespace, window: f['time-window'] });
+  if (body.notice && f.output !== 'json') console.log(body.notice);
+  else console.log(f.output === 'json' ? JSON.stringify(body.rows, null, 2) : routesTable(body.rows, { wide: f.output === 'wide' }));
   return 0;
 }
 
