@@ -237,6 +237,36 @@ test("the guide's Deployment gets injected Pods; one of them, run as the kubelet
     assert.match(await metricsOf(podHost), new RegExp(`direction="inbound"[^\\n]*tls="true"[^\\n]*client_id="${PG_ID}"`));
   });
 
+  await t.test("Server.podSelector selects the pod: only postgres' ServiceAccount may call api-server, the pod itself is refused", async () => {
+    await k(['apply', '-f', '-'], `apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata: {name: api-server-http, namespace: ${NS}}
+spec:
+  podSelector: {matchLabels: {app: api-server}}
+  port: 8080
+  proxyProtocol: HTTP/1
+---
+apiVersion: policy.linkerd.io/v1beta1
+kind: ServerAuthorization
+metadata: {name: api-server-from-postgres, namespace: ${NS}}
+spec:
+  server: {name: api-server-http}
+  client: {meshTLS: {serviceAccounts: [{name: postgres}]}}
+`);
+    const apiIP = (await k(['get', 'svc', 'api-server', '-n', NS, '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    // The pod's own app (ServiceAccount api-server) through the capture: refused once the Server applies.
+    let status = '';
+    await waitFor('the pod to be refused by its own Server', async () => {
+      const r = await net.exec(podHost, 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', `http://${apiIP}:8080/`]);
+      status = r.stdout;
+      return status === '403';
+    }, 30_000, 500).catch((e) => {
+      throw new Error(`${e.message}: last status ${status}\n${net.tail(podProxy)}`);
+    });
+    const vm = await net.exec(vmHost, 'curl', ['-s', '--max-time', '3', 'http://127.0.0.1:18080/']);
+    assert.equal(vm.stdout.trim(), 'api-server', 'postgres is authorized');
+  });
+
   await t.test('the pod token is not single-use: a restarted sidecar (its memory volume gone) enrols again with it', async () => {
     await net.stop(podProxy);
     rmSync(join(podDir, 'identity'), { recursive: true, force: true });
