@@ -46,12 +46,16 @@ describe('outpost demo', () => {
       const v = await outpost(['viz', 'routes', 'svc/api-server', '-n', 'hybrid-app', '-o', 'json', '--data-dir', dataDir]);
       if (v.code === 0) routes = JSON.parse(v.stdout) as RouteRow[];
     }
+    // postgres and redis speak their own protocols: `viz routes` says so instead of a success rate.
+    const pgRoutes = await outpost(['viz', 'routes', 'svc/postgres', '-n', 'hybrid-app', '--data-dir', dataDir]);
     const r = await running;
     const output = r.stdout + r.stderr;
     assert.equal(r.code, 0, output);
     const orders = routes.find((x) => x.route === 'orders');
     assert.ok(orders && orders.rps > 0 && orders.successRate! > 0.9, `viz routes during the demo: ${JSON.stringify(routes)}`);
     assert.deepEqual(orders.matches, ['GET /orders*']);
+    assert.equal(pgRoutes.code, 0, pgRoutes.stderr);
+    assert.equal(pgRoutes.stdout.trim(), "no HTTP traffic: this Service's traffic is opaque TCP; see outpost viz stat svc/postgres -n hybrid-app");
 
     // Every step reported, the workloads onboarded with bundles in the data dir.
     for (const step of ['[1/6] control plane', '[2/6] network', '[3/6] hybrid-app', '[4/6] onboarded', '[5/6] workloads', '[6/6] traffic']) assert.ok(output.includes(step), `step ${step}\n${output}`);
