@@ -67,7 +67,7 @@ export interface ProxyConfig {
   upstreams: UpstreamConfig[];
   /** The DNS proxy (dns.port set): Service names answered with cluster IPs, the rest forwarded to resolvConf's servers. */
   dns?: { host: string; port: number; clusterDomain: string; resolvConf: string };
-  timeouts: { connectMs: number; requestMs: number; idleMs: number; detectMs: number; shutdownGraceMs: number; tlsHandshakeMs: number; headerMs: number };
+  timeouts: { connectMs: number; requestMs: number; idleMs: number; detectMs: number; shutdownGraceMs: number; tlsHandshakeMs: number; headerMs: number; drainMs: number };
   /** Connections accepted but not established yet (handshake, first request), per client address, on the inbound, admin and tap listeners. */
   listeners: { maxPendingPerClient: number };
   log: { level: LogLevel; format: 'text' | 'json' };
@@ -90,7 +90,7 @@ const SETTINGS: [string, Kind][] = [
   ['upstreams', 'upstreams'],
   ['dns.port', 'port'], ['dns.address', 'host'], ['dns.clusterDomain', 'string'], ['dns.resolvConf', 'path'],
   ['timeouts.connect', 'duration'], ['timeouts.request', 'duration'], ['timeouts.idle', 'duration'],
-  ['timeouts.detect', 'duration'], ['timeouts.shutdownGrace', 'duration'], ['timeouts.tlsHandshake', 'duration'], ['timeouts.header', 'duration'],
+  ['timeouts.detect', 'duration'], ['timeouts.shutdownGrace', 'duration'], ['timeouts.tlsHandshake', 'duration'], ['timeouts.header', 'duration'], ['timeouts.drain', 'duration'],
   ['listeners.maxPendingPerClient', 'count'],
   ['log.level', 'level'], ['log.format', 'format'],
 ];
@@ -207,6 +207,8 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
       // Node's own TLS handshake timeout is 120 s; kube-apiserver's ReadHeaderTimeout is 32 s for both.
       tlsHandshakeMs: get('timeouts.tlsHandshake', 10_000),
       headerMs: get('timeouts.header', 10_000),
+      // Replaced by a successor (SIGHUP, handover.ts): how long existing connections may keep flowing.
+      drainMs: get('timeouts.drain', 600_000),
     },
     // 128 like the API server's cap: room for a peer proxy opening its pool under a burst.
     listeners: { maxPendingPerClient: get('listeners.maxPendingPerClient', 128) },

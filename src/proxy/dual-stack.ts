@@ -3,6 +3,7 @@
 // connection to the primary server; where the host has no IPv6 it is skipped (nothing listens).
 import { createServer, type Server } from 'node:net';
 import type { Logger } from '../core/log.js';
+import type { ListenerSet } from './handover.js';
 
 const TWINS: Record<string, string> = { '0.0.0.0': '::', '127.0.0.1': '::1' };
 
@@ -11,15 +12,15 @@ export function ipv6TwinOf(host: string): string | undefined {
 }
 
 /** Listens on the IPv6 twin of `host` at `port`; resolves with the twin, or undefined when there is none or IPv6 is unavailable. */
-export function listenIpv6Twin(primary: Server, host: string, port: number, log: Logger, pauseOnConnect = false): Promise<Server | undefined> {
+export async function listenIpv6Twin(listeners: ListenerSet, name: string, primary: Server, host: string, port: number, log: Logger, pauseOnConnect = false): Promise<Server | undefined> {
   const twinHost = ipv6TwinOf(host);
-  if (!twinHost) return Promise.resolve(undefined);
+  if (!twinHost) return undefined;
   const twin = createServer({ noDelay: true, pauseOnConnect }, (socket) => primary.emit('connection', socket));
-  return new Promise((resolve) => {
-    twin.once('error', (e: NodeJS.ErrnoException) => {
-      log.info('no IPv6 listener (IPv6 unavailable on this host)', { address: `[${twinHost}]:${port}`, reason: e.code ?? e.message });
-      resolve(undefined);
-    });
-    twin.listen({ host: twinHost, port, ipv6Only: true }, () => resolve(twin));
-  });
+  try {
+    await listeners.tcp(name, twin, twinHost, port, true);
+    return twin;
+  } catch (e) {
+    log.info('no IPv6 listener (IPv6 unavailable on this host)', { address: `[${twinHost}]:${port}`, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+    return undefined;
+  }
 }

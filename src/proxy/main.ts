@@ -2,7 +2,6 @@
 // inbound, outbound (HTTP proxy + per-upstream listeners) and tap. `drain` implements SIGTERM.
 import type { Server, Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
-import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { ProxyConfig } from './config.js';
@@ -19,6 +18,7 @@ import { outboundProxyServer, upstreamServer } from './outbound/listeners.js';
 import { startTapServer } from './tap/server.js';
 import type { ProxySeams } from './seams.js';
 import { listenIpv6Twin } from './dual-stack.js';
+import { ListenerSet } from './handover.js';
 import { startDnsProxy } from './dns/server.js';
 
 export interface RunningProxy {
@@ -29,26 +29,25 @@ export interface RunningProxy {
   started: Promise<void>;
   /** Stop accepting, let in-flight work finish within `graceMs`, then close everything. */
   drain(graceMs?: number): Promise<void>;
+  /** A successor serves (handover.ts): close every listener, admin and tap too, and drain within `timeouts.drain`. */
+  retire(): Promise<void>;
+  /** Every listening socket by name, for the handover. */
+  listeners: ListenerSet;
   close(): Promise<void>;
 }
 
 const SOCKETS = Symbol('outpost.sockets');
 type TrackedServer = Server & { [SOCKETS]?: Set<Socket> };
 
-function listen(server: Server, host: string, port: number): Promise<number> {
+/** Listens (on the predecessor's socket `name` when it handed one over) and tracks the server's connections. */
+function listen(listeners: ListenerSet, name: string, server: Server, host: string, port: number): Promise<number> {
   const sockets = new Set<Socket>();
   (server as TrackedServer)[SOCKETS] = sockets;
   server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.removeListener('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
+  return listeners.tcp(name, server, host, port);
 }
 
 function closeServer(s: Server): Promise<void> {
@@ -57,7 +56,12 @@ function closeServer(s: Server): Promise<void> {
   return done;
 }
 
-export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: { log: Logger; clock?: Clock; onShutdown?: () => void }): Promise<RunningProxy> {
+export async function startProxy(
+  config: ProxyConfig,
+  seams: ProxySeams,
+  opts: { log: Logger; clock?: Clock; onShutdown?: () => void; inherited?: ConstructorParameters<typeof ListenerSet>[0] },
+): Promise<RunningProxy> {
+  const listeners = new ListenerSet(opts.inherited);
   const log = opts.log;
   const metrics = new ProxyMetrics();
   const ctx: ProxyContext = {
@@ -99,6 +103,13 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
   const running: RunningProxy = {
     ctx,
     ports,
+    listeners,
+    retire: async () => {
+      admin.close();
+      tap?.close();
+      dns?.close();
+      await running.drain(config.timeouts.drainMs);
+    },
     ready: () => listening && ctx.tls.ready() && !ctx.draining,
     started: Promise.resolve(),
     drain: async (graceMs = config.timeouts.shutdownGraceMs) => {
@@ -132,14 +143,14 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
 
   const admin = adminServer(ctx, { ready: running.ready, shutdown: () => (opts.onShutdown ? opts.onShutdown() : void running.drain()) });
   servers.push(admin);
-  ports.admin = await listen(admin, config.admin.host, config.admin.port);
+  ports.admin = await listen(listeners, 'admin', admin, config.admin.host, config.admin.port);
   ctx.ownPorts.set(ports.admin, 'admin');
   log.info('admin listening', { address: `${config.admin.host}:${ports.admin}` });
 
   const startRest = async () => {
     inbound = inboundServer(ctx);
-    ports.inbound = await listen(inbound.server, config.inbound.host, config.inbound.port);
-    const inbound6 = await listenIpv6Twin(inbound.server, config.inbound.host, ports.inbound, log);
+    ports.inbound = await listen(listeners, 'inbound', inbound.server, config.inbound.host, config.inbound.port);
+    const inbound6 = await listenIpv6Twin(listeners, 'inbound6', inbound.server, config.inbound.host, ports.inbound, log);
     if (inbound6) servers.push(inbound6);
     ctx.ownPorts.set(ports.inbound, 'inbound');
     outbound = new OutboundHttp(ctx);
@@ -147,26 +158,27 @@ export async function startProxy(config: ProxyConfig, seams: ProxySeams, opts: {
     outboundHttp1 = http1;
     const proxy = outboundProxyServer(ctx, outbound, http1);
     servers.push(proxy);
-    ports.outbound = await listen(proxy, config.outbound.host, config.outbound.port);
-    const outbound6 = await listenIpv6Twin(proxy, config.outbound.host, ports.outbound, log, true);
+    ports.outbound = await listen(listeners, 'outbound', proxy, config.outbound.host, config.outbound.port);
+    const outbound6 = await listenIpv6Twin(listeners, 'outbound6', proxy, config.outbound.host, ports.outbound, log, true);
     if (outbound6) servers.push(outbound6);
     ctx.ownPorts.set(ports.outbound, 'outbound');
     for (const u of config.upstreams) {
       const s = upstreamServer(ctx, outbound, http1, u);
       servers.push(s);
-      ports.upstreams[u.authority] = await listen(s, u.listen.host, u.listen.port);
+      ports.upstreams[u.authority] = await listen(listeners, `upstream:${u.authority}`, s, u.listen.host, u.listen.port);
       ctx.ownPorts.set(ports.upstreams[u.authority], `upstream ${u.authority}`);
     }
-    const d = await startDnsProxy(ctx);
+    const d = await startDnsProxy(ctx, listeners);
     if (d) {
       dns = d;
       ports.dns = d.port;
       ctx.ownPorts.set(d.port, 'dns');
     }
-    const t = await startTapServer(ctx);
+    const t = await startTapServer(ctx, listeners);
     tap = t;
     ports.tap = t.port;
     ctx.ownPorts.set(t.port, 'tap');
+    listeners.closeUnclaimed();
     listening = true;
     log.info('proxy listening', { identity: ctx.tls.creds?.identity, inbound: ports.inbound, outbound: ports.outbound, tap: ports.tap, dns: ports.dns, upstreams: ports.upstreams });
   };

@@ -4,6 +4,7 @@
 import type { Logger } from '../core/log.js';
 import type { ProxyConfig } from './config.js';
 import type { Discovery, IdentitySource, PolicySource, WorkloadPortsSource } from './types.js';
+import type { HealthState } from './probes/runner.js';
 import { FileIdentitySource } from './static/identity-files.js';
 import { StaticDiscovery } from './static/discovery.js';
 import { StaticPolicySource } from './static/policy.js';
@@ -22,6 +23,8 @@ export interface ProxySeams {
   revocations?: Revocations;
   /** The ExternalWorkload's declared ports, when joined to a control plane with a health service. */
   workloadPorts?: WorkloadPortsSource;
+  /** The workload's health verdict as reported to the control plane (handed to a successor). */
+  health?(): HealthState;
   close(): void;
 }
 
@@ -34,6 +37,8 @@ async function controlPlaneIdentity(config: ProxyConfig, log: Logger): Promise<I
 export interface SeamHooks {
   /** The control plane revoked this workload: stop serving. */
   onRevoked?: () => void;
+  /** The replaced proxy's health verdict (restart without an outage). */
+  inheritedHealth?: HealthState;
 }
 
 /** As configured: a wildcard host (0.0.0.0) is reported as is and the control plane puts in the address it sees the proxy at. */
@@ -57,6 +62,7 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
   let remotePolicy: PolicySource | undefined;
   let revocations: Revocations | undefined;
   let workloadPorts: WorkloadPortsSource | undefined;
+  let health: (() => HealthState) | undefined;
   if (name && namespace && config.destination.endpoint) {
     // Joined to a control plane (whatever the certificates' source): destination, policy and health
     // (with the workload's probes) from it.
@@ -71,8 +77,10 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
       adminAddress: listenerAddress(config.admin),
       tapAddress: listenerAddress(config.tap),
       onRevoked: hooks.onRevoked,
+      inheritedHealth: hooks.inheritedHealth,
       log,
     });
+    health = () => cp.probes.current();
     remoteDiscovery = cp.discovery;
     remotePolicy = cp.policy;
     revocations = cp.revocations;
@@ -93,6 +101,7 @@ export async function createSeams(config: ProxyConfig, log: Logger, hooks: SeamH
     policy,
     revocations,
     workloadPorts,
+    health,
     close: () => {
       for (const c of closers.reverse()) {
         try {

@@ -145,7 +145,11 @@ After=network-online.target
 [Service]
 User=${PROXY_USER}
 ExecStart=@OUTPOST_BIN@ proxy --config ${layout.installDir}/${BUNDLE_FILES.config}
-# SIGTERM drains: in-flight requests finish within the proxy's shutdown grace period.
+# \`systemctl reload\` restarts without an outage (also after an upgrade): a new proxy takes over the
+# listening sockets and becomes the main process; the old one drains (timeouts.drain) and exits.
+ExecReload=/bin/kill -HUP $MAINPID
+NotifyAccess=all
+# SIGTERM (stop, restart) drains: in-flight requests finish within the proxy's shutdown grace period.
 KillSignal=SIGTERM
 TimeoutStopSec=45
 Restart=always

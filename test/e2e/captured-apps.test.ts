@@ -241,4 +241,25 @@ describe('issue 19: real PostgreSQL and Redis on captured VMs, reached by Servic
       assert.match(r.stdout, /tps = [1-9]/, r.stdout);
     }
   });
+
+  step('pgbench across a restart of the server-side proxy (systemctl reload): 0 failed transactions, reconnecting and persistent clients', async () => {
+    const url = 'postgres://postgres@postgres:5432/myapp';
+    const pidFile = join(unitsDir(db), 'outpost-proxy.service.pid');
+    const oldPid = Number(readFileSync(pidFile, 'utf8'));
+    const reconnecting = on(app, 'pgbench', ['-n', '-c', '2', '-T', '8', '-C', url], 60_000);
+    const persistent = on(app, 'pgbench', ['-n', '-c', '2', '-T', '8', url], 60_000);
+    await sleep(2500);
+    const reload = await on(db, 'systemctl', ['reload', 'outpost-proxy.service']);
+    assert.equal(reload.code, 0, reload.stderr);
+    for (const r of await Promise.all([reconnecting, persistent])) {
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\n${logs()}`);
+      assert.match(r.stdout, /number of failed transactions: 0 /, r.stdout);
+      assert.doesNotMatch(r.stdout + r.stderr, /aborted|error/i, `${r.stdout}\n${r.stderr}`);
+    }
+    const newPid = Number(readFileSync(pidFile, 'utf8'));
+    assert.notEqual(newPid, oldPid, 'a new proxy serves');
+    await eventually('the old proxy to exit after its last connection', async () => (existsSync(`/proc/${oldPid}`) ? undefined : true), 15_000);
+    assert.equal((await psql(app, url, 'select 7')).stdout.trim(), '7');
+    assert.match(readFileSync(join(unitsDir(db), 'outpost-proxy.service.log'), 'utf8'), /took over the listening sockets of the proxy being replaced/);
+  });
 });

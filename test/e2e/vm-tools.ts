@@ -1,6 +1,7 @@
 // What the e2e VMs have on their PATH: `outpost` (this checkout, run from source) and a small
 // `systemctl` stand-in that runs an installed unit's ExecStart as its User= in the background,
-// so the bundle's install.sh runs unchanged. Pid and output of each unit go to a host directory.
+// so the bundle's install.sh runs unchanged; `reload` sends SIGHUP like the unit's ExecReload.
+// Pid and output of each unit go to a host directory.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/cli.js';
@@ -35,8 +36,22 @@ start() {
   setsid setpriv --reuid "$user" --regid "$user" --init-groups $cmd >>"$UNITS/$1.log" 2>&1 </dev/null &
   echo $! >"$UNITS/$1.pid"
 }
+# reload: SIGHUP, as the unit's ExecReload; the proxy's successor (its child) becomes the unit's pid.
+reload() {
+  pidfile="$UNITS/$1.pid"
+  pid=$(cat "$pidfile")
+  kill -HUP "$pid"
+  i=0
+  while [ "$i" -lt 100 ]; do
+    child=$(pgrep -P "$pid" -n || true)
+    if [ -n "$child" ]; then echo "$child" >"$pidfile"; return 0; fi
+    sleep 0.1; i=$((i + 1))
+  done
+  echo "systemctl (e2e stand-in): no new process after reloading $1" >&2; exit 1
+}
 case "\${1:-}" in
   daemon-reload|enable) ;;
+  reload) reload "$2" ;;
   start) start "$2" ;;
   stop) stop "$2" ;;
   restart) stop "$2"; start "$2" ;;

@@ -1,5 +1,6 @@
 // `outpost proxy`: runs the data-plane proxy next to a workload (config file + OUTPOST_PROXY_* env).
 // SIGTERM/SIGINT drain: stop accepting, finish in-flight work within the grace period, exit.
+// SIGHUP restarts without an outage: a new proxy takes over the listening sockets (handover.ts).
 import { parseFlags, formatFlagHelp } from '../../core/flags.js';
 import { createLogger } from '../../core/log.js';
 import { loadProxyConfig } from '../../proxy/config.js';
@@ -7,6 +8,7 @@ import { createSeams } from '../../proxy/seams.js';
 import { startProxy } from '../../proxy/main.js';
 import { readCredentialFiles } from '../../proxy/static/identity-files.js';
 import { OutpostError } from '../../core/errors.js';
+import { announceServing, receiveListeners, startSuccessor } from '../../proxy/handover.js';
 
 const FLAGS = {
   config: { type: 'string', help: 'proxy configuration file (YAML, the guide\'s proxy-config.yaml); settings may also come from OUTPOST_PROXY_* variables', short: 'c' },
@@ -40,14 +42,24 @@ export async function run(argv: string[]): Promise<number> {
     stopping = running.proxy ? running.proxy.drain() : Promise.resolve();
     return stopping;
   };
-  const seams = await createSeams(config, log, { onRevoked: () => void stop('the control plane revoked this workload') });
-  const proxy = await startProxy(config, seams, { log, onShutdown: () => void stop('admin /shutdown') });
+  const inherited = await receiveListeners(log);
+  const seams = await createSeams(config, log, { onRevoked: () => void stop('the control plane revoked this workload'), inheritedHealth: inherited.health });
+  const proxy = await startProxy(config, seams, { log, onShutdown: () => void stop('admin /shutdown'), inherited: inherited.sockets });
   running.proxy = proxy;
   await proxy.started;
+  announceServing(log);
   return new Promise<number>((resolve) => {
     const onSignal = (sig: string) => void stop(sig).then(() => resolve(0));
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
+    let successor: ReturnType<typeof startSuccessor> | undefined;
+    process.on('SIGHUP', () => {
+      if (stopping || (successor && successor.exitCode === null && successor.signalCode === null)) return;
+      successor = startSuccessor(proxy.listeners, log, () => {
+        log.info('replaced', { drainMs: config.timeouts.drainMs });
+        stopping = proxy.retire();
+      }, () => seams.health?.());
+    });
     const poll = setInterval(() => {
       if (stopping) stopping.then(() => (clearInterval(poll), resolve(0)));
     }, 100);

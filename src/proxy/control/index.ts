@@ -4,6 +4,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { WorkloadPort, WorkloadProbe } from '../../core/workloads/effective.js';
 import { ProbeSupervisor } from '../probes/supervisor.js';
+import type { HealthState } from '../probes/runner.js';
 import type { IdentitySource } from '../types.js';
 import { createDestinationClient, type DestinationClient } from './destination.js';
 import { createHealthReporter, type HealthReporter } from './health-reporter.js';
@@ -35,6 +36,8 @@ interface HealthReportFields {
   ports?: WorkloadPort[];
   /** The ack said the workload is revoked. */
   onRevoked?: () => void;
+  /** The replaced proxy's health verdict, reported until this proxy's probes have run (handover.ts). */
+  inheritedHealth?: HealthState;
   clock?: Clock;
   log?: Logger;
 }
@@ -111,7 +114,7 @@ export interface WorkloadHealthOptions extends HealthReportFields {
  * in its acks (the ExternalWorkload's effective probes) and the reporter reports their verdict.
  */
 export function startWorkloadHealth(opts: WorkloadHealthOptions): { probes: ProbeSupervisor; reporter: HealthReporter; workloadPorts: WorkloadPorts; stop(): void } {
-  const probes = new ProbeSupervisor({ probes: opts.probes, fallbackProbes: opts.probes, ports: opts.ports, clock: opts.clock, log: opts.log?.child('probes') });
+  const probes = new ProbeSupervisor({ probes: opts.probes, fallbackProbes: opts.probes, ports: opts.ports, clock: opts.clock, log: opts.log?.child('probes'), inherited: opts.inheritedHealth });
   const workloadPorts = new WorkloadPorts();
   const reporter = createHealthReporter({
     target: formatTarget(opts.target),

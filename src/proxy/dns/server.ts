@@ -10,6 +10,7 @@ import { ProfileCache } from '../profile-cache.js';
 import { buildAnswer, parseQuery, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_SERVFAIL, type Question } from './message.js';
 import { meshNameOf, nameserversOf } from './names.js';
 import { ipv6TwinOf } from '../dual-stack.js';
+import type { ListenerSet } from '../handover.js';
 
 const FORWARD_TIMEOUT_MS = 2000;
 const MAX_TCP_MESSAGE = 65_535;
@@ -21,7 +22,7 @@ export interface DnsProxy {
 
 type Answer = { reply: Buffer } | { forward: true };
 
-export async function startDnsProxy(ctx: ProxyContext): Promise<DnsProxy | undefined> {
+export async function startDnsProxy(ctx: ProxyContext, listeners: ListenerSet): Promise<DnsProxy | undefined> {
   const cfg = ctx.config.dns;
   if (!cfg) return undefined;
   const profiles = new ProfileCache(ctx);
@@ -88,26 +89,13 @@ export async function startDnsProxy(ctx: ProxyContext): Promise<DnsProxy | undef
   let port = cfg.port;
   for (const [i, host] of hosts.entries()) {
     try {
-      const udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host) });
-      await new Promise<void>((resolve, reject) => {
-        udp.once('error', reject);
-        udp.bind(port, host, () => {
-          udp.removeListener('error', reject);
-          resolve();
-        });
-      });
+      const udp = await listeners.udp(`dns-udp${i}`, isIPv6(host) ? 'udp6' : 'udp4', host, port);
       port = udp.address().port;
       udp.on('message', onUdp(udp));
       udp.on('error', (e) => ctx.log.warn('DNS proxy socket error', { reason: e.message }));
       closers.push(() => udp.close());
       const tcp: Server = createServer(onTcp);
-      await new Promise<void>((resolve, reject) => {
-        tcp.once('error', reject);
-        tcp.listen({ host, port, ipv6Only: isIPv6(host) }, () => {
-          tcp.removeListener('error', reject);
-          resolve();
-        });
-      });
+      await listeners.tcp(`dns-tcp${i}`, tcp, host, port, isIPv6(host));
       closers.push(() => tcp.close());
     } catch (e) {
       if (i === 0) {

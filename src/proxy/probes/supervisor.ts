@@ -18,6 +18,11 @@ export interface ProbeSupervisorOptions {
   ports?: WorkloadPort[];
   clock?: Clock;
   log?: Logger;
+  /**
+   * The verdict of the proxy this one replaces (restart without an outage, handover.ts): reported
+   * until this supervisor has its probe configuration and every probe has run once.
+   */
+  inherited?: HealthState;
 }
 
 interface Entry {
@@ -31,6 +36,7 @@ export class ProbeSupervisor {
   private readonly clock: Clock;
   private entries: Entry[] = [];
   private pending: boolean;
+  private inherited: HealthState | undefined;
   private running = false;
   private lastProbesKey: string | undefined;
   private readonly changeListeners = new Set<(s: HealthState) => void>();
@@ -39,6 +45,7 @@ export class ProbeSupervisor {
   constructor(private readonly opts: ProbeSupervisorOptions = {}) {
     this.clock = opts.clock ?? systemClock;
     this.pending = opts.probes === undefined;
+    this.inherited = opts.inherited;
     if (opts.probes) this.setProbes(opts.probes);
   }
 
@@ -55,6 +62,11 @@ export class ProbeSupervisor {
 
   /** Not ready while waiting for the probe configuration; then ready when every probe is. */
   current(): HealthState {
+    if (this.inherited) {
+      const mine = this.pending ? undefined : this.entries.flatMap((e) => (e.invalid ? [e.invalid] : e.runner!.current().probes));
+      if (!mine || mine.some((p) => p.checkedAt === 0)) return this.inherited;
+      this.inherited = undefined;
+    }
     if (this.pending) return { ready: false, probes: [{ name: PENDING_PROBE_NAME, ready: false, lastSuccess: false, message: 'waiting for the probe configuration from the control plane', checkedAt: 0 }] };
     const probes = this.entries.flatMap((e) => (e.invalid ? [e.invalid] : e.runner!.current().probes));
     return { ready: probes.every((p) => p.ready), probes };

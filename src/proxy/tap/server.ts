@@ -8,6 +8,7 @@ import type { ProxyContext } from '../context.js';
 import { serverTlsOptions, uriSans } from '../tls/identity.js';
 import { guardListener } from '../transport/pending-guard.js';
 import { decodeObserveRequest, encodeTapEvent, grpcFrame, readGrpcMessage } from './codec.js';
+import type { ListenerSet } from '../handover.js';
 
 const OBSERVE_PATH = '/outpost.tap.v1.Tap/Observe';
 const GRPC_OK = '0';
@@ -28,7 +29,7 @@ function trailersOnly(stream: ServerHttp2Stream, status: string, message: string
   stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': status, 'grpc-message': encodeURIComponent(message) }, { endStream: true });
 }
 
-export async function startTapServer(ctx: ProxyContext): Promise<{ port: number; close(): void }> {
+export async function startTapServer(ctx: ProxyContext, listeners?: ListenerSet): Promise<{ port: number; close(): void }> {
   const tlsOptions = () => ({ ...serverTlsOptions(ctx.tls.creds!), ALPNProtocols: ['h2'] });
   const server = createSecureServer({ ...tlsOptions(), allowHTTP1: false, handshakeTimeout: ctx.config.timeouts.tlsHandshakeMs });
   guardListener(ctx, 'tap', server);
@@ -73,10 +74,12 @@ export async function startTapServer(ctx: ProxyContext): Promise<{ port: number;
     stream.once('close', stop);
   };
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(ctx.config.tap.port, ctx.config.tap.host, () => resolve((server.address() as AddressInfo).port));
-  });
+  const port = listeners
+    ? await listeners.tcp('tap', server, ctx.config.tap.host, ctx.config.tap.port)
+    : await new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(ctx.config.tap.port, ctx.config.tap.host, () => resolve((server.address() as AddressInfo).port));
+      });
   const sessions = new Set<ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);

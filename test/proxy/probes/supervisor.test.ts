@@ -57,3 +57,23 @@ test('invalid probes fail closed with the reason', () => {
   assert.deepEqual(state.probes.map((p) => p.name), ['invalid:probes[0]', 'invalid:probes[1]']);
   assert.match(state.probes[1].message, /probes\[1\]\.period: must be a duration/);
 });
+
+test('a successor reports the replaced proxy\'s verdict until its own probes have run (restart without an outage)', async () => {
+  const clock = new FakeClock();
+  const inherited = { ready: true, probes: [{ name: 'exec:true', ready: true, lastSuccess: true, message: 'ok', checkedAt: 1 }] };
+  const s = new ProbeSupervisor({ clock, inherited });
+  assert.deepEqual(s.current(), inherited, 'not "waiting for the probe configuration": the endpoint stays ready');
+  const next = checks(s);
+  try {
+    s.start();
+    s.applyControlPlaneProbes([{ exec: { command: ['false'] }, failureThreshold: 1 }]);
+    assert.deepEqual(s.current(), inherited, 'until the first check');
+    const first = next();
+    clock.advance(0);
+    await first;
+    assert.equal(s.current().ready, false, 'then its own verdict');
+    assert.deepEqual(s.current().probes.map((p) => p.name), ['exec:false']);
+  } finally {
+    s.stop();
+  }
+});
