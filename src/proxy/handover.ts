@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, Socket as UdpSocketClass, type Socket as UdpSocket } from 'node:dgram';
 import type { AddressInfo, Server } from 'node:net';
 import type { Logger } from '../core/log.js';
+import { isPackaged } from '../core/packaged.js';
 import type { HealthState } from './probes/runner.js';
 
 /** Set in a successor's environment: ask the parent for its listeners before listening. */
@@ -123,7 +124,9 @@ export function announceServing(log: Logger): void {
  * when it serves (retire then); if it exits before, this proxy keeps serving (and says so).
  */
 export function startSuccessor(listeners: ListenerSet, log: Logger, onServing: () => void, health?: () => HealthState | undefined): ChildProcess {
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  // The packaged executable gets its own path as argv[1] from Node itself (src/cli/packaged-main.ts).
+  const args = isPackaged() ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, [HANDOVER_ENV]: String(process.pid) },
   });
