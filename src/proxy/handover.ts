@@ -1,4 +1,4 @@
-// Restart without an outage (docs/adr/0019): the proxy's listening sockets, by name, and their
+// Restart without an outage (docs/adr/0021): the proxy's listening sockets, by name, and their
 // handover to a successor. On SIGHUP (`systemctl reload outpost-proxy`) the running proxy starts
 // a new `outpost proxy` with the same arguments and hands it every listening socket over the
 // child-process IPC channel (the kernel sockets themselves: nothing is closed or re-bound, so no
