@@ -78,6 +78,12 @@ export class ListenerSet {
   }
 }
 
+/** In a successor: the pid of the proxy it replaces (its state-dir lock is handed over too). */
+export function predecessorPid(): number | undefined {
+  const pid = Number(process.env[HANDOVER_ENV]);
+  return Number.isInteger(pid) && pid > 0 && pid === process.ppid ? pid : undefined;
+}
+
 /** In a successor: the parent's listening sockets (empty when this proxy was not started by one). */
 export function receiveListeners(log: Logger, timeoutMs = 5000): Promise<Inheritance> {
   const got = new Map<string, Handed>();

@@ -10,6 +10,7 @@ import type { ProxyConfig } from '../config.js';
 import { isIP } from 'node:net';
 import { WorkloadIdentityClient, type GroupMembership } from './client.js';
 import { lockStateDir, recordUsedToken, tokenAlreadyUsed } from './state.js';
+import { predecessorPid } from '../handover.js';
 
 /** workload.group / workload.address: read this way until ProxyConfig declares them (additive). */
 type WorkloadSettings = ProxyConfig['workload'] & { group?: string; address?: string };
@@ -34,7 +35,7 @@ export async function createControlPlaneIdentity(config: ProxyConfig, log: Logge
   const tokenPath = config.identity.tokenPath;
   const dir = config.identity.dir;
   // One proxy per state dir: a second one on the same dir fails here, before touching anything.
-  const releaseLock = lockStateDir(dir);
+  const releaseLock = lockStateDir(dir, predecessorPid());
   // A pod's token is a projected ServiceAccount token the kubelet rotates: never deleted, never remembered.
   const rotatedToken = config.workload.kind === 'Pod';
   let saidUsed = false;

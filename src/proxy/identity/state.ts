@@ -43,8 +43,8 @@ export function persistBinding(dir: string, b: StateBinding): void {
   writePrivateFile(statePaths(dir).binding, `${JSON.stringify(b)}\n`);
 }
 
-/** Locks DIR for this process: a second proxy on the same state dir fails with one clear line. */
-export function lockStateDir(dir: string): () => void {
+/** Locks DIR for this process: a second proxy on the same state dir fails with one clear line (the one this proxy replaces, `predecessor`, hands it over). */
+export function lockStateDir(dir: string, predecessor?: number): () => void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = statePaths(dir).lock;
   return takePidLock(
@@ -54,6 +54,7 @@ export function lockStateDir(dir: string): () => void {
         field: 'identity.dir',
         hint: 'two proxies never share a state dir: each holds one workload\'s key and certificate',
       }),
+    predecessor,
   );
 }
 
