@@ -79,6 +79,9 @@ scrape_configs:
     const outbound = client.metrics.httpFor(outboundBase);
     // Half the client's requests are taken by the HTTPRoute "orders" (all succeed); the rest are [DEFAULT] (half fail).
     const outboundOrders = client.metrics.httpFor(`${outboundBase},route_name="orders"`);
+    // The server also takes opaque TCP: 10 connections a second, 1000 bytes each way, 2 open.
+    const tcpLabels = 'direction="inbound",peer="src",tls="true",client_id="' + CLIENT_ID + '"';
+    server.metrics.tcpOpenConnections.cell(tcpLabels).value = 2;
     let sent = 0;
     const start = Date.now();
     load = setInterval(() => {
@@ -90,6 +93,13 @@ scrape_configs:
         const out = sent % 2 === 0 ? outboundOrders : outbound;
         out.request.value++;
         out.response(sent % 2 === 0 ? 200 : status, 21);
+        if (sent % 5 === 0) {
+          server.metrics.tcpOpenTotal.cell(tcpLabels).value++;
+          server.metrics.tcpCloseTotal.cell(tcpLabels).value++;
+          server.metrics.tcpReadBytes.cell(tcpLabels).value += 1000;
+          server.metrics.tcpWriteBytes.cell(tcpLabels).value += 1000;
+          server.metrics.tcpConnectionDuration.cell(tcpLabels).observe(150);
+        }
       }
     }, 20);
   });
@@ -123,6 +133,20 @@ scrape_configs:
     assert.ok(row.latencyP50! >= 20 && row.latencyP50! <= 40, `p50 ${row.latencyP50}`);
     assert.ok(row.rps > 0 && row.rps <= 55, `rps ${row.rps}`);
     assert.equal(row.meshed, '1/1');
+    // The same workload's TCP numbers, from Prometheus too, under their own names.
+    const tcp = await until(
+      'Prometheus to hold the server\'s TCP connections',
+      async () => {
+        const body = await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew/server', namespace: NS });
+        const t = body.rows[0]?.tcp;
+        return t && t.connectionsPerSec > 0 && t.durationP50 !== undefined ? t : undefined;
+      },
+      15_000,
+    );
+    assert.equal(tcp.active, 2);
+    assert.equal(tcp.successRate, undefined, 'no errno and no connections to the app counted: not judged');
+    assert.ok(tcp.connectionsPerSec <= 11 && Math.abs(tcp.bytesPerSec / tcp.connectionsPerSec - 2000) < 200, `cps ${tcp.connectionsPerSec} bytes/s ${tcp.bytesPerSec}`);
+    assert.ok(tcp.durationP50! >= 100 && tcp.durationP50! <= 200, `duration p50 ${tcp.durationP50}`);
     // The client's outbound series may reach Prometheus a scrape after the server's inbound ones.
     const edges = await until(
       'Prometheus to hold the edge',
