@@ -79,6 +79,8 @@ export function targetFromKubeconfig(name: string, kubeconfig: string, expire: (
           });
         });
         req.on('error', reject);
+        // A reply that never ends (a watch where a list was expected) fails the step instead of hanging it.
+        req.setTimeout(30_000, () => req.destroy(new Error(`${name}: no complete reply to ${method} ${path} within 30 s`)));
         if (body) req.write(body);
         req.end();
       });

@@ -68,6 +68,21 @@ export const watchSteps: Step[] = [
     expect: { status: 200, events: ['ADDED w2 w=in', 'MODIFIED w2 w=in'], endedByServer: true },
   },
   {
+    name: 'watch with sendInitialEvents (streaming list): the objects, then a bookmark marking their end',
+    run: async (t) => {
+      const watch = await t.watch(`${CMS}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&labelSelector=w%3Din`);
+      await Promise.race([watch.ended, until(() => watch.events.some((e) => e.type === 'BOOKMARK'), `${t.name}: the initial-events-end bookmark`)]).catch(() => {});
+      watch.close();
+      const noMatch = await t.call('GET', `${CMS}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true`);
+      return {
+        noMatch: statusView(noMatch.status, noMatch.json),
+        status: watch.status,
+        events: watch.events.map((e) => (e.type === 'BOOKMARK' ? `BOOKMARK ${e.object?.metadata?.annotations?.['k8s.io/initial-events-end'] ?? ''}` : e.type === 'ERROR' ? `ERROR ${e.object?.code}` : line(e))),
+      };
+    },
+    expect: { status: 200, events: ['ADDED w2 w=in', 'BOOKMARK true'], noMatch: { code: 422, reason: 'Invalid' } },
+  },
+  {
     name: 'watch and exact list from a compacted resourceVersion: 410 Expired',
     run: async (t) => {
       const created = await t.call('POST', LEASES, { body: { metadata: { name: 'expiring' }, spec: { holderIdentity: 'a' } } });

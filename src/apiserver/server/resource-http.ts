@@ -238,6 +238,10 @@ function watch(
   const timeoutSeconds = timeout === null || timeout === '' ? undefined : Number(timeout);
   if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds >= 0)) throw badRequest(`timeoutSeconds must be a non-negative number, not "${timeout}"`);
   const includeObject = q.get('includeObject') ?? 'Metadata';
+  const sendInitialEvents = queryFlag(q, 'sendInitialEvents');
+  if (sendInitialEvents && (q.get('resourceVersionMatch') ?? '') !== 'NotOlderThan') {
+    throw invalid('ListOptions', 'meta.k8s.io', '', [forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan')]);
+  }
   if (p.watches.count() >= MAX_OPEN_WATCHES) throw tooManyRequests(`too many open watches (the limit is ${MAX_OPEN_WATCHES}); retry later`);
   serveWatch(p.ctx.store, p.ctx.clock, p.watches, req, res, {
     ref: refOf(type),
@@ -245,6 +249,7 @@ function watch(
     matches: filter ?? (() => true),
     resourceVersion: rv,
     allowBookmarks: queryFlag(q, 'allowWatchBookmarks'),
+    sendInitialEvents,
     timeoutSeconds,
     contentType: 'application/json',
     bookmarkType: { apiVersion: apiVersionOf(type.group, version.name), kind: type.kind },

@@ -20,6 +20,11 @@ export interface WatchRequest {
   /** resourceVersion from the query ('' or '0': start with the current state). */
   resourceVersion: string;
   allowBookmarks: boolean;
+  /**
+   * sendInitialEvents=true (a streaming list): the current state as ADDED events whatever the
+   * resourceVersion, then a BOOKMARK annotated k8s.io/initial-events-end, then changes.
+   */
+  sendInitialEvents?: boolean;
   timeoutSeconds?: number;
   contentType: string;
   /** Renders a stored object for the wire (version conversion, Table). `first` is true for the first event. */
@@ -139,10 +144,14 @@ export function serveWatch(store: Store, clock: Clock, tracker: WatchTracker, re
   res.on('error', end);
 
   let from: number;
-  if (w.resourceVersion === '' || w.resourceVersion === '0') {
+  if (w.sendInitialEvents || w.resourceVersion === '' || w.resourceVersion === '0') {
     const current = store.list(w.ref, { namespace: w.namespace, filter: w.matches });
     for (const obj of current.items) sendObject('ADDED', obj);
     from = current.revision;
+    if (w.sendInitialEvents) {
+      const metadata = { resourceVersion: String(from), annotations: { 'k8s.io/initial-events-end': 'true' } };
+      send('BOOKMARK', { kind: w.bookmarkType.kind, apiVersion: w.bookmarkType.apiVersion, metadata });
+    }
   } else {
     from = Number(w.resourceVersion);
   }
