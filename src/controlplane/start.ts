@@ -20,6 +20,8 @@ import { startAdminServer } from './admin-server.js';
 import type { ControlPlaneComponent } from '../core/component.js';
 import { kubeConfigForServiceAccount, serviceAccountTokens } from './component-credentials.js';
 import { INSTALL_COMPONENTS, INSTALL_NAMESPACE } from '../install/components.js';
+import { connectRemoteIdentity } from './remote-identity.js';
+import { DEFAULT_TRUST_DOMAIN } from '../core/workloads/effective.js';
 
 /** The admin endpoint's default port (`--admin-port`), as Linkerd's controllers use. */
 export const DEFAULT_ADMIN_PORT = 9990;
@@ -48,6 +50,12 @@ export interface ControlPlaneOptions {
    * component with the kubeconfig's own credentials.
    */
   componentCredentials?: ComponentCredentials;
+  /**
+   * host:port of an identity service running elsewhere (`--identity-address`): components started
+   * without identity in this process get their serving certificates from it, each with its own
+   * ServiceAccount token (docs/adr/0021).
+   */
+  identityAddress?: string;
 }
 
 export type ComponentCredentials = 'service-accounts' | 'kubeconfig';
@@ -97,8 +105,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     });
     stops.push(() => admin.close());
     listeners.admin = admin.address;
+    let remoteTrustDomain: string | undefined;
     for (const component of components) {
-      const running: RunningComponent = await component.start({ ...ctx, kubeConfig: await credentialsOf(component.name), log: log.child(component.name), identity: ctx.identity });
+      const kubeConfig = await credentialsOf(component.name);
+      let identity = ctx.identity;
+      if (!identity && opts.identityAddress) {
+        const remote = await connectRemoteIdentity({ address: opts.identityAddress, kubeConfig, trustDomain: String(flags['identity-trust-domain'] ?? DEFAULT_TRUST_DOMAIN), clock: ctx.clock, log: log.child(component.name) });
+        stops.push(async () => remote.stop());
+        identity = remote;
+        remoteTrustDomain = remote.trustDomain;
+        log.info('component gets its certificate from the identity service', { component: component.name, identity: opts.identityAddress });
+      }
+      const running: RunningComponent = await component.start({ ...ctx, kubeConfig, log: log.child(component.name), identity });
       Object.assign(listeners, running.listeners);
       stops.push(() => running.stop());
       if (running.identityAuthority) ctx.identity = running.identityAuthority;
@@ -112,7 +130,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       kubeconfig: kubeconfigPath,
       listeners,
       trustAnchorsFile: ctx.identity ? `${opts.dataDir}/pki/trust-anchors.crt` : undefined,
-      trustDomain: ctx.identity?.trustDomain,
+      trustDomain: ctx.identity?.trustDomain ?? remoteTrustDomain,
       defaultInboundPolicy: typeof opts.flags['default-inbound-policy'] === 'string' ? opts.flags['default-inbound-policy'] : undefined,
     };
     writeControlPlaneInfo(opts.dataDir, info);

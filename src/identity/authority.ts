@@ -4,6 +4,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, X50
 import { isIP } from 'node:net';
 import { OutpostError } from '../core/errors.js';
 import { splitPemBundle } from '../core/pki.js';
+import { controlPlaneServiceNames } from '../core/workloads/reserved-names.js';
 import type { ServiceCertificate } from '../core/component.js';
 import { children, content, expectTag, oidToString, raw, readTlv, TAG } from './der.js';
 import { derToPem, pemToDer, signLeaf, type LeafSigner } from './leaf.js';
@@ -113,25 +114,31 @@ export class Authority {
    */
   issueServiceCertificate(service: string, opts: { listen: string; lifetimeMs: number; now: number }): ServiceCertificate & { notAfter: number } {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const ips = ['127.0.0.1'];
-    if (isIP(opts.listen) && opts.listen !== '0.0.0.0' && opts.listen !== '::' && !ips.includes(opts.listen)) ips.push(opts.listen);
-    const { der, notAfter } = signLeaf(this.signer, {
-      spki: publicKey.export({ type: 'spki', format: 'der' }) as Buffer,
-      commonName: `${service}.outpost.svc.cluster.local`,
-      uris: [`spiffe://${this.trustDomain}/ns/outpost/sa/outpost-${service}`],
-      // outpost-<service>.outpost.svc too: its Service as `outpost install` names it, the name the API server verifies when it calls a webhook.
-      dns: [`${service}.outpost.svc.cluster.local`, `outpost-${service}.outpost.svc`, 'localhost'],
-      ips,
-      notBefore: opts.now - CLOCK_SKEW_MS,
-      notAfter: opts.now + opts.lifetimeMs,
-    });
-    const certPem = derToPem(der);
+    const leaf = this.issueServiceLeaf(service, publicKey.export({ type: 'spki', format: 'der' }) as Buffer, opts);
+    const certPem = derToPem(leaf.leafDer);
     return {
       certPem,
       keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       chainPem: certPem + this.chainPem(),
-      notAfter,
+      notAfter: leaf.notAfter,
     };
+  }
+
+  /** The same service certificate for a public key of the caller (a component run apart from identity, docs/adr/0021). */
+  issueServiceLeaf(service: string, spki: Buffer, opts: { listen?: string; lifetimeMs: number; now: number }): IssuedLeaf {
+    const ips = ['127.0.0.1'];
+    if (opts.listen && isIP(opts.listen) && opts.listen !== '0.0.0.0' && opts.listen !== '::' && !ips.includes(opts.listen)) ips.push(opts.listen);
+    const names = controlPlaneServiceNames(service, this.trustDomain);
+    const { der, notAfter } = signLeaf(this.signer, {
+      spki,
+      commonName: names.serverName,
+      uris: [names.identity],
+      dns: names.dns,
+      ips,
+      notBefore: opts.now - CLOCK_SKEW_MS,
+      notAfter: opts.now + opts.lifetimeMs,
+    });
+    return { leafDer: der, chainDer: this.chainDer, notAfter };
   }
 }
 

@@ -45,6 +45,8 @@ export interface Entitlement {
   spki: Buffer;
   /** A bootstrap whose token may enrol again (a pod's projected token, rotated by the kubelet); others are single-use (docs/adr/0018). */
   reusableToken?: boolean;
+  /** A control-plane service's serving certificate (src/identity/control-plane-services.ts), not a workload leaf. */
+  service?: string;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

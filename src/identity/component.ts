@@ -8,6 +8,7 @@ import { Authority } from './authority.js';
 import { prepareCaMaterial, watchMaterial } from './ca-material.js';
 import { authorizeWithFreshFallback } from './certify.js';
 import { withPodIdentity } from './pod-identity.js';
+import { withControlPlaneServices } from './control-plane-services.js';
 import { startWorkloadDirectory } from './directory.js';
 import { createMemberStore, withAutoRegistration } from './registrar.js';
 import { createEventRecorder, createTokenReviewer, publishTrustRoots } from './kube.js';
@@ -66,13 +67,17 @@ export const component: ControlPlaneComponent = {
         host: ctx.listen,
         port,
         authority: () => authority,
-        authorize: withAutoRegistration({
+        authorize: withControlPlaneServices({
+          trustDomain,
+          reviewToken,
+          next: withAutoRegistration({
           reviewToken,
           store: createMemberStore(ctx.kubeConfig),
           authorize: withPodIdentity({ trustDomain, next: (input, review) => authorizeWithFreshFallback(input, review, directory.cached, directory.fresh) }),
           trustDomain,
           log,
           onRegistered: (action) => identityMetrics.workloadRegistered(action),
+          }),
         }),
         lifetimeMs,
         rateLimiter: createRateLimiter({ ratePerSecond: rate, burst: Math.max(10, rate * 2), clock: ctx.clock }),

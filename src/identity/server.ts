@@ -88,6 +88,13 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
           const workload = `${ent.workload.namespace}/${ent.workload.name}`;
           await opts.tokens.claim({ tokenId, scope: isGroupRef(req.workload) ? `${tokenId}#${workload}` : tokenId, workload, spki: ent.spki, expiresAt: expiresAt ?? opts.clock.now() + 48 * 3_600_000 });
         }
+        if (ent.service) {
+          const leaf = opts.authority().issueServiceLeaf(ent.service, ent.spki, { lifetimeMs: opts.lifetimeMs, now: opts.clock.now() });
+          opts.metrics.issued('service');
+          opts.log.info('control-plane service certificate issued', { service: ent.service, peer: ip, validUntil: new Date(leaf.notAfter).toISOString() });
+          callback(null, { leafCertificate: leaf.leafDer, intermediateCertificates: leaf.chainDer, validUntilUnixMs: leaf.notAfter });
+          return;
+        }
         const issued = opts.authority().issueWorkloadLeaf({
           spki: ent.spki,
           identity: ent.workload.identity,

@@ -143,8 +143,17 @@ const viz: InstallComponent = {
   replicas: 1,
 };
 
+/** Where every component but identity dials the identity service for its serving certificate (`--identity-address`, docs/adr/0021). */
+export const IDENTITY_SERVICE_ADDRESS = 'outpost-identity.outpost.svc.cluster.local:8080';
+
+/** The others run apart from identity: they read the trust anchors it publishes (that one ConfigMap). */
+const withTrustRootsRead = (c: InstallComponent): InstallComponent => ({
+  ...c,
+  namespaceRules: [...c.namespaceRules, { apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: [TRUST_ROOTS_CONFIGMAP] }],
+});
+
 /** Every component `outpost install` renders, in start order (identity first). */
-export const INSTALL_COMPONENTS: InstallComponent[] = [identity, destination, policy, controllers, viz, injectorInstallComponent];
+export const INSTALL_COMPONENTS: InstallComponent[] = [identity, ...[destination, policy, controllers, viz, injectorInstallComponent].map(withTrustRootsRead)];
 
 /** Names of ConfigMaps in `outpost` the components read or write, for docs and tests. */
 export const OUTPOST_CONFIGMAPS = [TRUST_ROOTS_CONFIGMAP, REVOCATIONS_CONFIGMAP];

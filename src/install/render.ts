@@ -5,7 +5,7 @@
 import { stringify } from 'yaml';
 import { TRUST_ROOTS_CONFIGMAP, TRUST_ROOTS_KEY } from '../identity/kube.js';
 import { renderCrds } from './crds.js';
-import { INSTALL_COMPONENTS, INSTALL_NAMESPACE, type InstallComponent } from './components.js';
+import { IDENTITY_SERVICE_ADDRESS, INSTALL_COMPONENTS, INSTALL_NAMESPACE, type InstallComponent } from './components.js';
 import { INSTALL_LABELS, componentLabels } from './labels.js';
 import type { CaMaterial } from '../identity/authority.js';
 import { renderInjectorWebhook } from '../injector/install.js';
@@ -74,6 +74,8 @@ function deploymentOf(c: InstallComponent, opts: InstallOptions): K8sObject {
   const args = ['up', '--in-cluster', `--components=${c.name}`, '--listen=0.0.0.0', `--data-dir=${DATA_DIR}`, `--identity-trust-domain=${opts.trustDomain}`, ...c.ports.map((p) => `--${p.flag}=${p.port}`)];
   const mounts: Record<string, unknown>[] = [{ name: 'data', mountPath: DATA_DIR }];
   const volumes: Record<string, unknown>[] = [{ name: 'data', emptyDir: {} }];
+  // Every other component gets its serving certificate from the identity Service, with its own token.
+  if (c.name !== 'identity') args.push(`--identity-address=${IDENTITY_SERVICE_ADDRESS}`);
   if (c.name === 'identity') {
     // The same import flags as `outpost up`: the issuer from the Secret, the anchors from the ConfigMap.
     args.push(`--identity-trust-anchors-file=${ANCHORS_DIR}/${TRUST_ROOTS_KEY}`, `--identity-issuer-cert=${ISSUER_DIR}/tls.crt`, `--identity-issuer-key=${ISSUER_DIR}/tls.key`);

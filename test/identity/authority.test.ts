@@ -10,7 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import { createIntermediateCA, createRootCA } from '../../src/core/pki.js';
 import { Authority, derToPem } from '../../src/identity/authority.js';
 import { checkCsr } from '../../src/identity/csr-check.js';
-import { createCsr, generateWorkloadKey } from '../../src/proxy/identity/csr.js';
+import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { newCaMaterial } from './fixtures.js';
 
 const names = { identity: 'spiffe://cluster.local/payment-processor', serverName: 'payment-processor-vm-1.payments.svc.cluster.local' };

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { authorizeCertify, type Caller } from '../../src/identity/certify.js';
 import { Refusal, REFUSAL_STATUS } from '../../src/identity/refusal.js';
-import { createCsr, generateWorkloadKey } from '../../src/proxy/identity/csr.js';
+import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { FakeDirectory, guideWorkload } from './fixtures.js';
 import { status } from '@grpc/grpc-js';
 

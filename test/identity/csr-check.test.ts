@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import { x509 } from '../../src/core/pki.js';
 import { checkCsr, CsrRefusal } from '../../src/identity/csr-check.js';
-import { createCsr, generateWorkloadKey, publicKeyDer } from '../../src/proxy/identity/csr.js';
+import { createCsr, generateWorkloadKey, publicKeyDer } from '../../src/core/identity/csr.js';
 
 const names = { identity: 'spiffe://cluster.local/payment-processor', serverName: 'payment-processor-vm-1.payments.svc.cluster.local' };
 

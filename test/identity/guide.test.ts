@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { kubectl, outpost, REPO_ROOT } from '../support/cli.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { certifyOnce, CertifyCallError } from '../../src/proxy/identity/certify-call.js';
-import { createCsr, generateWorkloadKey } from '../../src/proxy/identity/csr.js';
+import { certifyOnce, CertifyCallError } from '../../src/core/identity/certify-call.js';
+import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { WorkloadIdentityClient } from '../../src/proxy/identity/client.js';
 
 const NAMES = { identity: 'spiffe://cluster.local/payment-processor', serverName: 'payment-processor-vm-1.payments.svc.cluster.local' };

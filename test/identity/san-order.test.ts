@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createIntermediateCA, createRootCA, issueLeaf } from '../../src/core/pki.js';
 import { Authority, derToPem } from '../../src/identity/authority.js';
 import { checkCsr } from '../../src/identity/csr-check.js';
-import { createCsr, generateWorkloadKey } from '../../src/proxy/identity/csr.js';
+import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { newCaMaterial } from './fixtures.js';
 
 /** The SAN line exactly as `openssl x509 -text -noout` prints it. */

@@ -11,7 +11,7 @@ import { waitFor } from '../controllers/wait.js';
 import { createTokenReviewer } from '../../src/identity/kube.js';
 import { withPodIdentity } from '../../src/identity/pod-identity.js';
 import { Refusal } from '../../src/identity/refusal.js';
-import { createCsr } from '../../src/proxy/identity/csr.js';
+import { createCsr } from '../../src/core/identity/csr.js';
 
 let kube: RealKubernetes;
 const IDENTITY = 'spiffe://cluster.local/ns/hybrid-app/sa/api-server';

@@ -12,8 +12,8 @@ import { issueLeaf, loadCA, type CertificateAuthority } from '../../src/core/pki
 import { run as workloadCommand } from '../../src/cli/commands/workload.js';
 import { describeError } from '../../src/core/errors.js';
 import { createHealthReporter, createRevocationsClient, type RevocationsClient } from '../../src/proxy/control/index.js';
-import { certifyOnce, CertifyCallError } from '../../src/proxy/identity/certify-call.js';
-import { createCsr } from '../../src/proxy/identity/csr.js';
+import { certifyOnce, CertifyCallError } from '../../src/core/identity/certify-call.js';
+import { createCsr } from '../../src/core/identity/csr.js';
 import type { Credentials, IdentitySource } from '../../src/proxy/types.js';
 import { kubectl, outpost } from '../support/cli.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';

@@ -16,6 +16,7 @@ const BASE_FLAGS = {
   'in-cluster': { type: 'bool', help: "in a pod: use the pod's ServiceAccount and the cluster's API (the Deployments of `outpost install`)" },
   components: { type: 'string', help: 'run only these components, comma-separated (identity, controllers, destination, policy, viz, injector); default all' },
   'component-credentials': { type: 'string', default: 'service-accounts', help: 'with --kubeconfig: service-accounts (each component as outpost/outpost-<component>, tokens from the TokenRequest API) or kubeconfig (every component with the kubeconfig\'s credentials)' },
+  'identity-address': { type: 'string', help: 'host:port of the identity service, for components run without identity in this process (--components): each gets its mTLS certificate from it with its own ServiceAccount token' },
   'service-cidr': { type: 'string', default: '10.96.0.0/12', help: "the range the embedded API gives Services' cluster IPs from (IPv4 CIDR; what a VM's DNS proxy answers)" },
   'admin-port': { type: 'int', default: 9990, min: 0, max: 65535, help: 'port of the admin endpoint: /metrics, /live, /ready (0 picks a free port)' },
   'log-level': { type: 'string', default: 'info', help: 'debug, info, warn or error' },
@@ -38,12 +39,17 @@ export async function run(argv: string[]): Promise<number> {
   const credentials = String(flags['component-credentials']);
   if (!(COMPONENT_CREDENTIALS as readonly string[]).includes(credentials)) throw new OutpostError('INVALID_ARGUMENT', `--component-credentials: expected ${COMPONENT_CREDENTIALS.join(' or ')}, got "${credentials}"`);
   if (flags.kubeconfig && flags['in-cluster']) throw new OutpostError('INVALID_ARGUMENT', '--in-cluster: may not be given together with --kubeconfig');
+  const identityAddress = flags['identity-address'] as string | undefined;
+  if (identityAddress !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(identityAddress)) {
+    throw new OutpostError('INVALID_ARGUMENT', `--identity-address: expected host:port of the identity service (e.g. ${'outpost-identity.outpost.svc.cluster.local:8080'}), got "${identityAddress}"`, { field: 'identity-address' });
+  }
   const only = typeof flags.components === 'string' ? flags.components.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
   const log = createLogger({ level, format });
   parseServiceCidr(String(flags['service-cidr']));
   const dataDir = resolve(String(flags['data-dir']));
   const cp = await startControlPlane({ dataDir, listen: String(flags.listen), apiPort: Number(flags['api-port']), flags, log, kubeconfig: flags.kubeconfig as string | undefined,
     inCluster: Boolean(flags['in-cluster']), components: only, componentCredentials: credentials as ComponentCredentials,
+    identityAddress,
   });
   const lines = [
     `Outpost control plane is up (data dir ${dataDir}${flags.kubeconfig || flags['in-cluster'] ? `; API ${cp.info.listeners.api}, not embedded` : ''}).`,

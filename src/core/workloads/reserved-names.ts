@@ -19,3 +19,24 @@ export function identityNamespace(identity: string): string | undefined {
   const m = /^spiffe:\/\/[^/]+\/ns\/([^/]*)/.exec(identity);
   return m ? m[1] : undefined;
 }
+
+/**
+ * The control-plane services whose serving certificates the identity service issues over the
+ * network (docs/adr/0021), and the one ServiceAccount of `outpost` whose token may ask for each.
+ * Identity issues its own certificate and is not listed: no token ever gets it.
+ */
+export const CONTROL_PLANE_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
+  destination: 'outpost-destination',
+  policy: 'outpost-policy',
+  // The controllers serve the health API.
+  health: 'outpost-controllers',
+  viz: 'outpost-viz',
+  injector: 'outpost-injector',
+};
+
+/** The names a control-plane service's certificate carries (the CSR asks for the first URI and DNS name). */
+export function controlPlaneServiceNames(service: string, trustDomain: string, clusterDomain = CLUSTER_DOMAIN): { identity: string; serverName: string; dns: string[] } {
+  const serverName = `${service}.${CONTROL_PLANE_NAMESPACE}.svc.${clusterDomain}`;
+  // outpost-<service>.outpost.svc too: its Service as `outpost install` names it, the name the API server verifies when it calls a webhook.
+  return { identity: `spiffe://${trustDomain}/ns/${CONTROL_PLANE_NAMESPACE}/sa/outpost-${service}`, serverName, dns: [serverName, `outpost-${service}.${CONTROL_PLANE_NAMESPACE}.svc`, 'localhost'] };
+}

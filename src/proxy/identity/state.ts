@@ -10,7 +10,7 @@ import { readIfExists, writePrivateFile } from '../../core/files.js';
 import { takePidLock } from '../../core/pid-lock.js';
 import { splitPemBundle } from '../../core/pki.js';
 import type { Credentials } from '../types.js';
-import { publicKeyDer } from './csr.js';
+import { publicKeyDer } from '../../core/identity/csr.js';
 
 export const statePaths = (dir: string) => ({
   key: join(dir, 'proxy.key'),

@@ -1,9 +1,9 @@
-// One Certify call to the identity service over TLS, verifying the server against the trust anchors
+// One Certify call to the identity service over TLS (used by proxies and by control-plane components run apart from identity), verifying the server against the trust anchors
 // (its certificate names identity.outpost.svc.cluster.local, whatever address we dial). With a client
 // certificate the call is a renewal over mTLS.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { protoFile } from '../../core/proto-dir.js';
+import { protoFile } from '../proto-dir.js';
 
 export const IDENTITY_SERVER_NAME = 'identity.outpost.svc.cluster.local';
 export const EXPECTED_IDENTITY_KEY = 'outpost-expected-identity';

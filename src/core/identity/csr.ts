@@ -1,7 +1,7 @@
 // A workload's key and certificate signing request: ECDSA P-256 key (PKCS#8 PEM) and a DER PKCS#10
 // request whose SANs are exactly the SPIFFE identity (URI) and the serverName (DNS).
 import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto } from 'node:crypto';
-import { x509 } from '../../core/pki.js';
+import { x509 } from '../pki.js';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
