@@ -129,6 +129,19 @@ describe('workloads of the control plane', () => {
     assert.deepEqual(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name), ['outpost-identity', 'outpost-destination', 'outpost-policy', 'outpost-health', 'outpost-viz', 'outpost-injector']);
   });
 
+  it('has every component but identity get its certificate from the identity Service, reading only the trust-roots ConfigMap (ADR 0021)', () => {
+    const identitySvc = find('Service', 'outpost-identity');
+    assert.ok(identitySvc.spec.ports.some((p: any) => p.port === 8080));
+    for (const c of INSTALL_COMPONENTS) {
+      const args: string[] = find('Deployment', c.serviceAccount).spec.template.spec.containers[0].args;
+      const dials = args.filter((a) => a.startsWith('--identity-address='));
+      assert.deepEqual(dials, c.name === 'identity' ? [] : ['--identity-address=outpost-identity.outpost.svc.cluster.local:8080'], c.name);
+      if (c.name === 'identity') continue;
+      const rules = find('Role', c.serviceAccount).rules as any[];
+      assert.ok(rules.some((r) => r.verbs.join() === 'get' && r.resources.join() === 'configmaps' && r.resourceNames?.join() === 'outpost-identity-trust-roots'), c.name);
+    }
+  });
+
   it('publishes the trust anchors and mounts the issuer only into identity', () => {
     assert.equal(find('ConfigMap', 'outpost-identity-trust-roots').data['ca-bundle.crt'], ca.material.trustAnchorsPem);
     assert.equal(find('Secret', 'outpost-identity-issuer').stringData['tls.key'], ca.material.issuerKeyPem);
