@@ -1,5 +1,5 @@
 // The identity authority of a component run apart from identity (its own `outpost up --components`
-// process, its own Deployment: docs/adr/0021): serving certificates come from the identity service
+// process, its own Deployment: docs/adr/0022): serving certificates come from the identity service
 // over the network (Certify, the proxies' call), asked with the component's own ServiceAccount token,
 // and the trust anchors from the trust-roots ConfigMap identity publishes. renewingServerCredentials
 // renews through it exactly as through the in-process authority.

@@ -53,7 +53,7 @@ export interface ControlPlaneOptions {
   /**
    * host:port of an identity service running elsewhere (`--identity-address`): components started
    * without identity in this process get their serving certificates from it, each with its own
-   * ServiceAccount token (docs/adr/0021).
+   * ServiceAccount token (docs/adr/0022).
    */
   identityAddress?: string;
 }

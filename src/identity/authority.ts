@@ -124,7 +124,7 @@ export class Authority {
     };
   }
 
-  /** The same service certificate for a public key of the caller (a component run apart from identity, docs/adr/0021). */
+  /** The same service certificate for a public key of the caller (a component run apart from identity, docs/adr/0022). */
   issueServiceLeaf(service: string, spki: Buffer, opts: { listen?: string; lifetimeMs: number; now: number }): IssuedLeaf {
     const ips = ['127.0.0.1'];
     if (opts.listen && isIP(opts.listen) && opts.listen !== '0.0.0.0' && opts.listen !== '::' && !ips.includes(opts.listen)) ips.push(opts.listen);

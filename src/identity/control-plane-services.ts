@@ -1,4 +1,4 @@
-// Serving certificates of control-plane components run apart from identity (docs/adr/0021): a
+// Serving certificates of control-plane components run apart from identity (docs/adr/0022): a
 // request for workload `outpost/<service>` is decided here, never by the workload path (which
 // refuses namespace `outpost` outright, ADR 0016). Only a token of the one ServiceAccount that runs
 // the service (CONTROL_PLANE_SERVICE_ACCOUNTS) may ask, and only for that service's names; identity's

@@ -143,7 +143,7 @@ const viz: InstallComponent = {
   replicas: 1,
 };
 
-/** Where every component but identity dials the identity service for its serving certificate (`--identity-address`, docs/adr/0021). */
+/** Where every component but identity dials the identity service for its serving certificate (`--identity-address`, docs/adr/0022). */
 export const IDENTITY_SERVICE_ADDRESS = 'outpost-identity.outpost.svc.cluster.local:8080';
 
 /** The others run apart from identity: they read the trust anchors it publishes (that one ConfigMap). */

@@ -1,4 +1,4 @@
-// Who may obtain a control-plane service's certificate (docs/adr/0021): only a token of the
+// Who may obtain a control-plane service's certificate (docs/adr/0022): only a token of the
 // service's own ServiceAccount in `outpost`, only for that service's names, and never identity's.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

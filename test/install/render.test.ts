@@ -129,7 +129,7 @@ describe('workloads of the control plane', () => {
     assert.deepEqual(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name), ['outpost-identity', 'outpost-destination', 'outpost-policy', 'outpost-health', 'outpost-viz', 'outpost-injector']);
   });
 
-  it('has every component but identity get its certificate from the identity Service, reading only the trust-roots ConfigMap (ADR 0021)', () => {
+  it('has every component but identity get its certificate from the identity Service, reading only the trust-roots ConfigMap (ADR 0022)', () => {
     const identitySvc = find('Service', 'outpost-identity');
     assert.ok(identitySvc.spec.ports.some((p: any) => p.port === 8080));
     for (const c of INSTALL_COMPONENTS) {

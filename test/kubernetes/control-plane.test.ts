@@ -52,7 +52,7 @@ const CAN_I: [string, string, string, string[], boolean][] = [
   ['viz', 'list', 'externalworkloads.workload.linkerd.io', ['-A'], true],
   ['viz', 'list', 'pods', ['-A'], false],
   ['viz', 'get', 'secrets', ['-n', 'outpost'], false],
-  // Components apart from identity read the trust anchors (ADR 0021), that one ConfigMap only.
+  // Components apart from identity read the trust anchors (ADR 0022), that one ConfigMap only.
   ['viz', 'get', 'configmaps/outpost-identity-trust-roots', ['-n', 'outpost'], true],
   ['viz', 'get', 'configmaps/outpost-revocations', ['-n', 'outpost'], false],
   ['destination', 'get', 'configmaps/outpost-identity-trust-roots', ['-n', 'outpost'], true],

@@ -2,7 +2,7 @@
 // process, destination+policy in a second and the controllers in a third, each as its own
 // ServiceAccount (tokens from the real TokenRequest API) against the real kube-apiserver. The
 // components apart from identity get their serving certificates from the identity service over the
-// network with their own tokens (docs/adr/0021) and renew them; two VMs then get certificates from
+// network with their own tokens (docs/adr/0022) and renew them; two VMs then get certificates from
 // identity, endpoints from the separate destination, and talk mTLS. A token of another ServiceAccount
 // asking for the destination's names is refused.
 import { after, before, describe, it } from 'node:test';

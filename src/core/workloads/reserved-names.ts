@@ -22,7 +22,7 @@ export function identityNamespace(identity: string): string | undefined {
 
 /**
  * The control-plane services whose serving certificates the identity service issues over the
- * network (docs/adr/0021), and the one ServiceAccount of `outpost` whose token may ask for each.
+ * network (docs/adr/0022), and the one ServiceAccount of `outpost` whose token may ask for each.
  * Identity issues its own certificate and is not listed: no token ever gets it.
  */
 export const CONTROL_PLANE_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
