@@ -35,6 +35,8 @@ fi
 # once into ~/.cache/outpost/real-kubernetes, reused while the pins in test/fixtures/real-kubernetes
 # are unchanged. A cold build takes about 7 minutes on 2 cores and prints progress.
 echo "== real-Kubernetes bench"; bash scripts/real-kubernetes.sh build
+# The go-spiffe client the SPIFFE Workload API tests run (cached like the bench; about a minute cold).
+echo "== go-spiffe client"; bash scripts/spiffe-client.sh build >/dev/null
 
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "== lint"; npx eslint .

@@ -38,6 +38,7 @@ function assetFiles(root: string): Record<string, string> {
   const assets: Record<string, string> = {};
   const protoDir = join(root, 'proto', 'outpost');
   for (const f of readdirSync(protoDir).filter((f) => f.endsWith('.proto')).sort()) assets[`proto/outpost/${f}`] = join(protoDir, f);
+  assets['proto/spiffe/workload.proto'] = join(root, 'proto', 'spiffe', 'workload.proto');
   assets['better_sqlite3.node'] = join(require.resolve('better-sqlite3/package.json', { paths: [root] }), '..', 'build', 'Release', 'better_sqlite3.node');
   assets['original_dst.node'] = join(require.resolve('outpost-original-dst/package.json', { paths: [root] }), '..', 'build', 'Release', 'original_dst.node');
   for (const [name, path] of Object.entries(assets)) {

@@ -6,24 +6,37 @@ import type { Socket } from 'node:net';
 import { OutpostError } from './errors.js';
 import { packagedAddon } from './packaged.js';
 
-type Addon = { getOriginalDst(fd: number): [string, number] };
+type Addon = { getOriginalDst(fd: number): [string, number]; peerCredentials?(fd: number): [number, number, number] };
 let addon: Addon | undefined;
 let loadError: unknown;
 
-function load(): Addon {
+/** The repository's build of native/original-dst (src/core or dist/core → ../../native), else the installed package. */
+function requireAddon(): Addon {
+  const req = createRequire(import.meta.url);
+  try {
+    return req('../../native/original-dst/build/Release/original_dst.node') as Addon;
+  } catch {
+    return req('outpost-original-dst') as Addon;
+  }
+}
+
+/** The addon (shared with core/peer-credentials.ts); throws NOT_IMPLEMENTED, saying `needs`, when it is not built. */
+export function nativeAddon(needs = 'transparent capture'): Addon {
   if (addon) return addon;
   if (loadError) throw loadError;
   try {
-    addon = packagedAddon<Addon>('original_dst.node') ?? (createRequire(import.meta.url)('outpost-original-dst') as Addon);
+    addon = packagedAddon<Addon>('original_dst.node') ?? requireAddon();
     return addon;
   } catch (e) {
-    loadError = new OutpostError('NOT_IMPLEMENTED', 'transparent capture needs the native addon outpost-original-dst, which is not built', {
+    loadError = new OutpostError('NOT_IMPLEMENTED', `${needs} needs the native addon outpost-original-dst, which is not built`, {
       hint: 'run `npm ci` (it builds native/original-dst with node-gyp; needs python3, make and g++)',
       cause: e,
     });
     throw loadError;
   }
 }
+
+const load = () => nativeAddon();
 
 /** The [address, port] a redirected socket was originally sent to. Throws if the socket was not redirected. */
 export function originalDestination(socket: Socket): { address: string; port: number } {

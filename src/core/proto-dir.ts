@@ -1,4 +1,4 @@
-// The directory holding outpost/*.proto: the repository's proto/ (found upwards from this module, so
+// The directory holding outpost/*.proto and spiffe/workload.proto: the repository's proto/ (found upwards from this module, so
 // src/ under tsx and dist/ after a build both work), or the packaged executable's extracted assets.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,4 +21,9 @@ export function protoDir(): string {
 /** One proto file's path, e.g. protoFile('identity') → …/proto/outpost/identity.proto */
 export function protoFile(name: 'destination' | 'policy' | 'health' | 'identity' | 'tap'): string {
   return join(protoDir(), 'outpost', `${name}.proto`);
+}
+
+/** proto/spiffe/workload.proto: the SPIFFE Workload API the proxy serves. */
+export function spiffeWorkloadProtoFile(): string {
+  return join(protoDir(), 'spiffe', 'workload.proto');
 }

@@ -67,13 +67,15 @@ export interface ProxyConfig {
   upstreams: UpstreamConfig[];
   /** The DNS proxy (dns.port set): Service names answered with cluster IPs, the rest forwarded to resolvConf's servers. */
   dns?: { host: string; port: number; clusterDomain: string; resolvConf: string };
+  /** The SPIFFE Workload API on a Unix socket (docs/identity.md); off unless spiffe.enabled (docs/adr/0022). */
+  spiffe: { enabled: boolean; socketPath: string; allowedUids: number[] };
   timeouts: { connectMs: number; requestMs: number; idleMs: number; detectMs: number; shutdownGraceMs: number; tlsHandshakeMs: number; headerMs: number; drainMs: number };
   /** Connections accepted but not established yet (handshake, first request), per client address, on the inbound, admin and tap listeners. */
   listeners: { maxPendingPerClient: number };
   log: { level: LogLevel; format: 'text' | 'json' };
 }
 
-type Kind = 'workloadKind' | 'transport' | 'port' | 'portList' | 'bool' | 'count' | 'host' | 'hostport' | 'path' | 'string' | 'duration' | 'level' | 'format' | 'list' | 'upstreams' | 'portPolicies' | 'defaultPolicy';
+type Kind = 'uidList' | 'workloadKind' | 'transport' | 'port' | 'portList' | 'bool' | 'count' | 'host' | 'hostport' | 'path' | 'string' | 'duration' | 'level' | 'format' | 'list' | 'upstreams' | 'portPolicies' | 'defaultPolicy';
 
 /** Every setting: its YAML path (env name derived: OUTPOST_PROXY_ + path in UPPER_SNAKE). */
 const SETTINGS: [string, Kind][] = [
@@ -88,6 +90,7 @@ const SETTINGS: [string, Kind][] = [
   ['health.endpoint', 'hostport'],
   ['workload.name', 'string'], ['workload.namespace', 'string'], ['workload.kind', 'workloadKind'], ['workload.group', 'string'], ['workload.address', 'string'],
   ['upstreams', 'upstreams'],
+  ['spiffe.enabled', 'bool'], ['spiffe.socketPath', 'path'], ['spiffe.allowedUids', 'uidList'],
   ['dns.port', 'port'], ['dns.address', 'host'], ['dns.clusterDomain', 'string'], ['dns.resolvConf', 'path'],
   ['timeouts.connect', 'duration'], ['timeouts.request', 'duration'], ['timeouts.idle', 'duration'],
   ['timeouts.detect', 'duration'], ['timeouts.shutdownGrace', 'duration'], ['timeouts.tlsHandshake', 'duration'], ['timeouts.header', 'duration'], ['timeouts.drain', 'duration'],
@@ -169,6 +172,10 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
   const dnsPort = get<number | undefined>('dns.port', undefined);
   if (dnsPort !== undefined && !destination) errors.push('dns.port: the DNS proxy answers Service names from the control plane; set destination.endpoint');
 
+  const identityDir = get('identity.dir', defaultStateDir(workloadNamespace, workloadName ?? (workloadGroup ? `${workloadGroup}@${workloadAddress}` : undefined)));
+  const spiffeEnabled = get('spiffe.enabled', false);
+  if (!spiffeEnabled && values.has('spiffe.allowedUids')) errors.push('spiffe.allowedUids: set spiffe.enabled: true to serve the SPIFFE Workload API');
+
   if (errors.length > 0) {
     throw new OutpostError('CONFIG_INVALID', `invalid proxy configuration:\n  ${errors.join('\n  ')}`, { field: errors.length === 1 ? errors[0].split(':')[0] : undefined });
   }
@@ -183,7 +190,7 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
       trustAnchorsPem,
       tokenPath,
       endpoint: get('identity.endpoint', at(dhost, 8080)),
-      dir: get('identity.dir', defaultStateDir(workloadNamespace, workloadName ?? (workloadGroup ? `${workloadGroup}@${workloadAddress}` : undefined))),
+      dir: identityDir,
       certFile,
       keyFile,
       mode,
@@ -197,6 +204,12 @@ export function parseProxyConfig(doc: Record<string, unknown>, env: NodeJS.Proce
     ...(dnsPort !== undefined
       ? { dns: { host: get('dns.address', '127.0.0.1'), port: dnsPort, clusterDomain: get('dns.clusterDomain', 'cluster.local'), resolvConf: get('dns.resolvConf', '/etc/resolv.conf') } }
       : {}),
+    spiffe: {
+      enabled: spiffeEnabled,
+      // /run/outpost/ for a proxy running as root (the packaged service), else next to its credentials.
+      socketPath: get('spiffe.socketPath', process.getuid?.() === 0 ? '/run/outpost/spiffe.sock' : join(identityDir, 'spiffe.sock')),
+      allowedUids: get('spiffe.allowedUids', []),
+    },
     // Defaults like linkerd2-proxy's outbound connect timeout (1 s) and detect timeout (10 s).
     timeouts: {
       connectMs: get('timeouts.connect', 1000),
@@ -264,6 +277,10 @@ function parseValue(kind: Kind, raw: unknown, path: string): Parsed {
     case 'duration': {
       const ms = typeof raw === 'number' ? raw * 1000 : parseDuration(s);
       return ms === undefined ? bad('must be a duration like 500ms, 10s or 1m') : ms;
+    }
+    case 'uidList': {
+      const items = Array.isArray(raw) ? raw.map(String) : s.split(',').map((x) => x.trim()).filter(Boolean);
+      return items.every((x) => /^\d+$/.test(x) && Number(x) <= 4_294_967_294) ? items.map(Number) : bad('must be a list of numeric uids');
     }
     case 'workloadKind':
       return s === 'ExternalWorkload' || s === 'Pod' ? s : bad('must be ExternalWorkload or Pod');

@@ -20,10 +20,13 @@ import type { ProxySeams } from './seams.js';
 import { listenIpv6Twin } from './dual-stack.js';
 import { ListenerSet } from './handover.js';
 import { startDnsProxy } from './dns/server.js';
+import { startSpiffeWorkloadApi } from './spiffe/server.js';
 
 export interface RunningProxy {
   ctx: ProxyContext;
   ports: { admin: number; inbound: number; outbound: number; tap: number; dns?: number; upstreams: Record<string, number> };
+  /** The SPIFFE Workload API's socket, when spiffe.enabled. */
+  spiffeSocket?: string;
   ready(): boolean;
   /** Resolves once credentials are held and every listener is up. */
   started: Promise<void>;
@@ -97,6 +100,7 @@ export async function startProxy(
   let outboundHttp1: OutboundHttp1 | undefined;
   let tap: { close(): void } | undefined;
   let dns: { close(): void } | undefined;
+  let spiffe: { close(): Promise<void> } | undefined;
   let listening = false;
   let drained = false;
 
@@ -132,6 +136,7 @@ export async function startProxy(
       ctx.draining = true;
       tap?.close();
       dns?.close();
+      await spiffe?.close();
       inbound?.destroy();
       outbound?.close();
       outboundHttp1?.pool.drain();
@@ -173,6 +178,11 @@ export async function startProxy(
       dns = d;
       ports.dns = d.port;
       ctx.ownPorts.set(d.port, 'dns');
+    }
+    if (config.spiffe.enabled) {
+      const s = await startSpiffeWorkloadApi({ socketPath: config.spiffe.socketPath, policy: { ownUid: process.getuid?.() ?? -1, allowedUids: config.spiffe.allowedUids }, feed: ctx.tls, log: log.child('spiffe') });
+      spiffe = s;
+      running.spiffeSocket = s.socketPath;
     }
     const t = await startTapServer(ctx, listeners);
     tap = t;

@@ -12,6 +12,7 @@ import { createCsr, generateWorkloadKey } from '../../core/identity/csr.js';
 import { inspectCertificate, loadBinding, loadPersisted, loadRegisteredWorkload, persistBinding, persistCertificate, persistKey, persistRegisteredWorkload, statePaths, type CertificateFacts } from './state.js';
 
 export const REFRESH_AT_FRACTION = 0.7;
+const BACKDATING_MAX_MS = 60_000;
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
 
@@ -340,7 +341,11 @@ export class WorkloadIdentityClient implements IdentitySource {
   private install(c: { identity: string; serverName: string; notBefore: number; notAfter: number; certPem: string; chainPem: string }, notify: boolean): void {
     this.creds = { identity: c.identity, serverName: c.serverName, certPem: c.certPem, keyPem: this.keyPem!, chainPem: c.chainPem, trustAnchorsPem: this.opts.trustAnchorsPem, notAfter: c.notAfter };
     this.failures = 0;
-    this.schedule(c.notBefore + (c.notAfter - c.notBefore) * REFRESH_AT_FRACTION - this.clock.now());
+    // A certificate just obtained, backdated by at most a minute (the identity service allows 20 s of
+    // clock skew), counts its lifetime from now: from notBefore, a short lifetime would be due at once.
+    const now = this.clock.now();
+    const from = notify && now > c.notBefore && now - c.notBefore <= BACKDATING_MAX_MS && now < c.notAfter ? now : c.notBefore;
+    this.schedule(from + (c.notAfter - from) * REFRESH_AT_FRACTION - now);
     if (notify) for (const l of this.listeners) l(this.creds);
   }
 
