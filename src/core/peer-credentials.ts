@@ -1,6 +1,6 @@
 // Who is at the other end of a Unix socket: the pid, uid and gid the kernel recorded when the peer
 // connected (SO_PEERCRED), read through the native addon in native/original-dst. The SPIFFE
-// Workload API attests callers with it (docs/adr/0022).
+// Workload API attests callers with it (docs/adr/0023).
 import type { Socket } from 'node:net';
 import { OutpostError } from './errors.js';
 import { nativeAddon } from './original-dst.js';

@@ -67,7 +67,7 @@ export interface ProxyConfig {
   upstreams: UpstreamConfig[];
   /** The DNS proxy (dns.port set): Service names answered with cluster IPs, the rest forwarded to resolvConf's servers. */
   dns?: { host: string; port: number; clusterDomain: string; resolvConf: string };
-  /** The SPIFFE Workload API on a Unix socket (docs/identity.md); off unless spiffe.enabled (docs/adr/0022). */
+  /** The SPIFFE Workload API on a Unix socket (docs/identity.md); off unless spiffe.enabled (docs/adr/0023). */
   spiffe: { enabled: boolean; socketPath: string; allowedUids: number[] };
   timeouts: { connectMs: number; requestMs: number; idleMs: number; detectMs: number; shutdownGraceMs: number; tlsHandshakeMs: number; headerMs: number; drainMs: number };
   /** Connections accepted but not established yet (handshake, first request), per client address, on the inbound, admin and tap listeners. */

@@ -1,6 +1,6 @@
 // Pure: which callers of the SPIFFE Workload API receive the proxy's SVID. A caller is attested by
 // the uid the kernel recorded on its Unix socket connection (SO_PEERCRED): the proxy's own uid and
-// the uids in spiffe.allowedUids are served, everyone else is refused (docs/adr/0022).
+// the uids in spiffe.allowedUids are served, everyone else is refused (docs/adr/0023).
 import type { PeerCredentials } from '../../core/peer-credentials.js';
 
 export interface AttestationPolicy {
