@@ -1,7 +1,6 @@
 // gRPC plumbing shared by the destination and policy services: loading proto/outpost/*.proto (found
 // by core/proto-dir), mTLS server credentials, and the caller's identity (URI SAN of its verified
 // client certificate).
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoDir } from '../core/proto-dir.js';
