@@ -13,7 +13,7 @@ import { startWorkloadDirectory } from './directory.js';
 import { createMemberStore, withAutoRegistration } from './registrar.js';
 import { createEventRecorder, createTokenReviewer, publishTrustRoots } from './kube.js';
 import { identityMetrics } from './metrics.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createRateLimiter } from '../core/rate-limit.js';
 import { startIdentityServer } from './server.js';
 import { createTokenLedger } from './token-ledger.js';
 import type { ServingMaterial } from '../core/tls/material-provider.js';

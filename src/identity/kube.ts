@@ -1,13 +1,12 @@
 // The identity service's API calls, through @kubernetes/client-node only: TokenReview, the
 // trust-roots ConfigMap and issuance Events (workload lookups are in directory.ts).
-import { AuthenticationV1Api, CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
-import { randomBytes } from 'node:crypto';
+import { AuthenticationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { makeKeepAliveApiClient } from '../core/kube-clients.js';
 import type { ReviewedToken } from './certify.js';
 import type { Claimant } from './claims.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createEventSink } from '../core/event-sink.js';
 import { Refusal } from './refusal.js';
 import { podClaim } from './pod-identity.js';
 
@@ -111,56 +110,16 @@ export interface EventRecorder {
  * go through a bounded queue (overflow is dropped and counted) sent by two workers.
  */
 export function createEventRecorder(kc: KubeConfig, opts: { log: Logger; clock: Clock; onDrop: () => void; queueLimit?: number }): EventRecorder {
-  const core = makeKeepAliveApiClient(kc, CoreV1Api);
-  // Like Kubernetes' event spam filter: per workload a burst of 5 Events, then one per 10 s.
-  const perWorkload = createRateLimiter({ ratePerSecond: 0.1, burst: 5, clock: opts.clock });
-  const queue: { namespace: string; body: CoreV1Event }[] = [];
-  const limit = opts.queueLimit ?? 512;
-  let active = 0;
-  let idle: (() => void)[] = [];
-  const pump = () => {
-    while (active < 2 && queue.length > 0) {
-      const ev = queue.shift()!;
-      active++;
-      core
-        .createNamespacedEvent(ev)
-        .catch((e) => opts.log.debug('could not record an issuance Event', { error: e }))
-        .finally(() => {
-          active--;
-          pump();
-          if (active === 0 && queue.length === 0) {
-            idle.forEach((f) => f());
-            idle = [];
-          }
-        });
-    }
-  };
+  const sink = createEventSink(kc, { ...opts, component: 'outpost-identity' });
   return {
     issued(w, kind, notAfter) {
-      if (queue.length >= limit || !perWorkload.take(`${w.namespace}/${w.name}`)) return opts.onDrop();
-      const now = new Date(opts.clock.now()).toISOString();
-      queue.push({
-        namespace: w.namespace,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { name: `${w.name}.${randomBytes(8).toString('hex')}`, namespace: w.namespace },
-          involvedObject: w.kind === 'Pod' ? { apiVersion: 'v1', kind: 'Pod', name: w.name, namespace: w.namespace } : { apiVersion: 'workload.linkerd.io/v1beta1', kind: 'ExternalWorkload', name: w.name, namespace: w.namespace, uid: w.uid },
-          reason: kind === 'bootstrap' ? 'IdentityIssued' : 'IdentityRenewed',
-          message: `issued certificate for ${w.identity} (serverName ${w.serverName}), valid until ${new Date(notAfter).toISOString()}`,
-          type: 'Normal',
-          source: { component: 'outpost-identity' },
-          reportingComponent: 'outpost-identity',
-          firstTimestamp: new Date(now),
-          lastTimestamp: new Date(now),
-          count: 1,
-        },
+      sink.send(`${w.namespace}/${w.name}`, w.namespace, {
+        involvedObject: w.kind === 'Pod' ? { apiVersion: 'v1', kind: 'Pod', name: w.name, namespace: w.namespace } : { apiVersion: 'workload.linkerd.io/v1beta1', kind: 'ExternalWorkload', name: w.name, namespace: w.namespace, uid: w.uid },
+        reason: kind === 'bootstrap' ? 'IdentityIssued' : 'IdentityRenewed',
+        message: `issued certificate for ${w.identity} (serverName ${w.serverName}), valid until ${new Date(notAfter).toISOString()}`,
+        type: 'Normal',
       });
-      pump();
     },
-    flush() {
-      if (active === 0 && queue.length === 0) return Promise.resolve();
-      return new Promise((resolve) => idle.push(resolve));
-    },
+    flush: () => sink.flush(),
   };
 }

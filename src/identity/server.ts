@@ -13,7 +13,7 @@ import type { Caller, CertifyInput, Entitlement } from './certify.js';
 import type { EventRecorder } from './kube.js';
 import type { IdentityMetrics } from './metrics.js';
 import { identityServiceDefinition, type CertifyRequestMessage, type CertifyResponseMessage } from './proto.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { RateLimiter } from '../core/rate-limit.js';
 import { Refusal } from './refusal.js';
 import { tokenIdOf, type TokenLedger } from './token-ledger.js';
 

@@ -7,7 +7,7 @@ import { effectiveWorkload, type ExternalWorkloadLike, type WorkloadGroupLike } 
 import { Authority, type CaMaterial } from '../../src/identity/authority.js';
 import { authorizeCertify, type CertifyLookups, type ReviewedToken } from '../../src/identity/certify.js';
 import { createIdentityMetrics, type IdentityMetrics } from '../../src/identity/metrics.js';
-import { createRateLimiter } from '../../src/identity/rate-limit.js';
+import { createRateLimiter } from '../../src/core/rate-limit.js';
 import { Refusal } from '../../src/identity/refusal.js';
 import { ClaimIndex, createdMs } from '../../src/identity/claim-index.js';
 import { ALLOWED_SERVER_NAMES_ANNOTATION, parseAllowedServerNames, type NameHolder } from '../../src/identity/claims.js';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/core/clock.js';
-import { createRateLimiter } from '../../src/identity/rate-limit.js';
+import { createRateLimiter } from '../../src/core/rate-limit.js';
 import { peerCertificateNames } from '../../src/identity/server.js';
 import { claimedAudiences } from '../../src/identity/kube.js';
 import { time } from '../../src/identity/der.js';

@@ -1,6 +1,6 @@
 // Per-caller rate limiting: a token bucket per peer IP, refilled continuously. Idle buckets are
 // forgotten so that the table stays bounded.
-import type { Clock } from '../core/clock.js';
+import type { Clock } from './clock.js';
 
 export interface RateLimiter {
   /** True if the caller may proceed (takes one token). */
