@@ -3,7 +3,7 @@
 // one that serves the proxy's X.509-SVID and bundle (pushing them again on every rotation), or the
 // one that refuses with PermissionDenied. Every call must carry `workload.spiffe.io: true`.
 import * as grpc from '@grpc/grpc-js';
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { OutpostError } from '../../core/errors.js';
@@ -88,17 +88,19 @@ function serveIdentity(feed: CredentialsFeed, streams: Set<grpc.ServerWritableSt
   };
 }
 
-/** Makes room for the socket: creates its directory (0755) and removes a stale socket; refuses to remove anything else. */
-function prepareSocketPath(path: string): void {
+/** Creates the socket's directory (0755); a socket already at the path (stale, or a predecessor's) may be replaced, anything else not. */
+function prepareSocketPath(path: string, tmp: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return;
+  for (const p of [path, tmp]) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (!st.isSocket()) throw new OutpostError('CONFIG_INVALID', `spiffe.socketPath: ${p} exists and is not a socket; refusing to replace it`, { field: 'spiffe.socketPath' });
+    if (p === tmp) unlinkSync(tmp);
   }
-  if (!st.isSocket()) throw new OutpostError('CONFIG_INVALID', `spiffe.socketPath: ${path} exists and is not a socket; refusing to replace it`, { field: 'spiffe.socketPath' });
-  unlinkSync(path);
 }
 
 export async function startSpiffeWorkloadApi(opts: SpiffeServerOptions): Promise<RunningSpiffeServer> {
@@ -132,16 +134,21 @@ export async function startSpiffeWorkloadApi(opts: SpiffeServerOptions): Promise
       toRefusing.injectConnection(conn);
     }
   });
-  prepareSocketPath(opts.socketPath);
+  // Bound at a temporary name then renamed over the path: a predecessor's socket (restart by handover)
+  // is replaced atomically, and closing — libuv unlinks the name it bound — never removes a successor's.
+  const tmp = `${opts.socketPath}.${process.pid}.tmp`;
+  prepareSocketPath(opts.socketPath, tmp);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.socketPath, () => {
+    server.listen(tmp, () => {
       server.removeListener('error', reject);
       resolve();
     });
   });
   // Anyone local may connect: attestation by uid, not file permissions, decides who gets an identity.
-  chmodSync(opts.socketPath, 0o666);
+  chmodSync(tmp, 0o666);
+  const ours = lstatSync(tmp).ino;
+  renameSync(tmp, opts.socketPath);
   log.info('SPIFFE Workload API listening', { socket: opts.socketPath, allowedUids: [policy.ownUid, ...policy.allowedUids] });
   return {
     socketPath: opts.socketPath,
@@ -155,8 +162,9 @@ export async function startSpiffeWorkloadApi(opts: SpiffeServerOptions): Promise
       refusing.forceShutdown();
       for (const s of sockets) s.destroy();
       await closed;
+      // Only our own socket: after a restart by handover the path already holds the successor's.
       try {
-        unlinkSync(opts.socketPath);
+        if (lstatSync(opts.socketPath).ino === ours) unlinkSync(opts.socketPath);
       } catch {}
     },
   };
