@@ -14,17 +14,9 @@ import { forbidden, required } from '../schema/field-errors.js';
 import type { FieldCause } from '../resources/types.js';
 import { clone, deepEqual, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
 import { createObject, updateObject } from './write.js';
+import type { ManagedFieldsEntry } from '../patch/update-ownership.js';
 
 const MAX_ATTEMPTS = 5;
-
-interface ManagedFieldsEntry {
-  manager?: string;
-  operation?: string;
-  apiVersion?: string;
-  time?: string;
-  fieldsType?: string;
-  fieldsV1?: unknown;
-}
 
 export async function patchObject(ctx: ApiContext, req: WriteRequest, contentType: string, body: Buffer): Promise<WriteResult> {
   const { type } = req.served;

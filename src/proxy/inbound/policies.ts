@@ -5,6 +5,7 @@ import type { InboundPortPolicy } from '../types.js';
 import { joinLabels, labelString } from '../metrics/registry.js';
 import type { CounterCell } from '../metrics/registry.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';
+import { onFirstUpdate } from './first-update.js';
 
 export class InboundPolicies {
   private readonly watches = new Map<number, ReturnType<ProxyContext['policy']['watchPort']>>();
@@ -31,16 +32,7 @@ export class InboundPolicies {
   whenKnown(port: number, timeoutMs: number, cb: () => void): void {
     const w = this.watch(port);
     if (w.current()) return cb();
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      off();
-      cb();
-    };
-    const off = w.subscribe(() => finish());
-    const timer = setTimeout(finish, timeoutMs);
+    onFirstUpdate(w, timeoutMs, cb);
   }
 
   close(): void {

@@ -4,6 +4,7 @@
 // the transport header) is refused before a byte reaches 127.0.0.1. See docs/proxy.md.
 import type { ProxyContext } from '../context.js';
 import type { InboundPortPolicy, WorkloadPortsSource } from '../types.js';
+import { onFirstUpdate } from './first-update.js';
 
 export type TargetRefusalReason = 'proxy_port' | 'undeclared_port';
 
@@ -63,15 +64,6 @@ export class InboundTargets {
   whenKnown(port: number, timeoutMs: number, cb: () => void): void {
     const src = this.workloadPorts;
     if (!src || src.current() !== undefined || this.configured.has(port) || this.ctx.ownPorts.has(port)) return cb();
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      off();
-      cb();
-    };
-    const off = src.subscribe(finish);
-    const timer = setTimeout(finish, timeoutMs);
+    onFirstUpdate(src, timeoutMs, cb);
   }
 }
