@@ -48,7 +48,8 @@ function mergeMaps(installed: Doc, fresh: Doc, prefix: string, changes: string[]
       if (prefix || !owned(path)) changes.push(`added ${path}: ${show(theirs)}`);
     } else if (!(key in fresh)) {
       out[key] = mine;
-      if (!owned(path)) changes.push(`kept ${path}: ${show(mine)} (yours)`);
+      if (path === 'upstreams' && Array.isArray(mine)) for (const u of mine) changes.push(`kept upstream ${upstreamKey(u)} (yours)`);
+      else if (!owned(path)) changes.push(`kept ${path}: ${show(mine)} (yours)`);
       else changes.push(`removed ${path} (onboarding no longer sets it)`);
     } else if (path === 'upstreams' && Array.isArray(mine) && Array.isArray(theirs)) {
       out[key] = mergeUpstreams(mine, theirs, changes);

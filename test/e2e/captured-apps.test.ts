@@ -262,4 +262,20 @@ describe('issue 19: real PostgreSQL and Redis on captured VMs, reached by Servic
     assert.equal((await psql(app, url, 'select 7')).stdout.trim(), '7');
     assert.match(readFileSync(join(unitsDir(db), 'outpost-proxy.service.log'), 'utf8'), /took over the listening sockets of the proxy being replaced/);
   });
+
+  step('re-running install.sh keeps what the user added to proxy-config.yaml, and says so; the added upstream serves', async () => {
+    const file = '/etc/outpost/proxy-config.yaml';
+    const added = await sh(app, `printf 'upstreams:\n  - service: postgres.hybrid-app.svc.cluster.local\n    port: 5432\n    listen: 127.0.0.1:15432\n' >> ${file}`);
+    assert.equal(added.code, 0, added.stderr);
+    const again = await on(app, join(work, 'api-server-bundle', 'install.sh'), ['--capture', '--dns']);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout, /merged with the new bundle/);
+    assert.match(again.stdout, /kept upstream postgres\.hybrid-app\.svc\.cluster\.local:5432 \(yours\)/);
+    assert.match((await on(app, 'cat', [file])).stdout, /listen: 127\.0\.0\.1:15432/);
+    const q = await eventually('the added upstream listener', async () => {
+      const r = await psql(app, 'postgres://postgres@127.0.0.1:15432/myapp', 'select 15432');
+      return r.stdout.trim() === '15432' ? r : undefined;
+    });
+    assert.equal(q.stdout.trim(), '15432');
+  });
 });

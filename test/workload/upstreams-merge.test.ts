@@ -56,3 +56,12 @@ test('merge: control-plane settings from the new bundle, everything the user add
   assert.match(text, /^# Outpost proxy configuration for ExternalWorkload hybrid-app\/api-server/);
   assert.throws(() => mergeProxyConfig('- a list', fresh, { installed: '/etc/outpost/proxy-config.yaml', fresh: 'new' }), /\/etc\/outpost\/proxy-config\.yaml: must be a YAML mapping/);
 });
+
+test('merge: upstreams the user added to a bundle without any are kept one by one', () => {
+  const fresh = renderProxyConfig({ req, endpoints, layout: defaultLayout({ inboundPort: 4143 }) });
+  const installed = parse(fresh);
+  installed.upstreams = [{ service: 'postgres.hybrid-app.svc.cluster.local', port: 5432, listen: '127.0.0.1:15432' }];
+  const { text, changes } = mergeProxyConfig(JSON.stringify(installed), fresh);
+  assert.deepEqual(changes, ['kept upstream postgres.hybrid-app.svc.cluster.local:5432 (yours)']);
+  assert.equal(parse(text).upstreams[0].listen, '127.0.0.1:15432');
+});
