@@ -39,7 +39,7 @@ export const component: ControlPlaneComponent = {
     const selected = String(f.components ?? '').split(',').map((c) => c.trim()).includes('injector');
     if (!f.injector && !selected) return { listeners: {}, stop: async () => {} };
     const identity = ctx.identity;
-    if (!identity) throw new OutpostError('CONFIG_INVALID', '--injector needs the identity component (its certificate and the trust anchors come from the mesh CA)', { field: 'injector' });
+    if (!identity) throw new OutpostError('CONFIG_INVALID', '--injector needs the identity component in this process or --identity-address (its certificate and the trust anchors come from the mesh CA)', { field: 'injector' });
     const failurePolicy = String(f['injector-failure-policy'] ?? 'Ignore');
     if (failurePolicy !== 'Ignore' && failurePolicy !== 'Fail') throw new OutpostError('CONFIG_INVALID', `--injector-failure-policy: must be Ignore or Fail, got "${failurePolicy}"`, { field: 'injector-failure-policy' });
     const expirationMs = Number(f['injector-token-expiration'] ?? DEFAULT_TOKEN_EXPIRATION_SECONDS * 1000);

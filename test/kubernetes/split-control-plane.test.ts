@@ -1,5 +1,5 @@
 // The control plane split as its Deployments run it: identity in one `outpost up --components`
-// process, destination+policy in a second and the controllers in a third, each as its own
+// process, destination+policy in a second and the controllers (with viz and the injector) in a third, each as its own
 // ServiceAccount (tokens from the real TokenRequest API) against the real kube-apiserver. The
 // components apart from identity get their serving certificates from the identity service over the
 // network with their own tokens (docs/adr/0022) and renew them; two VMs then get certificates from
@@ -135,7 +135,7 @@ describe('the control plane split into its Deployments: identity, destination+po
     // The ports the Deployments use; each process is alone on them in the cluster host.
     await startPart('identity', ['--components', 'identity', '--identity-port', '8080', '--identity-issuance-lifetime', ISSUANCE_LIFETIME, ...caFlags]);
     await startPart('discovery', ['--components', 'destination,policy', '--identity-address', identityAddress(), '--destination-port', '8086', '--policy-port', '8090']);
-    await startPart('controllers', ['--components', 'controllers', '--identity-address', identityAddress(), '--health-port', '8087']);
+    await startPart('controllers', ['--components', 'controllers,viz,injector', '--identity-address', identityAddress(), '--health-port', '8087', '--viz-port', '0', '--injector-port', '0']);
     const app = `require('node:http').createServer((q, s) => s.end('payment-processor on vm1 ' + q.url)).listen(8080, '127.0.0.1')`;
     procs.push(net.start(vm1, 'app@vm1', process.execPath, ['-e', app], join(work, 'app-vm1.log')));
   });
@@ -147,13 +147,13 @@ describe('the control plane split into its Deployments: identity, destination+po
   });
 
   step('each component runs as its own ServiceAccount; the ones apart from identity got their certificates from it over the network', async () => {
-    for (const [part, components] of [['identity', ['identity']], ['discovery', ['destination', 'policy']], ['controllers', ['controllers']]] as const) {
+    for (const [part, components] of [['identity', ['identity']], ['discovery', ['destination', 'policy']], ['controllers', ['controllers', 'viz', 'injector']]] as const) {
       const log = logOf(parts[part]);
       for (const c of components) assert.match(log, new RegExp(`component runs as its own ServiceAccount component=${c} serviceAccount=outpost/outpost-${c}`), `${part}:\n${log}`);
       if (part !== 'identity') for (const c of components) assert.match(log, new RegExp(`component gets its certificate from the identity service component=${c} identity=${identityAddress().replace(/\./g, '\\.')}`));
     }
     const identityLog = logOf(parts.identity);
-    for (const service of ['destination', 'policy', 'health']) assert.match(identityLog, new RegExp(`control-plane service certificate issued service=${service}`), identityLog);
+    for (const service of ['destination', 'policy', 'health', 'viz', 'injector']) assert.match(identityLog, new RegExp(`control-plane service certificate issued service=${service}`), identityLog);
     assert.doesNotMatch(logOf(parts.identity), /component=destination|component=controllers/, 'identity runs nothing else');
     assert.doesNotMatch(logOf(parts.discovery), /component=identity|component=controllers/, 'destination+policy run nothing else');
   });
