@@ -2,6 +2,7 @@
 // reserved, `…/ns/<ns>/sa/<sa>` identities belong to that namespace and ServiceAccount, a free-form
 // identity to the namespace that held it first, a serverName to the first workload that held it and
 // to the workload's own namespace domain unless a cluster admin allowed more. Pure apart from lookups.
+// The control plane's own services get their names elsewhere, never as workloads (control-plane-services.ts, ADR 0022).
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
 import { CLUSTER_DOMAIN, CONTROL_PLANE_NAMESPACE, identityNamespace, isReservedServerName } from '../core/workloads/reserved-names.js';
 import { Refusal } from './refusal.js';
