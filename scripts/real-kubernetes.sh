@@ -11,8 +11,8 @@
 #
 # Environment: OUTPOST_KUBE_CACHE (default ~/.cache/outpost/real-kubernetes),
 # KUBE_APISERVER_EXTRA_ARGS (extra kube-apiserver flags, e.g. --etcd-compaction-interval=10s),
-# SERVICE_CIDR (default 198.19.240.0/20: inside the benchmarking range, so no address the bench
-# hands out is one a test could reach by mistake).
+# SERVICE_CIDR (default 198.19.252.0/22: inside the benchmarking range, so no address the bench
+# hands out is one a test could reach by mistake, and outside the /24s the netns test hosts use).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,7 +30,7 @@ done
 KEY="$(echo "$KUBE_LDFLAGS" | cat - "$FIXTURES"/etcd/go.mod "$FIXTURES"/etcd/go.sum "$FIXTURES"/etcd/main.go \
   "$FIXTURES"/kubernetes/go.mod "$FIXTURES"/kubernetes/go.sum | sha256sum | cut -c1-16)"
 BIN="$CACHE/$KEY/bin"
-SERVICE_CIDR="${SERVICE_CIDR:-198.19.240.0/20}"
+SERVICE_CIDR="${SERVICE_CIDR:-198.19.252.0/22}"
 
 say() { printf '[real-kubernetes] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -4,7 +4,7 @@
 // the mesh with the guide's policy enforced, the same VMs still reaching a host outside the mesh
 // (by a name their own resolver knows, over IPv4 and IPv6), and plaintext over IPv6 (or IPv4) to a
 // captured port failing closed. pgbench runs through the mesh with 0 failed transactions.
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,9 +14,8 @@ import { canUseNetns } from '../support/netns.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { createE2eNetwork, type E2eHost, type E2eNetwork, type HostProcess } from './hosts.js';
 import { writeVmTools } from './vm-tools.js';
+import { OUTPOST, eventually as eventuallyWithLogs, orderedSteps, sleep } from './scenario.js';
 
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
-const OUTPOST = [process.execPath, '--import', 'tsx', MAIN];
 const NS = 'hybrid-app';
 /** The embedded API's Service range: inside 198.18.0.0/15, never 10.x. */
 const SERVICE_CIDR = '198.18.252.0/24';
@@ -31,7 +30,6 @@ const PG_BIN = (() => {
 const hasTools = ['curl', 'nsenter', 'unshare', 'setpriv', 'psql', 'pgbench', 'redis-server', 'redis-cli', 'ip6tables', 'getent'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0) && !!PG_BIN;
 const skip = !canUseNetns() ? 'needs root and network namespaces (ip netns)' : !hasTools ? 'needs postgresql, redis-server, redis-tools, iptables, curl, util-linux (scripts/test.sh installs them)' : false;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const POLICY = `
 apiVersion: policy.linkerd.io/v1beta3
@@ -62,17 +60,7 @@ describe('issue 19: real PostgreSQL and Redis on captured VMs, reached by Servic
   let outside: E2eHost;
   const procs: HostProcess[] = [];
   let vmBin: string;
-  let broken: string | undefined;
-  const step = (name: string, fn: () => Promise<void>) =>
-    it(name, async (t) => {
-      if (broken) return t.skip(`an earlier step failed: ${broken}`);
-      try {
-        await fn();
-      } catch (e) {
-        broken = name;
-        throw e;
-      }
-    });
+  const { step } = orderedSteps();
   const unitsDir = (vm: E2eHost) => join(work, `units-${vm.name}`);
   const unitLog = (vm: E2eHost) => {
     const f = join(unitsDir(vm), 'outpost-proxy.service.log');
@@ -85,20 +73,7 @@ describe('issue 19: real PostgreSQL and Redis on captured VMs, reached by Servic
   const kubectl = (args: string[]) => net.exec(cluster, 'kubectl', ['--kubeconfig', join(dataDir, 'kubeconfig'), '--cache-dir', join(work, 'kube-cache'), ...args]);
   const metrics = async (vm: E2eHost) => (await net.exec(vm, 'curl', ['-sf', 'http://127.0.0.1:4191/metrics'])).stdout;
 
-  async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-      try {
-        const v = await fn();
-        if (v !== undefined) return v;
-      } catch (e) {
-        last = e;
-      }
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${logs()}`);
-      await sleep(300);
-    }
-  }
+  const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000) => eventuallyWithLogs(what, fn, timeoutMs, logs, 300);
 
   async function onboardAndInstall(vm: E2eHost, name: string, extra: string[], installArgs: string[]): Promise<void> {
     const bundle = join(work, `${name}-bundle`);

@@ -6,18 +6,14 @@
 // revoked. vm3 and vm4 install ONE group bundle and auto-register behind the redis-cache Service.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canUseNetns } from '../support/netns.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { createE2eNetwork, type E2eHost, type E2eNetwork, type HostProcess } from './hosts.js';
 import { writeVmTools } from './vm-tools.js';
+import { OUTPOST, eventually, orderedSteps, scenarioSkip, sleep } from './scenario.js';
 
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
-/** What `outpost` is on every host: this checkout, run from source. */
-const OUTPOST = [process.execPath, '--import', 'tsx', MAIN];
 const NS = 'payments';
 const SERVICE = 'payment-processor';
 const SERVER_VM = 'payment-processor-vm-1';
@@ -27,25 +23,8 @@ const CLIENT_ID = `spiffe://cluster.local/ns/${NS}/sa/${CLIENT_VM}`;
 /** Short, so that a stopped proxy visibly turns its endpoint not ready within the test. */
 const DISCONNECT_GRACE = '2s';
 
-const hasTools = ['curl', 'nsenter', 'unshare', 'setpriv'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const skip = !canUseNetns() ? 'needs root and network namespaces (ip netns)' : !hasTools ? 'needs curl, nsenter, unshare and setpriv (util-linux)' : false;
+const skip = scenarioSkip(['curl', 'nsenter', 'unshare', 'setpriv'], 'curl, nsenter, unshare and setpriv (util-linux)');
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, logs: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${logs()}`);
-    await sleep(250);
-  }
-}
 
 describe('issue 7 acceptance: a VM onboarded with one command on each side', { skip, timeout: 150_000 }, () => {
   let net: E2eNetwork;
@@ -61,18 +40,7 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
   let vmBin: string;
   const bundle = (vm: string) => join(work, `${vm}-bundle`);
   const logs = () => [...new Map(procs.map((p) => [p.logFile, p])).values()].map((p) => net.tail(p)).join('\n');
-  /** Each step needs the previous ones: after a failure the rest are skipped, not failed again. */
-  let broken: string | undefined;
-  const step = (name: string, fn: () => Promise<void>) =>
-    it(name, async (t) => {
-      if (broken) return t.skip(`an earlier step failed: ${broken}`);
-      try {
-        await fn();
-      } catch (e) {
-        broken = name;
-        throw e;
-      }
-    });
+  const { step, broken } = orderedSteps();
 
   const kubectl = (args: string[]) => net.exec(cluster, 'kubectl', ['--kubeconfig', join(dataDir, 'kubeconfig'), '--cache-dir', join(work, 'kube-cache'), ...args]);
   const outpostOn = (host: E2eHost, args: string[]) => net.exec(host, OUTPOST[0], [...OUTPOST.slice(1), ...args], { timeoutMs: 60_000 });
@@ -290,7 +258,7 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
   // The first request right after vm1 turned ready (at start and after the reboot) must not be
   // refused while its proxy is still fetching the port's inbound policy (fixed in a1a9616).
   it('the first request once vm1 is ready succeeds, at start and after the reboot', (t) => {
-    if (broken) return t.skip(`an earlier step failed: ${broken}`);
+    if (broken()) return t.skip(`an earlier step failed: ${broken()}`);
     assert.equal(firstAnswers.length, 2, 'both traffic steps ran');
     const failed = firstAnswers.filter((a) => !a.answer.endsWith(' 200'));
     assert.deepEqual(failed, [], `first requests not answered 200: ${failed.map((a) => `${a.when}: "${a.answer}"`).join('; ')}`);
@@ -333,7 +301,7 @@ describe('issue 7 acceptance: a VM onboarded with one command on each side', { s
   });
 
   it("after revocation every peer refuses vm1's current certificate within seconds", async (t) => {
-    if (broken || !revokedAt) return t.skip('the revoke step did not run');
+    if (broken() || !revokedAt) return t.skip('the revoke step did not run');
     let answer = '';
     for (const deadline = Date.now() + 5_000; Date.now() < deadline && !answer.startsWith('refused'); await sleep(500)) answer = await probeWithVm1Certificate();
     assert.match(answer, /^refused/, `vm2's proxy still accepts vm1's revoked certificate 5 s after the revoke: ${answer}`);

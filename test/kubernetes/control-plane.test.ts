@@ -50,7 +50,8 @@ const CAN_I: [string, string, string, string[], boolean][] = [
   ['controllers', 'create', 'secrets', ['-n', 'outpost'], false],
   ['controllers', 'update', 'externalworkloads.workload.linkerd.io', ['-n', 'payments'], false],
   ['viz', 'list', 'externalworkloads.workload.linkerd.io', ['-A'], true],
-  ['viz', 'list', 'pods', ['-A'], false],
+  ['viz', 'list', 'pods', ['-A'], true], // injected pods' proxies are scrape targets (viz stat deploy/NAME)
+  ['viz', 'delete', 'pods', ['-A'], false],
   ['viz', 'get', 'secrets', ['-n', 'outpost'], false],
   // Components apart from identity read the trust anchors (ADR 0022), that one ConfigMap only.
   ['viz', 'get', 'configmaps/outpost-identity-trust-roots', ['-n', 'outpost'], true],

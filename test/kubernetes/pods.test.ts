@@ -71,10 +71,10 @@ before(async () => {
   // The CRDs `outpost install` renders, so the control plane's informers find their kinds.
   await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: renderCrds() }));
   await k(['wait', '--for', 'condition=established', 'crd', '--all', '--timeout', '60s']);
-  // Pods and VMs on one bridge; a subnet clear of the Service range 198.19.240.0/20.
+  // Pods and VMs on one bridge; a subnet clear of the bench's Service range (198.19.252.0/22; docs/kubernetes.md).
   for (;;) {
     net = createE2eNetwork(['pod', 'vm'], join(work, 'disks'), { ipv6: true });
-    if (Number(net.cluster.address.split('.')[2]) < 240) break;
+    if (Number(net.cluster.address.split('.')[2]) < 252) break;
     await net.destroy();
   }
   [podHost, vmHost] = net.vms;

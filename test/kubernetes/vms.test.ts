@@ -4,20 +4,17 @@
 // Two VMs (network namespaces) are onboarded with `outpost workload onboard`: their proxies get
 // certificates with tokens the real API minted and reviewed (TokenReview as outpost-identity), the
 // real cluster holds their EndpointSlice, and vm2's app reaches vm1's over mTLS.
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canUseNetns } from '../support/netns.js';
 import { REPO_ROOT, run } from '../support/cli.js';
 import { createE2eNetwork, type E2eHost, type E2eNetwork, type HostProcess } from '../e2e/hosts.js';
 import { writeVmTools } from '../e2e/vm-tools.js';
 import { installCaMaterial } from '../../src/install/ca.js';
+import { OUTPOST, eventually as eventuallyWithLogs, orderedSteps, scenarioSkip } from '../e2e/scenario.js';
 
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
-const OUTPOST = [process.execPath, '--import', 'tsx', MAIN];
 const BENCH = join(REPO_ROOT, 'scripts', 'real-kubernetes.sh');
 const NS = 'payments';
 const SERVICE = 'payment-processor';
@@ -27,9 +24,7 @@ const SERVER_ID = `spiffe://cluster.local/ns/${NS}/sa/${SERVER_VM}`;
 const CLIENT_ID = `spiffe://cluster.local/ns/${NS}/sa/${CLIENT_VM}`;
 const UNIT = 'outpost-proxy.service';
 
-const hasTools = ['curl', 'nsenter', 'unshare', 'setpriv'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const skip = !canUseNetns() ? 'needs root and network namespaces (ip netns)' : !hasTools ? 'needs curl, nsenter, unshare and setpriv (util-linux)' : false;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const skip = scenarioSkip(['curl', 'nsenter', 'unshare', 'setpriv'], 'curl, nsenter, unshare and setpriv (util-linux)');
 
 describe('the guide on a real cluster: VMs onboarded, certified through the real TokenReview, talking mTLS', { skip, timeout: 300_000 }, () => {
   let net: E2eNetwork;
@@ -42,17 +37,7 @@ describe('the guide on a real cluster: VMs onboarded, certified through the real
   let vmBin: string;
   let controlPlane: HostProcess;
   const procs: HostProcess[] = [];
-  let broken: string | undefined;
-  const step = (name: string, fn: () => Promise<void>) =>
-    it(name, async (t) => {
-      if (broken) return t.skip(`an earlier step failed: ${broken}`);
-      try {
-        await fn();
-      } catch (e) {
-        broken = name;
-        throw e;
-      }
-    });
+  const { step } = orderedSteps();
 
   const bundle = (vm: string) => join(work, `${vm}-bundle`);
   const unitsDir = (vm: E2eHost) => join(work, `units-${vm.name}`);
@@ -62,20 +47,7 @@ describe('the guide on a real cluster: VMs onboarded, certified through the real
   const outpostOn = (host: E2eHost, args: string[]) => net.exec(host, OUTPOST[0], [...OUTPOST.slice(1), ...args], { timeoutMs: 60_000 });
   const onVm = (vm: E2eHost, cmd: string, args: string[]) => net.exec(vm, cmd, args, { env: { PATH: `${vmBin}:${process.env.PATH}`, OUTPOST_E2E_UNITS: unitsDir(vm) }, timeoutMs: 60_000 });
 
-  async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-      try {
-        const v = await fn();
-        if (v !== undefined) return v;
-      } catch (e) {
-        last = e;
-      }
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${logs()}`);
-      await sleep(250);
-    }
-  }
+  const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number) => eventuallyWithLogs(what, fn, timeoutMs, logs, 250);
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'outpost-kube-vms-'));

@@ -20,6 +20,7 @@ import { REPO_ROOT } from '../support/cli.js';
 import { createE2eNetwork, type E2eHost, type E2eNetwork, type HostProcess } from '../e2e/hosts.js';
 import { writeSystemctlStandIn, writeVmTools } from '../e2e/vm-tools.js';
 import { debianRoot } from './debian-root.js';
+import { eventually, orderedSteps } from '../e2e/scenario.js';
 
 const EXE = join(REPO_ROOT, 'dist-package', 'outpost');
 const DEB = join(REPO_ROOT, 'dist-package', 'outpost_0.1.0_amd64.deb');
@@ -43,22 +44,6 @@ const skip = !canUseNetns()
       ? debian.skip
       : false;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, logs: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${logs()}`);
-    await sleep(250);
-  }
-}
 
 /** Mounts, inside the VM's mount namespace, an overlay of the Debian root at $1/$3 with /proc, /dev, /tmp and /run. */
 const MOUNT_ROOT = `set -e
@@ -89,17 +74,7 @@ describe('issue 14 acceptance: a bare Debian VM runs Outpost from the packaged e
   const logs = () =>
     [...procs.map((p) => net.tail(p)), `--- ${UNIT} on the bare VM ---\n${unitLog().trimEnd().split('\n').slice(-15).join('\n')}`,
       `--- ${UNIT} on the client VM ---\n${existsSync(join(clientUnits(), `${UNIT}.log`)) ? readFileSync(join(clientUnits(), `${UNIT}.log`), 'utf8').trimEnd().split('\n').slice(-10).join('\n') : '(no log)'}`].join('\n');
-  let broken: string | undefined;
-  const step = (name: string, fn: () => Promise<void>) =>
-    it(name, async (t) => {
-      if (broken) return t.skip(`an earlier step failed: ${broken}`);
-      try {
-        await fn();
-      } catch (e) {
-        broken = name;
-        throw e;
-      }
-    });
+  const { step } = orderedSteps();
 
   /** The packaged executable on the cluster host; its assets unpack under the test's dir. */
   const packaged = (args: string[]) => net.exec(cluster, EXE, args, { env: { OUTPOST_ASSET_DIR: join(work, 'assets-cluster') }, timeoutMs: 60_000 });
