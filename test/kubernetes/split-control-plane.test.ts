@@ -5,21 +5,18 @@
 // network with their own tokens (docs/adr/0022) and renew them; two VMs then get certificates from
 // identity, endpoints from the separate destination, and talk mTLS. A token of another ServiceAccount
 // asking for the destination's names is refused.
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { canUseNetns } from '../support/netns.js';
 import { REPO_ROOT, run } from '../support/cli.js';
 import { createE2eNetwork, type E2eHost, type E2eNetwork, type HostProcess } from '../e2e/hosts.js';
 import { writeVmTools } from '../e2e/vm-tools.js';
 import { installCaMaterial } from '../../src/install/ca.js';
 
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
-const OUTPOST = [process.execPath, '--import', 'tsx', MAIN];
+import { eventually as eventuallyWithLogs, OUTPOST, orderedSteps, scenarioSkip } from '../e2e/scenario.js';
 const BENCH = join(REPO_ROOT, 'scripts', 'real-kubernetes.sh');
 const NS = 'payments';
 const SERVICE = 'payment-processor';
@@ -28,9 +25,7 @@ const CLIENT_VM = 'checkout-vm-1';
 /** Short enough that the separate components renew their certificates (at 70 %) during the test. */
 const ISSUANCE_LIFETIME = '60s';
 
-const hasTools = ['curl', 'nsenter', 'unshare', 'setpriv'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const skip = !canUseNetns() ? 'needs root and network namespaces (ip netns)' : !hasTools ? 'needs curl, nsenter, unshare and setpriv (util-linux)' : false;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const skip = scenarioSkip(['curl', 'nsenter', 'unshare', 'setpriv'], 'curl, nsenter, unshare and setpriv (util-linux)');
 
 /** Run inside the cluster host: one Certify call for outpost/destination with the given token; prints the outcome as JSON. */
 const CERTIFY_SCRIPT = `
@@ -59,17 +54,7 @@ describe('the control plane split into its Deployments: identity, destination+po
   let vmBin: string;
   const parts: Record<'identity' | 'discovery' | 'controllers', HostProcess> = {} as never;
   const procs: HostProcess[] = [];
-  let broken: string | undefined;
-  const step = (name: string, fn: () => Promise<void>) =>
-    it(name, async (t) => {
-      if (broken) return t.skip(`an earlier step failed: ${broken}`);
-      try {
-        await fn();
-      } catch (e) {
-        broken = name;
-        throw e;
-      }
-    });
+  const { step } = orderedSteps();
 
   const dataDir = (part: string) => join(work, `data-${part}`);
   const bundle = (vm: string) => join(work, `${vm}-bundle`);
@@ -82,20 +67,7 @@ describe('the control plane split into its Deployments: identity, destination+po
   const onVm = (vm: E2eHost, cmd: string, args: string[]) => net.exec(vm, cmd, args, { env: { PATH: `${vmBin}:${process.env.PATH}`, OUTPOST_E2E_UNITS: unitsDir(vm) }, timeoutMs: 60_000 });
   const identityAddress = () => `${cluster.address}:8080`;
 
-  async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-      try {
-        const v = await fn();
-        if (v !== undefined) return v;
-      } catch (e) {
-        last = e;
-      }
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${logs()}`);
-      await sleep(250);
-    }
-  }
+  const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number) => eventuallyWithLogs(what, fn, timeoutMs, logs);
 
   async function startPart(name: keyof typeof parts, args: string[]): Promise<void> {
     const p = net.start(cluster, `outpost up (${name})`, OUTPOST[0], [
