@@ -15,6 +15,8 @@ import { createEventRecorder, createTokenReviewer, publishTrustRoots } from './k
 import { identityMetrics } from './metrics.js';
 import { createRateLimiter } from '../core/rate-limit.js';
 import { startIdentityServer } from './server.js';
+import { loadOrCreateJwtKey } from './jwt-key.js';
+import { jwtHandlers } from './jwt-service.js';
 import { createTokenLedger } from './token-ledger.js';
 import type { ServingMaterial } from '../core/tls/material-provider.js';
 
@@ -49,7 +51,10 @@ export const component: ControlPlaneComponent = {
     });
     let authority = Authority.load(source.material, trustDomain, ctx.clock.now());
     if (source.generated) log.info('generated the identity trust anchor and issuer', { dir: `${ctx.dataDir}/pki` });
-    await publishWithRetry(ctx, authority.trustAnchorsPem());
+    const jwtKey = loadOrCreateJwtKey(ctx.dataDir);
+    if (jwtKey.generated) log.info('generated the JWT-SVID signing key', { dir: `${ctx.dataDir}/pki`, kid: jwtKey.key.kid });
+    const publish = (anchorsPem: string) => publishWithRetry(ctx, anchorsPem, jwtKey.key.jwksJson);
+    await publish(authority.trustAnchorsPem());
 
     const serving = (): ServingMaterial & { notAfter: number } => {
       const c = authority.issueServiceCertificate('identity', { listen: ctx.listen, lifetimeMs: SERVICE_CERT_LIFETIME_MS, now: ctx.clock.now() });
@@ -62,6 +67,7 @@ export const component: ControlPlaneComponent = {
     const first = serving();
     const rate = Number(f['identity-rate-limit'] ?? 100);
     const port = Number(f['identity-port'] ?? 8080);
+    const rateLimiter = createRateLimiter({ ratePerSecond: rate, burst: Math.max(10, rate * 2), clock: ctx.clock });
     const server = await startIdentityServer(
       {
         host: ctx.listen,
@@ -80,7 +86,8 @@ export const component: ControlPlaneComponent = {
           }),
         }),
         lifetimeMs,
-        rateLimiter: createRateLimiter({ ratePerSecond: rate, burst: Math.max(10, rate * 2), clock: ctx.clock }),
+        rateLimiter,
+        jwt: jwtHandlers({ key: jwtKey.key, trustDomain, rateLimiter, clock: ctx.clock, log }),
         metrics: identityMetrics,
         events: createEventRecorder(ctx.kubeConfig, { log, clock: ctx.clock, onDrop: () => identityMetrics.eventsDropped() }),
         tokens,
@@ -118,7 +125,7 @@ export const component: ControlPlaneComponent = {
           authority = next;
           refreshServing();
           log.info('loaded a new identity issuer from disk', { issuer: next.issuerCertificate.subject.replace(/\n/g, ','), validTo: next.issuerCertificate.validTo });
-          if (anchorsChanged) void publishWithRetry(ctx, next.trustAnchorsPem());
+          if (anchorsChanged) void publish(next.trustAnchorsPem());
         } catch (e) {
           log.warn('ignoring the changed identity CA files; keeping the current issuer', { error: e });
         }
@@ -152,10 +159,10 @@ export const component: ControlPlaneComponent = {
   },
 };
 
-async function publishWithRetry(ctx: Parameters<ControlPlaneComponent['start']>[0], bundle: string): Promise<void> {
+async function publishWithRetry(ctx: Parameters<ControlPlaneComponent['start']>[0], bundle: string, jwksJson: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await publishTrustRoots(ctx.kubeConfig, bundle);
+      await publishTrustRoots(ctx.kubeConfig, bundle, jwksJson);
       return;
     } catch (e) {
       if (attempt >= 5) {

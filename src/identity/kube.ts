@@ -15,6 +15,8 @@ export const IDENTITY_AUDIENCE = 'identity.outpost.io';
 export const TRUST_ROOTS_NAMESPACE = 'outpost';
 export const TRUST_ROOTS_CONFIGMAP = 'outpost-identity-trust-roots';
 export const TRUST_ROOTS_KEY = 'ca-bundle.crt';
+/** The JWT bundle (JWKS) next to the X.509 roots: what validates JWT-SVIDs. */
+export const JWT_BUNDLE_KEY = 'jwt-bundle.json';
 
 const SA_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
 
@@ -67,13 +69,13 @@ export function createTokenReviewer(kc: KubeConfig): (token: string) => Promise<
  * when it is missing: in a cluster it comes from `outpost install`, and the identity ServiceAccount
  * may not create namespaces (a create answered 403 would otherwise stop the publication).
  */
-export async function publishTrustRoots(kc: KubeConfig, bundlePem: string): Promise<void> {
+export async function publishTrustRoots(kc: KubeConfig, bundlePem: string, jwksJson?: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const body = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: TRUST_ROOTS_CONFIGMAP, namespace: TRUST_ROOTS_NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'outpost' } },
-    data: { [TRUST_ROOTS_KEY]: bundlePem },
+    data: { [TRUST_ROOTS_KEY]: bundlePem, ...(jwksJson ? { [JWT_BUNDLE_KEY]: jwksJson } : {}) },
   };
   let existing;
   try {
@@ -82,7 +84,7 @@ export async function publishTrustRoots(kc: KubeConfig, bundlePem: string): Prom
     if (statusCode(e) !== 404) throw e;
   }
   if (existing) {
-    if (existing.data?.[TRUST_ROOTS_KEY] === bundlePem) return;
+    if (existing.data?.[TRUST_ROOTS_KEY] === bundlePem && existing.data?.[JWT_BUNDLE_KEY] === body.data[JWT_BUNDLE_KEY]) return;
     await core.replaceNamespacedConfigMap({ name: TRUST_ROOTS_CONFIGMAP, namespace: TRUST_ROOTS_NAMESPACE, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
     return;
   }

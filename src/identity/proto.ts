@@ -17,6 +17,22 @@ export interface CertifyResponseMessage {
   validUntilUnixMs: number;
 }
 
+export interface SignJwtSvidRequestMessage {
+  audience: string[];
+}
+
+export interface JwtBundleMessage {
+  trustDomain: string;
+  jwks: Buffer;
+}
+
+export interface SignJwtSvidResponseMessage {
+  token: string;
+  spiffeId: string;
+  expiresAtUnixMs: number;
+  bundle: JwtBundleMessage;
+}
+
 let cached: grpc.ServiceDefinition | undefined;
 
 export function identityServiceDefinition(): grpc.ServiceDefinition {

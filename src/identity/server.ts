@@ -29,6 +29,8 @@ export interface IdentityServerOptions {
   events?: EventRecorder;
   /** Records bootstrap tokens as used (docs/adr/0018); without it tokens stay reusable until they expire (tests). */
   tokens?: TokenLedger;
+  /** The JWT-SVID calls (jwt-service.ts); without them they answer Unimplemented (tests). */
+  jwt?: grpc.UntypedServiceImplementation;
   clock: Clock;
   log: Logger;
 }
@@ -118,7 +120,7 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
       });
   };
 
-  server.addService(identityServiceDefinition(), { certify });
+  server.addService(identityServiceDefinition(), { certify, ...opts.jwt });
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:${opts.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
   return {

@@ -21,6 +21,8 @@ import { listenIpv6Twin } from './dual-stack.js';
 import { ListenerSet } from './handover.js';
 import { startDnsProxy } from './dns/server.js';
 import { startSpiffeWorkloadApi } from './spiffe/server.js';
+import { jwtFromIdentityService } from './spiffe/jwt.js';
+import { identityAddress } from './identity/source.js';
 
 export interface RunningProxy {
   ctx: ProxyContext;
@@ -180,7 +182,7 @@ export async function startProxy(
       ctx.ownPorts.set(d.port, 'dns');
     }
     if (config.spiffe.enabled) {
-      const s = await startSpiffeWorkloadApi({ socketPath: config.spiffe.socketPath, policy: { ownUid: process.getuid?.() ?? -1, allowedUids: config.spiffe.allowedUids }, feed: ctx.tls, log: log.child('spiffe') });
+      const s = await startSpiffeWorkloadApi({ socketPath: config.spiffe.socketPath, policy: { ownUid: process.getuid?.() ?? -1, allowedUids: config.spiffe.allowedUids }, feed: ctx.tls, jwt: config.identity.mode === 'controlPlane' && config.identity.endpoint ? jwtFromIdentityService(identityAddress(config.identity.endpoint), () => ctx.tls.creds) : undefined, log: log.child('spiffe') });
       spiffe = s;
       running.spiffeSocket = s.socketPath;
     }

@@ -2,12 +2,13 @@
 // its address in control-plane.json, and a new issuer or anchor bundle picked up without a restart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { createIntermediateCA, createRootCA } from '../../src/core/pki.js';
+import { jwtKeyPath, loadOrCreateJwtKey } from '../../src/identity/jwt-key.js';
 import { readControlPlaneInfo } from '../../src/core/control-plane-file.js';
 import { WorkloadIdentityClient } from '../../src/proxy/identity/client.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
@@ -91,6 +92,10 @@ test('a new issuer and a rotated anchor bundle are picked up without a restart',
     return cm.data?.['ca-bundle.crt'] === bundle;
   });
   assert.equal(readFileSync(join(cp.dataDir, 'pki', 'trust-anchors.crt'), 'utf8'), bundle);
+  // The JWT bundle (the key generated next to the imported CA) is republished with the anchors, unchanged.
+  const cm = await core.readNamespacedConfigMap({ namespace: 'outpost', name: 'outpost-identity-trust-roots' });
+  assert.equal(statSync(jwtKeyPath(cp.dataDir)).mode & 0o777, 0o600);
+  assert.equal(cm.data?.['jwt-bundle.json'], loadOrCreateJwtKey(cp.dataDir).key.jwksJson);
   // The identity service still serves (its chain verifies against the new bundle).
   assert.match(await issuerOfNewCertificate(), /imported-issuer-2/);
 });

@@ -12,6 +12,8 @@ import { Refusal } from '../../src/identity/refusal.js';
 import { ClaimIndex, createdMs } from '../../src/identity/claim-index.js';
 import { ALLOWED_SERVER_NAMES_ANNOTATION, parseAllowedServerNames, type NameHolder } from '../../src/identity/claims.js';
 import { startIdentityServer, type RunningIdentityServer } from '../../src/identity/server.js';
+import { jwtHandlers } from '../../src/identity/jwt-service.js';
+import type { JwtSigningKey } from '../../src/identity/jwt-key.js';
 
 export async function newCaMaterial(opts: { issuerLifetimeMs?: number } = {}): Promise<CaMaterial> {
   const root = await createRootCA({ commonName: 'test-root', lifetimeMs: 365 * 86_400_000 });
@@ -89,7 +91,7 @@ export interface TestIdentityServer {
   close(): Promise<void>;
 }
 
-export async function startTestIdentityServer(opts: { clock?: Clock; lifetimeMs?: number; ratePerSecond?: number; material?: CaMaterial } = {}): Promise<TestIdentityServer> {
+export async function startTestIdentityServer(opts: { clock?: Clock; lifetimeMs?: number; ratePerSecond?: number; material?: CaMaterial; jwtKey?: JwtSigningKey } = {}): Promise<TestIdentityServer> {
   const material = opts.material ?? (await newCaMaterial());
   const authority = Authority.load(material, 'cluster.local');
   const directory = new FakeDirectory();
@@ -106,6 +108,7 @@ export async function startTestIdentityServer(opts: { clock?: Clock; lifetimeMs?
       lifetimeMs: opts.lifetimeMs ?? 86_400_000,
       rateLimiter: createRateLimiter({ ratePerSecond: rate, burst: rate, clock }),
       metrics,
+      ...(opts.jwtKey ? { jwt: jwtHandlers({ key: opts.jwtKey, trustDomain: 'cluster.local', rateLimiter: createRateLimiter({ ratePerSecond: 0, burst: 0, clock }), clock, log: silentLogger }) } : {}),
       clock,
       log: silentLogger,
     },

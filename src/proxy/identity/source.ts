@@ -58,7 +58,7 @@ export async function createControlPlaneIdentity(config: ProxyConfig, log: Logge
     }
   };
   const client = new WorkloadIdentityClient({
-    identityAddr: endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`,
+    identityAddr: identityAddress(endpoint),
     trustAnchorsPem,
     workload,
     stateDir: dir,
@@ -75,4 +75,9 @@ export async function createControlPlaneIdentity(config: ProxyConfig, log: Logge
     throw e;
   }
   return client;
+}
+
+/** host:port of the identity service as gRPC dials it (IPv6 bracketed). */
+export function identityAddress(endpoint: { host: string; port: number }): string {
+  return endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
 }

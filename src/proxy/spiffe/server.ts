@@ -1,7 +1,7 @@
 // The SPIFFE Workload API on a Unix socket (wire adapter): each connection is attested once, by the
 // uid the kernel recorded for its peer (SO_PEERCRED), then handed to one of two gRPC servers — the
-// one that serves the proxy's X.509-SVID and bundle (pushing them again on every rotation), or the
-// one that refuses with PermissionDenied. Every call must carry `workload.spiffe.io: true`.
+// one that serves the proxy's X.509-SVID and bundle (pushing them again on every rotation) and its
+// JWT-SVIDs (jwt.ts), or the one that refuses with PermissionDenied. Every call must carry `workload.spiffe.io: true`.
 import * as grpc from '@grpc/grpc-js';
 import { chmodSync, lstatSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -13,6 +13,7 @@ import type { Credentials } from '../types.js';
 import { attest, type AttestationPolicy } from './attestation.js';
 import { spiffeWorkloadServiceDefinition } from './proto.js';
 import { x509BundlesResponse, x509SvidResponse } from './svid.js';
+import { jwtHandlers, type JwtSource } from './jwt.js';
 
 /** What the server needs of the proxy's TLS state: the current credentials and their rotations. */
 export interface CredentialsFeed {
@@ -24,6 +25,8 @@ export interface SpiffeServerOptions {
   socketPath: string;
   policy: AttestationPolicy;
   feed: CredentialsFeed;
+  /** JWT-SVIDs and bundle (the identity service); without it (certificates from files) the JWT calls answer Unavailable. */
+  jwt?: JwtSource;
   log: Logger;
 }
 
@@ -34,7 +37,6 @@ export interface RunningSpiffeServer {
 
 type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 const SECURITY_HEADER = 'workload.spiffe.io';
-const JWT_UNIMPLEMENTED = 'JWT-SVIDs are not issued by Outpost yet; use the X.509-SVID (FetchX509SVID)';
 
 /** The spec's request check: InvalidArgument unless the security header is exactly "true". */
 function headerProblem(call: AnyCall): grpc.ServiceError | undefined {
@@ -52,7 +54,7 @@ function refuseAll(details: string): grpc.UntypedServiceImplementation {
   return { FetchX509SVID: stream, FetchX509Bundles: stream, FetchJWTBundles: stream, FetchJWTSVID: unary, ValidateJWTSVID: unary };
 }
 
-function serveIdentity(feed: CredentialsFeed, streams: Set<grpc.ServerWritableStream<unknown, unknown>>): grpc.UntypedServiceImplementation {
+function serveIdentity(feed: CredentialsFeed, jwt: JwtSource | undefined, streams: Set<grpc.ServerWritableStream<unknown, unknown>>): grpc.UntypedServiceImplementation {
   /** Writes the first message, then one per rotation whose message differs, until the caller goes away. */
   const pushing = (render: (c: Credentials) => unknown, key: (m: unknown) => string) => (call: grpc.ServerWritableStream<unknown, unknown>) => {
     const bad = headerProblem(call);
@@ -78,13 +80,10 @@ function serveIdentity(feed: CredentialsFeed, streams: Set<grpc.ServerWritableSt
   };
   const svidKey = (m: unknown) => (m as ReturnType<typeof x509SvidResponse>).svids.map((s) => s.x509Svid.toString('base64')).join();
   const bundlesKey = (m: unknown) => JSON.stringify(Object.entries((m as ReturnType<typeof x509BundlesResponse>).bundles).map(([k, v]) => [k, v.toString('base64')]));
-  const jwt = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => cb(headerProblem(call) ?? status(grpc.status.UNIMPLEMENTED, JWT_UNIMPLEMENTED));
   return {
     FetchX509SVID: pushing(x509SvidResponse, svidKey),
     FetchX509Bundles: pushing(x509BundlesResponse, bundlesKey),
-    FetchJWTBundles: (call: grpc.ServerWritableStream<unknown, unknown>) => call.emit('error', headerProblem(call) ?? status(grpc.status.UNIMPLEMENTED, JWT_UNIMPLEMENTED)),
-    FetchJWTSVID: jwt,
-    ValidateJWTSVID: jwt,
+    ...jwtHandlers({ source: jwt, identity: () => feed.creds?.identity, headerProblem, status, streams }),
   };
 }
 
@@ -108,7 +107,7 @@ export async function startSpiffeWorkloadApi(opts: SpiffeServerOptions): Promise
   spiffeWorkloadServiceDefinition(); // fail now, not on the first caller, when the proto is missing
   const streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   const serving = new grpc.Server();
-  serving.addService(spiffeWorkloadServiceDefinition(), serveIdentity(opts.feed, streams));
+  serving.addService(spiffeWorkloadServiceDefinition(), serveIdentity(opts.feed, opts.jwt, streams));
   const refusing = new grpc.Server();
   refusing.addService(spiffeWorkloadServiceDefinition(), refuseAll('no identity for this caller: its uid is not allowed (spiffe.allowedUids)'));
   const insecure = grpc.ServerCredentials.createInsecure();

@@ -2,10 +2,11 @@
 // issues 4-second certificates), exercised by a client nobody here wrote the protocol for: a Go
 // program built from github.com/spiffe/go-spiffe/v2 (test/fixtures/spiffe-client). It fetches the
 // X.509-SVID and bundle, verifies the chain against the trust roots the cluster publishes, sees a
-// rotation pushed on the stream, and is refused from a uid that is not allowed.
+// rotation pushed on the stream, and is refused from a uid that is not allowed; it fetches a
+// JWT-SVID and validates it with go-spiffe's own jwtbundle/jwtsvid code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -25,6 +26,7 @@ let work: string;
 let client: string;
 let socket: string;
 let roots: string;
+let jwtBundle: string;
 let proxy: ChildProcess | undefined;
 let proxyLog = '';
 
@@ -40,6 +42,7 @@ function goClient(args: string[], uid?: number): Promise<RunResult> {
   return run(cmd[0], cmd.slice(1), { timeoutMs: 40_000, cwd: work });
 }
 
+const jwtArgs = (audience: string) => ['jwt', '-addr', `unix://${socket}`, '-audience', audience];
 const x509Args = () => ['x509', '-addr', `unix://${socket}`, '-roots', roots, '-trust-domain', 'cluster.local'];
 
 before(async () => {
@@ -60,6 +63,8 @@ before(async () => {
   await k(['create', 'serviceaccount', 'redis-sa', '-n', 'caching']);
   await k(['annotate', 'workloadgroup', 'redis-cache-fleet', '-n', 'caching', 'outpost.io/service-account=redis-sa']);
   // The trust roots as the cluster publishes them: what the client verifies against.
+  jwtBundle = join(work, 'jwt-bundle.json');
+  writeFileSync(jwtBundle, await k(['get', 'configmap', 'outpost-identity-trust-roots', '-n', 'outpost', '-o', 'jsonpath={.data.jwt-bundle\\.json}']));
   writeFileSync(roots, await k(['get', 'configmap', 'outpost-identity-trust-roots', '-n', 'outpost', '-o', 'jsonpath={.data.ca-bundle\\.crt}']));
   writeFileSync(join(work, 'token'), await k(['create', 'token', 'redis-sa', '-n', 'caching', '--duration=1h']));
   mkdirSync(join(work, 'state'), { mode: 0o700 });
@@ -133,10 +138,63 @@ test('a uid listed in spiffe.allowedUids receives the SVID; any other uid gets P
   assert.match(proxyLog, new RegExp(`Workload API caller refused.*uid.*${REFUSED_UID}`));
 });
 
-test('JWT-SVIDs are not issued yet: go-spiffe is told Unimplemented', async () => {
-  const r = await goClient(['jwt', '-addr', `unix://${socket}`, '-audience', 'payments']);
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /code=Unimplemented/);
+test('go-spiffe fetches a JWT-SVID for the proxy\'s identity; it validates with go-spiffe\'s jwtbundle/jwtsvid against the served and the published bundle', async () => {
+  const before = Math.floor(Date.now() / 1000);
+  const r = await goClient([...jwtArgs('payments'), '-jwt-bundle', jwtBundle, '-trust-domain', 'cluster.local']);
+  assert.equal(r.code, 0, `${r.stderr}\nproxy output:\n${proxyLog}`);
+  const got = JSON.parse(r.stdout);
+  assert.equal(got.spiffeId, IDENTITY, 'the subject is the identity of the proxy\'s certificate');
+  assert.deepEqual(got.audience, ['payments']);
+  assert.equal(got.publishedBundleId, IDENTITY, 'validates against jwt-bundle.json of ConfigMap outpost/outpost-identity-trust-roots');
+  assert.equal(got.bundleMatchesPublished, true, 'FetchJWTBundles serves the published JWKS');
+  const lifetime = Date.parse(got.expiry) / 1000 - got.issuedAt;
+  assert.ok(lifetime === 300, `a 5-minute token, got ${lifetime} s`);
+  assert.ok(got.issuedAt >= before - 1 && got.issuedAt <= before + 30, `issued now: iat ${got.issuedAt}`);
+  const jwks = JSON.parse(readFileSync(jwtBundle, 'utf8'));
+  assert.deepEqual(jwks.keys.map((key: { kty: string; crv: string; use: string }) => [key.kty, key.crv, key.use]), [['EC', 'P-256', 'jwt-svid']]);
+});
+
+test('a JWT-SVID goes to an allowed uid only: any other uid gets PermissionDenied', async () => {
+  const allowed = await goClient(jwtArgs('payments'), ALLOWED_OTHER_UID);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.equal(JSON.parse(allowed.stdout).spiffeId, IDENTITY);
+  const refused = await goClient(jwtArgs('payments'), REFUSED_UID);
+  assert.equal(refused.code, 2, `refused: ${refused.stdout}`);
+  assert.match(refused.stderr, /code=PermissionDenied/);
+  assert.equal(refused.stdout, '', 'no token printed');
+});
+
+test('ValidateJWTSVID accepts the token for its audience and refuses another audience or a forged signature', async () => {
+  const Client = grpc.makeGenericClientConstructor(spiffeWorkloadServiceDefinition(), 'SpiffeWorkloadAPI');
+  const c = new Client(`unix://${socket}`, grpc.credentials.createInsecure()) as unknown as Record<string, (req: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: Record<string, unknown>) => void) => void>;
+  const md = new grpc.Metadata();
+  md.set('workload.spiffe.io', 'true');
+  const unary = (method: string, req: object) => new Promise<{ err: grpc.ServiceError | null; res?: Record<string, unknown> }>((resolve) => c[method].call(c, req, md, (err, res) => resolve({ err, res })));
+  try {
+    const fetched = await unary('FetchJWTSVID', { audience: ['ledger', 'audit'] });
+    assert.equal(fetched.err, null, fetched.err?.details);
+    const svids = fetched.res!.svids as { spiffeId: string; svid: string }[];
+    assert.equal(svids[0].spiffeId, IDENTITY);
+    const token = svids[0].svid;
+    const ok = await unary('ValidateJWTSVID', { audience: 'audit', svid: token });
+    assert.equal(ok.err, null, ok.err?.details);
+    assert.equal(ok.res!.spiffeId, IDENTITY);
+    const claims = (ok.res!.claims as { fields: Record<string, { stringValue?: string }> }).fields;
+    assert.equal(claims.sub.stringValue, IDENTITY);
+    const other = await unary('ValidateJWTSVID', { audience: 'payments', svid: token });
+    assert.equal(other.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(other.err!.details, /audience payments/);
+    // Claims rewritten to another identity, signature kept: refused.
+    const [h, , sig] = token.split('.');
+    const forgedClaims = Buffer.from(JSON.stringify({ sub: 'spiffe://cluster.local/admin', aud: ['audit'], exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
+    const forged = await unary('ValidateJWTSVID', { audience: 'audit', svid: `${h}.${forgedClaims}.${sig}` });
+    assert.equal(forged.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(forged.err!.details, /bad signature/);
+    const noAudience = await unary('FetchJWTSVID', { audience: [] });
+    assert.equal(noAudience.err?.code, grpc.status.INVALID_ARGUMENT);
+  } finally {
+    (c as unknown as grpc.Client).close();
+  }
 });
 
 test('a call without the security header workload.spiffe.io: true is refused with InvalidArgument', async () => {
