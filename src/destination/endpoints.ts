@@ -1,6 +1,7 @@
 // Translation of a Service's EndpointSlices (written by Outpost for ExternalWorkloads, or by
 // Kubernetes for pods) and the workloads behind them into what a proxy needs. Pure, table-tested.
-import type { EffectiveWorkload, WorkloadPort } from '../core/workloads/effective.js';
+import { serviceAccountIdentity, type EffectiveWorkload, type WorkloadPort } from '../core/workloads/effective.js';
+import { podServerName } from '../core/workloads/pod.js';
 import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../proxy/types.js';
 import type { ServerObject } from '../policy/resources.js';
 import { OPAQUE_PORTS_ANNOTATION, parsePortList, serverForPort, type SelectableWorkload } from '../policy/servers.js';
@@ -130,8 +131,8 @@ function podPeer(pod: PodObject, trustDomain: string): Peer | undefined {
   const meshed = PROXY_VERSION_ANNOTATIONS.some((a) => annotations[a]);
   const sa = pod.spec?.serviceAccountName || 'default';
   return {
-    identity: meshed ? `spiffe://${trustDomain}/ns/${ns}/sa/${sa}` : undefined,
-    serverName: meshed ? `${sa}.${ns}.serviceaccount.identity.outpost.${trustDomain}` : undefined,
+    identity: meshed ? serviceAccountIdentity(ns, sa, trustDomain) : undefined,
+    serverName: meshed ? podServerName(ns, sa, trustDomain) : undefined,
     inboundPort: inboundPortOf(annotations),
     ports,
     labels: { dst_pod: pod.metadata.name ?? '' },
