@@ -2,7 +2,7 @@
 // Kubernetes for pods) and the workloads behind them into what a proxy needs. Pure, table-tested.
 import { serviceAccountIdentity, type EffectiveWorkload, type WorkloadPort } from '../core/workloads/effective.js';
 import { podServerName } from '../core/workloads/pod.js';
-import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../proxy/types.js';
+import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../api/model.js';
 import type { ServerObject } from '../policy/resources.js';
 import { OPAQUE_PORTS_ANNOTATION, parsePortList, serverForPort, type SelectableWorkload } from '../policy/servers.js';
 import type { EndpointSliceObject, PodObject, ServiceObject, ServicePortSpec, SliceEndpoint } from './resources.js';

@@ -1,7 +1,7 @@
 // Keeps one topic per watched Service port (and per profile lookup), recomputes the topics an API
 // change touches, and publishes the resulting add/remove/no_endpoints changes to their listeners.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { EndpointSnapshot } from '../proxy/types.js';
+import type { EndpointSnapshot } from '../api/model.js';
 import type { ServerObject } from '../policy/resources.js';
 import { serviceFqdn, type ParsedAuthority } from './authority.js';
 import type { ClusterView, KindName } from './cluster-view.js';

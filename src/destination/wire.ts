@@ -1,6 +1,6 @@
 // Maps discovery results to the wire messages of proto/outpost/destination.proto (proto-loader
 // objects, keepCase), and computes the add/remove/no_endpoints changes between two snapshots.
-import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../proxy/types.js';
+import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../api/model.js';
 import type { ServiceRoute } from '../core/routes/http-route.js';
 import { toWireRouteMatch, type WireRouteMatch } from '../core/routes/route-wire.js';
 import { endpointKey } from './endpoints.js';

@@ -6,7 +6,7 @@ import { assumesReady, neverReported, readyConditionOf } from '../controllers/he
 import { DEFAULT_POLICY_ANNOTATION, computeInboundPolicy } from '../policy/compute.js';
 import { SERVICE_NAME_LABEL, type ServiceObject } from '../destination/resources.js';
 import { selectorMatches } from '../controllers/labels.js';
-import type { Authorization, InboundPortPolicy } from '../proxy/types.js';
+import type { Authorization, InboundPortPolicy } from '../api/model.js';
 import { describeMatch } from '../core/routes/http-route.js';
 import type { ExplainFacts, Section } from './facts.js';
 import { ewRef } from './workload-sections.js';

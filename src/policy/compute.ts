@@ -3,7 +3,7 @@
 // the gRPC service and `outpost diagnostics policy` both call it. Rules: docs/policy.md.
 import { serviceAccountIdentity, type EffectiveWorkload } from '../core/workloads/effective.js';
 import { serviceRouteOf } from '../core/routes/http-route.js';
-import type { Authorization, HttpRoutePolicy, InboundPortPolicy } from '../proxy/types.js';
+import type { Authorization, HttpRoutePolicy, InboundPortPolicy } from '../api/model.js';
 import type {
   AuthorizationPolicyObject,
   HttpRouteObject,

@@ -2,7 +2,7 @@
 // gRPC service and `outpost diagnostics policy` compute from the same objects the same way.
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
 import type { ClusterView, KindName } from '../destination/cluster-view.js';
-import type { InboundPortPolicy } from '../proxy/types.js';
+import type { InboundPortPolicy } from '../api/model.js';
 import { computeInboundPolicy, type DefaultPolicy } from './compute.js';
 import type { NamespaceObject } from './resources.js';
 

@@ -1,7 +1,7 @@
 // Which Server selects a workload's port: label selectors (podSelector OR externalWorkloadSelector,
 // both matched against the workload's effective labels) and ports by number or by name. Pure.
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
-import type { ProxyProtocol } from '../proxy/types.js';
+import type { ProxyProtocol } from '../api/model.js';
 import type { LabelSelector, ServerObject } from './resources.js';
 
 /** Kubernetes label-selector semantics: an empty selector matches everything, an absent one nothing. */

@@ -1,6 +1,6 @@
 // Maps a computed inbound port policy to the InboundServer message of proto/outpost/policy.proto
 // (proto-loader objects, keepCase, enums as strings).
-import type { Authorization, InboundPortPolicy } from '../proxy/types.js';
+import type { Authorization, InboundPortPolicy } from '../api/model.js';
 import { toWireRouteMatch, type WireRouteMatch } from '../core/routes/route-wire.js';
 
 export interface WireAuthorization {

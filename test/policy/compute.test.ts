@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { effectiveWorkload, type ExternalWorkloadLike } from '../../src/core/workloads/effective.js';
 import { computeInboundPolicy, type PolicyInputs } from '../../src/policy/compute.js';
-import type { Authorization } from '../../src/proxy/types.js';
+import type { Authorization } from '../../src/api/model.js';
 import type { ServerObject } from '../../src/policy/resources.js';
 
 const postgres = effectiveWorkload({

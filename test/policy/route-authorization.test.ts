@@ -13,7 +13,7 @@ import { toInboundPortPolicy } from '../../src/proxy/control/policy-map.js';
 import { authorizeRequest } from '../../src/proxy/inbound/authorize.js';
 import { effectiveWorkload } from '../../src/core/workloads/effective.js';
 import type { HttpRouteObject } from '../../src/policy/resources.js';
-import type { InboundPortPolicy } from '../../src/proxy/types.js';
+import type { InboundPortPolicy } from '../../src/api/model.js';
 
 const NS = 'shop';
 const CLIENT = 'spiffe://cluster.local/ns/shop/sa/client';

@@ -14,7 +14,7 @@ import { createMesh, startTestProxy, type Mesh } from './mesh.js';
 import { encodeTransportHeader } from '../../src/proxy/transport/header.js';
 import { targetPortRefusal } from '../../src/proxy/inbound/target-ports.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
-import type { InboundPortPolicy } from '../../src/proxy/types.js';
+import type { InboundPortPolicy } from '../../src/api/model.js';
 
 let mesh: Mesh;
 let app: Server;

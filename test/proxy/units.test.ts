@@ -10,7 +10,7 @@ import { P2cBalancer } from '../../src/proxy/outbound/balance.js';
 import { Registry, labelString } from '../../src/proxy/metrics/registry.js';
 import { requestAuthority, requestPath, h1RequestToH2, h2RequestToH1 } from '../../src/proxy/http/headers.js';
 import { FakeClock } from '../../src/core/clock.js';
-import type { InboundPortPolicy } from '../../src/proxy/types.js';
+import type { InboundPortPolicy } from '../../src/api/model.js';
 
 const GUIDE = `admin:
   port: 4191

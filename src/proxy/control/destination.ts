@@ -3,7 +3,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
-import type { DestinationProfile, Discovery, EndpointSnapshot, EndpointWatch, IdentitySource, ProfileWatch } from '../types.js';
+import type { DestinationProfile, Discovery, EndpointWatch, IdentitySource, ProfileWatch } from '../types.js';
+import type { EndpointSnapshot } from '../../api/model.js';
 import type { BackoffOptions } from './backoff.js';
 import { ControlChannel, controlPlaneServerName } from './channel.js';
 import { applyEndpointUpdate, toEndpointSnapshot, type EndpointSetState, type WireUpdate } from './endpoint-set.js';

@@ -1,6 +1,6 @@
 // Pure bookkeeping of one service's endpoints from destination updates (add / remove / no_endpoints),
 // and the mapping from wire endpoints to the proxy's ResolvedEndpoint. Table-tested.
-import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../types.js';
+import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../../api/model.js';
 import { RouteTable, type ServiceRoute } from '../../core/routes/http-route.js';
 import { fromWireRouteMatches, type DecodedRouteMatch } from '../../core/routes/route-wire.js';
 

@@ -1,6 +1,6 @@
 // Maps the policy service's InboundServer (as proto-loader decodes it) to the proxy's InboundPortPolicy.
 // Pure and table-tested. Anything the proxy cannot understand maps to the narrower reading (deny).
-import type { Authorization, HttpRoutePolicy, InboundPortPolicy, ProxyProtocol } from '../types.js';
+import type { Authorization, HttpRoutePolicy, InboundPortPolicy, ProxyProtocol } from '../../api/model.js';
 import { fromWireRouteMatches, type DecodedRouteMatch } from '../../core/routes/route-wire.js';
 
 export interface WireAuthorization {

@@ -4,7 +4,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
-import type { IdentitySource, InboundPortPolicy, PolicySource } from '../types.js';
+import type { IdentitySource, PolicySource } from '../types.js';
+import type { InboundPortPolicy } from '../../api/model.js';
 import type { BackoffOptions } from './backoff.js';
 import { ControlChannel, controlPlaneServerName } from './channel.js';
 import { toInboundPortPolicy, type WireInboundServer } from './policy-map.js';

@@ -4,7 +4,7 @@
 // carries the labels the authz metrics need.
 import { BlockList, isIPv6 } from 'node:net';
 import { RouteTable, type RequestView } from '../../core/routes/http-route.js';
-import type { Authorization, InboundPortPolicy } from '../types.js';
+import type { Authorization, InboundPortPolicy } from '../../api/model.js';
 
 export interface AuthzDecision {
   allowed: boolean;

@@ -1,7 +1,7 @@
 // Inbound policy per target port, watched once and kept (fail static), plus the per-connection
 // state the hot path needs: client identity, and authz/HTTP metric handles cached per port.
 import type { ProxyContext } from '../context.js';
-import type { InboundPortPolicy } from '../types.js';
+import type { InboundPortPolicy } from '../../api/model.js';
 import { joinLabels, labelString } from '../metrics/registry.js';
 import type { CounterCell } from '../metrics/registry.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';

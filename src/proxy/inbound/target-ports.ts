@@ -3,7 +3,8 @@
 // config) and never one of the proxy's own listeners. A peer naming any other port (outpost-dst-port,
 // the transport header) is refused before a byte reaches 127.0.0.1. See docs/proxy.md.
 import type { ProxyContext } from '../context.js';
-import type { InboundPortPolicy, WorkloadPortsSource } from '../types.js';
+import type { WorkloadPortsSource } from '../types.js';
+import type { InboundPortPolicy } from '../../api/model.js';
 import { onFirstUpdate } from './first-update.js';
 
 export type TargetRefusalReason = 'proxy_port' | 'undeclared_port';

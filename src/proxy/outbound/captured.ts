@@ -4,7 +4,7 @@
 // anything else — a host outside the mesh — is forwarded, unchanged, to where the app sent it.
 import type { Socket } from 'node:net';
 import type { ProxyContext } from '../context.js';
-import type { ResolvedEndpoint } from '../types.js';
+import type { ResolvedEndpoint } from '../../api/model.js';
 import { connectPeer, connectPlain, connectUnmeshed } from './connect.js';
 import { pipeBoth } from '../transport/detect.js';
 import { ALPN_TCP, encodeTransportHeader } from '../transport/header.js';

@@ -2,7 +2,7 @@
 // exactly the discovered identity, TLS sessions resumed), or plain TCP to an unmeshed endpoint.
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { connect as netConnect, type Socket } from 'node:net';
-import type { ResolvedEndpoint } from '../types.js';
+import type { ResolvedEndpoint } from '../../api/model.js';
 import type { ProxyContext } from '../context.js';
 import { expectIdentity } from '../tls/identity.js';
 import { revokedEndpointError, withRevocationCheck } from '../control/revocations.js';

@@ -6,7 +6,7 @@ import { request as h1request, Agent, type IncomingMessage, type ServerResponse 
 import type { ServerHttp2Stream, IncomingHttpHeaders as H2Headers, ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { ProxyContext } from '../context.js';
-import type { ResolvedEndpoint } from '../types.js';
+import type { ResolvedEndpoint } from '../../api/model.js';
 import { OutboundRouter, type LogicalService, type EndpointSlot } from './logical.js';
 import { PeerSessions } from './peer-sessions.js';
 import { H2cPool } from '../http/h2c-pool.js';

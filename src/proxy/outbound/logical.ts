@@ -1,6 +1,7 @@
 // Logical services: an authority resolved through discovery into a balancer over its endpoints.
 // Snapshots replace the endpoint set; per-endpoint metric label strings are built once here.
-import type { EndpointSnapshot, EndpointWatch, ResolvedEndpoint } from '../types.js';
+import type { EndpointWatch } from '../types.js';
+import type { EndpointSnapshot, ResolvedEndpoint } from '../../api/model.js';
 import type { ProxyContext } from '../context.js';
 import { P2cBalancer, type Slot } from './balance.js';
 import { joinLabels, labelString } from '../metrics/registry.js';

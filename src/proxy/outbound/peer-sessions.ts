@@ -1,7 +1,7 @@
 // Pooled HTTP/2 sessions to peer proxies: one multiplexed mTLS connection per peer carries every
 // HTTP request to it (HTTP/1.1 from the app included). Rotation drains old sessions gracefully.
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
-import type { ResolvedEndpoint } from '../types.js';
+import type { ResolvedEndpoint } from '../../api/model.js';
 import type { ProxyContext } from '../context.js';
 import { connectPeer, peerKey } from './connect.js';
 import { ALPN_H2 } from '../transport/header.js';

@@ -1,6 +1,7 @@
 // Static discovery: upstreams named in config with their endpoints and identities; other authorities
 // go to a fallback (the destination client when configured) or resolve to "does not exist".
-import type { Discovery, EndpointSnapshot, EndpointWatch, ProfileWatch, ResolvedEndpoint } from '../types.js';
+import type { Discovery, EndpointWatch, ProfileWatch } from '../types.js';
+import type { EndpointSnapshot, ResolvedEndpoint } from '../../api/model.js';
 import type { UpstreamConfig } from '../config.js';
 
 export function fixedWatch(s: EndpointSnapshot): EndpointWatch {

@@ -1,6 +1,7 @@
 // Static inbound policy from config: a default for every port (all authenticated clients, or deny)
 // and per-port overrides (protocol, allowed identities). Used when no policy controller is configured.
-import type { Authorization, InboundPortPolicy, PolicySource } from '../types.js';
+import type { PolicySource } from '../types.js';
+import type { Authorization, InboundPortPolicy } from '../../api/model.js';
 import type { PortPolicyConfig } from '../config.js';
 
 export function staticPortPolicy(port: number, def: 'all-authenticated' | 'deny', ports: PortPolicyConfig[]): InboundPortPolicy {

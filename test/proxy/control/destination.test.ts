@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type * as grpc from '@grpc/grpc-js';
 import { ControlChannel } from '../../../src/proxy/control/channel.js';
 import { DestinationClient } from '../../../src/proxy/control/destination.js';
-import type { EndpointSnapshot } from '../../../src/proxy/types.js';
+import type { EndpointSnapshot } from '../../../src/api/model.js';
 import { createTestPki, peerIdentity, startTestServer, TestIdentity, waitFor, WORKLOAD_ID, type TestPki } from './fixtures.js';
 
 type GetCall = grpc.ServerWritableStream<{ path: string; contextToken: string }, unknown>;

@@ -6,7 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { ControlChannel } from '../../../src/proxy/control/channel.js';
 import { PolicyClient } from '../../../src/proxy/control/policy.js';
 import { toInboundPortPolicy } from '../../../src/proxy/control/policy-map.js';
-import type { InboundPortPolicy } from '../../../src/proxy/types.js';
+import type { InboundPortPolicy } from '../../../src/api/model.js';
 import { createTestPki, peerIdentity, startTestServer, TestIdentity, waitFor, WORKLOAD_ID, type TestPki } from './fixtures.js';
 
 type PortCall = grpc.ServerWritableStream<{ workload: string; port: number }, unknown>;
