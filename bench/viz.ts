@@ -21,7 +21,7 @@ const INTERVAL_MS = 10_000;
 
 async function childMain(): Promise<void> {
   const { ProxyMetrics } = await import('../src/proxy/metrics/proxy-metrics.js');
-  const { labelString } = await import('../src/proxy/metrics/registry.js');
+  const { labelString } = await import('../src/core/metrics/registry.js');
   const count = Number(process.env.BENCH_PROXIES);
   const ports: number[] = [];
   for (let i = 0; i < count; i++) {

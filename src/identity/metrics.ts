@@ -1,5 +1,6 @@
 // The identity service's Prometheus metrics: issuances by kind and refusals by reason, rendered in
 // the text exposition format so that the `up` process can serve them on its /metrics endpoint.
+import { Registry, labelString } from '../core/metrics/registry.js';
 
 export interface IdentityMetrics {
   issued(kind: 'bootstrap' | 'renewal' | 'service'): void;
@@ -12,33 +13,17 @@ export interface IdentityMetrics {
 }
 
 export function createIdentityMetrics(): IdentityMetrics {
-  const issued = new Map<string, number>();
-  const refused = new Map<string, number>();
-  const registered = new Map<string, number>();
-  let dropped = 0;
-  const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  const registry = new Registry();
+  const issued = registry.counter('identity_cert_issued_total', 'Certificates issued by the identity service.');
+  const refused = registry.counter('identity_cert_refused_total', 'Certify requests refused, by reason.');
+  const dropped = registry.counter('identity_events_dropped_total', 'Issuance Events not recorded (queue full, or more than 5 per workload within 10 s).').cell('');
+  const registered = registry.counter('identity_workloads_registered_total', 'Auto-registrations into WorkloadGroups, by what was done to the member.');
   return {
-    issued: (kind) => inc(issued, kind),
-    refused: (reason) => inc(refused, reason),
-    eventsDropped: () => void dropped++,
-    workloadRegistered: (action) => inc(registered, action),
-    render() {
-      const lines = [
-        '# HELP identity_cert_issued_total Certificates issued by the identity service.',
-        '# TYPE identity_cert_issued_total counter',
-        ...[...issued].map(([k, v]) => `identity_cert_issued_total{kind="${k}"} ${v}`),
-        '# HELP identity_cert_refused_total Certify requests refused, by reason.',
-        '# TYPE identity_cert_refused_total counter',
-        ...[...refused].map(([k, v]) => `identity_cert_refused_total{reason="${k}"} ${v}`),
-        '# HELP identity_events_dropped_total Issuance Events not recorded (queue full, or more than 5 per workload within 10 s).',
-        '# TYPE identity_events_dropped_total counter',
-        `identity_events_dropped_total ${dropped}`,
-        '# HELP identity_workloads_registered_total Auto-registrations into WorkloadGroups, by what was done to the member.',
-        '# TYPE identity_workloads_registered_total counter',
-        ...[...registered].map(([k, v]) => `identity_workloads_registered_total{action="${k}"} ${v}`),
-      ];
-      return lines.join('\n') + '\n';
-    },
+    issued: (kind) => void issued.cell(labelString({ kind })).value++,
+    refused: (reason) => void refused.cell(labelString({ reason })).value++,
+    eventsDropped: () => void dropped.value++,
+    workloadRegistered: (action) => void registered.cell(labelString({ action })).value++,
+    render: () => registry.render(),
   };
 }
 

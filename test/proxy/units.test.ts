@@ -7,7 +7,7 @@ import { parseProxyConfig, envName } from '../../src/proxy/config.js';
 import { encodeTransportHeader, decodeTransportHeader, detectProtocol } from '../../src/proxy/transport/header.js';
 import { authorizeConnection, authorizeRequest, identityMatches } from '../../src/proxy/inbound/authorize.js';
 import { P2cBalancer } from '../../src/proxy/outbound/balance.js';
-import { Registry, labelString } from '../../src/proxy/metrics/registry.js';
+import { Registry, labelString } from '../../src/core/metrics/registry.js';
 import { requestAuthority, requestPath, h1RequestToH2, h2RequestToH1 } from '../../src/proxy/http/headers.js';
 import { FakeClock } from '../../src/core/clock.js';
 import type { InboundPortPolicy } from '../../src/api/model.js';

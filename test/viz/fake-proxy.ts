@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ProxyMetrics } from '../../src/proxy/metrics/proxy-metrics.js';
-import { labelString } from '../../src/proxy/metrics/registry.js';
+import { labelString } from '../../src/core/metrics/registry.js';
 
 export interface FakeProxy {
   metrics: ProxyMetrics;

@@ -2,8 +2,8 @@
 // state the hot path needs: client identity, and authz/HTTP metric handles cached per port.
 import type { ProxyContext } from '../context.js';
 import type { InboundPortPolicy } from '../../api/model.js';
-import { joinLabels, labelString } from '../metrics/registry.js';
-import type { CounterCell } from '../metrics/registry.js';
+import { joinLabels, labelString } from '../../core/metrics/registry.js';
+import type { CounterCell } from '../../core/metrics/registry.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';
 import { onFirstUpdate } from './first-update.js';
 

@@ -11,7 +11,7 @@ import { InboundConnection, InboundPolicies } from './policies.js';
 import { CONN, InboundHttp } from './http.js';
 import { acceptOpaque } from './tcp.js';
 import { InboundTargets } from './target-ports.js';
-import { labelString } from '../metrics/registry.js';
+import { labelString } from '../../core/metrics/registry.js';
 import { closeRevokedClients, refuseRevokedClient } from '../control/revocations.js';
 import { proxyPendingConnections } from '../transport/pending-guard.js';
 

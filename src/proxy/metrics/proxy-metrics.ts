@@ -2,7 +2,7 @@
 // Callers build a label string once per connection/endpoint and keep the returned handles.
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Registry, joinLabels, type CounterCell, type HistogramCell, type Family } from './registry.js';
+import { Registry, joinLabels, type CounterCell, type HistogramCell, type Family } from '../../core/metrics/registry.js';
 
 export class HttpMetrics {
   readonly request: CounterCell;

@@ -6,7 +6,7 @@ import type { ResolvedEndpoint } from '../../api/model.js';
 import type { ProxyContext } from '../context.js';
 import { expectIdentity } from '../tls/identity.js';
 import { revokedEndpointError, withRevocationCheck } from '../control/revocations.js';
-import { labelString } from '../metrics/registry.js';
+import { labelString } from '../../core/metrics/registry.js';
 
 export function peerKey(ep: ResolvedEndpoint): string {
   return `${ep.address}:${ep.inboundPort}|${ep.identity ?? ''}|${ep.serverName ?? ''}`;

@@ -11,7 +11,7 @@ import type { OutboundHttp } from './http.js';
 import type { OutboundHttp1 } from './http1.js';
 import { detect, handOver } from '../transport/detect.js';
 import { forwardOpaque } from './tcp.js';
-import { labelString } from '../metrics/registry.js';
+import { labelString } from '../../core/metrics/registry.js';
 import { redirectedDestination } from '../../core/original-dst.js';
 import { forwardToEndpoint, forwardUnmeshed } from './captured.js';
 import { ProfileCache, formatTarget } from '../profile-cache.js';

@@ -4,7 +4,7 @@ import type { EndpointWatch } from '../types.js';
 import type { EndpointSnapshot, ResolvedEndpoint } from '../../api/model.js';
 import type { ProxyContext } from '../context.js';
 import { P2cBalancer, type Slot } from './balance.js';
-import { joinLabels, labelString } from '../metrics/registry.js';
+import { joinLabels, labelString } from '../../core/metrics/registry.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';
 import type { RequestView } from '../../core/routes/http-route.js';
 

@@ -3,7 +3,7 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { ProxyContext } from '../context.js';
 import { PendingConnections, type PendingLimits, type PendingRefusal } from '../../core/pending-connections.js';
-import type { Family, CounterCell } from '../metrics/registry.js';
+import type { Family, CounterCell } from '../../core/metrics/registry.js';
 
 /** Pending-connection tracking for one proxy listener, its refusals counted per reason. */
 export function proxyPendingConnections(listener: string, limits: PendingLimits, refused: Family<CounterCell>): PendingConnections {

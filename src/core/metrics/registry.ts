@@ -1,5 +1,5 @@
-// A small Prometheus registry built for the hot path: label sets are rendered to strings once and
-// cells are plain objects, so recording a request is a few number increments. Text format 0.0.4.
+// The one Prometheus registry of every component (proxy and control plane): label sets are rendered
+// to strings once and cells are plain objects, so recording is a few number increments. Text 0.0.4.
 export interface CounterCell {
   value: number;
 }
@@ -37,6 +37,11 @@ export function joinLabels(a: string, b: string): string {
   return a && b ? `${a},${b}` : a || b;
 }
 
+/** `{labels}`, or nothing for a sample without labels. */
+function braced(labels: string): string {
+  return labels ? `{${labels}}` : '';
+}
+
 type Kind = 'counter' | 'gauge' | 'histogram';
 
 export class Family<C> {
@@ -48,7 +53,7 @@ export class Family<C> {
     private readonly make: () => C,
   ) {}
 
-  /** The cell of a pre-rendered label string (cache the result; do not call per request). */
+  /** The cell of a pre-rendered label string (cache the result; do not call per request); '' for none. */
   cell(labels: string): C {
     let c = this.cells.get(labels);
     if (!c) {
@@ -91,7 +96,7 @@ export class Registry {
       out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.kind}`);
       for (const [labels, cell] of f.cells) {
         if (f.kind !== 'histogram') {
-          out.push(`${f.name}{${labels}} ${(cell as CounterCell).value}`);
+          out.push(`${f.name}${braced(labels)} ${(cell as CounterCell).value}`);
           continue;
         }
         const h = cell as HistogramCell;
@@ -101,7 +106,7 @@ export class Registry {
           out.push(`${f.name}_bucket{${joinLabels(labels, `le="${LATENCY_BUCKETS_MS[i]}"`)}} ${cum}`);
         }
         out.push(`${f.name}_bucket{${joinLabels(labels, 'le="+Inf"')}} ${h.count}`);
-        out.push(`${f.name}_sum{${labels}} ${h.sum}`, `${f.name}_count{${labels}} ${h.count}`);
+        out.push(`${f.name}_sum${braced(labels)} ${h.sum}`, `${f.name}_count${braced(labels)} ${h.count}`);
       }
     }
     for (const c of this.collectors) {
