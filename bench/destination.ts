@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseFlags } from '../src/core/flags.js';
 import { issueLeaf, loadCA } from '../src/core/pki.js';
-import { loadProto } from '../src/destination/grpc-common.js';
+import { loadProto } from '../src/core/grpc/server.js';
 
 const { flags } = parseFlags(process.argv.slice(2), {
   services: { type: 'int', default: 1_000, min: 1, help: 'Services, one stream each' },

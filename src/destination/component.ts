@@ -1,9 +1,9 @@
 // The destination component of the control plane: informers over the API, the endpoints watcher
 // and the Destination gRPC service on --destination-port (mTLS, certificate from identity).
 import type { ControlPlaneComponent, RunningComponent } from '../core/component.js';
-import { DEFAULT_QUEUE_CAPACITY } from './bounded-stream.js';
+import { DEFAULT_QUEUE_CAPACITY } from '../core/grpc/bounded-stream.js';
 import { ClusterView, DESTINATION_KINDS } from './cluster-view.js';
-import { ServiceMetrics } from './metrics.js';
+import { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import { startDestinationServer } from './service.js';
 import { renewingServerCredentials } from '../core/tls/renewing-credentials.js';
 import { RevokedPeerGuard } from '../core/tls/revoked-peers.js';

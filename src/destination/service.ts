@@ -4,10 +4,10 @@ import type { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../core/log.js';
 import { parseAuthority } from './authority.js';
-import { openMeteredStream } from './bounded-stream.js';
+import { openMeteredStream } from '../core/grpc/bounded-stream.js';
 import type { ClusterView } from './cluster-view.js';
-import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding } from './grpc-common.js';
-import type { ServiceMetrics } from './metrics.js';
+import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding, type RunningGrpcServer } from '../core/grpc/server.js';
+import type { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import type { DestinationWatcher } from './watcher.js';
 import type { WireProfile, WireUpdate } from './wire.js';
 
@@ -25,12 +25,6 @@ export interface DestinationServerOptions {
   syncTimeoutMs?: number;
   /** Refuses revoked client certificates on every method (src/core/tls/revoked-peers.ts). */
   revokedPeers?: RevokedPeerGuard;
-}
-
-export interface RunningGrpcServer {
-  port: number;
-  address: string;
-  stop(): Promise<void>;
 }
 
 type GetCall = grpc.ServerWritableStream<{ path: string; context_token?: string }, unknown>;

@@ -2,9 +2,9 @@
 // InboundPolicies gRPC service on --policy-port (mTLS, certificate from identity).
 import type { ControlPlaneComponent, RunningComponent } from '../core/component.js';
 import { OutpostError } from '../core/errors.js';
-import { DEFAULT_QUEUE_CAPACITY } from '../destination/bounded-stream.js';
+import { DEFAULT_QUEUE_CAPACITY } from '../core/grpc/bounded-stream.js';
 import { ClusterView } from '../destination/cluster-view.js';
-import { ServiceMetrics } from '../destination/metrics.js';
+import { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import { DEFAULT_POLICIES, isDefaultPolicy } from './compute.js';
 import { POLICY_KINDS } from './inputs.js';
 import { RevocationFeed } from './revocations.js';

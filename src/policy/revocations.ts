@@ -6,10 +6,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { REVOCATIONS_CONFIGMAP, REVOCATIONS_KEY, REVOCATIONS_NAMESPACE, parseRevocations, type RevocationEntry } from '../core/workloads/revocation.js';
-import { openMeteredStream } from '../destination/bounded-stream.js';
-import { callerUris } from '../destination/grpc-common.js';
+import { openMeteredStream } from '../core/grpc/bounded-stream.js';
+import { callerUris } from '../core/grpc/server.js';
 import { ResilientInformer } from '../destination/informers.js';
-import type { ServiceMetrics } from '../destination/metrics.js';
+import type { ServiceMetrics } from '../core/grpc/service-metrics.js';
 
 interface ConfigMapLike {
   metadata?: { name?: string; namespace?: string };

@@ -3,11 +3,10 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../core/log.js';
 import type { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
-import { openMeteredStream } from '../destination/bounded-stream.js';
+import { openMeteredStream } from '../core/grpc/bounded-stream.js';
 import type { ClusterView } from '../destination/cluster-view.js';
-import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding } from '../destination/grpc-common.js';
-import type { ServiceMetrics } from '../destination/metrics.js';
-import type { RunningGrpcServer } from '../destination/service.js';
+import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding, type RunningGrpcServer } from '../core/grpc/server.js';
+import type { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import { addRevocationsService, type RevocationFeed } from './revocations.js';
 import type { PolicyWatcher } from './watcher.js';
 import type { WireInboundServer } from './wire.js';

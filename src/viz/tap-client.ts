@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoFile } from '../core/proto-dir.js';
 import type { ServiceCertificate } from '../core/component.js';
+import { uriSans } from '../core/grpc/server.js';
 import type { TapEventFields } from '../core/tap-event.js';
 
 /** A tap event as the viz relays it: the proxy's event plus the workload whose proxy saw it. */
@@ -32,8 +33,6 @@ function tapClientCtor(): TapClientCtor {
   }
   return cachedCtor;
 }
-
-const uriSans = (san: string | undefined) => (san ?? '').split(', ').filter((p) => p.startsWith('URI:')).map((p) => p.slice(4));
 
 /** Streams one proxy's tap events until `cancel` is called or the stream ends (onEnd gets the error, if any). */
 export function observeProxy(opts: {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { issueLeaf, loadCA } from '../../src/core/pki.js';
-import { loadProto } from '../../src/destination/grpc-common.js';
+import { loadProto } from '../../src/core/grpc/server.js';
 import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessage } from '../../src/controllers/health/server.js';
 import { revokeWorkload } from '../../src/workload/revoke.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';

@@ -4,7 +4,7 @@ import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { createRootCA, issueLeaf, type CertificateAuthority } from '../../src/core/pki.js';
 import type { ServiceCertificate } from '../../src/core/component.js';
-import { loadProto } from '../../src/destination/grpc-common.js';
+import { loadProto } from '../../src/core/grpc/server.js';
 
 export interface TestPki {
   ca: CertificateAuthority;

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { systemClock } from '../../src/core/clock.js';
 import { ClusterView } from '../../src/destination/cluster-view.js';
 import { DestinationWatcher } from '../../src/destination/watcher.js';
-import { ServiceMetrics } from '../../src/destination/metrics.js';
+import { ServiceMetrics } from '../../src/core/grpc/service-metrics.js';
 import { startDestinationServer } from '../../src/destination/service.js';
 import { fixedServerCredentials } from '../../src/core/tls/renewing-credentials.js';
 import { destinationClient, Recorder, testPki } from './harness.js';

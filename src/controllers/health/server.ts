@@ -12,6 +12,7 @@ import { reachableAddress } from './proxy-address.js';
 import { peerIp } from '../../core/peer-address.js';
 import type { RevokedPeerGuard } from '../../core/tls/revoked-peers.js';
 import { dnsNamesOf } from '../../core/workloads/revocation.js';
+import { uriSans } from '../../core/grpc/server.js';
 
 /** Same options as the proxy's client: camelCase fields, 64-bit ints as numbers. */
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true };
@@ -90,14 +91,6 @@ export function workloadHealthDefinition(): grpc.ServiceClientConstructor {
   return pkg.outpost.health.v1.WorkloadHealth;
 }
 
-/** SPIFFE ids (URI SANs) of a peer certificate, from Node's "URI:spiffe://..., DNS:..." form. */
-export function spiffeIdsOf(subjectAltName: string | undefined): string[] {
-  return (subjectAltName ?? '')
-    .split(/,\s*/)
-    .filter((s) => s.startsWith('URI:'))
-    .map((s) => s.slice(4));
-}
-
 function fail(call: grpc.ServerDuplexStream<HealthReportMessage, HealthAckMessage>, code: grpc.status, details: string): void {
   call.emit('error', { code, details });
 }
@@ -107,7 +100,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
   server.addService(workloadHealthDefinition().service, {
     Report(call: grpc.ServerDuplexStream<HealthReportMessage, HealthAckMessage>) {
       const peerCert = call.getAuthContext()?.sslPeerCertificate;
-      const peerIds = spiffeIdsOf(peerCert?.subjectaltname);
+      const peerIds = uriSans(peerCert?.subjectaltname);
       const peerNames = dnsNamesOf(peerCert?.subjectaltname);
       let revokedLogged = false;
       const certificateNotAfter = peerCert?.valid_to ? new Date(peerCert.valid_to).toISOString() : undefined;

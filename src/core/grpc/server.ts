@@ -1,9 +1,10 @@
-// gRPC plumbing shared by the destination and policy services: loading proto/outpost/*.proto (found
-// by core/proto-dir), mTLS server credentials, and the caller's identity (URI SAN of its verified
-// client certificate).
+// gRPC server plumbing shared by the control plane's services (destination, policy, health):
+// loading a proto, binding and stopping a server, the caller's identity (the URI SANs of its
+// verified client certificate) and response encoding shared across streams. The mTLS server
+// credentials themselves come from core/tls/renewing-credentials.ts.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { protoDir } from '../core/proto-dir.js';
+import { protoDir } from '../proto-dir.js';
 
 /** Loads one proto file; fields keep their snake_case names, enums are strings, oneofs are set. */
 export function loadProto(file: 'destination.proto' | 'policy.proto'): grpc.GrpcObject {
@@ -12,14 +13,24 @@ export function loadProto(file: 'destination.proto' | 'policy.proto'): grpc.Grpc
   return grpc.loadPackageDefinition(def);
 }
 
-/** Server credentials that require a client certificate chaining to the trust anchors. */
-/** The SPIFFE/URI SANs of the caller's verified certificate ([] when there is none). */
-export function callerUris(call: { getAuthContext?: () => { sslPeerCertificate?: { subjectaltname?: string } } }): string[] {
-  const san = call.getAuthContext?.().sslPeerCertificate?.subjectaltname ?? '';
-  return san
+/** A started gRPC server of the control plane. */
+export interface RunningGrpcServer {
+  port: number;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** The URI SANs (SPIFFE ids) of a certificate, from Node's "URI:spiffe://..., DNS:..." form. */
+export function uriSans(subjectAltName: string | undefined): string[] {
+  return (subjectAltName ?? '')
     .split(/,\s*/)
     .filter((s) => s.startsWith('URI:'))
     .map((s) => s.slice(4));
+}
+
+/** The SPIFFE/URI SANs of the caller's verified certificate ([] when there is none). */
+export function callerUris(call: { getAuthContext?: () => { sslPeerCertificate?: { subjectaltname?: string } } }): string[] {
+  return uriSans(call.getAuthContext?.().sslPeerCertificate?.subjectaltname);
 }
 
 export function bindServer(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
