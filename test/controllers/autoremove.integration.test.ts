@@ -13,7 +13,7 @@ import { kubectl, REPO_ROOT } from '../support/cli.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessage } from '../../src/controllers/health/server.js';
 import { WorkloadIdentityClient } from '../../src/proxy/identity/client.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../support/wait.js';
 
 const NS = 'caching';
 const GV = { group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads', namespace: NS };

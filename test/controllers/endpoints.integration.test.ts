@@ -9,7 +9,7 @@ import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, PatchStrategy, setHeaderOp
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl } from '../support/cli.js';
 import { GUIDE_DIR } from './guide.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../support/wait.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** client-node returns class instances; compare their JSON. */
@@ -135,17 +135,17 @@ describe('EndpointSlices for the guide', () => {
   test('a group template change reaches every member within a second', async () => {
     const t0 = Date.now();
     await custom.patchNamespacedCustomObject({ ...WG, namespace: 'caching', name: 'redis-cache-fleet', body: { spec: { template: { metadata: { labels: { tier: 'warm' } } } } } }, MERGE);
-    await waitFor('members leave redis-cache', async () => (await slicesOf('caching', 'redis-cache')).length === 0, 1000, 5);
+    await waitFor('members leave redis-cache', async () => (await slicesOf('caching', 'redis-cache')).length === 0, { timeoutMs: 1000, intervalMs: 5 });
     assert.ok(Date.now() - t0 < 1000);
     await custom.patchNamespacedCustomObject({ ...WG, namespace: 'caching', name: 'redis-cache-fleet', body: { spec: { template: { metadata: { labels: { tier: 'cache' } } } } } }, MERGE);
-    await waitFor('members back', async () => (await endpointsOf('caching', 'redis-cache')).length === 2, 1000, 5);
+    await waitFor('members back', async () => (await endpointsOf('caching', 'redis-cache')).length === 2, { timeoutMs: 1000, intervalMs: 5 });
   });
 
   test('workload label, IP, port and deletion changes, and Service changes and deletion, reach the slices fast', async () => {
     const timed = async (what: string, change: () => Promise<unknown>, done: () => Promise<boolean>) => {
       const t0 = Date.now();
       await change();
-      await waitFor(what, done, 2000, 5);
+      await waitFor(what, done, { timeoutMs: 2000, intervalMs: 5 });
       return Date.now() - t0;
     };
     const ns = 'hybrid-app';

@@ -14,7 +14,7 @@ import { startTestControlPlane, type TestControlPlane } from '../support/control
 import { kubectl } from '../support/cli.js';
 import { guide } from './guide.js';
 import { fixedServerCredentials } from '../../src/core/tls/renewing-credentials.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../support/wait.js';
 
 const GRACE_MS = 1500;
 const WORKLOAD = 'payments/payment-processor-vm-1';

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { ApiClients } from '../../src/core/kube-clients.js';
 import { LeaderElector } from '../../src/controllers/runtime/leader.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../support/wait.js';
 
 let cp: TestControlPlane;
 before(async () => {

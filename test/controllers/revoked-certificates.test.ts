@@ -16,7 +16,7 @@ import { revokeWorkload } from '../../src/workload/revoke.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl } from '../support/cli.js';
 import { destinationClient, policyClient, Recorder } from '../destination/harness.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../support/wait.js';
 
 const NS = 'payments';
 const IDENTITY = 'spiffe://cluster.local/payment-processor';

@@ -9,20 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApi, type TestApi } from '../apiserver/http/harness.js';
+import { waitFor } from '../support/wait.js';
 import { outpost, spawnOutpost } from '../support/cli.js';
 
 const PORT_FLAGS = ['--admin-port', '0', '--viz-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 describe('outpost up against an API that is not embedded', () => {
   let api: TestApi;
@@ -40,7 +30,7 @@ describe('outpost up against an API that is not embedded', () => {
     proc = spawnOutpost(['up', '--kubeconfig', api.kubeconfig, '--component-credentials', 'kubeconfig', '--data-dir', dataDir, ...PORT_FLAGS]);
     proc.stdout!.on('data', (d) => (output += d));
     proc.stderr!.on('data', (d) => (output += d));
-    await eventually('the control plane to start', async () => (output.includes('Outpost control plane is up') ? true : proc!.exitCode !== null ? assert.fail(output) : undefined), 40_000);
+    await waitFor('the control plane to start', () => output.includes('Outpost control plane is up'), { timeoutMs: 40_000, intervalMs: 200, abortIf: () => proc!.exitCode !== null && `outpost up exited:\n${output}` });
   });
 
   after(async () => {
@@ -59,10 +49,10 @@ describe('outpost up against an API that is not embedded', () => {
   });
 
   it('publishes its trust roots and writes EndpointSlices in that API; the CLI finds the API from the data dir', async () => {
-    const roots = await eventually('the trust-roots ConfigMap', async () => {
+    const roots = await waitFor('the trust-roots ConfigMap', async () => {
       const r = await api.kubectl(['get', 'configmap', 'outpost-identity-trust-roots', '-n', 'outpost', '-o', 'jsonpath={.data.ca-bundle\\.crt}']);
       return r.code === 0 && r.stdout.includes('BEGIN CERTIFICATE') ? r.stdout : undefined;
-    });
+    }, { timeoutMs: 20_000, intervalMs: 200 });
     assert.equal(roots.trim(), readFileSync(join(dataDir, 'pki', 'trust-anchors.crt'), 'utf8').trim());
 
     const file = join(work, 'shop.yaml');
@@ -88,10 +78,10 @@ spec:
     );
     const applied = await api.kubectl(['apply', '-f', file]);
     assert.equal(applied.code, 0, applied.stderr);
-    await eventually('the EndpointSlice written by the external control plane', async () => {
+    await waitFor('the EndpointSlice written by the external control plane', async () => {
       const r = await api.kubectl(['get', 'endpointslices', '-n', 'shop', '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[*].addresses[*]}']);
       return r.stdout.trim() === '10.0.9.1' ? true : undefined;
-    });
+    }, { timeoutMs: 20_000, intervalMs: 200 });
     // No --kubeconfig: the CLI reads the API from the control plane's data dir.
     const diag = await outpost(['diagnostics', 'endpoints', 'svc/web', '-n', 'shop', '--data-dir', dataDir]);
     assert.equal(diag.code, 0, diag.stderr);

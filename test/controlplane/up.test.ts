@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { kubectl, outpost, spawnOutpost } from '../support/cli.js';
+import { waitFor } from '../support/wait.js';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'outpost-up-')), 'data');
 const PORT_FLAGS = ['--api-port', '0', '--admin-port', '0', '--viz-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
@@ -18,23 +19,11 @@ after(() => {
   rmSync(join(dir, '..'), { recursive: true, force: true });
 });
 
-function waitForFile(path: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (existsSync(path)) return resolve();
-      if (Date.now() > end || proc?.exitCode !== null) return reject(new Error(`no ${path}; output:\n${output}`));
-      setTimeout(tick, 100);
-    };
-    tick();
-  });
-}
-
 test('first start creates a private data dir, a kubeconfig kubectl trusts, and control-plane.json', async () => {
   proc = spawnOutpost(['up', '--data-dir', dir, ...PORT_FLAGS]);
   proc.stdout!.on('data', (d) => (output += d));
   proc.stderr!.on('data', (d) => (output += d));
-  await waitForFile(join(dir, 'control-plane.json'));
+  await waitFor('control-plane.json', () => existsSync(join(dir, 'control-plane.json')), { timeoutMs: 30_000, intervalMs: 100, abortIf: () => proc?.exitCode !== null && `outpost up exited:\n${output}`, context: () => `output:\n${output}` });
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   const kubeconfig = join(dir, 'kubeconfig');
   assert.equal(statSync(kubeconfig).mode & 0o777, 0o600);

@@ -1,12 +1,12 @@
 // Shared pieces of the multi-host scenario suites (onboarding, captured apps, the bare VM, VMs on a
 // real cluster): `outpost` from source on every host, the tool check that decides whether the
 // machine can run them, ordered steps, and polling that fails with the hosts' logs.
-import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { REPO_ROOT } from '../support/cli.js';
 import { canUseNetns } from '../support/netns.js';
+import { waitFor } from '../support/wait.js';
 
 /** What `outpost` is on every host: this checkout, run from source. */
 export const OUTPOST = [process.execPath, '--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts')];
@@ -38,18 +38,7 @@ export function orderedSteps(): { step: (name: string, fn: () => Promise<void>) 
   };
 }
 
-/** Polls `fn` until it returns a value; on timeout fails with the last error and the logs. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, logs: () => string, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${logs()}`);
-    await sleep(intervalMs);
-  }
+/** Polls `fn` (test/support/wait.ts) for a scenario: on timeout the failure carries the hosts' logs. */
+export function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, logs: () => string, intervalMs = 250): Promise<T> {
+  return waitFor(what, fn, { timeoutMs, intervalMs, context: logs });
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { REPO_ROOT, kubectl, outpost } from '../support/cli.js';
-import { waitFor } from '../controllers/wait.js';
+import { waitFor } from '../support/wait.js';
 import type { Explanation } from '../../src/explain/facts.js';
 import { run as identityCommand } from '../../src/cli/commands/identity.js';
 
@@ -54,7 +54,7 @@ describe('outpost explain externalworkload (real control plane, guide manifests)
     await waitFor('a ready endpoint in the payment-processor slice', async () => {
       const out = await k(['get', 'endpointslices', '-n', 'payments', '-l', 'kubernetes.io/service-name=payment-processor', '-o', 'jsonpath={.items[*].endpoints[*].conditions.ready}']);
       return out.includes('true') || undefined;
-    }, 10_000, 100);
+    }, { timeoutMs: 10_000, intervalMs: 100 });
     // The guide's enrolment: a bootstrap token obtains a certificate (in-process `outpost identity certify`);
     // the identity service records an issuance Event that explain reads back.
     const tokenFile = join(work, 'token');
@@ -67,7 +67,7 @@ describe('outpost explain externalworkload (real control plane, guide manifests)
     } finally {
       console.log = log;
     }
-    await waitFor('the issuance Event', async () => (await k(['get', 'events', '-n', 'payments', '-o', 'jsonpath={.items[*].reason}'])).includes('IdentityIssued') || undefined, 10_000, 100);
+    await waitFor('the issuance Event', async () => (await k(['get', 'events', '-n', 'payments', '-o', 'jsonpath={.items[*].reason}'])).includes('IdentityIssued') || undefined, { timeoutMs: 10_000, intervalMs: 100 });
     const r = await outpost(['explain', 'ew/payment-processor-vm-1', '-n', 'payments', '-o', 'json'], { env: { ...process.env, KUBECONFIG: kc } });
     assert.equal(r.code, 0, r.stderr);
     const e = JSON.parse(r.stdout) as Explanation;
@@ -105,7 +105,7 @@ describe('outpost explain externalworkload (real control plane, guide manifests)
     await waitFor('redis-vm-1 in the redis-cache slice', async () => {
       const out = await k(['get', 'endpointslices', '-n', 'caching', '-l', 'kubernetes.io/service-name=redis-cache', '-o', 'jsonpath={.items[*].endpoints[*].targetRef.name}']);
       return out.includes('redis-vm-1') || undefined;
-    }, 10_000, 100);
+    }, { timeoutMs: 10_000, intervalMs: 100 });
     const r = await outpost(['explain', 'externalworkload/redis-vm-1', '-n', 'caching', '-o', 'json', '--kubeconfig', kc]);
     assert.equal(r.code, 0, r.stderr);
     const e = JSON.parse(r.stdout) as Explanation;

@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { DiscoveryV1Api } from '@kubernetes/client-node';
 import { kubectl, REPO_ROOT, spawnOutpost } from '../support/cli.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { waitFor } from '../controllers/wait.js';
+import { waitFor } from '../support/wait.js';
 import { parseProxyConfig } from '../../src/proxy/config.js';
 
 /** True once src/proxy/config.ts reads workload.group and workload.address (docs/adr/0010). */
@@ -67,7 +67,7 @@ test('two real proxies auto-register into redis-cache-fleet and both appear behi
   const eps = await waitFor('two ready endpoints', async () => {
     const e = (await discovery.listNamespacedEndpointSlice({ namespace: 'caching', labelSelector: 'kubernetes.io/service-name=redis-cache' })).items.flatMap((s) => s.endpoints ?? []);
     return e.length === 2 && e.every((x) => x.conditions?.ready) ? e : undefined;
-  }, 30_000, 200);
+  }, { timeoutMs: 30_000, intervalMs: 200 });
   assert.deepEqual(eps.map((e) => [e.hostname, e.addresses[0]]).sort(), [
     ['redis-cache-fleet-127-0-30-1', '127.0.30.1'],
     ['redis-cache-fleet-127-0-30-2', '127.0.30.2'],

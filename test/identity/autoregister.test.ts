@@ -21,7 +21,7 @@ import { parseProxyConfig } from '../../src/proxy/config.js';
 import { silentLogger } from '../../src/core/log.js';
 import { identityMetricsText } from '../../src/identity/component.js';
 import type { Credentials } from '../../src/proxy/types.js';
-import { waitFor } from '../controllers/wait.js';
+import { waitFor } from '../support/wait.js';
 
 const GROUP = 'redis-cache-fleet';
 const NS = 'caching';

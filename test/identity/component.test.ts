@@ -11,6 +11,7 @@ import { createIntermediateCA, createRootCA } from '../../src/core/pki.js';
 import { jwtKeyPath, loadOrCreateJwtKey } from '../../src/identity/jwt-key.js';
 import { readControlPlaneInfo } from '../../src/core/control-plane-file.js';
 import { WorkloadIdentityClient } from '../../src/proxy/identity/client.js';
+import { waitFor } from '../support/wait.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 
 let cp: TestControlPlane;
@@ -60,14 +61,6 @@ async function issuerOfNewCertificate(): Promise<string> {
   }
 }
 
-async function eventually(what: string, check: () => Promise<boolean>, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 test('the imported CA issues, and control-plane.json tells where identity and its anchors are', async () => {
   const info = readControlPlaneInfo(cp.dataDir)!;
   assert.match(info.listeners.identity, /^127\.0\.0\.1:\d+$/);
@@ -79,7 +72,7 @@ test('a new issuer and a rotated anchor bundle are picked up without a restart',
   const next = await createIntermediateCA(root, { commonName: 'imported-issuer-2', lifetimeMs: 30 * 86_400_000 });
   writeFileSync(files().key, next.keyPem, { mode: 0o600 });
   writeFileSync(files().cert, next.certPem);
-  await eventually('certificates from the new issuer', async () => /imported-issuer-2/.test(await issuerOfNewCertificate()));
+  await waitFor('certificates from the new issuer', async () => /imported-issuer-2/.test(await issuerOfNewCertificate()), 8000);
 
   // Anchor rotation: a bundle with a second anchor (concatenated by hand, no newline in between)
   // is published in the ConfigMap, one PEM block per anchor.
@@ -87,10 +80,10 @@ test('a new issuer and a rotated anchor bundle are picked up without a restart',
   writeFileSync(files().anchors, root.certPem.trim() + second.certPem.trim());
   const bundle = `${root.certPem.trim()}\n${second.certPem.trim()}\n`;
   const core = cp.kubeConfig.makeApiClient(CoreV1Api);
-  await eventually('the two-anchor bundle in the ConfigMap', async () => {
+  await waitFor('the two-anchor bundle in the ConfigMap', async () => {
     const cm = await core.readNamespacedConfigMap({ namespace: 'outpost', name: 'outpost-identity-trust-roots' });
     return cm.data?.['ca-bundle.crt'] === bundle;
-  });
+  }, 8000);
   assert.equal(readFileSync(join(cp.dataDir, 'pki', 'trust-anchors.crt'), 'utf8'), bundle);
   // The JWT bundle (the key generated next to the imported CA) is republished with the anchors, unchanged.
   const cm = await core.readNamespacedConfigMap({ namespace: 'outpost', name: 'outpost-identity-trust-roots' });
@@ -113,7 +106,7 @@ test('deleting the ExternalWorkload stops its renewals', async () => {
     await client.start();
     await client.renew();
     await cp.kubeConfig.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', namespace: 'payments', plural: 'externalworkloads', name: 'payment-processor-vm-1' });
-    await eventually('renewals to stop', () => client.renew().then(() => false, (e: Error) => /payment-processor-vm-1 no longer exists, so its certificate is not renewed/.test(e.message)));
+    await waitFor('renewals to stop', () => client.renew().then(() => false, (e: Error) => /payment-processor-vm-1 no longer exists, so its certificate is not renewed/.test(e.message)), 8000);
   } finally {
     client.close();
   }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { kubectl, outpost, REPO_ROOT } from '../support/cli.js';
+import { waitFor } from '../support/wait.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { certifyOnce, CertifyCallError } from '../../src/core/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
@@ -40,14 +41,6 @@ function certify(tokenFile: string, out: string, extra: string[] = []) {
 /** Certify directly over gRPC with a hand-made CSR (what the CLI never sends). */
 async function certifyRaw(tokenFile: string, csr: Buffer) {
   return certifyOnce({ addr: identityAddr, trustAnchorsPem: anchors }, { identity: NAMES.identity, workload: WORKLOAD, token: readFileSync(tokenFile, 'utf8'), csr });
-}
-
-async function eventually(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 before(async () => {
@@ -93,7 +86,7 @@ test('the guide: serviceaccount, binding, token, trust roots, certify; openssl v
   assert.match(text, /DNS:payment-processor-vm-1\.payments\.svc\.cluster\.local/);
 
   // An Event on the ExternalWorkload records the issuance.
-  await eventually('the issuance Event', async () => /IdentityIssued/.test(await k(['get', 'events', '-n', 'payments', '-o', 'jsonpath={.items[*].reason}'])));
+  await waitFor('the issuance Event', async () => /IdentityIssued/.test(await k(['get', 'events', '-n', 'payments', '-o', 'jsonpath={.items[*].reason}'])));
 
   // The dedicated audience works as well as the API's default one.
   const aud = await certifyRaw(await token('payment-processor-sa', 'payments', ['--audience', 'identity.outpost.io']), await createCsr(generateWorkloadKey(), NAMES));
@@ -154,7 +147,7 @@ test('renewal by certificate after a restart with no token; deleting the Service
     const tok = await token('payment-processor-sa');
     await k(['delete', 'serviceaccount', 'payment-processor-sa', '-n', 'payments']);
     await assert.rejects(certifyRaw(tok, await createCsr(generateWorkloadKey(), NAMES)), (e: unknown) => e instanceof CertifyCallError && e.grpcCode === status.UNAUTHENTICATED && /token was rejected/.test(e.message));
-    await eventually('renewals to stop', () => client.renew().then(() => false, (e: Error) => /was deleted, so renewals stopped/.test(e.message)));
+    await waitFor('renewals to stop', () => client.renew().then(() => false, (e: Error) => /was deleted, so renewals stopped/.test(e.message)));
   } finally {
     client.close();
   }

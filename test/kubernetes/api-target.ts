@@ -112,16 +112,3 @@ export function targetFromKubeconfig(name: string, kubeconfig: string, expire: (
     expireWatchHistory: expire,
   };
 }
-
-/** Resolves once `cond()` holds; rejects naming `what` after `ms`. */
-export function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (cond()) resolve();
-      else if (Date.now() - start > ms) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 20);
-    };
-    tick();
-  });
-}

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
-import { waitFor } from '../controllers/wait.js';
+import { waitFor } from '../support/wait.js';
 import { run, REPO_ROOT } from '../support/cli.js';
 
 let kube: RealKubernetes;
@@ -58,17 +58,17 @@ spec:
 `;
   const applied = await kube.kubectl(['apply', '-f', '-'], manifest);
   assert.equal(applied.code, 0, applied.stderr);
-  await waitFor('the default ServiceAccount', async () => (await kube.kubectl(['get', 'sa', 'default', '-n', 'bench-check'])).code === 0, 30_000, 200);
+  await waitFor('the default ServiceAccount', async () => (await kube.kubectl(['get', 'sa', 'default', '-n', 'bench-check'])).code === 0, { timeoutMs: 30_000, intervalMs: 200 });
   await waitFor('2 pods of the Deployment', async () => {
     const pods = await kube.kubectl(['get', 'pods', '-n', 'bench-check', '-l', 'app=web', '-o', 'json']);
     return pods.code === 0 && JSON.parse(pods.stdout).items.length === 2;
-  }, 30_000, 200);
+  }, { timeoutMs: 30_000, intervalMs: 200 });
   await waitFor('the EndpointSlice of Service web', async () => {
     const slices = await kube.kubectl(['get', 'endpointslices', '-n', 'bench-check', '-l', 'kubernetes.io/service-name=web', '-o', 'json']);
     if (slices.code !== 0) return false;
     const items = JSON.parse(slices.stdout).items;
     return items.length === 1 && items[0].metadata.labels['endpointslice.kubernetes.io/managed-by'] === 'endpointslice-controller.k8s.io';
-  }, 30_000, 200);
+  }, { timeoutMs: 30_000, intervalMs: 200 });
   // Service cluster IPs come from the bench's range (inside 198.18.0.0/15), never 10.x.
   const svc = JSON.parse((await kube.kubectl(['get', 'svc', 'web', '-n', 'bench-check', '-o', 'json'])).stdout);
   assert.match(svc.spec.clusterIP, /^198\.19\./);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
 import { outpost, spawnOutpost } from '../support/cli.js';
 import { guideManifests } from '../controllers/guide.js';
-import { waitFor } from '../controllers/wait.js';
+import { waitFor } from '../support/wait.js';
 import { installCaMaterial } from '../../src/install/ca.js';
 import { toYaml } from '../../src/install/render.js';
 
@@ -100,7 +100,7 @@ describe('outpost install and outpost up --kubeconfig on a real kube-apiserver',
     await waitFor('the control plane to start', () => {
       if (proc!.exitCode !== null) assert.fail(`outpost up exited ${proc!.exitCode}:\n${output}`);
       return output.includes('Outpost control plane is up');
-    }, 60_000, 200);
+    }, { timeoutMs: 60_000, intervalMs: 200 });
   });
 
   after(async () => {
@@ -123,7 +123,7 @@ describe('outpost install and outpost up --kubeconfig on a real kube-apiserver',
       const p = await kube.kubectl(['get', 'pods', '-n', 'outpost', '-l', 'app.kubernetes.io/name=outpost-controllers', '-o', 'jsonpath={range .items[*]}{.spec.serviceAccountName}{"\\n"}{end}']);
       const lines = p.stdout.trim().split('\n').filter(Boolean);
       return lines.length === 2 ? lines : undefined;
-    }, 30_000, 250);
+    }, { timeoutMs: 30_000, intervalMs: 250 });
     assert.deepEqual(pods, ['outpost-controllers', 'outpost-controllers']);
   });
 
@@ -146,7 +146,7 @@ describe('outpost install and outpost up --kubeconfig on a real kube-apiserver',
     const roots = await waitFor('the trust-roots ConfigMap', async () => {
       const r = await kube.kubectl(['get', 'configmap', 'outpost-identity-trust-roots', '-n', 'outpost', '-o', 'jsonpath={.data.ca-bundle\\.crt}']);
       return r.code === 0 && r.stdout.includes('BEGIN CERTIFICATE') ? r.stdout : undefined;
-    }, 20_000, 250);
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     assert.equal(roots.trim(), readFileSync(join(work, 'anchors.crt'), 'utf8').trim());
   });
 
@@ -156,7 +156,7 @@ describe('outpost install and outpost up --kubeconfig on a real kube-apiserver',
         const r = await kube.kubectl(['get', 'endpointslices', '-n', ns, '-l', `kubernetes.io/service-name=${svc},endpointslice.kubernetes.io/managed-by=outpost-external-workloads-controller`, '-o', 'json']);
         const items = JSON.parse(r.stdout || '{"items":[]}').items;
         return items.length === 1 && items[0].endpoints?.length === ips.split(' ').length ? items[0] : undefined;
-      }, 30_000, 250);
+      }, { timeoutMs: 30_000, intervalMs: 250 });
       const service = JSON.parse((await kube.kubectl(['get', 'service', svc, '-n', ns, '-o', 'json'])).stdout);
       assert.deepEqual(slice.metadata.ownerReferences.map((o: any) => [o.kind, o.name, o.uid, o.controller]), [['Service', svc, service.metadata.uid, true]]);
       assert.deepEqual(slice.endpoints.flatMap((e: any) => e.addresses).sort(), ips.split(' '));
@@ -172,7 +172,7 @@ describe('outpost install and outpost up --kubeconfig on a real kube-apiserver',
     const first = await waitFor('the endpoints controller to sync postgres', async () => {
       const m = await endpoints();
       return m.labels?.['outpost-test'] === 'touched' ? m : undefined;
-    }, 20_000, 100);
+    }, { timeoutMs: 20_000, intervalMs: 100 });
     await new Promise((r) => setTimeout(r, 3000));
     const later = await endpoints();
     assert.equal(later.labels['endpoints.kubernetes.io/managed-by'], 'endpoint-controller');
@@ -183,11 +183,11 @@ describe('outpost install and outpost up --kubeconfig on a real kube-apiserver',
     await waitFor('the Ready condition of payment-processor-vm-1', async () => {
       const r = await kube.kubectl(['get', 'ew', 'payment-processor-vm-1', '-n', 'payments', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}']);
       return r.stdout.trim() || undefined;
-    }, 20_000, 250);
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     await waitFor('the members of redis-cache-fleet', async () => {
       const r = await kube.kubectl(['get', 'wg', 'redis-cache-fleet', '-n', 'caching', '-o', 'jsonpath={.status.members}']);
       return r.stdout.trim() === '2' || undefined;
-    }, 20_000, 250);
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     const lease = await kube.kubectl(['get', 'lease', 'outpost-controllers', '-n', 'outpost', '-o', 'jsonpath={.spec.holderIdentity}']);
     assert.match(lease.stdout, /\S/);
   });

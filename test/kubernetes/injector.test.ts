@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
-import { waitFor } from '../controllers/wait.js';
+import { waitFor } from '../support/wait.js';
 import { createIntermediateCA, createRootCA } from '../../src/core/pki.js';
 import { Authority } from '../../src/identity/authority.js';
 import type { IdentityAuthority, RunningComponent } from '../../src/core/component.js';
@@ -85,7 +85,7 @@ test('the real API server calls the injector for the guide\'s Deployment: its 3 
   await waitFor('3 pods of api-server', async () => {
     pods = await getJson(['get', 'pods', '-n', 'hybrid-app', '-l', 'app=api-server']);
     return pods.items.length === 3;
-  }, 60_000, 250);
+  }, { timeoutMs: 60_000, intervalMs: 250 });
   for (const pod of pods.items) {
     const inits = pod.spec.initContainers.map((c: any) => c.name);
     assert.deepEqual(inits, ['outpost-init', 'outpost-proxy']);
@@ -104,7 +104,7 @@ test('the real API server calls the injector for the guide\'s Deployment: its 3 
   await waitFor('an Injected Event on Deployment api-server', async () => {
     const events = await getJson(['get', 'events', '-n', 'hybrid-app', '--field-selector', 'reason=Injected']);
     return events.items.some((e: any) => e.involvedObject.kind === 'Deployment' && e.involvedObject.name === 'api-server' && /identity spiffe:\/\/cluster.local\/ns\/hybrid-app\/sa\/default/.test(e.message));
-  }, 20_000, 250);
+  }, { timeoutMs: 20_000, intervalMs: 250 });
 });
 
 test('disabled on the pod wins over the namespace; an already injected pod is left as it is; a bad annotation is refused naming it', async () => {
@@ -163,7 +163,7 @@ subjects: [{kind: ServiceAccount, name: crippled-injector, namespace: default}]
   await waitFor('an InjectionFailed Event', async () => {
     const events = await getJson(['get', 'events', '-n', 'hybrid-app', '--field-selector', 'reason=InjectionFailed']);
     return events.items.some((e: any) => e.type === 'Warning' && e.involvedObject.kind === 'Pod' && e.involvedObject.name === 'uninjected' && /created WITHOUT the Outpost proxy \(failurePolicy Ignore\)/.test(e.message));
-  }, 20_000, 250);
+  }, { timeoutMs: 20_000, intervalMs: 250 });
 });
 
 test('failurePolicy Fail: with the injector unreachable, the API server refuses the pod', async () => {
@@ -183,7 +183,7 @@ test('failurePolicy Fail: with the injector unreachable, the API server refuses 
   await waitFor('a NotInjected Event on pod admitted', async () => {
     const events = await getJson(['get', 'events', '-n', 'hybrid-app', '--field-selector', 'reason=NotInjected']);
     return events.items.some((e: any) => e.type === 'Warning' && e.involvedObject.kind === 'Pod' && e.involvedObject.name === 'admitted' && /delete the pod/.test(e.message));
-  }, 20_000, 250);
+  }, { timeoutMs: 20_000, intervalMs: 250 });
   const events = await getJson(['get', 'events', '-n', 'hybrid-app', '--field-selector', 'reason=NotInjected']);
   // (Each injector that ran reports once: the short-lived one above saw `uninjected` too.)
   assert.deepEqual([...new Set(events.items.map((e: any) => e.involvedObject.name))].sort(), ['admitted', 'uninjected'], 'not the opted-out or pre-injected pods, nor the injected ones');

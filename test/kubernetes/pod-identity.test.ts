@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
-import { waitFor } from '../controllers/wait.js';
+import { waitFor } from '../support/wait.js';
 import { createTokenReviewer } from '../../src/identity/kube.js';
 import { withPodIdentity } from '../../src/identity/pod-identity.js';
 import { Refusal } from '../../src/identity/refusal.js';
@@ -34,7 +34,7 @@ spec:
   serviceAccountName: api-server
   containers: [{name: api, image: example.invalid/api:1}]
 `;
-  await waitFor('the namespace and pod', async () => (await kube.kubectl(['apply', '-f', '-'], setup)).code === 0, 30_000, 500);
+  await waitFor('the namespace and pod', async () => (await kube.kubectl(['apply', '-f', '-'], setup)).code === 0, { timeoutMs: 30_000, intervalMs: 500 });
 });
 after(async () => kube?.stop());
 
@@ -77,5 +77,5 @@ test("a pod's projected token certifies that pod as its ServiceAccount, every ti
     } catch (e) {
       return e instanceof Refusal && e.reason === 'token_invalid';
     }
-  }, 20_000, 500);
+  }, { timeoutMs: 20_000, intervalMs: 500 });
 });

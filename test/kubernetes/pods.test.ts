@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
 import { canUseNetns } from '../support/netns.js';
 import { REPO_ROOT } from '../support/cli.js';
-import { waitFor } from '../controllers/wait.js';
+import { waitFor } from '../support/wait.js';
 import { createE2eNetwork, type E2eHost, type E2eNetwork } from '../e2e/hosts.js';
 import { startControlPlane, type RunningControlPlane } from '../../src/controlplane/start.js';
 import { createLogger, silentLogger } from '../../src/core/log.js';
@@ -133,7 +133,7 @@ test("the guide's Deployment gets injected Pods; one of them, run as the kubelet
   await waitFor('3 injected pods of api-server', async () => {
     pods = JSON.parse((await kube.kubectl(['get', 'pods', '-n', NS, '-l', 'app=api-server', '-o', 'json'])).stdout).items;
     return pods.length === 3;
-  }, 60_000, 250);
+  }, { timeoutMs: 60_000, intervalMs: 250 });
   for (const p of pods) assert.deepEqual(p.spec.initContainers.map((c: any) => c.name), ['outpost-init', 'outpost-proxy']);
   pod = pods[0];
   const [init, proxy] = pod.spec.initContainers;
@@ -169,13 +169,13 @@ test("the guide's Deployment gets injected Pods; one of them, run as the kubelet
   const startPodProxy = () => net.start(podHost, 'pod-proxy', 'setpriv', [`--reuid=${proxy.securityContext.runAsUser}`, `--regid=${proxy.securityContext.runAsGroup}`, '--clear-groups', ...NODE, MAIN, ...proxy.args], join(work, 'pod-proxy.log'), env);
   let podProxy = startPodProxy();
   net.start(podHost, 'api', process.execPath, ['--import', TSX, APPS, 'http', 'api-server', '8080'], join(work, 'api.log'));
-  await waitFor('the pod proxy to be ready', async () => (await net.exec(podHost, 'curl', ['-sf', 'http://127.0.0.1:4191/ready'])).code === 0, 60_000, 500).catch((e) => {
+  await waitFor('the pod proxy to be ready', async () => (await net.exec(podHost, 'curl', ['-sf', 'http://127.0.0.1:4191/ready'])).code === 0, { timeoutMs: 60_000, intervalMs: 500 }).catch((e) => {
     throw new Error(`${e.message}\n${net.tail(podProxy, 30)}`);
   });
   await waitFor('an IdentityIssued Event on the Pod', async () => {
     const events = JSON.parse(await k(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=Pod,involvedObject.name=${pod.metadata.name}`, '-o', 'json'])).items;
     return events.some((e: any) => e.reason === 'IdentityIssued' && e.message.includes(API_ID));
-  }, 20_000, 250);
+  }, { timeoutMs: 20_000, intervalMs: 250 });
   await k(['patch', 'pod', pod.metadata.name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'ContainersReady', status: 'True' }] } })]);
 
   // The VM: postgres (a line server with /health for the guide's probe) and its proxy, bootstrapped with a token.
@@ -199,14 +199,14 @@ test("the guide's Deployment gets injected Pods; one of them, run as the kubelet
       { service: `postgres.${NS}`, port: 5432, listen: '127.0.0.1:15432', protocol: 'opaque' },
     ]),
   });
-  await waitFor('the VM proxy to be ready', async () => (await net.exec(vmHost, 'curl', ['-sf', 'http://127.0.0.1:4191/ready'])).code === 0, 60_000, 500).catch((e) => {
+  await waitFor('the VM proxy to be ready', async () => (await net.exec(vmHost, 'curl', ['-sf', 'http://127.0.0.1:4191/ready'])).code === 0, { timeoutMs: 60_000, intervalMs: 500 }).catch((e) => {
     throw new Error(`${e.message}\n${net.tail(vmProxy, 30)}`);
   });
-  await waitFor('ExternalWorkload postgres-primary Ready', async () => /True/.test((await kube.kubectl(['get', 'ew', 'postgres-primary', '-n', NS, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout), 60_000, 500);
+  await waitFor('ExternalWorkload postgres-primary Ready', async () => /True/.test((await kube.kubectl(['get', 'ew', 'postgres-primary', '-n', NS, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout), { timeoutMs: 60_000, intervalMs: 500 });
   await waitFor("the real EndpointSlice controller's slice with the pod", async () => {
     const slices = JSON.parse((await kube.kubectl(['get', 'endpointslices', '-n', NS, '-l', 'kubernetes.io/service-name=api-server', '-o', 'json'])).stdout).items;
     return slices.some((s: any) => (s.endpoints ?? []).some((e: any) => e.addresses.includes(podHost.address) && e.targetRef?.kind === 'Pod' && e.conditions?.ready));
-  }, 60_000, 500);
+  }, { timeoutMs: 60_000, intervalMs: 500 });
 
   await t.test('pod → VM: the app dials the postgres Service IP, outpost-init captures it, the proxies speak mTLS', async () => {
     const clusterIP = (await k(['get', 'svc', 'postgres', '-n', NS, '-o', 'jsonpath={.spec.clusterIP}'])).trim();
@@ -215,7 +215,7 @@ test("the guide's Deployment gets injected Pods; one of them, run as the kubelet
       const r = await net.exec(podHost, process.execPath, ['--import', TSX, APPS, 'tcp-client', clusterIP, '5432', 'hello from the pod']);
       out = r.stdout + r.stderr;
       return r.code === 0 && /pong: hello from the pod/.test(r.stdout);
-    }, 30_000, 500).catch((e) => {
+    }, { timeoutMs: 30_000, intervalMs: 500 }).catch((e) => {
       throw new Error(`${e.message}: ${out}\n${net.tail(podProxy)}\n${net.tail(vmProxy)}`);
     });
     const podMetrics = await metricsOf(podHost);
@@ -230,7 +230,7 @@ test("the guide's Deployment gets injected Pods; one of them, run as the kubelet
       const r = await net.exec(vmHost, 'curl', ['-s', '--max-time', '3', 'http://127.0.0.1:18080/']);
       out = r.stdout + r.stderr;
       return r.code === 0 && r.stdout.trim() === 'api-server';
-    }, 30_000, 500).catch((e) => {
+    }, { timeoutMs: 30_000, intervalMs: 500 }).catch((e) => {
       throw new Error(`${e.message}: ${out}\n${net.tail(podProxy)}\n${net.tail(vmProxy)}`);
     });
     assert.match(await metricsOf(vmHost), new RegExp(`direction="outbound"[^\\n]*tls="true"[^\\n]*server_id="${API_ID}"`));
@@ -260,7 +260,7 @@ spec:
       const r = await net.exec(podHost, 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', `http://${apiIP}:8080/`]);
       status = r.stdout;
       return status === '403';
-    }, 30_000, 500).catch((e) => {
+    }, { timeoutMs: 30_000, intervalMs: 500 }).catch((e) => {
       throw new Error(`${e.message}: last status ${status}\n${net.tail(podProxy)}`);
     });
     const vm = await net.exec(vmHost, 'curl', ['-s', '--max-time', '3', 'http://127.0.0.1:18080/']);
@@ -273,7 +273,7 @@ spec:
     mkdirSync(join(podDir, 'identity'), { mode: 0o700 });
     chownSync(join(podDir, 'identity'), 2102, 2102);
     podProxy = startPodProxy();
-    await waitFor('the restarted pod proxy to be ready', async () => (await net.exec(podHost, 'curl', ['-sf', 'http://127.0.0.1:4191/ready'])).code === 0, 60_000, 500).catch((e) => {
+    await waitFor('the restarted pod proxy to be ready', async () => (await net.exec(podHost, 'curl', ['-sf', 'http://127.0.0.1:4191/ready'])).code === 0, { timeoutMs: 60_000, intervalMs: 500 }).catch((e) => {
       throw new Error(`${e.message}\n${net.tail(podProxy, 30)}`);
     });
     assert.ok(readFileSync(join(podDir, 'token'), 'utf8').trim(), 'the projected token file is left in place');

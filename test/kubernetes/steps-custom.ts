@@ -4,7 +4,7 @@
 // conflicts, watch, Table columns, `kubectl get -o wide`, `kubectl explain`, and delete's answer.
 import { CustomObjectsApi, Watch } from '@kubernetes/client-node';
 import type { ApiTarget, HttpReply } from './api-target.js';
-import { until } from './api-target.js';
+import { waitFor } from '../support/wait.js';
 import { clientStatus, explainFields, explainHeader, identity, kubectlView, listNames, managers, NS, replyStatus, serverFilled, tableHeader, viaClient, type Step } from './conformance-steps.js';
 
 const GROUP = 'workload.linkerd.io';
@@ -103,7 +103,7 @@ export const customSteps: Step[] = [
       try {
         await t.call('POST', EWS, { body: ew('vm-2') });
         await patch(t, `${EWS}/vm-2`, 'application/merge-patch+json', { metadata: { labels: { tier: 'web' } } });
-        await until(() => events.length >= 2, `${t.name}: two ExternalWorkload events`);
+        await waitFor(`${t.name}: two ExternalWorkload events`, () => events.length >= 2, 10_000);
       } finally {
         controller.abort();
       }

@@ -3,7 +3,7 @@
 // of one object by field selector, and the ERROR 410 Expired a watch from a forgotten version gets.
 import { CoreV1Api, Watch } from '@kubernetes/client-node';
 import type { ApiTarget } from './api-target.js';
-import { until } from './api-target.js';
+import { waitFor } from '../support/wait.js';
 import { NS, type Step } from './conformance-steps.js';
 import { statusView } from './conformance-compare.js';
 
@@ -29,7 +29,7 @@ export const watchSteps: Step[] = [
         await t.call('POST', CMS, { body: { metadata: { name: 'w1', labels: { watched: 'yes' } } } });
         await merge(t, 'w1', { data: { changed: 'yes' } });
         await t.call('DELETE', `${CMS}/w1`);
-        await until(() => events.length >= 3, `${t.name}: three watch events`);
+        await waitFor(`${t.name}: three watch events`, () => events.length >= 3, 10_000);
       } finally {
         controller.abort();
       }
@@ -43,11 +43,11 @@ export const watchSteps: Step[] = [
       await t.call('POST', CMS, { body: { metadata: { name: 'w2', labels: { w: 'in' } } } });
       const watch = await t.watch(`${CMS}?watch=true&labelSelector=w%3Din`);
       try {
-        await until(() => watch.events.length >= 1, `${t.name}: the initial ADDED`);
+        await waitFor(`${t.name}: the initial ADDED`, () => watch.events.length >= 1, 10_000);
         await merge(t, 'w2', { metadata: { labels: { w: 'out' } } });
         await merge(t, 'w2', { metadata: { labels: { w: 'in' } } });
         await merge(t, 'w2', { data: { x: '1' } });
-        await until(() => watch.events.length >= 4, `${t.name}: four events`);
+        await waitFor(`${t.name}: four events`, () => watch.events.length >= 4, 10_000);
       } finally {
         watch.close();
       }
@@ -71,7 +71,7 @@ export const watchSteps: Step[] = [
     name: 'watch with sendInitialEvents (streaming list): the objects, then a bookmark marking their end',
     run: async (t) => {
       const watch = await t.watch(`${CMS}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&labelSelector=w%3Din`);
-      await Promise.race([watch.ended, until(() => watch.events.some((e) => e.type === 'BOOKMARK'), `${t.name}: the initial-events-end bookmark`)]).catch(() => {});
+      await Promise.race([watch.ended, waitFor(`${t.name}: the initial-events-end bookmark`, () => watch.events.some((e) => e.type === 'BOOKMARK'), 10_000)]).catch(() => {});
       watch.close();
       const noMatch = await t.call('GET', `${CMS}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true`);
       return {
@@ -91,7 +91,7 @@ export const watchSteps: Step[] = [
       await t.call('PATCH', `${LEASES}/expiring`, { body: { spec: { holderIdentity: 'c' } }, contentType: 'application/merge-patch+json' });
       await t.expireWatchHistory();
       const watch = await t.watch(`${LEASES}?watch=true&resourceVersion=${old}`);
-      await Promise.race([watch.ended, until(() => watch.events.length >= 1, `${t.name}: the ERROR event`)]);
+      await Promise.race([watch.ended, waitFor(`${t.name}: the ERROR event`, () => watch.events.length >= 1, 10_000)]);
       watch.close();
       const list = await t.call('GET', `${LEASES}?resourceVersion=${old}&resourceVersionMatch=Exact`);
       return { status: watch.status, events: watch.events.map((e) => ({ type: e.type, object: statusView(e.object?.code, e.object) })), exactList: statusView(list.status, list.json) };

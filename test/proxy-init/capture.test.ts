@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { canUseNetns, createHostPair, type HostPair } from '../support/netns.js';
 import { REPO_ROOT } from '../support/cli.js';
+import { waitFor } from '../support/wait.js';
 import { splitRule } from '../../src/proxy-init/iptables.js';
 
 const root = canUseNetns();
@@ -38,16 +39,6 @@ after(() => {
   listener?.kill();
   pair?.destroy();
 });
-
-async function waitFor<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Connects from `host` with bash's /dev/tcp (optionally as another uid) and returns what the server said. */
 function connect(from: 'a' | 'b', address: string, port: number, uid?: number): string {
@@ -82,19 +73,19 @@ test('re-running is idempotent', { skip: !root && 'needs root and network namesp
 
 test('inbound connections to a workload port reach the proxy inbound port, with the original destination', { skip: !root && 'needs root and network namespaces' }, async () => {
   assert.equal(connect('a', pair.b.address, 8080), 'captured');
-  const hit = await waitFor(() => seen.find((s) => s.listener === 4143));
+  const hit = await waitFor('a connection captured to the inbound port', () => seen.find((s) => s.listener === 4143));
   assert.equal(hit.originalDst, `${pair.b.address}:8080`);
 });
 
 test('IPv6 too: inbound to a captured port reaches the proxy, never the app in plaintext', { skip: !root && 'needs root and network namespaces' }, async () => {
   assert.equal(connect('a', pair.b.address6, 9090), 'captured');
-  const hit = await waitFor(() => seen.find((s) => s.listener === 4143 && s.originalDst === `${pair.b.address6}:9090`));
+  const hit = await waitFor('an IPv6 connection captured to the inbound port, original destination port 9090', () => seen.find((s) => s.listener === 4143 && s.originalDst === `${pair.b.address6}:9090`));
   assert.ok(hit);
 });
 
 test('IPv6 too: the app\'s outbound connections reach the proxy outbound port', { skip: !root && 'needs root and network namespaces' }, async () => {
   assert.equal(connect('b', pair.a.address6, 6379), 'captured');
-  assert.ok(await waitFor(() => seen.find((s) => s.listener === 4140 && s.originalDst === `${pair.a.address6}:6379`)));
+  assert.ok(await waitFor('an IPv6 connection captured to the outbound port, original destination port 6379', () => seen.find((s) => s.listener === 4140 && s.originalDst === `${pair.a.address6}:6379`)));
 });
 
 test('--check notices a rule removed from one family only', { skip: !root && 'needs root and network namespaces' }, () => {
@@ -110,7 +101,7 @@ test('--check notices a rule removed from one family only', { skip: !root && 'ne
 
 test("the app's outbound connections reach the proxy outbound port, with the original destination", { skip: !root && 'needs root and network namespaces' }, async () => {
   assert.equal(connect('b', pair.a.address, 5432), 'captured');
-  assert.ok(await waitFor(() => seen.find((s) => s.listener === 4140 && s.originalDst === `${pair.a.address}:5432`)));
+  assert.ok(await waitFor('a connection captured to the outbound port, original destination port 5432', () => seen.find((s) => s.listener === 4140 && s.originalDst === `${pair.a.address}:5432`)));
 });
 
 test("the proxy's own user is not captured", { skip: !root && 'needs root and network namespaces' }, async () => {

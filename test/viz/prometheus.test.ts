@@ -9,6 +9,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl, outpost } from '../support/cli.js';
+import { waitFor } from '../support/wait.js';
 import { findViz, vizGet, type VizEndpoint } from '../../src/viz/client.js';
 import type { StatRow } from '../../src/viz/service.js';
 import type { EdgeRow } from '../../src/viz/query.js';
@@ -25,16 +26,6 @@ async function freePort(): Promise<number> {
   const port = (s.address() as net.AddressInfo).port;
   await new Promise((r) => s.close(r));
   return port;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 describe('viz with --prometheus-url (real Prometheus)', { skip: !existsSync(PROMETHEUS) && 'prometheus is not installed (apt-get install prometheus)' }, () => {
@@ -114,7 +105,7 @@ scrape_configs:
   });
 
   it('stat, edges, routes and check answer from Prometheus, with the success rate and latency of the load', async () => {
-    const row = await until(
+    const row = await waitFor(
       'Prometheus to hold a rate for the server',
       async () => {
         const body = await vizGet<{ rows: StatRow[]; backend: string }>(ep, '/api/stat', { resource: 'ew', namespace: NS });
@@ -122,7 +113,7 @@ scrape_configs:
         const r = body.rows.find((x) => x.name === 'server');
         return r && r.successRate !== undefined && r.rps > 0 ? r : undefined;
       },
-      25_000,
+      { timeoutMs: 25_000, intervalMs: 250 },
     ).catch((e) => {
       const log = readFileSync(join(cp.dataDir, 'prometheus', 'prometheus.log'), 'utf8').split('\n').filter((l) => /level=(warn|error)/.test(l));
       throw new Error(`${e.message}; prometheus said: ${log.slice(-5).join(' | ')}`);
@@ -134,36 +125,36 @@ scrape_configs:
     assert.ok(row.rps > 0 && row.rps <= 55, `rps ${row.rps}`);
     assert.equal(row.meshed, '1/1');
     // The same workload's TCP numbers, from Prometheus too, under their own names.
-    const tcp = await until(
+    const tcp = await waitFor(
       'Prometheus to hold the server\'s TCP connections',
       async () => {
         const body = await vizGet<{ rows: StatRow[] }>(ep, '/api/stat', { resource: 'ew/server', namespace: NS });
         const t = body.rows[0]?.tcp;
         return t && t.connectionsPerSec > 0 && t.durationP50 !== undefined ? t : undefined;
       },
-      15_000,
+      { timeoutMs: 15_000, intervalMs: 250 },
     );
     assert.equal(tcp.active, 2);
     assert.equal(tcp.successRate, undefined, 'no errno and no connections to the app counted: not judged');
     assert.ok(tcp.connectionsPerSec <= 11 && Math.abs(tcp.bytesPerSec / tcp.connectionsPerSec - 2000) < 200, `cps ${tcp.connectionsPerSec} bytes/s ${tcp.bytesPerSec}`);
     assert.ok(tcp.durationP50! >= 100 && tcp.durationP50! <= 200, `duration p50 ${tcp.durationP50}`);
     // The client's outbound series may reach Prometheus a scrape after the server's inbound ones.
-    const edges = await until(
+    const edges = await waitFor(
       'Prometheus to hold the edge',
       async () => {
         const body = await vizGet<{ rows: EdgeRow[] }>(ep, '/api/edges', { namespace: NS });
         return body.rows.length ? body : undefined;
       },
-      15_000,
+      { timeoutMs: 15_000, intervalMs: 250 },
     );
     assert.deepEqual(edges.rows.map((e) => [e.src, e.dst, e.secured, e.clientId, e.serverId]), [['client', 'server', true, CLIENT_ID, SERVER_ID]]);
-    const routes = await until(
+    const routes = await waitFor(
       'Prometheus to hold the route',
       async () => {
         const body = await vizGet<{ rows: { route: string; rps: number; successRate?: number }[] }>(ep, '/api/routes', { resource: 'svc/server', namespace: NS });
         return body.rows.every((r) => r.rps > 0) ? body.rows : undefined;
       },
-      15_000,
+      { timeoutMs: 15_000, intervalMs: 250 },
     );
     assert.deepEqual(routes.map((r) => r.route), ['orders', '[DEFAULT]']);
     assert.equal(routes[0].successRate, 1);
@@ -178,13 +169,13 @@ scrape_configs:
 
   it('`viz check` names a proxy Prometheus cannot scrape, with Prometheus\' reason', async () => {
     await client.close();
-    const r = await until(
+    const r = await waitFor(
       'Prometheus to see the client down',
       async () => {
         const res = await outpost(['viz', 'check', '--data-dir', cp.dataDir]);
         return res.code !== 0 ? res : undefined;
       },
-      15_000,
+      { timeoutMs: 15_000, intervalMs: 250 },
     );
     assert.match(r.stdout, /× 1\/2 proxies scraped by Prometheus/);
     assert.match(r.stdout, new RegExp(`${NS}/client at ${client.address.replace(/\./g, '\\.')}: Prometheus: .*(refused|connect)`));

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { issueLeaf, loadCA, type CertificateAuthority } from '../../src/core/pki.js';
+import { waitFor } from '../support/wait.js';
 import { run as workloadCommand } from '../../src/cli/commands/workload.js';
 import { describeError } from '../../src/core/errors.js';
 import { createHealthReporter, createRevocationsClient, type RevocationsClient } from '../../src/proxy/control/index.js';
@@ -68,15 +69,6 @@ async function inProcess(args: string[]): Promise<{ code: number; stdout: string
   } finally {
     console.log = log;
   }
-}
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms = 5_000): Promise<number> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (await check()) return Date.now() - start;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 interface Issued {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { startTestApi, type TestApi } from './harness.js';
+import { waitFor } from '../../support/wait.js';
 import { FakeClock } from '../../../src/core/clock.js';
 import { BOOKMARK_INTERVAL_MS } from '../../../src/apiserver/watch/watch.js';
 
@@ -30,18 +31,6 @@ after(async () => {
   await api?.stop();
 });
 
-function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (cond()) resolve();
-      else if (Date.now() - start > ms) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
-
 test('client-node informer sees add, update and delete', async () => {
   const custom = kc.makeApiClient(CustomObjectsApi);
   await custom.createNamespacedCustomObject({ group: GROUP, version: 'v1beta1', namespace: 'watch', plural: 'externalworkloads', body: ew('before') });
@@ -55,14 +44,14 @@ test('client-node informer sees add, update and delete', async () => {
   informer.on('error', () => {});
   await informer.start();
   try {
-    await until(() => events.includes('add before'), 'initial add');
+    await waitFor('initial add', () => events.includes('add before'));
     await custom.createNamespacedCustomObject({ group: GROUP, version: 'v1beta1', namespace: 'watch', plural: 'externalworkloads', body: ew('live') });
     await custom.patchNamespacedCustomObject(
       { group: GROUP, version: 'v1beta1', namespace: 'watch', plural: 'externalworkloads', name: 'live', body: { metadata: { labels: { v: '2' } } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     await custom.deleteNamespacedCustomObject({ group: GROUP, version: 'v1beta1', namespace: 'watch', plural: 'externalworkloads', name: 'live' });
-    await until(() => events.includes('delete live'), 'delete event');
+    await waitFor('delete event', () => events.includes('delete live'));
     assert.deepEqual(events, ['add before', 'add live', 'update live 2', 'delete live']);
     assert.equal(informer.list().length, 1);
   } finally {
@@ -100,19 +89,19 @@ test('raw watch: replay from RV, synthetic ADDED, selector transitions, timeoutS
 
   const replay = await openWatch(`resourceVersion=${rv}`);
   assert.equal(replay.status, 200);
-  await until(() => replay.events.length >= 1, 'replayed event');
+  await waitFor('replayed event', () => replay.events.length >= 1);
   assert.deepEqual(replay.events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED w2']);
   replay.close();
 
   const fresh = await openWatch('labelSelector=sel%3Dyes');
-  await until(() => fresh.events.length >= 2, 'synthetic ADDED');
+  await waitFor('synthetic ADDED', () => fresh.events.length >= 2);
   assert.deepEqual(fresh.events.map((e) => `${e.type} ${e.object.metadata.name}`).sort(), ['ADDED w1', 'ADDED w2']);
   await api.call('PATCH', `${EW}/w1`, { raw: '{"metadata":{"labels":{"sel":"no"}}}', contentType: 'application/merge-patch+json' });
-  await until(() => fresh.events.length >= 3, 'DELETED on leaving the selector');
+  await waitFor('DELETED on leaving the selector', () => fresh.events.length >= 3);
   assert.equal(fresh.events[2].type, 'DELETED');
   assert.equal(fresh.events[2].object.metadata.name, 'w1');
   await api.call('PATCH', `${EW}/w1`, { raw: '{"metadata":{"labels":{"sel":"yes"}}}', contentType: 'application/merge-patch+json' });
-  await until(() => fresh.events.length >= 4, 'ADDED on entering the selector');
+  await waitFor('ADDED on entering the selector', () => fresh.events.length >= 4);
   assert.equal(fresh.events[3].type, 'ADDED');
   fresh.close();
 
@@ -145,9 +134,9 @@ test('bookmarks carry apiVersion and kind (fake clock)', async () => {
     });
     req.on('error', () => {});
     req.end();
-    await until(() => events.length === 1, 'the default ServiceAccount');
+    await waitFor('the default ServiceAccount', () => events.length === 1);
     clock.advance(BOOKMARK_INTERVAL_MS);
-    await until(() => events.length === 2, 'a bookmark');
+    await waitFor('a bookmark', () => events.length === 2);
     assert.deepEqual(events[1], { type: 'BOOKMARK', object: { kind: 'ServiceAccount', apiVersion: 'v1', metadata: { resourceVersion: String(other.store.revision()) } } });
     req.destroy();
   } finally {

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as grpc from '@grpc/grpc-js';
 import { formatTarget, startControlPlaneClients } from '../../../src/proxy/control/index.js';
-import { createTestPki, startTestServer, TestIdentity, waitFor } from './fixtures.js';
+import { waitFor } from '../../support/wait.js';
+import { createTestPki, startTestServer, TestIdentity } from './fixtures.js';
 
 test('formatTarget brackets IPv6 hosts', () => {
   assert.equal(formatTarget({ host: '127.0.0.1', port: 8086 }), '127.0.0.1:8086');
@@ -37,11 +38,11 @@ test('one call starts discovery, policy and health reporting for the workload', 
   try {
     const watch = clients.discovery!.resolve('postgres.hybrid-app:5432');
     const port = clients.policy!.watchPort(5432);
-    await waitFor(() => watch.current() && port.current(), 5000, 'endpoints and policy');
+    await waitFor('endpoints and policy', () => watch.current() && port.current(), 5000);
     assert.equal(watch.current()!.endpoints[0].address, '10.0.0.5');
     assert.equal(port.current()!.labels.workload, 'hybrid-app/postgres-vm');
     // No probes in the manifest: the first report is "waiting", the next one ready.
-    await waitFor(() => reports.some((r) => r.ready), 5000, 'ready report');
+    await waitFor('ready report', () => reports.some((r) => r.ready), 5000);
     assert.equal(reports[0].workload, 'hybrid-app/postgres-vm');
   } finally {
     clients.close();

@@ -12,7 +12,8 @@ import { issueLeaf, loadCA } from '../../../src/core/pki.js';
 import { startControlPlaneClients, type ControlPlaneClients } from '../../../src/proxy/control/index.js';
 import type { Credentials } from '../../../src/proxy/types.js';
 import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
-import { TestIdentity, waitFor } from './fixtures.js';
+import { waitFor } from '../../support/wait.js';
+import { TestIdentity } from './fixtures.js';
 
 const IDENTITY = 'spiffe://cluster.local/ns/payments/sa/payment-processor';
 
@@ -83,10 +84,10 @@ test('probes from the manifest make the workload an endpoint, and a failing app 
   });
   const watch = clients.discovery!.resolve('payment-processor.payments.svc.cluster.local:8080');
   const endpoints = () => watch.current()?.endpoints.map((e) => e.address).join(',');
-  await waitFor(() => watch.current(), 10_000, 'a first answer from destination');
+  await waitFor('a first answer from destination', () => watch.current(), 10_000);
 
   // The proxy learns its probe from the health acks, the app answers 200: the workload becomes an endpoint.
-  await waitFor(() => endpoints() === '10.0.50.100', 15_000, 'the workload as a ready endpoint');
+  await waitFor('the workload as a ready endpoint', () => endpoints() === '10.0.50.100', 15_000);
   const ep = watch.current()!.endpoints[0];
   assert.equal(ep.identity, IDENTITY);
   assert.equal(ep.port, 8080);
@@ -94,26 +95,26 @@ test('probes from the manifest make the workload an endpoint, and a failing app 
 
   // The app starts failing: after failureThreshold checks the endpoint leaves the Service.
   appStatus = 503;
-  await waitFor(() => endpoints() === '', 15_000, 'the endpoint removed');
+  await waitFor('the endpoint removed', () => endpoints() === '', 15_000);
   appStatus = 200;
-  await waitFor(() => endpoints() === '10.0.50.100', 15_000, 'the endpoint back');
+  await waitFor('the endpoint back', () => endpoints() === '10.0.50.100', 15_000);
 
   // An address that is no Service: destination refuses it, the proxy learns "no such service" at once.
   const external = clients.discovery!.resolve('192.0.2.10:443');
-  await waitFor(() => external.current(), 10_000, 'an answer for a non-service authority');
+  await waitFor('an answer for a non-service authority', () => external.current(), 10_000);
   assert.equal(external.current()!.exists, false);
   external.close();
 
   // Policy answers for the workload's port (the first answer ends the deny-by-default wait).
   const port = clients.policy!.watchPort(8080);
-  await waitFor(() => port.current(), 10_000, 'a policy for port 8080');
+  await waitFor('a policy for port 8080', () => port.current(), 10_000);
 });
 
 test('a control-plane restart keeps the endpoints and policy, then the streams come back', async () => {
   assert.ok(clients, 'runs after the first test');
   const watch = clients.discovery!.resolve('payment-processor.payments.svc.cluster.local:8080');
   const port = clients.policy!.watchPort(8080);
-  await waitFor(() => watch.current()?.endpoints.length === 1 && port.current(), 10_000, 'state before the restart');
+  await waitFor('state before the restart', () => watch.current()?.endpoints.length === 1 && port.current(), 10_000);
   const ports = Object.fromEntries(['destination', 'policy', 'health', 'identity'].map((name) => [`${name}-port`, Number(cp.info.listeners[name].split(':').pop())]));
   await cp.dispose();
   await new Promise((r) => setTimeout(r, 500));
@@ -127,7 +128,7 @@ test('a control-plane restart keeps the endpoints and policy, then the streams c
     { apiVersion: 'workload.linkerd.io/v1beta1', kind: 'ExternalWorkload', metadata: { name: 'payment-processor-vm', namespace: 'payments' }, spec: { workloadIPs: [{ ip: '10.0.50.101' }] } } as KubernetesObject,
     undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
   );
-  await waitFor(() => watch.current()?.endpoints.map((e) => e.address).join() === '10.0.50.101', 30_000, 'the new address from the restarted control plane');
+  await waitFor('the new address from the restarted control plane', () => watch.current()?.endpoints.map((e) => e.address).join() === '10.0.50.101', 30_000);
   watch.close();
   port.close();
 });

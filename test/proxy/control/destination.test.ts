@@ -6,7 +6,8 @@ import type * as grpc from '@grpc/grpc-js';
 import { ControlChannel } from '../../../src/proxy/control/channel.js';
 import { DestinationClient } from '../../../src/proxy/control/destination.js';
 import type { EndpointSnapshot } from '../../../src/api/model.js';
-import { createTestPki, peerIdentity, startTestServer, TestIdentity, waitFor, WORKLOAD_ID, type TestPki } from './fixtures.js';
+import { waitFor } from '../../support/wait.js';
+import { createTestPki, peerIdentity, startTestServer, TestIdentity, WORKLOAD_ID, type TestPki } from './fixtures.js';
 
 type GetCall = grpc.ServerWritableStream<{ path: string; contextToken: string }, unknown>;
 
@@ -54,14 +55,14 @@ test('snapshots follow add, remove and no_endpoints over mTLS', async () => {
     const watch = discovery.resolve('payment-processor.payments.svc.cluster.local:8080');
     const seen: EndpointSnapshot[] = [];
     watch.subscribe((s) => seen.push(s));
-    const call = await waitFor(() => server.open()[0], 5000, 'Get call');
+    const call = await waitFor('Get call', () => server.open()[0], 5000);
     assert.equal(call.request.path, 'payment-processor.payments.svc.cluster.local:8080');
     assert.equal(call.request.contextToken, 'payments/payment-processor-vm');
     assert.equal(server.peers[0], WORKLOAD_ID, 'the server sees the workload identity of the client certificate');
     assert.equal(watch.current(), undefined, 'no snapshot before the first answer');
 
     call.write({ add: { endpoints: [ep('10.0.50.100'), ep('10.0.50.101', 8080, { protocolHint: 'PROTOCOL_H2', zone: 'zone-a' })], metricLabels: { dst_service: 'payment-processor', dst_namespace: 'payments' } } });
-    await waitFor(() => seen.length === 1, 5000, 'first snapshot');
+    await waitFor('first snapshot', () => seen.length === 1, 5000);
     assert.deepEqual(addrs(watch.current()), ['10.0.50.100', '10.0.50.101']);
     const second = watch.current()!.endpoints[1];
     assert.equal(second.protocolHint, 'h2');
@@ -72,15 +73,15 @@ test('snapshots follow add, remove and no_endpoints over mTLS', async () => {
     assert.deepEqual(watch.current()!.labels, { dst_service: 'payment-processor', dst_namespace: 'payments' });
 
     call.write({ remove: { endpoints: [ep('10.0.50.100')] } });
-    await waitFor(() => seen.length === 2, 5000, 'remove');
+    await waitFor('remove', () => seen.length === 2, 5000);
     assert.deepEqual(addrs(watch.current()), ['10.0.50.101']);
 
     call.write({ noEndpoints: { exists: true } });
-    await waitFor(() => seen.length === 3, 5000, 'no endpoints');
+    await waitFor('no endpoints', () => seen.length === 3, 5000);
     assert.deepEqual(watch.current(), { exists: true, endpoints: [], labels: { dst_service: 'payment-processor', dst_namespace: 'payments' } });
 
     call.write({ noEndpoints: { exists: false } });
-    await waitFor(() => seen.length === 4, 5000, 'service gone');
+    await waitFor('service gone', () => seen.length === 4, 5000);
     assert.equal(watch.current()!.exists, false);
   } finally {
     discovery.close();
@@ -95,7 +96,7 @@ test('concurrent resolves of one authority share a stream; the last close cancel
     const a = discovery.resolve('redis-cache.cache:6379');
     const b = discovery.resolve('redis-cache.cache:6379');
     const other = discovery.resolve('postgres.hybrid-app:5432');
-    await waitFor(() => a.current() && b.current() && other.current(), 5000, 'snapshots');
+    await waitFor('snapshots', () => a.current() && b.current() && other.current(), 5000);
     assert.equal(server.calls.length, 2, 'one Get per distinct authority');
     assert.equal(discovery.activeStreams(), 2);
     a.close();
@@ -104,7 +105,7 @@ test('concurrent resolves of one authority share a stream; the last close cancel
     assert.deepEqual(addrs(b.current()), ['10.0.0.7']);
     b.close();
     assert.equal(discovery.activeStreams(), 1);
-    await waitFor(() => server.calls.filter((c) => c.request.path === 'redis-cache.cache:6379').every((c) => c.cancelled), 5000, 'server sees the cancel');
+    await waitFor('server sees the cancel', () => server.calls.filter((c) => c.request.path === 'redis-cache.cache:6379').every((c) => c.cancelled), 5000);
     other.close();
   } finally {
     discovery.close();
@@ -118,14 +119,14 @@ test('a control-plane restart keeps the last snapshot, then refreshes it (fail s
   const discovery = await client(server.target, new TestIdentity(await pki.clientCredentials()));
   try {
     const watch = discovery.resolve('postgres.hybrid-app:5432');
-    await waitFor(() => watch.current(), 5000, 'first snapshot');
+    await waitFor('first snapshot', () => watch.current(), 5000);
     await server.stop();
     // The outage lasts several backoff rounds; the proxy keeps serving the last endpoints.
     await new Promise((r) => setTimeout(r, 400));
     assert.deepEqual(addrs(watch.current()), ['10.0.0.1', '10.0.0.2']);
     // The control plane comes back on the same address with a different endpoint set.
     server = await startDestination(port, (call) => call.write({ add: { endpoints: [ep('10.0.0.3')] } }));
-    await waitFor(() => addrs(watch.current()).join() === '10.0.0.3', 10_000, 'refreshed snapshot');
+    await waitFor('refreshed snapshot', () => addrs(watch.current()).join() === '10.0.0.3', 10_000);
   } finally {
     discovery.close();
     await server.stop();
@@ -155,11 +156,11 @@ test('streams wait for credentials and move to rotated credentials', async () =>
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(server.calls.length, 0, 'no call without a certificate');
     identity.set(await pki.clientCredentials());
-    await waitFor(() => watch.current(), 5000, 'snapshot after credentials');
+    await waitFor('snapshot after credentials', () => watch.current(), 5000);
     const rotatedId = 'spiffe://cluster.local/ns/payments/sa/rotated';
     identity.set(await pki.clientCredentials(rotatedId));
-    await waitFor(() => server.peers.includes(rotatedId), 5000, 'stream on the rotated certificate');
-    await waitFor(() => server.open().length === 1, 5000, 'old stream closed');
+    await waitFor('stream on the rotated certificate', () => server.peers.includes(rotatedId), 5000);
+    await waitFor('old stream closed', () => server.open().length === 1, 5000);
     assert.deepEqual(addrs(watch.current()), ['10.0.0.1']);
   } finally {
     discovery.close();
@@ -172,7 +173,7 @@ test('an authority the destination service refuses becomes a final "no such serv
   const discovery = await client(server.target, new TestIdentity(await pki.clientCredentials()));
   try {
     const watch = discovery.resolve('93.184.216.34:443');
-    await waitFor(() => watch.current(), 5000, 'final snapshot');
+    await waitFor('final snapshot', () => watch.current(), 5000);
     assert.deepEqual(watch.current(), { exists: false, endpoints: [], labels: {} });
     await new Promise((r) => setTimeout(r, 300)); // several backoff rounds
     assert.equal(server.calls.length, 1, 'not retried');

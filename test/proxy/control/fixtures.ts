@@ -103,13 +103,3 @@ export async function startTestServer(pki: TestPki, impls: { destination?: Impl;
   };
 }
 
-/** Resolves when `predicate` holds, polling every 10 ms; rejects after `ms`. */
-export async function waitFor<T>(predicate: () => T | undefined | false, ms = 5_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = predicate();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -12,7 +12,8 @@ import type { WorkloadProbe } from '../../../src/core/workloads/effective.js';
 import { ProbeSupervisor } from '../../../src/proxy/probes/supervisor.js';
 import { ProbeRunner } from '../../../src/proxy/probes/runner.js';
 import { parseProbes } from '../../../src/proxy/probes/spec.js';
-import { createTestPki, peerIdentity, startTestServer, TestIdentity, waitFor, WORKLOAD_ID, type TestPki } from './fixtures.js';
+import { waitFor } from '../../support/wait.js';
+import { createTestPki, peerIdentity, startTestServer, TestIdentity, WORKLOAD_ID, type TestPki } from './fixtures.js';
 
 type ReportCall = grpc.ServerDuplexStream<HealthReport, unknown>;
 
@@ -72,7 +73,7 @@ test('reports on open and on every change, then heartbeats at the interval from 
   const r = reporter(server.target, health.source, clock);
   try {
     r.start();
-    await waitFor(() => server.reports.length === 1, 5000, 'first report');
+    await waitFor('first report', () => server.reports.length === 1, 5000);
     assert.equal(server.peers[0], WORKLOAD_ID, 'the report stream is authenticated with the workload certificate');
     assert.deepEqual(server.reports[0], {
       workload: 'payments/payment-processor-vm',
@@ -84,19 +85,19 @@ test('reports on open and on every change, then heartbeats at the interval from 
       adminAddress: '127.0.0.1:4191',
       tapAddress: '127.0.0.1:4190',
     });
-    await waitFor(() => r.heartbeatIntervalMs() === 2_000, 5000, 'interval from the ack');
+    await waitFor('interval from the ack', () => r.heartbeatIntervalMs() === 2_000, 5000);
 
     health.set(true);
-    await waitFor(() => server.reports.length === 2, 5000, 'report on change');
+    await waitFor('report on change', () => server.reports.length === 2, 5000);
     assert.equal(server.reports[1].ready, true);
 
     clock.advance(1_999);
     await new Promise((res) => setTimeout(res, 100));
     assert.equal(server.reports.length, 2, 'no heartbeat before the interval');
     clock.advance(1);
-    await waitFor(() => server.reports.length === 3, 5000, 'heartbeat');
+    await waitFor('heartbeat', () => server.reports.length === 3, 5000);
     clock.advance(2_000);
-    await waitFor(() => server.reports.length === 4, 5000, 'second heartbeat');
+    await waitFor('second heartbeat', () => server.reports.length === 4, 5000);
     assert.ok(server.reports.slice(2).every((rep) => rep.ready));
   } finally {
     r.stop();
@@ -112,13 +113,13 @@ test('the reporter reconnects after a control-plane restart and reports again at
   const r = reporter(server.target, health.source, clock);
   try {
     r.start();
-    await waitFor(() => server.reports.length === 1, 5000, 'first report');
+    await waitFor('first report', () => server.reports.length === 1, 5000);
     await server.stop();
     health.set(true); // changes during the outage are not lost: the next stream opens with the current state
     server = await startHealth({ heartbeatIntervalMs: 5_000 }, port);
     const restarted = server;
     // Reopen timers run on the fake clock: move it along until the stream is back.
-    await waitFor(() => (clock.advance(100), restarted.reports.length >= 1), 10_000, 'report after restart');
+    await waitFor('report after restart', () => (clock.advance(100), restarted.reports.length >= 1), 10_000);
     assert.equal(restarted.reports[0].ready, true);
   } finally {
     r.stop();
@@ -133,9 +134,9 @@ test('a revoked ack calls onRevoked once', async () => {
   const r = reporter(server.target, manualHealth().source, clock, () => revocations++);
   try {
     r.start();
-    await waitFor(() => r.isRevoked(), 5000, 'revoked');
+    await waitFor('revoked', () => r.isRevoked(), 5000);
     clock.advance(1_000);
-    await waitFor(() => server.reports.length === 2, 5000, 'heartbeat after revocation');
+    await waitFor('heartbeat after revocation', () => server.reports.length === 2, 5000);
     await new Promise((res) => setTimeout(res, 50));
     assert.equal(revocations, 1);
   } finally {
@@ -157,13 +158,13 @@ test('real probes drive the reports: a failing app is reported not ready', async
     r.start();
     runner.start();
     clock.advance(0);
-    await waitFor(() => server.reports.some((rep) => rep.ready), 5000, 'ready report');
+    await waitFor('ready report', () => server.reports.some((rep) => rep.ready), 5000);
     status = 500;
     clock.advance(10_000);
-    await waitFor(() => server.reports.at(-1)?.probes[0].success === false, 5000, 'first failure reported');
+    await waitFor('first failure reported', () => server.reports.at(-1)?.probes[0].success === false, 5000);
     assert.equal(server.reports.at(-1)!.ready, true, 'one failure is below the threshold');
     clock.advance(10_000);
-    await waitFor(() => server.reports.at(-1)?.ready === false, 5000, 'not-ready report');
+    await waitFor('not-ready report', () => server.reports.at(-1)?.ready === false, 5000);
     assert.match(server.reports.at(-1)!.probes[0].message, /returned 500/);
   } finally {
     runner.stop();
@@ -185,16 +186,16 @@ test('the probes of the manifest arrive in the acks and drive the verdict', asyn
   try {
     supervisor.start();
     r.start();
-    await waitFor(() => server.reports.length >= 1, 5000, 'first report');
+    await waitFor('first report', () => server.reports.length >= 1, 5000);
     assert.equal(server.reports[0].ready, false, 'not ready before the probes are known');
     assert.equal(server.reports[0].probes[0].name, 'probes');
-    await waitFor(() => server.reports.some((rep) => rep.probes[0]?.name === `http-get:${appPort}/health`), 5000, 'probe set from the ack');
+    await waitFor('probe set from the ack', () => server.reports.some((rep) => rep.probes[0]?.name === `http-get:${appPort}/health`), 5000);
     clock.advance(0);
-    await waitFor(() => server.reports.at(-1)?.probes[0].message === 'HTTP GET /health returned 503', 5000, 'failing check reported');
+    await waitFor('failing check reported', () => server.reports.at(-1)?.probes[0].message === 'HTTP GET /health returned 503', 5000);
     assert.equal(server.reports.at(-1)!.ready, false);
     status = 200;
     clock.advance(10_000);
-    await waitFor(() => server.reports.at(-1)?.ready === true, 5000, 'ready once the app is healthy');
+    await waitFor('ready once the app is healthy', () => server.reports.at(-1)?.ready === true, 5000);
   } finally {
     supervisor.stop();
     r.stop();

@@ -7,7 +7,8 @@ import { ControlChannel } from '../../../src/proxy/control/channel.js';
 import { PolicyClient } from '../../../src/proxy/control/policy.js';
 import { toInboundPortPolicy } from '../../../src/proxy/control/policy-map.js';
 import type { InboundPortPolicy } from '../../../src/api/model.js';
-import { createTestPki, peerIdentity, startTestServer, TestIdentity, waitFor, WORKLOAD_ID, type TestPki } from './fixtures.js';
+import { waitFor } from '../../support/wait.js';
+import { createTestPki, peerIdentity, startTestServer, TestIdentity, WORKLOAD_ID, type TestPki } from './fixtures.js';
 
 type PortCall = grpc.ServerWritableStream<{ workload: string; port: number }, unknown>;
 
@@ -74,16 +75,16 @@ test('a port is denied until the first answer, then follows every answer over mT
     const watch = policies.watchPort(8080);
     const seen: InboundPortPolicy[] = [];
     watch.subscribe((p) => seen.push(p));
-    const call = await waitFor(() => server.calls[0], 5000, 'GetPort call');
+    const call = await waitFor('GetPort call', () => server.calls[0], 5000);
     assert.deepEqual(call.request, { workload: 'payments/payment-processor-vm', port: 8080 });
     assert.equal(server.peers[0], WORKLOAD_ID);
     assert.equal(watch.current(), undefined, 'no policy (deny) before the first answer');
     call.write(allowClients);
-    await waitFor(() => seen.length === 1, 5000, 'first policy');
+    await waitFor('first policy', () => seen.length === 1, 5000);
     assert.equal(watch.current()!.protocol, 'http1');
     assert.equal(watch.current()!.authorizations[0].labels.name, 'allow-web');
     call.write({ protocol: 'OPAQUE', authorizations: [], labels: { kind: 'default', name: 'all-unauthenticated' } });
-    await waitFor(() => seen.length === 2, 5000, 'second policy');
+    await waitFor('second policy', () => seen.length === 2, 5000);
     assert.deepEqual(watch.current(), { protocol: 'opaque', authorizations: [], httpRoutes: [], labels: { kind: 'default', name: 'all-unauthenticated' } });
   } finally {
     policies.close();
@@ -103,12 +104,12 @@ test('an unreachable policy service keeps ports denied; a later outage keeps the
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(watch.current(), undefined);
     server = await startPolicy(port, (call) => call.write(allowClients));
-    await waitFor(() => watch.current(), 10_000, 'policy after the service came up');
+    await waitFor('policy after the service came up', () => watch.current(), 10_000);
     await server.stop();
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(watch.current()!.labels.name, 'payment-api', 'kept through the outage');
     server = await startPolicy(port, (call) => call.write({ protocol: 'TLS', labels: { name: 'after-restart' } }));
-    await waitFor(() => watch.current()?.labels.name === 'after-restart', 10_000, 'refreshed policy');
+    await waitFor('refreshed policy', () => watch.current()?.labels.name === 'after-restart', 10_000);
   } finally {
     policies.close();
     await server.stop();
@@ -121,13 +122,13 @@ test('watches of one port share a stream', async () => {
   try {
     const a = policies.watchPort(8080);
     const b = policies.watchPort(8080);
-    await waitFor(() => a.current() && b.current(), 5000, 'policies');
+    await waitFor('policies', () => a.current() && b.current(), 5000);
     assert.equal(server.calls.length, 1);
     a.close();
     assert.ok(b.current());
     b.close();
     assert.equal(policies.activeStreams(), 0);
-    await waitFor(() => server.calls[0].cancelled, 5000, 'cancel reaches the server');
+    await waitFor('cancel reaches the server', () => server.calls[0].cancelled, 5000);
   } finally {
     policies.close();
     await server.stop();

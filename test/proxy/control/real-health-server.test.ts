@@ -10,7 +10,8 @@ import { ControlChannel } from '../../../src/proxy/control/channel.js';
 import { HealthReporter } from '../../../src/proxy/control/health-reporter.js';
 import { ProbeSupervisor } from '../../../src/proxy/probes/supervisor.js';
 import { fixedServerCredentials } from '../../../src/core/tls/renewing-credentials.js';
-import { createTestPki, TestIdentity, waitFor, WORKLOAD_ID, type TestPki } from './fixtures.js';
+import { waitFor } from '../../support/wait.js';
+import { createTestPki, TestIdentity, WORKLOAD_ID, type TestPki } from './fixtures.js';
 
 let pki: TestPki;
 before(async () => {
@@ -51,18 +52,18 @@ test('the real health server receives the verdict of the probes it sent', async 
   try {
     supervisor.start();
     reporter.start();
-    await waitFor(() => supervisor.current().probes[0]?.name === `http-get:${appPort}/health`, 5000, 'probes from the server');
+    await waitFor('probes from the server', () => supervisor.current().probes[0]?.name === `http-get:${appPort}/health`, 5000);
     assert.equal(reporter.heartbeatIntervalMs(), 2_000);
     clock.advance(0);
-    await waitFor(() => server.reports.at(-1)?.ready === true, 5000, 'ready report');
+    await waitFor('ready report', () => server.reports.at(-1)?.ready === true, 5000);
     assert.deepEqual(server.opened, ['payments/payment-processor-vm']);
     status = 500;
     clock.advance(10_000);
-    await waitFor(() => server.reports.at(-1)?.ready === false, 5000, 'not-ready report');
+    await waitFor('not-ready report', () => server.reports.at(-1)?.ready === false, 5000);
     assert.match(server.reports.at(-1)!.probes[0].message ?? "", /returned 500/);
     const before = server.reports.length;
     clock.advance(2_000);
-    await waitFor(() => server.reports.length > before, 5000, 'heartbeat');
+    await waitFor('heartbeat', () => server.reports.length > before, 5000);
   } finally {
     supervisor.stop();
     reporter.stop();
@@ -89,7 +90,7 @@ test('a proxy holding another workload\'s certificate cannot report for this one
     // The same server takes the report of the workload's own certificate.
     const owner = reporterFor(server.port, new TestIdentity(await pki.clientCredentials()), clock, supervisor);
     owner.start();
-    await waitFor(() => server.reports.length > 0, 5000, 'the owner\'s report').finally(() => owner.stop());
+    await waitFor('the owner\'s report', () => server.reports.length > 0, 5000).finally(() => owner.stop());
     assert.equal(server.reports[0].key, 'payments/payment-processor-vm');
   } finally {
     reporter.stop();

@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import { kubectl, REPO_ROOT, run, spawnOutpost, type RunResult } from '../../support/cli.js';
 import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
-import { waitFor } from '../../controllers/wait.js';
+import { waitFor } from '../../support/wait.js';
 import { spiffeWorkloadServiceDefinition } from '../../../src/proxy/spiffe/proto.js';
 import { nativeAddon } from '../../../src/core/original-dst.js';
 
@@ -80,7 +80,7 @@ before(async () => {
   proxy = spawnOutpost(['proxy', '--config', config]);
   proxy.stdout!.on('data', (d) => (proxyLog += d));
   proxy.stderr!.on('data', (d) => (proxyLog += d));
-  await waitFor('the Workload API socket', async () => (await run('test', ['-S', socket])).code === 0 || undefined, 30_000, 200).catch((e) => {
+  await waitFor('the Workload API socket', async () => (await run('test', ['-S', socket])).code === 0 || undefined, { timeoutMs: 30_000, intervalMs: 200 }).catch((e) => {
     throw new Error(`${(e as Error).message}\nproxy output:\n${proxyLog}`);
   });
 });
