@@ -74,23 +74,3 @@ export function relayH1ToH2(upRes: IncomingMessage, down: ServerHttp2Stream, don
   upRes.on('end', () => done(status, status >= 500));
   upRes.on('error', () => done(status, true));
 }
-
-/** A proxy-generated response on an HTTP/2 stream (403, 502, 504). */
-export function respondH2(down: ServerHttp2Stream, status: number, reason: string): void {
-  if (down.destroyed || down.closed) return;
-  if (down.headersSent) {
-    down.close(2 /* INTERNAL_ERROR */);
-    return;
-  }
-  down.respond({ ':status': status, 'content-type': 'text/plain', 'l5d-proxy-error': reason });
-  down.end(reason + '\n');
-}
-
-export function respondH1(res: ServerResponse, status: number, reason: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'text/plain', 'l5d-proxy-error': reason });
-  res.end(reason + '\n');
-}

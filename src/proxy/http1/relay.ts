@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { HOP_BY_HOP_HEADERS, connectionListed } from '../http/headers.js';
+import { errorResponseHttp1, proxyError, type ProxyError } from '../http/errors.js';
 
 const require = createRequire(import.meta.url);
 const { HTTPParser, methods } = require('_http_common') as { HTTPParser: any; methods: string[] };
@@ -27,7 +28,7 @@ export interface RequestHead {
 }
 
 export type Decision =
-  | { kind: 'respond'; status: number; reason: string }
+  | { kind: 'respond'; error: ProxyError }
   | {
       kind: 'forward';
       /** Gets an upstream connection (pooled or new). */
@@ -185,9 +186,8 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     else if (draining) down.end();
   }
 
-  function writeLocal(ex: Exchange, status: number, reason: string): void {
-    const body = reason + '\n';
-    down.write(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\ncontent-type: text/plain\r\nl5d-proxy-error: ${reason.replace(/[\r\n]/g, ' ')}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${ex.head.keepAlive ? '' : 'connection: close\r\n'}\r\n${body}`);
+  function writeLocal(ex: Exchange, error: ProxyError): void {
+    down.write(errorResponseHttp1(error, !ex.head.keepAlive));
     if (!ex.head.keepAlive) down.end();
   }
 
@@ -196,7 +196,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       if (closed) return;
       if (d.kind === 'respond') {
         // The request body (if any) is discarded as it arrives.
-        writeLocal(ex, d.status, d.reason);
+        writeLocal(ex, d.error);
         return next();
       }
       attempt(ex, d, 1);
@@ -211,7 +211,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       }
       if (err || !up) {
         d.done(502, true);
-        writeLocal(ex, 502, `upstream connect failed: ${err?.message ?? 'no connection'}`);
+        writeLocal(ex, proxyError('connect_failed', `upstream connect failed: ${err?.message ?? 'no connection'}`));
         return next();
       }
       forward(ex, d, up, n);
@@ -302,7 +302,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       const r = rp.execute(b);
       process.nextTick(uncork, down);
       if (r instanceof Error) {
-        if (status === 0) writeLocal(ex, 502, 'bad response from upstream');
+        if (status === 0) writeLocal(ex, proxyError('bad_response', 'bad response from upstream'));
         else down.destroy();
         finish(false, false);
       }
@@ -320,7 +320,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
         ex.upstream = undefined;
         return attempt(ex, d, n + 1);
       }
-      if (status === 0) writeLocal(ex, 502, 'upstream closed the connection');
+      if (status === 0) writeLocal(ex, proxyError('upstream_failed', 'upstream closed the connection'));
       else down.destroy();
       finish(false, false);
     };
@@ -328,7 +328,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     const resumeUp = () => up.resume();
     const onTimeout = () => {
       if (finished) return;
-      if (status === 0) writeLocal(ex, 504, 'upstream timed out');
+      if (status === 0) writeLocal(ex, proxyError('response_timeout', 'upstream timed out'));
       else down.destroy();
       status = status || 504;
       finish(false, false);
@@ -365,4 +365,3 @@ const CRLF = Buffer.from('\r\n');
 const uncork = (s: Socket) => s.uncork();
 const RESPONSE_PARSER = Symbol('outpost.responseParser');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };

@@ -11,7 +11,9 @@ import { authorizeRequest } from './authorize.js';
 import type { InboundTargets } from './target-ports.js';
 import { DST_PORT_HEADER, ORIG_PROTO_HEADER } from '../transport/header.js';
 import { h2RequestToH1, h2RequestToH2 } from '../http/headers.js';
-import { relayH1ToH2, relayH2ToH2, respondH2 } from '../http/relay.js';
+import { relayH1ToH2, relayH2ToH2 } from '../http/relay.js';
+import { isGrpc, proxyError, respondErrorH2 } from '../http/errors.js';
+import { publishTap } from '../tap/publish.js';
 import { H2cPool } from '../http/h2c-pool.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';
 import { markOwnLocalClient } from '../outbound/connect.js';
@@ -39,7 +41,7 @@ export class InboundHttp {
     const conn = session[CONN] ?? (session[CONN] = (session.socket as unknown as { [CONN]: InboundConnection })[CONN]);
     conn.established();
     const port = Number(headers[DST_PORT_HEADER]) || conn.headerPort;
-    if (!port) return respondH2(stream, 400, 'no target port');
+    if (!port) return respondErrorH2(stream, proxyError('no_target_port', 'no target port'), isGrpc(headers['content-type']));
     const waitMs = this.ctx.config.timeouts.detectMs;
     this.policies.whenKnown(port, waitMs, () => this.targets.whenKnown(port, waitMs, () => this.serveStream(stream, headers, conn, port)));
   };
@@ -49,10 +51,11 @@ export class InboundHttp {
     const method = headers[':method'] as string;
     const path = headers[':path'] as string;
     const authority = (headers[':authority'] as string) ?? '';
+    const grpc = isGrpc(headers['content-type']);
     const refusal = this.targets.check(port, this.policies.current(port), conn.clientId);
-    if (refusal) return respondH2(stream, 403, refusal.message);
+    if (refusal) return respondErrorH2(stream, proxyError('target_port_refused', refusal.message), grpc);
     const m = this.authorize(conn, port, headers, authority);
-    if (!m) return respondH2(stream, 403, 'unauthorized');
+    if (!m) return respondErrorH2(stream, proxyError('unauthorized'), grpc);
     const start = performance.now();
     m.request.value++;
     const done = (status: number, failure: boolean, grpcStatus?: number) => {
@@ -65,7 +68,7 @@ export class InboundHttp {
       const up = h1request({ agent: this.agent, host: LOCALHOST, port, method, path, headers: h2RequestToH1(headers) }, (r) => relayH1ToH2(r, stream, done));
       up.on('error', (e) => {
         done(502, true);
-        respondH2(stream, 502, `local app on port ${port}: ${(e as Error & { code?: string }).code ?? e.message}`);
+        respondErrorH2(stream, proxyError('connect_failed', `local app on port ${port}: ${(e as Error & { code?: string }).code ?? e.message}`), grpc);
       });
       stream.on('close', () => up.destroyed || up.destroy());
       if (hasBody) stream.pipe(up);
@@ -75,7 +78,7 @@ export class InboundHttp {
     const up = this.h2c.get(LOCALHOST, port).request(h2RequestToH2(headers), { endStream: !hasBody });
     up.on('error', (e) => {
       done(502, true);
-      respondH2(stream, 502, `local app on port ${port}: ${(e as Error & { code?: string }).code ?? e.message}`);
+      respondErrorH2(stream, proxyError('connect_failed', `local app on port ${port}: ${(e as Error & { code?: string }).code ?? e.message}`), grpc);
     });
     relayH2ToH2(up, stream, done);
     if (hasBody) stream.pipe(up);
@@ -101,22 +104,8 @@ export class InboundHttp {
   }
 
   private publishTap(conn: InboundConnection, port: number, method: string, authority: string, path: string, status: number, ms: number, grpcStatus: number | undefined): void {
-    this.ctx.tap.publish({
-      direction: 'inbound',
-      source: conn.clientAddr,
-      destination: `${LOCALHOST}:${port}`,
-      sourceIdentity: conn.clientId ?? '',
-      destinationIdentity: this.ctx.tls.creds?.identity ?? '',
-      method,
-      authority,
-      path,
-      status,
-      grpcStatus,
-      latencyMs: ms,
-      timestampMs: Date.now(),
-      destinationLabels: {},
-      tls: conn.clientId !== undefined,
-    });
+    const peer = { direction: 'inbound', destination: `${LOCALHOST}:${port}`, sourceIdentity: conn.clientId ?? '', destinationIdentity: this.ctx.tls.creds?.identity ?? '', destinationLabels: {}, tls: conn.clientId !== undefined } as const;
+    publishTap(this.ctx.tap, this.ctx.clock, { method, path, authority, client: conn.clientAddr }, peer, status, ms, grpcStatus);
   }
 
   close(): void {

@@ -12,6 +12,8 @@ import type { InboundTargets } from './target-ports.js';
 import { ConnectionPool } from '../http1/pool.js';
 import { serveHttp1, type Decision, type Http1Connection, type RequestHead } from '../http1/relay.js';
 import { connectPlain } from '../outbound/connect.js';
+import { proxyError } from '../http/errors.js';
+import { publishTap } from '../tap/publish.js';
 
 export class InboundHttp1 {
   readonly pool: ConnectionPool;
@@ -45,16 +47,16 @@ export class InboundHttp1 {
   private route(conn: InboundConnection, head: RequestHead): Decision {
     const ctx = this.ctx;
     const port = head.dstPort || conn.headerPort;
-    if (!port) return { kind: 'respond', status: 400, reason: 'no target port' };
+    if (!port) return { kind: 'respond', error: proxyError('no_target_port', 'no target port') };
     const st = conn.port(port, this.policies);
     const refusal = this.targets.check(port, st.policy, conn.clientId);
-    if (refusal) return { kind: 'respond', status: 403, reason: refusal.message };
+    if (refusal) return { kind: 'respond', error: proxyError('target_port_refused', refusal.message) };
     const path = head.url;
     const d = authorizeRequest(st.policy, conn.clientId, conn.clientIp, { method: head.method, target: path, header: (n) => rawHeaderValue(head.headers, n) });
     if (!d.allowed) {
       conn.denyCell(st, true).value++;
       ctx.log.debug('request denied', { port, client: conn.clientId, method: head.method, path, reason: d.labels.reason });
-      return { kind: 'respond', status: 403, reason: 'unauthorized' };
+      return { kind: 'respond', error: proxyError('unauthorized') };
     }
     conn.allowCell(st, true, d.labels).value++;
     const authority = head.host ?? '';
@@ -72,10 +74,8 @@ export class InboundHttp1 {
         const ms = performance.now() - start;
         m.response(status, ms, failure);
         if (ctx.tap.active) {
-          ctx.tap.publish({
-            direction: 'inbound', source: conn.clientAddr, destination: key, sourceIdentity: conn.clientId ?? '', destinationIdentity: ctx.tls.creds?.identity ?? '',
-            method: head.method, authority, path, status, latencyMs: ms, timestampMs: Date.now(), destinationLabels: {}, tls: conn.clientId !== undefined,
-          });
+          const peer = { direction: 'inbound', destination: key, sourceIdentity: conn.clientId ?? '', destinationIdentity: ctx.tls.creds?.identity ?? '', destinationLabels: {}, tls: conn.clientId !== undefined } as const;
+          publishTap(ctx.tap, ctx.clock, { method: head.method, path, authority, client: conn.clientAddr }, peer, status, ms);
         }
       },
     };

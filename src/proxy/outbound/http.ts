@@ -11,9 +11,10 @@ import { OutboundRouter, type LogicalService, type EndpointSlot } from './logica
 import { PeerSessions } from './peer-sessions.js';
 import { H2cPool } from '../http/h2c-pool.js';
 import { h1RequestToH2, h2RequestToH1, h2RequestToH2, requestAuthority, requestPath } from '../http/headers.js';
-import { relayH2ToH1, relayH2ToH2, respondH1, respondH2 } from '../http/relay.js';
-
-const MAX_ATTEMPTS = 3;
+import { relayH2ToH1, relayH2ToH2 } from '../http/relay.js';
+import { isGrpc, proxyError, respondErrorH1, respondErrorH2, type ProxyError } from '../http/errors.js';
+import { publishTap } from '../tap/publish.js';
+import { mayRetry } from './retry.js';
 
 /** Adds the default port so "svc.ns" and "svc.ns:80" are one service. */
 export function normalizeAuthority(a: string): string {
@@ -40,7 +41,7 @@ export class OutboundHttp {
   /** An HTTP/1.x request from the app; `authority` is forced by an upstream listener. */
   handleH1 = (req: IncomingMessage, res: ServerResponse, forced?: string): void => {
     const raw = forced ?? requestAuthority(req.url ?? '/', req.headers.host);
-    if (!raw) return respondH1(res, 400, 'no authority: send absolute-form or a Host header');
+    if (!raw) return respondErrorH1(res, proxyError('no_authority', 'no authority: send absolute-form or a Host header'));
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     this.route(forced ?? normalizeAuthority(raw), { kind: 'h1', req, res, path: requestPath(req.url ?? '/'), hasBody });
   };
@@ -48,7 +49,7 @@ export class OutboundHttp {
   /** An HTTP/2 stream from the app (h2c prior knowledge, e.g. gRPC). */
   handleH2 = (stream: ServerHttp2Stream, headers: H2Headers, forced?: string): void => {
     const raw = forced ?? headers[':authority'];
-    if (!raw) return respondH2(stream, 400, 'no :authority');
+    if (!raw) return respondErrorH2(stream, proxyError('no_authority', 'no :authority'), isGrpc(headers['content-type']));
     // An upstream listener's stream carries the upstream's logical authority, not 127.0.0.1:PORT.
     if (forced) headers[':authority'] = forced.replace(/:80$/, '');
     this.route(forced ?? normalizeAuthority(String(raw)), { kind: 'h2', stream, headers, hasBody: !stream.endAfterHeaders });
@@ -62,10 +63,10 @@ export class OutboundHttp {
 
   private dispatch(svc: LogicalService, x: Exchange, attempt: number, exclude: EndpointSlot | undefined): void {
     const snap = svc.snapshot;
-    if (!snap) return this.fail(x, 503, `${svc.authority}: discovery did not answer`);
-    if (!snap.exists) return this.fail(x, 502, `${svc.authority}: no such service`);
+    if (!snap) return this.fail(x, proxyError('discovery_timeout', `${svc.authority}: discovery did not answer`));
+    if (!snap.exists) return this.fail(x, proxyError('no_such_service', `${svc.authority}: no such service`));
     const slot = svc.balancer.pick(exclude);
-    if (!slot) return this.fail(x, 503, `${svc.authority}: no endpoints`);
+    if (!slot) return this.fail(x, proxyError('no_endpoints', `${svc.authority}: no endpoints`));
     const ep = slot.target;
     if (!ep.identity) return this.sendPlain(svc, slot, x);
     const session = this.peers.ready(ep);
@@ -74,8 +75,8 @@ export class OutboundHttp {
       if (!err && s) return this.send(svc, slot, s, x, attempt);
       this.ctx.log.debug('endpoint connect failed', { authority: svc.authority, endpoint: `${ep.address}:${ep.inboundPort}`, reason: err?.message });
       svc.balancer.ejectNow(slot);
-      if (attempt < MAX_ATTEMPTS && svc.balancer.size() > 1) return this.dispatch(svc, x, attempt + 1, slot);
-      this.fail(x, 502, `${svc.authority}: connect to ${ep.address}:${ep.inboundPort} failed: ${err?.message}`);
+      if (mayRetry(svc.balancer, attempt)) return this.dispatch(svc, x, attempt + 1, slot);
+      this.fail(x, proxyError('connect_failed', `${svc.authority}: connect to ${ep.address}:${ep.inboundPort} failed: ${err?.message}`));
     });
   }
 
@@ -91,7 +92,7 @@ export class OutboundHttp {
       up = session.request(headers, { endStream: !x.hasBody });
     } catch (e) {
       svc.balancer.finish(slot, performance.now() - start, false);
-      return this.fail(x, 502, `request failed: ${(e as Error).message}`);
+      return this.fail(x, proxyError('upstream_failed', `request failed: ${(e as Error).message}`));
     }
     let responded = false;
     const done = (status: number, failure: boolean, grpcStatus?: number) => {
@@ -104,18 +105,18 @@ export class OutboundHttp {
     up.setTimeout(this.ctx.config.timeouts.requestMs, () => {
       if (!responded) done(504, true);
       up.close(8 /* CANCEL */);
-      this.fail(x, 504, `${svc.authority}: request timed out`);
+      this.fail(x, proxyError('response_timeout', `${svc.authority}: request timed out`));
     });
     up.on('error', (err: Error & { code?: string }) => {
       if (responded) return;
       // Nothing was sent (no body, no response): safe to try another endpoint.
-      if (!x.hasBody && attempt < MAX_ATTEMPTS && svc.balancer.size() > 1 && !headersSent(x)) {
+      if (!x.hasBody && mayRetry(svc.balancer, attempt) && !headersSent(x)) {
         svc.balancer.finish(slot, performance.now() - start, false);
         responded = true;
         return this.dispatch(svc, x, attempt + 1, slot);
       }
       done(502, true);
-      this.fail(x, 502, `${svc.authority}: ${err.code ?? err.message}`);
+      this.fail(x, proxyError('upstream_failed', `${svc.authority}: ${err.code ?? err.message}`));
     });
     up.once('response', () => {
       responded = true;
@@ -144,7 +145,7 @@ export class OutboundHttp {
     };
     if (x.kind === 'h2') {
       const up = this.h2c.get(ep.address, ep.port).request(h2RequestToH2(x.headers), { endStream: !x.hasBody });
-      up.on('error', (e) => (done(502, true), this.fail(x, 502, e.message)));
+      up.on('error', (e) => (done(502, true), this.fail(x, proxyError('upstream_failed', e.message))));
       relayH2ToH2(up, x.stream, done);
       if (x.hasBody) x.stream.pipe(up);
       return;
@@ -159,37 +160,23 @@ export class OutboundHttp {
     });
     up.on('error', (e) => {
       done(502, true);
-      this.fail(x, 502, e.message);
+      this.fail(x, proxyError(res.headersSent ? 'upstream_failed' : 'connect_failed', e.message));
     });
     if (x.hasBody) req.pipe(up);
     else up.end();
   }
 
-  private fail(x: Exchange, status: number, reason: string): void {
-    if (x.kind === 'h1') respondH1(x.res, status, reason);
-    else respondH2(x.stream, status, reason);
+  private fail(x: Exchange, e: ProxyError): void {
+    if (x.kind === 'h1') respondErrorH1(x.res, e);
+    else respondErrorH2(x.stream, e, isGrpc(x.headers['content-type']));
   }
 
   private publishTap(svc: LogicalService, ep: ResolvedEndpoint, x: Exchange, status: number, ms: number, grpcStatus: number | undefined): void {
     const method = x.kind === 'h1' ? (x.req.method ?? '') : String(x.headers[':method']);
     const path = x.kind === 'h1' ? x.path : String(x.headers[':path']);
     const sock = x.kind === 'h1' ? x.req.socket : x.stream.session?.socket;
-    this.ctx.tap.publish({
-      direction: 'outbound',
-      source: `${sock?.remoteAddress}:${sock?.remotePort}`,
-      destination: `${ep.address}:${ep.port}`,
-      sourceIdentity: this.ctx.tls.creds?.identity ?? '',
-      destinationIdentity: ep.identity ?? '',
-      method,
-      authority: svc.authority,
-      path,
-      status,
-      grpcStatus,
-      latencyMs: ms,
-      timestampMs: Date.now(),
-      destinationLabels: ep.labels,
-      tls: ep.identity !== undefined,
-    });
+    const peer = { direction: 'outbound', destination: `${ep.address}:${ep.port}`, sourceIdentity: this.ctx.tls.creds?.identity ?? '', destinationIdentity: ep.identity ?? '', destinationLabels: ep.labels, tls: ep.identity !== undefined } as const;
+    publishTap(this.ctx.tap, this.ctx.clock, { method, path, authority: svc.authority, client: `${sock?.remoteAddress}:${sock?.remotePort}` }, peer, status, ms, grpcStatus);
   }
 
   close(): void {

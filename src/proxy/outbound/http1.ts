@@ -13,8 +13,9 @@ import { ConnectionPool } from '../http1/pool.js';
 import { serveHttp1, type Decision, type Http1Connection, type RequestHead } from '../http1/relay.js';
 import { requestAuthority, requestPath } from '../http/headers.js';
 import { ALPN_HTTP1 } from '../transport/header.js';
-
-const MAX_ATTEMPTS = 3;
+import { proxyError } from '../http/errors.js';
+import { publishTap } from '../tap/publish.js';
+import { nextAttempt } from './retry.js';
 
 export class OutboundHttp1 {
   readonly pool: ConnectionPool;
@@ -33,29 +34,30 @@ export class OutboundHttp1 {
   private readonly connections = new Set<Http1Connection>();
 
   serve(socket: Socket, forced?: string): void {
-    const c = serveHttp1(socket, (head, decide) => this.route(head, decide, forced), () => this.connections.delete(c), this.ctx.config.timeouts.idleMs, this.ctx.config.timeouts.headerMs);
+    const client = `${socket.remoteAddress}:${socket.remotePort}`;
+    const c = serveHttp1(socket, (head, decide) => this.route(head, decide, forced, client), () => this.connections.delete(c), this.ctx.config.timeouts.idleMs, this.ctx.config.timeouts.headerMs);
     this.connections.add(c);
   }
 
-  private route(head: RequestHead, decide: (d: Decision) => void, forced: string | undefined): void {
+  private route(head: RequestHead, decide: (d: Decision) => void, forced: string | undefined, client: string): void {
     const raw = forced ?? requestAuthority(head.url, head.host);
-    if (!raw) return decide({ kind: 'respond', status: 400, reason: 'no authority: send absolute-form or a Host header' });
+    if (!raw) return decide({ kind: 'respond', error: proxyError('no_authority', 'no authority: send absolute-form or a Host header') });
     if (head.url.charCodeAt(0) !== 47) head.url = requestPath(head.url);
     if (forced) setLogicalHost(head, forced);
     const svc = this.http.router.get(forced ?? normalizeAuthority(raw));
     const go = () => {
       const snap = svc.snapshot;
-      if (!snap) return decide({ kind: 'respond', status: 503, reason: `${svc.authority}: discovery did not answer` });
-      if (!snap.exists) return decide({ kind: 'respond', status: 502, reason: `${svc.authority}: no such service` });
+      if (!snap) return decide({ kind: 'respond', error: proxyError('discovery_timeout', `${svc.authority}: discovery did not answer`) });
+      if (!snap.exists) return decide({ kind: 'respond', error: proxyError('no_such_service', `${svc.authority}: no such service`) });
       const slot = svc.balancer.pick();
-      if (!slot) return decide({ kind: 'respond', status: 503, reason: `${svc.authority}: no endpoints` });
-      decide(this.forward(svc, slot, head));
+      if (!slot) return decide({ kind: 'respond', error: proxyError('no_endpoints', `${svc.authority}: no endpoints`) });
+      decide(this.forward(svc, slot, head, client));
     };
     if (svc.snapshot) go();
     else svc.whenResolved(this.ctx.config.timeouts.connectMs, go);
   }
 
-  private forward(svc: LogicalService, first: EndpointSlot, head: RequestHead): Decision {
+  private forward(svc: LogicalService, first: EndpointSlot, head: RequestHead, client: string): Decision {
     const ctx = this.ctx;
     let slot = first;
     let st = svc.state(slot);
@@ -82,9 +84,8 @@ export class OutboundHttp1 {
               return cb(undefined, s);
             }
             ctx.log.debug('endpoint connect failed', { authority: svc.authority, endpoint: st.targetAddr, reason: err.message });
-            svc.balancer.ejectNow(slot);
-            const other = attempt < MAX_ATTEMPTS ? svc.balancer.pick(slot) : undefined;
-            if (!other || other === slot) {
+            const other = nextAttempt(svc.balancer, slot, attempt);
+            if (!other) {
               http.request.value++;
               svc.balancer.start(slot);
               return cb(err);
@@ -105,11 +106,8 @@ export class OutboundHttp1 {
         svc.balancer.finish(slot, ms, !failure);
         if (ctx.tap.active) {
           const ep = slot.target;
-          ctx.tap.publish({
-            direction: 'outbound', source: '', destination: `${ep.address}:${ep.port}`, sourceIdentity: ctx.tls.creds?.identity ?? '',
-            destinationIdentity: ep.identity ?? '', method: head.method, authority: svc.authority, path: head.url, status, latencyMs: ms,
-            timestampMs: Date.now(), destinationLabels: ep.labels, tls: ep.identity !== undefined,
-          });
+          const peer = { direction: 'outbound', destination: `${ep.address}:${ep.port}`, sourceIdentity: ctx.tls.creds?.identity ?? '', destinationIdentity: ep.identity ?? '', destinationLabels: ep.labels, tls: ep.identity !== undefined } as const;
+          publishTap(ctx.tap, ctx.clock, { method: head.method, path: head.url, authority: svc.authority, client }, peer, status, ms);
         }
       },
     };

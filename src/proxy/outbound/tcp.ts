@@ -7,8 +7,7 @@ import type { LogicalService, EndpointSlot } from './logical.js';
 import { connectPeer, connectPlain } from './connect.js';
 import { pipeBoth } from '../transport/detect.js';
 import { ALPN_TCP, encodeTransportHeader } from '../transport/header.js';
-
-const MAX_ATTEMPTS = 3;
+import { mayRetry } from './retry.js';
 
 export function forwardOpaque(ctx: ProxyContext, svc: LogicalService, client: Socket, opaque: boolean, attempt = 1, exclude?: EndpointSlot): void {
   const snap = svc.snapshot;
@@ -27,7 +26,7 @@ export function forwardOpaque(ctx: ProxyContext, svc: LogicalService, client: So
     svc.balancer.finish(slot, performance.now() - start, false);
     svc.balancer.ejectNow(slot);
     ctx.log.debug('endpoint connect failed', { authority: svc.authority, endpoint: st.targetAddr, reason: err.message });
-    if (attempt < MAX_ATTEMPTS && svc.balancer.size() > 1 && !client.destroyed) return forwardOpaque(ctx, svc, client, opaque, attempt + 1, slot);
+    if (mayRetry(svc.balancer, attempt) && !client.destroyed) return forwardOpaque(ctx, svc, client, opaque, attempt + 1, slot);
     ctx.metrics.markFailed(client, err);
     client.destroy();
   };
