@@ -1,15 +1,13 @@
 // The injector's part of `outpost install`: its component entry (ServiceAccount, least-privilege
 // RBAC, Deployment, Service, PDB rendered by src/install/) and the MutatingWebhookConfiguration
 // pointing at its Service, trusted through the mesh's trust anchors.
-import type { InstallComponent } from '../install/components.js';
+import { declareComponent } from '../install/component-spec.js';
 import { renderWebhookConfiguration } from './webhook-config.js';
 import type { FailurePolicy } from './server.js';
 
 export const INJECTOR_PORT = 8443;
 
-export const injectorInstallComponent: InstallComponent = {
-  name: 'injector',
-  serviceAccount: 'outpost-injector',
+export const injectorInstallComponent = declareComponent('injector', {
   summary: 'the proxy injector: a mutating admission webhook that adds the Outpost proxy to pods that ask for it',
   clusterRules: [
     // A pod's namespace annotations (inject, config.linkerd.io/*).
@@ -19,10 +17,8 @@ export const injectorInstallComponent: InstallComponent = {
     // Injected / InjectionFailed / InjectionDenied on the pods' workloads.
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ],
-  namespaceRules: [],
-  ports: [{ name: 'https', port: INJECTOR_PORT, flag: 'injector-port' }],
-  replicas: 1,
-};
+  port: { name: 'https', number: INJECTOR_PORT },
+});
 
 /** The webhook registration, applied after the injector's Deployment and Service. */
 export function renderInjectorWebhook(trustAnchorsPem: string, failurePolicy: FailurePolicy = 'Ignore'): Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string } } {

@@ -10,37 +10,9 @@ import { TRUST_ROOTS_CONFIGMAP } from '../identity/kube.js';
 import { LEASE_NAME } from '../controllers/run.js';
 import { REVOCATIONS_CONFIGMAP } from '../core/workloads/revocation.js';
 import { injectorInstallComponent } from '../injector/install.js';
+import { declareComponent, READ, type InstallComponent, type PolicyRule } from './component-spec.js';
 
 export const INSTALL_NAMESPACE = 'outpost';
-const READ = ['get', 'list', 'watch'];
-
-export interface PolicyRule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-  resourceNames?: string[];
-}
-
-export interface InstallComponent {
-  /** The name `outpost up` knows the component by (`--components`). */
-  name: string;
-  serviceAccount: string;
-  /**
-   * The name its serving certificate is issued for, when not `name` (the controllers serve the
-   * health API: `health`). Its Service is outpost-<service>, a name the certificate carries
-   * (outpost-<service>.outpost.svc), and the address injected proxies dial.
-   */
-  service?: string;
-  /** Cluster-wide rules (a ClusterRole bound to the ServiceAccount). */
-  clusterRules: PolicyRule[];
-  /** Rules in the `outpost` namespace only (a Role). */
-  namespaceRules: PolicyRule[];
-  /** Named container ports, each also a Service port. */
-  ports: { name: string; port: number; flag: string }[];
-  replicas: number;
-  /** What the component does, for the Deployment's description. */
-  summary: string;
-}
 
 /** read-only rules for informer kinds (grouped by API group), from the kinds' list paths. */
 export function readRules(kinds: readonly KindName[]): PolicyRule[] {
@@ -54,9 +26,7 @@ export function readRules(kinds: readonly KindName[]): PolicyRule[] {
   return [...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: READ }));
 }
 
-const identity: InstallComponent = {
-  name: 'identity',
-  serviceAccount: 'outpost-identity',
+const identity = declareComponent('identity', {
   summary: 'certifies workloads (TokenReview of their ServiceAccount tokens) and publishes the trust roots',
   clusterRules: [
     { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
@@ -76,35 +46,26 @@ const identity: InstallComponent = {
     // read on a retry, listed and deleted once their token expired.
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'delete'] },
   ],
-  ports: [{ name: 'grpc', port: 8080, flag: 'identity-port' }],
-  replicas: 1,
-};
+  port: { name: 'grpc', number: 8080 },
+});
 
-const destination: InstallComponent = {
-  name: 'destination',
-  serviceAccount: 'outpost-destination',
+const destination = declareComponent('destination', {
   summary: 'serves discovery (endpoints, identities, protocol hints) to proxies',
   clusterRules: readRules(DESTINATION_KINDS),
   // The revocation list (revoked client certificates are refused): an informer over the namespace's ConfigMaps.
   namespaceRules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }],
-  ports: [{ name: 'grpc', port: 8086, flag: 'destination-port' }],
-  replicas: 1,
-};
+  port: { name: 'grpc', number: 8086 },
+});
 
-const policy: InstallComponent = {
-  name: 'policy',
-  serviceAccount: 'outpost-policy',
+const policy = declareComponent('policy', {
   summary: 'serves inbound policy (Servers, authorizations, routes) and the revocation list to proxies',
   clusterRules: readRules(POLICY_KINDS),
   // The revocation list: an informer over the namespace's ConfigMaps (a list cannot be limited by name).
   namespaceRules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }],
-  ports: [{ name: 'grpc', port: 8090, flag: 'policy-port' }],
-  replicas: 1,
-};
+  port: { name: 'grpc', number: 8090 },
+});
 
-const controllers: InstallComponent = {
-  name: 'controllers',
-  serviceAccount: 'outpost-controllers',
+const controllers = declareComponent('controllers', {
   service: 'health',
   summary: 'writes EndpointSlices and Endpoints for external workloads, WorkloadGroup status, Ready conditions (health API)',
   clusterRules: [
@@ -123,14 +84,12 @@ const controllers: InstallComponent = {
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: [LEASE_NAME] },
   ],
-  ports: [{ name: 'health', port: 8087, flag: 'health-port' }],
+  port: { name: 'health', number: 8087 },
   // Two replicas: the Lease elects the one that writes; both serve the health API.
   replicas: 2,
-};
+});
 
-const viz: InstallComponent = {
-  name: 'viz',
-  serviceAccount: 'outpost-viz',
+const viz = declareComponent('viz', {
   summary: 'scrapes proxy metrics, serves stat/edges/routes/top/tap and the dashboard',
   clusterRules: [
     { apiGroups: ['workload.linkerd.io'], resources: ['externalworkloads', 'workloadgroups'], verbs: READ },
@@ -138,10 +97,8 @@ const viz: InstallComponent = {
     // Injected pods' proxies are scraped too (src/viz/pod-targets.ts).
     { apiGroups: [''], resources: ['pods'], verbs: READ },
   ],
-  namespaceRules: [],
-  ports: [{ name: 'https', port: 8084, flag: 'viz-port' }],
-  replicas: 1,
-};
+  port: { name: 'https', number: 8084 },
+});
 
 /** Where every component but identity dials the identity service for its serving certificate (`--identity-address`, docs/adr/0022). */
 export const IDENTITY_SERVICE_ADDRESS = 'outpost-identity.outpost.svc.cluster.local:8080';

@@ -5,7 +5,8 @@
 import { stringify } from 'yaml';
 import { TRUST_ROOTS_CONFIGMAP, TRUST_ROOTS_KEY } from '../identity/kube.js';
 import { renderCrds } from './crds.js';
-import { IDENTITY_SERVICE_ADDRESS, INSTALL_COMPONENTS, INSTALL_NAMESPACE, type InstallComponent } from './components.js';
+import { IDENTITY_SERVICE_ADDRESS, INSTALL_COMPONENTS, INSTALL_NAMESPACE } from './components.js';
+import type { InstallComponent } from './component-spec.js';
 import { INSTALL_LABELS, componentLabels } from './labels.js';
 import type { CaMaterial } from '../identity/authority.js';
 import { renderInjectorWebhook } from '../injector/install.js';
