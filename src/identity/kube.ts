@@ -9,9 +9,8 @@ import type { Claimant } from './claims.js';
 import { createEventSink } from '../core/event-sink.js';
 import { Refusal } from './refusal.js';
 import { podClaim } from './pod-identity.js';
+import { claimedAudiences, IDENTITY_AUDIENCE } from './audience.js';
 
-/** The dedicated audience of bootstrap tokens: `kubectl create token SA --audience identity.outpost.io`. */
-export const IDENTITY_AUDIENCE = 'identity.outpost.io';
 export const TRUST_ROOTS_NAMESPACE = 'outpost';
 export const TRUST_ROOTS_CONFIGMAP = 'outpost-identity-trust-roots';
 export const TRUST_ROOTS_KEY = 'ca-bundle.crt';
@@ -23,17 +22,6 @@ const SA_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
 export type WorkloadRecord = Claimant & { uid?: string };
 
 const statusCode = (e: unknown): number | undefined => (e as { code?: number }).code;
-
-/** The audiences a token claims, read without verification: only to pick the audience TokenReview checks. */
-export function claimedAudiences(token: string): string[] {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { aud?: unknown };
-    if (typeof payload.aud === 'string') return [payload.aud];
-    return Array.isArray(payload.aud) ? payload.aud.filter((a): a is string => typeof a === 'string') : [];
-  } catch {
-    return [];
-  }
-}
 
 export function unavailable(what: string, e: unknown): Refusal {
   return new Refusal('api_unavailable', `the identity service cannot ${what} right now (${(e as Error).message ?? String(e)}); retry shortly`);

@@ -10,7 +10,7 @@ import { serviceAccountIdentity } from '../core/workloads/effective.js';
 import { podServerName } from '../core/workloads/pod.js';
 import { parseWorkloadRef, type CertifyInput, type Entitlement, type ReviewedToken } from './certify.js';
 import { checkCsr, CsrRefusal } from './csr-check.js';
-import { claimedAudiences, IDENTITY_AUDIENCE } from './kube.js';
+import { claimedAudiences, IDENTITY_AUDIENCE } from './audience.js';
 import { EXPECTED_IDENTITY_KEY, EXPECTED_SERVER_NAME_KEY, Refusal } from './refusal.js';
 
 export const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';

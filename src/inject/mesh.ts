@@ -1,6 +1,6 @@
 // What the injected proxy needs to know about the mesh it joins: the control plane's addresses,
 // trust anchors, trust domain, image. Defaults are the in-cluster Services `outpost install` creates.
-import { IDENTITY_AUDIENCE } from '../identity/kube.js';
+import { IDENTITY_AUDIENCE } from '../identity/audience.js';
 import { DEFAULT_TRUST_DOMAIN } from '../core/workloads/effective.js';
 import { OUTPOST_VERSION } from '../core/version.js';
 

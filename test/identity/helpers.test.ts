@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/core/clock.js';
 import { createRateLimiter } from '../../src/core/rate-limit.js';
 import { peerCertificateNames } from '../../src/identity/server.js';
-import { claimedAudiences } from '../../src/identity/kube.js';
+import { claimedAudiences } from '../../src/identity/audience.js';
 import { time } from '../../src/identity/der.js';
 
 test('the token bucket allows a burst, then the refill rate, per caller', () => {

@@ -6,7 +6,7 @@ import { AGGREGATED_DISCOVERY_CONTENT_TYPE, AGGREGATED_DISCOVERY_V2BETA1_CONTENT
 import { openApiDocument, openApiIndex } from '../openapi.js';
 import { buildTable, type IncludeObject } from '../table.js';
 import type { Clock } from '../../core/clock.js';
-import type { ApiDocuments } from './http.js';
+import type { ApiDocuments } from './pipeline.js';
 import type { ResourceIndex } from './registry.js';
 import { decodeKubernetesProtobuf } from '../protobuf.js';
 

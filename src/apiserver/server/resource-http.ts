@@ -13,7 +13,7 @@ import { createToken, reviewToken } from '../handlers/tokens.js';
 import { createObject, deleteObject, replaceObject, type DeleteOptions } from '../handlers/write.js';
 import { deleteNamespace } from '../lifecycle/namespaces.js';
 import { MAX_OPEN_WATCHES, serveWatch } from '../watch/watch.js';
-import type { Pipeline } from './http.js';
+import type { Pipeline } from './pipeline.js';
 import { apiVersionOf, refOf, type ServedResource } from './registry.js';
 import { mediaTypeOf, parseObjectBody, parseResourceVersion, PROTOBUF_MEDIA_TYPE, queryFlag, readBody, requireObject, sendJson, wantsMetadataOnly, wantsTable, warningHeaders } from './request.js';
 import type { ResourcePath } from './routes.js';
