@@ -7,22 +7,19 @@ import { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
 import { RevocationFeed } from '../policy/revocations.js';
 import { startControllers } from './run.js';
 
-export const component: ControlPlaneComponent = {
+/** What the controllers are started with (src/controlplane/flags.ts). */
+export interface ControllersOptions {
+  /** Port of the workload health API. */
+  healthPort: number;
+  /** How long an external workload stays ready after its proxy stops reporting. */
+  disconnectGraceMs: number;
+  /** How long an auto-registered workload may have lost its heartbeat before it is deleted. */
+  autoRemoveAfterMs: number;
+}
+
+export const component: ControlPlaneComponent<ControllersOptions> = {
   name: 'controllers',
-  flags: {
-    'health-port': { type: 'int', default: 8087, min: 0, max: 65535, help: 'Port of the workload health API (gRPC over mTLS) that proxies report probe results and heartbeats to' },
-    'workload-disconnect-grace': {
-      type: 'duration',
-      default: 30_000,
-      help: 'How long an external workload stays ready after its proxy stops reporting (per group: annotation outpost.io/disconnect-grace)',
-    },
-    'auto-registered-remove-after': {
-      type: 'duration',
-      default: 3_600_000,
-      help: 'How long an auto-registered external workload may have lost its heartbeat before it is deleted (per group: annotation outpost.io/remove-after)',
-    },
-  },
-  async start(ctx) {
+  async start(ctx, options) {
     let health;
     let tls: RenewingCredentials | undefined;
     let revocations: RevocationFeed | undefined;
@@ -30,7 +27,7 @@ export const component: ControlPlaneComponent = {
       tls = await renewingServerCredentials(ctx.identity, 'health', { clock: ctx.clock, log: ctx.log });
       revocations = new RevocationFeed(ctx.kubeConfig, ctx.log.child('revocations'), ctx.clock);
       revocations.start();
-      health = { host: ctx.listen, port: Number(ctx.flags['health-port'] ?? 8087), credentials: tls.credentials, revokedPeers: new RevokedPeerGuard(revocations) };
+      health = { host: ctx.listen, port: options.healthPort, credentials: tls.credentials, revokedPeers: new RevokedPeerGuard(revocations) };
     } else {
       ctx.log.warn('no identity component: the workload health API is not served (workloads are ready only if annotated outpost.io/assume-ready=true)');
     }
@@ -38,8 +35,8 @@ export const component: ControlPlaneComponent = {
       kubeConfig: ctx.kubeConfig,
       clock: ctx.clock,
       log: ctx.log,
-      disconnectGraceMs: Number(ctx.flags['workload-disconnect-grace'] ?? 30_000),
-      autoRemoveAfterMs: Number(ctx.flags['auto-registered-remove-after'] ?? 3_600_000),
+      disconnectGraceMs: options.disconnectGraceMs,
+      autoRemoveAfterMs: options.autoRemoveAfterMs,
       health,
       trustDomain: ctx.identity?.trustDomain,
     }).catch(async (e: unknown) => {

@@ -8,31 +8,29 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { ControlPlaneContext, RunningComponent } from '../core/component.js';
 import { writeControlPlaneInfo, type ControlPlaneInfo } from '../core/control-plane-file.js';
 import type { Logger } from '../core/log.js';
-import type { FlagSpec } from '../core/flags.js';
 import { OUTPOST_VERSION } from '../core/version.js';
 import { lockDataDir, paths, prepareDataDir, writeKubeconfig, type DataDirMaterial } from './data-dir.js';
 import { ensurePrivateDir } from '../core/files.js';
 import { OutpostError } from '../core/errors.js';
 import { listJson } from '../destination/informers.js';
 import { resolve } from 'node:path';
-import { loadComponents } from './components.js';
+import { loadComponents, type LoadedComponent } from './components.js';
+import { DEFAULT_ADMIN_PORT, COMPONENT_CREDENTIALS, controlPlaneFlags, type ComponentName, type ControlPlaneFlags } from './flags.js';
 import { startAdminServer } from './admin-server.js';
-import type { ControlPlaneComponent } from '../core/component.js';
 import { kubeConfigForServiceAccount, serviceAccountTokens } from './component-credentials.js';
 import { INSTALL_COMPONENTS, INSTALL_NAMESPACE } from '../install/components.js';
 import { connectRemoteIdentity } from './remote-identity.js';
-import { DEFAULT_TRUST_DOMAIN } from '../core/workloads/effective.js';
-
-/** The admin endpoint's default port (`--admin-port`), as Linkerd's controllers use. */
-export const DEFAULT_ADMIN_PORT = 9990;
 import { unlinkSync } from 'node:fs';
 
 export interface ControlPlaneOptions {
   dataDir: string;
   listen: string;
   apiPort: number;
-  /** Every parsed flag, components read theirs. */
-  flags: Record<string, unknown>;
+  /**
+   * The other flags (src/controlplane/flags.ts): those parsed by `outpost up`, or the few a test
+   * or the demo sets; defaults for the rest, each checked as on the command line.
+   */
+  flags: Partial<ControlPlaneFlags>;
   log: Logger;
   clock?: Clock;
   /**
@@ -42,8 +40,8 @@ export interface ControlPlaneOptions {
   kubeconfig?: string;
   /** In a pod: the API and credentials of the pod's ServiceAccount (client-node's in-cluster config). */
   inCluster?: boolean;
-  /** Run only these components (names as in components.ts); all when absent. */
-  components?: string[];
+  /** Run only these components (names as in flags.ts); all when absent. */
+  components?: ComponentName[] | string[];
   /**
    * With `kubeconfig`: `service-accounts` (default) runs each component as its own ServiceAccount
    * (outpost/outpost-<component>, tokens from the TokenRequest API); `kubeconfig` runs every
@@ -58,8 +56,7 @@ export interface ControlPlaneOptions {
   identityAddress?: string;
 }
 
-export type ComponentCredentials = 'service-accounts' | 'kubeconfig';
-export const COMPONENT_CREDENTIALS: readonly ComponentCredentials[] = ['service-accounts', 'kubeconfig'];
+export type ComponentCredentials = (typeof COMPONENT_CREDENTIALS)[number];
 
 export interface RunningControlPlane {
   info: ControlPlaneInfo;
@@ -70,7 +67,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
   const log = opts.log;
-  // Bad --components fail before anything is started.
+  // Bad values fail before anything is started.
+  const flags = controlPlaneFlags(opts.flags);
   const components = selectComponents(await loadComponents(), opts.components);
   const external = Boolean(opts.kubeconfig || opts.inCluster);
   if (external) ensurePrivateDir(opts.dataDir);
@@ -88,18 +86,17 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     stops.length = 0;
   };
   try {
-    const { server, kubeconfigPath, kubeConfig } = material ? await startEmbeddedApi(opts, material, stops) : await checkExternalApi(opts);
+    const { server, kubeconfigPath, kubeConfig } = material ? await startEmbeddedApi(opts, flags, material, stops) : await checkExternalApi(opts);
 
     const credentialsOf = componentKubeConfigs(opts, kubeConfig);
-    const flags = { ...flagDefaults(components.flatMap((c) => Object.entries(c.flags))), ...opts.flags };
-    const ctx: ControlPlaneContext = { dataDir: opts.dataDir, listen: opts.listen, flags, log, clock: opts.clock ?? systemClock, kubeConfig };
+    const ctx: ControlPlaneContext = { dataDir: opts.dataDir, listen: opts.listen, log, clock: opts.clock ?? systemClock, kubeConfig };
     const listeners: Record<string, string> = { api: server };
     const metricSources: (() => string)[] = [];
     let ready = false;
     const admin = await startAdminServer({
       host: opts.listen,
       // With a free API port (tests, `demo --free-ports`) the admin port is free too unless given.
-      port: Number(flags['admin-port'] ?? (opts.apiPort === 0 ? 0 : DEFAULT_ADMIN_PORT)),
+      port: flags['admin-port'] ?? (opts.apiPort === 0 ? 0 : DEFAULT_ADMIN_PORT),
       metrics: () => metricSources.map((m) => m()).join(''),
       ready: () => ready,
     });
@@ -110,13 +107,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       const kubeConfig = await credentialsOf(component.name);
       let identity = ctx.identity;
       if (!identity && opts.identityAddress) {
-        const remote = await connectRemoteIdentity({ address: opts.identityAddress, kubeConfig, trustDomain: String(flags['identity-trust-domain'] ?? DEFAULT_TRUST_DOMAIN), clock: ctx.clock, log: log.child(component.name) });
+        const remote = await connectRemoteIdentity({ address: opts.identityAddress, kubeConfig, trustDomain: flags['identity-trust-domain'], clock: ctx.clock, log: log.child(component.name) });
         stops.push(async () => remote.stop());
         identity = remote;
         remoteTrustDomain = remote.trustDomain;
         log.info('component gets its certificate from the identity service', { component: component.name, identity: opts.identityAddress });
       }
-      const running: RunningComponent = await component.start({ ...ctx, kubeConfig, log: log.child(component.name), identity });
+      const running: RunningComponent = await component.start({ ...ctx, kubeConfig, log: log.child(component.name), identity }, flags);
       Object.assign(listeners, running.listeners);
       stops.push(() => running.stop());
       if (running.identityAuthority) ctx.identity = running.identityAuthority;
@@ -131,7 +128,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       listeners,
       trustAnchorsFile: ctx.identity ? `${opts.dataDir}/pki/trust-anchors.crt` : undefined,
       trustDomain: ctx.identity?.trustDomain ?? remoteTrustDomain,
-      defaultInboundPolicy: typeof opts.flags['default-inbound-policy'] === 'string' ? opts.flags['default-inbound-policy'] : undefined,
+      defaultInboundPolicy: flags['default-inbound-policy'],
     };
     writeControlPlaneInfo(opts.dataDir, info);
     ready = true;
@@ -148,7 +145,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
 }
 
 /** The embedded API on the data dir's SQLite store; its kubeconfig is written to the data dir. */
-async function startEmbeddedApi(opts: ControlPlaneOptions, material: DataDirMaterial, stops: (() => Promise<void>)[]): Promise<ApiAccess> {
+async function startEmbeddedApi(opts: ControlPlaneOptions, flags: ControlPlaneFlags, material: DataDirMaterial, stops: (() => Promise<void>)[]): Promise<ApiAccess> {
   const store = openSqliteStore(paths(opts.dataDir).db);
   stops.push(async () => store.close());
   const api = await startApiServer({
@@ -158,7 +155,7 @@ async function startEmbeddedApi(opts: ControlPlaneOptions, material: DataDirMate
     tls: { certPem: material.apiCertPem, keyPem: material.apiKeyPem },
     adminToken: material.adminToken,
     serviceAccountKeyPem: material.serviceAccountKeyPem,
-    serviceCidr: typeof opts.flags['service-cidr'] === 'string' ? opts.flags['service-cidr'] : undefined,
+    serviceCidr: flags['service-cidr'],
     log: opts.log.child('apiserver'),
   });
   stops.push(() => api.close());
@@ -179,12 +176,12 @@ interface ApiAccess {
 }
 
 /** The components named by --components, in start order; an unknown name is refused. */
-function selectComponents(all: ControlPlaneComponent[], names: string[] | undefined): ControlPlaneComponent[] {
+function selectComponents(all: LoadedComponent[], names: string[] | undefined): LoadedComponent[] {
   if (!names?.length) return all;
-  const known = all.map((c) => c.name);
+  const known: string[] = all.map((c) => c.name);
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length) throw new OutpostError('INVALID_ARGUMENT', `--components: unknown component "${unknown[0]}" (known: ${known.join(', ')})`, { field: 'components' });
-  return all.filter((c) => names.includes(c.name));
+  return all.filter((c) => (names as string[]).includes(c.name));
 }
 
 /** The credentials each component talks to the API with (see ControlPlaneOptions.componentCredentials). */
@@ -230,11 +227,4 @@ async function checkExternalApi(opts: ControlPlaneOptions): Promise<ApiAccess> {
     if (status !== 200) throw new OutpostError('API_UNREACHABLE', `--kubeconfig: listing ${what} at ${server} answered HTTP ${status}`, { field: 'kubeconfig' });
   }
   return { server, kubeconfigPath, kubeConfig: kc };
-}
-
-/** Default values of component flags, so callers (tests, demo) pass only what they change. */
-function flagDefaults(entries: [string, FlagSpec][]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, spec] of entries) if ('default' in spec && spec.default !== undefined) out[name] = spec.default;
-  return out;
 }

@@ -1,9 +1,9 @@
 // The contract between `outpost up` and each control-plane component (identity, controllers,
-// health, destination, policy, viz). Each component declares its flags, starts against the API
-// through @kubernetes/client-node only, and reports its listeners for control-plane.json.
+// health, destination, policy, viz). Each component starts with its typed options (taken from the
+// control plane's one flag table, src/controlplane/flags.ts), against the API through
+// @kubernetes/client-node only, and reports its listeners for control-plane.json.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from './clock.js';
-import type { FlagSpecs } from './flags.js';
 import type { Logger } from './log.js';
 
 export interface ServiceCertificate {
@@ -26,8 +26,6 @@ export interface ControlPlaneContext {
   dataDir: string;
   /** The address every listener binds to (--listen). */
   listen: string;
-  /** Parsed flags of every component (each reads its own). */
-  flags: Record<string, unknown>;
   log: Logger;
   clock: Clock;
   /** Admin access to the API (the embedded one or a real cluster). */
@@ -46,8 +44,8 @@ export interface RunningComponent {
   identityAuthority?: IdentityAuthority;
 }
 
-export interface ControlPlaneComponent {
+/** A component with options `O`: what `outpost up` hands it from the parsed flags (controlplane/components.ts). */
+export interface ControlPlaneComponent<O> {
   name: string;
-  flags: FlagSpecs;
-  start(ctx: ControlPlaneContext): Promise<RunningComponent>;
+  start(ctx: ControlPlaneContext, options: O): Promise<RunningComponent>;
 }

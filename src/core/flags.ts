@@ -1,17 +1,26 @@
 // A small command-line flag parser: every flag is declared with a type, all values are parsed up
-// front, and every bad value is reported at once (like linkerd2-proxy's env.rs).
+// front, and every bad value is reported at once (like linkerd2-proxy's env.rs). A flag may also be
+// set by an environment variable (`env`; the caller hands the environment in, the flag wins).
 import { OutpostError } from './errors.js';
 
+interface Common {
+  help: string;
+  short?: string;
+  /** Environment variable that sets the flag when it is not given on the command line. */
+  env?: string;
+}
 export type FlagSpec =
-  | { type: 'string'; default?: string; help: string; short?: string }
-  | { type: 'int'; default?: number; min?: number; max?: number; help: string; short?: string }
-  | { type: 'bool'; default?: boolean; help: string; short?: string }
-  | { type: 'duration'; default?: number; help: string; short?: string } // milliseconds
-  | { type: 'list'; help: string; short?: string }; // repeatable
+  | (Common & { type: 'string'; default?: string; oneOf?: readonly string[]; check?: (value: string) => string | undefined })
+  | (Common & { type: 'int'; default?: number; min?: number; max?: number })
+  | (Common & { type: 'bool'; default?: boolean })
+  | (Common & { type: 'duration'; default?: number; min?: number }) // milliseconds
+  | (Common & { type: 'list'; check?: (value: string) => string | undefined }); // repeatable
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
-type ValueOf<S extends FlagSpec> = S extends { type: 'string' }
+type ValueOf<S extends FlagSpec> = S extends { type: 'string'; oneOf: readonly (infer U)[] }
+  ? U
+  : S extends { type: 'string' }
   ? string
   : S extends { type: 'int' } | { type: 'duration' }
     ? number
@@ -41,15 +50,90 @@ export function parseDuration(s: string): number | undefined {
   return consumed === s.length && consumed > 0 ? total : undefined;
 }
 
-export function parseFlags<T extends FlagSpecs>(argv: string[], specs: T): ParseResult<T> {
-  const out: Record<string, unknown> = {};
+/** Why `value` is not allowed for a flag of `spec`, or undefined when it is (the reason, not the flag's name). */
+export function flagValueProblem(spec: FlagSpec, value: unknown): string | undefined {
+  switch (spec.type) {
+    case 'string':
+      if (typeof value !== 'string') return `expected a string, got ${JSON.stringify(value)}`;
+      if (spec.oneOf && !spec.oneOf.includes(value)) return `expected ${spec.oneOf.join(', ')}, got "${value}"`;
+      return spec.check?.(value);
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return `expected an integer, got ${JSON.stringify(value)}`;
+      if (spec.min !== undefined && value < spec.min) return `must be at least ${spec.min}, got ${value}`;
+      if (spec.max !== undefined && value > spec.max) return `must be at most ${spec.max}, got ${value}`;
+      return undefined;
+    case 'duration':
+      if (typeof value !== 'number' || !(value >= 0)) return `expected a duration, got ${JSON.stringify(value)}`;
+      if (spec.min !== undefined && value < spec.min) return `must be at least ${formatDuration(spec.min)}, got ${formatDuration(value)}`;
+      return undefined;
+    case 'bool':
+      return typeof value === 'boolean' ? undefined : `expected true or false, got ${JSON.stringify(value)}`;
+    case 'list':
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return `expected a list of strings, got ${JSON.stringify(value)}`;
+      for (const v of value as string[]) {
+        const problem = spec.check?.(v);
+        if (problem) return problem;
+      }
+      return undefined;
+  }
+}
+
+/** "600000" ms → "10m", 1500 → "1.5s": how help and errors show a duration. */
+export function formatDuration(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/**
+ * Every flag's value from programmatic settings (tests, `outpost demo`): the defaults, then
+ * `values`; each value checked as a command-line value would be. Unknown names are refused.
+ */
+export function resolveFlags<T extends FlagSpecs>(specs: T, values: Partial<Record<keyof T, unknown>>): ParsedFlags<T> {
+  const out = defaultValues(specs);
   const errors: string[] = [];
-  const positionals: string[] = [];
-  let help = false;
+  for (const [name, value] of Object.entries(values)) {
+    const spec = specs[name];
+    if (!spec) errors.push(`unknown flag --${name}`);
+    else if (value !== undefined) out[name] = value;
+  }
+  for (const [name, spec] of Object.entries(specs)) {
+    if (out[name] === undefined) continue;
+    const problem = flagValueProblem(spec, out[name]);
+    if (problem) errors.push(`--${name}: ${problem}`);
+  }
+  if (errors.length > 0) throw new OutpostError('INVALID_ARGUMENT', errors.join('; '), { field: firstField(errors) });
+  return out as ParsedFlags<T>;
+}
+
+function defaultValues(specs: FlagSpecs): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
     if (spec.type === 'list') out[name] = [];
     else if (spec.type === 'bool') out[name] = spec.default ?? false;
     else if (spec.default !== undefined) out[name] = spec.default;
+  }
+  return out;
+}
+
+const firstField = (errors: string[]) => /^--([\w-]+)/.exec(errors[0] ?? '')?.[1];
+
+export function parseFlags<T extends FlagSpecs>(argv: string[], specs: T, env: Record<string, string | undefined> = {}): ParseResult<T> {
+  const out = defaultValues(specs);
+  const errors: string[] = [];
+  const positionals: string[] = [];
+  let help = false;
+  const fromEnv = new Set<string>();
+  for (const [name, spec] of Object.entries(specs)) {
+    const raw = spec.env ? env[spec.env] : undefined;
+    if (raw === undefined || raw === '') continue;
+    const parsed = parseValue(spec, raw);
+    if (typeof parsed === 'object' && parsed && 'problem' in parsed) errors.push(`--${name} (from ${spec.env}): ${parsed.problem}`);
+    else {
+      out[name] = spec.type === 'list' ? [parsed] : parsed;
+      fromEnv.add(name);
+    }
   }
   const byShort = new Map(Object.entries(specs).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]));
   for (let i = 0; i < argv.length; i++) {
@@ -96,39 +180,43 @@ export function parseFlags<T extends FlagSpecs>(argv: string[], specs: T): Parse
       }
       value = argv[++i];
     }
-    switch (spec.type) {
-      case 'string':
-        out[name] = value;
-        break;
-      case 'list':
-        (out[name] as string[]).push(value);
-        break;
-      case 'int': {
-        const n = Number(value);
-        if (!/^-?\d+$/.test(value)) errors.push(`--${name}: expected an integer, got "${value}"`);
-        else if (spec.min !== undefined && n < spec.min) errors.push(`--${name}: must be at least ${spec.min}, got ${n}`);
-        else if (spec.max !== undefined && n > spec.max) errors.push(`--${name}: must be at most ${spec.max}, got ${n}`);
-        else out[name] = n;
-        break;
-      }
-      case 'duration': {
-        const ms = parseDuration(value);
-        if (ms === undefined) errors.push(`--${name}: expected a duration like 30s, 5m or 24h, got "${value}"`);
-        else out[name] = ms;
-        break;
-      }
-    }
+    const parsed = parseValue(spec, value);
+    if (typeof parsed === 'object' && parsed && 'problem' in parsed) errors.push(`--${name}: ${parsed.problem}`);
+    else if (spec.type === 'list') {
+      // A list given on the command line replaces what its environment variable said.
+      if (fromEnv.delete(name)) out[name] = [];
+      (out[name] as string[]).push(parsed as string);
+    } else out[name] = parsed;
   }
-  if (errors.length > 0) throw new OutpostError('INVALID_ARGUMENT', errors.join('; '));
+  if (errors.length > 0) throw new OutpostError('INVALID_ARGUMENT', errors.join('; '), { field: firstField(errors) });
   return { flags: out as ParsedFlags<T>, positionals, help };
+}
+
+/** A command-line (or environment) string as the flag's typed value, checked; or why it is not one. */
+function parseValue(spec: FlagSpec, value: string): unknown {
+  let typed: unknown = value;
+  if (spec.type === 'bool') {
+    if (value !== 'true' && value !== 'false') return { problem: `expected true or false, got "${value}"` };
+    typed = value === 'true';
+  } else if (spec.type === 'int') {
+    if (!/^-?\d+$/.test(value)) return { problem: `expected an integer, got "${value}"` };
+    typed = Number(value);
+  } else if (spec.type === 'duration') {
+    typed = parseDuration(value);
+    if (typed === undefined) return { problem: `expected a duration like 30s, 5m or 24h, got "${value}"` };
+  }
+  const problem = flagValueProblem(spec, spec.type === 'list' ? [typed] : typed);
+  return problem ? { problem } : typed;
 }
 
 export function formatFlagHelp(specs: FlagSpecs): string {
   return Object.entries(specs)
     .map(([name, s]) => {
-      const def = 'default' in s && s.default !== undefined ? ` (default ${s.type === 'duration' ? `${s.default / 1000}s` : String(s.default)})` : '';
+      const def = 'default' in s && s.default !== undefined && s.default !== '' ? ` (default ${s.type === 'duration' ? formatDuration(s.default) : String(s.default)})` : '';
+      const oneOf = s.type === 'string' && s.oneOf ? `; one of ${s.oneOf.join(', ')}` : '';
+      const env = s.env ? `; env ${s.env}` : '';
       const short = s.short ? `-${s.short}, ` : '    ';
-      return `  ${short}--${name}${s.type === 'bool' ? '' : ' ' + s.type.toUpperCase()}\n        ${s.help}${def}`;
+      return `  ${short}--${name}${s.type === 'bool' ? '' : ' ' + s.type.toUpperCase()}\n        ${s.help}${def}${oneOf}${env}`;
     })
     .join('\n');
 }

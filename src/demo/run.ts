@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startControlPlane, type RunningControlPlane } from '../controlplane/start.js';
-import { loadComponents } from '../controlplane/components.js';
+import { componentPortFlags, type ControlPlaneFlags } from '../controlplane/flags.js';
 import { OutpostError } from '../core/errors.js';
 import { defaultDataDir, readIfExists } from '../core/files.js';
 import type { Logger } from '../core/log.js';
@@ -135,10 +135,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   let cp: RunningControlPlane | undefined;
   const stats: Record<string, AppStats> = {};
   try {
-    const components = await loadComponents();
-    const portFlags = components.flatMap((c) => Object.entries(c.flags)).filter(([name]) => name.endsWith('-port'));
-    const cpFlags: Record<string, unknown> = opts.freePorts ? Object.fromEntries(portFlags.map(([n]) => [n, 0])) : {};
-    const toCheck: [string, string, number][] = opts.freePorts ? [] : [['API', listen, opts.apiPort], ...portFlags.map(([n, s]) => [n.replace(/-port$/, ''), listen, Number((s as { default?: number }).default ?? 0)] as [string, string, number])];
+    const portFlags = componentPortFlags();
+    const cpFlags: Partial<ControlPlaneFlags> = opts.freePorts ? Object.fromEntries(portFlags.map(([n]) => [n, 0])) : {};
+    const toCheck: [string, string, number][] = opts.freePorts ? [] : [['API', listen, opts.apiPort], ...portFlags.map(([n, def]) => [n.replace(/-port$/, ''), listen, def] as [string, string, number])];
     if (mode === 'loopback') {
       for (const w of workloads) toCheck.push([`${w.name} app`, '127.0.0.1', w.port.port], ...(w.probes ?? []).map((p) => [`${w.name} health`, '127.0.0.1', p.port] as [string, string, number]));
     }

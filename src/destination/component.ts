@@ -1,7 +1,6 @@
 // The destination component of the control plane: informers over the API, the endpoints watcher
 // and the Destination gRPC service on --destination-port (mTLS, certificate from identity).
 import type { ControlPlaneComponent, RunningComponent } from '../core/component.js';
-import { DEFAULT_QUEUE_CAPACITY } from '../core/grpc/bounded-stream.js';
 import { ClusterView, DESTINATION_KINDS } from './cluster-view.js';
 import { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import { startDestinationServer } from './service.js';
@@ -21,13 +20,16 @@ export interface RunningDestination extends RunningComponent {
   watcher: DestinationWatcher;
 }
 
-export const component: ControlPlaneComponent = {
+/** What the destination service is started with (src/controlplane/flags.ts). */
+export interface DestinationOptions {
+  port: number;
+  /** Updates queued per stream before a client that does not read is disconnected. */
+  queueCapacity: number;
+}
+
+export const component: ControlPlaneComponent<DestinationOptions> = {
   name: 'destination',
-  flags: {
-    'destination-port': { type: 'int', default: 8086, min: 0, max: 65535, help: 'port of the destination (discovery) gRPC service, mTLS' },
-    'destination-queue': { type: 'int', default: DEFAULT_QUEUE_CAPACITY, min: 1, max: 100_000, help: 'updates queued per destination stream before a client that does not read is disconnected' },
-  },
-  async start(ctx): Promise<RunningComponent> {
+  async start(ctx, options): Promise<RunningComponent> {
     if (!ctx.identity) {
       // Without identity there is no certificate to serve mTLS with: never serve discovery in the clear.
       ctx.log.error('destination not started: the identity component did not start');
@@ -44,12 +46,12 @@ export const component: ControlPlaneComponent = {
     try {
       const server = await startDestinationServer({
         host: ctx.listen,
-        port: Number(ctx.flags['destination-port'] ?? 8086),
+        port: options.port,
         credentials: tls.credentials,
         view,
         watcher,
         metrics,
-        queueCapacity: Number(ctx.flags['destination-queue'] ?? DEFAULT_QUEUE_CAPACITY),
+        queueCapacity: options.queueCapacity,
         log: ctx.log,
         revokedPeers: new RevokedPeerGuard(revocations),
       });

@@ -1,9 +1,8 @@
 // The identity component of the control plane: loads (or creates) the CA, publishes the trust roots,
 // serves Certify over TLS, and issues the other components' mTLS certificates (identityAuthority).
-import type { ControlPlaneComponent, IdentityAuthority } from '../core/component.js';
+import type { ControlPlaneComponent, ControlPlaneContext, IdentityAuthority } from '../core/component.js';
 import type { TimerHandle } from '../core/clock.js';
 import { OutpostError } from '../core/errors.js';
-import { DEFAULT_TRUST_DOMAIN } from '../core/workloads/effective.js';
 import { Authority } from './authority.js';
 import { prepareCaMaterial, watchMaterial } from './ca-material.js';
 import { authorizeWithFreshFallback } from './certify.js';
@@ -28,26 +27,28 @@ export function identityMetricsText(): string {
   return identityMetrics.render();
 }
 
-export const component: ControlPlaneComponent = {
+/** What the identity component is started with (flags identity-*, src/controlplane/flags.ts). */
+export interface IdentityOptions {
+  port: number;
+  /** Import: the trust anchors, issuer certificate and key files (else a CA is generated in DATA_DIR/pki). */
+  trustAnchorsFile?: string;
+  issuerCertFile?: string;
+  issuerKeyFile?: string;
+  issuanceLifetimeMs: number;
+  trustDomain: string;
+  /** Certify requests per second per caller IP; 0: no limit. */
+  rateLimit: number;
+}
+
+export const component: ControlPlaneComponent<IdentityOptions> = {
   name: 'identity',
-  flags: {
-    'identity-port': { type: 'int', default: 8080, min: 0, max: 65535, help: 'port of the identity service (gRPC over TLS; 0 picks a free port)' },
-    'identity-trust-anchors-file': { type: 'string', help: 'import: PEM bundle of trust anchors (instead of generating a CA in DATA_DIR/pki)' },
-    'identity-issuer-cert': { type: 'string', help: 'import: PEM issuer (intermediate) certificate, chaining to the trust anchors' },
-    'identity-issuer-key': { type: 'string', help: 'import: PEM ECDSA P-256 private key of the issuer' },
-    'identity-issuance-lifetime': { type: 'duration', default: 24 * 3_600_000, help: 'lifetime of workload certificates' },
-    'identity-trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN, help: 'trust domain of default SPIFFE identities' },
-    'identity-rate-limit': { type: 'int', default: 100, min: 0, help: 'certify requests per second allowed per caller IP (bursts of twice that; 0 = no limit)' },
-  },
-  async start(ctx) {
-    const f = ctx.flags;
+  async start(ctx, options) {
     const log = ctx.log;
-    const trustDomain = String(f['identity-trust-domain'] ?? DEFAULT_TRUST_DOMAIN);
-    const lifetimeMs = Number(f['identity-issuance-lifetime'] ?? 24 * 3_600_000);
+    const { trustDomain, issuanceLifetimeMs: lifetimeMs, rateLimit: rate, port } = options;
     const source = await prepareCaMaterial(ctx.dataDir, {
-      trustAnchorsFile: f['identity-trust-anchors-file'] as string | undefined,
-      issuerCertFile: f['identity-issuer-cert'] as string | undefined,
-      issuerKeyFile: f['identity-issuer-key'] as string | undefined,
+      trustAnchorsFile: options.trustAnchorsFile,
+      issuerCertFile: options.issuerCertFile,
+      issuerKeyFile: options.issuerKeyFile,
     });
     let authority = Authority.load(source.material, trustDomain, ctx.clock.now());
     if (source.generated) log.info('generated the identity trust anchor and issuer', { dir: `${ctx.dataDir}/pki` });
@@ -65,8 +66,6 @@ export const component: ControlPlaneComponent = {
     const tokens = createTokenLedger(ctx.kubeConfig, { clock: ctx.clock, log });
     await directory.synced(5_000);
     const first = serving();
-    const rate = Number(f['identity-rate-limit'] ?? 100);
-    const port = Number(f['identity-port'] ?? 8080);
     const rateLimiter = createRateLimiter({ ratePerSecond: rate, burst: Math.max(10, rate * 2), clock: ctx.clock });
     const server = await startIdentityServer(
       {
@@ -159,7 +158,7 @@ export const component: ControlPlaneComponent = {
   },
 };
 
-async function publishWithRetry(ctx: Parameters<ControlPlaneComponent['start']>[0], bundle: string, jwksJson: string): Promise<void> {
+async function publishWithRetry(ctx: ControlPlaneContext, bundle: string, jwksJson: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await publishTrustRoots(ctx.kubeConfig, bundle, jwksJson);

@@ -7,7 +7,7 @@ import type { ControlPlaneComponent, RunningComponent } from '../core/component.
 import { OutpostError } from '../core/errors.js';
 import { makeKeepAliveApiClient } from '../core/kube-clients.js';
 import { OUTPOST_VERSION } from '../core/version.js';
-import { defaultMeshSettings, DEFAULT_PROXY_IMAGE, DEFAULT_TOKEN_EXPIRATION_SECONDS } from '../inject/mesh.js';
+import { defaultMeshSettings } from '../inject/mesh.js';
 import { createInjectorEventRecorder } from './events.js';
 import { createInjectorMetrics } from './metrics.js';
 import { startInjectorServer, type FailurePolicy } from './server.js';
@@ -21,41 +21,36 @@ const NAMESPACE_CACHE_MS = 5_000;
 /** Its certificate names outpost-injector.outpost.svc, the Service `outpost install` creates. */
 export const INJECTOR_SERVICE = 'injector';
 
-export const component: ControlPlaneComponent = {
+/** What the injector is started with (src/controlplane/flags.ts). */
+export interface InjectorOptions {
+  /** Opt-in: embedded `outpost up` has no pods (--injector, or --components naming it). */
+  enabled: boolean;
+  port: number;
+  failurePolicy: FailurePolicy;
+  proxyImage: string;
+  /** host:port injected proxies dial for identity, destination and policy. */
+  identityAddress: string;
+  destinationAddress: string;
+  policyAddress: string;
+  tokenExpirationMs: number;
+}
+
+export const component: ControlPlaneComponent<InjectorOptions> = {
   name: 'injector',
-  flags: {
-    injector: { type: 'bool', help: 'serve the proxy injector webhook (pods in a real cluster; see docs/kubernetes.md)' },
-    'injector-port': { type: 'int', default: 8443, min: 0, max: 65535, help: 'port of the proxy injector webhook (HTTPS)' },
-    'injector-failure-policy': { type: 'string', default: 'Ignore', help: 'the webhook failurePolicy: Ignore (a pod is created without a proxy when the injector cannot answer) or Fail' },
-    'injector-proxy-image': { type: 'string', default: DEFAULT_PROXY_IMAGE, help: 'image repository of the injected proxy (tagged with the version)' },
-    'injector-identity-address': { type: 'string', default: 'outpost-identity.outpost.svc.cluster.local:8080', help: 'identity service address injected proxies dial' },
-    'injector-destination-address': { type: 'string', default: 'outpost-destination.outpost.svc.cluster.local:8086', help: 'destination service address injected proxies dial' },
-    'injector-policy-address': { type: 'string', default: 'outpost-policy.outpost.svc.cluster.local:8090', help: 'policy service address injected proxies dial' },
-    'injector-token-expiration': { type: 'duration', default: DEFAULT_TOKEN_EXPIRATION_SECONDS * 1000, help: "lifetime of pods' projected identity tokens (at least 10m)" },
-  },
-  async start(ctx): Promise<RunningComponent> {
-    const f = ctx.flags;
-    // Opt-in (embedded `outpost up` has no pods): --injector, or --components naming it (as `outpost install`'s Deployment does).
-    const selected = String(f.components ?? '').split(',').map((c) => c.trim()).includes('injector');
-    if (!f.injector && !selected) return { listeners: {}, stop: async () => {} };
+  async start(ctx, options): Promise<RunningComponent> {
+    if (!options.enabled) return { listeners: {}, stop: async () => {} };
     const identity = ctx.identity;
     if (!identity) throw new OutpostError('CONFIG_INVALID', '--injector needs the identity component in this process or --identity-address (its certificate and the trust anchors come from the mesh CA)', { field: 'injector' });
-    const failurePolicy = String(f['injector-failure-policy'] ?? 'Ignore');
-    if (failurePolicy !== 'Ignore' && failurePolicy !== 'Fail') throw new OutpostError('CONFIG_INVALID', `--injector-failure-policy: must be Ignore or Fail, got "${failurePolicy}"`, { field: 'injector-failure-policy' });
-    const expirationMs = Number(f['injector-token-expiration'] ?? DEFAULT_TOKEN_EXPIRATION_SECONDS * 1000);
-    if (!(expirationMs >= 600_000)) throw new OutpostError('CONFIG_INVALID', '--injector-token-expiration: must be at least 10m (the shortest projected token the API issues)', { field: 'injector-token-expiration' });
-    for (const flag of ['injector-identity-address', 'injector-destination-address', 'injector-policy-address']) {
-      if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(String(f[flag]))) throw new OutpostError('CONFIG_INVALID', `--${flag}: "${String(f[flag])}" is not host:port`, { field: flag });
-    }
+    const { failurePolicy, tokenExpirationMs: expirationMs } = options;
     const mesh = () =>
       defaultMeshSettings({
         trustAnchorsPem: identity.trustAnchorsPem(),
         trustDomain: identity.trustDomain,
         createdBy: `outpost/proxy-injector ${OUTPOST_VERSION}`,
-        proxyImage: String(f['injector-proxy-image'] ?? DEFAULT_PROXY_IMAGE),
-        identity: String(f['injector-identity-address']),
-        destination: String(f['injector-destination-address']),
-        policy: String(f['injector-policy-address']),
+        proxyImage: options.proxyImage,
+        identity: options.identityAddress,
+        destination: options.destinationAddress,
+        policy: options.policyAddress,
         tokenExpirationSeconds: Math.floor(expirationMs / 1000),
       });
     const core = makeKeepAliveApiClient(ctx.kubeConfig, CoreV1Api);
@@ -73,11 +68,11 @@ export const component: ControlPlaneComponent = {
     const cert = await identity.issueServiceCertificate(INJECTOR_SERVICE);
     const server = await startInjectorServer({
       host: ctx.listen,
-      port: Number(f['injector-port'] ?? 8443),
+      port: options.port,
       tls: { certChainPem: cert.chainPem, keyPem: cert.keyPem },
       mesh,
       namespaceAnnotations,
-      failurePolicy: failurePolicy as FailurePolicy,
+      failurePolicy,
       metrics,
       events,
       log: ctx.log.child('injector'),

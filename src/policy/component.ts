@@ -1,11 +1,9 @@
 // The policy component of the control plane: informers over the API, the policy watcher and the
 // InboundPolicies gRPC service on --policy-port (mTLS, certificate from identity).
 import type { ControlPlaneComponent, RunningComponent } from '../core/component.js';
-import { OutpostError } from '../core/errors.js';
-import { DEFAULT_QUEUE_CAPACITY } from '../core/grpc/bounded-stream.js';
 import { ClusterView } from '../destination/cluster-view.js';
 import { ServiceMetrics } from '../core/grpc/service-metrics.js';
-import { DEFAULT_POLICIES, isDefaultPolicy } from './compute.js';
+import type { DefaultPolicy } from './compute.js';
 import { POLICY_KINDS } from './inputs.js';
 import { RevocationFeed } from './revocations.js';
 import { startPolicyServer } from './service.js';
@@ -23,17 +21,19 @@ export interface RunningPolicy extends RunningComponent {
   metricsText(): string;
 }
 
-export const component: ControlPlaneComponent = {
+/** What the policy service is started with (src/controlplane/flags.ts). */
+export interface PolicyOptions {
+  port: number;
+  /** The cluster's default inbound policy: of ports no Server selects. */
+  defaultInboundPolicy: DefaultPolicy;
+  /** Updates queued per stream before a client that does not read is disconnected. */
+  queueCapacity: number;
+}
+
+export const component: ControlPlaneComponent<PolicyOptions> = {
   name: 'policy',
-  flags: {
-    'policy-port': { type: 'int', default: 8090, min: 0, max: 65535, help: 'port of the inbound policy gRPC service, mTLS' },
-    'default-inbound-policy': { type: 'string', default: 'all-unauthenticated', help: `policy of ports no Server selects: ${DEFAULT_POLICIES.join(', ')}` },
-  },
-  async start(ctx): Promise<RunningComponent> {
-    const clusterDefault = String(ctx.flags['default-inbound-policy'] ?? 'all-unauthenticated');
-    if (!isDefaultPolicy(clusterDefault)) {
-      throw new OutpostError('CONFIG_INVALID', `--default-inbound-policy: expected one of ${DEFAULT_POLICIES.join(', ')}, got "${clusterDefault}"`, { field: 'default-inbound-policy' });
-    }
+  async start(ctx, options): Promise<RunningComponent> {
+    const clusterDefault = options.defaultInboundPolicy;
     if (!ctx.identity) {
       ctx.log.error('policy not started: the identity component did not start');
       return { listeners: {}, stop: async () => {} };
@@ -49,12 +49,12 @@ export const component: ControlPlaneComponent = {
     try {
       const server = await startPolicyServer({
         host: ctx.listen,
-        port: Number(ctx.flags['policy-port'] ?? 8090),
+        port: options.port,
         credentials: tls.credentials,
         view,
         watcher,
         metrics,
-        queueCapacity: Number(ctx.flags['destination-queue'] ?? DEFAULT_QUEUE_CAPACITY),
+        queueCapacity: options.queueCapacity,
         log: ctx.log,
         revocations,
         revokedPeers: new RevokedPeerGuard(revocations),

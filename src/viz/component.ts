@@ -3,7 +3,6 @@
 // relay and dashboard over HTTPS on --viz-port.
 import type { TimerHandle } from '../core/clock.js';
 import type { ControlPlaneComponent, ServiceCertificate } from '../core/component.js';
-import { OutpostError } from '../core/errors.js';
 import { AdminAuthenticator } from './auth.js';
 import { MemoryBackend, type MetricsBackend } from './backend.js';
 import { WorkloadDiscovery, parseScrapeTarget, type WorkloadInfo } from './discovery.js';
@@ -14,24 +13,28 @@ import { startVizServer } from './server.js';
 /** Re-issue the viz certificate well before the identity component's 30-day service lifetime ends. */
 const CERT_REFRESH_MS = 7 * 86_400_000;
 
-export const component: ControlPlaneComponent = {
+/** What the viz is started with (src/controlplane/flags.ts). */
+export interface VizOptions {
+  port: number;
+  /** Answer queries from this Prometheus instead of the built-in scraper. */
+  prometheusUrl?: string;
+  scrapeIntervalMs: number;
+  /** Extra proxies to scrape: NAMESPACE/NAME=HOST:PORT[,tap=HOST:PORT]. */
+  scrapeTargets: string[];
+  /** The trust domain when no identity runs in this process (a proxy's identity is named in it). */
+  trustDomain: string;
+}
+
+export const component: ControlPlaneComponent<VizOptions> = {
   name: 'viz',
-  flags: {
-    'viz-port': { type: 'int', default: 8084, min: 0, max: 65535, help: 'port of the viz API, tap relay and dashboard (HTTPS)' },
-    'prometheus-url': { type: 'string', help: 'answer viz queries with PromQL against this Prometheus instead of the built-in scraper' },
-    'scrape-interval': { type: 'duration', default: 10_000, help: 'how often the built-in pipeline scrapes every proxy' },
-    'scrape-target': { type: 'list', help: 'extra proxy to scrape: NAMESPACE/NAME=HOST:PORT[,tap=HOST:PORT] (repeatable)' },
-  },
-  async start(ctx) {
-    const flags = ctx.flags;
-    const intervalMs = Number(flags['scrape-interval'] ?? 10_000);
-    if (!(intervalMs >= 100)) throw new OutpostError('CONFIG_INVALID', '--scrape-interval: must be at least 100ms', { field: 'scrape-interval' });
-    const staticTargets = ((flags['scrape-target'] as string[] | undefined) ?? []).map(parseScrapeTarget);
-    const trustDomain = ctx.identity?.trustDomain ?? (flags['identity-trust-domain'] as string | undefined);
+  async start(ctx, options) {
+    const intervalMs = options.scrapeIntervalMs;
+    const staticTargets = options.scrapeTargets.map(parseScrapeTarget);
+    const trustDomain = ctx.identity?.trustDomain ?? options.trustDomain;
     const discovery = new WorkloadDiscovery({ kubeConfig: ctx.kubeConfig, clock: ctx.clock, log: ctx.log, staticTargets, trustDomain });
     discovery.start();
     const scraper = new Scraper({ intervalMs, clock: ctx.clock, log: ctx.log, workloads: () => discovery.workloads() });
-    const promUrl = flags['prometheus-url'] as string | undefined;
+    const promUrl = options.prometheusUrl;
     let backend: MetricsBackend;
     if (promUrl) backend = new PrometheusBackend(promUrl);
     else {
@@ -60,7 +63,7 @@ export const component: ControlPlaneComponent = {
     } else ctx.log.warn('no identity component: the viz API is served over plain HTTP and tap is off');
     const server = await startVizServer({
       host: ctx.listen,
-      port: Number(flags['viz-port'] ?? 8084),
+      port: options.port,
       tls: cert ? { cert: () => cert! } : undefined,
       trustAnchorsPem: () => ctx.identity?.trustAnchorsPem() ?? '',
       auth: new AdminAuthenticator(ctx.kubeConfig, ctx.clock),

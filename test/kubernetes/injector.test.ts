@@ -12,6 +12,8 @@ import { createIntermediateCA, createRootCA } from '../../src/core/pki.js';
 import { Authority } from '../../src/identity/authority.js';
 import type { IdentityAuthority, RunningComponent } from '../../src/core/component.js';
 import { component as injector } from '../../src/injector/component.js';
+import { injectorOptions } from '../../src/controlplane/components.js';
+import { controlPlaneFlags } from '../../src/controlplane/flags.js';
 import { renderWebhookConfiguration } from '../../src/injector/webhook-config.js';
 import { silentLogger } from '../../src/core/log.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -35,12 +37,11 @@ async function startInjector(kubeConfig: KubeConfig): Promise<{ running: Running
   const r = await injector.start({
     dataDir: '/nonexistent',
     listen: '127.0.0.1',
-    flags: { injector: true, 'injector-port': 0, 'injector-destination-address': '198.18.0.1:8086', 'injector-identity-address': '198.18.0.1:8080', 'injector-policy-address': '198.18.0.1:8090' },
     log: silentLogger,
     clock: systemClock,
     kubeConfig,
     identity,
-  });
+  }, injectorOptions(controlPlaneFlags({ injector: true, 'injector-port': 0, 'injector-destination-address': '198.18.0.1:8086', 'injector-identity-address': '198.18.0.1:8080', 'injector-policy-address': '198.18.0.1:8090' })));
   running.push(r);
   return { running: r, url: r.listeners.injector };
 }
