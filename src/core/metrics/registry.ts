@@ -67,6 +67,7 @@ export class Family<C> {
 export class Registry {
   private readonly families: Family<unknown>[] = [];
   private readonly collectors: (() => string)[] = [];
+  private readonly readers: (() => void)[] = [];
 
   counter(name: string, help: string): Family<CounterCell> {
     return this.add(new Family(name, help, 'counter', () => ({ value: 0 })));
@@ -80,6 +81,12 @@ export class Registry {
     return this.add(new Family(name, help, 'histogram', () => new HistogramCell()));
   }
 
+  /** One unlabeled sample whose value is read at scrape time (a number the owner keeps itself). */
+  read(kind: 'counter' | 'gauge', name: string, help: string, value: () => number): void {
+    const cell = this.add(new Family<CounterCell>(name, help, kind, () => ({ value: 0 }))).cell('');
+    this.readers.push(() => void (cell.value = value()));
+  }
+
   /** Adds text computed at scrape time (e.g. bytes of open connections, certificate expiry). */
   collect(fn: () => string): void {
     this.collectors.push(fn);
@@ -91,6 +98,7 @@ export class Registry {
   }
 
   render(): string {
+    for (const r of this.readers) r();
     const out: string[] = [];
     for (const f of this.families) {
       out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.kind}`);
