@@ -1,6 +1,8 @@
-// Lint configuration: typescript-eslint's recommended rules, without type information so it stays fast.
+// Lint configuration: typescript-eslint's recommended rules, without type information so it stays fast,
+// and Outpost's guardrails (lint/rules.js, declared in lint/architecture.js; docs/architecture.md says why).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { outpostRules } from './lint/rules.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-package/**', 'node_modules/**', 'bench/results/**', '**/*.d.ts', 'native/build/**'] },
@@ -22,5 +24,17 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
+    // The guardrails, on src/ only (tests and benchmarks may reach into any component they exercise).
+    files: ['src/**/*.ts'],
+    plugins: { outpost: outpostRules },
+    rules: {
+      'outpost/proxy-imports-core-and-api': 'error',
+      'outpost/control-plane-not-proxy': 'error',
+      'outpost/apiserver-store-owner': 'error',
+      'outpost/process-env-in-config-modules': 'error',
+      'outpost/node-private-modules': 'error',
+    },
   },
 );

@@ -9,7 +9,7 @@ import { POLICY_KINDS } from '../policy/inputs.js';
 import { TRUST_ROOTS_CONFIGMAP } from '../identity/kube.js';
 import { LEASE_NAME } from '../controllers/run.js';
 import { REVOCATIONS_CONFIGMAP } from '../core/workloads/revocation.js';
-import { injectorInstallComponent } from '../injector/install.js';
+import { injectorInstallComponent } from './injector.js';
 import { declareComponent, READ, type InstallComponent, type PolicyRule } from './component-spec.js';
 
 export const INSTALL_NAMESPACE = 'outpost';

@@ -9,7 +9,7 @@ import { IDENTITY_SERVICE_ADDRESS, INSTALL_COMPONENTS, INSTALL_NAMESPACE } from 
 import type { InstallComponent } from './component-spec.js';
 import { INSTALL_LABELS, componentLabels } from './labels.js';
 import type { CaMaterial } from '../identity/authority.js';
-import { renderInjectorWebhook } from '../injector/install.js';
+import { renderInjectorWebhook } from './injector.js';
 
 export const ISSUER_SECRET = 'outpost-identity-issuer';
 const DATA_DIR = '/var/lib/outpost';

@@ -1,9 +1,9 @@
 // The injector's part of `outpost install`: its component entry (ServiceAccount, least-privilege
-// RBAC, Deployment, Service, PDB rendered by src/install/) and the MutatingWebhookConfiguration
+// RBAC, Deployment, Service, PDB rendered by render.ts) and the MutatingWebhookConfiguration
 // pointing at its Service, trusted through the mesh's trust anchors.
-import { declareComponent } from '../install/component-spec.js';
-import { renderWebhookConfiguration } from './webhook-config.js';
-import type { FailurePolicy } from './server.js';
+import { declareComponent } from './component-spec.js';
+import { renderWebhookConfiguration } from '../injector/webhook-config.js';
+import type { FailurePolicy } from '../injector/server.js';
 
 export const INJECTOR_PORT = 8443;
 
