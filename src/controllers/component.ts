@@ -1,10 +1,10 @@
 // The controllers component of `outpost up`: EndpointSlices for external workloads, WorkloadGroup
 // status and effective labels, and the workload health API (--health-port, mTLS) that feeds the
 // Ready condition. See docs/endpoints.md.
-import type { ControlPlaneComponent } from '../core/component.js';
+import type { ClusterComponent } from '../kube/cluster-view.js';
 import { renewingServerCredentials, type RenewingCredentials } from '../core/tls/renewing-credentials.js';
 import { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
-import { RevocationFeed } from '../policy/revocations.js';
+import { RevocationFeed } from '../kube/revocation-feed.js';
 import { startControllers } from './run.js';
 
 /** What the controllers are started with (src/controlplane/flags.ts). */
@@ -17,7 +17,7 @@ export interface ControllersOptions {
   autoRemoveAfterMs: number;
 }
 
-export const component: ControlPlaneComponent<ControllersOptions> = {
+export const component: ClusterComponent<ControllersOptions> = {
   name: 'controllers',
   async start(ctx, options) {
     let health;
@@ -25,8 +25,7 @@ export const component: ControlPlaneComponent<ControllersOptions> = {
     let revocations: RevocationFeed | undefined;
     if (ctx.identity) {
       tls = await renewingServerCredentials(ctx.identity, 'health', { clock: ctx.clock, log: ctx.log });
-      revocations = new RevocationFeed(ctx.kubeConfig, ctx.log.child('revocations'), ctx.clock);
-      revocations.start();
+      revocations = new RevocationFeed(ctx.cluster);
       health = { host: ctx.listen, port: options.healthPort, credentials: tls.credentials, revokedPeers: new RevokedPeerGuard(revocations) };
     } else {
       ctx.log.warn('no identity component: the workload health API is not served (workloads are ready only if annotated outpost.io/assume-ready=true)');

@@ -1,7 +1,8 @@
 // The control-plane components `outpost up` starts after the API, in order, each with the slice of
 // the parsed flags it needs (the flags themselves: flags.ts). Identity comes first: the others get
 // their mTLS certificates from it.
-import type { ControlPlaneContext, RunningComponent } from '../core/component.js';
+import type { RunningComponent } from '../core/component.js';
+import type { ClusterContext } from '../kube/cluster-view.js';
 import type { IdentityOptions } from '../identity/component.js';
 import type { ControllersOptions } from '../controllers/component.js';
 import type { DestinationOptions } from '../destination/component.js';
@@ -10,10 +11,10 @@ import type { VizOptions } from '../viz/component.js';
 import type { InjectorOptions } from '../injector/component.js';
 import type { ComponentName, ControlPlaneFlags } from './flags.js';
 
-/** A component ready to start from the control plane's flags. */
+/** A component ready to start from the control plane's flags (and the process's cluster view). */
 export interface LoadedComponent {
   name: ComponentName;
-  start(ctx: ControlPlaneContext, flags: ControlPlaneFlags): Promise<RunningComponent>;
+  start(ctx: ClusterContext, flags: ControlPlaneFlags): Promise<RunningComponent>;
 }
 
 export async function loadComponents(): Promise<LoadedComponent[]> {

@@ -12,11 +12,13 @@ import { OUTPOST_VERSION } from '../core/version.js';
 import { lockDataDir, paths, prepareDataDir, writeKubeconfig, type DataDirMaterial } from './data-dir.js';
 import { ensurePrivateDir } from '../core/files.js';
 import { OutpostError } from '../core/errors.js';
-import { listJson } from '../destination/informers.js';
+import { listJson } from '../kube/list-json.js';
 import { resolve } from 'node:path';
 import { loadComponents, type LoadedComponent } from './components.js';
 import { DEFAULT_ADMIN_PORT, COMPONENT_CREDENTIALS, controlPlaneFlags, type ComponentName, type ControlPlaneFlags } from './flags.js';
 import { startAdminServer } from './admin-server.js';
+import { ClusterView } from '../kube/cluster-view.js';
+import { InformerMetrics } from '../kube/metrics.js';
 import { kubeConfigForServiceAccount, serviceAccountTokens } from './component-credentials.js';
 import { INSTALL_COMPONENTS, INSTALL_NAMESPACE } from '../install/components.js';
 import { connectRemoteIdentity } from './remote-identity.js';
@@ -103,6 +105,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     stops.push(() => admin.close());
     listeners.admin = admin.address;
     let remoteTrustDomain: string | undefined;
+    // One cluster view (one informer per resource type) per set of credentials: every component of
+    // `outpost up` shares one; components run as their own ServiceAccounts read through their own.
+    const views = new Map<KubeConfig, ClusterView>();
+    const informerMetrics = new InformerMetrics();
+    metricSources.push(() => informerMetrics.text());
+    const viewFor = (kc: KubeConfig): ClusterView => {
+      let view = views.get(kc);
+      if (!view) {
+        const created = (view = new ClusterView({ kubeConfig: kc, clock: ctx.clock, log: log.child('kube'), metrics: informerMetrics }));
+        views.set(kc, created);
+        stops.push(() => created.stop()); // after every component started later has stopped
+      }
+      return view;
+    };
     for (const component of components) {
       const kubeConfig = await credentialsOf(component.name);
       let identity = ctx.identity;
@@ -113,7 +129,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
         remoteTrustDomain = remote.trustDomain;
         log.info('component gets its certificate from the identity service', { component: component.name, identity: opts.identityAddress });
       }
-      const running: RunningComponent = await component.start({ ...ctx, kubeConfig, log: log.child(component.name), identity }, flags);
+      const running: RunningComponent = await component.start({ ...ctx, kubeConfig, cluster: viewFor(kubeConfig), log: log.child(component.name), identity }, flags);
       Object.assign(listeners, running.listeners);
       stops.push(() => running.stop());
       if (running.identityAuthority) ctx.identity = running.identityAuthority;

@@ -44,8 +44,11 @@ export interface RunningComponent {
   identityAuthority?: IdentityAuthority;
 }
 
-/** A component with options `O`: what `outpost up` hands it from the parsed flags (controlplane/components.ts). */
-export interface ControlPlaneComponent<O> {
+/**
+ * A component with options `O`: what `outpost up` hands it from the parsed flags (controlplane/components.ts).
+ * `Ctx` is what its start() needs beyond ControlPlaneContext (src/kube adds the process's cluster view).
+ */
+export interface ControlPlaneComponent<O, Ctx extends ControlPlaneContext = ControlPlaneContext> {
   name: string;
-  start(ctx: ControlPlaneContext, options: O): Promise<RunningComponent>;
+  start(ctx: Ctx, options: O): Promise<RunningComponent>;
 }

@@ -1,12 +1,13 @@
 // The destination component of the control plane: informers over the API, the endpoints watcher
 // and the Destination gRPC service on --destination-port (mTLS, certificate from identity).
-import type { ControlPlaneComponent, RunningComponent } from '../core/component.js';
-import { ClusterView, DESTINATION_KINDS } from './cluster-view.js';
+import type { RunningComponent } from '../core/component.js';
+import type { ClusterComponent } from '../kube/cluster-view.js';
+import { DESTINATION_KINDS, MeshView } from '../kube/mesh-view.js';
 import { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import { startDestinationServer } from './service.js';
 import { renewingServerCredentials } from '../core/tls/renewing-credentials.js';
 import { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
-import { RevocationFeed } from '../policy/revocations.js';
+import { RevocationFeed } from '../kube/revocation-feed.js';
 import { DestinationWatcher } from './watcher.js';
 
 /** Metrics of every destination service running in this process (Prometheus text), for the lead to serve. */
@@ -27,7 +28,7 @@ export interface DestinationOptions {
   queueCapacity: number;
 }
 
-export const component: ControlPlaneComponent<DestinationOptions> = {
+export const component: ClusterComponent<DestinationOptions> = {
   name: 'destination',
   async start(ctx, options): Promise<RunningComponent> {
     if (!ctx.identity) {
@@ -35,14 +36,13 @@ export const component: ControlPlaneComponent<DestinationOptions> = {
       ctx.log.error('destination not started: the identity component did not start');
       return { listeners: {}, stop: async () => {} };
     }
-    const view = new ClusterView(ctx.kubeConfig, DESTINATION_KINDS, ctx.log, ctx.clock, ctx.identity.trustDomain);
+    const view = new MeshView(ctx.cluster, DESTINATION_KINDS, ctx.identity.trustDomain);
     const watcher = new DestinationWatcher(view);
     const metrics = new ServiceMetrics('destination', () => view.restarts());
     // The certificate first: if it cannot be issued, nothing is left running.
     const tls = await renewingServerCredentials(ctx.identity, 'destination', { clock: ctx.clock, log: ctx.log });
-    const revocations = new RevocationFeed(ctx.kubeConfig, ctx.log.child('revocations'), ctx.clock);
+    const revocations = new RevocationFeed(ctx.cluster);
     view.start();
-    revocations.start();
     try {
       const server = await startDestinationServer({
         host: ctx.listen,

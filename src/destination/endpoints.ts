@@ -3,9 +3,9 @@
 import { serviceAccountIdentity, type EffectiveWorkload, type WorkloadPort } from '../core/workloads/effective.js';
 import { podServerName } from '../core/workloads/pod.js';
 import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../api/model.js';
-import type { ServerObject } from '../policy/resources.js';
+import type { ServerObject } from '../kube/objects.js';
 import { OPAQUE_PORTS_ANNOTATION, parsePortList, serverForPort, type SelectableWorkload } from '../policy/servers.js';
-import type { EndpointSliceObject, PodObject, ServiceObject, ServicePortSpec, SliceEndpoint } from './resources.js';
+import type { EndpointSliceObject, PodObject, ServiceObject, ServicePortSpec, SliceEndpoint } from '../kube/objects.js';
 
 export const INBOUND_PORT_ANNOTATION = 'config.outpost.io/proxy-inbound-port';
 export const DEFAULT_INBOUND_PORT = 4143;

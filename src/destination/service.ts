@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../core/log.js';
 import { parseAuthority } from './authority.js';
 import { openMeteredStream } from '../core/grpc/bounded-stream.js';
-import type { ClusterView } from './cluster-view.js';
+import type { MeshView } from '../kube/mesh-view.js';
 import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding, type RunningGrpcServer } from '../core/grpc/server.js';
 import type { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import type { DestinationWatcher } from './watcher.js';
@@ -16,7 +16,7 @@ export interface DestinationServerOptions {
   port: number;
   /** mTLS server credentials (client certificates required): src/core/tls/renewing-credentials.ts. */
   credentials: grpc.ServerCredentials;
-  view: ClusterView;
+  view: MeshView;
   watcher: DestinationWatcher;
   metrics: ServiceMetrics;
   queueCapacity: number;

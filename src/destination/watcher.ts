@@ -2,13 +2,14 @@
 // change touches, and publishes the resulting add/remove/no_endpoints changes to their listeners.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { EndpointSnapshot } from '../api/model.js';
-import type { ServerObject } from '../policy/resources.js';
+import type { ServerObject } from '../kube/objects.js';
 import { serviceFqdn, type ParsedAuthority } from './authority.js';
-import type { ClusterView, KindName } from './cluster-view.js';
+import type { KindName } from '../kube/kinds.js';
+import type { MeshView } from '../kube/mesh-view.js';
 import { resolveAddressProfile, resolveServiceEndpoints, type EndpointLookups } from './endpoints.js';
 import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../policy/servers.js';
-import type { PodObject, ServiceObject } from './resources.js';
-import { SERVICE_NAME_LABEL } from './resources.js';
+import type { PodObject, ServiceObject } from '../kube/objects.js';
+import { SERVICE_NAME_LABEL } from '../kube/objects.js';
 import { diffSnapshots, toWireEndpoint, toWireRoutes, type WireProfile, type WireUpdate } from './wire.js';
 import { routesForService, type HttpRouteLike, type ServiceRoute } from '../core/routes/http-route.js';
 
@@ -70,7 +71,7 @@ export class DestinationWatcher {
   private flushScheduled = false;
   readonly lookups: EndpointLookups;
 
-  constructor(private readonly view: ClusterView) {
+  constructor(private readonly view: MeshView) {
     this.lookups = {
       workload: (ns, name) => view.workload(ns, name),
       pod: (ns, name) => view.get<PodObject>('pods', ns, name),

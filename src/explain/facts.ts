@@ -2,7 +2,7 @@
 // by gather.ts through client-node) and the shape of the explanation computed from them (pure).
 import type { ExternalWorkloadLike, WorkloadGroupLike } from '../core/workloads/effective.js';
 import type { WorkloadCondition } from '../controllers/health/conditions.js';
-import type { EndpointSliceObject, ServiceObject } from '../destination/resources.js';
+import type { EndpointSliceObject, ServiceObject } from '../kube/objects.js';
 import type { DefaultPolicy } from '../policy/compute.js';
 import type {
   AuthorizationPolicyObject,
@@ -12,7 +12,7 @@ import type {
   NetworkAuthenticationObject,
   ServerAuthorizationObject,
   ServerObject,
-} from '../policy/resources.js';
+} from '../kube/objects.js';
 
 /** What the health server writes under status.proxy (absent until a proxy reports, or on older control planes). */
 export interface ProxyStatus {

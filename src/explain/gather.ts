@@ -3,7 +3,7 @@
 import { ApiException, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { OutpostError } from '../core/errors.js';
 import { groupNameOf, type WorkloadGroupLike } from '../core/workloads/effective.js';
-import { KIND_PATHS, type KindName } from '../destination/cluster-view.js';
+import { KIND_PATHS, type KindName } from '../kube/kinds.js';
 import type { DefaultPolicy } from '../policy/compute.js';
 import type { ExplainFacts, ExternalWorkloadObject } from './facts.js';
 

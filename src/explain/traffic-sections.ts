@@ -4,7 +4,7 @@
 import { effectiveWorkload, type EffectiveWorkload, type WorkloadGroupLike } from '../core/workloads/effective.js';
 import { assumesReady, neverReported, readyConditionOf } from '../controllers/health/conditions.js';
 import { DEFAULT_POLICY_ANNOTATION, computeInboundPolicy } from '../policy/compute.js';
-import { SERVICE_NAME_LABEL, type ServiceObject } from '../destination/resources.js';
+import { SERVICE_NAME_LABEL, type ServiceObject } from '../kube/objects.js';
 import { selectorMatches } from '../controllers/labels.js';
 import type { Authorization, InboundPortPolicy } from '../api/model.js';
 import { describeMatch } from '../core/routes/http-route.js';

@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import { ClusterView } from '../destination/cluster-view.js';
+import { MeshView } from '../kube/mesh-view.js';
 import { decideInjection } from '../inject/annotations.js';
 import { isInjected, type PodTemplate } from '../inject/pod.js';
 import type { InjectorEventRecorder } from './events.js';
@@ -29,7 +29,7 @@ export interface UninjectedPodsOptions {
 export function watchUninjectedPods(o: UninjectedPodsOptions): { stop(): Promise<void> } {
   const startedAt = o.clock.now();
   const reported = new Set<string>();
-  const view = new ClusterView(o.kubeConfig, ['pods'], o.log, o.clock, o.trustDomain);
+  const view = MeshView.standalone(o.kubeConfig, ['pods'], o.log, o.clock, o.trustDomain);
   view.onChange((_kind, change, obj) => {
     const pod = obj as PodTemplate & { metadata: { uid?: string; creationTimestamp?: string | Date; deletionTimestamp?: unknown } };
     const ns = pod.metadata?.namespace ?? 'default';

@@ -4,7 +4,8 @@
 // read-only informer kinds of destination and policy come from their own kind lists, so a kind
 // they start to watch is granted here too. A new component (the pod injector) adds one entry to
 // INSTALL_COMPONENTS and gets its ServiceAccount, roles, Deployment, Service and PDB.
-import { DESTINATION_KINDS, KIND_PATHS, type KindName } from '../destination/cluster-view.js';
+import { KIND_PATHS, type KindName } from '../kube/kinds.js';
+import { DESTINATION_KINDS } from '../kube/mesh-view.js';
 import { POLICY_KINDS } from '../policy/inputs.js';
 import { TRUST_ROOTS_CONFIGMAP } from '../identity/kube.js';
 import { LEASE_NAME } from '../controllers/run.js';

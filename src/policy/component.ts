@@ -1,11 +1,12 @@
 // The policy component of the control plane: informers over the API, the policy watcher and the
 // InboundPolicies gRPC service on --policy-port (mTLS, certificate from identity).
-import type { ControlPlaneComponent, RunningComponent } from '../core/component.js';
-import { ClusterView } from '../destination/cluster-view.js';
+import type { RunningComponent } from '../core/component.js';
+import type { ClusterComponent } from '../kube/cluster-view.js';
+import { MeshView } from '../kube/mesh-view.js';
 import { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import type { DefaultPolicy } from './compute.js';
 import { POLICY_KINDS } from './inputs.js';
-import { RevocationFeed } from './revocations.js';
+import { RevocationFeed } from '../kube/revocation-feed.js';
 import { startPolicyServer } from './service.js';
 import { renewingServerCredentials } from '../core/tls/renewing-credentials.js';
 import { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
@@ -30,7 +31,7 @@ export interface PolicyOptions {
   queueCapacity: number;
 }
 
-export const component: ControlPlaneComponent<PolicyOptions> = {
+export const component: ClusterComponent<PolicyOptions> = {
   name: 'policy',
   async start(ctx, options): Promise<RunningComponent> {
     const clusterDefault = options.defaultInboundPolicy;
@@ -38,14 +39,13 @@ export const component: ControlPlaneComponent<PolicyOptions> = {
       ctx.log.error('policy not started: the identity component did not start');
       return { listeners: {}, stop: async () => {} };
     }
-    const view = new ClusterView(ctx.kubeConfig, POLICY_KINDS, ctx.log, ctx.clock, ctx.identity.trustDomain);
+    const view = new MeshView(ctx.cluster, POLICY_KINDS, ctx.identity.trustDomain);
     const watcher = new PolicyWatcher(view, clusterDefault);
     const metrics = new ServiceMetrics('policy', () => view.restarts());
-    const revocations = new RevocationFeed(ctx.kubeConfig, ctx.log.child('revocations'), ctx.clock);
+    const revocations = new RevocationFeed(ctx.cluster);
     // The certificate first: if it cannot be issued, nothing is left running.
     const tls = await renewingServerCredentials(ctx.identity, 'policy', { clock: ctx.clock, log: ctx.log });
     view.start();
-    revocations.start();
     try {
       const server = await startPolicyServer({
         host: ctx.listen,

@@ -13,7 +13,7 @@ import type {
   ServerAuthorizationObject,
   ServerObject,
   TargetRef,
-} from './resources.js';
+} from '../kube/objects.js';
 import { OPAQUE_PORTS_ANNOTATION, parsePortList, proxyProtocolOf, selectorMatches, serverForPort } from './servers.js';
 
 export const DEFAULT_POLICY_ANNOTATION = 'config.linkerd.io/default-inbound-policy';

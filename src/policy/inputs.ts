@@ -1,10 +1,11 @@
-// Gathers the inputs of computeInboundPolicy from a ClusterView (informer caches), so that the
+// Gathers the inputs of computeInboundPolicy from a MeshView (informer caches), so that the
 // gRPC service and `outpost diagnostics policy` compute from the same objects the same way.
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
-import type { ClusterView, KindName } from '../destination/cluster-view.js';
+import type { KindName } from '../kube/kinds.js';
+import type { MeshView } from '../kube/mesh-view.js';
 import type { InboundPortPolicy } from '../api/model.js';
 import { computeInboundPolicy, type DefaultPolicy } from './compute.js';
-import type { NamespaceObject } from './resources.js';
+import type { NamespaceObject } from '../kube/objects.js';
 
 export const POLICY_KINDS: readonly KindName[] = [
   'namespaces',
@@ -20,7 +21,7 @@ export const POLICY_KINDS: readonly KindName[] = [
   'pods',
 ];
 
-export function policyFromView(view: ClusterView, workload: EffectiveWorkload, port: number, clusterDefault: DefaultPolicy): InboundPortPolicy {
+export function policyFromView(view: MeshView, workload: EffectiveWorkload, port: number, clusterDefault: DefaultPolicy): InboundPortPolicy {
   const ns = workload.namespace;
   return computeInboundPolicy({
     workload,

@@ -2,7 +2,7 @@
 // both matched against the workload's effective labels) and ports by number or by name. Pure.
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
 import type { ProxyProtocol } from '../api/model.js';
-import type { LabelSelector, ServerObject } from './resources.js';
+import type { LabelSelector, ServerObject } from '../kube/objects.js';
 
 /** Kubernetes label-selector semantics: an empty selector matches everything, an absent one nothing. */
 export function selectorMatches(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {

@@ -4,10 +4,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../core/log.js';
 import type { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
 import { openMeteredStream } from '../core/grpc/bounded-stream.js';
-import type { ClusterView } from '../destination/cluster-view.js';
+import type { MeshView } from '../kube/mesh-view.js';
 import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding, type RunningGrpcServer } from '../core/grpc/server.js';
 import type { ServiceMetrics } from '../core/grpc/service-metrics.js';
-import { addRevocationsService, type RevocationFeed } from './revocations.js';
+import type { RevocationFeed } from '../kube/revocation-feed.js';
+import { addRevocationsService } from './revocations.js';
 import type { PolicyWatcher } from './watcher.js';
 import type { WireInboundServer } from './wire.js';
 
@@ -16,7 +17,7 @@ export interface PolicyServerOptions {
   port: number;
   /** mTLS server credentials (client certificates required): src/core/tls/renewing-credentials.ts. */
   credentials: grpc.ServerCredentials;
-  view: ClusterView;
+  view: MeshView;
   watcher: PolicyWatcher;
   metrics: ServiceMetrics;
   queueCapacity: number;

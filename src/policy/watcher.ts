@@ -1,6 +1,7 @@
 // Keeps one topic per watched workload port, recomputes them when policy objects, workloads or
 // namespaces change (coalesced per burst), and publishes changed policies to their listeners.
-import type { ClusterView, KindName } from '../destination/cluster-view.js';
+import type { KindName } from '../kube/kinds.js';
+import type { MeshView } from '../kube/mesh-view.js';
 import type { DefaultPolicy } from './compute.js';
 import { policyFromView } from './inputs.js';
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
@@ -35,7 +36,7 @@ export class PolicyWatcher {
   private flushScheduled = false;
 
   constructor(
-    private readonly view: ClusterView,
+    private readonly view: MeshView,
     private readonly clusterDefault: DefaultPolicy,
   ) {
     view.onChange((kind, _change, obj) => {

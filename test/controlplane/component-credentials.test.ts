@@ -8,7 +8,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startTestApi, type TestApi } from '../apiserver/http/harness.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { COMPONENT_TOKEN_SECONDS, kubeConfigForServiceAccount, serviceAccountTokens } from '../../src/controlplane/component-credentials.js';
-import { listJson } from '../../src/destination/informers.js';
+import { listJson } from '../../src/kube/list-json.js';
 
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 

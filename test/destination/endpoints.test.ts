@@ -5,8 +5,8 @@ import { effectiveWorkload, type ExternalWorkloadLike } from '../../src/core/wor
 import { resolveServiceEndpoints, resolveAddressProfile, type EndpointLookups } from '../../src/destination/endpoints.js';
 import { diffSnapshots } from '../../src/destination/wire.js';
 import { parseAuthority } from '../../src/destination/authority.js';
-import type { EndpointSliceObject, PodObject, ServiceObject } from '../../src/destination/resources.js';
-import type { ServerObject } from '../../src/policy/resources.js';
+import type { EndpointSliceObject, PodObject, ServiceObject } from '../../src/kube/objects.js';
+import type { ServerObject } from '../../src/kube/objects.js';
 
 const paymentVm: ExternalWorkloadLike = {
   metadata: { name: 'payment-processor-vm-1', namespace: 'payments', labels: { app: 'payment-processor' } },

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KIND_PATHS, type KindName } from '../../src/destination/cluster-view.js';
+import { KIND_PATHS, type KindName } from '../../src/kube/kinds.js';
 
 interface Obj {
   metadata: { name?: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
@@ -21,6 +21,12 @@ export class FakeApi {
   port = 0;
   /** Paths answered 404 (a type the API does not serve). */
   readonly notServed = new Set<string>();
+  /** Paths whose lists answer 500. */
+  readonly failingLists = new Set<string>();
+  /** Watch requests received, per path. */
+  readonly watchRequests = new Map<string, number>();
+  /** While set, watch requests wait for it before they are answered. */
+  holdWatches: Promise<void> | undefined;
 
   async start(port = 0): Promise<void> {
     this.server = http.createServer((req, res) => this.handle(req, res));
@@ -84,6 +90,24 @@ export class FakeApi {
       return;
     }
     if (url.searchParams.get('watch') === 'true') {
+      this.watchRequests.set(url.pathname, (this.watchRequests.get(url.pathname) ?? 0) + 1);
+      if (this.holdWatches) {
+        void this.holdWatches.then(() => this.answer(req, res));
+        return;
+      }
+    }
+    this.answer(req, res);
+  }
+
+  /** Watches open now on a path. */
+  openWatches(path: string): number {
+    return [...this.watchers].filter((w) => w.path === path && !w.res.destroyed).length;
+  }
+
+  private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.socket.destroyed || res.destroyed) return; // the client gave up while the watch was held
+    if (url.searchParams.get('watch') === 'true') {
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
       res.flushHeaders();
       const since = Number(url.searchParams.get('resourceVersion') || 0);
@@ -91,6 +115,10 @@ export class FakeApi {
       const w = { path: url.pathname, res };
       this.watchers.add(w);
       req.on('close', () => this.watchers.delete(w));
+      return;
+    }
+    if (this.failingLists.has(url.pathname)) {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 500 }));
       return;
     }
     const items = [...(this.objects.get(url.pathname)?.values() ?? [])];

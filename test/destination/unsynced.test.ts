@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { silentLogger } from '../../src/core/log.js';
 import { systemClock } from '../../src/core/clock.js';
-import { ClusterView } from '../../src/destination/cluster-view.js';
+import { MeshView } from '../../src/kube/mesh-view.js';
 import { DestinationWatcher } from '../../src/destination/watcher.js';
 import { ServiceMetrics } from '../../src/core/grpc/service-metrics.js';
 import { startDestinationServer } from '../../src/destination/service.js';
@@ -17,7 +17,7 @@ test('Get answers UNAVAILABLE while the API cannot be listed', async () => {
   const kc = new KubeConfig();
   // Port 1 on loopback: nothing listens, every list fails.
   kc.loadFromOptions({ clusters: [{ name: 'c', server: 'http://127.0.0.1:1', skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'c', cluster: 'c', user: 'u' }], currentContext: 'c' });
-  const view = new ClusterView(kc, ['services', 'endpointslices'], silentLogger, systemClock, 'cluster.local');
+  const view = MeshView.standalone(kc, ['services', 'endpointslices'], silentLogger, systemClock, 'cluster.local');
   view.start();
   const pki = await testPki();
   const metrics = new ServiceMetrics('destination');

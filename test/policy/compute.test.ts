@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { effectiveWorkload, type ExternalWorkloadLike } from '../../src/core/workloads/effective.js';
 import { computeInboundPolicy, type PolicyInputs } from '../../src/policy/compute.js';
 import type { Authorization } from '../../src/api/model.js';
-import type { ServerObject } from '../../src/policy/resources.js';
+import type { ServerObject } from '../../src/kube/objects.js';
 
 const postgres = effectiveWorkload({
   metadata: { name: 'postgres-primary', namespace: 'hybrid-app', labels: { app: 'postgres', role: 'primary' } },

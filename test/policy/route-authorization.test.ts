@@ -12,7 +12,7 @@ import { PROTO_LOADER_OPTIONS } from '../../src/proxy/control/protos.js';
 import { toInboundPortPolicy } from '../../src/proxy/control/policy-map.js';
 import { authorizeRequest } from '../../src/proxy/inbound/authorize.js';
 import { effectiveWorkload } from '../../src/core/workloads/effective.js';
-import type { HttpRouteObject } from '../../src/policy/resources.js';
+import type { HttpRouteObject } from '../../src/kube/objects.js';
 import type { InboundPortPolicy } from '../../src/api/model.js';
 
 const NS = 'shop';

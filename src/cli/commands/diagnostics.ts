@@ -6,12 +6,13 @@ import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js'
 import { OutpostError } from '../../core/errors.js';
 import { systemClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/log.js';
-import { ClusterView, DESTINATION_KINDS, type KindName } from '../../destination/cluster-view.js';
+import type { KindName } from '../../kube/kinds.js';
+import { DESTINATION_KINDS, MeshView } from '../../kube/mesh-view.js';
 import { describeMatch } from '../../core/routes/http-route.js';
-import { listJson } from '../../destination/informers.js';
+import { listJson } from '../../kube/list-json.js';
 import { DestinationWatcher } from '../../destination/watcher.js';
 import { serviceFqdn } from '../../destination/authority.js';
-import type { ServiceObject } from '../../destination/resources.js';
+import type { ServiceObject } from '../../kube/objects.js';
 import { toWireEndpoint, type WireEndpoint } from '../../destination/wire.js';
 import type { DefaultPolicy } from '../../policy/compute.js';
 import { POLICY_KINDS, policyFromView } from '../../policy/inputs.js';
@@ -56,7 +57,7 @@ function objectName(arg: string, kinds: string[], what: string): string {
   return m[2];
 }
 
-async function withView<T>(kc: KubeConfig, kinds: readonly KindName[], trustDomain: string, fn: (view: ClusterView) => T): Promise<T> {
+async function withView<T>(kc: KubeConfig, kinds: readonly KindName[], trustDomain: string, fn: (view: MeshView) => T): Promise<T> {
   const server = kc.getCurrentCluster()?.server;
   let probe: Awaited<ReturnType<typeof listJson>>;
   try {
@@ -65,7 +66,7 @@ async function withView<T>(kc: KubeConfig, kinds: readonly KindName[], trustDoma
     throw new OutpostError('API_UNREACHABLE', `cannot reach the API at ${server}: ${(e as Error).message}`);
   }
   if (probe.statusCode === 401 || probe.statusCode === 403) throw new OutpostError('API_UNREACHABLE', `the API at ${server} refused the kubeconfig's credentials (HTTP ${probe.statusCode})`);
-  const view = new ClusterView(kc, kinds, silentLogger, systemClock, trustDomain);
+  const view = MeshView.standalone(kc, kinds, silentLogger, systemClock, trustDomain);
   view.start();
   try {
     if (!(await view.waitSynced(10_000))) throw new OutpostError('API_UNREACHABLE', `could not list from the API at ${server}`);

@@ -1,29 +1,14 @@
-// A read-only view of the cluster for the destination and policy services: one resilient informer
-// per resource type, effective workloads (WorkloadGroup overlay) memoized, EndpointSlices indexed
-// by Service, and one change callback. Reads the API only through @kubernetes/client-node.
+// A component's read view of the mesh over the process's ClusterView: the kinds it reads (their
+// shared informers), effective workloads (WorkloadGroup overlay) memoized, EndpointSlices indexed by
+// Service, and one change callback. Used by destination, policy, the injector and diagnostics.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { effectiveWorkload, groupNameOf, type EffectiveWorkload, type ExternalWorkloadLike, type WorkloadGroupLike } from '../core/workloads/effective.js';
-import { ResilientInformer, type ChangeKind } from './informers.js';
-import { SERVICE_NAME_LABEL, type EndpointSliceObject } from './resources.js';
-
-/** List/watch paths of every kind the services read (the versions the embedded API stores). */
-export const KIND_PATHS = {
-  namespaces: '/api/v1/namespaces',
-  services: '/api/v1/services',
-  pods: '/api/v1/pods',
-  endpointslices: '/apis/discovery.k8s.io/v1/endpointslices',
-  externalworkloads: '/apis/workload.linkerd.io/v1beta1/externalworkloads',
-  workloadgroups: '/apis/workload.linkerd.io/v1beta1/workloadgroups',
-  servers: '/apis/policy.linkerd.io/v1beta3/servers',
-  serverauthorizations: '/apis/policy.linkerd.io/v1beta1/serverauthorizations',
-  authorizationpolicies: '/apis/policy.linkerd.io/v1alpha1/authorizationpolicies',
-  meshtlsauthentications: '/apis/policy.linkerd.io/v1alpha1/meshtlsauthentications',
-  networkauthentications: '/apis/policy.linkerd.io/v1alpha1/networkauthentications',
-  httproutes: '/apis/policy.linkerd.io/v1beta3/httproutes',
-} as const;
-export type KindName = keyof typeof KIND_PATHS;
+import { ClusterView } from './cluster-view.js';
+import type { ChangeKind, Informer } from './informer.js';
+import type { KindName } from './kinds.js';
+import { SERVICE_NAME_LABEL, type EndpointSliceObject } from './objects.js';
 
 /** The kinds the destination service reads (endpoints, their workloads, opaque ports, outbound routes). */
 export const DESTINATION_KINDS: readonly KindName[] = ['services', 'endpointslices', 'externalworkloads', 'workloadgroups', 'servers', 'pods', 'httproutes'];
@@ -31,8 +16,9 @@ export const DESTINATION_KINDS: readonly KindName[] = ['services', 'endpointslic
 /** `previousService` ("ns/name") is set for an EndpointSlice that belonged to a Service before this change. */
 export type ViewChange = (kind: KindName, change: ChangeKind, obj: KubernetesObject, previousService?: string) => void;
 
-export class ClusterView {
-  private readonly informers = new Map<KindName, ResilientInformer<KubernetesObject>>();
+export class MeshView {
+  private readonly informers = new Map<KindName, Informer>();
+  private readonly unsubscribe: (() => void)[] = [];
   private readonly listeners: ViewChange[] = [];
   private effective: Map<string, EffectiveWorkload> | undefined;
   /** "ns/service" → slice names, and slice "ns/name" → its service, kept on every slice event. */
@@ -43,23 +29,30 @@ export class ClusterView {
   private readonly targetsOfSlice = new Map<string, string[]>();
 
   constructor(
-    kc: KubeConfig,
-    kinds: readonly KindName[],
-    log: Logger,
-    clock: Clock,
+    readonly cluster: ClusterView,
+    private readonly kinds: readonly KindName[],
     readonly trustDomain: string,
-  ) {
-    for (const kind of kinds) {
-      this.informers.set(kind, new ResilientInformer(kc, KIND_PATHS[kind], log, clock, (change, obj) => this.changed(kind, change, obj)));
-    }
+    /** Set by `standalone`: this view created its ClusterView and stops it too. */
+    private readonly ownsCluster = false,
+  ) {}
+
+  /** A view with a ClusterView of its own (a CLI command, a test): stop() stops both. */
+  static standalone(kubeConfig: KubeConfig, kinds: readonly KindName[], log: Logger, clock: Clock, trustDomain: string): MeshView {
+    return new MeshView(new ClusterView({ kubeConfig, log, clock }), kinds, trustDomain, true);
   }
 
   onChange(fn: ViewChange): void {
     this.listeners.push(fn);
   }
 
+  /** Subscribes to the shared informers (starting those not started yet); objects already cached arrive as adds. */
   start(): void {
-    for (const i of this.informers.values()) i.start();
+    for (const kind of this.kinds) {
+      if (this.informers.has(kind)) continue;
+      const informer = this.cluster.informer(kind);
+      this.informers.set(kind, informer);
+      this.unsubscribe.push(informer.subscribe((change, obj) => this.changed(kind, change, obj)));
+    }
   }
 
   /** True once every informer listed at least once; false if that took longer than `timeoutMs`. */
@@ -74,8 +67,10 @@ export class ClusterView {
     }
   }
 
+  /** Stops listening; the shared informers stay with the ClusterView's owner (unless standalone). */
   async stop(): Promise<void> {
-    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    for (const u of this.unsubscribe.splice(0)) u();
+    if (this.ownsCluster) await this.cluster.stop();
   }
 
   restarts(): number {
