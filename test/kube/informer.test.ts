@@ -13,16 +13,9 @@ import { KIND_PATHS } from '../../src/kube/kinds.js';
 import { listJson } from '../../src/kube/list-json.js';
 import { MeshView } from '../../src/kube/mesh-view.js';
 import { FakeApi } from '../destination/fake-api.js';
+import { waitFor } from '../support/wait.js';
 
 const SERVICES = KIND_PATHS.services;
-
-async function until(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const svc = (name: string, port = 80) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop' }, spec: { ports: [{ port }] } });
 
@@ -55,18 +48,18 @@ test('an informer lists, then hears adds, updates and deletes; a late subscriber
     informer.start();
     await informer.synced;
     assert.deepEqual(heard, ['add web']);
-    await until('the watch', () => api.openWatches(SERVICES) === 1);
+    await waitFor('the watch', () => api.openWatches(SERVICES) === 1);
     api.put('services', svc('api'));
     api.put('services', svc('web', 8080));
     api.delete('services', 'shop', 'api');
-    await until('three events', () => heard.length === 4);
+    await waitFor('three events', () => heard.length === 4);
     assert.deepEqual(heard, ['add web', 'add api', 'update web', 'delete api']);
     const late: string[] = [];
     informer.subscribe((kind, o) => late.push(`${kind} ${o.metadata?.name}`));
     assert.deepEqual(late, ['add web']);
     assert.equal((informer.get('web', 'shop') as any).spec.ports[0].port, 8080);
     await informer.stop();
-    await until('the watch to close', () => api.openWatches(SERVICES) === 0);
+    await waitFor('the watch to close', () => api.openWatches(SERVICES) === 0);
   }));
 
 test('a failing list is retried after the backoff delay on the injected clock, and the cache then fills', () =>
@@ -81,13 +74,13 @@ test('a failing list is retried after the backoff delay on the injected clock, a
       list: (p) => (lists++, listJson(kc, p)),
     });
     informer.start();
-    await until('the first list', () => lists === 1);
+    await waitFor('the first list', () => lists === 1);
     await new Promise((r) => setTimeout(r, 100));
     clock.advance(199);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(lists, 1, 'no retry before 200 ms');
     clock.advance(1);
-    await until('the second list', () => lists === 2);
+    await waitFor('the second list', () => lists === 2);
     await new Promise((r) => setTimeout(r, 50));
     clock.advance(399);
     await new Promise((r) => setTimeout(r, 50));
@@ -146,7 +139,7 @@ test('stop() during a pending watch request: the watch is ended when it is answe
     const informer = new Informer({ kubeConfig: api.kubeConfig(), path: SERVICES, resource: 'services', clock: systemClock, log: silentLogger });
     informer.start();
     await informer.synced;
-    await until('the watch request', () => api.watchRequests.get(SERVICES) === 1);
+    await waitFor('the watch request', () => api.watchRequests.get(SERVICES) === 1);
     await informer.stop();
     release();
     await new Promise((r) => setTimeout(r, 300));
@@ -175,12 +168,12 @@ test('a ClusterView opens one watch per resource type, however many views read i
     b.start();
     assert.equal(await b.waitSynced(5_000), true);
     assert.deepEqual(b.list<KubernetesObject>('services').map((o) => o.metadata?.name), ['web']);
-    await until('the watches', () => api.openWatches(SERVICES) === 1 && api.openWatches(KIND_PATHS.servers) === 1);
+    await waitFor('the watches', () => api.openWatches(SERVICES) === 1 && api.openWatches(KIND_PATHS.servers) === 1);
     assert.equal(api.watchRequests.get(SERVICES), 1);
     assert.deepEqual(cluster.metrics.watchesOpened(), { services: 1, endpointslices: 1, servers: 1 });
     await a.stop();
     assert.equal(api.openWatches(SERVICES), 1, 'a reader stopping leaves the shared informer to the others');
     await b.stop();
     await cluster.stop();
-    await until('every watch to close', () => api.openWatches(SERVICES) === 0);
+    await waitFor('every watch to close', () => api.openWatches(SERVICES) === 0);
   }));
