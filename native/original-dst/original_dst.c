@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,65 +25,75 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   return NULL;
 }
 
-static napi_value get_original_dst(napi_env env, napi_callback_info info) {
+/* Reads the one int32 argument (a file descriptor); throws a TypeError naming `usage` if it is not one. */
+static int fd_argument(napi_env env, napi_callback_info info, const char *usage, int32_t *fd) {
   size_t argc = 1;
   napi_value argv[1];
-  int32_t fd;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, "getOriginalDst(fd): fd must be an integer");
-    return NULL;
+      napi_get_value_int32(env, argv[0], fd) != napi_ok) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s: fd must be an integer", usage);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
   }
+  return 1;
+}
+
+/* Per address family: the socket option that reads the pre-NAT destination, and where that
+ * family's sockaddr keeps its address and port. */
+struct original_dst_family {
+  int family, level, option;
+  size_t addr_offset, port_offset;
+};
+
+static const struct original_dst_family FAMILIES[] = {
+  {AF_INET, SOL_IP, SO_ORIGINAL_DST, offsetof(struct sockaddr_in, sin_addr), offsetof(struct sockaddr_in, sin_port)},
+  {AF_INET6, SOL_IPV6, IP6T_SO_ORIGINAL_DST, offsetof(struct sockaddr_in6, sin6_addr), offsetof(struct sockaddr_in6, sin6_port)},
+};
+
+/* The family of the socket's local address (IPv4 unless it is IPv6, as netfilter answers). */
+static const struct original_dst_family *family_of(const struct sockaddr_storage *ss) {
+  return ss->ss_family == AF_INET6 ? &FAMILIES[1] : &FAMILIES[0];
+}
+
+static napi_value get_original_dst(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  if (!fd_argument(env, info, "getOriginalDst(fd)", &fd)) return NULL;
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   memset(&ss, 0, sizeof ss);
   if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return throw_errno(env, "getsockname", errno);
-  int family = ss.ss_family;
+  const struct original_dst_family *f = family_of(&ss);
   len = sizeof ss;
-  int rc = family == AF_INET6 ? getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &ss, &len)
-                              : getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &ss, &len);
-  if (rc != 0) return throw_errno(env, "getsockopt(SO_ORIGINAL_DST)", errno);
+  if (getsockopt(fd, f->level, f->option, &ss, &len) != 0) return throw_errno(env, "getsockopt(SO_ORIGINAL_DST)", errno);
+  f = family_of(&ss);
   char addr[INET6_ADDRSTRLEN];
-  int port;
-  if (ss.ss_family == AF_INET6) {
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof addr);
-    port = ntohs(s6->sin6_port);
-  } else {
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof addr);
-    port = ntohs(s4->sin_port);
-  }
+  in_port_t port;
+  inet_ntop(f->family, (const char *)&ss + f->addr_offset, addr, sizeof addr);
+  memcpy(&port, (const char *)&ss + f->port_offset, sizeof port);
   napi_value result, a, p;
   napi_create_array_with_length(env, 2, &result);
   napi_create_string_utf8(env, addr, NAPI_AUTO_LENGTH, &a);
-  napi_create_int32(env, port, &p);
+  napi_create_int32(env, ntohs(port), &p);
   napi_set_element(env, result, 0, a);
   napi_set_element(env, result, 1, p);
   return result;
 }
 
 static napi_value peer_credentials(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, "peerCredentials(fd): fd must be an integer");
-    return NULL;
-  }
+  if (!fd_argument(env, info, "peerCredentials(fd)", &fd)) return NULL;
   struct ucred cred;
   socklen_t len = sizeof cred;
   memset(&cred, 0, sizeof cred);
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return throw_errno(env, "getsockopt(SO_PEERCRED)", errno);
+  const int64_t values[3] = {cred.pid, cred.uid, cred.gid};
   napi_value result, v;
   napi_create_array_with_length(env, 3, &result);
-  napi_create_int64(env, cred.pid, &v);
-  napi_set_element(env, result, 0, v);
-  napi_create_int64(env, cred.uid, &v);
-  napi_set_element(env, result, 1, v);
-  napi_create_int64(env, cred.gid, &v);
-  napi_set_element(env, result, 2, v);
+  for (uint32_t i = 0; i < 3; i++) {
+    napi_create_int64(env, values[i], &v);
+    napi_set_element(env, result, i, v);
+  }
   return result;
 }
 
