@@ -11,29 +11,14 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { renderCrds } from '../src/install/crds.js';
 import { startRealKubernetes } from '../test/support/real-kubernetes.js';
-import { client, createWorkloads, EW_PATH, timeList, watchFanout, type LoadTarget } from './load/api-load.js';
+import type { LoadTarget } from './load/api-load.js';
 import { startEmbeddedServer } from './load/embedded-server.js';
+import { loadOptions, runLoad, type LoadFigures } from './load/run-load.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
-const objects = arg('objects', 10_000);
-const watchers = arg('watchers', 100);
-const concurrency = arg('concurrency', 50);
-const updates = arg('updates', 500);
+const opts = loadOptions('node --import tsx bench/apiserver-vs-kube.ts [flags]');
+const { objects, watchers, concurrency, updates } = opts;
 
-interface Figures {
-  createsPerSecond: number;
-  cpuMsPerCreate: number;
-  listMs: number;
-  listed: number;
-  watchP50: number;
-  watchP99: number;
-  delivered: number;
-  rssMb: number;
-  peakRssMb: number;
-}
+type Figures = LoadFigures & { rssMb: number; peakRssMb: number };
 
 /** VmRSS and VmHWM (peak) of processes, summed, in MB. */
 function rss(pids: number[]): { rssMb: number; peakRssMb: number } {
@@ -58,19 +43,7 @@ function cpuMsOf(pids: number[]): number {
 }
 
 async function measure(target: LoadTarget, cpuMs: () => Promise<number>, pids: number[]): Promise<Figures> {
-  const { call, close } = client(target, concurrency);
-  try {
-    const ns = await call('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
-    if (ns.status !== 201) throw new Error(`namespace: ${ns.status} ${ns.text.slice(0, 200)}`);
-    const cpu0 = await cpuMs();
-    const creates = await createWorkloads(call, 'bench', objects, concurrency);
-    const cpuMsPerCreate = ((await cpuMs()) - cpu0) / objects;
-    const list = await timeList(call, EW_PATH('bench'));
-    const watch = await watchFanout(target, call, 'bench', objects, watchers, updates);
-    return { createsPerSecond: creates.perSecond, cpuMsPerCreate, listMs: list.bestMs, listed: list.items, watchP50: watch.p50, watchP99: watch.p99, delivered: watch.delivered, ...rss(pids) };
-  } finally {
-    close();
-  }
+  return { ...(await runLoad(target, cpuMs, opts)), ...rss(pids) };
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -106,8 +79,8 @@ const rows: [string, (f: Figures) => number, string, 'higher' | 'lower'][] = [
   ['creates/s', (f) => f.createsPerSecond, '%.0f', 'higher'],
   ['server CPU per create (ms)', (f) => f.cpuMsPerCreate, '%.2f', 'lower'],
   [`list of ${embedded.listed} / ${real.listed} (ms, best of 3)`, (f) => f.listMs, '%.0f', 'lower'],
-  ['watch delivery p50 (ms)', (f) => f.watchP50, '%.1f', 'lower'],
-  ['watch delivery p99 (ms)', (f) => f.watchP99, '%.1f', 'lower'],
+  ['watch delivery p50 (ms)', (f) => f.watch.p50, '%.1f', 'lower'],
+  ['watch delivery p99 (ms)', (f) => f.watch.p99, '%.1f', 'lower'],
   ['RSS after the load (MB)', (f) => f.rssMb, '%.0f', 'lower'],
   ['peak RSS (MB)', (f) => f.peakRssMb, '%.0f', 'lower'],
 ];
@@ -119,4 +92,4 @@ for (const [name, get, f, better] of rows) {
   const ratio = better === 'higher' ? e / k : k / e;
   console.log(`${name.padEnd(38)} ${fmt(e, f).padStart(10)} ${fmt(k, f).padStart(10)}   ${ratio.toFixed(2)}x ${ratio >= 1 ? 'better' : 'worse'}`);
 }
-console.log(`(kube = kube-apiserver + etcd for CPU and RSS; watch events delivered: embedded ${embedded.delivered}, kube ${real.delivered} of ${updates * watchers})`);
+console.log(`(kube = kube-apiserver + etcd for CPU and RSS; watch events delivered: embedded ${embedded.watch.delivered}, kube ${real.watch.delivered} of ${updates * watchers})`);
