@@ -13,7 +13,6 @@ import { TlsState } from './tls/state.js';
 import { adminServer } from './admin/server.js';
 import { inboundServer, type InboundServer } from './inbound/server.js';
 import { OutboundHttp } from './outbound/http.js';
-import { OutboundHttp1 } from './outbound/http1.js';
 import { outboundProxyServer, upstreamServer } from './outbound/listeners.js';
 import { startTapServer } from './tap/server.js';
 import type { ProxySeams } from './seams.js';
@@ -99,7 +98,6 @@ export async function startProxy(
   const servers: Server[] = [];
   let inbound: InboundServer | undefined;
   let outbound: OutboundHttp | undefined;
-  let outboundHttp1: OutboundHttp1 | undefined;
   let tap: { close(): void } | undefined;
   let dns: { close(): void } | undefined;
   let spiffe: { close(): Promise<void> } | undefined;
@@ -126,8 +124,7 @@ export async function startProxy(
       inbound?.drain();
       for (const s of servers) if (s !== admin) s.close();
       for (const hook of ctx.drainHooks) hook();
-      outbound?.peers.drainAll();
-      outboundHttp1?.pool.drain();
+      outbound?.drain();
       const watched = inbound ? [...servers.filter((s) => s !== admin), inbound.server] : servers.filter((s) => s !== admin);
       const deadline = Date.now() + graceMs;
       while (Date.now() < deadline && (await countConnections(watched)) > 0) await new Promise((r) => setTimeout(r, 50));
@@ -141,7 +138,6 @@ export async function startProxy(
       await spiffe?.close();
       inbound?.destroy();
       outbound?.close();
-      outboundHttp1?.pool.drain();
       await Promise.all(servers.map(closeServer));
       ctx.tls.close();
       seams.close();
@@ -161,16 +157,14 @@ export async function startProxy(
     if (inbound6) servers.push(inbound6);
     ctx.ownPorts.set(ports.inbound, 'inbound');
     outbound = new OutboundHttp(ctx);
-    const http1 = config.outbound.http1Transport === 'http1' ? new OutboundHttp1(ctx, outbound) : undefined;
-    outboundHttp1 = http1;
-    const proxy = outboundProxyServer(ctx, outbound, http1);
+    const proxy = outboundProxyServer(ctx, outbound);
     servers.push(proxy);
     ports.outbound = await listen(listeners, 'outbound', proxy, config.outbound.host, config.outbound.port);
     const outbound6 = await listenIpv6Twin(listeners, 'outbound6', proxy, config.outbound.host, ports.outbound, log, true);
     if (outbound6) servers.push(outbound6);
     ctx.ownPorts.set(ports.outbound, 'outbound');
     for (const u of config.upstreams) {
-      const s = upstreamServer(ctx, outbound, http1, u);
+      const s = upstreamServer(ctx, outbound, u);
       servers.push(s);
       ports.upstreams[u.authority] = await listen(listeners, `upstream:${u.authority}`, s, u.listen.host, u.listen.port);
       ctx.ownPorts.set(ports.upstreams[u.authority], `upstream ${u.authority}`);

@@ -27,18 +27,20 @@ export const PROXY_ERRORS = {
 
 export type ProxyErrorName = keyof typeof PROXY_ERRORS;
 
-/** One error the proxy answers: its name (the table row) and the message sent in `l5d-proxy-error`. */
-export class ProxyError {
+/** One error the proxy answers: its code (the table row) and the message sent in `l5d-proxy-error`. */
+export class ProxyError extends Error {
   readonly status: number;
   readonly grpcStatus: number;
 
   constructor(
-    readonly name: ProxyErrorName,
+    readonly code: ProxyErrorName,
     /** Says what failed and where (e.g. "api.apps:80: no endpoints"); one line, no secrets. */
-    readonly message: string = name.replace(/_/g, ' '),
+    message: string = code.replace(/_/g, ' '),
   ) {
-    this.status = PROXY_ERRORS[name].status;
-    this.grpcStatus = PROXY_ERRORS[name].grpc;
+    super(message);
+    this.name = 'ProxyError';
+    this.status = PROXY_ERRORS[code].status;
+    this.grpcStatus = PROXY_ERRORS[code].grpc;
   }
 }
 

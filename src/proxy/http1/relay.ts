@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { HOP_BY_HOP_HEADERS, connectionListed } from '../http/headers.js';
-import { errorResponseHttp1, proxyError, type ProxyError } from '../http/errors.js';
+import { errorResponseHttp1, proxyError, ProxyError } from '../http/errors.js';
 
 const require = createRequire(import.meta.url);
 const { HTTPParser, methods } = require('_http_common') as { HTTPParser: any; methods: string[] };
@@ -210,8 +210,10 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
         return;
       }
       if (err || !up) {
-        d.done(502, true);
-        writeLocal(ex, proxyError('connect_failed', `upstream connect failed: ${err?.message ?? 'no connection'}`));
+        // The router's own error (it gave up on every endpoint), or the connection's.
+        const e = err instanceof ProxyError ? err : proxyError('connect_failed', `upstream connect failed: ${err?.message ?? 'no connection'}`);
+        d.done(e.status, true);
+        writeLocal(ex, e);
         return next();
       }
       forward(ex, d, up, n);

@@ -4,6 +4,9 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { ResolvedEndpoint } from '../../api/model.js';
 import type { ProxyContext } from '../context.js';
+
+/** What opening endpoint connections needs of the proxy (always the same object: TLS sessions are cached per it). */
+export type ConnectDeps = Pick<ProxyContext, 'config' | 'tls' | 'metrics' | 'revocations' | 'ownLocalClients' | 'log'>;
 import { expectIdentity } from '../tls/identity.js';
 import { revokedEndpointError, withRevocationCheck } from '../control/revocations.js';
 import { labelString } from '../../core/metrics/registry.js';
@@ -19,9 +22,9 @@ interface ConnectState {
   sessions: Map<string, Buffer>;
   checkers: Map<string, IdentityCheck>;
 }
-const states = new WeakMap<ProxyContext, ConnectState>();
+const states = new WeakMap<ConnectDeps, ConnectState>();
 
-function stateOf(ctx: ProxyContext): ConnectState {
+function stateOf(ctx: ConnectDeps): ConnectState {
   let st = states.get(ctx);
   if (!st) {
     const created: ConnectState = { sessions: new Map(), checkers: new Map() };
@@ -58,7 +61,7 @@ function connectionLabels(addr: string, identity: string | undefined, direction 
 }
 
 /** Opens mTLS to the peer; the socket emits 'secureConnect' or 'error' (connect timeout included). */
-export function connectPeer(ctx: ProxyContext, ep: ResolvedEndpoint, alpn: string): TLSSocket {
+export function connectPeer(ctx: ConnectDeps, ep: ResolvedEndpoint, alpn: string): TLSSocket {
   const identity = ep.identity!;
   const { sessions, checkers } = stateOf(ctx);
   let check = checkers.get(identity);
@@ -91,7 +94,7 @@ export function connectPeer(ctx: ProxyContext, ep: ResolvedEndpoint, alpn: strin
  * Plain TCP to an endpoint without identity (pass-through for unmeshed workloads), or inbound to the
  * local app; `ep` (a discovered endpoint) adds its dst_* labels to the tcp_* series.
  */
-export function connectPlain(ctx: ProxyContext, host: string, port: number, direction: 'inbound' | 'outbound' = 'outbound', ep?: ResolvedEndpoint): Socket {
+export function connectPlain(ctx: ConnectDeps, host: string, port: number, direction: 'inbound' | 'outbound' = 'outbound', ep?: ResolvedEndpoint): Socket {
   const socket = netConnect({ host, port, noDelay: true });
   if (direction === 'inbound') markOwnLocalClient(ctx, socket);
   const labels = ep ? labelsOfEndpoint(ep, `${host}:${port}`) : connectionLabels(`${host}:${port}`, undefined, direction);
@@ -104,7 +107,7 @@ export function connectPlain(ctx: ProxyContext, host: string, port: number, dire
  * Plain TCP to a destination outside the mesh (a captured connection that discovery knows nothing
  * of), labelled as Linkerd labels forwarded traffic: no identity, not provided by service discovery.
  */
-export function connectUnmeshed(ctx: ProxyContext, host: string, port: number): Socket {
+export function connectUnmeshed(ctx: ConnectDeps, host: string, port: number): Socket {
   const socket = netConnect({ host, port, noDelay: true });
   const addr = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   let labels = peerLabels.get(`unmeshed|${addr}`);
@@ -123,7 +126,7 @@ export function connectUnmeshed(ctx: ProxyContext, host: string, port: number): 
  * Remembers a connection the inbound opens to a local app by its local port, so the admin server can
  * tell it from a local user's client: mutations (shutdown, log level) never come through the inbound.
  */
-export function markOwnLocalClient(ctx: ProxyContext, socket: Socket): Socket {
+export function markOwnLocalClient(ctx: Pick<ProxyContext, 'ownLocalClients'>, socket: Socket): Socket {
   socket.once('connect', () => {
     const port = socket.localPort;
     if (port === undefined) return;

@@ -8,7 +8,6 @@ import { createServer as h2Server, type ServerHttp2Session } from 'node:http2';
 import type { ProxyContext } from '../context.js';
 import type { UpstreamConfig } from '../config.js';
 import type { OutboundHttp } from './http.js';
-import type { OutboundHttp1 } from './http1.js';
 import { detect, handOver } from '../transport/detect.js';
 import { forwardOpaque } from './tcp.js';
 import { labelString } from '../../core/metrics/registry.js';
@@ -45,16 +44,16 @@ function handlers(ctx: ProxyContext, http: OutboundHttp, authority?: string): Ht
  * The HTTP proxy for the local app (default 127.0.0.1:4140), which is also where the capture rules
  * redirect the app's outbound TCP: such a connection goes where its original destination says.
  */
-export function outboundProxyServer(ctx: ProxyContext, http: OutboundHttp, http1: OutboundHttp1 | undefined): Server {
+export function outboundProxyServer(ctx: ProxyContext, http: OutboundHttp): Server {
   const h = handlers(ctx, http);
   const labels = labelString({ direction: 'outbound', peer: 'src' });
-  const serveH1 = (socket: Socket) => (http1 ? (http1.serve(socket), socket.resume()) : handOver(h.h1, socket));
+  const serveH1 = (socket: Socket) => (http.relay ? (http.serveRelay(socket), socket.resume()) : handOver(h.h1, socket));
   const captured = new ProfileCache(ctx);
   ctx.drainHooks.push(() => captured.close());
   const byAuthority = new Map<string, ServeAuthority>();
   const serviceServer = (authority: string) => {
     let serve = byAuthority.get(authority);
-    if (!serve) byAuthority.set(authority, (serve = authorityServer(ctx, http, http1, authority, 'detect')));
+    if (!serve) byAuthority.set(authority, (serve = authorityServer(ctx, http, authority, 'detect')));
     return serve;
   };
   let warned = false;
@@ -89,9 +88,9 @@ export function outboundProxyServer(ctx: ProxyContext, http: OutboundHttp, http1
 /** Serves one (paused) app connection to a logical authority; `opaque` skips protocol detection. */
 type ServeAuthority = (socket: Socket, opaque?: boolean) => void;
 
-function authorityServer(ctx: ProxyContext, http: OutboundHttp, http1: OutboundHttp1 | undefined, authority: string, protocol: UpstreamConfig['protocol']): ServeAuthority {
+function authorityServer(ctx: ProxyContext, http: OutboundHttp, authority: string, protocol: UpstreamConfig['protocol']): ServeAuthority {
   const h = handlers(ctx, http, authority);
-  const serveH1 = (socket: Socket) => (http1 ? (http1.serve(socket, authority), socket.resume()) : handOver(h.h1, socket));
+  const serveH1 = (socket: Socket) => (http.relay ? (http.serveRelay(socket, authority), socket.resume()) : handOver(h.h1, socket));
   const svc = http.router.get(authority);
   return (socket, opaqueHint) => {
     const go = () => {
@@ -109,8 +108,8 @@ function authorityServer(ctx: ProxyContext, http: OutboundHttp, http1: OutboundH
 }
 
 /** A per-upstream listener, e.g. 127.0.0.1:5432 for postgres.hybrid-app:5432. */
-export function upstreamServer(ctx: ProxyContext, http: OutboundHttp, http1: OutboundHttp1 | undefined, u: UpstreamConfig): Server {
-  const serve = authorityServer(ctx, http, http1, u.authority, u.protocol);
+export function upstreamServer(ctx: ProxyContext, http: OutboundHttp, u: UpstreamConfig): Server {
+  const serve = authorityServer(ctx, http, u.authority, u.protocol);
   const labels = labelString({ direction: 'outbound', peer: 'src', authority: u.authority });
   return netServer({ noDelay: true, pauseOnConnect: true }, (socket: Socket) => {
     ctx.metrics.trackConnection(labels, socket);

@@ -2,8 +2,7 @@
 // HTTP request to it (HTTP/1.1 from the app included). Rotation drains old sessions gracefully.
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import type { ResolvedEndpoint } from '../../api/model.js';
-import type { ProxyContext } from '../context.js';
-import { connectPeer, peerKey } from './connect.js';
+import { connectPeer, peerKey, type ConnectDeps } from './connect.js';
 import { ALPN_H2 } from '../transport/header.js';
 
 interface Entry {
@@ -15,7 +14,7 @@ interface Entry {
 export class PeerSessions {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly ctx: ProxyContext) {
+  constructor(private readonly ctx: ConnectDeps) {
     ctx.tls.onRotate(() => this.drainAll());
   }
 

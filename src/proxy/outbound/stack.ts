@@ -1,0 +1,47 @@
+// The outbound, in order. A connection from the app: accept (listeners.ts: the HTTP proxy port,
+// captured connections, upstream listeners) -> detect (transport/detect.ts: HTTP/1.1, h2c, else
+// opaque TCP to tcp.ts) -> server (http.ts: each request an HttpExchange, from the lean relay or
+// node:http/HTTP/2). Each request then runs these layers, outermost first:
+//
+//   router   authority -> logical service (discovery)            layers.ts
+//   logical  discovery's answer (502/503), the route name        layers.ts
+//   retry    a request that never left tries another endpoint    retry.ts
+//   balance  P2C over peak-EWMA picks the endpoint, gets its load layers.ts
+//   metrics  request_total / response_total / latency            layers.ts
+//   tap      one event per request while someone taps            layers.ts
+//   endpoint the bytes out: pooled mTLS HTTP/1.1, HTTP/2, plain  endpoint.ts
+import type { Clock } from '../../core/clock.js';
+import type { HttpExchange } from '../http/exchange.js';
+import type { TapHub } from '../tap/hub.js';
+import type { OutboundEndpoints } from './endpoint.js';
+import { balance, logical, metrics, router, tap } from './layers.js';
+import type { OutboundRouter } from './logical.js';
+import { retry } from './retry.js';
+
+export interface OutboundStackDeps {
+  router: OutboundRouter;
+  endpoints: OutboundEndpoints;
+  clock: Clock;
+  tap: TapHub;
+  /** This proxy's identity, the source of its outbound requests (changes on rotation). */
+  ownIdentity: () => string | undefined;
+  /** How long a request waits for discovery's first answer (timeouts.connect). */
+  discoveryWaitMs: number;
+}
+
+/** The handler every outbound HTTP exchange goes through. */
+export function outboundHttpStack(d: OutboundStackDeps): (x: HttpExchange) => void {
+  return router(d.router, d.discoveryWaitMs)(
+    logical(
+      retry(
+        balance(d.clock)(
+          metrics(d.clock)(
+            tap(d.tap, d.clock, d.ownIdentity)(
+              d.endpoints.handle,
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
