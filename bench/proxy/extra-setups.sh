@@ -1,8 +1,9 @@
 # Outpost setups for the mTLS sidecar-pair anchors (/work/shared/bench/anchors/run.sh, "ADDING A SETUP").
 #   npm run build   # the proxies run the compiled CLI (bin/outpost.js), like users do
-#   EXTRA_SETUPS_FILE=$PWD/bench/proxy/extra-setups.sh EXTRA_SETUPS="outpost-http outpost-tcp" /work/shared/bench/anchors/run.sh
-# outpost-http: the client proxy's upstream listener detects HTTP/1.1, balances per request and sends it over one
-#   pooled HTTP/2 mTLS connection to the server proxy (metrics, policy and balancing on).
+#   EXTRA_SETUPS_FILE=$PWD/bench/proxy/extra-setups.sh EXTRA_SETUPS="outpost-http outpost-tcp" "$ANCHORS"/run.sh
+#   (bench/proxy/goals.sh does this and prints the goals as same-run ratios)
+# outpost-http: the client proxy's upstream listener detects HTTP/1.1, balances per request and sends it over a
+#   pooled keep-alive HTTP/1.1 mTLS connection to the server proxy (metrics, policy and balancing on).
 # outpost-tcp: the same pair with the upstream marked opaque: one mTLS connection per client connection
 #   (ALPN outpost.tcp/1 + transport header), resumed TLS sessions.
 OUTPOST_ROOT=${OUTPOST_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
