@@ -1,11 +1,11 @@
 // apps/v1 Deployment: stored only so that manifests mixing pods and VMs (the guide's
 // api-deployment.yaml) apply. Outpost runs no containers; the pod template is kept as written.
 import type { KubeObject } from '../../store/types.js';
-import type { FieldCause, ResourceType } from './types.js';
+import type { FieldCause } from './types.js';
 import { bool, int32, labelSelectorSchema, obj, preserved, rootSchema, stringMap } from '../schema/builders.js';
 import { invalid, required } from '../schema/field-errors.js';
 import { validateLabelSelector, validateLabels, validateObjectMeta } from '../schema/meta.js';
-import { STANDARD_VERBS, asRecord, col } from './common.js';
+import { declareResource, asRecord, col } from './common.js';
 
 const deploymentSchema = rootSchema(
   {
@@ -45,19 +45,14 @@ function validateDeployment(o: KubeObject): FieldCause[] {
   return out;
 }
 
-export const deploymentType: ResourceType = {
+export const deploymentType = declareResource({
   group: 'apps',
   kind: 'Deployment',
-  listKind: 'DeploymentList',
-  plural: 'deployments',
-  singular: 'deployment',
   shortNames: ['deploy'],
   categories: ['all'],
-  namespaced: true,
   versions: [{ name: 'v1', schema: deploymentSchema, served: true, storage: true }],
   statusSubresource: true,
   builtin: true,
-  verbs: STANDARD_VERBS,
   validate: validateDeployment,
   table: {
     columns: [col('Ready'), col('Up-to-date', { type: 'integer' }), col('Available', { type: 'integer' })],
@@ -67,4 +62,4 @@ export const deploymentType: ResourceType = {
       return [`${Number(status.readyReplicas ?? 0)}/${replicas}`, Number(status.updatedReplicas ?? 0), Number(status.availableReplicas ?? 0)];
     },
   },
-};
+});

@@ -1,20 +1,16 @@
 // authentication.k8s.io/v1: TokenReview (virtual, create only) and the TokenRequest body of the
 // serviceaccounts/token subresource (not a stored kind; its schema and checks live here).
 import type { KubeObject } from '../../store/types.js';
-import type { FieldCause, ResourceType, Schema } from './types.js';
+import type { FieldCause, Schema } from './types.js';
 import { bool, int64, obj, preserved, rootSchema, str, strings } from '../schema/builders.js';
 import { invalid } from '../schema/field-errors.js';
-import { asRecord } from './common.js';
+import { declareResource, asRecord } from './common.js';
 
 export const AUTHENTICATION_GROUP = 'authentication.k8s.io';
 
-export const tokenReviewType: ResourceType = {
+export const tokenReviewType = declareResource({
   group: AUTHENTICATION_GROUP,
   kind: 'TokenReview',
-  listKind: 'TokenReviewList',
-  plural: 'tokenreviews',
-  singular: 'tokenreview',
-  shortNames: [],
   namespaced: false,
   versions: [
     {
@@ -32,12 +28,11 @@ export const tokenReviewType: ResourceType = {
       storage: true,
     },
   ],
-  statusSubresource: false,
   builtin: true,
   virtual: true,
   verbs: ['create'],
   table: { columns: [], cells: () => [] },
-};
+});
 
 /** serviceaccounts/{name}/token request body (authentication.k8s.io/v1 TokenRequest). */
 export const tokenRequestSchema: Schema = rootSchema({

@@ -1,10 +1,26 @@
-// Helpers shared by the resource descriptors: standard verbs, cell formatting, and a
-// version converter for kinds whose versions differ only in apiVersion.
+// Helpers shared by the resource descriptors: declareResource (names that follow from the kind),
+// standard verbs, cell formatting, and a version converter for kinds whose versions differ only in
+// apiVersion.
 import type { KubeObject } from '../../store/types.js';
-import type { TableColumn } from './types.js';
+import type { ResourceType, TableColumn } from './types.js';
 
 export const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 export const NONE = '<none>';
+
+type Derived = 'listKind' | 'singular' | 'plural' | 'shortNames' | 'namespaced' | 'statusSubresource' | 'verbs';
+
+/** A resource type as declared: what `declareResource` derives may be given to override it. */
+export type ResourceDeclaration = Omit<ResourceType, Derived> & Partial<Pick<ResourceType, Derived>>;
+
+/**
+ * A resource type whose names follow from its kind unless declared: listKind <Kind>List, singular
+ * <kind> (lower case), plural <kind>s; no short names, namespaced, no status subresource, the
+ * standard verbs.
+ */
+export function declareResource(d: ResourceDeclaration): ResourceType {
+  const singular = d.kind.toLowerCase();
+  return { listKind: `${d.kind}List`, singular, plural: `${singular}s`, shortNames: [], namespaced: true, statusSubresource: false, verbs: STANDARD_VERBS, ...d };
+}
 
 export function col(name: string, extra: Partial<TableColumn> = {}): TableColumn {
   return { name, type: 'string', format: '', description: '', priority: 0, ...extra };

@@ -1,20 +1,14 @@
 // coordination.k8s.io/v1 Lease: leader election for the controllers.
-import type { ResourceType } from './types.js';
 import { int32, obj, rootSchema, str } from '../schema/builders.js';
 import { invalid } from '../schema/field-errors.js';
 import { validateObjectMeta } from '../schema/meta.js';
-import { NONE, STANDARD_VERBS, asRecord, col } from './common.js';
+import { declareResource, NONE, asRecord, col } from './common.js';
 
 const MICRO_TIME = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$';
 
-export const leaseType: ResourceType = {
+export const leaseType = declareResource({
   group: 'coordination.k8s.io',
   kind: 'Lease',
-  listKind: 'LeaseList',
-  plural: 'leases',
-  singular: 'lease',
-  shortNames: [],
-  namespaced: true,
   versions: [
     {
       name: 'v1',
@@ -33,9 +27,7 @@ export const leaseType: ResourceType = {
       storage: true,
     },
   ],
-  statusSubresource: false,
   builtin: true,
-  verbs: STANDARD_VERBS,
   validate(o) {
     const out = validateObjectMeta(o);
     const spec = asRecord(o.spec);
@@ -47,4 +39,4 @@ export const leaseType: ResourceType = {
     columns: [col('Holder', { description: 'The holder of the lease.' })],
     cells: (o) => [asRecord(o.spec).holderIdentity || NONE],
   },
-};
+});

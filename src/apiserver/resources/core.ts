@@ -6,17 +6,14 @@ import { arr, bool, dateTime, int32, obj, objectReferenceSchema, preserved, root
 import { invalid, key, tooLong } from '../schema/field-errors.js';
 import { configMapKey } from '../schema/formats.js';
 import { validateObjectMeta } from '../schema/meta.js';
-import { NONE, STANDARD_VERBS, asArray, asRecord, col } from './common.js';
+import { declareResource, NONE, asArray, asRecord, col } from './common.js';
 
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 const MAX_DATA_BYTES = 1024 * 1024;
 
-export const namespaceType: ResourceType = {
+export const namespaceType = declareResource({
   group: '',
   kind: 'Namespace',
-  listKind: 'NamespaceList',
-  plural: 'namespaces',
-  singular: 'namespace',
   shortNames: ['ns'],
   namespaced: false,
   versions: [
@@ -30,7 +27,6 @@ export const namespaceType: ResourceType = {
       storage: true,
     },
   ],
-  statusSubresource: false,
   builtin: true,
   verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   applyDefaults(o) {
@@ -45,16 +41,12 @@ export const namespaceType: ResourceType = {
     columns: [col('Status', { description: 'The phase: Active or Terminating.' })],
     cells: (o) => [asRecord(o.status).phase ?? 'Active'],
   },
-};
+});
 
-export const serviceAccountType: ResourceType = {
+export const serviceAccountType = declareResource({
   group: '',
   kind: 'ServiceAccount',
-  listKind: 'ServiceAccountList',
-  plural: 'serviceaccounts',
-  singular: 'serviceaccount',
   shortNames: ['sa'],
-  namespaced: true,
   versions: [
     {
       name: 'v1',
@@ -67,16 +59,14 @@ export const serviceAccountType: ResourceType = {
       storage: true,
     },
   ],
-  statusSubresource: false,
   builtin: true,
   mergeKeys: { secrets: 'name' },
-  verbs: STANDARD_VERBS,
   validate: (o) => validateObjectMeta(o),
   table: {
     columns: [col('Secrets', { type: 'integer', description: 'Number of referenced secrets.' })],
     cells: (o) => [asArray(o.secrets).length],
   },
-};
+});
 
 function validateDataKeys(maps: [string, unknown][], out: FieldCause[]): number {
   const seen = new Set<string>();
@@ -92,20 +82,14 @@ function validateDataKeys(maps: [string, unknown][], out: FieldCause[]): number 
   return size;
 }
 
-export const configMapType: ResourceType = {
+export const configMapType = declareResource({
   group: '',
   kind: 'ConfigMap',
-  listKind: 'ConfigMapList',
-  plural: 'configmaps',
-  singular: 'configmap',
   shortNames: ['cm'],
-  namespaced: true,
   versions: [
     { name: 'v1', schema: rootSchema({ data: stringMap(), binaryData: stringMap(), immutable: bool() }), served: true, storage: true },
   ],
-  statusSubresource: false,
   builtin: true,
-  verbs: STANDARD_VERBS,
   validate(o, old) {
     const out = validateObjectMeta(o);
     const size = validateDataKeys([['data', o.data], ['binaryData', o.binaryData]], out);
@@ -117,7 +101,7 @@ export const configMapType: ResourceType = {
     columns: [col('Data', { description: 'Number of keys.' })],
     cells: (o) => [Object.keys(asRecord(o.data)).length + Object.keys(asRecord(o.binaryData)).length],
   },
-};
+});
 
 function immutableData(o: KubeObject, old?: KubeObject): FieldCause[] {
   if (!old || old.immutable !== true) return [];
@@ -130,14 +114,9 @@ function immutableData(o: KubeObject, old?: KubeObject): FieldCause[] {
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export const secretType: ResourceType = {
+export const secretType = declareResource({
   group: '',
   kind: 'Secret',
-  listKind: 'SecretList',
-  plural: 'secrets',
-  singular: 'secret',
-  shortNames: [],
-  namespaced: true,
   versions: [
     {
       name: 'v1',
@@ -146,9 +125,7 @@ export const secretType: ResourceType = {
       storage: true,
     },
   ],
-  statusSubresource: false,
   builtin: true,
-  verbs: STANDARD_VERBS,
   applyDefaults(o) {
     o.type ??= 'Opaque';
     // Like the API server: stringData is write-only and merged into data (base64).
@@ -174,18 +151,14 @@ export const secretType: ResourceType = {
     columns: [col('Type'), col('Data')],
     cells: (o) => [o.type ?? 'Opaque', Object.keys(asRecord(o.data)).length],
   },
-};
+});
 
 const microTime = (): ReturnType<typeof str> => ({ ...str({ description: 'RFC 3339 time with microseconds.' }), nullable: true });
 
-export const eventType: ResourceType = {
+export const eventType = declareResource({
   group: '',
   kind: 'Event',
-  listKind: 'EventList',
-  plural: 'events',
-  singular: 'event',
   shortNames: ['ev'],
-  namespaced: true,
   versions: [
     {
       name: 'v1',
@@ -212,9 +185,7 @@ export const eventType: ResourceType = {
       storage: true,
     },
   ],
-  statusSubresource: false,
   builtin: true,
-  verbs: STANDARD_VERBS,
   validate(o) {
     const out = validateObjectMeta(o);
     if (o.type !== undefined && o.type !== 'Normal' && o.type !== 'Warning') {
@@ -235,6 +206,6 @@ export const eventType: ResourceType = {
       ];
     },
   },
-};
+});
 
 export const CORE_TYPES: ResourceType[] = [namespaceType, serviceAccountType, configMapType, secretType, eventType];

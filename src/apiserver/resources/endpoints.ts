@@ -1,12 +1,12 @@
 // core/v1 Endpoints: the legacy address list of a Service (the endpoints controller mirrors the
 // ExternalWorkloads a selector Service picks into it). Schema, validation and kubectl's columns.
 import type { KubeObject } from '../../store/types.js';
-import type { FieldCause, ResourceType } from './types.js';
+import type { FieldCause } from './types.js';
 import { arr, int32, obj, objectReferenceSchema, rootSchema, str } from '../schema/builders.js';
 import { child, duplicate, index, invalid, required } from '../schema/field-errors.js';
 import { dns1123Label, dns1123Subdomain, ipFamily } from '../schema/formats.js';
 import { validateObjectMeta, validatePortNumber } from '../schema/meta.js';
-import { STANDARD_VERBS, asArray, asRecord, col } from './common.js';
+import { declareResource, asArray, asRecord, col } from './common.js';
 
 const addressSchema = obj({ ip: str(), hostname: str(), nodeName: { ...str(), nullable: true }, targetRef: objectReferenceSchema }, ['ip']);
 
@@ -91,22 +91,17 @@ export function formatEndpointsColumn(subsets: unknown[]): string {
   return shown.join(',') + (count > MAX ? ` + ${count - MAX} more...` : '');
 }
 
-export const endpointsType: ResourceType = {
+export const endpointsType = declareResource({
   group: '',
   kind: 'Endpoints',
-  listKind: 'EndpointsList',
   plural: 'endpoints',
-  singular: 'endpoints',
   shortNames: ['ep'],
-  namespaced: true,
   versions: [{ name: 'v1', schema: endpointsSchema, served: true, storage: true }],
-  statusSubresource: false,
   // Strategic merge patch works; `subsets` and its lists have no merge keys upstream (atomic).
   builtin: true,
-  verbs: STANDARD_VERBS,
   validate: validateEndpoints,
   table: {
     columns: [col('Endpoints', { description: 'Endpoints is the list of endpoints in the object.' })],
     cells: (o) => [formatEndpointsColumn(asArray(o.subsets))],
   },
-};
+});

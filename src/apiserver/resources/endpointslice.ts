@@ -1,12 +1,12 @@
 // discovery.k8s.io/v1 EndpointSlice: the addresses behind a Service (written by the endpoints
 // controller for ExternalWorkloads). Columns follow kubectl's printer.
 import type { KubeObject } from '../../store/types.js';
-import type { FieldCause, ResourceType } from './types.js';
+import type { FieldCause } from './types.js';
 import { arr, bool, int32, obj, objectReferenceSchema, preserved, rootSchema, str, stringMap, strings } from '../schema/builders.js';
 import { child, duplicate, index, invalid } from '../schema/field-errors.js';
 import { dns1123Label, dns1123Subdomain, ipFamily } from '../schema/formats.js';
 import { validateObjectMeta, validatePortNumber } from '../schema/meta.js';
-import { STANDARD_VERBS, asArray, asRecord, col } from './common.js';
+import { declareResource, asArray, asRecord, col } from './common.js';
 
 const ADDRESS_TYPES = ['IPv4', 'IPv6', 'FQDN'];
 
@@ -77,18 +77,11 @@ export function formatEndpoints(endpoints: unknown[]): string {
   return addresses.slice(0, 3).join(',') + (addresses.length > 3 ? ` + ${addresses.length - 3} more...` : '');
 }
 
-export const endpointSliceType: ResourceType = {
+export const endpointSliceType = declareResource({
   group: 'discovery.k8s.io',
   kind: 'EndpointSlice',
-  listKind: 'EndpointSliceList',
-  plural: 'endpointslices',
-  singular: 'endpointslice',
-  shortNames: [],
-  namespaced: true,
   versions: [{ name: 'v1', schema: endpointSliceSchema, served: true, storage: true }],
-  statusSubresource: false,
   builtin: true,
-  verbs: STANDARD_VERBS,
   validate: validateEndpointSlice,
   table: {
     columns: [
@@ -98,4 +91,4 @@ export const endpointSliceType: ResourceType = {
     ],
     cells: (o) => [o.addressType ?? '', formatPorts(asArray(o.ports)), formatEndpoints(asArray(o.endpoints))],
   },
-};
+});

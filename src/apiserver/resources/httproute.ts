@@ -1,12 +1,12 @@
 // policy.linkerd.io HTTPRoute (v1beta3 stored; v1beta2, v1beta1 and v1alpha1 served, one shape):
 // Gateway-API style routes that AuthorizationPolicies and Servers attach to.
 import type { KubeObject } from '../../store/types.js';
-import type { FieldCause, ResourceType, Schema } from './types.js';
+import type { FieldCause, Schema } from './types.js';
 import { arr, int32, obj, preserved, rootSchema, str, targetRefSchema } from '../schema/builders.js';
 import { child, index, invalid } from '../schema/field-errors.js';
 import { goDuration } from '../schema/formats.js';
 import { validateObjectMeta } from '../schema/meta.js';
-import { NONE, STANDARD_VERBS, asArray, asRecord, col, pick, relabelVersion } from './common.js';
+import { declareResource, NONE, asArray, asRecord, col, pick, relabelVersion } from './common.js';
 import { POLICY_GROUP } from './policy.js';
 
 const HOSTNAME_PATTERN = '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -93,19 +93,13 @@ function validateHttpRoute(o: KubeObject): FieldCause[] {
   return out;
 }
 
-export const httpRouteType: ResourceType = {
+export const httpRouteType = declareResource({
   group: POLICY_GROUP,
   kind: 'HTTPRoute',
-  listKind: 'HTTPRouteList',
-  plural: 'httproutes',
-  singular: 'httproute',
-  shortNames: [],
   categories: ['policy'],
-  namespaced: true,
   versions: ['v1beta3', 'v1beta2', 'v1beta1', 'v1alpha1'].map((name) => ({ name, schema: httpRouteSchema, served: true, storage: name === 'v1beta3' })),
   statusSubresource: true,
   builtin: false,
-  verbs: STANDARD_VERBS,
   convert: relabelVersion(POLICY_GROUP),
   validate: validateHttpRoute,
   table: {
@@ -115,4 +109,4 @@ export const httpRouteType: ResourceType = {
       asArray(pick(o, 'spec.parentRefs')).map((p) => `${asRecord(p).kind ?? 'Server'}/${asRecord(p).name}`).join(',') || NONE,
     ],
   },
-};
+});

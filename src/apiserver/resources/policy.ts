@@ -6,7 +6,7 @@ import { arr, bool, labelSelectorSchema, obj, rootSchema, str, strings, targetRe
 import { child, forbidden, index, invalid, required } from '../schema/field-errors.js';
 import { cidr, dns1123Label, identityMatch } from '../schema/formats.js';
 import { validateLabelSelector, validateObjectMeta, validatePortNumberOrName } from '../schema/meta.js';
-import { NONE, STANDARD_VERBS, asArray, asRecord, col, formatLabelSelector, pick, relabelVersion } from './common.js';
+import { declareResource, NONE, asArray, asRecord, col, formatLabelSelector, pick, relabelVersion } from './common.js';
 
 export const POLICY_GROUP = 'policy.linkerd.io';
 export const PROXY_PROTOCOLS = ['unknown', 'HTTP/1', 'HTTP/2', 'gRPC', 'opaque', 'TLS'];
@@ -36,23 +36,17 @@ function validateServer(o: KubeObject): FieldCause[] {
   return out;
 }
 
-export const serverType: ResourceType = {
+export const serverType = declareResource({
   group: POLICY_GROUP,
   kind: 'Server',
-  listKind: 'ServerList',
-  plural: 'servers',
-  singular: 'server',
   shortNames: ['srv'],
   categories: ['policy'],
-  namespaced: true,
   versions: [
     { name: 'v1beta3', schema: serverSchema('v1beta3'), served: true, storage: true },
     { name: 'v1beta2', schema: serverSchema('v1beta2'), served: true, storage: false },
     { name: 'v1beta1', schema: serverSchema('v1beta1'), served: true, storage: false },
   ],
-  statusSubresource: false,
   builtin: false,
-  verbs: STANDARD_VERBS,
   convert: relabelVersion(POLICY_GROUP),
   validate: validateServer,
   table: {
@@ -67,7 +61,7 @@ export const serverType: ResourceType = {
       ];
     },
   },
-};
+});
 
 // List bounds keep the CRDs' CEL rules within a real API server's cost budget (src/install/cel-rules.ts).
 const MAX_LIST = 64;
@@ -134,25 +128,19 @@ function validateServerAuthorization(o: KubeObject): FieldCause[] {
   return out;
 }
 
-export const serverAuthorizationType: ResourceType = {
+export const serverAuthorizationType = declareResource({
   group: POLICY_GROUP,
   kind: 'ServerAuthorization',
-  listKind: 'ServerAuthorizationList',
-  plural: 'serverauthorizations',
-  singular: 'serverauthorization',
   shortNames: ['saz'],
   categories: ['policy'],
-  namespaced: true,
   versions: [{ name: 'v1beta1', schema: serverAuthorizationSchema, served: true, storage: true }],
-  statusSubresource: false,
   builtin: false,
-  verbs: STANDARD_VERBS,
   validate: validateServerAuthorization,
   table: {
     columns: [col('Server')],
     cells: (o) => [(pick(o, 'spec.server.name') as string | undefined) ?? formatLabelSelector(pick(o, 'spec.server.selector'))],
   },
-};
+});
 
 const authorizationPolicySchema = rootSchema(
   {
@@ -187,19 +175,14 @@ function validateAuthorizationPolicy(o: KubeObject): FieldCause[] {
   return out;
 }
 
-export const authorizationPolicyType: ResourceType = {
+export const authorizationPolicyType = declareResource({
   group: POLICY_GROUP,
   kind: 'AuthorizationPolicy',
-  listKind: 'AuthorizationPolicyList',
   plural: 'authorizationpolicies',
-  singular: 'authorizationpolicy',
   shortNames: ['ap'],
   categories: ['policy'],
-  namespaced: true,
   versions: [{ name: 'v1alpha1', schema: authorizationPolicySchema, served: true, storage: true }],
-  statusSubresource: false,
   builtin: false,
-  verbs: STANDARD_VERBS,
   validate: validateAuthorizationPolicy,
   table: {
     columns: [col('Target'), col('Authentications')],
@@ -209,7 +192,7 @@ export const authorizationPolicyType: ResourceType = {
       return [`${t.kind ?? ''}/${t.name ?? ''}`, refs.join(',') || NONE];
     },
   },
-};
+});
 
 const meshTLSAuthenticationSchema = rootSchema(
   {
@@ -236,19 +219,13 @@ function validateMeshTLSAuthentication(o: KubeObject): FieldCause[] {
   return out;
 }
 
-export const meshTLSAuthenticationType: ResourceType = {
+export const meshTLSAuthenticationType = declareResource({
   group: POLICY_GROUP,
   kind: 'MeshTLSAuthentication',
-  listKind: 'MeshTLSAuthenticationList',
-  plural: 'meshtlsauthentications',
-  singular: 'meshtlsauthentication',
   shortNames: ['meshtlsauthn'],
   categories: ['policy'],
-  namespaced: true,
   versions: [{ name: 'v1alpha1', schema: meshTLSAuthenticationSchema, served: true, storage: true }],
-  statusSubresource: false,
   builtin: false,
-  verbs: STANDARD_VERBS,
   validate: validateMeshTLSAuthentication,
   table: {
     columns: [col('Identities')],
@@ -258,7 +235,7 @@ export const meshTLSAuthenticationType: ResourceType = {
       return [[...ids, ...refs].join(',') || NONE];
     },
   },
-};
+});
 
 const networkAuthenticationSchema = rootSchema(
   { spec: obj({ networks: networksSchema }, ['networks']) },
@@ -266,24 +243,18 @@ const networkAuthenticationSchema = rootSchema(
   'A set of client networks (CIDRs), referenced by AuthorizationPolicies.',
 );
 
-export const networkAuthenticationType: ResourceType = {
+export const networkAuthenticationType = declareResource({
   group: POLICY_GROUP,
   kind: 'NetworkAuthentication',
-  listKind: 'NetworkAuthenticationList',
-  plural: 'networkauthentications',
-  singular: 'networkauthentication',
   shortNames: ['netauthn'],
   categories: ['policy'],
-  namespaced: true,
   versions: [{ name: 'v1alpha1', schema: networkAuthenticationSchema, served: true, storage: true }],
-  statusSubresource: false,
   builtin: false,
-  verbs: STANDARD_VERBS,
   validate: (o) => [...validateObjectMeta(o), ...validateNetworks(asRecord(o.spec).networks, 'spec.networks')],
   table: {
     columns: [col('Networks')],
     cells: (o) => [asArray(pick(o, 'spec.networks')).map((n) => asRecord(n).cidr).join(',') || NONE],
   },
-};
+});
 
 export const POLICY_TYPES: ResourceType[] = [serverType, serverAuthorizationType, authorizationPolicyType, meshTLSAuthenticationType, networkAuthenticationType];

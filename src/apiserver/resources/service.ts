@@ -1,12 +1,12 @@
 // core/v1 Service: schema, defaults (type ClusterIP, protocol TCP, targetPort = port; the cluster
 // IP is allocated at create time, see service-ips.ts), validation, and kubectl's columns.
 import type { KubeObject } from '../../store/types.js';
-import type { FieldCause, ResourceType } from './types.js';
+import type { FieldCause } from './types.js';
 import { arr, bool, int32, intOrString, obj, preserved, rootSchema, str, stringMap, strings } from '../schema/builders.js';
 import { child, index, invalid, required } from '../schema/field-errors.js';
 import { dns1123Subdomain, ipFamily } from '../schema/formats.js';
 import { validateLabels, validateObjectMeta, validatePortList, validatePortNumber, validatePortNumberOrName } from '../schema/meta.js';
-import { NONE, STANDARD_VERBS, asArray, asRecord, col, formatLabelMap } from './common.js';
+import { declareResource, NONE, asArray, asRecord, col, formatLabelMap } from './common.js';
 
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP']; // sorted, as kube-apiserver lists them (explain, "supported values")
@@ -120,20 +120,15 @@ function externalIPCell(spec: Record<string, unknown>, status: Record<string, un
   return external.length ? external.join(',') : NONE;
 }
 
-export const serviceType: ResourceType = {
+export const serviceType = declareResource({
   group: '',
   kind: 'Service',
-  listKind: 'ServiceList',
-  plural: 'services',
-  singular: 'service',
   shortNames: ['svc'],
   categories: ['all'],
-  namespaced: true,
   versions: [{ name: 'v1', schema: serviceSchema, served: true, storage: true }],
   statusSubresource: true,
   builtin: true,
   mergeKeys: { 'spec.ports': 'port', 'status.conditions': 'type' },
-  verbs: STANDARD_VERBS,
   applyDefaults: defaultService,
   validate: validateService,
   table: {
@@ -155,4 +150,4 @@ export const serviceType: ResourceType = {
       ];
     },
   },
-};
+});

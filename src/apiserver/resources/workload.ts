@@ -8,7 +8,7 @@ import { child, duplicate, index, invalid } from '../schema/field-errors.js';
 import { dns1123Subdomain, goDuration, ipFamily, ipAddress, spiffeId } from '../schema/formats.js';
 import { validateObjectMeta, validatePortList } from '../schema/meta.js';
 import { CLUSTER_DOMAIN, CONTROL_PLANE_NAMESPACE, identityNamespace, isReservedServerName } from '../../core/workloads/reserved-names.js';
-import { NONE, STANDARD_VERBS, asArray, asRecord, col, conditionStatus, pick } from './common.js';
+import { declareResource, NONE, asArray, asRecord, col, conditionStatus, pick } from './common.js';
 
 export const WORKLOAD_GROUP = 'workload.linkerd.io';
 const PORT_PROTOCOLS = ['TCP', 'UDP'];
@@ -212,22 +212,17 @@ function workloadIdentityCell(o: KubeObject): string {
   return effectiveWorkload(o as never).identity;
 }
 
-export const externalWorkloadType: ResourceType = {
+export const externalWorkloadType = declareResource({
   group: WORKLOAD_GROUP,
   kind: 'ExternalWorkload',
-  listKind: 'ExternalWorkloadList',
-  plural: 'externalworkloads',
-  singular: 'externalworkload',
   shortNames: ['ew'],
   categories: ['external'],
-  namespaced: true,
   versions: [
     { name: 'v1beta1', schema: externalWorkloadSchema('meshTLS'), served: true, storage: true },
     { name: 'v1alpha1', schema: externalWorkloadSchema('meshTls'), served: true, storage: false },
   ],
   statusSubresource: true,
   builtin: false,
-  verbs: STANDARD_VERBS,
   convert: convertExternalWorkload,
   validate: validateExternalWorkload,
   validateStatus: (o) => validateConditions(asRecord(o.status).conditions, 'status.conditions'),
@@ -247,7 +242,7 @@ export const externalWorkloadType: ResourceType = {
       o.metadata.annotations?.[SERVICE_ACCOUNT_ANNOTATION] || NONE,
     ],
   },
-};
+});
 
 const workloadGroupSchema: Schema = rootSchema(
   {
@@ -301,19 +296,14 @@ function groupIdentityCell(o: KubeObject): string {
   return sa ? serviceAccountIdentity(o.metadata.namespace ?? 'default', sa) : NONE;
 }
 
-export const workloadGroupType: ResourceType = {
+export const workloadGroupType = declareResource({
   group: WORKLOAD_GROUP,
   kind: 'WorkloadGroup',
-  listKind: 'WorkloadGroupList',
-  plural: 'workloadgroups',
-  singular: 'workloadgroup',
   shortNames: ['wg'],
   categories: ['external'],
-  namespaced: true,
   versions: [{ name: 'v1beta1', schema: workloadGroupSchema, served: true, storage: true }],
   statusSubresource: true,
   builtin: false,
-  verbs: STANDARD_VERBS,
   validate: validateWorkloadGroup,
   validateStatus(o) {
     const status = asRecord(o.status);
@@ -332,6 +322,6 @@ export const workloadGroupType: ResourceType = {
       return [groupIdentityCell(o), members, `${ready}/${members}`];
     },
   },
-};
+});
 
 export const WORKLOAD_TYPES: ResourceType[] = [externalWorkloadType, workloadGroupType];
