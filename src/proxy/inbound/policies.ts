@@ -41,7 +41,7 @@ export class InboundPolicies {
   }
 }
 
-interface PortState {
+export interface PortState {
   policy: InboundPortPolicy | undefined;
   base: string;
   allow: Map<Record<string, string>, CounterCell>;

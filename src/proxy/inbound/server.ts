@@ -6,7 +6,6 @@ import { createServer as h2Server, type ServerHttp2Session } from 'node:http2';
 import type { ProxyContext } from '../context.js';
 import { serverTlsOptions, peerIdentity } from '../tls/identity.js';
 import { ALPN_H2, ALPN_HTTP1, ALPN_TCP } from '../transport/header.js';
-import { InboundHttp1 } from './http1.js';
 import { InboundConnection, InboundPolicies } from './policies.js';
 import { CONN, InboundHttp } from './http.js';
 import { acceptOpaque } from './tcp.js';
@@ -37,8 +36,7 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
     if (ctx.draining) s.close();
   });
   h2.on('stream', http.onStream);
-  const http1 = new InboundHttp1(ctx, policies, targets);
-  const handlers = { http1: (socket: TLSSocket, conn: InboundConnection) => http1.serve(socket, conn), h2 };
+  const handlers = { http1: (socket: TLSSocket, conn: InboundConnection) => http.serveRelay(socket, conn), h2 };
   const sockets = new Set<TLSSocket>();
 
   // Half-open and slow clients: a handshake deadline, a first-request deadline, a cap per address.
@@ -73,7 +71,7 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
     conn.onEstablished = () => pending.established(socket);
     (socket as unknown as { [CONN]: InboundConnection })[CONN] = conn;
     ctx.metrics.trackConnection(labelString({ direction: 'inbound', peer: 'src', tls: 'true', client_id: clientId }), socket);
-    if (socket.alpnProtocol === ALPN_HTTP1) http1.serve(socket, conn);
+    if (socket.alpnProtocol === ALPN_HTTP1) http.serveRelay(socket, conn);
     else if (socket.alpnProtocol === ALPN_H2) h2.emit('connection', socket);
     else if (socket.alpnProtocol === ALPN_TCP) acceptOpaque(ctx, policies, targets, socket, conn, handlers);
     else {
@@ -88,7 +86,7 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
       server.close();
       unsubscribe();
       for (const s of sessions) s.close();
-      http1.drain();
+      http.drain();
     },
     destroy() {
       if (server.listening) server.close();
@@ -96,7 +94,6 @@ export function inboundServer(ctx: ProxyContext): InboundServer {
       offRevocations?.();
       for (const s of sockets) s.destroy();
       http.close();
-      http1.close();
       policies.close();
     },
   };
