@@ -1,5 +1,6 @@
 // How CLI commands find the API: --kubeconfig, else $KUBECONFIG, else DATA_DIR/kubeconfig written by
 // `outpost up` (DATA_DIR from --data-dir, $OUTPOST_DATA_DIR or ~/.outpost).
+import { POD_NAMINGS, type PodNaming } from '../core/workloads/pod.js';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -38,16 +39,18 @@ export function loadKubeConfig(flags: { kubeconfig?: string; 'data-dir'?: string
 export const MESH_SETTINGS_FLAGS = {
   'trust-domain': { type: 'string', help: `trust domain of default identities (default: the control plane's, from control-plane.json next to the kubeconfig, else ${DEFAULT_TRUST_DOMAIN})` },
   'default-inbound-policy': { type: 'string', help: "the cluster default inbound policy (default: the control plane's, else all-unauthenticated)" },
+  'identity-naming': { type: 'string', oneOf: POD_NAMINGS, help: "how pods' certificates are named (default: the control plane's, else spiffe)" },
 } satisfies FlagSpecs;
 
 /**
  * The trust domain and default policy to compute with: the flags, else those the running control
  * plane recorded next to the kubeconfig (DATA_DIR/control-plane.json), else the defaults.
  */
-export function meshSettings(flags: { 'trust-domain'?: string; 'default-inbound-policy'?: string }, kubeconfigPath: string): { trustDomain: string; defaultInboundPolicy: DefaultPolicy } {
+export function meshSettings(flags: { 'trust-domain'?: string; 'default-inbound-policy'?: string; 'identity-naming'?: PodNaming }, kubeconfigPath: string): { trustDomain: string; defaultInboundPolicy: DefaultPolicy; podNaming: PodNaming } {
   const found = readControlPlaneInfo(dirname(kubeconfigPath));
   const running = found && resolve(found.kubeconfig) === resolve(kubeconfigPath) ? found : undefined;
   const policy = flags['default-inbound-policy'] ?? running?.defaultInboundPolicy ?? 'all-unauthenticated';
   if (!isDefaultPolicy(policy)) throw new OutpostError('INVALID_ARGUMENT', `--default-inbound-policy: expected one of ${DEFAULT_POLICIES.join(', ')}, got "${policy}"`, { field: 'default-inbound-policy' });
-  return { trustDomain: flags['trust-domain'] ?? running?.trustDomain ?? DEFAULT_TRUST_DOMAIN, defaultInboundPolicy: policy };
+  const recorded = (POD_NAMINGS as readonly string[]).includes(running?.identityNaming ?? '') ? (running!.identityNaming as PodNaming) : undefined;
+  return { trustDomain: flags['trust-domain'] ?? running?.trustDomain ?? DEFAULT_TRUST_DOMAIN, defaultInboundPolicy: policy, podNaming: flags['identity-naming'] ?? recorded ?? 'spiffe' };
 }

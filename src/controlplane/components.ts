@@ -45,6 +45,7 @@ export function identityOptions(f: ControlPlaneFlags): IdentityOptions {
     issuanceLifetimeMs: f['identity-issuance-lifetime'],
     trustDomain: f['identity-trust-domain'],
     rateLimit: f['identity-rate-limit'],
+    podNaming: f['identity-naming'],
   };
 }
 
@@ -53,15 +54,15 @@ export function controllersOptions(f: ControlPlaneFlags): ControllersOptions {
 }
 
 export function destinationOptions(f: ControlPlaneFlags): DestinationOptions {
-  return { port: f['destination-port'], queueCapacity: f['destination-queue'] };
+  return { port: f['destination-port'], queueCapacity: f['destination-queue'], podNaming: f['identity-naming'] };
 }
 
 export function policyOptions(f: ControlPlaneFlags): PolicyOptions {
-  return { port: f['policy-port'], defaultInboundPolicy: f['default-inbound-policy'], queueCapacity: f['destination-queue'] };
+  return { port: f['policy-port'], defaultInboundPolicy: f['default-inbound-policy'], queueCapacity: f['destination-queue'], podNaming: f['identity-naming'] };
 }
 
 export function vizOptions(f: ControlPlaneFlags): VizOptions {
-  return { port: f['viz-port'], prometheusUrl: f['prometheus-url'], scrapeIntervalMs: f['scrape-interval'], scrapeTargets: f['scrape-target'], trustDomain: f['identity-trust-domain'] };
+  return { port: f['viz-port'], prometheusUrl: f['prometheus-url'], scrapeIntervalMs: f['scrape-interval'], scrapeTargets: f['scrape-target'], trustDomain: f['identity-trust-domain'], podNaming: f['identity-naming'] };
 }
 
 export function injectorOptions(f: ControlPlaneFlags): InjectorOptions {

@@ -6,6 +6,7 @@ import { flagValueProblem, formatDuration, formatFlagHelp, parseFlags, resolveFl
 import { OutpostError } from '../core/errors.js';
 import { defaultDataDir } from '../core/files.js';
 import { DEFAULT_TRUST_DOMAIN } from '../core/workloads/effective.js';
+import { POD_NAMINGS } from '../core/workloads/pod.js';
 import { DEFAULT_PROXY_IMAGE, DEFAULT_TOKEN_EXPIRATION_SECONDS } from '../inject/mesh.js';
 import { DEFAULT_SERVICE_CIDR, parseServiceCidr } from '../apiserver/service-ips.js';
 import { DEFAULT_QUEUE_CAPACITY } from '../core/grpc/bounded-stream.js';
@@ -68,6 +69,7 @@ const IDENTITY = {
   'identity-issuance-lifetime': { type: 'duration', default: 24 * 3_600_000, min: 1_000, help: 'lifetime of workload certificates' },
   'identity-trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN, check: (v: string) => (/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/.test(v) ? undefined : `"${v}" is not a trust domain (lowercase letters, digits, dots, dashes and underscores)`), help: 'trust domain of default SPIFFE identities' },
   'identity-rate-limit': { type: 'int', default: 100, min: 0, help: 'certify requests per second allowed per caller IP (bursts of twice that; 0 = no limit)' },
+  'identity-naming': { type: 'string', default: 'spiffe', oneOf: POD_NAMINGS, help: "DNS name (serverName) of pods' certificates, used by identity, destination, policy and viz: spiffe (<sa>.<ns>.serviceaccount.identity.outpost.<trust-domain>) or linkerd (<sa>.<ns>.serviceaccount.identity.linkerd.<trust-domain>, as Linkerd names them, under an imported Linkerd issuer; the SPIFFE URI SAN stays first either way)" },
 } as const satisfies FlagSpecs;
 
 const CONTROLLERS = {

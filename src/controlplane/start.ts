@@ -145,6 +145,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       trustAnchorsFile: ctx.identity ? `${opts.dataDir}/pki/trust-anchors.crt` : undefined,
       trustDomain: ctx.identity?.trustDomain ?? remoteTrustDomain,
       defaultInboundPolicy: flags['default-inbound-policy'],
+      identityNaming: flags['identity-naming'],
     };
     writeControlPlaneInfo(opts.dataDir, info);
     ready = true;

@@ -15,6 +15,8 @@ export interface ControlPlaneInfo {
   /** What the control plane computes identities and default policies with (for `outpost diagnostics`). */
   trustDomain?: string;
   defaultInboundPolicy?: string;
+  /** How pods' certificates are named (`--identity-naming`: spiffe or linkerd). */
+  identityNaming?: string;
 }
 
 export function controlPlaneFilePath(dataDir: string): string {

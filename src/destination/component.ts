@@ -9,6 +9,7 @@ import { renewingServerCredentials } from '../core/tls/renewing-credentials.js';
 import { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
 import { RevocationFeed } from '../kube/revocation-feed.js';
 import { DestinationWatcher } from './watcher.js';
+import type { PodNaming } from '../core/workloads/pod.js';
 
 /** Metrics of every destination service running in this process (Prometheus text), for the lead to serve. */
 const live = new Set<ServiceMetrics>();
@@ -26,6 +27,8 @@ export interface DestinationOptions {
   port: number;
   /** Updates queued per stream before a client that does not read is disconnected. */
   queueCapacity: number;
+  /** The serverName meshed pods are announced with. */
+  podNaming: PodNaming;
 }
 
 export const component: ClusterComponent<DestinationOptions> = {
@@ -37,7 +40,7 @@ export const component: ClusterComponent<DestinationOptions> = {
       return { listeners: {}, stop: async () => {} };
     }
     const view = new MeshView(ctx.cluster, DESTINATION_KINDS, ctx.identity.trustDomain);
-    const watcher = new DestinationWatcher(view);
+    const watcher = new DestinationWatcher(view, options.podNaming);
     const metrics = new ServiceMetrics('destination', () => view.restarts());
     // The certificate first: if it cannot be issued, nothing is left running.
     const tls = await renewingServerCredentials(ctx.identity, 'destination', { clock: ctx.clock, log: ctx.log });

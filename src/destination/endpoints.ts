@@ -1,7 +1,7 @@
 // Translation of a Service's EndpointSlices (written by Outpost for ExternalWorkloads, or by
 // Kubernetes for pods) and the workloads behind them into what a proxy needs. Pure, table-tested.
 import { serviceAccountIdentity, type EffectiveWorkload, type WorkloadPort } from '../core/workloads/effective.js';
-import { podServerName } from '../core/workloads/pod.js';
+import { podServerName, type PodNaming } from '../core/workloads/pod.js';
 import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../api/model.js';
 import type { ServerObject } from '../kube/objects.js';
 import { OPAQUE_PORTS_ANNOTATION, parsePortList, serverForPort, type SelectableWorkload } from '../policy/servers.js';
@@ -19,6 +19,8 @@ export interface EndpointLookups {
   /** Servers of a namespace (for proxyProtocol: opaque). */
   servers(namespace: string): readonly ServerObject[];
   trustDomain: string;
+  /** The DNS name meshed pods' certificates carry (`--identity-naming`): the serverName a client verifies. */
+  podNaming: PodNaming;
 }
 
 export interface ServiceEndpointsInput {
@@ -101,7 +103,7 @@ function peerOf(ep: SliceEndpoint, namespace: string, lookups: EndpointLookups):
   }
   if (ref.kind === 'Pod') {
     const pod = lookups.pod(ns, ref.name);
-    return pod ? podPeer(pod, lookups.trustDomain) : undefined;
+    return pod ? podPeer(pod, lookups) : undefined;
   }
   return undefined;
 }
@@ -124,7 +126,7 @@ export function externalWorkloadPeer(w: EffectiveWorkload): Peer {
 }
 
 /** A pod is meshed when its proxy announced itself (proxy-version annotation); it then runs as its ServiceAccount. */
-function podPeer(pod: PodObject, trustDomain: string): Peer | undefined {
+function podPeer(pod: PodObject, { trustDomain, podNaming }: Pick<EndpointLookups, 'trustDomain' | 'podNaming'>): Peer | undefined {
   const ns = pod.metadata.namespace ?? 'default';
   const annotations = pod.metadata.annotations ?? {};
   const ports = (pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => ({ name: p.name, port: p.containerPort })));
@@ -132,7 +134,7 @@ function podPeer(pod: PodObject, trustDomain: string): Peer | undefined {
   const sa = pod.spec?.serviceAccountName || 'default';
   return {
     identity: meshed ? serviceAccountIdentity(ns, sa, trustDomain) : undefined,
-    serverName: meshed ? podServerName(ns, sa, trustDomain) : undefined,
+    serverName: meshed ? podServerName(ns, sa, trustDomain, podNaming) : undefined,
     inboundPort: inboundPortOf(annotations),
     ports,
     labels: { dst_pod: pod.metadata.name ?? '' },
@@ -172,7 +174,7 @@ export function resolveAddressProfile(
 ): { opaque: boolean; endpoint?: ResolvedEndpoint } {
   const w = candidates.workloads.find((x) => x.ips.includes(address));
   const pod = w ? undefined : candidates.pods.find((p) => p.status?.podIP === address || (p.status?.podIPs ?? []).some((i) => i.ip === address));
-  const peer = w ? externalWorkloadPeer(w) : pod ? podPeer(pod, lookups.trustDomain) : undefined;
+  const peer = w ? externalWorkloadPeer(w) : pod ? podPeer(pod, lookups) : undefined;
   if (!peer) return { opaque: false };
   const namespace = peer.selectable.namespace;
   const opaque = isOpaqueOnPeer(peer, port, lookups);

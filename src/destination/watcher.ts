@@ -1,5 +1,6 @@
 // Keeps one topic per watched Service port (and per profile lookup), recomputes the topics an API
 // change touches, and publishes the resulting add/remove/no_endpoints changes to their listeners.
+import type { PodNaming } from '../core/workloads/pod.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { EndpointSnapshot } from '../api/model.js';
 import type { ServerObject } from '../kube/objects.js';
@@ -71,12 +72,17 @@ export class DestinationWatcher {
   private flushScheduled = false;
   readonly lookups: EndpointLookups;
 
-  constructor(private readonly view: MeshView) {
+  /** `podNaming`: the serverName meshed pods are announced with (`--identity-naming`). */
+  constructor(
+    private readonly view: MeshView,
+    podNaming: PodNaming,
+  ) {
     this.lookups = {
       workload: (ns, name) => view.workload(ns, name),
       pod: (ns, name) => view.get<PodObject>('pods', ns, name),
       servers: (ns) => view.list<ServerObject>('servers', ns),
       trustDomain: view.trustDomain,
+      podNaming,
     };
     view.onChange((kind, _change, obj, previous) => this.changed(kind, obj, previous));
   }

@@ -7,6 +7,7 @@ import { Authority } from './authority.js';
 import { prepareCaMaterial, watchMaterial } from './ca-material.js';
 import { authorizeWithFreshFallback } from './certify.js';
 import { withPodIdentity } from './pod-identity.js';
+import type { PodNaming } from '../core/workloads/pod.js';
 import { withControlPlaneServices } from './control-plane-services.js';
 import { startWorkloadDirectory } from './directory.js';
 import { createMemberStore, withAutoRegistration } from './registrar.js';
@@ -38,6 +39,8 @@ export interface IdentityOptions {
   trustDomain: string;
   /** Certify requests per second per caller IP; 0: no limit. */
   rateLimit: number;
+  /** The DNS name (serverName) of pods' certificates. */
+  podNaming: PodNaming;
 }
 
 export const component: ControlPlaneComponent<IdentityOptions> = {
@@ -78,7 +81,7 @@ export const component: ControlPlaneComponent<IdentityOptions> = {
           next: withAutoRegistration({
           reviewToken,
           store: createMemberStore(ctx.kubeConfig),
-          authorize: withPodIdentity({ trustDomain, next: (input, review) => authorizeWithFreshFallback(input, review, directory.cached, directory.fresh) }),
+          authorize: withPodIdentity({ trustDomain, naming: options.podNaming, next: (input, review) => authorizeWithFreshFallback(input, review, directory.cached, directory.fresh) }),
           trustDomain,
           log,
           onRegistered: (action) => identityMetrics.workloadRegistered(action),

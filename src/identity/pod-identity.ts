@@ -7,7 +7,7 @@
 // renews with the current one. Wraps the ExternalWorkload path, which every other token takes.
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
 import { serviceAccountIdentity } from '../core/workloads/effective.js';
-import { podServerName } from '../core/workloads/pod.js';
+import { podServerName, type PodNaming } from '../core/workloads/pod.js';
 import { parseWorkloadRef, type CertifyInput, type Entitlement, type ReviewedToken } from './certify.js';
 import { checkCsr, CsrRefusal } from './csr-check.js';
 import { claimedAudiences, IDENTITY_AUDIENCE } from './audience.js';
@@ -26,7 +26,8 @@ export function podClaim(extra: Record<string, string[]> | undefined): { pod?: {
 
 type Authorize = (input: CertifyInput, reviewToken: (token: string) => Promise<ReviewedToken>) => Promise<Entitlement>;
 
-export function withPodIdentity(opts: { trustDomain: string; next: Authorize }): Authorize {
+/** `naming`: the DNS name pods' certificates carry (`--identity-naming`, core/workloads/pod.ts). */
+export function withPodIdentity(opts: { trustDomain: string; naming: PodNaming; next: Authorize }): Authorize {
   return async (input, reviewToken) => {
     const token = input.caller.token;
     if (!token) return opts.next(input, reviewToken);
@@ -34,11 +35,11 @@ export function withPodIdentity(opts: { trustDomain: string; next: Authorize }):
     const once = (t: string) => (review ??= reviewToken(t));
     const reviewed = (await once(token)) as PodBoundToken;
     if (!reviewed.pod) return opts.next(input, once);
-    return authorizePod(input, token, reviewed as PodBoundToken & { pod: { name: string } }, opts.trustDomain);
+    return authorizePod(input, token, reviewed as PodBoundToken & { pod: { name: string } }, opts.trustDomain, opts.naming);
   };
 }
 
-function authorizePod(input: CertifyInput, token: string, sa: PodBoundToken & { pod: { name: string } }, trustDomain: string): Entitlement {
+function authorizePod(input: CertifyInput, token: string, sa: PodBoundToken & { pod: { name: string } }, trustDomain: string, naming: PodNaming): Entitlement {
   const ref = parseWorkloadRef(input.workload);
   const who = `the token of pod ${sa.namespace}/${sa.pod.name}`;
   // A pod's token from another audience (its API token, say) is not an identity credential.
@@ -48,7 +49,7 @@ function authorizePod(input: CertifyInput, token: string, sa: PodBoundToken & { 
   if (ref.namespace !== sa.namespace) throw new Refusal('namespace_mismatch', `${who} cannot certify workloads in namespace ${ref.namespace}`);
   if (ref.name !== sa.pod.name) throw new Refusal('pod_mismatch', `${who} may certify only that pod, not ${ref.namespace}/${ref.name}`);
   const identity = serviceAccountIdentity(sa.namespace, sa.serviceAccount, trustDomain);
-  const serverName = podServerName(sa.namespace, sa.serviceAccount, trustDomain);
+  const serverName = podServerName(sa.namespace, sa.serviceAccount, trustDomain, naming);
   if (input.identity !== identity) {
     const asked = input.identity ? `identity ${input.identity} was requested, but` : 'no identity was requested;';
     throw new Refusal('identity_mismatch', `${asked} pod ${sa.namespace}/${sa.pod.name} runs as ServiceAccount ${sa.serviceAccount}: ${identity} (serverName ${serverName})`, { [EXPECTED_IDENTITY_KEY]: identity, [EXPECTED_SERVER_NAME_KEY]: serverName });

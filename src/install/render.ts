@@ -2,6 +2,7 @@
 // one ServiceAccount with its ClusterRole/Role per component, the trust-roots ConfigMap, the issuer
 // Secret, then a Deployment, Service and PodDisruptionBudget per component. Pure: the CA material
 // is an input (ca.ts generates or imports it).
+import type { PodNaming } from '../core/workloads/pod.js';
 import { stringify } from 'yaml';
 import { TRUST_ROOTS_CONFIGMAP, TRUST_ROOTS_KEY } from '../identity/kube.js';
 import { renderCrds } from './crds.js';
@@ -20,6 +21,8 @@ export interface InstallOptions {
   image: string;
   ca: CaMaterial;
   trustDomain: string;
+  /** How pods' certificates are named (`--identity-naming`); every component gets it. Default spiffe. */
+  identityNaming?: PodNaming;
   components?: InstallComponent[];
 }
 
@@ -72,7 +75,7 @@ function rbacOf(c: InstallComponent): K8sObject[] {
 function deploymentOf(c: InstallComponent, opts: InstallOptions): K8sObject {
   const labels = componentLabels(c.name);
   const selector = { 'app.kubernetes.io/name': labels['app.kubernetes.io/name'] };
-  const args = ['up', '--in-cluster', `--components=${c.name}`, '--listen=0.0.0.0', `--data-dir=${DATA_DIR}`, `--identity-trust-domain=${opts.trustDomain}`, ...c.ports.map((p) => `--${p.flag}=${p.port}`)];
+  const args = ['up', '--in-cluster', `--components=${c.name}`, '--listen=0.0.0.0', `--data-dir=${DATA_DIR}`, `--identity-trust-domain=${opts.trustDomain}`, ...(opts.identityNaming && opts.identityNaming !== 'spiffe' ? [`--identity-naming=${opts.identityNaming}`] : []), ...c.ports.map((p) => `--${p.flag}=${p.port}`)];
   const mounts: Record<string, unknown>[] = [{ name: 'data', mountPath: DATA_DIR }];
   const volumes: Record<string, unknown>[] = [{ name: 'data', emptyDir: {} }];
   // Every other component gets its serving certificate from the identity Service, with its own token.

@@ -5,6 +5,7 @@ import type { ClusterComponent } from '../kube/cluster-view.js';
 import { MeshView } from '../kube/mesh-view.js';
 import { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import type { DefaultPolicy } from './compute.js';
+import type { PodNaming } from '../core/workloads/pod.js';
 import { POLICY_KINDS } from './inputs.js';
 import { RevocationFeed } from '../kube/revocation-feed.js';
 import { startPolicyServer } from './service.js';
@@ -29,6 +30,8 @@ export interface PolicyOptions {
   defaultInboundPolicy: DefaultPolicy;
   /** Updates queued per stream before a client that does not read is disconnected. */
   queueCapacity: number;
+  /** The DNS name of meshed pods' certificates. */
+  podNaming: PodNaming;
 }
 
 export const component: ClusterComponent<PolicyOptions> = {
@@ -40,7 +43,7 @@ export const component: ClusterComponent<PolicyOptions> = {
       return { listeners: {}, stop: async () => {} };
     }
     const view = new MeshView(ctx.cluster, POLICY_KINDS, ctx.identity.trustDomain);
-    const watcher = new PolicyWatcher(view, clusterDefault);
+    const watcher = new PolicyWatcher(view, clusterDefault, options.podNaming);
     const metrics = new ServiceMetrics('policy', () => view.restarts());
     const revocations = new RevocationFeed(ctx.cluster);
     // The certificate first: if it cannot be issued, nothing is left running.

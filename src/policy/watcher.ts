@@ -5,7 +5,7 @@ import type { MeshView } from '../kube/mesh-view.js';
 import type { DefaultPolicy } from './compute.js';
 import { policyFromView } from './inputs.js';
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
-import { podWorkload, type PodLike } from '../core/workloads/pod.js';
+import { podWorkload, type PodLike, type PodNaming } from '../core/workloads/pod.js';
 import { toWireInboundServer, type WireInboundServer } from './wire.js';
 
 export type PolicyOutcome = { kind: 'policy'; identity: string; server: WireInboundServer } | { kind: 'not-found' };
@@ -38,6 +38,8 @@ export class PolicyWatcher {
   constructor(
     private readonly view: MeshView,
     private readonly clusterDefault: DefaultPolicy,
+    /** The DNS name of meshed pods' certificates (`--identity-naming`). */
+    private readonly podNaming: PodNaming,
   ) {
     view.onChange((kind, _change, obj) => {
       if (NAMESPACED.has(kind)) this.dirtyNamespaces.add(obj.metadata?.namespace ?? 'default');
@@ -61,7 +63,7 @@ export class PolicyWatcher {
     const pod = this.view.get<PodLike>('pods', namespace, name);
     const annotations = pod?.metadata?.annotations ?? {};
     if (!pod || !(annotations['linkerd.io/proxy-version'] || annotations['outpost.io/proxy-version'])) return undefined;
-    return podWorkload(pod, this.view.trustDomain);
+    return podWorkload(pod, this.view.trustDomain, this.podNaming);
   }
 
   subscribe(namespace: string, name: string, port: number, listener: PolicyListener): { initial: PolicyOutcome; unsubscribe: () => void } {

@@ -9,6 +9,7 @@ import { WorkloadDiscovery, parseScrapeTarget, type WorkloadInfo } from './disco
 import { PrometheusBackend } from './promql.js';
 import { Scraper } from './scraper.js';
 import { startVizServer } from './server.js';
+import type { PodNaming } from '../core/workloads/pod.js';
 
 /** Re-issue the viz certificate well before the identity component's 30-day service lifetime ends. */
 const CERT_REFRESH_MS = 7 * 86_400_000;
@@ -23,6 +24,8 @@ export interface VizOptions {
   scrapeTargets: string[];
   /** The trust domain when no identity runs in this process (a proxy's identity is named in it). */
   trustDomain: string;
+  /** The DNS name of meshed pods' certificates. */
+  podNaming: PodNaming;
 }
 
 export const component: ControlPlaneComponent<VizOptions> = {
@@ -31,7 +34,7 @@ export const component: ControlPlaneComponent<VizOptions> = {
     const intervalMs = options.scrapeIntervalMs;
     const staticTargets = options.scrapeTargets.map(parseScrapeTarget);
     const trustDomain = ctx.identity?.trustDomain ?? options.trustDomain;
-    const discovery = new WorkloadDiscovery({ kubeConfig: ctx.kubeConfig, clock: ctx.clock, log: ctx.log, staticTargets, trustDomain });
+    const discovery = new WorkloadDiscovery({ kubeConfig: ctx.kubeConfig, clock: ctx.clock, log: ctx.log, staticTargets, trustDomain, podNaming: options.podNaming });
     discovery.start();
     const scraper = new Scraper({ intervalMs, clock: ctx.clock, log: ctx.log, workloads: () => discovery.workloads() });
     const promUrl = options.prometheusUrl;

@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import type { TargetLabels } from './backend.js';
 import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../policy/servers.js';
 import { MESHED_POD_SELECTOR, podInfo } from './pod-targets.js';
+import type { PodNaming } from '../core/workloads/pod.js';
 
 export const ADMIN_ADDRESS_ANNOTATION = 'viz.outpost.io/admin-address';
 export const TAP_ADDRESS_ANNOTATION = 'viz.outpost.io/tap-address';
@@ -167,14 +168,16 @@ export class WorkloadDiscovery {
   /** Injected pods (an API without pods, like the embedded one, answers 404: none). */
   private readonly pods: RestartingInformer<KubernetesObject>;
   private readonly trustDomain: string;
+  private readonly podNaming: PodNaming;
   private cache: WorkloadInfo[] | undefined;
   private readonly log: Logger;
   /** Refusals already logged (each once). */
   private readonly warned = new Set<string>();
   readonly synced: Promise<void>;
 
-  constructor(opts: { kubeConfig: KubeConfig; clock: Clock; log: Logger; staticTargets: WorkloadInfo[]; trustDomain?: string }) {
+  constructor(opts: { kubeConfig: KubeConfig; clock: Clock; log: Logger; staticTargets: WorkloadInfo[]; trustDomain?: string; podNaming: PodNaming }) {
     this.trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+    this.podNaming = opts.podNaming;
     this.log = opts.log;
     const api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
     this.staticTargets = opts.staticTargets;
@@ -219,7 +222,7 @@ export class WorkloadDiscovery {
       byKey.set(w.key, w);
     }
     for (const p of this.pods.informer.list()) {
-      const w = podInfo(p as never, this.trustDomain);
+      const w = podInfo(p as never, this.trustDomain, this.podNaming);
       if (w && !byKey.has(w.key)) byKey.set(w.key, w);
     }
     for (const s of this.staticTargets) {

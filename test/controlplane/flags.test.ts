@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTROL_PLANE_FLAGS, controlPlaneFlags, controlPlaneFlagsMarkdown, controlPlaneHelp, parseControlPlaneFlags } from '../../src/controlplane/flags.js';
-import { injectorOptions, policyOptions, vizOptions } from '../../src/controlplane/components.js';
+import { destinationOptions, identityOptions, injectorOptions, policyOptions, vizOptions } from '../../src/controlplane/components.js';
 import { outpost, REPO_ROOT } from '../support/cli.js';
 
 test('defaults come from the table, typed', () => {
@@ -57,10 +57,14 @@ test('programmatic settings (tests, the demo) are checked like the command line'
 
 test('each component gets its slice of the flags', () => {
   const flags = parseControlPlaneFlags(['--default-inbound-policy=deny', '--destination-queue=7', '--scrape-target=ns/web=127.0.0.1:4191', '--components=injector'], {}).flags;
-  assert.deepEqual(policyOptions(flags), { port: 8090, defaultInboundPolicy: 'deny', queueCapacity: 7 });
+  assert.deepEqual(policyOptions(flags), { port: 8090, defaultInboundPolicy: 'deny', queueCapacity: 7, podNaming: 'spiffe' });
   assert.deepEqual(vizOptions(flags).scrapeTargets, ['ns/web=127.0.0.1:4191']);
   assert.equal(injectorOptions(flags).enabled, true, '--components naming the injector turns it on');
   assert.equal(injectorOptions(parseControlPlaneFlags([], {}).flags).enabled, false);
+  // --identity-naming reaches every user of the pod naming function, not only identity.
+  const linkerd = parseControlPlaneFlags(['--identity-naming=linkerd'], {}).flags;
+  assert.deepEqual([identityOptions(linkerd).podNaming, destinationOptions(linkerd).podNaming, policyOptions(linkerd).podNaming, vizOptions(linkerd).podNaming], ['linkerd', 'linkerd', 'linkerd', 'linkerd']);
+  assert.throws(() => parseControlPlaneFlags(['--identity-naming=istio'], {}), /^OutpostError: --identity-naming: expected spiffe, linkerd, got "istio"$|--identity-naming: expected spiffe, linkerd, got "istio"/);
 });
 
 test('--help lists every flag of the table; with components, only theirs', () => {

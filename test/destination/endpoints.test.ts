@@ -7,6 +7,7 @@ import { diffSnapshots } from '../../src/destination/wire.js';
 import { parseAuthority } from '../../src/destination/authority.js';
 import type { EndpointSliceObject, PodObject, ServiceObject } from '../../src/kube/objects.js';
 import type { ServerObject } from '../../src/kube/objects.js';
+import type { PodNaming } from '../../src/core/workloads/pod.js';
 
 const paymentVm: ExternalWorkloadLike = {
   metadata: { name: 'payment-processor-vm-1', namespace: 'payments', labels: { app: 'payment-processor' } },
@@ -30,13 +31,14 @@ const meshedPod: PodObject = {
   status: { podIP: '10.244.1.5' },
 };
 
-function lookups(workloads: ExternalWorkloadLike[], servers: ServerObject[] = [], pods: PodObject[] = []): EndpointLookups {
+function lookups(workloads: ExternalWorkloadLike[], servers: ServerObject[] = [], pods: PodObject[] = [], podNaming: PodNaming = 'spiffe'): EndpointLookups {
   const eff = workloads.map((w) => effectiveWorkload(w));
   return {
     workload: (ns, name) => eff.find((w) => w.namespace === ns && w.name === name),
     pod: (ns, name) => pods.find((p) => p.metadata.namespace === ns && p.metadata.name === name),
     servers: (ns) => servers.filter((s) => s.metadata.namespace === ns),
     trustDomain: 'cluster.local',
+    podNaming,
   };
 }
 
@@ -126,6 +128,18 @@ const cases: { name: string; service?: ServiceObject; slices: EndpointSliceObjec
     expect: (s) => assert.deepEqual([s.exists, s.endpoints.length], [false, 0]),
   },
 ];
+
+for (const [naming, serverName] of [
+  ['spiffe', 'web.payments.serviceaccount.identity.outpost.cluster.local'],
+  ['linkerd', 'web.payments.serviceaccount.identity.linkerd.cluster.local'],
+] as const) {
+  test(`a meshed pod is announced with its ${naming}-named serverName; its identity stays the SPIFFE ID`, () => {
+    const slices = [slice('hybrid-app', 'postgres', 5432, [{ addresses: ['10.244.1.5'], targetRef: { kind: 'Pod', name: 'web-1', namespace: 'payments' } }])];
+    const s = resolveServiceEndpoints({ namespace: 'hybrid-app', name: 'postgres', port: 5432, service: svc('postgres', 'hybrid-app', 5432), slices }, lookups([postgresVm], [], [meshedPod], naming));
+    assert.equal(s.endpoints[0].serverName, serverName);
+    assert.equal(s.endpoints[0].identity, 'spiffe://cluster.local/ns/payments/sa/web');
+  });
+}
 
 for (const c of cases) {
   test(c.name, () => {

@@ -55,8 +55,8 @@ before(async () => {
   const dview = MeshView.standalone(kc, DESTINATION_KINDS, silentLogger, systemClock, 'cluster.local');
   const pview = MeshView.standalone(kc, POLICY_KINDS, silentLogger, systemClock, 'cluster.local');
   views = [dview, pview];
-  const dwatcher = new DestinationWatcher(dview);
-  const pwatcher = new PolicyWatcher(pview, 'all-unauthenticated');
+  const dwatcher = new DestinationWatcher(dview, 'spiffe');
+  const pwatcher = new PolicyWatcher(pview, 'all-unauthenticated', 'spiffe');
   dview.start();
   pview.start();
   const common = { host: '127.0.0.1', port: 0, credentials: fixedServerCredentials(pki.serverCert, pki.ca.certPem), queueCapacity: 32, log: silentLogger };

@@ -21,7 +21,7 @@ test('Get answers UNAVAILABLE while the API cannot be listed', async () => {
   view.start();
   const pki = await testPki();
   const metrics = new ServiceMetrics('destination');
-  const server = await startDestinationServer({ host: '127.0.0.1', port: 0, credentials: fixedServerCredentials(pki.serverCert, pki.ca.certPem), view, watcher: new DestinationWatcher(view), metrics, queueCapacity: 10, log: silentLogger, syncTimeoutMs: 300 });
+  const server = await startDestinationServer({ host: '127.0.0.1', port: 0, credentials: fixedServerCredentials(pki.serverCert, pki.ca.certPem), view, watcher: new DestinationWatcher(view, 'spiffe'), metrics, queueCapacity: 10, log: silentLogger, syncTimeoutMs: 300 });
   const client = destinationClient(server.address, await pki.client('spiffe://cluster.local/ns/a/sa/b'));
   try {
     const end = await new Recorder(client.Get({ path: 'postgres.hybrid-app:5432' })).ended();

@@ -14,6 +14,7 @@ import { INSTALL_COMPONENTS } from '../../src/install/components.js';
 import { renderInstall } from '../../src/install/render.js';
 import { installCaMaterial } from '../../src/install/ca.js';
 import { outpost } from '../support/cli.js';
+import { parseControlPlaneFlags } from '../../src/controlplane/flags.js';
 
 const ca = await installCaMaterial({}, 'cluster.local');
 const objects = renderInstall({ image: 'registry.example/outpost:test', ca: ca.material, trustDomain: 'cluster.local' });
@@ -127,6 +128,15 @@ describe('workloads of the control plane', () => {
     assert.equal(find('Deployment', 'outpost-controllers').spec.replicas, 2);
     // outpost-<service>: a name the components' serving certificates carry, and what injected proxies dial.
     assert.deepEqual(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name), ['outpost-identity', 'outpost-destination', 'outpost-policy', 'outpost-health', 'outpost-viz', 'outpost-injector']);
+  });
+
+  it("renders Deployment args that `outpost up`'s flag table accepts, --identity-naming passed to every component", () => {
+    const linkerd = renderInstall({ image: 'registry.example/outpost:test', ca: ca.material, trustDomain: 'cluster.local', identityNaming: 'linkerd' });
+    for (const c of INSTALL_COMPONENTS) {
+      const args = (o: typeof objects) => (o.find((x) => x.kind === 'Deployment' && x.metadata.name === c.serviceAccount) as any).spec.template.spec.containers[0].args.slice(1);
+      assert.equal(parseControlPlaneFlags(args(objects), {}).flags['identity-naming'], 'spiffe', c.name);
+      assert.equal(parseControlPlaneFlags(args(linkerd), {}).flags['identity-naming'], 'linkerd', c.name);
+    }
   });
 
   it('has every component but identity get its certificate from the identity Service, reading only the trust-roots ConfigMap (ADR 0022)', () => {

@@ -49,7 +49,7 @@ test("a pod's projected token certifies that pod as its ServiceAccount, every ti
   kc.loadFromFile(kube.kubeconfig);
   const reviewToken = createTokenReviewer(kc);
   const next = async () => assert.fail('a pod token must not take the ExternalWorkload path');
-  const authorize = withPodIdentity({ trustDomain: 'cluster.local', next });
+  const authorize = withPodIdentity({ trustDomain: 'cluster.local', naming: 'spiffe', next });
   const token = await mint('identity.outpost.io');
   const keyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const csr = await createCsr(keyPem, { identity: IDENTITY, serverName: SERVER_NAME });

@@ -16,7 +16,7 @@ const pod = (name: string, ip: string | undefined, ready: string, injected = tru
 });
 
 test('a pod target: the proxy on the pod IP, its Deployment as app, its ServiceAccount identity, its readiness', () => {
-  assert.deepEqual(podInfo(pod('api-server-abc-1', '198.18.0.11', 'True'), 'cluster.local'), {
+  assert.deepEqual(podInfo(pod('api-server-abc-1', '198.18.0.11', 'True'), 'cluster.local', 'spiffe'), {
     key: 'hybrid-app/api-server-abc-1',
     labels: { namespace: 'hybrid-app', workload: 'api-server-abc-1', app: 'api-server', workload_kind: 'pod' },
     identity: 'spiffe://cluster.local/ns/hybrid-app/sa/api-server',
@@ -25,14 +25,14 @@ test('a pod target: the proxy on the pod IP, its Deployment as app, its ServiceA
     tapAddress: '198.18.0.11:4190',
     ports: [{ name: undefined, port: 8080 }],
   });
-  assert.equal(podInfo(pod('x', '198.18.0.12', 'True', false), 'cluster.local'), undefined, 'a pod without the proxy is no target');
-  const pending = podInfo(pod('y', undefined, 'False'), 'cluster.local')!;
+  assert.equal(podInfo(pod('x', '198.18.0.12', 'True', false), 'cluster.local', 'spiffe'), undefined, 'a pod without the proxy is no target');
+  const pending = podInfo(pod('y', undefined, 'False'), 'cluster.local', 'spiffe')!;
   assert.equal(pending.adminAddress, undefined, 'no IP yet: nothing to scrape');
   assert.equal(pending.health, 'NotReady');
 });
 
 test('viz stat deploy/api-server adds up the inbound traffic of its pods and counts their proxies', async () => {
-  const pods = [podInfo(pod('api-server-abc-1', '198.18.0.11', 'True'), 'cluster.local')!, podInfo(pod('api-server-abc-2', '198.18.0.12', 'True'), 'cluster.local')!];
+  const pods = [podInfo(pod('api-server-abc-1', '198.18.0.11', 'True'), 'cluster.local', 'spiffe')!, podInfo(pod('api-server-abc-2', '198.18.0.12', 'True'), 'cluster.local', 'spiffe')!];
   const targets: ScrapedTarget[] = pods.map((w, i) => {
     const m = new ProxyMetrics();
     const before = m.render();

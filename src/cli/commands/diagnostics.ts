@@ -15,6 +15,7 @@ import { serviceFqdn } from '../../destination/authority.js';
 import type { ServiceObject } from '../../kube/objects.js';
 import { toWireEndpoint, type WireEndpoint } from '../../destination/wire.js';
 import type { DefaultPolicy } from '../../policy/compute.js';
+import type { PodNaming } from '../../core/workloads/pod.js';
 import { POLICY_KINDS, policyFromView } from '../../policy/inputs.js';
 import { toWireInboundServer, type WireAuthorization } from '../../policy/wire.js';
 import { KUBE_FLAGS, MESH_SETTINGS_FLAGS, loadKubeConfig, meshSettings } from '../kube-context.js';
@@ -43,13 +44,13 @@ export async function run(argv: string[]): Promise<number> {
   const { kc, path } = loadKubeConfig(flags);
   // Compute as the running control plane does: its trust domain and default policy, unless overridden.
   const mesh = meshSettings(flags, path);
-  const settings = { ...flags, 'trust-domain': mesh.trustDomain, 'default-inbound-policy': mesh.defaultInboundPolicy };
+  const settings = { ...flags, 'trust-domain': mesh.trustDomain, 'default-inbound-policy': mesh.defaultInboundPolicy, 'identity-naming': mesh.podNaming };
   if (sub === 'endpoints') return endpoints(kc, positionals[0], settings);
   if (sub === 'policy') return policy(kc, positionals[0], settings);
   throw new OutpostError('INVALID_ARGUMENT', `unknown subcommand "${sub}" (expected endpoints or policy)`);
 }
 
-type Flags = ReturnType<typeof parseFlags<typeof FLAGS>>['flags'] & { 'trust-domain': string; 'default-inbound-policy': DefaultPolicy };
+type Flags = ReturnType<typeof parseFlags<typeof FLAGS>>['flags'] & { 'trust-domain': string; 'default-inbound-policy': DefaultPolicy; 'identity-naming': PodNaming };
 
 function objectName(arg: string, kinds: string[], what: string): string {
   const m = /^([a-z]+)\/(.+)$/.exec(arg);
@@ -83,7 +84,7 @@ async function endpoints(kc: KubeConfig, arg: string, flags: Flags): Promise<num
     const svc = view.get<ServiceObject>('services', ns, name);
     if (!svc) throw new OutpostError('NOT_FOUND', `service ${ns}/${name} not found`);
     const ports = flags.port ? [flags.port] : (svc.spec?.ports ?? []).map((p) => p.port);
-    const watcher = new DestinationWatcher(view);
+    const watcher = new DestinationWatcher(view, flags['identity-naming']);
     return ports.map((port) => {
       const snap = watcher.snapshot(ns, name, port);
       const routes = watcher.routes(ns, name, port).map((r) => ({ name: r.name, matches: r.matches.map(describeMatch) }));

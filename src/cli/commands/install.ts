@@ -6,7 +6,7 @@ import { formatFlagHelp, parseFlags } from '../../core/flags.js';
 import { OutpostError } from '../../core/errors.js';
 import { ensurePrivateDir, writePrivateFile } from '../../core/files.js';
 import { OUTPOST_VERSION } from '../../core/version.js';
-import { DEFAULT_TRUST_DOMAIN } from '../../core/workloads/effective.js';
+import { CONTROL_PLANE_FLAGS } from '../../controlplane/flags.js';
 import { installCaMaterial } from '../../install/ca.js';
 import { fileNameOf, renderInstall, toYaml } from '../../install/render.js';
 import { renderCrds } from '../../install/crds.js';
@@ -15,10 +15,12 @@ const FLAGS = {
   image: { type: 'string', default: `ghcr.io/outpost-mesh/outpost:${OUTPOST_VERSION}`, help: 'container image of the control-plane Deployments' },
   out: { type: 'string', help: 'write one file per object into this directory (created 0700; files 0600: the issuer Secret is among them) instead of printing' },
   'crds-only': { type: 'bool', help: 'only the CustomResourceDefinitions' },
-  'identity-trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN, help: 'trust domain of default SPIFFE identities' },
-  'identity-trust-anchors-file': { type: 'string', help: 'import: PEM bundle of trust anchors (instead of generating a CA)' },
-  'identity-issuer-cert': { type: 'string', help: 'import: PEM issuer (intermediate) certificate, chaining to the trust anchors' },
-  'identity-issuer-key': { type: 'string', help: 'import: PEM ECDSA P-256 private key of the issuer' },
+  // The identity flags are those of `outpost up` (one table), passed on to the Deployments.
+  'identity-trust-domain': CONTROL_PLANE_FLAGS['identity-trust-domain'],
+  'identity-naming': CONTROL_PLANE_FLAGS['identity-naming'],
+  'identity-trust-anchors-file': CONTROL_PLANE_FLAGS['identity-trust-anchors-file'],
+  'identity-issuer-cert': CONTROL_PLANE_FLAGS['identity-issuer-cert'],
+  'identity-issuer-key': CONTROL_PLANE_FLAGS['identity-issuer-key'],
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
@@ -38,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
       trustDomain,
     );
     if (generated) console.error('outpost install: generated a trust anchor and issuer (the anchor key is not kept; import your own CA with --identity-* for production)');
-    objects = renderInstall({ image: flags.image, ca: material, trustDomain });
+    objects = renderInstall({ image: flags.image, ca: material, trustDomain, identityNaming: flags['identity-naming'] });
   }
   if (!flags.out) {
     process.stdout.write(toYaml(objects));
