@@ -7,7 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/log.js';
-import { createRootCA, issueLeaf, type CertificateAuthority } from '../../src/core/pki.js';
+import type { CertificateAuthority } from '../../src/core/pki.js';
+import { createTestPki, type TestPki } from '../support/pki.js';
 import { startControllers, type RunningControllers } from '../../src/controllers/run.js';
 import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessage } from '../../src/controllers/health/server.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
@@ -33,16 +34,16 @@ interface ScriptedProxy {
 
 describe('workload health API', () => {
   let cp: TestControlPlane;
-  let ca: CertificateAuthority;
+  let pki: TestPki;
   let controllers: RunningControllers;
   let custom: CustomObjectsApi;
   let discovery: DiscoveryV1Api;
   const clients: grpc.Client[] = [];
 
-  async function proxyWith(identity: string, issuer = ca, serverName = SERVER_NAME): Promise<ScriptedProxy> {
-    const leaf = await issueLeaf(issuer, { commonName: 'proxy', sans: { uris: [identity], dns: [serverName] }, lifetimeMs: 3_600_000, usages: ['client'] });
+  async function proxyWith(identity: string, issuer?: CertificateAuthority, serverName = SERVER_NAME): Promise<ScriptedProxy> {
+    const leaf = await pki.leaf({ commonName: 'proxy', identity, serverName, usages: ['client'], issuer });
     const Client = workloadHealthDefinition();
-    const client = new Client(`127.0.0.1:${controllers.healthPort}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(leaf.keyPem!), Buffer.from(leaf.certPem)));
+    const client = new Client(`127.0.0.1:${controllers.healthPort}`, grpc.credentials.createSsl(Buffer.from(pki.trustAnchorsPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.chainPem)));
     clients.push(client);
     const stream = (client as unknown as { Report(): Stream }).Report();
     const acks: HealthAckMessage[] = [];
@@ -73,8 +74,8 @@ describe('workload health API', () => {
 
   before(async () => {
     cp = await startTestControlPlane();
-    ca = await createRootCA({ commonName: 'test-trust-anchor', lifetimeMs: 3_600_000 });
-    const server = await issueLeaf(ca, { commonName: 'health', sans: { dns: ['localhost'], ips: ['127.0.0.1'] }, lifetimeMs: 3_600_000, usages: ['server'] });
+    pki = await createTestPki();
+    const server = await pki.leaf({ commonName: 'health', dns: ['localhost'], ips: ['127.0.0.1'], usages: ['server'] });
     // A second set of controllers on the same API, as a second control plane would run them: the
     // control plane's own instance holds the Lease and writes slices; this one serves health.
     controllers = await startControllers({
@@ -82,7 +83,7 @@ describe('workload health API', () => {
       clock: systemClock,
       log: silentLogger,
       disconnectGraceMs: GRACE_MS,
-      health: { host: '127.0.0.1', port: 0, credentials: fixedServerCredentials({ certPem: server.certPem, chainPem: server.certPem, keyPem: server.keyPem! }, ca.certPem) },
+      health: { host: '127.0.0.1', port: 0, credentials: fixedServerCredentials(server, pki.trustAnchorsPem) },
     });
     custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
     discovery = cp.kubeConfig.makeApiClient(DiscoveryV1Api);
@@ -165,15 +166,15 @@ describe('workload health API', () => {
 
   test('a certificate with the identity but another workload\'s serverName (a sibling) cannot report for this one', async () => {
     const before = await readyCondition();
-    const sibling = await proxyWith(IDENTITY, ca, 'payment-processor-vm-2.payments.svc.cluster.local');
+    const sibling = await proxyWith(IDENTITY, undefined, 'payment-processor-vm-2.payments.svc.cluster.local');
     sibling.report(!(before?.status === 'True'));
     assert.equal((await sibling.status).code, grpc.status.PERMISSION_DENIED);
     assert.equal((await readyCondition())?.status, before?.status, 'condition untouched');
   });
 
   test('a certificate from another trust anchor is refused at the TLS handshake; an unknown workload is NOT_FOUND', async () => {
-    const otherCa = await createRootCA({ commonName: 'other', lifetimeMs: 3_600_000 });
-    const stranger = await proxyWith(IDENTITY, otherCa);
+    const other = await createTestPki({ name: 'other.test' });
+    const stranger = await proxyWith(IDENTITY, other.issuer);
     stranger.report(true);
     assert.notEqual((await stranger.status).code, grpc.status.OK);
     const lost = await proxyWith(IDENTITY);

@@ -5,11 +5,9 @@
 // or the revocations stream; its own proxy is told it is revoked. The sibling keeps working.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { issueLeaf, loadCA } from '../../src/core/pki.js';
+import { controlPlanePki } from '../support/pki.js';
 import { loadProto } from '../../src/core/grpc/server.js';
 import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessage } from '../../src/controllers/health/server.js';
 import { revokeWorkload } from '../../src/workload/revoke.js';
@@ -25,10 +23,8 @@ let cp: TestControlPlane;
 const clients: grpc.Client[] = [];
 
 async function credsFor(vm: string): Promise<grpc.ChannelCredentials> {
-  const pki = join(cp.dataDir, 'pki');
-  const issuer = await loadCA(readFileSync(join(pki, 'issuer.crt'), 'utf8'), readFileSync(join(pki, 'issuer.key'), 'utf8'));
-  const leaf = await issueLeaf(issuer, { commonName: serverNameOf(vm), sans: { uris: [IDENTITY], dns: [serverNameOf(vm)] }, lifetimeMs: 3_600_000, usages: ['client', 'server'] });
-  return grpc.credentials.createSsl(Buffer.from(readFileSync(join(pki, 'trust-anchors.crt'), 'utf8')), Buffer.from(leaf.keyPem!), Buffer.from(`${leaf.certPem.trim()}\n${issuer.certPem.trim()}\n`));
+  const leaf = await (await controlPlanePki(cp.dataDir)).leaf({ identity: IDENTITY, serverName: serverNameOf(vm), usages: ['client', 'server'] });
+  return grpc.credentials.createSsl(Buffer.from(leaf.trustAnchorsPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.chainPem));
 }
 
 /** One health report for `workload`; resolves with the acks seen and the final status (or undefined while open). */

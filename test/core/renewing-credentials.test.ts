@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { createIntermediateCA, createRootCA, issueLeaf, type CertificateAuthority } from '../../src/core/pki.js';
+import { createTestPki, spiffeIdOf, type TestPki } from '../support/pki.js';
 import { renewingServerCredentials, type RenewingCredentials } from '../../src/core/tls/renewing-credentials.js';
 import type { IdentityAuthority } from '../../src/core/component.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -13,24 +13,18 @@ import { silentLogger } from '../../src/core/log.js';
 const LIFETIME_MS = 3_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Ca {
-  root: CertificateAuthority;
-  issuer: CertificateAuthority;
-}
-async function ca(name: string): Promise<Ca> {
-  const root = await createRootCA({ commonName: `${name} root`, lifetimeMs: 3_600_000 });
-  return { root, issuer: await createIntermediateCA(root, { commonName: `${name} issuer`, lifetimeMs: 3_600_000 }) };
-}
+type Ca = TestPki;
+const ca = (name: string) => createTestPki({ name, lifetimeMs: 3_600_000 });
 
 let current: Ca;
 let issued = 0;
 const identity: IdentityAuthority = {
   trustDomain: 'cluster.local',
-  trustAnchorsPem: () => current.root.certPem,
+  trustAnchorsPem: () => current.trustAnchorsPem,
   async issueServiceCertificate(service) {
     issued++;
-    const leaf = await issueLeaf(current.issuer, { commonName: service, sans: { uris: [`spiffe://cluster.local/ns/outpost/sa/outpost-${service}`], dns: ['localhost'] }, lifetimeMs: LIFETIME_MS });
-    return { certPem: leaf.certPem, keyPem: leaf.keyPem!, chainPem: `${leaf.certPem.trimEnd()}\n${current.issuer.certPem}` };
+    const leaf = await current.leaf({ commonName: service, identity: spiffeIdOf('outpost', `outpost-${service}`), dns: ['localhost'], lifetimeMs: LIFETIME_MS });
+    return { certPem: leaf.certPem, keyPem: leaf.keyPem, chainPem: leaf.chainPem };
   },
 };
 
@@ -52,9 +46,9 @@ after(() => {
 
 /** A TLS handshake as a proxy makes it (client certificate of `client`, server checked against `trusting`). */
 async function handshake(client: Ca, trusting: Ca): Promise<{ serial: string; validTo: number } | { error: string }> {
-  const leaf = await issueLeaf(client.issuer, { commonName: 'proxy', sans: { uris: ['spiffe://cluster.local/ns/payments/sa/web'] }, lifetimeMs: 60_000 });
+  const leaf = await client.leaf({ commonName: 'proxy', identity: spiffeIdOf('payments', 'web'), lifetimeMs: 60_000 });
   return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, ca: trusting.root.certPem, cert: `${leaf.certPem.trimEnd()}\n${client.issuer.certPem}`, key: leaf.keyPem, ALPNProtocols: ['h2'], checkServerIdentity: () => undefined });
+    const s = tls.connect({ host: '127.0.0.1', port, ca: trusting.trustAnchorsPem, cert: leaf.chainPem, key: leaf.keyPem, ALPNProtocols: ['h2'], checkServerIdentity: () => undefined });
     s.once('secureConnect', () => {
       const peer = s.getPeerCertificate();
       // TLS 1.3: the server's verdict on our certificate arrives after the handshake.

@@ -4,11 +4,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl, outpost, REPO_ROOT } from '../support/cli.js';
-import { issueLeaf, loadCA } from '../../src/core/pki.js';
+import { controlPlanePki } from '../support/pki.js';
 import { currentAddresses, destinationClient, policyClient, Recorder } from './harness.js';
 
 let cp: TestControlPlane;
@@ -42,10 +41,8 @@ async function kc(args: string[], input?: string): Promise<string> {
 }
 
 async function clientCreds(uri: string): Promise<grpc.ChannelCredentials> {
-  const pki = join(cp.dataDir, 'pki');
-  const issuer = await loadCA(readFileSync(join(pki, 'issuer.crt'), 'utf8'), readFileSync(join(pki, 'issuer.key'), 'utf8'));
-  const leaf = await issueLeaf(issuer, { commonName: 'test-client', sans: { uris: [uri] }, lifetimeMs: 3_600_000, usages: ['client'] });
-  return grpc.credentials.createSsl(Buffer.from(readFileSync(join(pki, 'trust-anchors.crt'), 'utf8')), Buffer.from(leaf.keyPem!), Buffer.from(`${leaf.certPem.trim()}\n${issuer.certPem.trim()}\n`));
+  const leaf = await (await controlPlanePki(cp.dataDir)).leaf({ commonName: 'test-client', identity: uri, usages: ['client'] });
+  return grpc.credentials.createSsl(Buffer.from(leaf.trustAnchorsPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.chainPem));
 }
 
 before(async () => {

@@ -2,7 +2,8 @@
 // certificates, gRPC clients over real mTLS, and a stream recorder that waits for messages.
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { createRootCA, issueLeaf, type CertificateAuthority } from '../../src/core/pki.js';
+import type { CertificateAuthority } from '../../src/core/pki.js';
+import { createTestPki, spiffeIdOf } from '../support/pki.js';
 import type { ServiceCertificate } from '../../src/core/component.js';
 import { loadProto } from '../../src/core/grpc/server.js';
 
@@ -14,18 +15,18 @@ export interface TestPki {
 }
 
 export async function testPki(): Promise<TestPki> {
-  const ca = await createRootCA({ commonName: 'test-anchor', lifetimeMs: 3_600_000 });
-  const leaf = await issueLeaf(ca, { commonName: 'destination', sans: { dns: ['localhost'], ips: ['127.0.0.1'], uris: ['spiffe://cluster.local/ns/outpost/sa/outpost-destination'] }, lifetimeMs: 3_600_000 });
+  const pki = await createTestPki();
+  const serverCert = await pki.leaf({ commonName: 'destination', identity: spiffeIdOf('outpost', 'outpost-destination'), dns: ['localhost'], ips: ['127.0.0.1'] });
   const clientPems = async (uri: string) => {
-    const c = await issueLeaf(ca, { commonName: 'client', sans: { uris: [uri] }, lifetimeMs: 3_600_000, usages: ['client'] });
-    return { certPem: c.certPem, keyPem: c.keyPem! };
+    const c = await pki.leaf({ commonName: 'client', identity: uri, usages: ['client'] });
+    return { certPem: c.chainPem, keyPem: c.keyPem };
   };
   return {
-    ca,
-    serverCert: { certPem: leaf.certPem, keyPem: leaf.keyPem!, chainPem: leaf.certPem },
+    ca: pki.root,
+    serverCert,
     async client(uri: string) {
       const c = await clientPems(uri);
-      return grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.certPem));
+      return grpc.credentials.createSsl(Buffer.from(pki.trustAnchorsPem), Buffer.from(c.keyPem), Buffer.from(c.certPem));
     },
     clientPems,
   };

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { createIntermediateCA, createRootCA } from '../../src/core/pki.js';
+import { createTestPki } from '../support/pki.js';
 import { Authority, derToPem } from '../../src/identity/authority.js';
 import { checkCsr } from '../../src/identity/csr-check.js';
 import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
@@ -66,8 +66,7 @@ test('service certificates name the service for mTLS between control-plane compo
 test('CA material that does not fit together is refused with the flag to fix', async () => {
   const a = await newCaMaterial();
   const b = await newCaMaterial();
-  const otherRoot = await createRootCA({ commonName: 'x', lifetimeMs: DAY });
-  const foreign = await createIntermediateCA(otherRoot, { commonName: 'y', lifetimeMs: DAY });
+  const { issuer: foreign } = await createTestPki({ name: 'foreign.test', lifetimeMs: DAY });
   const cases: [string, Parameters<typeof Authority.load>[0], RegExp][] = [
     ['issuer of another CA', { ...a, issuerCertPem: b.issuerCertPem, issuerKeyPem: b.issuerKeyPem }, /--identity-issuer-cert: the issuer .* does not chain to any of the trust anchors/],
     ['key of another issuer', { ...a, issuerKeyPem: b.issuerKeyPem }, /--identity-issuer-key: the issuer key does not belong to the issuer certificate/],

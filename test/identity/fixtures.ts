@@ -1,6 +1,6 @@
 // Test fixtures for identity: a fresh CA, an in-memory directory of workloads/ServiceAccounts/tokens
 // standing in for the API, and a real identity gRPC server over real TLS on a free port.
-import { createIntermediateCA, createRootCA } from '../../src/core/pki.js';
+import { createTestPki } from '../support/pki.js';
 import { silentLogger } from '../../src/core/log.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { effectiveWorkload, type ExternalWorkloadLike, type WorkloadGroupLike } from '../../src/core/workloads/effective.js';
@@ -16,9 +16,8 @@ import { jwtHandlers } from '../../src/identity/jwt-service.js';
 import type { JwtSigningKey } from '../../src/identity/jwt-key.js';
 
 export async function newCaMaterial(opts: { issuerLifetimeMs?: number } = {}): Promise<CaMaterial> {
-  const root = await createRootCA({ commonName: 'test-root', lifetimeMs: 365 * 86_400_000 });
-  const issuer = await createIntermediateCA(root, { commonName: 'test-issuer', lifetimeMs: opts.issuerLifetimeMs ?? 30 * 86_400_000 });
-  return { trustAnchorsPem: root.certPem, issuerCertPem: issuer.certPem, issuerKeyPem: issuer.keyPem };
+  const pki = await createTestPki({ name: 'identity.test', lifetimeMs: 365 * 86_400_000, issuerLifetimeMs: opts.issuerLifetimeMs ?? 30 * 86_400_000 });
+  return { trustAnchorsPem: pki.trustAnchorsPem, issuerCertPem: pki.issuer.certPem, issuerKeyPem: pki.issuer.keyPem };
 }
 
 /** An in-memory stand-in for the API: tokens map to ServiceAccounts, workloads and SAs can be deleted. */

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { certifyOnce, CertifyCallError, type CertifyCallRequest } from '../../src/core/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { guideWorkload, newCaMaterial, startTestIdentityServer, type TestIdentityServer } from './fixtures.js';
-import { createIntermediateCA, createRootCA, issueLeaf } from '../../src/core/pki.js';
+import { createTestPki } from '../support/pki.js';
 
 const names = { identity: 'spiffe://cluster.local/payment-processor', serverName: 'payment-processor-vm-1.payments.svc.cluster.local' };
 const workload = 'payments/payment-processor-vm-1';
@@ -59,10 +59,9 @@ test('renewal needs no token: the current certificate, over mTLS, is the credent
 });
 
 test('a client certificate from another CA is not a credential', async () => {
-  const root = await createRootCA({ commonName: 'evil-root', lifetimeMs: 86_400_000 });
-  const issuer = await createIntermediateCA(root, { commonName: 'evil-issuer', lifetimeMs: 86_400_000 });
-  const leaf = await issueLeaf(issuer, { commonName: 'x', sans: { uris: [names.identity], dns: [names.serverName] }, lifetimeMs: 86_400_000 });
-  await refused(call({ key: leaf.keyPem }, { keyPem: leaf.keyPem!, chainPem: leaf.certPem + '\n' + issuer.certPem }), status.UNAUTHENTICATED, /no credentials/);
+  const evil = await createTestPki({ name: 'evil.test' });
+  const leaf = await evil.leaf({ identity: names.identity, serverName: names.serverName });
+  await refused(call({ key: leaf.keyPem }, { keyPem: leaf.keyPem, chainPem: leaf.chainPem }), status.UNAUTHENTICATED, /no credentials/);
 });
 
 test('refusals carry a gRPC status and say what to do', async () => {

@@ -8,7 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
 import { waitFor } from '../support/wait.js';
-import { createIntermediateCA, createRootCA } from '../../src/core/pki.js';
+import { newCaMaterial } from '../identity/fixtures.js';
 import { Authority } from '../../src/identity/authority.js';
 import type { IdentityAuthority, RunningComponent } from '../../src/core/component.js';
 import { component as injector } from '../../src/injector/component.js';
@@ -60,9 +60,7 @@ const getJson = async (args: string[]) => {
 
 before(async () => {
   kube = await startRealKubernetes();
-  const root = await createRootCA({ commonName: 'root.test', lifetimeMs: 86_400_000 });
-  const issuer = await createIntermediateCA(root, { commonName: 'issuer.test', lifetimeMs: 86_400_000 });
-  authority = Authority.load({ trustAnchorsPem: root.certPem, issuerCertPem: issuer.certPem, issuerKeyPem: issuer.keyPem }, 'cluster.local');
+  authority = Authority.load(await newCaMaterial(), 'cluster.local');
   identity = {
     trustDomain: 'cluster.local',
     trustAnchorsPem: () => authority.trustAnchorsPem(),

@@ -33,10 +33,10 @@ export interface TestLeaf {
   cert: X509Certificate;
   certPem: string;
   keyPem: string;
-  /** The issuer's certificate: what a peer needs between this leaf and the trust anchors. */
+  /** The leaf, then its issuer: what a TLS peer presents (a ServiceCertificate's chainPem, the proxy's cert file). */
   chainPem: string;
-  /** The leaf followed by its chain, as TLS servers and the proxy's cert files want it. */
-  fullChainPem: string;
+  /** The issuer's certificate alone: what a peer needs between this leaf and the trust anchors. */
+  issuerPem: string;
   trustAnchorsPem: string;
   notAfter: number;
 }
@@ -48,11 +48,12 @@ export interface LeafFiles {
 }
 
 export interface TestPki {
+  /** The trust anchor, when the PKI made it (a control plane's data dir holds no root key). */
   root?: CertificateAuthority;
   issuer: CertificateAuthority;
   trustAnchorsPem: string;
   leaf(spec: LeafSpec): Promise<TestLeaf>;
-  /** Writes the leaf's full chain and its key (0600) as NAME.crt / NAME.key, and the anchors as ca.crt. */
+  /** Writes the leaf's chain and its key (0600) as NAME.crt / NAME.key, and the anchors as ca.crt. */
   writeLeaf(name: string, leaf: TestLeaf, dir?: string): LeafFiles;
   /** A temporary directory of this PKI (made on first use), removed by cleanup(). */
   dir(): string;
@@ -63,12 +64,12 @@ export interface TestPki {
 export const spiffeIdOf = (ns: string, sa: string, trustDomain = TRUST_DOMAIN) => `spiffe://${trustDomain}/ns/${ns}/sa/${sa}`;
 
 /** A fresh root and issuer (ECDSA P-256), each named after `name`. */
-export async function createTestPki(opts: { name?: string; lifetimeMs?: number; issuerLifetimeMs?: number; now?: number } = {}): Promise<TestPki> {
+export async function createTestPki(opts: { name?: string; lifetimeMs?: number; issuerLifetimeMs?: number; now?: number } = {}): Promise<TestPki & { root: CertificateAuthority }> {
   const name = opts.name ?? 'outpost.test';
   const lifetimeMs = opts.lifetimeMs ?? 24 * HOUR;
   const root = await createRootCA({ commonName: `root.${name}`, lifetimeMs, now: opts.now });
   const issuer = await createIntermediateCA(root, { commonName: `issuer.${name}`, lifetimeMs: opts.issuerLifetimeMs ?? lifetimeMs, now: opts.now });
-  return pkiOf(issuer, root.certPem, root);
+  return { ...pkiOf(issuer, root.certPem), root };
 }
 
 /** The PKI of a control plane's data dir (DATA_DIR/pki): leaves as its identity service would sign them. */
@@ -78,11 +79,10 @@ export async function controlPlanePki(dataDir: string): Promise<TestPki> {
   return pkiOf(issuer, readFileSync(join(pki, 'trust-anchors.crt'), 'utf8'));
 }
 
-function pkiOf(issuer: CertificateAuthority, trustAnchorsPem: string, root?: CertificateAuthority): TestPki {
+function pkiOf(issuer: CertificateAuthority, trustAnchorsPem: string): TestPki {
   let dir: string | undefined;
   const ownDir = () => (dir ??= mkdtempSync(join(tmpdir(), 'outpost-test-pki-')));
   return {
-    root,
     issuer,
     trustAnchorsPem,
     async leaf(spec) {
@@ -95,15 +95,14 @@ function pkiOf(issuer: CertificateAuthority, trustAnchorsPem: string, root?: Cer
         now: spec.now,
         usages: spec.usages,
       });
-      const chainPem = signer.certPem;
       return {
         identity: spec.identity,
         serverName: spec.serverName,
         cert: issued.cert,
         certPem: issued.certPem,
         keyPem: issued.keyPem!,
-        chainPem,
-        fullChainPem: `${issued.certPem.trimEnd()}\n${chainPem}`,
+        chainPem: `${issued.certPem.trimEnd()}\n${signer.certPem}`,
+        issuerPem: signer.certPem,
         trustAnchorsPem,
         notAfter: issued.cert.notAfter.getTime(),
       };
@@ -112,7 +111,7 @@ function pkiOf(issuer: CertificateAuthority, trustAnchorsPem: string, root?: Cer
       const at = into ?? ownDir();
       const files = { certFile: join(at, `${name}.crt`), keyFile: join(at, `${name}.key`), trustFile: join(at, 'ca.crt') };
       writePrivateFile(files.keyFile, leaf.keyPem);
-      writePublicFile(files.certFile, leaf.fullChainPem);
+      writePublicFile(files.certFile, leaf.chainPem);
       writePublicFile(files.trustFile, trustAnchorsPem);
       return files;
     },

@@ -5,10 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { issueLeaf, loadCA, type CertificateAuthority } from '../../src/core/pki.js';
+import { controlPlanePki, type TestPki } from '../support/pki.js';
 import { waitFor } from '../support/wait.js';
 import { run as workloadCommand } from '../../src/cli/commands/workload.js';
 import { describeError } from '../../src/core/errors.js';
@@ -80,20 +78,18 @@ interface Issued {
 
 describe('outpost workload revoke', () => {
   let cp: TestControlPlane;
-  let issuer: CertificateAuthority;
-  let trustPem: string;
+  let pki: TestPki;
   const certs: Record<string, Issued> = {};
   const closers: (() => void)[] = [];
   const kc = () => ['--kubeconfig', cp.kubeconfigPath];
 
   const issue = async (w: typeof VM1): Promise<Issued> => {
-    const leaf = await issueLeaf(issuer, { commonName: w.serverName, sans: { uris: [w.identity], dns: [w.serverName] }, lifetimeMs: 3_600_000 });
-    const chainPem = `${leaf.certPem}\n${issuer.certPem}`;
+    const leaf = await pki.leaf({ identity: w.identity, serverName: w.serverName });
     return {
-      keyPem: leaf.keyPem!,
+      keyPem: leaf.keyPem,
       certPem: leaf.certPem,
-      chainPem,
-      credentials: { identity: w.identity, serverName: w.serverName, certPem: leaf.certPem, keyPem: leaf.keyPem!, chainPem: issuer.certPem, trustAnchorsPem: trustPem, notAfter: leaf.cert.notAfter.getTime() },
+      chainPem: leaf.chainPem,
+      credentials: { identity: w.identity, serverName: w.serverName, certPem: leaf.certPem, keyPem: leaf.keyPem, chainPem: leaf.issuerPem, trustAnchorsPem: leaf.trustAnchorsPem, notAfter: leaf.notAfter },
     };
   };
   const identitySource = (c: Credentials): IdentitySource => ({ current: () => c, subscribe: () => () => {}, close: () => {} });
@@ -104,7 +100,7 @@ describe('outpost workload revoke', () => {
   };
   const renew = (w: typeof VM1) =>
     createCsr(certs[w.name].keyPem, { identity: w.identity, serverName: w.serverName }).then((csr) =>
-      certifyOnce({ addr: cp.info.listeners.identity, trustAnchorsPem: trustPem, clientCertificate: { keyPem: certs[w.name].keyPem, chainPem: certs[w.name].chainPem } }, { identity: w.identity, csr, workload: `${NS}/${w.name}` }),
+      certifyOnce({ addr: cp.info.listeners.identity, trustAnchorsPem: pki.trustAnchorsPem, clientCertificate: { keyPem: certs[w.name].keyPem, chainPem: certs[w.name].chainPem } }, { identity: w.identity, csr, workload: `${NS}/${w.name}` }),
     );
   const peerCert = (w: typeof VM1) => ({ subjectaltname: new X509Certificate(certs[w.name].certPem).subjectAltName });
   /** Opens a health stream as the workload's proxy would and answers whether the first ack says revoked. */
@@ -129,9 +125,7 @@ describe('outpost workload revoke', () => {
 
   before(async () => {
     cp = await startTestControlPlane();
-    const pki = join(cp.dataDir, 'pki');
-    issuer = await loadCA(readFileSync(join(pki, 'issuer.crt'), 'utf8'), readFileSync(join(pki, 'issuer.key'), 'utf8'));
-    trustPem = readFileSync(join(pki, 'trust-anchors.crt'), 'utf8');
+    pki = await controlPlanePki(cp.dataDir);
     const applied = await kubectl(cp.kubeconfigPath, ['apply', '-f', '-'], { input: manifests });
     assert.equal(applied.code, 0, applied.stderr);
     certs[VM1.name] = await issue(VM1);
