@@ -53,5 +53,5 @@ export const ENV_READERS = [
 
 /** Files of src/ allowed to load one of Node's private modules (_http_common …), each with the ADR that allows it. */
 export const NODE_PRIVATE_MODULE_USERS = [
-  { file: 'src/proxy/http1/relay.ts', module: '_http_common', adr: 'to be written: the HTTP/1.1 relay on the llhttp parser Node itself uses' },
+  { file: 'src/proxy/http1/llhttp.ts', module: '_http_common', adr: 'docs/adr/0027-http1-relay-on-node-llhttp.md' },
 ];

@@ -60,7 +60,7 @@ const ALLOWED: { path: string; code: string; why: string }[] = [
   { path: 'src/apiserver/fixture.ts', code: "import { openSqliteStore } from '../store/sqlite.js';\nexport { openSqliteStore };\n", why: 'the API server is built on its store' },
   { path: 'src/install/fixture.ts', code: "import { RESOURCE_TYPES } from '../apiserver/resources/index.js';\nexport { RESOURCE_TYPES };\n", why: "CRDs come from the embedded API's descriptors" },
   { path: 'src/proxy/config.ts', code: 'export const level = process.env.OUTPOST_LOG;\n', why: "the proxy's config module reads the environment" },
-  { path: 'src/proxy/http1/relay.ts', code: "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\nexport const { HTTPParser } = require('_http_common');\n", why: 'the relay is allowed _http_common' },
+  { path: 'src/proxy/http1/llhttp.ts', code: "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\nexport const { HTTPParser } = require('_http_common');\n", why: "the relay's llhttp door is allowed _http_common" },
   { path: 'test/proxy/fixture.test.ts', code: "import { openSqliteStore } from '../../src/store/sqlite.js';\nexport const home = process.env.HOME;\nexport { openSqliteStore };\n", why: 'tests may reach into any component' },
 ];
 
@@ -71,6 +71,6 @@ for (const a of ALLOWED) {
 }
 
 test('an allowance is for its file and module only: the relay may not load another private module', async () => {
-  const problems = await guardrailsOn('src/proxy/http1/relay.ts', "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\nexport const s = require('_http_server');\n");
+  const problems = await guardrailsOn('src/proxy/http1/llhttp.ts', "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\nexport const s = require('_http_server');\n");
   assert.deepEqual(problems.map((p) => p.rule), ['outpost/node-private-modules']);
 });

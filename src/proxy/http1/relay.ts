@@ -3,15 +3,11 @@
 // heads rebuilt with hop-by-hop headers removed, bodies streamed (chunked re-framed), responses
 // relayed back. Pipelined requests wait their turn. Used on both sides of the proxy for HTTP/1.1.
 import type { Socket } from 'node:net';
-import { createRequire } from 'node:module';
 import { HOP_BY_HOP_HEADERS, connectionListed } from '../http/headers.js';
 import { errorResponseHttp1, proxyError, ProxyError } from '../http/errors.js';
+import { loadLlhttp } from './llhttp.js';
 
-const require = createRequire(import.meta.url);
-const { HTTPParser, methods } = require('_http_common') as { HTTPParser: any; methods: string[] };
-const kOnHeadersComplete = HTTPParser.kOnHeadersComplete as number;
-const kOnBody = HTTPParser.kOnBody as number;
-const kOnMessageComplete = HTTPParser.kOnMessageComplete as number;
+const { HTTPParser, methods, kOnHeadersComplete, kOnBody, kOnMessageComplete } = loadLlhttp();
 
 export interface RequestHead {
   method: string;

@@ -73,6 +73,7 @@ export class ProxyMetrics {
   readonly tcpAuthzDeny = this.registry.counter('inbound_tcp_authz_deny_total', 'The total number of inbound TCP connections that were denied');
   readonly targetPortRefused = this.registry.counter('inbound_target_port_refused_total', 'Inbound requests and connections refused because their target port is not a declared port of the workload, or is one of the proxy\'s own');
   readonly pendingRefused = this.registry.counter('listener_pending_refused_total', 'Connections closed before they were established: too many pending from one client address, TLS handshake timeout, or no first request within the header timeout');
+  readonly authoritiesEvicted = this.registry.counter('outbound_authorities_evicted_total', 'Outbound authorities closed, with their discovery streams, after timeouts.idle without a request or connection');
   private readonly http = new Map<string, HttpMetrics>();
   private readonly tcp = new Map<string, TcpCells>();
 

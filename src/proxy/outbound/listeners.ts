@@ -91,8 +91,9 @@ type ServeAuthority = (socket: Socket, opaque?: boolean) => void;
 function authorityServer(ctx: ProxyContext, http: OutboundHttp, authority: string, protocol: UpstreamConfig['protocol']): ServeAuthority {
   const h = handlers(ctx, http, authority);
   const serveH1 = (socket: Socket) => (http.relay ? (http.serveRelay(socket, authority), socket.resume()) : handOver(h.h1, socket));
-  const svc = http.router.get(authority);
   return (socket, opaqueHint) => {
+    // Looked up per connection: an authority left idle is evicted, and made again on use.
+    const svc = http.router.get(authority);
     const go = () => {
       if (protocol === 'opaque' || opaqueHint || svc.snapshot?.opaque === true) return forwardOpaque(ctx, svc, socket, true);
       socket.resume();

@@ -1,5 +1,6 @@
 // Logical services: an authority resolved through discovery into a balancer over its endpoints.
-// Snapshots replace the endpoint set; per-endpoint metric label strings are built once here.
+// Snapshots replace the endpoint set; per-endpoint metric label strings are built once here. An
+// authority unused for `idleMs` is evicted with its discovery stream (apps may name many hosts).
 import type { EndpointWatch } from '../types.js';
 import type { EndpointSnapshot, ResolvedEndpoint } from '../../api/model.js';
 import type { ProxyContext } from '../context.js';
@@ -7,6 +8,10 @@ import { P2cBalancer, type Slot } from './balance.js';
 import { joinLabels, labelString } from '../../core/metrics/registry.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';
 import type { RequestView } from '../../core/routes/http-route.js';
+import { IdleCache } from '../idle-cache.js';
+
+/** What a logical service needs of the proxy. */
+export type LogicalDeps = Pick<ProxyContext, 'clock' | 'discovery' | 'metrics'>;
 
 export interface EndpointState {
   /** Prometheus labels for this (authority, endpoint). */
@@ -27,7 +32,7 @@ export class LogicalService {
   private waiters: (() => void)[] = [];
 
   constructor(
-    private readonly ctx: ProxyContext,
+    private readonly ctx: LogicalDeps,
     readonly authority: string,
   ) {
     this.balancer = new P2cBalancer(ctx.clock);
@@ -48,12 +53,13 @@ export class LogicalService {
   /** Calls `cb` once a snapshot is known (at once when it is), or after `timeoutMs`. */
   whenResolved(timeoutMs: number, cb: () => void): void {
     if (this.snapshot) return cb();
-    const t = setTimeout(() => {
+    const clock = this.ctx.clock;
+    const t = clock.setTimeout(() => {
       this.waiters = this.waiters.filter((f) => f !== done);
       cb();
     }, timeoutMs);
     const done = () => {
-      clearTimeout(t);
+      clock.clearTimeout(t);
       cb();
     };
     this.waiters.push(done);
@@ -99,23 +105,30 @@ export class LogicalService {
   }
 }
 
-/** Logical services by authority, created on first use and kept (fail static). */
+/**
+ * Logical services by authority, created on first use and kept while used (fail static: a service
+ * keeps its last snapshot through control-plane outages); one unused for `idleMs` is closed, its
+ * discovery stream too, and counted in outbound_authorities_evicted_total.
+ */
 export class OutboundRouter {
-  private readonly services = new Map<string, LogicalService>();
+  private readonly services: IdleCache<LogicalService>;
 
-  constructor(private readonly ctx: ProxyContext) {}
+  constructor(private readonly deps: LogicalDeps & { idleMs: number }) {
+    const evicted = deps.metrics.authoritiesEvicted.cell('');
+    this.services = new IdleCache({ clock: deps.clock, idleMs: deps.idleMs, close: (s) => s.close(), onEvict: () => evicted.value++ });
+  }
 
+  /** The service of `authority`; each call counts as a use. */
   get(authority: string): LogicalService {
-    let s = this.services.get(authority);
-    if (!s) {
-      s = new LogicalService(this.ctx, authority);
-      this.services.set(authority, s);
-    }
-    return s;
+    return this.services.get(authority, () => new LogicalService(this.deps, authority));
+  }
+
+  /** How many authorities are open (each with a discovery stream). */
+  get size(): number {
+    return this.services.size;
   }
 
   close(): void {
-    for (const s of this.services.values()) s.close();
-    this.services.clear();
+    this.services.close();
   }
 }
