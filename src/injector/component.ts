@@ -2,20 +2,18 @@
 // the Outpost proxy into pods (src/inject/pod.ts), served over HTTPS on --injector-port with a
 // certificate from the mesh CA (its caBundle is the trust-anchor bundle).
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { TimerHandle } from '../core/clock.js';
 import type { ControlPlaneComponent, RunningComponent } from '../core/component.js';
 import { OutpostError } from '../core/errors.js';
 import { makeKeepAliveApiClient } from '../core/kube-clients.js';
+import { renewServiceCertificate } from '../core/tls/service-certificate.js';
 import { OUTPOST_VERSION } from '../core/version.js';
 import { defaultMeshSettings } from '../inject/mesh.js';
 import { createInjectorEventRecorder } from './events.js';
 import { createInjectorMetrics } from './metrics.js';
-import { startInjectorServer, type FailurePolicy } from './server.js';
+import { startInjectorServer, type FailurePolicy, type RunningInjectorServer } from './server.js';
 import { watchUninjectedPods } from './uninjected-pods.js';
 import { DEFAULT_EXCLUDED_NAMESPACES } from './webhook-config.js';
 
-/** Like the viz: re-issue the serving certificate well before its 30-day lifetime ends. */
-const CERT_REFRESH_MS = 7 * 86_400_000;
 /** Namespace annotations are read per pod; a short cache spares the API a read per replica. */
 const NAMESPACE_CACHE_MS = 5_000;
 /** Its certificate names outpost-injector.outpost.svc, the Service `outpost install` creates. */
@@ -65,39 +63,36 @@ export const component: ControlPlaneComponent<InjectorOptions> = {
     };
     const metrics = createInjectorMetrics();
     const events = createInjectorEventRecorder(ctx.kubeConfig, { log: ctx.log, clock: ctx.clock, onDrop: () => metrics.eventDropped() });
-    const cert = await identity.issueServiceCertificate(INJECTOR_SERVICE);
+    // Re-issued at 70 % of its lifetime and after a trust-anchor change, as every control-plane service's.
+    const serving: { server?: RunningInjectorServer } = {};
+    const cert = await renewServiceCertificate(identity, INJECTOR_SERVICE, {
+      clock: ctx.clock,
+      log: ctx.log,
+      onRenewed: (c) => serving.server?.setCertificate({ certChainPem: c.chainPem, keyPem: c.keyPem }),
+    });
     const server = await startInjectorServer({
       host: ctx.listen,
       port: options.port,
-      tls: { certChainPem: cert.chainPem, keyPem: cert.keyPem },
+      tls: { certChainPem: cert.current().chainPem, keyPem: cert.current().keyPem },
       mesh,
       namespaceAnnotations,
       failurePolicy,
       metrics,
       events,
       log: ctx.log.child('injector'),
+    }).catch((e: unknown) => {
+      cert.stop();
+      throw e;
     });
+    serving.server = server;
     const watch = watchUninjectedPods({ kubeConfig: ctx.kubeConfig, trustDomain: identity.trustDomain, excludedNamespaces: DEFAULT_EXCLUDED_NAMESPACES, namespaceAnnotations, metrics, events, clock: ctx.clock, log: ctx.log.child('injector') });
-    let stopped = false;
-    let refresh: TimerHandle | undefined;
-    const renewLater = () => {
-      refresh = ctx.clock.setTimeout(() => {
-        identity.issueServiceCertificate(INJECTOR_SERVICE).then(
-          (c) => server.setCertificate({ certChainPem: c.chainPem, keyPem: c.keyPem }),
-          (e) => ctx.log.warn('injector certificate renewal failed', { error: (e as Error).message }),
-        ).finally(() => !stopped && renewLater());
-      }, CERT_REFRESH_MS);
-      refresh.unref?.();
-    };
-    renewLater();
     const host = ctx.listen === '0.0.0.0' || ctx.listen === '::' ? '127.0.0.1' : ctx.listen;
     ctx.log.info('proxy injector listening', { port: server.port, failurePolicy });
     return {
       listeners: { injector: `https://${host.includes(':') ? `[${host}]` : host}:${server.port}/inject` },
       metricsText: () => metrics.render(),
       async stop() {
-        stopped = true;
-        if (refresh) ctx.clock.clearTimeout(refresh);
+        cert.stop();
         await watch.stop();
         await events.flush();
         await server.close();

@@ -1,8 +1,8 @@
 // The viz component of the control plane: discovers proxies, scrapes their metrics into bounded
 // in-memory history (or queries Prometheus with --prometheus-url), and serves the viz API, tap
 // relay and dashboard over HTTPS on --viz-port.
-import type { TimerHandle } from '../core/clock.js';
-import type { ControlPlaneComponent, ServiceCertificate } from '../core/component.js';
+import type { ControlPlaneComponent } from '../core/component.js';
+import { renewServiceCertificate, type ServiceCertificateRenewal } from '../core/tls/service-certificate.js';
 import { AdminAuthenticator } from './auth.js';
 import { MemoryBackend, type MetricsBackend } from './backend.js';
 import { WorkloadDiscovery, parseScrapeTarget, type WorkloadInfo } from './discovery.js';
@@ -10,9 +10,6 @@ import { PrometheusBackend } from './promql.js';
 import { Scraper } from './scraper.js';
 import { startVizServer } from './server.js';
 import type { PodNaming } from '../core/workloads/pod.js';
-
-/** Re-issue the viz certificate well before the identity component's 30-day service lifetime ends. */
-const CERT_REFRESH_MS = 7 * 86_400_000;
 
 /** What the viz is started with (src/controlplane/flags.ts). */
 export interface VizOptions {
@@ -44,30 +41,20 @@ export const component: ControlPlaneComponent<VizOptions> = {
       backend = new MemoryBackend(() => scraper.targets.values());
       scraper.start();
     }
-    let cert: ServiceCertificate | undefined;
-    let refresh: TimerHandle | undefined;
-    let stopped = false;
+    // Re-issued at 70 % of its lifetime and after a trust-anchor change, as every control-plane service's.
+    let cert: ServiceCertificateRenewal | undefined;
+    const serving: { server?: import('node:https').Server } = {};
     if (ctx.identity) {
-      const identity = ctx.identity;
-      cert = await identity.issueServiceCertificate('viz');
-      const renewLater = () => {
-        refresh = ctx.clock.setTimeout(() => {
-          identity.issueServiceCertificate('viz').then(
-            (c) => {
-              cert = c;
-              (server.server as import('node:https').Server).setSecureContext?.({ cert: c.chainPem, key: c.keyPem });
-            },
-            (e) => ctx.log.warn('viz certificate renewal failed', { error: (e as Error).message }),
-          ).finally(() => !stopped && renewLater());
-        }, CERT_REFRESH_MS);
-        refresh.unref?.();
-      };
-      renewLater();
+      cert = await renewServiceCertificate(ctx.identity, 'viz', {
+        clock: ctx.clock,
+        log: ctx.log,
+        onRenewed: (c) => serving.server?.setSecureContext({ cert: c.chainPem, key: c.keyPem, minVersion: 'TLSv1.2' }),
+      });
     } else ctx.log.warn('no identity component: the viz API is served over plain HTTP and tap is off');
     const server = await startVizServer({
       host: ctx.listen,
       port: options.port,
-      tls: cert ? { cert: () => cert! } : undefined,
+      tls: cert ? { cert: cert.current } : undefined,
       trustAnchorsPem: () => ctx.identity?.trustAnchorsPem() ?? '',
       auth: new AdminAuthenticator(ctx.kubeConfig, ctx.clock),
       sources: {
@@ -81,14 +68,17 @@ export const component: ControlPlaneComponent<VizOptions> = {
         : () => [...scraper.targets.values()].map((t) => ({ workload: t.workload.key, adminAddress: t.workload.adminAddress ?? '', up: t.up, lastError: t.lastError })),
       scrapeIntervalMs: intervalMs,
       log: ctx.log,
+    }).catch((e: unknown) => {
+      cert?.stop();
+      throw e;
     });
+    serving.server = server.server as import('node:https').Server;
     const host = ctx.listen === '0.0.0.0' || ctx.listen === '::' ? '127.0.0.1' : ctx.listen;
     ctx.log.info('viz listening', { port: server.port, backend: backend.kind });
     return {
       listeners: { viz: `${cert ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${server.port}` },
       stop: async () => {
-        stopped = true;
-        if (refresh) ctx.clock.clearTimeout(refresh);
+        cert?.stop();
         scraper.stop();
         discovery.stop();
         await server.close();

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
+import tls from 'node:tls';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
 import { waitFor } from '../support/wait.js';
 import { newCaMaterial } from '../identity/fixtures.js';
@@ -33,14 +34,14 @@ let identity: IdentityAuthority;
 const running: RunningComponent[] = [];
 let first: RunningComponent;
 
-async function startInjector(kubeConfig: KubeConfig): Promise<{ running: RunningComponent; url: string }> {
+async function startInjector(kubeConfig: KubeConfig, id: IdentityAuthority = identity): Promise<{ running: RunningComponent; url: string }> {
   const r = await injector.start({
     dataDir: '/nonexistent',
     listen: '127.0.0.1',
     log: silentLogger,
     clock: systemClock,
     kubeConfig,
-    identity,
+    identity: id,
   }, injectorOptions(controlPlaneFlags({ injector: true, 'injector-port': 0, 'injector-destination-address': '198.18.0.1:8086', 'injector-identity-address': '198.18.0.1:8080', 'injector-policy-address': '198.18.0.1:8090' })));
   running.push(r);
   return { running: r, url: r.listeners.injector };
@@ -187,4 +188,38 @@ test('failurePolicy Fail: with the injector unreachable, the API server refuses 
   // (Each injector that ran reports once: the short-lived one above saw `uninjected` too.)
   assert.deepEqual([...new Set(events.items.map((e: any) => e.involvedObject.name))].sort(), ['admitted', 'uninjected'], 'not the opted-out or pre-injected pods, nor the injected ones');
   assert.match(first.metricsText!(), /outpost_injector_uninjected_pods_total 2/);
+});
+
+/** The serial number of the certificate an HTTPS listener serves now (a new handshake). */
+function servedSerial(url: string): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false }, () => {
+      resolve(s.getPeerCertificate().serialNumber);
+      s.end();
+    });
+    s.once('error', reject);
+  });
+}
+
+test('the injector re-issues its serving certificate at 70 % of its lifetime, without a restart', async () => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kube.kubeconfig);
+  let issued = 0;
+  const shortLived: IdentityAuthority = {
+    ...identity,
+    issueServiceCertificate: async (s) => {
+      issued++;
+      return authority.issueServiceCertificate(s, { listen: '127.0.0.1', lifetimeMs: 3_000, now: Date.now() });
+    },
+  };
+  const { running: inj, url } = await startInjector(kc, shortLived);
+  const before = await servedSerial(url);
+  await waitFor('a re-issued certificate on a new handshake', async () => (await servedSerial(url)) !== before, { timeoutMs: 10_000, intervalMs: 200 });
+  assert.ok(issued >= 2, `issued ${issued} certificates`);
+  await inj.stop();
+  running.splice(running.indexOf(inj), 1);
+  const stoppedAt = issued;
+  await new Promise((r) => setTimeout(r, 3_000));
+  assert.equal(issued, stoppedAt, 'a stopped injector issues no more certificates');
 });

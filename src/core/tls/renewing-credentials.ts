@@ -1,15 +1,12 @@
-// mTLS server credentials for a control-plane service whose certificate the identity component
-// issues: re-issued at 70 % of its lifetime and whenever the trust anchors change, so `outpost up`
-// can run for longer than one certificate (30 days) and follows a CA rotation.
-import { X509Certificate } from 'node:crypto';
+// mTLS server credentials for a control-plane gRPC service whose certificate the identity
+// component issues, kept renewed by service-certificate.ts (70 % of its lifetime, trust-anchor
+// changes): new handshakes get the new certificate and anchors, open streams continue.
 import type * as grpc from '@grpc/grpc-js';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { IdentityAuthority, ServiceCertificate } from '../component.js';
 import type { Logger } from '../log.js';
 import { TlsMaterialProvider, type ServingMaterial } from './material-provider.js';
-
-/** How often the trust anchors are compared (a renewal by age is scheduled exactly). */
-export const ANCHOR_CHECK_MS = 60_000;
+import { renewServiceCertificate } from './service-certificate.js';
 
 export interface RenewingCredentials {
   credentials: grpc.ServerCredentials;
@@ -34,41 +31,13 @@ export async function renewingServerCredentials(
   opts: { clock: Clock; log: Logger; requireClientCertificate?: boolean; anchorCheckMs?: number },
 ): Promise<RenewingCredentials> {
   const provider = new TlsMaterialProvider();
-  let cert: ServiceCertificate & { notAfter: number; renewAt: number; anchors: string };
-  const issue = async () => {
-    const anchors = identity.trustAnchorsPem();
-    const c = await identity.issueServiceCertificate(service);
-    const notAfter = Date.parse(new X509Certificate(c.certPem).validTo);
-    const now = opts.clock.now();
-    cert = { ...c, notAfter, renewAt: now + (notAfter - now) * 0.7, anchors };
-    provider.update(servingMaterial(c, anchors));
-  };
-  await issue();
-  let timer: TimerHandle | undefined;
-  let stopped = false;
-  const check = () => {
-    timer = undefined;
-    if (stopped) return;
-    const reason = identity.trustAnchorsPem() !== cert.anchors ? 'the trust anchors changed' : opts.clock.now() >= cert.renewAt ? 'it reached 70 % of its lifetime' : undefined;
-    const next = () => {
-      if (stopped) return;
-      const every = opts.anchorCheckMs ?? ANCHOR_CHECK_MS;
-      // Never a hot loop: a renewal that keeps failing is retried at most once a second (or every check).
-      timer = opts.clock.setTimeout(check, Math.max(Math.min(1_000, every), Math.min(every, cert.renewAt - opts.clock.now())));
-      timer.unref?.();
-    };
-    if (!reason) return next();
-    issue().then(
-      () => opts.log.info('re-issued the service certificate', { service, reason, notAfter: new Date(cert.notAfter).toISOString() }),
-      (e) => opts.log.warn('could not re-issue the service certificate; serving the current one', { service, reason, error: (e as Error).message }),
-    ).finally(next);
-  };
-  check();
-  return {
-    credentials: provider.serverCredentials(opts.requireClientCertificate ?? true),
-    stop: () => {
-      stopped = true;
-      if (timer) opts.clock.clearTimeout(timer);
-    },
-  };
+  const renewal = await renewServiceCertificate(identity, service, {
+    clock: opts.clock,
+    log: opts.log,
+    anchorCheckMs: opts.anchorCheckMs,
+    onRenewed: (c) => provider.update(servingMaterial(c, c.trustAnchorsPem)),
+  });
+  const first = renewal.current();
+  provider.update(servingMaterial(first, first.trustAnchorsPem));
+  return { credentials: provider.serverCredentials(opts.requireClientCertificate ?? true), stop: () => renewal.stop() };
 }
