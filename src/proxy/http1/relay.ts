@@ -3,9 +3,11 @@
 // heads rebuilt with hop-by-hop headers removed, bodies streamed (chunked re-framed), responses
 // relayed back. Pipelined requests wait their turn. Used on both sides of the proxy for HTTP/1.1.
 import type { Socket } from 'node:net';
-import { HOP_BY_HOP_HEADERS, connectionListed } from '../http/headers.js';
+import { performance } from 'node:perf_hooks';
 import { errorResponseHttp1, proxyError, ProxyError } from '../http/errors.js';
 import { loadLlhttp } from './llhttp.js';
+import { HOP, listedInConnection, mayBeHopByHop, REQUEST_SPECIAL_LENGTHS } from './hop-headers.js';
+import { upstreamState, type ResponseHandlers, type UpstreamState } from './upstream.js';
 
 const { HTTPParser, methods, kOnHeadersComplete, kOnBody, kOnMessageComplete } = loadLlhttp();
 
@@ -39,21 +41,6 @@ export type Decision =
       timeoutMs: number;
     };
 
-// The shared hop-by-hop set, plus Trailer: the relay re-frames chunked bodies without trailers.
-const HOP = new Set([...HOP_BY_HOP_HEADERS, 'trailer']);
-
-/** Headers named by the Connection header(s) of a raw name/value list (hop-by-hop too), or undefined. */
-function listedInConnection(raw: string[]): Set<string> | undefined {
-  let listed: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
-      const names = connectionListed(raw[i + 1]);
-      if (names) listed = listed ? new Set([...listed, ...names]) : names;
-    }
-  }
-  return listed;
-}
-
 function headerValue(headers: string[], name: string): string | undefined {
   for (let i = 0; i < headers.length; i += 2) if (headers[i].length === name.length && headers[i].toLowerCase() === name) return headers[i + 1];
   return undefined;
@@ -81,16 +68,32 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
   let closed = false;
   let draining = false;
   // Slow headers (slowloris): once a request's first bytes arrive, its head must be complete within headersTimeoutMs.
+  // One timer per connection at most, not one per request: a request's first bytes set a deadline,
+  // the timer (started if none is pending) re-arms for what is left, a complete head clears the deadline.
   let awaitingHead = true;
+  let headDeadline = 0;
   let headTimer: NodeJS.Timeout | undefined;
   const clearHeadTimer = () => {
     if (headTimer) clearTimeout(headTimer);
     headTimer = undefined;
   };
+  const armHeadTimer = (ms: number) => {
+    headTimer = setTimeout(onHeadTimer, ms);
+    headTimer.unref();
+  };
+  function onHeadTimer(): void {
+    headTimer = undefined;
+    if (!awaitingHead || closed || headDeadline === 0) return;
+    const left = headDeadline - performance.now();
+    if (left > 0) return armHeadTimer(left);
+    if (queue.length === 0) down.end('HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    down.destroySoon?.();
+    setTimeout(() => down.destroy(), 1000).unref();
+  }
 
   parser[kOnHeadersComplete] = (_maj: number, minor: number, raw: string[], method: number, url: string, _s: unknown, _m: unknown, upgrade: boolean, keepAlive: boolean) => {
     awaitingHead = false;
-    clearHeadTimer();
+    headDeadline = 0;
     const headers: string[] = [];
     let chunked = false;
     let contentLength = false;
@@ -98,6 +101,11 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     let dstPort = 0;
     const listed = listedInConnection(raw);
     for (let i = 0; i < raw.length; i += 2) {
+      if (!REQUEST_SPECIAL_LENGTHS.has(raw[i].length)) {
+        // Neither hop-by-hop nor one the relay reads: kept unless Connection lists it.
+        if (!listed?.has(raw[i].toLowerCase())) headers.push(raw[i], raw[i + 1]);
+        continue;
+      }
       const lower = raw[i].toLowerCase();
       if (lower === 'transfer-encoding') chunked = /chunked/i.test(raw[i + 1]);
       else if (lower === 'outpost-dst-port') dstPort = Number(raw[i + 1]) || 0;
@@ -138,15 +146,9 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
   };
 
   down.on('data', (d: Buffer) => {
-    if (awaitingHead && headersTimeoutMs > 0 && !headTimer) {
-      headTimer = setTimeout(() => {
-        headTimer = undefined;
-        if (!awaitingHead || closed) return;
-        if (queue.length === 0) down.end('HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-        down.destroySoon?.();
-        setTimeout(() => down.destroy(), 1000).unref();
-      }, headersTimeoutMs);
-      headTimer.unref();
+    if (awaitingHead && headersTimeoutMs > 0 && headDeadline === 0) {
+      headDeadline = performance.now() + headersTimeoutMs;
+      if (!headTimer) armHeadTimer(headersTimeoutMs);
     }
     const active = queue.length > 0 ? queue[queue.length - 1].upstream : undefined;
     if (active) {
@@ -216,53 +218,23 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     });
   }
 
-  function forward(ex: Exchange, d: Extract<Decision, { kind: 'forward' }>, up: Socket, n: number): void {
-    const h = ex.head;
-    let head = `${h.method} ${h.url} HTTP/1.1\r\n`;
-    for (let i = 0; i < h.headers.length; i += 2) head += `${h.headers[i]}: ${h.headers[i + 1]}\r\n`;
-    if (h.chunked) head += 'transfer-encoding: chunked\r\n';
-    head += d.extraHeaders + '\r\n';
-    ex.upstream = up;
-    // One write (one TLS record, one syscall) for the head and whatever body arrives this tick.
-    up.cork();
-    up.write(head);
-    for (const b of ex.buffered) up.write(b);
-    ex.buffered = [];
-    process.nextTick(uncork, up);
-    if (h.upgrade) return tunnel(ex, up);
-
-    // One response parser per upstream connection, re-initialized per request, closed with it.
-    let rp = (up as Socket & { [RESPONSE_PARSER]?: any })[RESPONSE_PARSER];
-    if (!rp) {
-      const created = new HTTPParser();
-      rp = created;
-      (up as Socket & { [RESPONSE_PARSER]?: any })[RESPONSE_PARSER] = created;
-      up.once('close', () => setImmediate(() => created.close()));
-    }
-    rp.initialize(HTTPParser.RESPONSE, {});
-    let status = 0;
-    let chunkedResp = false;
-    let gotBytes = false;
-    let finished = false;
-    const finish = (ok: boolean, reuse: boolean) => {
-      if (finished) return;
-      finished = true;
-      up.removeListener('data', onData);
-      up.removeListener('close', onUpClose);
-      up.removeListener('drain', resumeDown);
-      up.removeListener('timeout', onTimeout);
-      up.setTimeout(0);
-      down.removeListener('drain', resumeUp);
-      if (down.isPaused()) down.resume();
-      ex.upstream = undefined;
-      if (reuse && ex.requestDone) d.release(up);
-      else up.destroy();
-      d.done(status || 502, !ok || status >= 500);
-      if (!h.keepAlive) down.end();
-      // Not inside the response parser's callback: the next exchange may reuse this very connection.
-      process.nextTick(next);
-    };
-    rp[kOnHeadersComplete] = (_maj: number, _min: number, raw: string[], _m: unknown, _u: unknown, code: number, msg: string, _up: boolean, upKeepAlive: boolean) => {
+  // The response being relayed now: one at a time per downstream connection, so this state and its
+  // handlers are made once per connection and reused by every request (no per-request closures or
+  // listener churn). The upstream connection's own listeners (upstreamState) call them while
+  // `upSt.current` points here.
+  let ex: Exchange;
+  let d: Forward;
+  let up: Socket;
+  let upSt: UpstreamState;
+  let attemptNo = 1;
+  let status = 0;
+  let chunkedResp = false;
+  let gotBytes = false;
+  let finished = true;
+  let upKeepAlive = false;
+  const handlers: ResponseHandlers = {
+    onHeaders(raw, code, msg, keepAlive) {
+      const h = ex.head;
       if (code >= 100 && code < 200) {
         down.write(`HTTP/1.1 ${code} ${msg}\r\n\r\n`);
         return 0;
@@ -271,73 +243,120 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       let out = `HTTP/1.1 ${code} ${msg}\r\n`;
       const listed = listedInConnection(raw);
       for (let i = 0; i < raw.length; i += 2) {
-        const lower = raw[i].toLowerCase();
-        if (lower === 'transfer-encoding') {
-          chunkedResp = /chunked/i.test(raw[i + 1]);
-          continue;
+        const name = raw[i];
+        if (mayBeHopByHop(name)) {
+          const lower = name.toLowerCase();
+          if (lower === 'transfer-encoding') {
+            chunkedResp = /chunked/i.test(raw[i + 1]);
+            continue;
+          }
+          if (HOP.has(lower)) continue;
         }
-        if (HOP.has(lower) || listed?.has(lower)) continue;
-        out += `${raw[i]}: ${raw[i + 1]}\r\n`;
+        if (listed?.has(name.toLowerCase())) continue;
+        out += `${name}: ${raw[i + 1]}\r\n`;
       }
       if (chunkedResp) out += 'transfer-encoding: chunked\r\n';
       if (!h.keepAlive) out += 'connection: close\r\n';
       down.write(out + '\r\n');
-      (rp as { upKeepAlive?: boolean }).upKeepAlive = upKeepAlive;
+      upKeepAlive = keepAlive;
       return h.method === 'HEAD' ? 1 : 0;
-    };
-    rp[kOnBody] = (chunk: Buffer) => {
+    },
+    onBody(chunk) {
       const ok = chunkedResp ? (down.write(chunk.length.toString(16) + '\r\n'), down.write(chunk), down.write(CRLF)) : down.write(chunk);
       if (!ok) up.pause();
-    };
-    rp[kOnMessageComplete] = () => {
+    },
+    onComplete() {
       if (chunkedResp) down.write(LAST_CHUNK);
-      finish(true, (rp as { upKeepAlive?: boolean }).upKeepAlive === true);
-    };
-    const onData = (b: Buffer) => {
+      finish(true, upKeepAlive);
+    },
+    onData(b) {
       gotBytes = true;
       // Head and body parts parsed from this read leave in one write.
       down.cork();
-      const r = rp.execute(b);
+      const r = upSt.parser.execute(b);
       process.nextTick(uncork, down);
       if (r instanceof Error) {
         if (status === 0) writeLocal(ex, proxyError('bad_response', 'bad response from upstream'));
         else down.destroy();
         finish(false, false);
       }
-    };
-    const onUpClose = () => {
+    },
+    onClose() {
       if (finished) return;
       // Response delimited by close, or the connection died.
-      if (status !== 0 && rp.finish() === undefined && !finished) return finish(true, false);
-      if (status === 0 && !gotBytes && !h.hasBody && n < 2) {
+      if (status !== 0 && upSt.parser.finish() === undefined && !finished) return finish(true, false);
+      if (status === 0 && !gotBytes && !ex.head.hasBody && attemptNo < 2) {
         // A pooled connection the server had just closed: nothing was processed, try a fresh one.
         finished = true;
-        up.removeListener('data', onData);
-        up.removeListener('close', onUpClose);
-        up.removeListener('timeout', onTimeout);
+        upSt.current = undefined;
         ex.upstream = undefined;
-        return attempt(ex, d, n + 1);
+        return attempt(ex, d, attemptNo + 1);
       }
       if (status === 0) writeLocal(ex, proxyError('upstream_failed', 'upstream closed the connection'));
       else down.destroy();
       finish(false, false);
-    };
-    const resumeDown = () => down.resume();
-    const resumeUp = () => up.resume();
-    const onTimeout = () => {
+    },
+    onTimeout() {
       if (finished) return;
       if (status === 0) writeLocal(ex, proxyError('response_timeout', 'upstream timed out'));
       else down.destroy();
       status = status || 504;
       finish(false, false);
-    };
-    up.setTimeout(d.timeoutMs);
-    up.on('timeout', onTimeout);
-    up.on('data', onData);
-    up.on('close', onUpClose);
-    up.on('drain', resumeDown);
-    down.on('drain', resumeUp);
-    up.resume();
+    },
+    onDrain() {
+      down.resume();
+    },
+  };
+  // The downstream drained: let the upstream's response flow again.
+  down.on('drain', () => {
+    if (!finished) up.resume();
+  });
+
+  function finish(ok: boolean, reuse: boolean): void {
+    if (finished) return;
+    finished = true;
+    upSt.current = undefined;
+    if (down.isPaused()) down.resume();
+    ex.upstream = undefined;
+    if (reuse && ex.requestDone) d.release(up);
+    else up.destroy();
+    d.done(status || 502, !ok || status >= 500);
+    if (!ex.head.keepAlive) down.end();
+    // Not inside the response parser's callback: the next exchange may reuse this very connection.
+    process.nextTick(next);
+  }
+
+  function forward(x: Exchange, fwd: Forward, u: Socket, n: number): void {
+    const h = x.head;
+    let head = `${h.method} ${h.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < h.headers.length; i += 2) head += `${h.headers[i]}: ${h.headers[i + 1]}\r\n`;
+    if (h.chunked) head += 'transfer-encoding: chunked\r\n';
+    head += fwd.extraHeaders + '\r\n';
+    x.upstream = u;
+    // One write (one TLS record, one syscall) for the head and whatever body arrives this tick.
+    u.cork();
+    u.write(head);
+    for (const b of x.buffered) u.write(b);
+    x.buffered = [];
+    process.nextTick(uncork, u);
+    if (h.upgrade) return tunnel(x, u);
+
+    ex = x;
+    d = fwd;
+    up = u;
+    attemptNo = n;
+    status = 0;
+    chunkedResp = false;
+    gotBytes = false;
+    upKeepAlive = false;
+    finished = false;
+    upSt = upstreamState(u);
+    upSt.parser.initialize(HTTPParser.RESPONSE, {});
+    upSt.current = handlers;
+    // The socket's inactivity timeout bounds the wait for the response; it is left set while the
+    // connection idles in its pool (a timeout there finds no current response and does nothing).
+    if (u.timeout !== fwd.timeoutMs) u.setTimeout(fwd.timeoutMs);
+    u.resume();
   }
 
   return {
@@ -359,7 +378,8 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
   }
 }
 
+type Forward = Extract<Decision, { kind: 'forward' }>;
+
 const CRLF = Buffer.from('\r\n');
 const uncork = (s: Socket) => s.uncork();
-const RESPONSE_PARSER = Symbol('outpost.responseParser');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
