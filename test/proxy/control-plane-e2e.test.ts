@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
-import { issueLeaf, loadCA } from '../../src/core/pki.js';
-import { writePrivateFile, writePublicFile } from '../../src/core/files.js';
+import { writePublicFile } from '../../src/core/files.js';
+import { controlPlanePki } from '../support/pki.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { createMesh, startTestProxy, type Mesh } from './mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
@@ -26,13 +26,8 @@ const proxies: RunningProxy[] = [];
 
 /** Certificate files signed by the control plane's issuer (as if from cert-manager). */
 async function issuedFiles(name: string, identity: string, serverName: string) {
-  const pki = join(cp.dataDir, 'pki');
-  const issuer = await loadCA(readFileSync(join(pki, 'issuer.crt'), 'utf8'), readFileSync(join(pki, 'issuer.key'), 'utf8'));
-  const leaf = await issueLeaf(issuer, { commonName: serverName, sans: { uris: [identity], dns: [serverName] }, lifetimeMs: 3_600_000 });
-  const certFile = join(mesh.dir, `${name}.crt`);
-  const keyFile = join(mesh.dir, `${name}.key`);
-  writePublicFile(certFile, leaf.certPem + '\n' + issuer.certPem);
-  writePrivateFile(keyFile, leaf.keyPem!);
+  const pki = await controlPlanePki(cp.dataDir);
+  const { certFile, keyFile } = pki.writeLeaf(name, await pki.leaf({ identity, serverName }), mesh.dir);
   return { certFile, keyFile };
 }
 

@@ -1,17 +1,16 @@
 // Test helpers for the proxy: a throwaway mesh CA, workload credentials on disk, and in-process
 // proxies started from a config exactly as `outpost proxy` would (identity from files, static upstreams).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRootCA, createIntermediateCA, issueLeaf, type CertificateAuthority } from '../../src/core/pki.js';
-import { writePrivateFile, writePublicFile } from '../../src/core/files.js';
+import type { CertificateAuthority } from '../../src/core/pki.js';
+import { createTestPki, spiffeIdOf, TRUST_DOMAIN } from '../support/pki.js';
 import { parseProxyConfig } from '../../src/proxy/config.js';
 import { createSeams } from '../../src/proxy/seams.js';
 import { startProxy, type RunningProxy } from '../../src/proxy/main.js';
 import { silentLogger, createLogger } from '../../src/core/log.js';
 
-export const TD = 'cluster.local';
-export const idOf = (ns: string, sa: string) => `spiffe://${TD}/ns/${ns}/sa/${sa}`;
+export const TD = TRUST_DOMAIN;
+export const idOf = (ns: string, sa: string) => spiffeIdOf(ns, sa);
 
 export interface Mesh {
   dir: string;
@@ -24,27 +23,23 @@ export interface Mesh {
 }
 
 export async function createMesh(): Promise<Mesh> {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-proxy-test-'));
-  const root = await createRootCA({ commonName: 'root.test', lifetimeMs: 86_400_000 });
-  const issuer = await createIntermediateCA(root, { commonName: 'issuer.test', lifetimeMs: 86_400_000 });
+  const pki = await createTestPki({ name: 'test' });
+  const dir = pki.dir();
   const trustFile = join(dir, 'ca.crt');
-  writePublicFile(trustFile, root.certPem);
+  writeFileSync(trustFile, pki.trustAnchorsPem);
   return {
     dir,
-    root,
-    issuer,
+    root: pki.root,
+    issuer: pki.issuer,
     trustFile,
     async issue(name, ns, sa, opts = {}) {
       const identity = idOf(ns, sa);
       const serverName = opts.serverName ?? `${sa}.${ns}.serviceaccount.identity.outpost.${TD}`;
-      const leaf = await issueLeaf(opts.issuer ?? issuer, { commonName: serverName, sans: { uris: [identity], dns: [serverName] }, lifetimeMs: opts.lifetimeMs ?? 3_600_000 });
-      const certFile = join(dir, `${name}.crt`);
-      const keyFile = join(dir, `${name}.key`);
-      writePrivateFile(keyFile, leaf.keyPem!);
-      writePublicFile(certFile, leaf.certPem + '\n' + (opts.issuer ?? issuer).certPem);
+      const leaf = await pki.leaf({ identity, serverName, lifetimeMs: opts.lifetimeMs, issuer: opts.issuer });
+      const { certFile, keyFile } = pki.writeLeaf(name, leaf);
       return { certFile, keyFile, identity, serverName };
     },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => pki.cleanup(),
   };
 }
 

@@ -8,7 +8,7 @@ import { createServer as netServer, connect, type AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { createMesh, startTestProxy, upstreamTo, idOf, type Mesh } from './mesh.js';
-import { createRootCA, createIntermediateCA, issueLeaf } from '../../src/core/pki.js';
+import { createTestPki } from '../support/pki.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 
 let mesh: Mesh;
@@ -102,10 +102,9 @@ function handshake(opts: { cert?: string; key?: string }): Promise<'connected' |
 
 test('inbound requires a client certificate from the mesh trust anchors', async () => {
   assert.equal(await handshake({}), 'refused');
-  const otherRoot = await createRootCA({ commonName: 'other', lifetimeMs: 3_600_000 });
-  const otherIssuer = await createIntermediateCA(otherRoot, { commonName: 'other-issuer', lifetimeMs: 3_600_000 });
-  const leaf = await issueLeaf(otherIssuer, { commonName: 'x', sans: { uris: [idOf('apps', 'client-a')] }, lifetimeMs: 3_600_000 });
-  assert.equal(await handshake({ cert: leaf.certPem + '\n' + otherIssuer.certPem, key: leaf.keyPem }), 'refused');
+  const other = await createTestPki({ name: 'other.test' });
+  const leaf = await other.leaf({ identity: idOf('apps', 'client-a') });
+  assert.equal(await handshake({ cert: leaf.chainPem, key: leaf.keyPem }), 'refused');
   const good = await mesh.issue('probe', 'apps', 'client-a');
   assert.equal(await handshake({ cert: readFileSync(good.certFile, 'utf8'), key: readFileSync(good.keyFile, 'utf8') }), 'connected');
 });

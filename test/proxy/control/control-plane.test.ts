@@ -4,11 +4,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { issueLeaf, loadCA } from '../../../src/core/pki.js';
+import { controlPlanePki } from '../../support/pki.js';
 import { startControlPlaneClients, type ControlPlaneClients } from '../../../src/proxy/control/index.js';
 import type { Credentials } from '../../../src/proxy/types.js';
 import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
@@ -25,18 +25,8 @@ let clients: ControlPlaneClients | undefined;
 
 /** A workload certificate from the control plane's own identity issuer (as the identity service would sign it). */
 async function workloadCredentials(dataDir: string): Promise<Credentials> {
-  const pki = join(dataDir, 'pki');
-  const issuer = await loadCA(readFileSync(join(pki, 'issuer.crt'), 'utf8'), readFileSync(join(pki, 'issuer.key'), 'utf8'));
-  const leaf = await issueLeaf(issuer, { commonName: 'payment-processor-vm', sans: { uris: [IDENTITY], dns: ['payment-processor-vm.payments.svc.cluster.local'] }, lifetimeMs: 3_600_000 });
-  return {
-    identity: IDENTITY,
-    serverName: 'payment-processor-vm.payments.svc.cluster.local',
-    certPem: leaf.certPem,
-    keyPem: leaf.keyPem!,
-    chainPem: issuer.certPem,
-    trustAnchorsPem: readFileSync(join(pki, 'trust-anchors.crt'), 'utf8'),
-    notAfter: leaf.cert.notAfter.getTime(),
-  };
+  const leaf = await (await controlPlanePki(dataDir)).leaf({ commonName: 'payment-processor-vm', identity: IDENTITY, serverName: 'payment-processor-vm.payments.svc.cluster.local' });
+  return { identity: IDENTITY, serverName: leaf.serverName!, certPem: leaf.certPem, keyPem: leaf.keyPem, chainPem: leaf.issuerPem, trustAnchorsPem: leaf.trustAnchorsPem, notAfter: leaf.notAfter };
 }
 
 before(async () => {

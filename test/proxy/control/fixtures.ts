@@ -1,7 +1,8 @@
 // Test fixtures for the proxy's control-plane clients: a real PKI (src/core/pki.ts), a rotatable
 // IdentitySource, and small mTLS gRPC servers implementing the Outpost protos on free loopback ports.
 import * as grpc from '@grpc/grpc-js';
-import { createIntermediateCA, createRootCA, issueLeaf, type CertificateAuthority } from '../../../src/core/pki.js';
+import type { CertificateAuthority } from '../../../src/core/pki.js';
+import { createTestPki as newPki } from '../../support/pki.js';
 import type { Credentials, IdentitySource } from '../../../src/proxy/types.js';
 import { destinationService, inboundPoliciesService, workloadHealthService } from '../../../src/proxy/control/protos.js';
 
@@ -16,31 +17,16 @@ export interface TestPki {
 }
 
 export async function createTestPki(services = ['destination', 'policy', 'health']): Promise<TestPki> {
-  const hour = 3_600_000;
-  const root = await createRootCA({ commonName: 'root.outpost.test', lifetimeMs: 24 * hour });
-  const issuer = await createIntermediateCA(root, { commonName: 'issuer.outpost.test', lifetimeMs: 24 * hour });
-  const server = await issueLeaf(issuer, {
-    commonName: 'control-plane',
-    sans: { dns: [...services.map((s) => `${s}.outpost.svc.cluster.local`), 'localhost'], ips: ['127.0.0.1'] },
-    lifetimeMs: hour,
-    usages: ['server'],
-  });
+  const pki = await newPki();
+  const server = await pki.leaf({ commonName: 'control-plane', dns: [...services.map((s) => `${s}.outpost.svc.cluster.local`), 'localhost'], ips: ['127.0.0.1'], usages: ['server'] });
   return {
-    root,
-    issuer,
-    serverCertPem: `${server.certPem.trimEnd()}\n${issuer.certPem}`,
-    serverKeyPem: server.keyPem!,
+    root: pki.root,
+    issuer: pki.issuer,
+    serverCertPem: server.chainPem,
+    serverKeyPem: server.keyPem,
     async clientCredentials(identity = WORKLOAD_ID) {
-      const leaf = await issueLeaf(issuer, { commonName: 'workload', sans: { uris: [identity], dns: ['payment-processor-vm.payments.svc.cluster.local'] }, lifetimeMs: hour, usages: ['client', 'server'] });
-      return {
-        identity,
-        serverName: 'payment-processor-vm.payments.svc.cluster.local',
-        certPem: leaf.certPem,
-        keyPem: leaf.keyPem!,
-        chainPem: issuer.certPem,
-        trustAnchorsPem: root.certPem,
-        notAfter: leaf.cert.notAfter.getTime(),
-      };
+      const leaf = await pki.leaf({ commonName: 'workload', identity, serverName: 'payment-processor-vm.payments.svc.cluster.local' });
+      return { identity, serverName: leaf.serverName!, certPem: leaf.certPem, keyPem: leaf.keyPem, chainPem: leaf.issuerPem, trustAnchorsPem: leaf.trustAnchorsPem, notAfter: leaf.notAfter };
     },
   };
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type PeerCertificate, type Server, type TLSSocket } from 'node:tls';
 import { certificateIsRevoked } from '../../../src/core/workloads/revocation.js';
 import { closeRevokedClients, refuseRevokedClient, revokedEndpointError, withRevocationCheck, REVOKED_PEER_CODE, type RevocationCheck } from '../../../src/proxy/control/revocations.js';
-import { createIntermediateCA, createRootCA, issueLeaf, type CertificateAuthority } from '../../../src/core/pki.js';
+import { createTestPki, type TestPki } from '../../support/pki.js';
 
 const ID = 'spiffe://cluster.local/ns/payments/sa/vm-sa';
 const revoked = new Set<string>();
@@ -15,8 +15,7 @@ const check: RevocationCheck = {
   isRevokedServerName: (name) => Boolean(name) && revoked.has(name!.toLowerCase()),
 };
 
-let root: CertificateAuthority;
-let issuer: CertificateAuthority;
+let pki: TestPki;
 const leaves: Record<string, { cert: string; key: string }> = {};
 let server: Server;
 let port = 0;
@@ -24,8 +23,8 @@ const open = new Set<TLSSocket>();
 let refusedCount = 0;
 
 async function leaf(serverName: string) {
-  const l = await issueLeaf(issuer, { commonName: serverName, sans: { uris: [ID], dns: [serverName] }, lifetimeMs: 3_600_000 });
-  return { cert: `${l.certPem.trimEnd()}\n${issuer.certPem}`, key: l.keyPem! };
+  const l = await pki.leaf({ identity: ID, serverName });
+  return { cert: l.chainPem, key: l.keyPem };
 }
 
 /** Connects as `name`; resolves with what the server sent before the connection ended, and the TLS session. */
@@ -34,7 +33,7 @@ function talk(name: string, session?: Buffer): Promise<{ got: string; session?: 
     let got = '';
     let ticket: Buffer | undefined;
     let reused = false;
-    const s = connect({ host: '127.0.0.1', port, ca: root.certPem, cert: leaves[name].cert, key: leaves[name].key, servername: 'server.payments.svc.cluster.local', session, minVersion: 'TLSv1.3' });
+    const s = connect({ host: '127.0.0.1', port, ca: pki.trustAnchorsPem, cert: leaves[name].cert, key: leaves[name].key, servername: 'server.payments.svc.cluster.local', session, minVersion: 'TLSv1.3' });
     s.on('session', (t) => (ticket = t));
     s.on('secureConnect', () => (reused = s.isSessionReused()));
     s.on('data', (d) => {
@@ -47,10 +46,9 @@ function talk(name: string, session?: Buffer): Promise<{ got: string; session?: 
 }
 
 before(async () => {
-  root = await createRootCA({ commonName: 'root', lifetimeMs: 3_600_000 });
-  issuer = await createIntermediateCA(root, { commonName: 'issuer', lifetimeMs: 3_600_000 });
+  pki = await createTestPki({ lifetimeMs: 3_600_000 });
   for (const n of ['vm-1', 'vm-2', 'server']) leaves[n] = await leaf(`${n}.payments.svc.cluster.local`);
-  server = createServer({ cert: leaves.server.cert, key: leaves.server.key, ca: root.certPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (socket) => {
+  server = createServer({ cert: leaves.server.cert, key: leaves.server.key, ca: pki.trustAnchorsPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (socket) => {
     socket.on('error', () => {});
     if (refuseRevokedClient(check, socket)) return void refusedCount++;
     open.add(socket);
@@ -86,7 +84,7 @@ test('inbound: connections open before the revocation are closed when the list c
   const hello = new Promise<void>((r) => (greeted = r));
   const closed = new Promise<string>((resolve) => {
     let got = '';
-    const s = connect({ host: '127.0.0.1', port, ca: root.certPem, cert: leaves['vm-2'].cert, key: leaves['vm-2'].key, servername: 'server.payments.svc.cluster.local' });
+    const s = connect({ host: '127.0.0.1', port, ca: pki.trustAnchorsPem, cert: leaves['vm-2'].cert, key: leaves['vm-2'].key, servername: 'server.payments.svc.cluster.local' });
     s.on('data', (d) => {
       got += d;
       s.write('hold');
@@ -109,7 +107,7 @@ test('outbound: a revoked server certificate fails the handshake; a revoked endp
   const identityCheck = (_host: string, cert: PeerCertificate) => (String(cert.subjectaltname).includes(ID) ? undefined : new Error('wrong identity'));
   const dial = () =>
     new Promise<string>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port, ca: root.certPem, cert: leaves['vm-1'].cert, key: leaves['vm-1'].key, servername: 'server.payments.svc.cluster.local', checkServerIdentity: withRevocationCheck(identityCheck, check) });
+      const s = connect({ host: '127.0.0.1', port, ca: pki.trustAnchorsPem, cert: leaves['vm-1'].cert, key: leaves['vm-1'].key, servername: 'server.payments.svc.cluster.local', checkServerIdentity: withRevocationCheck(identityCheck, check) });
       s.on('secureConnect', () => {
         s.destroy();
         resolve('connected');
