@@ -46,6 +46,8 @@ export function identityOptions(f: ControlPlaneFlags): IdentityOptions {
     trustDomain: f['identity-trust-domain'],
     rateLimit: f['identity-rate-limit'],
     podNaming: f['identity-naming'],
+    // Against Kubernetes (a pod's data dir is an emptyDir) the key must outlive the process.
+    jwtKeyStore: f.kubeconfig || f['in-cluster'] ? 'secret' : 'data-dir',
   };
 }
 

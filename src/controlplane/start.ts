@@ -70,7 +70,18 @@ export interface RunningControlPlane {
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
   const log = opts.log;
   // Bad values fail before anything is started.
-  const flags = controlPlaneFlags(opts.flags);
+  // One set of values for the components: the explicit options win over the same flags in opts.flags.
+  const flags = controlPlaneFlags({
+    ...opts.flags,
+    'data-dir': opts.dataDir,
+    listen: opts.listen,
+    'api-port': opts.apiPort,
+    ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}),
+    ...(opts.inCluster !== undefined ? { 'in-cluster': opts.inCluster } : {}),
+    ...(opts.components?.length ? { components: opts.components.join(',') } : {}),
+    ...(opts.componentCredentials !== undefined ? { 'component-credentials': opts.componentCredentials } : {}),
+    ...(opts.identityAddress !== undefined ? { 'identity-address': opts.identityAddress } : {}),
+  });
   const components = selectComponents(await loadComponents(), opts.components);
   const external = Boolean(opts.kubeconfig || opts.inCluster);
   if (external) ensurePrivateDir(opts.dataDir);

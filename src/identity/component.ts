@@ -11,11 +11,12 @@ import type { PodNaming } from '../core/workloads/pod.js';
 import { withControlPlaneServices } from './control-plane-services.js';
 import { startWorkloadDirectory } from './directory.js';
 import { createMemberStore, withAutoRegistration } from './registrar.js';
-import { createEventRecorder, createTokenReviewer, publishTrustRoots } from './kube.js';
+import { createEventRecorder, createTokenReviewer, publishTrustRoots, TRUST_ROOTS_NAMESPACE } from './kube.js';
 import { identityMetrics } from './metrics.js';
 import { createRateLimiter } from '../core/rate-limit.js';
 import { startIdentityServer } from './server.js';
 import { loadOrCreateJwtKey } from './jwt-key.js';
+import { JWT_KEY_SECRET, loadOrCreateJwtKeyInSecret } from './jwt-key-secret.js';
 import { jwtHandlers } from './jwt-service.js';
 import { createTokenLedger } from './token-ledger.js';
 import type { ServingMaterial } from '../core/tls/material-provider.js';
@@ -41,6 +42,8 @@ export interface IdentityOptions {
   rateLimit: number;
   /** The DNS name (serverName) of pods' certificates. */
   podNaming: PodNaming;
+  /** Where the JWT-SVID signing key is kept: DATA_DIR/pki (embedded API) or its Secret (against Kubernetes). */
+  jwtKeyStore: 'data-dir' | 'secret';
 }
 
 export const component: ControlPlaneComponent<IdentityOptions> = {
@@ -55,8 +58,10 @@ export const component: ControlPlaneComponent<IdentityOptions> = {
     });
     let authority = Authority.load(source.material, trustDomain, ctx.clock.now());
     if (source.generated) log.info('generated the identity trust anchor and issuer', { dir: `${ctx.dataDir}/pki` });
-    const jwtKey = loadOrCreateJwtKey(ctx.dataDir);
-    if (jwtKey.generated) log.info('generated the JWT-SVID signing key', { dir: `${ctx.dataDir}/pki`, kid: jwtKey.key.kid });
+    // Against Kubernetes the data dir is a pod's emptyDir: the key lives in a Secret of its own.
+    const jwtKey = options.jwtKeyStore === 'secret' ? await loadOrCreateJwtKeyInSecret(ctx.kubeConfig) : loadOrCreateJwtKey(ctx.dataDir);
+    const keyWhere = options.jwtKeyStore === 'secret' ? `Secret ${TRUST_ROOTS_NAMESPACE}/${JWT_KEY_SECRET}` : `${ctx.dataDir}/pki`;
+    log.info(jwtKey.generated ? 'generated the JWT-SVID signing key' : 'loaded the JWT-SVID signing key', { in: keyWhere, kid: jwtKey.key.kid });
     const publish = (anchorsPem: string) => publishWithRetry(ctx, anchorsPem, jwtKey.key.jwksJson);
     await publish(authority.trustAnchorsPem());
 

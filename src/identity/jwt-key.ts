@@ -1,6 +1,7 @@
-// The identity service's JWT-SVID signing key: ECDSA P-256, generated on first start next to the CA
-// in DATA_DIR/pki (0600) and kept across restarts; its public half is the JWKS the control plane
-// publishes (ConfigMap outpost/outpost-identity-trust-roots, key jwt-bundle.json).
+// The identity service's JWT-SVID signing key: ECDSA P-256, generated on first start and kept across
+// restarts — with the embedded API next to the CA in DATA_DIR/pki (0600); against Kubernetes in a
+// Secret of its own (jwt-key-secret.ts), since a pod's data dir is an emptyDir. Its public half is
+// the JWKS the control plane publishes (ConfigMap outpost/outpost-identity-trust-roots, key jwt-bundle.json).
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { readIfExists, writePrivateFile } from '../core/files.js';
@@ -18,14 +19,22 @@ export const jwtKeyPath = (dataDir: string) => join(dataDir, 'pki', 'jwt-signing
 export function loadOrCreateJwtKey(dataDir: string): { key: JwtSigningKey; generated: boolean } {
   const path = jwtKeyPath(dataDir);
   const pem = readIfExists(path);
-  let privateKey: KeyObject;
-  if (pem) {
-    privateKey = createPrivateKey(pem);
-  } else {
-    privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    writePrivateFile(path, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-  }
+  if (pem) return { key: jwtKeyFromPem(pem), generated: false };
+  const pkcs8 = generateJwtKeyPem();
+  writePrivateFile(path, pkcs8);
+  return { key: jwtKeyFromPem(pkcs8), generated: true };
+}
+
+/** A new P-256 private key, PKCS#8 PEM. */
+export function generateJwtKeyPem(): string {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** The signing key and its JWKS from a PKCS#8 PEM; throws if it is not a P-256 private key. */
+export function jwtKeyFromPem(pem: string): JwtSigningKey {
+  const privateKey: KeyObject = createPrivateKey(pem);
+  if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('not an ECDSA P-256 private key');
   const jwk = jwkOf(createPublicKey(privateKey));
   const jwks: Jwks = { keys: [jwk] };
-  return { key: { privateKey, kid: jwk.kid, jwksJson: JSON.stringify(jwks) }, generated: !pem };
+  return { privateKey, kid: jwk.kid, jwksJson: JSON.stringify(jwks) };
 }

@@ -80,12 +80,17 @@ export async function publishTrustRoots(kc: KubeConfig, bundlePem: string, jwksJ
     await core.createNamespacedConfigMap({ namespace: TRUST_ROOTS_NAMESPACE, body });
   } catch (e) {
     if (statusCode(e) !== 404) throw e; // 404: the namespace does not exist yet
-    try {
-      await core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TRUST_ROOTS_NAMESPACE } } });
-    } catch (ne) {
-      if (statusCode(ne) !== 409) throw ne;
-    }
+    await createOutpostNamespace(core);
     await core.createNamespacedConfigMap({ namespace: TRUST_ROOTS_NAMESPACE, body });
+  }
+}
+
+/** Namespace outpost, for a create answered 404 (with the embedded API or admin credentials; `outpost install` renders it otherwise). */
+export async function createOutpostNamespace(core: CoreV1Api): Promise<void> {
+  try {
+    await core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TRUST_ROOTS_NAMESPACE } } });
+  } catch (ne) {
+    if (statusCode(ne) !== 409) throw ne;
   }
 }
 

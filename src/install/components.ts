@@ -8,6 +8,7 @@ import { KIND_PATHS, type KindName } from '../kube/kinds.js';
 import { DESTINATION_KINDS } from '../kube/mesh-view.js';
 import { POLICY_KINDS } from '../policy/inputs.js';
 import { TRUST_ROOTS_CONFIGMAP } from '../identity/kube.js';
+import { JWT_KEY_SECRET } from '../identity/jwt-key-secret.js';
 import { LEASE_NAME } from '../controllers/run.js';
 import { REVOCATIONS_CONFIGMAP } from '../core/workloads/revocation.js';
 import { injectorInstallComponent } from './injector.js';
@@ -46,6 +47,8 @@ const identity = declareComponent('identity', {
     // Records of used bootstrap tokens (src/identity/token-ledger.ts, docs/adr/0018): created above,
     // read on a retry, listed and deleted once their token expired.
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'delete'] },
+    // Its JWT-SVID signing key (src/identity/jwt-key-secret.ts): that one Secret, which `outpost install` renders empty.
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: [JWT_KEY_SECRET] },
   ],
   port: { name: 'grpc', number: 8080 },
 });

@@ -2,6 +2,7 @@
 // one ServiceAccount with its ClusterRole/Role per component, the trust-roots ConfigMap, the issuer
 // Secret, then a Deployment, Service and PodDisruptionBudget per component. Pure: the CA material
 // is an input (ca.ts generates or imports it).
+import { JWT_KEY_SECRET } from '../identity/jwt-key-secret.js';
 import type { PodNaming } from '../core/workloads/pod.js';
 import { stringify } from 'yaml';
 import { TRUST_ROOTS_CONFIGMAP, TRUST_ROOTS_KEY } from '../identity/kube.js';
@@ -47,6 +48,11 @@ export function renderInstall(opts: InstallOptions): K8sObject[] {
     metadata: { name: ISSUER_SECRET, namespace: ns, labels: { ...componentLabels('identity') } },
     stringData: { 'tls.crt': opts.ca.issuerCertPem, 'tls.key': opts.ca.issuerKeyPem },
   });
+  // Empty: identity fills it with its JWT-SVID signing key on first start (src/identity/jwt-key-secret.ts).
+  // A later apply leaves the key alone (neither server-side nor client-side apply touches fields it never set).
+  if (components.some((c) => c.name === 'identity')) {
+    out.push({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: JWT_KEY_SECRET, namespace: ns, labels: { ...componentLabels('identity') } } });
+  }
   for (const c of components) out.push(deploymentOf(c, opts), serviceOf(c), pdbOf(c));
   if (components.some((c) => c.name === 'injector')) out.push(renderInjectorWebhook(opts.ca.trustAnchorsPem) as K8sObject);
   return out;

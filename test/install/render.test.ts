@@ -90,13 +90,17 @@ describe('least privilege per component', () => {
     }
   });
 
-  it('grants no wildcard, no Secret access, and no write to destination, policy or viz', () => {
+  it('grants no wildcard, no Secret access but identity\'s to its JWT key Secret by name, and no write to destination, policy or viz', () => {
     for (const o of objects.filter((x) => x.kind === 'ClusterRole' || x.kind === 'Role') as any[]) {
       for (const r of o.rules) {
         assert.ok(![...r.apiGroups, ...r.resources, ...r.verbs].includes('*'), `${o.metadata.name}: wildcard`);
-        assert.ok(!r.resources.includes('secrets'), `${o.metadata.name}: secrets`);
+        if (!r.resources.includes('secrets')) continue;
+        // The one exception: get/update of the (empty-rendered) JWT signing key Secret, in a Role, by name.
+        assert.deepEqual([o.kind, o.metadata.name, r.resources, r.verbs, r.resourceNames], ['Role', 'outpost-identity', ['secrets'], ['get', 'update'], ['outpost-identity-jwt-key']], `${o.metadata.name}: secrets`);
       }
     }
+    const jwtSecret = find('Secret', 'outpost-identity-jwt-key');
+    assert.equal(jwtSecret.data, undefined, 'rendered empty: identity generates the key in the cluster');
     for (const c of ['destination', 'policy', 'viz']) {
       for (const r of rules(c)) assert.deepEqual(r.verbs.filter((v: string) => !['get', 'list', 'watch'].includes(v)), [], `${c} writes ${r.resources}`);
     }
