@@ -126,8 +126,8 @@ export async function startProxy(
       for (const hook of ctx.drainHooks) hook();
       outbound?.drain();
       const watched = inbound ? [...servers.filter((s) => s !== admin), inbound.server] : servers.filter((s) => s !== admin);
-      const deadline = Date.now() + graceMs;
-      while (Date.now() < deadline && (await countConnections(watched)) > 0) await new Promise((r) => setTimeout(r, 50));
+      const deadline = ctx.clock.now() + graceMs;
+      while (ctx.clock.now() < deadline && (await countConnections(watched)) > 0) await new Promise<void>((r) => ctx.clock.setTimeout(r, 50));
       await running.close();
       log.info('drained');
     },

@@ -7,10 +7,13 @@ import type { CounterCell } from '../../core/metrics/registry.js';
 import type { HttpMetrics } from '../metrics/proxy-metrics.js';
 import { onFirstUpdate } from './first-update.js';
 
+/** What the inbound's policy state needs of the proxy. */
+export type PolicyDeps = Pick<ProxyContext, 'policy' | 'metrics' | 'clock'>;
+
 export class InboundPolicies {
   private readonly watches = new Map<number, ReturnType<ProxyContext['policy']['watchPort']>>();
 
-  constructor(private readonly ctx: ProxyContext) {}
+  constructor(private readonly ctx: PolicyDeps) {}
 
   current(port: number): InboundPortPolicy | undefined {
     return this.watch(port).current();
@@ -32,7 +35,7 @@ export class InboundPolicies {
   whenKnown(port: number, timeoutMs: number, cb: () => void): void {
     const w = this.watch(port);
     if (w.current()) return cb();
-    onFirstUpdate(w, timeoutMs, cb);
+    onFirstUpdate(w, this.ctx.clock, timeoutMs, cb);
   }
 
   close(): void {
@@ -58,7 +61,7 @@ export class InboundConnection {
   private readonly ports = new Map<number, PortState>();
 
   constructor(
-    private readonly ctx: ProxyContext,
+    private readonly ctx: Pick<ProxyContext, 'metrics'>,
     readonly clientId: string | undefined,
     readonly clientAddr: string,
     readonly clientIp: string,

@@ -43,7 +43,7 @@ export class InboundTargets {
   private readonly configured: Set<number>;
   private readonly workloadPorts: WorkloadPortsSource | undefined;
 
-  constructor(private readonly ctx: ProxyContext) {
+  constructor(private readonly ctx: Pick<ProxyContext, 'config' | 'ownPorts' | 'workloadPorts' | 'metrics' | 'log' | 'clock'>) {
     this.configured = new Set([...ctx.config.inbound.ports, ...ctx.config.policy.ports.map((p) => p.port)]);
     this.workloadPorts = ctx.workloadPorts;
   }
@@ -65,6 +65,6 @@ export class InboundTargets {
   whenKnown(port: number, timeoutMs: number, cb: () => void): void {
     const src = this.workloadPorts;
     if (!src || src.current() !== undefined || this.configured.has(port) || this.ctx.ownPorts.has(port)) return cb();
-    onFirstUpdate(src, timeoutMs, cb);
+    onFirstUpdate(src, this.ctx.clock, timeoutMs, cb);
   }
 }

@@ -9,21 +9,24 @@ import type { InboundTargets } from './target-ports.js';
 import { decodeTransportHeader, HEADER_LENGTH } from '../transport/header.js';
 import { detect, pipeBoth } from '../transport/detect.js';
 import type { Http2Server } from 'node:http2';
-import { connectPlain } from '../outbound/connect.js';
+import { connectPlain, type ConnectDeps } from '../outbound/connect.js';
+
+/** What the inbound's opaque path needs of the proxy (the same object as for connecting). */
+type OpaqueDeps = ConnectDeps & Pick<ProxyContext, 'clock'>;
 
 export interface InboundHandlers {
   http1(socket: TLSSocket, conn: InboundConnection): void;
   h2: Http2Server;
 }
 
-export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, targets: InboundTargets, socket: TLSSocket, conn: InboundConnection, http: InboundHandlers): void {
+export function acceptOpaque(ctx: OpaqueDeps, policies: InboundPolicies, targets: InboundTargets, socket: TLSSocket, conn: InboundConnection, http: InboundHandlers): void {
   let buf: Buffer | undefined;
-  const timer = setTimeout(() => socket.destroy(), ctx.config.timeouts.detectMs);
+  const timer = ctx.clock.setTimeout(() => socket.destroy(), ctx.config.timeouts.detectMs);
   const onData = (chunk: Buffer) => {
     buf = buf ? Buffer.concat([buf, chunk]) : chunk;
     const h = decodeTransportHeader(buf);
     if (h === undefined) return;
-    clearTimeout(timer);
+    ctx.clock.clearTimeout(timer);
     socket.removeListener('data', onData);
     conn.established();
     if (h instanceof Error) {
@@ -47,11 +50,11 @@ export function acceptOpaque(ctx: ProxyContext, policies: InboundPolicies, targe
   socket.on('data', onData);
 }
 
-function afterHeader(ctx: ProxyContext, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection, http: InboundHandlers, clientSaysOpaque: boolean): void {
+function afterHeader(ctx: OpaqueDeps, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection, http: InboundHandlers, clientSaysOpaque: boolean): void {
   const st = conn.port(conn.headerPort, policies);
   if (clientSaysOpaque || st.policy?.protocol === 'opaque') return forwardLocal(ctx, policies, socket, conn);
   socket.resume();
-  detect(socket, ctx.config.timeouts.detectMs, (kind) => {
+  detect(socket, ctx.clock, ctx.config.timeouts.detectMs, (kind) => {
     if (kind === 'http1') {
       http.http1(socket, conn);
       socket.resume();
@@ -60,7 +63,7 @@ function afterHeader(ctx: ProxyContext, policies: InboundPolicies, socket: TLSSo
   });
 }
 
-function forwardLocal(ctx: ProxyContext, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection): void {
+function forwardLocal(ctx: ConnectDeps, policies: InboundPolicies, socket: TLSSocket, conn: InboundConnection): void {
   const port = conn.headerPort;
   const st = conn.port(port, policies);
   const d = authorizeConnection(st.policy, conn.clientId, conn.clientIp);

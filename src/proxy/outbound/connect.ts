@@ -3,10 +3,11 @@
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { ResolvedEndpoint } from '../../api/model.js';
+import type { Clock } from '../../core/clock.js';
 import type { ProxyContext } from '../context.js';
 
 /** What opening endpoint connections needs of the proxy (always the same object: TLS sessions are cached per it). */
-export type ConnectDeps = Pick<ProxyContext, 'config' | 'tls' | 'metrics' | 'revocations' | 'ownLocalClients' | 'log'>;
+export type ConnectDeps = Pick<ProxyContext, 'config' | 'tls' | 'metrics' | 'revocations' | 'ownLocalClients' | 'log' | 'clock'>;
 import { expectIdentity } from '../tls/identity.js';
 import { revokedEndpointError, withRevocationCheck } from '../control/revocations.js';
 import { labelString } from '../../core/metrics/registry.js';
@@ -86,7 +87,7 @@ export function connectPeer(ctx: ConnectDeps, ep: ResolvedEndpoint, alpn: string
     if (sessions.size > 1024) sessions.clear();
     sessions.set(key, s);
   });
-  armConnectTimeout(socket, ctx.config.timeouts.connectMs, 'secureConnect');
+  armConnectTimeout(ctx.clock, socket, ctx.config.timeouts.connectMs, 'secureConnect');
   return socket;
 }
 
@@ -99,7 +100,7 @@ export function connectPlain(ctx: ConnectDeps, host: string, port: number, direc
   if (direction === 'inbound') markOwnLocalClient(ctx, socket);
   const labels = ep ? labelsOfEndpoint(ep, `${host}:${port}`) : connectionLabels(`${host}:${port}`, undefined, direction);
   socket.once('connect', () => ctx.metrics.trackConnection(labels, socket));
-  armConnectTimeout(socket, ctx.config.timeouts.connectMs, 'connect');
+  armConnectTimeout(ctx.clock, socket, ctx.config.timeouts.connectMs, 'connect');
   return socket;
 }
 
@@ -118,7 +119,7 @@ export function connectUnmeshed(ctx: ConnectDeps, host: string, port: number): S
   }
   const l = labels;
   socket.once('connect', () => ctx.metrics.trackConnection(l, socket));
-  armConnectTimeout(socket, ctx.config.timeouts.connectMs, 'connect');
+  armConnectTimeout(ctx.clock, socket, ctx.config.timeouts.connectMs, 'connect');
   return socket;
 }
 
@@ -136,12 +137,12 @@ export function markOwnLocalClient(ctx: Pick<ProxyContext, 'ownLocalClients'>, s
   return socket;
 }
 
-function armConnectTimeout(socket: Socket, ms: number, event: string): void {
-  const t = setTimeout(() => {
+function armConnectTimeout(clock: Clock, socket: Socket, ms: number, event: string): void {
+  const t = clock.setTimeout(() => {
     const err = new Error(`connect timeout after ${ms} ms`) as Error & { code: string };
     err.code = 'ETIMEDOUT';
     socket.destroy(err);
   }, ms);
-  socket.once(event, () => clearTimeout(t));
-  socket.once('close', () => clearTimeout(t));
+  socket.once(event, () => clock.clearTimeout(t));
+  socket.once('close', () => clock.clearTimeout(t));
 }

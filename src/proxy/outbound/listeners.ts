@@ -77,7 +77,7 @@ export function outboundProxyServer(ctx: ProxyContext, http: OutboundHttp): Serv
       });
     }
     socket.resume();
-    detect(socket, ctx.config.timeouts.detectMs, (kind) => {
+    detect(socket, ctx.clock, ctx.config.timeouts.detectMs, (kind) => {
       if (kind === 'http1') serveH1(socket);
       else if (kind === 'h2') h.h2.emit('connection', socket);
       else socket.destroy(); // no authority to route opaque bytes by
@@ -97,7 +97,7 @@ function authorityServer(ctx: ProxyContext, http: OutboundHttp, authority: strin
     const go = () => {
       if (protocol === 'opaque' || opaqueHint || svc.snapshot?.opaque === true) return forwardOpaque(ctx, svc, socket, true);
       socket.resume();
-      detect(socket, ctx.config.timeouts.detectMs, (kind) => {
+      detect(socket, ctx.clock, ctx.config.timeouts.detectMs, (kind) => {
         if (kind === 'http1') serveH1(socket);
         else if (kind === 'h2') h.h2.emit('connection', socket);
         else forwardOpaque(ctx, svc, socket, false);

@@ -1,18 +1,19 @@
 // Protocol detection on a fresh connection: read just enough of the first bytes to tell HTTP/1.1,
 // HTTP/2 prior knowledge, or anything else (opaque), then put the bytes back for the next layer.
 import type { Socket } from 'node:net';
+import type { Clock } from '../../core/clock.js';
 import { detectProtocol, type Detected } from './header.js';
 
 export type Detection = Exclude<Detected, 'more'>;
 
 /** Calls `cb` once with the protocol; on timeout (a server-speaks-first protocol) it is opaque. */
-export function detect(socket: Socket, timeoutMs: number, cb: (kind: Detection) => void): void {
+export function detect(socket: Socket, clock: Clock, timeoutMs: number, cb: (kind: Detection) => void): void {
   let buf: Buffer | undefined;
   let settled = false;
   const settle = (kind: Detection) => {
     if (settled) return;
     settled = true;
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
     socket.removeListener('data', onData);
     socket.removeListener('end', onEnd);
     socket.pause();
@@ -25,7 +26,7 @@ export function detect(socket: Socket, timeoutMs: number, cb: (kind: Detection) 
     if (kind !== 'more') settle(kind);
   };
   const onEnd = () => settle('opaque');
-  const timer = setTimeout(() => settle('opaque'), timeoutMs);
+  const timer = clock.setTimeout(() => settle('opaque'), timeoutMs);
   socket.on('data', onData);
   socket.once('end', onEnd);
 }
