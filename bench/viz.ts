@@ -11,7 +11,7 @@ import { systemClock } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/log.js';
 import { AdminAuthenticator } from '../src/viz/auth.js';
 import { MemoryBackend } from '../src/viz/backend.js';
-import type { WorkloadInfo } from '../src/viz/discovery.js';
+import type { WorkloadInfo } from '../src/viz/workload-info.js';
 import { Scraper } from '../src/viz/scraper.js';
 import { startVizServer } from '../src/viz/server.js';
 

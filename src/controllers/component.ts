@@ -32,6 +32,7 @@ export const component: ClusterComponent<ControllersOptions> = {
     }
     const running = await startControllers({
       kubeConfig: ctx.kubeConfig,
+      cluster: ctx.cluster,
       clock: ctx.clock,
       log: ctx.log,
       disconnectGraceMs: options.disconnectGraceMs,

@@ -30,14 +30,6 @@ export const REASON = {
 export const WORKLOAD_GROUP = 'workload.linkerd.io';
 export const WORKLOAD_VERSION = 'v1beta1';
 
-/** Does a Service selector (map equality, like Kubernetes) select these labels? An empty selector selects nothing here. */
-export function selectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
-  if (!selector) return false;
-  const entries = Object.entries(selector);
-  if (entries.length === 0) return false;
-  return entries.every(([k, v]) => labels[k] === v);
-}
-
 /** Labels as `kubectl get --show-labels` prints them: "k=v,k=v", sorted by key. */
 export function formatLabels(labels: Record<string, string>): string {
   return Object.keys(labels)

@@ -1,10 +1,10 @@
-// Wires the controllers together: four informers feed one index; the EndpointSlice and WorkloadGroup
+// Wires the controllers together: the shared informers (src/kube) feed one index; the EndpointSlice and WorkloadGroup
 // controllers write only while this process holds the Lease; the health server (any process)
 // turns proxy reports into Ready conditions. Used by the component, tests and the benchmark.
 import type { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1EndpointSlice, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
+import { type KubeConfig, type KubernetesObject, type V1EndpointSlice, type V1Endpoints, type V1Service } from '@kubernetes/client-node';
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
@@ -22,16 +22,19 @@ import { startHealthServer, type RunningHealthServer } from './health/server.js'
 import { WorkloadStatusWriter } from './health/status-writer.js';
 import { HealthTracker, disconnectGraceFor, heartbeatIntervalFor } from './health/tracker.js';
 import type { WorkloadProxyStatus } from './health/status-writer.js';
-import { MANAGED_BY, MANAGED_BY_LABEL, WORKLOAD_GROUP, WORKLOAD_VERSION } from './labels.js';
+import { MANAGED_BY, MANAGED_BY_LABEL } from './labels.js';
 import { ApiClients } from '../core/kube-clients.js';
 import { LeaderElector } from './runtime/leader.js';
-import { startInformer, type RunningInformer } from './runtime/informer.js';
+import { ClusterView } from '../kube/cluster-view.js';
+import type { KindName } from '../kube/kinds.js';
 
 export const LEASE_NAMESPACE = 'outpost';
 export const LEASE_NAME = 'outpost-controllers';
 
 export interface ControllersOptions {
   kubeConfig: KubeConfig;
+  /** The process's cluster view (`outpost up`); started alone (tests, benchmarks), the controllers make their own. */
+  cluster?: ClusterView;
   clock: Clock;
   log: Logger;
   /** Default disconnect grace (--workload-disconnect-grace). */
@@ -57,8 +60,6 @@ export interface RunningControllers {
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
-
-type ListFn<T extends KubernetesObject> = () => Promise<KubernetesListObject<T>>;
 
 export async function startControllers(opts: ControllersOptions): Promise<RunningControllers> {
   const { kubeConfig, clock, log } = opts;
@@ -91,70 +92,58 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     else if (adopt && cond!.status === 'True') tracker.adopt(uid, keyOf(ew));
   };
 
-  const core = api.make(CoreV1Api);
-  const custom = api.make(CustomObjectsApi);
-  const discovery = api.make(DiscoveryV1Api);
-  const customList = <T extends KubernetesObject>(plural: string): ListFn<T> => async () =>
-    (await custom.listClusterCustomObject({ group: WORKLOAD_GROUP, version: WORKLOAD_VERSION, plural })) as KubernetesListObject<T>;
-  const wlPath = `/apis/${WORKLOAD_GROUP}/${WORKLOAD_VERSION}`;
-  const informerLog = log.child('informer');
+  // The process's shared informers (or, started alone, a view of our own): a change handler per type.
+  const cluster = opts.cluster ?? new ClusterView({ kubeConfig, clock, log: log.child('informer') });
+  const watching: { synced: Promise<void>; unsubscribe: () => void }[] = [];
+  const watch = <T extends KubernetesObject>(kind: KindName, handlers: { upsert(o: T): void; remove(o: T): void }, how: { only?: (o: T) => boolean; labelSelector?: string; resync?: boolean } = {}) => {
+    const informer = cluster.informer<T>(kind, { labelSelector: how.labelSelector });
+    const unsubscribe = informer.subscribe(
+      (change, o) => {
+        // An object leaving the filtered set (its label changed) is gone for us.
+        if (how.only && !how.only(o)) return void (change !== 'add' && handlers.remove(o));
+        if (change === 'delete') handlers.remove(o);
+        else handlers.upsert(o);
+      },
+      { resync: how.resync },
+    );
+    watching.push({ synced: informer.synced, unsubscribe });
+  };
+  const ours = (o: KubernetesObject) => o.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
 
-  const informers: RunningInformer<KubernetesObject>[] = [
-    startInformer<V1Service>({
-      kubeConfig, clock, log: informerLog, path: '/api/v1/services',
-      list: () => core.listServiceForAllNamespaces(),
-      handlers: { upsert: (s) => endpoints.enqueue(index.upsertService(s).services), remove: (s) => endpoints.enqueue(index.removeService(s).services) },
-    }),
-    startInformer<ExternalWorkloadObject & KubernetesObject>({
-      kubeConfig, clock, log: informerLog, path: `${wlPath}/externalworkloads`,
-      list: customList('externalworkloads'),
-      handlers: {
-        upsert: (ew) => {
-          const a = index.upsertWorkload(ew);
-          endpoints.enqueue(a.services);
-          groups.workloadChanged(keyOf(ew), a.groups);
-          settleCondition(ew);
-          autoRemover.workloadChanged(ew);
-        },
-        remove: (ew) => {
-          const a = index.removeWorkload(ew);
-          endpoints.enqueue(a.services);
-          groups.workloadChanged(keyOf(ew), a.groups);
-          tracker.forget(ew.metadata.uid ?? '');
-          lastProxy.delete(ew.metadata.uid ?? '');
-        },
-      },
-    }),
-    startInformer<WorkloadGroupLike & KubernetesObject>({
-      kubeConfig, clock, log: informerLog, path: `${wlPath}/workloadgroups`,
-      list: customList('workloadgroups'),
-      handlers: {
-        upsert: (g) => {
-          const a = index.upsertGroup(g);
-          endpoints.enqueue(a.services);
-          groups.groupsChanged(a.groups);
-          autoRemover.groupChanged();
-        },
-        remove: (g) => {
-          endpoints.enqueue(index.removeGroup(g).services);
-          autoRemover.groupChanged();
-        },
-      },
-    }),
-    startInformer<V1EndpointSlice>({
-      kubeConfig, clock, log: informerLog, path: '/apis/discovery.k8s.io/v1/endpointslices',
-      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
-      list: () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
-      handlers: { upsert: (s) => endpoints.sliceSeen(s), remove: (s) => endpoints.sliceGone(s) },
-    }),
-    // The core/v1 Endpoints we mirror (labelled as ours); a hand-made one is learnt on a create conflict.
-    startInformer<V1Endpoints>({
-      kubeConfig, clock, log: informerLog, path: '/api/v1/endpoints',
-      labelSelector: `${ENDPOINTS_MANAGED_BY_LABEL}=${MANAGED_BY}`,
-      list: () => core.listEndpointsForAllNamespaces({ labelSelector: `${ENDPOINTS_MANAGED_BY_LABEL}=${MANAGED_BY}` }),
-      handlers: { upsert: (e) => endpoints.endpointsSeen(e), remove: (e) => endpoints.endpointsGone(e) },
-    }),
-  ] as RunningInformer<KubernetesObject>[];
+  // Services resync (client-go style): every Service's slices are reconciled again each period.
+  watch<V1Service>('services', { upsert: (s) => endpoints.enqueue(index.upsertService(s).services), remove: (s) => endpoints.enqueue(index.removeService(s).services) }, { resync: true });
+  watch<ExternalWorkloadObject & KubernetesObject>('externalworkloads', {
+    upsert: (ew) => {
+      const a = index.upsertWorkload(ew);
+      endpoints.enqueue(a.services);
+      groups.workloadChanged(keyOf(ew), a.groups);
+      settleCondition(ew);
+      autoRemover.workloadChanged(ew);
+    },
+    remove: (ew) => {
+      const a = index.removeWorkload(ew);
+      endpoints.enqueue(a.services);
+      groups.workloadChanged(keyOf(ew), a.groups);
+      tracker.forget(ew.metadata.uid ?? '');
+      lastProxy.delete(ew.metadata.uid ?? '');
+    },
+  });
+  watch<WorkloadGroupLike & KubernetesObject>('workloadgroups', {
+    upsert: (g) => {
+      const a = index.upsertGroup(g);
+      endpoints.enqueue(a.services);
+      groups.groupsChanged(a.groups);
+      autoRemover.groupChanged();
+    },
+    remove: (g) => {
+      endpoints.enqueue(index.removeGroup(g).services);
+      autoRemover.groupChanged();
+    },
+  });
+  // Our EndpointSlices, from the one slice informer the destination service reads too.
+  watch<V1EndpointSlice>('endpointslices', { upsert: (s) => endpoints.sliceSeen(s), remove: (s) => endpoints.sliceGone(s) }, { only: ours });
+  // The core/v1 Endpoints we mirror (labelled as ours; only the controllers read Endpoints); a hand-made one is learnt on a create conflict.
+  watch<V1Endpoints>('endpoints', { upsert: (e) => endpoints.endpointsSeen(e), remove: (e) => endpoints.endpointsGone(e) }, { labelSelector: `${ENDPOINTS_MANAGED_BY_LABEL}=${MANAGED_BY}` });
 
   const elector = new LeaderElector({
     api, clock, log: log.child('leader'),
@@ -181,7 +170,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
 
   let stopped = false;
   // Lead only once every cache is complete: acting on a partial view would delete good slices.
-  const synced = Promise.all(informers.map((i) => i.synced)).then(async () => {
+  const synced = Promise.all(watching.map((w) => w.synced)).then(async () => {
     if (!stopped) await elector.start();
   });
   const waited = await Promise.race([synced.then(() => true), new Promise<boolean>((r) => clock.setTimeout(() => r(false), 15_000).unref?.())]);
@@ -195,7 +184,8 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     endpoints.stop();
     groups.stop();
     await elector.stop();
-    await Promise.all(informers.map((i) => i.stop()));
+    for (const w of watching) w.unsubscribe();
+    if (!opts.cluster) await cluster.stop();
     api.close();
   };
 

@@ -4,7 +4,8 @@ import { serviceAccountIdentity, type EffectiveWorkload, type WorkloadPort } fro
 import { podServerName, type PodNaming } from '../core/workloads/pod.js';
 import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../api/model.js';
 import type { ServerObject } from '../kube/objects.js';
-import { OPAQUE_PORTS_ANNOTATION, parsePortList, serverForPort, type SelectableWorkload } from '../policy/servers.js';
+import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../core/workloads/opaque-ports.js';
+import { serverForPort, type SelectableWorkload } from '../kube/servers.js';
 import type { EndpointSliceObject, PodObject, ServiceObject, ServicePortSpec, SliceEndpoint } from '../kube/objects.js';
 
 export const INBOUND_PORT_ANNOTATION = 'config.outpost.io/proxy-inbound-port';

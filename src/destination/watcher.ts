@@ -8,7 +8,7 @@ import { serviceFqdn, type ParsedAuthority } from './authority.js';
 import type { KindName } from '../kube/kinds.js';
 import type { MeshView } from '../kube/mesh-view.js';
 import { resolveAddressProfile, resolveServiceEndpoints, type EndpointLookups } from './endpoints.js';
-import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../policy/servers.js';
+import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../core/workloads/opaque-ports.js';
 import type { PodObject, ServiceObject } from '../kube/objects.js';
 import { SERVICE_NAME_LABEL } from '../kube/objects.js';
 import { diffSnapshots, toWireEndpoint, toWireRoutes, type WireProfile, type WireUpdate } from './wire.js';

@@ -5,7 +5,7 @@ import { effectiveWorkload, type EffectiveWorkload, type WorkloadGroupLike } fro
 import { assumesReady, neverReported, readyConditionOf } from '../controllers/health/conditions.js';
 import { DEFAULT_POLICY_ANNOTATION, computeInboundPolicy } from '../policy/compute.js';
 import { SERVICE_NAME_LABEL, type ServiceObject } from '../kube/objects.js';
-import { selectorMatches } from '../controllers/labels.js';
+import { serviceSelectorMatches as selectorMatches } from '../kube/selectors.js';
 import type { Authorization, InboundPortPolicy } from '../api/model.js';
 import { describeMatch } from '../core/routes/http-route.js';
 import type { ExplainFacts, Section } from './facts.js';

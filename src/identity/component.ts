@@ -1,6 +1,7 @@
 // The identity component of the control plane: loads (or creates) the CA, publishes the trust roots,
 // serves Certify over TLS, and issues the other components' mTLS certificates (identityAuthority).
-import type { ControlPlaneComponent, ControlPlaneContext, IdentityAuthority } from '../core/component.js';
+import type { ControlPlaneContext, IdentityAuthority } from '../core/component.js';
+import type { ClusterComponent } from '../kube/cluster-view.js';
 import type { TimerHandle } from '../core/clock.js';
 import { OutpostError } from '../core/errors.js';
 import { Authority } from './authority.js';
@@ -46,7 +47,7 @@ export interface IdentityOptions {
   jwtKeyStore: 'data-dir' | 'secret';
 }
 
-export const component: ControlPlaneComponent<IdentityOptions> = {
+export const component: ClusterComponent<IdentityOptions> = {
   name: 'identity',
   async start(ctx, options) {
     const log = ctx.log;
@@ -69,7 +70,7 @@ export const component: ControlPlaneComponent<IdentityOptions> = {
       const c = authority.issueServiceCertificate('identity', { listen: ctx.listen, lifetimeMs: SERVICE_CERT_LIFETIME_MS, now: ctx.clock.now() });
       return { trustAnchorsPem: authority.trustAnchorsPem(), certChainPem: c.chainPem, keyPem: c.keyPem, notAfter: c.notAfter };
     };
-    const directory = startWorkloadDirectory(ctx.kubeConfig, { trustDomain, clock: ctx.clock, log });
+    const directory = startWorkloadDirectory(ctx.cluster, { trustDomain });
     const reviewToken = createTokenReviewer(ctx.kubeConfig);
     const tokens = createTokenLedger(ctx.kubeConfig, { clock: ctx.clock, log });
     await directory.synced(5_000);

@@ -1,9 +1,9 @@
-// What the identity service knows about workloads and ServiceAccounts: list+watch caches (so a
+// What the identity service knows about workloads and ServiceAccounts: the process's shared caches (so a
 // renewal costs no API call), with a direct read whenever the cache would refuse, so a workload
 // annotated a moment ago is never refused because the watch event is still in flight.
-import { CoreV1Api, CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
-import type { Clock, TimerHandle } from '../core/clock.js';
-import type { Logger } from '../core/log.js';
+import { CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
+import type { ClusterView } from '../kube/cluster-view.js';
+import type { KindName } from '../kube/kinds.js';
 import { effectiveWorkload, groupNameOf, type ExternalWorkloadLike, type WorkloadGroupLike } from '../core/workloads/effective.js';
 import { makeKeepAliveApiClient } from '../core/kube-clients.js';
 import type { CertifyLookups } from './certify.js';
@@ -27,64 +27,27 @@ interface Cache<T> {
   get(name: string, namespace?: string): T | undefined;
   healthy(): boolean;
   synced: Promise<void>;
-  stop(): Promise<void>;
+  stop(): void;
 }
 
-function startCache<T extends KubernetesObject>(kc: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, clock: Clock, log: Logger, onChange?: (change: 'upsert' | 'remove', obj: T) => void): Cache<T> {
-  let listed!: () => void;
-  const synced = new Promise<void>((r) => (listed = r));
-  let healthy = false;
-  const informer = makeInformer<T>(kc, path, async () => {
-    const result = await list();
-    queueMicrotask(() => {
-      healthy = true;
-      listed();
-    });
-    return result;
-  });
-  let stopped = false;
-  let failures = 0;
-  let timer: TimerHandle | undefined;
-  informer.on('connect', () => (failures = 0));
-  if (onChange) {
-    informer.on('add', (o) => onChange('upsert', o));
-    informer.on('update', (o) => onChange('upsert', o));
-    informer.on('delete', (o) => onChange('remove', o));
-  }
-  informer.on('error', (err) => {
-    healthy = false;
-    if (stopped) return;
-    failures++;
-    const delay = Math.min(100 * 2 ** Math.min(failures, 7), 10_000);
-    log.debug('identity watch failed; restarting', { path, delayMs: delay, error: err });
-    timer = clock.setTimeout(() => void (stopped || informer.start()), delay);
-    timer.unref?.();
-  });
-  void informer.start().catch(() => {});
-  const cache: ObjectCache<T> = informer;
-  return {
-    get: (name, namespace) => cache.get(name, namespace),
-    healthy: () => healthy,
-    synced,
-    async stop() {
-      stopped = true;
-      if (timer) clock.clearTimeout(timer);
-      await informer.stop();
-    },
-  };
+/** A shared informer of the process's cluster view, with an optional change handler of ours. */
+function cacheOf<T extends KubernetesObject>(cluster: ClusterView, kind: KindName, onChange?: (change: 'upsert' | 'remove', obj: T) => void): Cache<T> {
+  const informer = cluster.informer<T>(kind);
+  const unsubscribe = onChange ? informer.subscribe((change, o) => onChange(change === 'delete' ? 'remove' : 'upsert', o)) : () => {};
+  return { get: (name, namespace) => informer.get(name, namespace), healthy: () => informer.healthy(), synced: informer.synced, stop: unsubscribe };
 }
 
-export function startWorkloadDirectory(kc: KubeConfig, opts: { trustDomain: string; clock: Clock; log: Logger }): WorkloadDirectory {
+export function startWorkloadDirectory(cluster: ClusterView, opts: { trustDomain: string }): WorkloadDirectory {
+  const kc = cluster.kubeConfig;
   const custom = makeKeepAliveApiClient(kc, CustomObjectsApi);
   const core = makeKeepAliveApiClient(kc, CoreV1Api);
-  const listCustom = (plural: string) => () => custom.listClusterCustomObject({ ...GV, plural }) as Promise<KubernetesListObject<KubernetesObject>>;
   const claims = new ClaimIndex();
   const indexed = (kind: NameHolder['kind']) => (change: 'upsert' | 'remove', obj: KubernetesObject) =>
     change === 'upsert' ? claims.upsert(kind, obj as ExternalWorkloadLike) : claims.remove(kind, obj as ExternalWorkloadLike);
-  const workloads = startCache(kc, `/apis/${GV.group}/${GV.version}/externalworkloads`, listCustom('externalworkloads'), opts.clock, opts.log, indexed('ExternalWorkload'));
-  const groups = startCache(kc, `/apis/${GV.group}/${GV.version}/workloadgroups`, listCustom('workloadgroups'), opts.clock, opts.log, indexed('WorkloadGroup'));
-  const serviceAccounts = startCache(kc, '/api/v1/serviceaccounts', () => core.listServiceAccountForAllNamespaces(), opts.clock, opts.log);
-  const namespaces = startCache(kc, '/api/v1/namespaces', () => core.listNamespace(), opts.clock, opts.log);
+  const workloads = cacheOf(cluster, 'externalworkloads', indexed('ExternalWorkload'));
+  const groups = cacheOf(cluster, 'workloadgroups', indexed('WorkloadGroup'));
+  const serviceAccounts = cacheOf(cluster, 'serviceaccounts');
+  const namespaces = cacheOf(cluster, 'namespaces');
   const caches = [workloads, groups, serviceAccounts, namespaces];
 
   const getCustom = async <T>(plural: string, namespace: string, name: string): Promise<T | undefined> => {
@@ -176,6 +139,6 @@ export function startWorkloadDirectory(kc: KubeConfig, opts: { trustDomain: stri
     cached,
     fresh,
     synced: (timeoutMs) => Promise.race([Promise.all(caches.map((c) => c.synced)).then(() => {}), new Promise<void>((r) => setTimeout(r, timeoutMs).unref())]),
-    stop: async () => void (await Promise.all(caches.map((c) => c.stop()))),
+    stop: async () => caches.forEach((c) => c.stop()),
   };
 }

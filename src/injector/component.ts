@@ -2,7 +2,8 @@
 // the Outpost proxy into pods (src/inject/pod.ts), served over HTTPS on --injector-port with a
 // certificate from the mesh CA (its caBundle is the trust-anchor bundle).
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { ControlPlaneComponent, RunningComponent } from '../core/component.js';
+import type { RunningComponent } from '../core/component.js';
+import type { ClusterComponent } from '../kube/cluster-view.js';
 import { OutpostError } from '../core/errors.js';
 import { makeKeepAliveApiClient } from '../core/kube-clients.js';
 import { renewServiceCertificate } from '../core/tls/service-certificate.js';
@@ -33,7 +34,7 @@ export interface InjectorOptions {
   tokenExpirationMs: number;
 }
 
-export const component: ControlPlaneComponent<InjectorOptions> = {
+export const component: ClusterComponent<InjectorOptions> = {
   name: 'injector',
   async start(ctx, options): Promise<RunningComponent> {
     if (!options.enabled) return { listeners: {}, stop: async () => {} };
@@ -85,7 +86,7 @@ export const component: ControlPlaneComponent<InjectorOptions> = {
       throw e;
     });
     serving.server = server;
-    const watch = watchUninjectedPods({ kubeConfig: ctx.kubeConfig, trustDomain: identity.trustDomain, excludedNamespaces: DEFAULT_EXCLUDED_NAMESPACES, namespaceAnnotations, metrics, events, clock: ctx.clock, log: ctx.log.child('injector') });
+    const watch = watchUninjectedPods({ cluster: ctx.cluster, trustDomain: identity.trustDomain, excludedNamespaces: DEFAULT_EXCLUDED_NAMESPACES, namespaceAnnotations, metrics, events, clock: ctx.clock, log: ctx.log.child('injector') });
     const host = ctx.listen === '0.0.0.0' || ctx.listen === '::' ? '127.0.0.1' : ctx.listen;
     ctx.log.info('proxy injector listening', { port: server.port, failurePolicy });
     return {

@@ -2,10 +2,10 @@
 // injector was unreachable or failed and the failurePolicy is Ignore. The injector cannot see those
 // admissions, so it watches pods and reports each such pod once: a metric and a Warning Event
 // `NotInjected` on its workload, saying how to get the proxy (delete the pod).
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import { MeshView } from '../kube/mesh-view.js';
+import type { ClusterView } from '../kube/cluster-view.js';
 import { decideInjection } from '../inject/annotations.js';
 import { isInjected, type PodTemplate } from '../inject/pod.js';
 import type { InjectorEventRecorder } from './events.js';
@@ -16,7 +16,8 @@ import { podOwner } from './review.js';
 const LOOKBACK_MS = 10 * 60_000;
 
 export interface UninjectedPodsOptions {
-  kubeConfig: KubeConfig;
+  /** The process's cluster view: its pod informer. */
+  cluster: ClusterView;
   trustDomain: string;
   excludedNamespaces: readonly string[];
   namespaceAnnotations(ns: string): Promise<Record<string, string> | undefined>;
@@ -29,8 +30,7 @@ export interface UninjectedPodsOptions {
 export function watchUninjectedPods(o: UninjectedPodsOptions): { stop(): Promise<void> } {
   const startedAt = o.clock.now();
   const reported = new Set<string>();
-  const view = MeshView.standalone(o.kubeConfig, ['pods'], o.log, o.clock, o.trustDomain);
-  view.onChange((_kind, change, obj) => {
+  const unsubscribe = o.cluster.informer<KubernetesObject>('pods').subscribe((change, obj) => {
     const pod = obj as PodTemplate & { metadata: { uid?: string; creationTimestamp?: string | Date; deletionTimestamp?: unknown } };
     const ns = pod.metadata?.namespace ?? 'default';
     const key = pod.metadata?.uid ?? `${ns}/${pod.metadata?.name}`;
@@ -50,6 +50,5 @@ export function watchUninjectedPods(o: UninjectedPodsOptions): { stop(): Promise
       (e) => o.log.debug('cannot read a namespace to check a pod', { namespace: ns, error: (e as Error).message }),
     );
   });
-  view.start();
-  return { stop: () => view.stop() };
+  return { stop: async () => unsubscribe() };
 }

@@ -24,6 +24,11 @@ export interface ClusterViewOptions {
 export interface InformerScope {
   /** Watch one namespace only (for a type the process may not read cluster-wide, e.g. ConfigMaps). */
   namespace?: string;
+  /**
+   * Only objects with these labels. For a type one reader needs in part and no other reads (the
+   * controllers' own core/v1 Endpoints): a second scope of the same type would be a second watch.
+   */
+  labelSelector?: string;
 }
 
 export const DEFAULT_RESYNC_MS = 10 * 60_000;
@@ -44,13 +49,14 @@ export class ClusterView {
 
   /** The shared, started informer of a kind (created on first use). */
   informer<T extends KubernetesObject = KubernetesObject>(kind: KindName, scope: InformerScope = {}): Informer<T> {
-    const resource = scope.namespace === undefined ? kind : `${kind}/${scope.namespace}`;
+    const resource = `${kind}${scope.namespace === undefined ? '' : `/${scope.namespace}`}${scope.labelSelector ? `?${scope.labelSelector}` : ''}`;
     let informer = this.informers.get(resource);
     if (!informer) {
       informer = new Informer({
         kubeConfig: this.opts.kubeConfig,
         path: kindPath(kind, scope.namespace),
         resource,
+        labelSelector: scope.labelSelector,
         clock: this.opts.clock,
         log: this.opts.log.child('informer'),
         metrics: this.metrics,

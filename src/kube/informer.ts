@@ -33,6 +33,8 @@ export interface InformerOptions {
   path: string;
   /** The metric label, e.g. "services" or "configmaps/outpost". */
   resource: string;
+  /** Only objects with these labels (a labelSelector query string), for a type only one reader needs in part. */
+  labelSelector?: string;
   clock: Clock;
   log: Logger;
   metrics?: InformerMetrics;
@@ -175,7 +177,8 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   }
 
   private async relist(): Promise<void> {
-    const res = await (this.opts.list ?? ((p: string) => listJson(this.opts.kubeConfig, p)))(this.opts.path);
+    const path = this.opts.labelSelector ? `${this.opts.path}?labelSelector=${encodeURIComponent(this.opts.labelSelector)}` : this.opts.path;
+    const res = await (this.opts.list ?? ((p: string) => listJson(this.opts.kubeConfig, p)))(path);
     if (this.stopped) return;
     if (res.statusCode === 404) {
       // Not served: an empty cache (objects seen before are deleted) and synced, so readers do not wait.
@@ -210,7 +213,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     let finished = false;
     let refused = false;
     let counted = false;
-    const controller = await this.watcher.watch(this.opts.path, { resourceVersion: this.resourceVersion, allowWatchBookmarks: true }, onEvent, (err) => {
+    const controller = await this.watcher.watch(this.opts.path, { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, labelSelector: this.opts.labelSelector }, onEvent, (err) => {
       finished = true;
       if (counted) this.opts.metrics?.watchClosed(this.opts.resource);
       else refused = Boolean(err);

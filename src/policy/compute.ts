@@ -14,7 +14,10 @@ import type {
   ServerObject,
   TargetRef,
 } from '../kube/objects.js';
-import { OPAQUE_PORTS_ANNOTATION, parsePortList, proxyProtocolOf, selectorMatches, serverForPort } from './servers.js';
+import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../core/workloads/opaque-ports.js';
+import { serverForPort } from '../kube/servers.js';
+import { selectorMatches } from '../kube/selectors.js';
+import { proxyProtocolOf } from './servers.js';
 
 export const DEFAULT_POLICY_ANNOTATION = 'config.linkerd.io/default-inbound-policy';
 export const DEFAULT_POLICIES = ['all-unauthenticated', 'all-authenticated', 'cluster-unauthenticated', 'cluster-authenticated', 'deny'] as const;

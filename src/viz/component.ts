@@ -1,11 +1,12 @@
 // The viz component of the control plane: discovers proxies, scrapes their metrics into bounded
 // in-memory history (or queries Prometheus with --prometheus-url), and serves the viz API, tap
 // relay and dashboard over HTTPS on --viz-port.
-import type { ControlPlaneComponent } from '../core/component.js';
+import type { ClusterComponent } from '../kube/cluster-view.js';
 import { renewServiceCertificate, type ServiceCertificateRenewal } from '../core/tls/service-certificate.js';
 import { AdminAuthenticator } from './auth.js';
 import { MemoryBackend, type MetricsBackend } from './backend.js';
-import { WorkloadDiscovery, parseScrapeTarget, type WorkloadInfo } from './discovery.js';
+import { WorkloadDiscovery, parseScrapeTarget } from './discovery.js';
+import type { WorkloadInfo } from './workload-info.js';
 import { PrometheusBackend } from './promql.js';
 import { Scraper } from './scraper.js';
 import { startVizServer } from './server.js';
@@ -25,13 +26,13 @@ export interface VizOptions {
   podNaming: PodNaming;
 }
 
-export const component: ControlPlaneComponent<VizOptions> = {
+export const component: ClusterComponent<VizOptions> = {
   name: 'viz',
   async start(ctx, options) {
     const intervalMs = options.scrapeIntervalMs;
     const staticTargets = options.scrapeTargets.map(parseScrapeTarget);
     const trustDomain = ctx.identity?.trustDomain ?? options.trustDomain;
-    const discovery = new WorkloadDiscovery({ kubeConfig: ctx.kubeConfig, clock: ctx.clock, log: ctx.log, staticTargets, trustDomain, podNaming: options.podNaming });
+    const discovery = new WorkloadDiscovery({ cluster: ctx.cluster, log: ctx.log, staticTargets, trustDomain, podNaming: options.podNaming });
     discovery.start();
     const scraper = new Scraper({ intervalMs, clock: ctx.clock, log: ctx.log, workloads: () => discovery.workloads() });
     const promUrl = options.prometheusUrl;

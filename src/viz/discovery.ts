@@ -1,39 +1,22 @@
 // Finds every proxy to scrape and tap: ExternalWorkloads (their status.proxy.adminAddress, else the
 // viz.outpost.io/admin-address annotation; kept only when on one of the workload's own IPs) watched
-// through @kubernetes/client-node informers, injected pods (pod-targets.ts), plus static --scrape-target entries. Also keeps
+// through the process's shared informers (src/kube), injected pods (pod-targets.ts), plus static --scrape-target entries. Also keeps
 // HTTPRoutes for `viz routes`.
-import { CoreV1Api, CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { ClusterView } from '../kube/cluster-view.js';
+import type { Informer } from '../kube/informer.js';
 import { OutpostError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_TRUST_DOMAIN, effectiveWorkload, groupNameOf } from '../core/workloads/effective.js';
 import { routesForService, type HttpRouteLike, type ServiceRoute } from '../core/routes/http-route.js';
 import { isIP } from 'node:net';
-import type { TargetLabels } from './backend.js';
-import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../policy/servers.js';
+import type { WorkloadInfo } from './workload-info.js';
+import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../core/workloads/opaque-ports.js';
 import { MESHED_POD_SELECTOR, podInfo } from './pod-targets.js';
 import type { PodNaming } from '../core/workloads/pod.js';
 
 export const ADMIN_ADDRESS_ANNOTATION = 'viz.outpost.io/admin-address';
 export const TAP_ADDRESS_ANNOTATION = 'viz.outpost.io/tap-address';
 const DEFAULT_TAP_PORT = 4190;
-
-export interface WorkloadInfo {
-  /** "namespace/name" */
-  key: string;
-  labels: TargetLabels;
-  identity: string;
-  health: 'Ready' | 'NotReady' | 'Unknown';
-  /** host:port of the proxy's admin server (metrics), when known. */
-  adminAddress?: string;
-  /** host:port of the proxy's tap server. */
-  tapAddress?: string;
-  ports: { name?: string; port: number }[];
-  /** Addresses the workload reported (status or annotation) that the viz will not connect to, and why. */
-  refused?: string[];
-  /** Every declared port is opaque by config.linkerd.io/opaque-ports (own or its group's): tap has nothing to show. */
-  allPortsOpaque?: boolean;
-}
 
 /** Parses --scrape-target `NS/NAME=HOST:PORT[,tap=HOST:PORT]`. */
 export function parseScrapeTarget(s: string): WorkloadInfo {
@@ -103,116 +86,51 @@ export function workloadInfo(ew: any, group?: any, trustDomain = DEFAULT_TRUST_D
   };
 }
 
-/** A client-node informer that restarts with backoff after errors (it stops on any error but 410). */
-class RestartingInformer<T extends KubernetesObject> {
-  readonly informer: Informer<T> & ObjectCache<T>;
-  private timer: TimerHandle | undefined;
-  private backoffMs = 200;
-  private stopped = false;
-  readonly synced: Promise<void>;
-  private markSynced!: () => void;
-
-  constructor(
-    kc: KubeConfig,
-    path: string,
-    list: () => Promise<any>,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    onChange: () => void,
-    labelSelector?: string,
-  ) {
-    this.synced = new Promise((r) => (this.markSynced = r));
-    this.informer = makeInformer<T>(kc, path, async () => {
-      try {
-        const body = await list();
-        this.backoffMs = 200;
-        return body;
-      } catch (e: any) {
-        if (e?.code === 404) return { items: [], metadata: { resourceVersion: '' } };
-        throw e;
-      } finally {
-        this.markSynced();
-      }
-    }, labelSelector);
-    for (const ev of ['add', 'update', 'delete'] as const) this.informer.on(ev, onChange);
-    this.informer.on('error', (err) => this.restartLater(err));
-  }
-
-  start(): void {
-    this.informer.start().catch((e) => this.restartLater(e));
-  }
-
-  private restartLater(err: unknown): void {
-    if (this.stopped || this.timer) return;
-    this.log.debug('informer stopped; restarting', { error: err instanceof Error ? err.message : String(err) });
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(5000, this.backoffMs * 2);
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      if (!this.stopped) this.start();
-    }, delay);
-    this.timer.unref?.();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) this.clock.clearTimeout(this.timer);
-    void this.informer.stop();
-  }
-}
-
 export class WorkloadDiscovery {
-  private readonly ews: RestartingInformer<KubernetesObject>;
-  private readonly routes: RestartingInformer<KubernetesObject>;
-  private readonly groups: RestartingInformer<KubernetesObject>;
-  /** Injected pods (an API without pods, like the embedded one, answers 404: none). */
-  private readonly pods: RestartingInformer<KubernetesObject>;
+  private readonly ews: Informer;
+  private readonly routes: Informer;
+  private readonly groups: Informer;
+  /** Pods (an API without pods, like the embedded one, answers 404: none); only injected ones are kept. */
+  private readonly pods: Informer;
+  private readonly unsubscribe: (() => void)[] = [];
   private readonly trustDomain: string;
   private readonly podNaming: PodNaming;
   private cache: WorkloadInfo[] | undefined;
   private readonly log: Logger;
   /** Refusals already logged (each once). */
   private readonly warned = new Set<string>();
+  private readonly staticTargets: WorkloadInfo[];
   readonly synced: Promise<void>;
 
-  constructor(opts: { kubeConfig: KubeConfig; clock: Clock; log: Logger; staticTargets: WorkloadInfo[]; trustDomain?: string; podNaming: PodNaming }) {
+  constructor(opts: { cluster: ClusterView; log: Logger; staticTargets: WorkloadInfo[]; trustDomain?: string; podNaming: PodNaming }) {
     this.trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
     this.podNaming = opts.podNaming;
     this.log = opts.log;
-    const api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
     this.staticTargets = opts.staticTargets;
-    const invalidate = () => (this.cache = undefined);
-    this.ews = new RestartingInformer(opts.kubeConfig, '/apis/workload.linkerd.io/v1beta1/externalworkloads', () => api.listClusterCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'externalworkloads' }), opts.clock, opts.log, invalidate);
-    this.routes = new RestartingInformer(opts.kubeConfig, '/apis/policy.linkerd.io/v1beta3/httproutes', () => api.listClusterCustomObject({ group: 'policy.linkerd.io', version: 'v1beta3', plural: 'httproutes' }), opts.clock, opts.log, () => {});
-    this.groups = new RestartingInformer(opts.kubeConfig, '/apis/workload.linkerd.io/v1beta1/workloadgroups', () => api.listClusterCustomObject({ group: 'workload.linkerd.io', version: 'v1beta1', plural: 'workloadgroups' }), opts.clock, opts.log, invalidate);
-    const core = opts.kubeConfig.makeApiClient(CoreV1Api);
-    this.pods = new RestartingInformer(opts.kubeConfig, '/api/v1/pods', () => core.listPodForAllNamespaces({ labelSelector: MESHED_POD_SELECTOR }), opts.clock, opts.log, invalidate, MESHED_POD_SELECTOR);
+    this.ews = opts.cluster.informer('externalworkloads');
+    this.routes = opts.cluster.informer('httproutes');
+    this.groups = opts.cluster.informer('workloadgroups');
+    this.pods = opts.cluster.informer('pods');
     this.synced = Promise.all([this.ews.synced, this.routes.synced, this.groups.synced, this.pods.synced]).then(() => {});
   }
 
-  private readonly staticTargets: WorkloadInfo[];
-
   start(): void {
-    this.ews.start();
-    this.routes.start();
-    this.groups.start();
-    this.pods.start();
+    const invalidate = () => (this.cache = undefined);
+    for (const i of [this.ews, this.groups, this.pods]) this.unsubscribe.push(i.subscribe(invalidate, { replay: false }));
+    invalidate();
   }
 
   stop(): void {
-    this.ews.stop();
-    this.routes.stop();
-    this.groups.stop();
-    this.pods.stop();
+    for (const u of this.unsubscribe.splice(0)) u();
   }
 
   /** Every workload: API ones (with static admin addresses merged in by name) then static-only ones. */
   workloads(): WorkloadInfo[] {
     if (this.cache) return this.cache;
     const byKey = new Map<string, WorkloadInfo>();
-    for (const ew of this.ews.informer.list()) {
+    for (const ew of this.ews.items()) {
       const groupName = groupNameOf(ew as never);
-      const group = groupName ? this.groups.informer.get(groupName, ew.metadata?.namespace) : undefined;
+      const group = groupName ? this.groups.get(groupName, ew.metadata?.namespace) : undefined;
       const w = workloadInfo(ew, group, this.trustDomain);
       for (const r of w.refused ?? []) {
         if (this.warned.has(`${w.key} ${r}`)) continue;
@@ -221,7 +139,8 @@ export class WorkloadDiscovery {
       }
       byKey.set(w.key, w);
     }
-    for (const p of this.pods.informer.list()) {
+    for (const p of this.pods.items()) {
+      if (!Object.hasOwn(p.metadata?.labels ?? {}, MESHED_POD_SELECTOR)) continue;
       const w = podInfo(p as never, this.trustDomain, this.podNaming);
       if (w && !byKey.has(w.key)) byKey.set(w.key, w);
     }
@@ -236,6 +155,6 @@ export class WorkloadDiscovery {
 
   /** The HTTPRoutes attached to a Service (any port), oldest first. */
   serviceRoutes(namespace: string, service: string): ServiceRoute[] {
-    return routesForService(this.routes.informer.list() as HttpRouteLike[], namespace, service);
+    return routesForService(this.routes.items() as HttpRouteLike[], namespace, service);
   }
 }

@@ -2,7 +2,7 @@
 // the kubelet, not by the pod's owner), the workload it belongs to as `app` (linkerd.io/proxy-<kind>,
 // so `viz stat deploy/api-server` adds up its pods), its ServiceAccount identity, its readiness. Pure.
 import { podWorkload, type PodLike, type PodNaming } from '../core/workloads/pod.js';
-import type { WorkloadInfo } from './discovery.js';
+import type { WorkloadInfo } from './workload-info.js';
 
 /** Injected pods carry this label (src/inject/pod.ts); the viz watches only them. */
 export const MESHED_POD_SELECTOR = 'linkerd.io/control-plane-ns';

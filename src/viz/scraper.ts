@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { ScrapedTarget } from './backend.js';
-import type { WorkloadInfo } from './discovery.js';
+import type { WorkloadInfo } from './workload-info.js';
 import { TargetHistory } from './history.js';
 
 export interface TargetState extends ScrapedTarget {

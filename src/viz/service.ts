@@ -1,7 +1,7 @@
 // The viz's answers (stat, edges, routes, workloads) from discovery plus a MetricsBackend; the
 // HTTP server only encodes these as JSON.
 import type { MetricsBackend } from './backend.js';
-import type { WorkloadInfo } from './discovery.js';
+import type { WorkloadInfo } from './workload-info.js';
 import { describeMatch, type ServiceRoute } from '../core/routes/http-route.js';
 import { edgeRows, groupStats, type EdgeRow, type GroupStats, type TcpStats } from './query.js';
 import type { ResourceKind, ResourceRef } from './resources.js';

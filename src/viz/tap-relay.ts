@@ -2,7 +2,7 @@
 // writes the events as NDJSON lines until the client goes away or the limit is reached.
 import type { ServerResponse } from 'node:http';
 import type { ServiceCertificate } from '../core/component.js';
-import type { WorkloadInfo } from './discovery.js';
+import type { WorkloadInfo } from './workload-info.js';
 import type { ResourceRef } from './resources.js';
 import { observeProxy, type TapEvent, type TapFilter } from './tap-client.js';
 

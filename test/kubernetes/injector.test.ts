@@ -18,6 +18,7 @@ import { controlPlaneFlags } from '../../src/controlplane/flags.js';
 import { renderWebhookConfiguration } from '../../src/injector/webhook-config.js';
 import { silentLogger } from '../../src/core/log.js';
 import { systemClock } from '../../src/core/clock.js';
+import { ClusterView } from '../../src/kube/cluster-view.js';
 
 const GUIDE = readFileSync(new URL('../fixtures/guide/api-deployment.yaml', import.meta.url), 'utf8');
 const NAMESPACE = `apiVersion: v1
@@ -34,6 +35,9 @@ let identity: IdentityAuthority;
 const running: RunningComponent[] = [];
 let first: RunningComponent;
 
+const views: ClusterView[] = [];
+const trackView = (v: ClusterView) => (views.push(v), v);
+
 async function startInjector(kubeConfig: KubeConfig, id: IdentityAuthority = identity): Promise<{ running: RunningComponent; url: string }> {
   const r = await injector.start({
     dataDir: '/nonexistent',
@@ -41,6 +45,7 @@ async function startInjector(kubeConfig: KubeConfig, id: IdentityAuthority = ide
     log: silentLogger,
     clock: systemClock,
     kubeConfig,
+    cluster: trackView(new ClusterView({ kubeConfig, clock: systemClock, log: silentLogger })),
     identity: id,
   }, injectorOptions(controlPlaneFlags({ injector: true, 'injector-port': 0, 'injector-destination-address': '198.18.0.1:8086', 'injector-identity-address': '198.18.0.1:8080', 'injector-policy-address': '198.18.0.1:8090' })));
   running.push(r);
@@ -70,6 +75,7 @@ before(async () => {
 });
 after(async () => {
   for (const r of running) await r.stop();
+  for (const v of views) await v.stop();
   await kube?.stop();
 });
 

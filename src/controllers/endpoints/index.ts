@@ -3,7 +3,7 @@
 // change, which Services and groups need another look. No I/O; O(labels) per workload change.
 import type { V1Service } from '@kubernetes/client-node';
 import { GROUP_LABEL, type WorkloadGroupLike } from '../../core/workloads/effective.js';
-import { selectorMatches } from '../labels.js';
+import { serviceSelectorMatches as selectorMatches } from '../../kube/selectors.js';
 import { workloadIsReady } from '../health/conditions.js';
 import { endpointSourceOf, sameEndpointSource, type ExternalWorkloadObject, type WorkloadEndpointSource } from './source.js';
 

@@ -2,7 +2,8 @@
 // matches (the same inputs as the slices), the one Endpoints object kubectl `get endpoints` shows,
 // and the single write (create, update in place, delete, or none) that brings the existing one there.
 import type { CoreV1EndpointPort, V1EndpointAddress, V1EndpointSubset, V1Endpoints, V1Service } from '@kubernetes/client-node';
-import { HEADLESS_LABEL, MANAGED_BY, selectorMatches } from '../labels.js';
+import { serviceSelectorMatches as selectorMatches } from '../../kube/selectors.js';
+import { HEADLESS_LABEL, MANAGED_BY } from '../labels.js';
 import { addressTypesOf, familyOf, isHeadless, ownerReferenceTo, resolvePorts } from './reconcile.js';
 import type { WorkloadEndpointSource } from './source.js';
 

@@ -2,7 +2,8 @@
 // from one Service, the workloads its selector matches and the slices we already manage for it,
 // compute the slices to create, update in place and delete. No I/O; table-tested.
 import type { DiscoveryV1EndpointPort, V1Endpoint, V1EndpointSlice, V1OwnerReference, V1Service } from '@kubernetes/client-node';
-import { HEADLESS_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, ZONE_LABEL, selectorMatches } from '../labels.js';
+import { serviceSelectorMatches as selectorMatches } from '../../kube/selectors.js';
+import { HEADLESS_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, ZONE_LABEL } from '../labels.js';
 import type { WorkloadEndpointSource } from './source.js';
 
 /** Kubernetes' limit per EndpointSlice (maxEndpointsPerSlice default of the EndpointSlice controller). */
