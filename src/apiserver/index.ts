@@ -19,6 +19,7 @@ import { apiDocuments } from './server/documents.js';
 import { createRequestListener } from './server/http.js';
 import { ResourceIndex, storageVersion } from './server/registry.js';
 import { watchTracker } from './watch/watch.js';
+import { hostPort } from '../core/host-port.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -111,8 +112,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
-  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  address = `${host}:${port}`;
+  address = hostPort(opts.host, port);
   opts.log.info('API server listening', { url: `https://${address}` });
   return {
     host: opts.host,

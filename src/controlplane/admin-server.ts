@@ -2,6 +2,7 @@
 // /metrics gathers every component's Prometheus text; /live and /ready for supervisors.
 import { createServer, type Server } from 'node:http';
 import { OutpostError } from '../core/errors.js';
+import { hostPort } from '../core/host-port.js';
 
 export interface AdminServer {
   address: string;
@@ -38,7 +39,7 @@ export async function startAdminServer(opts: { host: string; port: number; metri
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   return {
-    address: `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
+    address: hostPort(opts.host, port),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

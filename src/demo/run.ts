@@ -20,6 +20,7 @@ import { cleanStaleRun, logTail, saveRunState, spawnDemoChild, stopChildren, typ
 import { isReady, proxyCounters, rates, scrape, type ProxyCounters } from './metrics.js';
 import type { AppStats } from './apps/app.js';
 import { formatSummary, formatTable, summarise, type DemoSummary } from './report.js';
+import { hostPort } from '../core/host-port.js';
 
 export interface DemoOptions {
   dataDir: string;
@@ -60,10 +61,6 @@ export async function checkPorts(ports: [string, string, number][]): Promise<voi
       hint: 'is `outpost up` or another demo running? stop it, or run `outpost demo --free-ports` (then pass --data-dir to other commands) / --port-offset N for the apps',
     });
   }
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** The proxy layout of one demo workload: ports on its own address, files in its bundle dir. */

@@ -16,6 +16,7 @@ import { identityServiceDefinition, type CertifyRequestMessage, type CertifyResp
 import type { RateLimiter } from '../core/rate-limit.js';
 import { Refusal } from './refusal.js';
 import { tokenIdOf, type TokenLedger } from './token-ledger.js';
+import { hostPort } from '../core/host-port.js';
 
 export interface IdentityServerOptions {
   host: string;
@@ -121,8 +122,7 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
   };
 
   server.addService(identityServiceDefinition(), { certify, ...opts.jwt });
-  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:${opts.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(hostPort(opts.host, opts.port), creds, (err, p) => (err ? reject(err) : resolve(p))));
   return {
     port,
     setServingMaterial: (m) => provider.update(m),

@@ -11,6 +11,7 @@ import { PrometheusBackend } from './promql.js';
 import { Scraper } from './scraper.js';
 import { startVizServer } from './server.js';
 import type { PodNaming } from '../core/workloads/pod.js';
+import { dialableHost, hostPort } from '../core/host-port.js';
 
 /** What the viz is started with (src/controlplane/flags.ts). */
 export interface VizOptions {
@@ -74,10 +75,9 @@ export const component: ClusterComponent<VizOptions> = {
       throw e;
     });
     serving.server = server.server as import('node:https').Server;
-    const host = ctx.listen === '0.0.0.0' || ctx.listen === '::' ? '127.0.0.1' : ctx.listen;
     ctx.log.info('viz listening', { port: server.port, backend: backend.kind });
     return {
-      listeners: { viz: `${cert ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${server.port}` },
+      listeners: { viz: `${cert ? 'https' : 'http'}://${hostPort(dialableHost(ctx.listen), server.port)}` },
       stop: async () => {
         cert?.stop();
         scraper.stop();

@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { VizEndpoint } from './client.js';
+import { hostPort } from '../core/host-port.js';
 
 export interface RunningDashboard {
   url: string;
@@ -44,10 +45,9 @@ export async function startDashboardProxy(opts: { viz: VizEndpoint; host: string
     server.listen(opts.port, opts.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const hostPart = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  allowedHosts = new Set([`${hostPart}:${port}`, `localhost:${port}`]);
+  allowedHosts = new Set([hostPort(opts.host, port), `localhost:${port}`]);
   return {
-    url: `http://${hostPart}:${port}/`,
+    url: `http://${hostPort(opts.host, port)}/`,
     close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
   };
 }

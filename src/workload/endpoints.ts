@@ -2,6 +2,7 @@
 // (control-plane.json) or the default ports on the API's host, with the host replaced by
 // --control-plane-host when the VM sees the control plane under another address.
 import type { ControlPlaneEndpoints } from './bundle.js';
+import { hostPort } from '../core/host-port.js';
 
 export const DEFAULT_SERVICE_PORTS: ControlPlaneEndpoints = { identity: '8080', destination: '8086', policy: '8090', health: '8087' };
 
@@ -11,7 +12,6 @@ function splitHostPort(s: string): { host: string; port: string } | undefined {
   return { host: m[1] ?? m[2], port: m[3] ?? '' };
 }
 
-const join = (host: string, port: string) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '']);
 
 /**
@@ -26,7 +26,7 @@ export function controlPlaneEndpoints(listeners: Record<string, string> | undefi
     const known = listeners?.[key] ? splitHostPort(listeners[key]) : undefined;
     const port = known?.port || DEFAULT_SERVICE_PORTS[key];
     const listenHost = known && !UNSPECIFIED.has(known.host) ? known.host : apiHost;
-    out[key] = join(hostOverride ?? listenHost, port);
+    out[key] = hostPort(hostOverride ?? listenHost, port);
   }
   return out;
 }

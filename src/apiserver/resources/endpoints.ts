@@ -7,6 +7,7 @@ import { child, duplicate, index, invalid, required } from '../schema/field-erro
 import { dns1123Label, dns1123Subdomain, ipFamily } from '../schema/formats.js';
 import { validateObjectMeta, validatePortNumber } from '../schema/meta.js';
 import { declareResource, asArray, asRecord, col } from './common.js';
+import { hostPort } from '../../core/host-port.js';
 
 const addressSchema = obj({ ip: str(), hostname: str(), nodeName: { ...str(), nullable: true }, targetRef: objectReferenceSchema }, ['ip']);
 
@@ -85,7 +86,7 @@ export function formatEndpointsColumn(subsets: unknown[]): string {
     }
     for (const port of ports) {
       count += ips.length;
-      for (const ip of ips) add(ip.includes(':') ? `[${ip}]:${String(port.port)}` : `${ip}:${String(port.port)}`);
+      for (const ip of ips) add(hostPort(ip, String(port.port)));
     }
   }
   return shown.join(',') + (count > MAX ? ` + ${count - MAX} more...` : '');
