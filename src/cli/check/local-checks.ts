@@ -7,8 +7,16 @@ import { fail, ok, warn, type CheckGroup } from './report.js';
 import { httpGetText, networkReason, portFree, tlsHandshake } from './probes.js';
 import { humanDuration } from './certs.js';
 import { loadProxyConfig, type ProxyConfig } from '../../proxy/config.js';
+import { CONTROL_PLANE_FLAGS } from '../../controlplane/flags.js';
 
-export const DEFAULT_CONTROL_PLANE_PORTS = { api: 6443, identity: 8080, destination: 8086, health: 8087, policy: 8090 };
+/** The ports `outpost up` listens on by default (its flag table), which `check --pre` wants free. */
+export const DEFAULT_CONTROL_PLANE_PORTS = {
+  api: CONTROL_PLANE_FLAGS['api-port'].default,
+  identity: CONTROL_PLANE_FLAGS['identity-port'].default,
+  destination: CONTROL_PLANE_FLAGS['destination-port'].default,
+  health: CONTROL_PLANE_FLAGS['health-port'].default,
+  policy: CONTROL_PLANE_FLAGS['policy-port'].default,
+};
 
 export function preChecks(opts: { dataDir: string; listen: string }): CheckGroup[] {
   return [

@@ -1,5 +1,6 @@
 // `outpost demo`: the guide's hybrid app on this machine, meshed end to end (src/demo/). The hidden
 // `outpost demo app` runs one of the demo's application processes (started by the demo itself).
+import { CONTROL_PLANE_FLAGS } from '../../controlplane/flags.js';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OutpostError } from '../../core/errors.js';
@@ -12,7 +13,7 @@ const FLAGS = {
   'data-dir': { type: 'string', default: defaultDataDir(), help: 'control-plane data dir (kept after the demo, so kubectl works on the next run)' },
   duration: { type: 'duration', help: 'run the traffic for this long, then clean up (default: until Ctrl-C)' },
   'no-netns': { type: 'bool', help: 'use loopback addresses 127.x.y.z even when root (default: a network namespace per workload when root)' },
-  'api-port': { type: 'int', default: 6443, min: 0, max: 65535, help: 'port of the API' },
+  'api-port': CONTROL_PLANE_FLAGS['api-port'],
   'free-ports': { type: 'bool', help: 'run the control plane on free ports instead of the defaults (other commands then need --data-dir)' },
   subnet: { type: 'string', help: 'the workloads\' /24 (default 198.18.0.0/24 with namespaces, 127.0.10.0/24 without)' },
   'port-offset': { type: 'int', default: 0, min: 0, max: 50000, help: 'shift the apps\' ports (5432, 6379, 8080, 8081) when they are taken on this host' },
