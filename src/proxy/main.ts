@@ -19,9 +19,6 @@ import type { ProxySeams } from './seams.js';
 import { listenIpv6Twin } from './dual-stack.js';
 import { ListenerSet } from './handover.js';
 import { startDnsProxy } from './dns/server.js';
-import { startSpiffeWorkloadApi } from './spiffe/server.js';
-import { jwtFromIdentityService } from './spiffe/jwt.js';
-import { identityAddress } from './identity/source.js';
 
 export interface RunningProxy {
   ctx: ProxyContext;
@@ -176,7 +173,11 @@ export async function startProxy(
       ctx.ownPorts.set(d.port, 'dns');
     }
     if (config.spiffe.enabled) {
-      const s = await startSpiffeWorkloadApi({ socketPath: config.spiffe.socketPath, policy: { ownUid: process.getuid?.() ?? -1, allowedUids: config.spiffe.allowedUids }, feed: ctx.tls, jwt: config.identity.mode === 'controlPlane' && config.identity.endpoint ? jwtFromIdentityService(identityAddress(config.identity.endpoint), () => ctx.tls.creds) : undefined, log: log.child('spiffe') });
+      // Loaded only when enabled: the Workload API's gRPC server and JWT client are ~15 MB of RSS a proxy without it does not carry.
+      const { startSpiffeWorkloadApi } = await import('./spiffe/server.js');
+      const endpoint = config.identity.mode === 'controlPlane' ? config.identity.endpoint : undefined;
+      const jwt = endpoint ? await import('./spiffe/jwt.js').then(async ({ jwtFromIdentityService }) => jwtFromIdentityService((await import('./identity/source.js')).identityAddress(endpoint), () => ctx.tls.creds)) : undefined;
+      const s = await startSpiffeWorkloadApi({ socketPath: config.spiffe.socketPath, policy: { ownUid: process.getuid?.() ?? -1, allowedUids: config.spiffe.allowedUids }, feed: ctx.tls, jwt, log: log.child('spiffe') });
       spiffe = s;
       running.spiffeSocket = s.socketPath;
     }

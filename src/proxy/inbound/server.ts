@@ -11,7 +11,7 @@ import { CONN, InboundHttp } from './http.js';
 import { acceptOpaque } from './tcp.js';
 import { InboundTargets } from './target-ports.js';
 import { labelString } from '../../core/metrics/registry.js';
-import { closeRevokedClients, refuseRevokedClient } from '../control/revocations.js';
+import { closeRevokedClients, refuseRevokedClient } from '../control/revocation-check.js';
 import { proxyPendingConnections } from '../transport/pending-guard.js';
 
 export interface InboundServer {

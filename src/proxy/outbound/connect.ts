@@ -9,7 +9,7 @@ import type { ProxyContext } from '../context.js';
 /** What opening endpoint connections needs of the proxy (always the same object: TLS sessions are cached per it). */
 export type ConnectDeps = Pick<ProxyContext, 'config' | 'tls' | 'metrics' | 'revocations' | 'ownLocalClients' | 'log' | 'clock'>;
 import { expectIdentity } from '../tls/identity.js';
-import { revokedEndpointError, withRevocationCheck } from '../control/revocations.js';
+import { revokedEndpointError, withRevocationCheck } from '../control/revocation-check.js';
 import { labelString } from '../../core/metrics/registry.js';
 
 export function peerKey(ep: ResolvedEndpoint): string {

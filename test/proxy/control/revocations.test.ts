@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type PeerCertificate, type Server, type TLSSocket } from 'node:tls';
 import { certificateIsRevoked } from '../../../src/core/workloads/revocation.js';
-import { closeRevokedClients, refuseRevokedClient, revokedEndpointError, withRevocationCheck, REVOKED_PEER_CODE, type RevocationCheck } from '../../../src/proxy/control/revocations.js';
+import { closeRevokedClients, refuseRevokedClient, revokedEndpointError, withRevocationCheck, REVOKED_PEER_CODE, type RevocationCheck } from '../../../src/proxy/control/revocation-check.js';
 import { createTestPki, type TestPki } from '../../support/pki.js';
 
 const ID = 'spiffe://cluster.local/ns/payments/sa/vm-sa';
