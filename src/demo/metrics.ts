@@ -1,23 +1,6 @@
 // Reads the proxies' Prometheus /metrics (admin port) and turns two scrapes into per-workload
 // rates (pure), the numbers the demo prints every few seconds.
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-export function parsePrometheus(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2].replace(/\\(.)/g, '$1');
-    out.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return out;
-}
+import { parseMetricsText, type Sample } from '../core/metrics/prom-text.js';
 
 export interface ProxyCounters {
   /** Inbound connections the policy admitted / refused. */
@@ -86,7 +69,7 @@ export function rates(prev: ProxyCounters | undefined, cur: ProxyCounters, secon
 export async function scrape(address: string, timeoutMs = 2000): Promise<Sample[] | undefined> {
   try {
     const res = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-    return res.ok ? parsePrometheus(await res.text()) : undefined;
+    return res.ok ? parseMetricsText(await res.text()) : undefined;
   } catch {
     return undefined;
   }

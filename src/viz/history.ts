@@ -2,7 +2,8 @@
 // minute) and a coarse ring (one sample a minute, the last hour). At ingest, labels no query uses
 // (status_code, target_addr, client_id …) are dropped and the series they split are summed, and
 // counters are stored reset-adjusted so that an increase over any window is one subtraction.
-import { KEPT_METRICS, parseLabelText, type Sample } from './prom-text.js';
+import { parseLabelText, type Sample } from '../core/metrics/prom-text.js';
+import { KEPT_METRICS } from './prom-text.js';
 
 export const COARSE_STEP_MS = 60_000;
 const COARSE_SLOTS = 62; // a little more than an hour of one-minute samples

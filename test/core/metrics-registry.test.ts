@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry, labelString } from '../../src/core/metrics/registry.js';
 import { ServiceMetrics } from '../../src/core/grpc/service-metrics.js';
+import { parseMetricsText } from '../../src/core/metrics/prom-text.js';
 import { createInjectorMetrics } from '../../src/injector/metrics.js';
 
 test('a sample without labels has no braces; a labeled family without samples shows HELP and TYPE only', () => {
@@ -40,4 +41,16 @@ test('control-plane metrics render on the registry: gRPC service gauges and coun
   assert.match(inj.render(), /outpost_injector_admissions_total\{result="injected"\} 1\n/);
   assert.match(inj.render(), /\noutpost_injector_uninjected_pods_total 0\n$/);
   assert.equal(labelString({ a: 'x', b: undefined }), 'a="x"');
+});
+
+test('what the registry renders, the parser reads back: escaped label values, unlabeled samples, histogram buckets', () => {
+  const reg = new Registry();
+  reg.counter('refused_total', 'Refused.').cell(labelString({ reason: 'bad "x"\nline', peer: 'a\\b' })).value = 2;
+  reg.gauge('open', 'Open.').cell('').value = 7;
+  reg.histogram('latency_ms', 'Latency.').cell(labelString({ direction: 'inbound' })).observe(3);
+  const samples = parseMetricsText(reg.render());
+  assert.deepEqual(samples.find((s) => s.name === 'refused_total'), { name: 'refused_total', labels: { reason: 'bad "x"\nline', peer: 'a\\b' }, value: 2 });
+  assert.deepEqual(samples.find((s) => s.name === 'open'), { name: 'open', labels: {}, value: 7 });
+  assert.equal(samples.find((s) => s.name === 'latency_ms_bucket' && s.labels.le === '+Inf')?.value, 1);
+  assert.deepEqual(parseMetricsText(reg.render(), (n) => n === 'open').map((s) => s.name), ['open']);
 });

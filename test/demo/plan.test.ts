@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planAddresses } from '../../src/demo/network.js';
-import { parsePrometheus, proxyCounters, rates } from '../../src/demo/metrics.js';
+import { parseMetricsText } from '../../src/core/metrics/prom-text.js';
+import { proxyCounters, rates } from '../../src/demo/metrics.js';
 import { formatSummary, summarise } from '../../src/demo/report.js';
 
 describe('demo addresses', () => {
@@ -18,7 +19,7 @@ describe('demo addresses', () => {
 
 describe('demo metrics', () => {
   const scrape = (allow: number, deny: number, out: number) =>
-    parsePrometheus(
+    parseMetricsText(
       [
         '# TYPE inbound_tcp_authz_allow_total counter',
         `inbound_tcp_authz_allow_total{direction="inbound",target_addr="127.0.0.1:5432",tls="true",client_id="spiffe://cluster.local/ns/hybrid-app/sa/api-server",srv_kind="server",srv_name="postgres-server"} ${allow}`,
@@ -35,7 +36,7 @@ describe('demo metrics', () => {
   });
   it('summarises client-observed success and the policy outcome', () => {
     const api = proxyCounters(
-      parsePrometheus(
+      parseMetricsText(
         [
           'request_total{direction="inbound",tls="true"} 11',
           'response_total{direction="inbound",status_code="200",classification="success"} 9',
