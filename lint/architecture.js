@@ -47,8 +47,6 @@ export const ENV_READERS = [
   { file: 'src/proxy/handover.ts', why: 'restart by socket handover tells the successor process who hands over (ADR 0021), and systemd $NOTIFY_SOCKET' },
   { file: 'src/workload/binary.ts', why: 'runs an outpost binary with the environment of the caller' },
   { file: 'src/cli/cli.ts', why: "$OUTPOST_DEBUG at the CLI's entry: print the stack of an unexpected error" },
-  // Remaining, to be moved into src/controlplane/flags.ts (the flags helper is making it typed).
-  { file: 'src/controlplane/start.ts', why: '--in-cluster checks $KUBERNETES_SERVICE_HOST' },
 ];
 
 /** Files of src/ allowed to load one of Node's private modules (_http_common …), each with the ADR that allows it. */

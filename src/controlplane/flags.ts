@@ -117,20 +117,22 @@ export type ControlPlaneFlagName = keyof typeof CONTROL_PLANE_FLAGS;
 /** The flags of `outpost up` from its command line and environment, every bad value reported in one line. */
 export function parseControlPlaneFlags(argv: string[], env: Record<string, string | undefined> = process.env): { flags: ControlPlaneFlags; help: boolean; positionals: string[] } {
   const { flags, help, positionals } = parseFlags(argv, CONTROL_PLANE_FLAGS, env);
-  if (!help) checkCombinations(flags);
+  if (!help) checkCombinations(flags, env);
   return { flags, help, positionals };
 }
 
 /** The flags from programmatic settings (tests, `outpost demo`): defaults, then `values`, checked the same way. */
 export function controlPlaneFlags(values: Partial<ControlPlaneFlags> = {}): ControlPlaneFlags {
   const flags = resolveFlags(CONTROL_PLANE_FLAGS, values);
-  checkCombinations(flags);
+  checkCombinations(flags, process.env);
   return flags;
 }
 
-/** Rules between flags, which a single flag's check cannot see. */
-function checkCombinations(flags: ControlPlaneFlags): void {
+/** Rules between flags (and the environment they need), which a single flag's check cannot see. */
+function checkCombinations(flags: ControlPlaneFlags, env: Record<string, string | undefined>): void {
   if (flags.kubeconfig && flags['in-cluster']) throw new OutpostError('INVALID_ARGUMENT', '--in-cluster: may not be given together with --kubeconfig', { field: 'in-cluster' });
+  // In a pod the kubelet sets the API's address; client-node's in-cluster config reads it.
+  if (flags['in-cluster'] && !env.KUBERNETES_SERVICE_HOST) throw new OutpostError('CONFIG_INVALID', '--in-cluster: KUBERNETES_SERVICE_HOST is not set (not in a pod?)', { field: 'in-cluster' });
 }
 
 /** The components --components names (all when absent or empty). */

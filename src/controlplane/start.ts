@@ -230,7 +230,6 @@ async function checkExternalApi(opts: ControlPlaneOptions): Promise<ApiAccess> {
   const kc = new KubeConfig();
   let kubeconfigPath = '';
   if (opts.inCluster) {
-    if (!process.env.KUBERNETES_SERVICE_HOST) throw new OutpostError('CONFIG_INVALID', '--in-cluster: KUBERNETES_SERVICE_HOST is not set (not in a pod?)', { field: 'in-cluster' });
     kc.loadFromCluster();
   } else {
     kubeconfigPath = resolve(opts.kubeconfig!);

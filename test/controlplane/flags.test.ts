@@ -30,10 +30,11 @@ const bad: [string, string[], RegExp][] = [
   ['an unknown log level', ['--log-level=loud'], /^--log-level: expected debug, info, warn, error, got "loud"$/],
   ['a listen address that is not an IP', ['--listen=localhost'], /^--listen: expected an IP address, got "localhost"$/],
   ['two ways to reach the API', ['--kubeconfig=/k', '--in-cluster'], /^--in-cluster: may not be given together with --kubeconfig$/],
+  ['--in-cluster outside a pod', ['--in-cluster'], /^--in-cluster: KUBERNETES_SERVICE_HOST is not set \(not in a pod\?\)$/],
 ];
 for (const [what, argv, message] of bad) {
   test(`refused, naming the flag: ${what}`, () => {
-    assert.throws(() => parseControlPlaneFlags(argv, {}), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && message.test(e.message));
+    assert.throws(() => parseControlPlaneFlags(argv, {}), (e: Error & { code?: string }) => ['INVALID_ARGUMENT', 'CONFIG_INVALID'].includes(e.code ?? '') && message.test(e.message));
   });
 }
 
@@ -42,6 +43,10 @@ test('every bad value is reported at once, in one line', () => {
     () => parseControlPlaneFlags(['--identity-port=x', '--log-format=xml'], {}),
     (e: Error) => !e.message.includes('\n') && /--identity-port: expected an integer/.test(e.message) && /--log-format: expected text, json, got "xml"/.test(e.message),
   );
+});
+
+test('--in-cluster in a pod: the API address the kubelet sets is there', () => {
+  assert.equal(parseControlPlaneFlags(['--in-cluster'], { KUBERNETES_SERVICE_HOST: '10.96.0.1' }).flags['in-cluster'], true);
 });
 
 test('an environment variable sets its flag; the command line wins', () => {
