@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 import { API_SERVER_ALLOWANCES, ENV_READERS, LAYERS, NODE_PRIVATE_MODULE_USERS } from '../../lint/architecture.js';
 
 const SRC = join(REPO_ROOT, 'src');

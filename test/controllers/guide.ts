@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 
 export const GUIDE_DIR = join(REPO_ROOT, 'test', 'fixtures', 'guide');
 

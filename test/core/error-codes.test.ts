@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERROR_CODES } from '../../src/core/error-codes.js';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 
 test('docs/errors.md documents exactly the registered codes', () => {
   const doc = readFileSync(join(REPO_ROOT, 'docs', 'errors.md'), 'utf8');

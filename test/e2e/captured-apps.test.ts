@@ -11,7 +11,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canUseNetns } from '../support/netns.js';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 import { createE2eNetwork, type E2eHost, type E2eNetwork, type HostProcess } from './hosts.js';
 import { writeVmTools } from './vm-tools.js';
 import { OUTPOST, eventually as eventuallyWithLogs, orderedSteps, sleep } from './scenario.js';

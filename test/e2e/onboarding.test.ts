@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 import { createE2eNetwork, type E2eHost, type E2eNetwork, type HostProcess } from './hosts.js';
 import { writeVmTools } from './vm-tools.js';
 import { OUTPOST, eventually, orderedSteps, scenarioSkip, sleep } from './scenario.js';

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 import { canUseNetns } from '../support/netns.js';
 import { waitFor } from '../support/wait.js';
 

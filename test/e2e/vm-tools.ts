@@ -4,7 +4,7 @@
 // Pid and output of each unit go to a host directory.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 
 const OUTPOST_WRAPPER = (node: string, loader: string, main: string) => `#!/bin/sh
 # outpost, from source (the e2e tests' stand-in for an installed binary)

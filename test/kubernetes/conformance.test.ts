@@ -9,7 +9,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApi, type TestApi } from '../apiserver/http/harness.js';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 import { targetFromKubeconfig, type ApiTarget } from './api-target.js';
 import { describeDifferences, differences, KNOWN_DIFFERENCES, unexplained } from './conformance-compare.js';
 import { missingExpected, type Step } from './conformance-steps.js';

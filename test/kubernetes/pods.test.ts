@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
 import { canUseNetns } from '../support/netns.js';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 import { waitFor } from '../support/wait.js';
 import { createE2eNetwork, type E2eHost, type E2eNetwork } from '../e2e/hosts.js';
 import { startControlPlane, type RunningControlPlane } from '../../src/controlplane/start.js';

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { canUseNetns } from '../support/netns.js';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 import { createE2eNetwork, type E2eHost, type E2eNetwork, type HostProcess } from '../e2e/hosts.js';
 import { writeSystemctlStandIn, writeVmTools } from '../e2e/vm-tools.js';
 import { debianRoot } from './debian-root.js';

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { canUseNetns, createHostPair, type HostPair } from '../support/netns.js';
-import { REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
 import { waitFor } from '../support/wait.js';
 import { splitRule } from '../../src/proxy-init/iptables.js';
 

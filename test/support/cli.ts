@@ -1,9 +1,9 @@
 // Test helpers to run real commands: the `outpost` CLI (from source, through tsx) and real kubectl.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { REPO_ROOT } from './paths.js';
 
-export const REPO_ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
+export { REPO_ROOT };
 const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
 export interface RunResult {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../support/cli.js';
+import { REPO_ROOT } from '../../support/paths.js';
 import { startTestApi, type TestApi } from './harness.js';
 
 const GUIDE = join(REPO_ROOT, 'test', 'fixtures', 'guide');

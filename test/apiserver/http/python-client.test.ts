@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../support/cli.js';
+import { REPO_ROOT } from '../../support/paths.js';
 import { startTestApi, type TestApi } from './harness.js';
 
 // Debian's python3-kubernetes is installed for the system interpreter (scripts/test.sh installs it).
