@@ -44,7 +44,9 @@ export function h2RequestToH2(h: H2Headers, targetPort?: number): OutgoingHttpHe
 /** HTTP/2 request headers to HTTP/1.1 headers for the local app (":authority" becomes Host). */
 export function h2RequestToH1(h: H2Headers): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  for (const k in h) if (k.charCodeAt(0) !== 58 /* : */ && !HOP_BY_HOP.has(k)) out[k] = h[k];
+  // HTTP/2 has no Connection header, but node:http's HTTP/1.1 requests come this way too (to unmeshed endpoints).
+  const listed = connectionListed(h.connection);
+  for (const k in h) if (k.charCodeAt(0) !== 58 /* : */ && !HOP_BY_HOP.has(k) && !listed?.has(k)) out[k] = h[k];
   const authority = h[':authority'];
   if (authority) out.host = authority;
   return out;
@@ -55,6 +57,17 @@ export function h1ResponseToH2(status: number, h: IncomingHttpHeaders): Outgoing
   const out: OutgoingHttpHeaders = { ':status': status };
   const listed = connectionListed(h.connection);
   for (const k in h) if (!HOP_BY_HOP.has(k) && !listed?.has(k)) out[k] = h[k];
+  return out;
+}
+
+/**
+ * Response headers relayed in the protocol they came in (HTTP/2 to HTTP/2, HTTP/1.1 to HTTP/1.1):
+ * pseudo-headers kept, hop-by-hop and Connection-listed ones (Proxy-Authenticate…) dropped.
+ */
+export function endToEndResponse(h: H2Headers | IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const listed = connectionListed(h.connection);
+  for (const k in h) if (!HOP_BY_HOP_HEADERS.has(k) && !listed?.has(k)) out[k] = h[k];
   return out;
 }
 

@@ -2,7 +2,7 @@
 // upstream stream to the downstream, reporting status and outcome once, when the exchange is over.
 import type { ClientHttp2Stream, ServerHttp2Stream, IncomingHttpHeaders as H2Headers } from 'node:http2';
 import type { ServerResponse, IncomingMessage } from 'node:http';
-import { h1ResponseToH2, h2ResponseToH1, grpcStatusOf } from './headers.js';
+import { endToEndResponse, h1ResponseToH2, h2ResponseToH1, grpcStatusOf } from './headers.js';
 
 /** Called once per exchange; `grpcStatus` is set for gRPC responses (from the trailers, or the headers of a trailers-only response). */
 export type Done = (status: number, failure: boolean, grpcStatus?: number) => void;
@@ -23,12 +23,12 @@ export function relayH2ToH2(up: ClientHttp2Stream, down: ServerHttp2Stream, done
     if (up.endAfterHeaders || h['grpc-status'] !== undefined) {
       // Trailers-only response (e.g. a gRPC error): one HEADERS frame ends the stream.
       trailers = h;
-      down.respond(h as never, { endStream: true });
+      down.respond(endToEndResponse(h) as never, { endStream: true });
       up.resume();
       return;
     }
     const grpc = String(h['content-type'] ?? '').startsWith('application/grpc');
-    down.respond(h as never, { waitForTrailers: grpc });
+    down.respond(endToEndResponse(h) as never, { waitForTrailers: grpc });
     if (grpc) down.once('wantTrailers', () => (trailers ? down.sendTrailers(trailers as never) : down.close()));
     up.pipe(down);
   });

@@ -7,7 +7,7 @@ import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders as H2He
 import type { Logger } from '../../core/log.js';
 import type { Handler, HttpExchange, Http2Wire, NodeHttp1Wire, RelayWire } from '../http/exchange.js';
 import { proxyError, respondErrorH1, respondErrorH2, type ProxyError } from '../http/errors.js';
-import { h1RequestToH2, h2RequestToH1, h2RequestToH2 } from '../http/headers.js';
+import { endToEndResponse, h1RequestToH2, h2RequestToH1, h2RequestToH2 } from '../http/headers.js';
 import { relayH2ToH1, relayH2ToH2 } from '../http/relay.js';
 import { H2cPool } from '../http/h2c-pool.js';
 import { ConnectionPool } from '../http1/pool.js';
@@ -123,7 +123,7 @@ export class OutboundEndpoints {
     const headers = h2RequestToH1({ ...(req.headers as H2Headers), ':authority': t.svc.authority.replace(/:80$/, '') });
     const up = h1request({ agent: this.plainAgent, host: ep.address, port: ep.port, method: x.method, path: x.path, headers }, (r) => {
       const status = r.statusCode ?? 502;
-      res.writeHead(status, r.headers);
+      res.writeHead(status, endToEndResponse(r.headers));
       r.pipe(res);
       r.on('end', () => done(status, status >= 500));
     });
