@@ -1,6 +1,8 @@
-// Label and field selectors as Kubernetes parses them (labelSelector=/fieldSelector= query strings,
-// and LabelSelector objects with matchLabels/matchExpressions), compiled to plain matchers.
+// Label and field selectors as Kubernetes parses them from labelSelector=/fieldSelector= query
+// strings, compiled to requirements matched by the one matcher (kube/selectors.ts).
 import type { KubeObject } from '../store/types.js';
+import { labelValue, qualifiedName } from '../kube/formats.js';
+import { requirementsMatch, type LabelOperator, type LabelRequirement } from '../kube/selectors.js';
 import type { FieldCause } from './resources/types.js';
 
 /** A selector that does not parse or validate; the HTTP layer answers 400 BadRequest (or 422 in a spec). */
@@ -17,14 +19,6 @@ export class SelectorError extends Error {
   }
 }
 
-export type LabelOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Equals' | 'NotEquals' | 'GreaterThan' | 'LessThan';
-
-export interface LabelRequirement {
-  key: string;
-  operator: LabelOperator;
-  values: string[];
-}
-
 export interface LabelSelector {
   requirements: LabelRequirement[];
   /** True when the selector selects everything. */
@@ -32,74 +26,17 @@ export interface LabelSelector {
   matches(labels: Record<string, string> | undefined): boolean;
 }
 
-// Kubernetes' regexes (apimachinery validation): qualified names, DNS-1123 subdomains, label values.
-const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
-/** Problems with a label key (empty list = valid), with Kubernetes' wording. */
-export function labelKeyErrors(key: string): string[] {
-  const errs: string[] = [];
-  const slash = key.indexOf('/');
-  const [prefix, name] = slash >= 0 ? [key.slice(0, slash), key.slice(slash + 1)] : [undefined, key];
-  if (prefix !== undefined) {
-    if (prefix.length === 0) errs.push('prefix part must be non-empty');
-    else if (prefix.length > 253) errs.push('prefix part must be no more than 253 characters');
-    else if (!DNS1123_SUBDOMAIN.test(prefix)) {
-      errs.push(`prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`);
-    }
-  }
-  if (name.length === 0) errs.push('name part must be non-empty');
-  else if (name.length > 63) errs.push('name part must be no more than 63 characters');
-  else if (!NAME_PART.test(name)) {
-    errs.push(`name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc')`);
-  }
-  return errs;
-}
-
-/** Problems with a label value (empty list = valid). */
-export function labelValueErrors(value: string): string[] {
-  if (value.length > 63) return ['must be no more than 63 characters'];
-  if (!LABEL_VALUE.test(value)) {
-    return [`a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345')`];
-  }
-  return [];
-}
-
-function matchRequirement(r: LabelRequirement, labels: Record<string, string> | undefined): boolean {
-  const has = labels !== undefined && Object.prototype.hasOwnProperty.call(labels, r.key);
-  const value = has ? labels[r.key] : undefined;
-  switch (r.operator) {
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Equals':
-    case 'In':
-      return has && r.values.includes(value as string);
-    case 'NotEquals':
-    case 'NotIn':
-      return !has || !r.values.includes(value as string);
-    case 'GreaterThan':
-    case 'LessThan': {
-      if (!has || !/^-?\d+$/.test(value as string)) return false;
-      const n = Number(value);
-      return r.operator === 'GreaterThan' ? n > Number(r.values[0]) : n < Number(r.values[0]);
-    }
-  }
-}
-
 function compile(requirements: LabelRequirement[]): LabelSelector {
   return {
     requirements,
     empty: requirements.length === 0,
-    matches: (labels) => requirements.every((r) => matchRequirement(r, labels)),
+    matches: (labels) => requirementsMatch(requirements, labels),
   };
 }
 
 /** Validates one requirement as NewRequirement does; returns messages (empty = valid). */
 function requirementErrors(r: LabelRequirement): string[] {
-  const errs = labelKeyErrors(r.key).map((m) => `key: Invalid value: "${r.key}": ${m}`);
+  const errs = qualifiedName(r.key).map((m) => `key: Invalid value: "${r.key}": ${m}`);
   const n = r.values.length;
   if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) {
     errs.push(`values: Required value: for 'in', 'notin' operators, values set can't be empty`);
@@ -113,7 +50,7 @@ function requirementErrors(r: LabelRequirement): string[] {
   if (r.operator === 'GreaterThan' || r.operator === 'LessThan') {
     if (n !== 1 || !/^-?\d+$/.test(r.values[0])) errs.push(`values: Invalid value: for 'Gt', 'Lt' operators, the value must be an integer`);
   } else {
-    r.values.forEach((v, i) => errs.push(...labelValueErrors(v).map((m) => `values[${i}][${r.key}]: Invalid value: "${v}": ${m}`)));
+    r.values.forEach((v, i) => errs.push(...labelValue(v).map((m) => `values[${i}][${r.key}]: Invalid value: "${v}": ${m}`)));
   }
   return errs;
 }
@@ -218,57 +155,6 @@ export function parseLabelSelector(input: string | undefined): LabelSelector {
     if (sep.kind !== 'op' || sep.text !== ',') fail(`found ${describe(sep)}, expected: ',' or 'end of string'`);
   }
   return compile(requirements);
-}
-
-// ---- LabelSelector objects (matchLabels / matchExpressions) ----------------------------------
-
-export interface LabelSelectorObject {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
-/** Validates a LabelSelector object; causes name each bad field under `fieldPath`. */
-export function validateLabelSelectorObject(sel: LabelSelectorObject | undefined, fieldPath: string): FieldCause[] {
-  const causes: FieldCause[] = [];
-  const bad = (field: string, reason: string, message: string) => causes.push({ reason, field, message });
-  if (sel === undefined || sel === null) return causes;
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
-    for (const m of labelKeyErrors(k)) bad(`${fieldPath}.matchLabels`, 'FieldValueInvalid', `Invalid value: "${k}": ${m}`);
-    if (typeof v !== 'string') bad(`${fieldPath}.matchLabels`, 'FieldValueInvalid', `Invalid value: ${JSON.stringify(v)}: must be a string`);
-    else for (const m of labelValueErrors(v)) bad(`${fieldPath}.matchLabels`, 'FieldValueInvalid', `Invalid value: "${v}": ${m}`);
-  }
-  (sel.matchExpressions ?? []).forEach((e, i) => {
-    const p = `${fieldPath}.matchExpressions[${i}]`;
-    for (const m of labelKeyErrors(e.key ?? '')) bad(`${p}.key`, 'FieldValueInvalid', `Invalid value: "${e.key ?? ''}": ${m}`);
-    const values = e.values ?? [];
-    if (e.operator === 'In' || e.operator === 'NotIn') {
-      if (values.length === 0) bad(`${p}.values`, 'FieldValueRequired', `Required value: must be specified when \`operator\` is 'In' or 'NotIn'`);
-      values.forEach((v, j) => {
-        for (const m of labelValueErrors(String(v))) bad(`${p}.values[${j}]`, 'FieldValueInvalid', `Invalid value: "${v}": ${m}`);
-      });
-    } else if (e.operator === 'Exists' || e.operator === 'DoesNotExist') {
-      if (values.length > 0) bad(`${p}.values`, 'FieldValueForbidden', `Forbidden: may not be specified when \`operator\` is 'Exists' or 'DoesNotExist'`);
-    } else {
-      bad(`${p}.operator`, 'FieldValueNotSupported', `Unsupported value: "${e.operator}": supported values: "In", "NotIn", "Exists", "DoesNotExist"`);
-    }
-  });
-  return causes;
-}
-
-/** Compiles a LabelSelector object ({} selects everything). Throws SelectorError listing the causes. */
-export function labelSelectorFromObject(sel: LabelSelectorObject | undefined, fieldPath = 'selector'): LabelSelector {
-  const causes = validateLabelSelectorObject(sel, fieldPath);
-  if (causes.length > 0) throw new SelectorError(fieldPath, causes.map((c) => `${c.field}: ${c.message}`).join(', '), causes);
-  const reqs: LabelRequirement[] = Object.entries(sel?.matchLabels ?? {}).map(([key, v]) => ({ key, operator: 'Equals', values: [v] }));
-  for (const e of sel?.matchExpressions ?? []) {
-    reqs.push({ key: e.key, operator: e.operator as LabelOperator, values: [...(e.values ?? [])] });
-  }
-  return compile(reqs);
-}
-
-/** A Service-style `selector: {k: v}` map; every pair must match. */
-export function labelSelectorFromMap(map: Record<string, string> | undefined): LabelSelector {
-  return labelSelectorFromObject({ matchLabels: map ?? {} });
 }
 
 // ---- fieldSelector query strings ---------------------------------------------------------------

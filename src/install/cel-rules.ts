@@ -71,7 +71,7 @@ const selectorRules = (kind: string, at: string, versions?: string[]): CelRule[]
   {
     kind, versions, at: `${at}.matchExpressions[]`, fieldPath: '.values',
     rule: `self.operator in ['In', 'NotIn'] ? (has(self.values) && self.values.size() > 0) : !(has(self.values) && self.values.size() > 0)`,
-    message: "values must be given for operator In or NotIn, and only for them", mirrors: 'meta.ts: validateLabelSelector',
+    message: "values must be given for operator In or NotIn, and only for them", mirrors: 'kube/selectors.ts: validateLabelSelector',
   },
 ];
 

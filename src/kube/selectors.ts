@@ -1,7 +1,9 @@
-// The one label-selector matcher of Outpost: requirements (key, operator, values) as Kubernetes
-// evaluates them, built from a LabelSelector object (matchLabels / matchExpressions) or a Service's
-// selector map. The API server's query-string parser (apiserver/selectors.ts) compiles to the same
-// requirements. Pure.
+// The one label-selector matcher and validator of Outpost: requirements (key, operator, values) as
+// Kubernetes evaluates them, built from a LabelSelector object (matchLabels / matchExpressions) or a
+// Service's selector map; the API server's query-string parser (apiserver/selectors.ts) compiles to
+// the same requirements. Validation gives 422 causes with full field paths. Pure.
+import { child, index, invalid, required, type FieldCause } from './field-errors.js';
+import { labelValue, qualifiedName } from './formats.js';
 import type { LabelSelector } from './objects.js';
 
 export type LabelOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Equals' | 'NotEquals' | 'GreaterThan' | 'LessThan';
@@ -58,4 +60,41 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Rec
 /** A Service's `selector: {k: v}` map: every pair must match; an absent or empty map selects nothing (as for a Service). */
 export function serviceSelectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
   return selector !== undefined && Object.keys(selector).length > 0 && selectorMatches({ matchLabels: selector }, labels);
+}
+
+// ---- validation ------------------------------------------------------------------------------
+
+/** Label keys (qualified names) and values. */
+export function validateLabels(labels: Record<string, string> | undefined, path: string): FieldCause[] {
+  const out: FieldCause[] = [];
+  for (const [k, v] of Object.entries(labels ?? {})) {
+    for (const e of qualifiedName(k)) out.push(invalid(path, k, e));
+    if (typeof v === 'string') for (const e of labelValue(v)) out.push(invalid(path, v, e));
+  }
+  return out;
+}
+
+interface LabelSelectorLike {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key?: string; operator?: string; values?: string[] }[];
+}
+
+/** A metav1.LabelSelector: valid keys and values; In/NotIn need values, Exists/DoesNotExist must have none. */
+export function validateLabelSelector(sel: LabelSelectorLike | undefined, path: string): FieldCause[] {
+  if (!sel || typeof sel !== 'object') return [];
+  const out = validateLabels(sel.matchLabels, child(path, 'matchLabels'));
+  (sel.matchExpressions ?? []).forEach((expr, i) => {
+    const p = index(child(path, 'matchExpressions'), i);
+    if (typeof expr.key === 'string') for (const e of qualifiedName(expr.key)) out.push(invalid(child(p, 'key'), expr.key, e));
+    const values = expr.values ?? [];
+    if (expr.operator === 'In' || expr.operator === 'NotIn') {
+      if (values.length === 0) out.push(required(child(p, 'values'), 'must be specified when `operator` is \'In\' or \'NotIn\''));
+    } else if (expr.operator === 'Exists' || expr.operator === 'DoesNotExist') {
+      if (values.length > 0) out.push(invalid(child(p, 'values'), values, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+    } // other operators: the schema's enum reports them
+    values.forEach((v, j) => {
+      if (typeof v === 'string') for (const e of labelValue(v)) out.push(invalid(index(child(p, 'values'), j), v, e));
+    });
+  });
+  return out;
 }

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import type { Schema } from '../../src/apiserver/resources/types.js';
 import { applySchemaDefaults, findUnknownFields, pruneUnknownFields, schemaAt, validateSchema } from '../../src/apiserver/schema/structural.js';
 import { arr, int32, intOrString, obj, preserved, str, stringMap } from '../../src/apiserver/schema/builders.js';
-import { cidr, dns1035Label, dns1123Label, dns1123Subdomain, goDuration, ianaSvcName, identityMatch, ipFamily, labelValue, parseGoDuration, qualifiedName, spiffeId } from '../../src/apiserver/schema/formats.js';
-import { describeCauses } from '../../src/apiserver/schema/field-errors.js';
+import { cidr, dns1035Label, dns1123Label, dns1123Subdomain, goDuration, ianaSvcName, identityMatch, ipFamily, labelValue, parseGoDuration, qualifiedName, spiffeId } from '../../src/kube/formats.js';
+import { describeCauses } from '../../src/kube/field-errors.js';
 
 const schema: Schema = obj({
   spec: obj(

@@ -1,15 +1,12 @@
-// Table tests for label selectors (query strings and LabelSelector objects) and field selectors.
+// Table tests for label selector query strings and field selectors (LabelSelector objects: test/kube/selectors.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   EVENT_FIELDS,
   SelectorError,
-  labelSelectorFromMap,
-  labelSelectorFromObject,
   parseFieldSelector,
   parseLabelSelector,
   selectorFilter,
-  validateLabelSelectorObject,
 } from '../../src/apiserver/selectors.js';
 import type { KubeObject } from '../../src/store/types.js';
 
@@ -91,53 +88,6 @@ test('bad label selectors fail with a clear message', () => {
       sel,
     );
   }
-});
-
-test('LabelSelector objects (matchLabels, matchExpressions) and selector maps', () => {
-  const cases: [Parameters<typeof labelSelectorFromObject>[0], boolean][] = [
-    [{}, true],
-    [undefined, true],
-    [{ matchLabels: { app: 'web' } }, true],
-    [{ matchLabels: { app: 'web', tier: 'back' } }, false],
-    [{ matchExpressions: [{ key: 'app', operator: 'In', values: ['web', 'api'] }] }, true],
-    [{ matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] }, false],
-    [{ matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, true],
-    [{ matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }, false],
-    [{ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, true],
-  ];
-  for (const [sel, expected] of cases) assert.equal(labelSelectorFromObject(sel).matches(labels), expected, JSON.stringify(sel));
-  assert.equal(labelSelectorFromMap({ app: 'web' }).matches(labels), true);
-  assert.equal(labelSelectorFromMap({ app: 'api' }).matches(labels), false);
-});
-
-test('invalid LabelSelector objects name each bad field', () => {
-  const causes = validateLabelSelectorObject(
-    {
-      matchLabels: { 'bad key': 'ok', good: '-bad-' },
-      matchExpressions: [
-        { key: 'a', operator: 'In', values: [] },
-        { key: 'b', operator: 'Exists', values: ['x'] },
-        { key: 'c', operator: 'Equals', values: ['x'] },
-        { key: 'd', operator: 'NotIn', values: ['ok', 'not ok'] },
-      ],
-    },
-    'spec.podSelector',
-  );
-  assert.deepEqual(
-    causes.map((c) => `${c.field} ${c.reason}`),
-    [
-      'spec.podSelector.matchLabels FieldValueInvalid',
-      'spec.podSelector.matchLabels FieldValueInvalid',
-      'spec.podSelector.matchExpressions[0].values FieldValueRequired',
-      'spec.podSelector.matchExpressions[1].values FieldValueForbidden',
-      'spec.podSelector.matchExpressions[2].operator FieldValueNotSupported',
-      'spec.podSelector.matchExpressions[3].values[1] FieldValueInvalid',
-    ],
-  );
-  assert.throws(
-    () => labelSelectorFromObject({ matchExpressions: [{ key: 'a', operator: 'In' }] }, 'spec.selector'),
-    (e: unknown) => e instanceof SelectorError && e.causes.length === 1 && /spec.selector.matchExpressions\[0\].values: Required value/.test(e.message),
-  );
 });
 
 const pod = (name: string, namespace?: string): KubeObject => ({ metadata: { name, ...(namespace ? { namespace } : {}) } });

@@ -10,7 +10,7 @@ import { applyConflict, badRequest, invalid, notFound, unsupportedMediaType } fr
 import { applyConflicts, fieldSetOfPaths, withoutFields } from '../patch/field-ownership.js';
 import { pruneUnknownFields } from '../schema/structural.js';
 import { convertTo, fullSchema } from './admission.js';
-import { forbidden, required } from '../schema/field-errors.js';
+import { forbidden, required } from '../../kube/field-errors.js';
 import type { FieldCause } from '../resources/types.js';
 import { clone, deepEqual, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';
 import { createObject, updateObject } from './write.js';

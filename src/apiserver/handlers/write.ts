@@ -7,7 +7,7 @@ import type { KubeObject } from '../../store/types.js';
 import type { FieldCause } from '../resources/types.js';
 import { apiVersionOf, refOf } from '../server/registry.js';
 import { ApiError, badRequest, conflict, invalid, notFound, uidPreconditionFailed } from '../server/status.js';
-import { invalid as invalidField } from '../schema/field-errors.js';
+import { invalid as invalidField } from '../../kube/field-errors.js';
 import { applyVersionSchema, convertTo, semanticCauses, toStorage } from './admission.js';
 import { recordUpdate, type ManagedFieldsEntry } from '../patch/update-ownership.js';
 import { clone, deepEqual, randomSuffix, requireLiveNamespace, specPart, storeFailure, timestamp, type ApiContext, type WriteRequest, type WriteResult } from './context.js';

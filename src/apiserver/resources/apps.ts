@@ -3,8 +3,9 @@
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause } from './types.js';
 import { bool, int32, labelSelectorSchema, obj, preserved, rootSchema, stringMap } from '../schema/builders.js';
-import { invalid, required } from '../schema/field-errors.js';
-import { validateLabelSelector, validateLabels, validateObjectMeta } from '../schema/meta.js';
+import { invalid, required } from '../../kube/field-errors.js';
+import { validateLabelSelector, validateLabels } from '../../kube/selectors.js';
+import { validateObjectMeta } from '../schema/meta.js';
 import { declareResource, asRecord, col } from './common.js';
 
 const deploymentSchema = rootSchema(

@@ -3,7 +3,7 @@
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause, Schema } from './types.js';
 import { bool, int64, obj, preserved, rootSchema, str, strings } from '../schema/builders.js';
-import { invalid } from '../schema/field-errors.js';
+import { invalid } from '../../kube/field-errors.js';
 import { declareResource, asRecord } from './common.js';
 
 export const AUTHENTICATION_GROUP = 'authentication.k8s.io';

@@ -1,6 +1,6 @@
 // coordination.k8s.io/v1 Lease: leader election for the controllers.
 import { int32, obj, rootSchema, str } from '../schema/builders.js';
-import { invalid } from '../schema/field-errors.js';
+import { invalid } from '../../kube/field-errors.js';
 import { validateObjectMeta } from '../schema/meta.js';
 import { declareResource, NONE, asRecord, col } from './common.js';
 

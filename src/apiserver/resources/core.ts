@@ -3,8 +3,8 @@
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause, ResourceType } from './types.js';
 import { arr, bool, dateTime, int32, obj, objectReferenceSchema, preserved, rootSchema, str, stringMap, strings, conditionSchema } from '../schema/builders.js';
-import { invalid, key, tooLong } from '../schema/field-errors.js';
-import { configMapKey } from '../schema/formats.js';
+import { invalid, key, tooLong } from '../../kube/field-errors.js';
+import { configMapKey } from '../../kube/formats.js';
 import { validateObjectMeta } from '../schema/meta.js';
 import { declareResource, NONE, asArray, asRecord, col } from './common.js';
 

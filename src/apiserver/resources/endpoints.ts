@@ -3,8 +3,8 @@
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause } from './types.js';
 import { arr, int32, obj, objectReferenceSchema, rootSchema, str } from '../schema/builders.js';
-import { child, duplicate, index, invalid, required } from '../schema/field-errors.js';
-import { dns1123Label, dns1123Subdomain, ipFamily } from '../schema/formats.js';
+import { child, duplicate, index, invalid, required } from '../../kube/field-errors.js';
+import { dns1123Label, dns1123Subdomain, ipFamily } from '../../kube/formats.js';
 import { validateObjectMeta, validatePortNumber } from '../schema/meta.js';
 import { declareResource, asArray, asRecord, col } from './common.js';
 import { hostPort } from '../../core/host-port.js';

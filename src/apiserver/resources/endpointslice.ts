@@ -3,8 +3,8 @@
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause } from './types.js';
 import { arr, bool, int32, obj, objectReferenceSchema, preserved, rootSchema, str, stringMap, strings } from '../schema/builders.js';
-import { child, duplicate, index, invalid } from '../schema/field-errors.js';
-import { dns1123Label, dns1123Subdomain, ipFamily } from '../schema/formats.js';
+import { child, duplicate, index, invalid } from '../../kube/field-errors.js';
+import { dns1123Label, dns1123Subdomain, ipFamily } from '../../kube/formats.js';
 import { validateObjectMeta, validatePortNumber } from '../schema/meta.js';
 import { declareResource, asArray, asRecord, col } from './common.js';
 

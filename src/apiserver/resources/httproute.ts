@@ -3,8 +3,8 @@
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause, Schema } from './types.js';
 import { arr, int32, obj, preserved, rootSchema, str, targetRefSchema } from '../schema/builders.js';
-import { child, index, invalid } from '../schema/field-errors.js';
-import { goDuration } from '../schema/formats.js';
+import { child, index, invalid } from '../../kube/field-errors.js';
+import { goDuration } from '../../kube/formats.js';
 import { validateObjectMeta } from '../schema/meta.js';
 import { declareResource, NONE, asArray, asRecord, col, pick, relabelVersion } from './common.js';
 import { POLICY_GROUP } from './policy.js';

@@ -3,9 +3,10 @@
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause, ResourceType, Schema } from './types.js';
 import { arr, bool, labelSelectorSchema, obj, rootSchema, str, strings, targetRefSchema, intOrString } from '../schema/builders.js';
-import { child, forbidden, index, invalid, required } from '../schema/field-errors.js';
-import { cidr, dns1123Label, identityMatch } from '../schema/formats.js';
-import { validateLabelSelector, validateObjectMeta, validatePortNumberOrName } from '../schema/meta.js';
+import { child, forbidden, index, invalid, required } from '../../kube/field-errors.js';
+import { cidr, dns1123Label, identityMatch } from '../../kube/formats.js';
+import { validateLabelSelector } from '../../kube/selectors.js';
+import { validateObjectMeta, validatePortNumberOrName } from '../schema/meta.js';
 import { declareResource, NONE, asArray, asRecord, col, formatLabelSelector, pick, relabelVersion } from './common.js';
 
 export const POLICY_GROUP = 'policy.linkerd.io';

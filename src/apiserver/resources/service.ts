@@ -3,9 +3,10 @@
 import type { KubeObject } from '../../store/types.js';
 import type { FieldCause } from './types.js';
 import { arr, bool, int32, intOrString, obj, preserved, rootSchema, str, stringMap, strings } from '../schema/builders.js';
-import { child, index, invalid, required } from '../schema/field-errors.js';
-import { dns1123Subdomain, ipFamily } from '../schema/formats.js';
-import { validateLabels, validateObjectMeta, validatePortList, validatePortNumber, validatePortNumberOrName } from '../schema/meta.js';
+import { child, index, invalid, required } from '../../kube/field-errors.js';
+import { dns1123Subdomain, ipFamily } from '../../kube/formats.js';
+import { validateLabels } from '../../kube/selectors.js';
+import { validateObjectMeta, validatePortList, validatePortNumber, validatePortNumberOrName } from '../schema/meta.js';
 import { declareResource, NONE, asArray, asRecord, col, formatLabelMap } from './common.js';
 
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];

@@ -2,6 +2,7 @@
 // defaulting, validation and table columns. The HTTP layer is generic over this descriptor;
 // each group's kinds are declared in their own file in this folder.
 import type { KubeObject } from '../../store/types.js';
+import type { FieldCause } from '../../kube/field-errors.js';
 
 /** A structural schema, the OpenAPI v3 subset that CRDs use. */
 export interface Schema {
@@ -28,11 +29,7 @@ export interface Schema {
 }
 
 /** One invalid field, as a Status cause. reason: FieldValueRequired, FieldValueInvalid, FieldValueDuplicate, FieldValueNotSupported, FieldValueTooLong, FieldValueForbidden. */
-export interface FieldCause {
-  reason: string;
-  message: string;
-  field: string;
-}
+export type { FieldCause } from '../../kube/field-errors.js';
 
 export interface TableColumn {
   name: string;

@@ -1,9 +1,10 @@
-// Semantic checks shared by many kinds: object metadata (name formats, labels, annotations),
-// label selectors, port lists and references. Each returns FieldCause[] with full field paths.
+// Semantic checks shared by many kinds: object metadata (name formats, labels, annotations), port
+// lists and references (label selectors: kube/selectors.ts). Each returns FieldCause[] with full field paths.
 import type { FieldCause } from '../resources/types.js';
 import type { KubeObject } from '../../store/types.js';
-import { child, duplicate, index, invalid, required, tooLong } from './field-errors.js';
-import { dns1035Label, dns1123Label, dns1123Subdomain, ianaSvcName, labelValue, qualifiedName } from './formats.js';
+import { validateLabels } from '../../kube/selectors.js';
+import { child, duplicate, index, invalid, required, tooLong } from '../../kube/field-errors.js';
+import { dns1035Label, dns1123Label, dns1123Subdomain, ianaSvcName, qualifiedName } from '../../kube/formats.js';
 
 export type NameFormat = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label';
 
@@ -45,15 +46,6 @@ export function validateObjectMeta(obj: KubeObject, nameFormat: NameFormat = 'dn
   return out;
 }
 
-export function validateLabels(labels: Record<string, string> | undefined, path: string): FieldCause[] {
-  const out: FieldCause[] = [];
-  for (const [k, v] of Object.entries(labels ?? {})) {
-    for (const e of qualifiedName(k)) out.push(invalid(path, k, e));
-    if (typeof v === 'string') for (const e of labelValue(v)) out.push(invalid(path, v, e));
-  }
-  return out;
-}
-
 export function validateAnnotations(annotations: Record<string, string> | undefined, path: string): FieldCause[] {
   const out: FieldCause[] = [];
   let size = 0;
@@ -62,31 +54,6 @@ export function validateAnnotations(annotations: Record<string, string> | undefi
     size += k.length + String(v).length;
   }
   if (size > MAX_ANNOTATIONS_BYTES) out.push(tooLong(path, MAX_ANNOTATIONS_BYTES));
-  return out;
-}
-
-interface LabelSelectorLike {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key?: string; operator?: string; values?: string[] }[];
-}
-
-/** A metav1.LabelSelector: valid keys and values; In/NotIn need values, Exists/DoesNotExist must have none. */
-export function validateLabelSelector(sel: LabelSelectorLike | undefined, path: string): FieldCause[] {
-  if (!sel || typeof sel !== 'object') return [];
-  const out = validateLabels(sel.matchLabels, child(path, 'matchLabels'));
-  (sel.matchExpressions ?? []).forEach((expr, i) => {
-    const p = index(child(path, 'matchExpressions'), i);
-    if (typeof expr.key === 'string') for (const e of qualifiedName(expr.key)) out.push(invalid(child(p, 'key'), expr.key, e));
-    const values = expr.values ?? [];
-    if (expr.operator === 'In' || expr.operator === 'NotIn') {
-      if (values.length === 0) out.push(required(child(p, 'values'), 'must be specified when `operator` is \'In\' or \'NotIn\''));
-    } else if (expr.operator === 'Exists' || expr.operator === 'DoesNotExist') {
-      if (values.length > 0) out.push(invalid(child(p, 'values'), values, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-    } // other operators: the schema's enum reports them
-    values.forEach((v, j) => {
-      if (typeof v === 'string') for (const e of labelValue(v)) out.push(invalid(index(child(p, 'values'), j), v, e));
-    });
-  });
   return out;
 }
 

@@ -1,7 +1,7 @@
 // The structural-schema engine: type/enum/range checks with Kubernetes field paths, unknown-field
 // detection and pruning, and schema defaulting. Pure functions over plain JSON values.
 import type { FieldCause, Schema } from '../resources/types.js';
-import { child, index, invalid, key, notSupported, required, tooLong, tooMany, typeInvalid } from './field-errors.js';
+import { child, index, invalid, key, notSupported, required, tooLong, tooMany, typeInvalid } from '../../kube/field-errors.js';
 
 type Json = unknown;
 

@@ -18,7 +18,7 @@ import { apiVersionOf, refOf, type ServedResource } from './registry.js';
 import { mediaTypeOf, parseObjectBody, parseResourceVersion, PROTOBUF_MEDIA_TYPE, queryFlag, readBody, requireObject, sendJson, wantsMetadataOnly, wantsTable, warningHeaders } from './request.js';
 import type { ResourcePath } from './routes.js';
 import { badRequest, invalid, methodNotAllowed, notFoundPath, tooManyRequests, unsupportedMediaType } from './status.js';
-import { forbidden } from '../schema/field-errors.js';
+import { forbidden } from '../../kube/field-errors.js';
 import { managerOf } from '../patch/update-ownership.js';
 
 const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];

@@ -1,6 +1,12 @@
 // Constructors for Kubernetes-style field errors (Status causes): the reason names and message
 // bodies follow apimachinery's field.Error, so kubectl prints them as on a real cluster.
-import type { FieldCause } from '../resources/types.js';
+
+/** One cause of a 422 Invalid Status: which field, the reason (FieldValueInvalid, …) and the message. */
+export interface FieldCause {
+  reason: string;
+  message: string;
+  field: string;
+}
 
 /** Formats a value the way field.Error does: strings quoted, numbers and booleans bare, objects as JSON. */
 export function formatValue(value: unknown): string {
