@@ -8,6 +8,7 @@ import { Authority, derToPem } from '../../src/identity/authority.js';
 import { checkCsr } from '../../src/identity/csr-check.js';
 import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { newCaMaterial } from './fixtures.js';
+import { podServerName } from '../../src/core/workloads/pod.js';
 
 /** The SAN line exactly as `openssl x509 -text -noout` prints it. */
 function opensslSans(pem: string): string {
@@ -31,6 +32,15 @@ const cases: { what: string; issue: () => Promise<string>; want: string }[] = [
     },
     want: `URI:${ID}, DNS:${SERVER_NAME}`,
   },
+  ...(['spiffe', 'linkerd'] as const).map((naming) => ({
+    what: `a pod's leaf under --identity-naming=${naming} (URI, then the ${naming === 'linkerd' ? "name Linkerd gives the ServiceAccount" : "Outpost-shaped name"})`,
+    issue: async () => {
+      const names = { identity: 'spiffe://cluster.local/ns/hybrid-app/sa/api-server', serverName: podServerName('hybrid-app', 'api-server', 'cluster.local', naming) };
+      const { spki } = checkCsr(await createCsr(generateWorkloadKey(), names), names);
+      return derToPem(Authority.load(await newCaMaterial(), 'cluster.local').issueWorkloadLeaf({ spki, ...names, lifetimeMs: 60_000, now: Date.now() }).leafDer);
+    },
+    want: `URI:spiffe://cluster.local/ns/hybrid-app/sa/api-server, DNS:api-server.hybrid-app.serviceaccount.identity.${naming === 'linkerd' ? 'linkerd' : 'outpost'}.cluster.local`,
+  })),
   {
     what: 'a control-plane service certificate (URI, the DNS names, then IPs)',
     issue: async () => Authority.load(await newCaMaterial(), 'cluster.local').issueServiceCertificate('identity', { listen: '127.0.0.2', lifetimeMs: 60_000, now: Date.now() }).certPem,
