@@ -4,7 +4,7 @@
 // anchor key is not kept, like `linkerd install`).
 import { resolve } from 'node:path';
 import { OutpostError } from '../core/errors.js';
-import { createIntermediateCA, createRootCA } from '../core/pki.js';
+import { createIntermediateCA, createRootCA, splitPemBundle } from '../core/pki.js';
 import { Authority, type CaMaterial } from '../identity/authority.js';
 import { ANCHOR_LIFETIME_MS, ISSUER_LIFETIME_MS, readMaterial } from '../identity/ca-material.js';
 
@@ -28,5 +28,7 @@ export async function installCaMaterial(flags: CaFlags, trustDomain: string, now
   }
   const root = await createRootCA({ commonName: 'root.outpost.identity', lifetimeMs: ANCHOR_LIFETIME_MS, now });
   const issuer = await createIntermediateCA(root, { commonName: 'issuer.outpost.identity', lifetimeMs: ISSUER_LIFETIME_MS, now });
-  return { material: { trustAnchorsPem: root.certPem, issuerCertPem: issuer.certPem, issuerKeyPem: issuer.keyPem }, generated: true };
+  // The bundle as identity reads it back from the mounted ConfigMap and republishes it (one PEM per
+  // anchor, newline-terminated): the same bytes, so re-applying the rendered files meets no conflict.
+  return { material: { trustAnchorsPem: splitPemBundle(root.certPem).join(''), issuerCertPem: issuer.certPem, issuerKeyPem: issuer.keyPem }, generated: true };
 }

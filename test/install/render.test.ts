@@ -135,11 +135,12 @@ describe('workloads of the control plane', () => {
   });
 
   it("renders Deployment args that `outpost up`'s flag table accepts, --identity-naming passed to every component", () => {
+    const IN_A_POD = { KUBERNETES_SERVICE_HOST: '10.96.0.1' }; // what the kubelet sets (--in-cluster needs it)
     const linkerd = renderInstall({ image: 'registry.example/outpost:test', ca: ca.material, trustDomain: 'cluster.local', identityNaming: 'linkerd' });
     for (const c of INSTALL_COMPONENTS) {
       const args = (o: typeof objects) => (o.find((x) => x.kind === 'Deployment' && x.metadata.name === c.serviceAccount) as any).spec.template.spec.containers[0].args.slice(1);
-      assert.equal(parseControlPlaneFlags(args(objects), {}).flags['identity-naming'], 'spiffe', c.name);
-      assert.equal(parseControlPlaneFlags(args(linkerd), {}).flags['identity-naming'], 'linkerd', c.name);
+      assert.equal(parseControlPlaneFlags(args(objects), IN_A_POD).flags['identity-naming'], 'spiffe', c.name);
+      assert.equal(parseControlPlaneFlags(args(linkerd), IN_A_POD).flags['identity-naming'], 'linkerd', c.name);
     }
   });
 

@@ -24,7 +24,6 @@ let kube: RealKubernetes;
 let work: string;
 let caFlags: { 'identity-trust-anchors-file': string; 'identity-issuer-cert': string; 'identity-issuer-key': string };
 let install: string;
-let jwtSecretDoc: string;
 let client: { keyPem: string; chainPem: string };
 let anchorsPem: string;
 const running: RunningControlPlane[] = [];
@@ -58,7 +57,6 @@ before(async () => {
   // The install without its Deployments (no kubelet here): CRDs, namespace, RBAC, ConfigMap, Secrets.
   const objects = renderInstall({ image: 'registry.example/outpost:test', ca: material, trustDomain: 'cluster.local' });
   install = toYaml(objects.filter((o) => !['Deployment', 'PodDisruptionBudget', 'MutatingWebhookConfiguration'].includes(o.kind)));
-  jwtSecretDoc = toYaml(objects.filter((o) => o.kind === 'Secret' && o.metadata.name === 'outpost-identity-jwt-key'));
   await k(['apply', '--server-side', '-f', '-'], install);
   await k(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=outpost']);
   // A workload's certificate from the same issuer: the caller of SignJwtSvid (over mTLS, like a renewal).
@@ -83,8 +81,9 @@ test('a restarted identity signs with the key kept in its Secret: same JWKS and 
   assert.equal(existsSync(jwtKeyPath(first.dataDir)), false, 'no key file in the data dir against Kubernetes');
   await first.cp.stop();
 
-  // Re-applying the install's Secret does not wipe the key identity stored.
-  await k(['apply', '--server-side', '-f', '-'], jwtSecretDoc);
+  // Re-applying the same rendered install (e.g. `outpost install --out DIR`, applied again) meets no
+  // conflict with what identity wrote, and does not wipe the key it stored.
+  await k(['apply', '--server-side', '-f', '-'], install);
   assert.equal(await secretKey(), stored);
 
   const second = await startIdentity('pod-2'); // a fresh emptyDir
