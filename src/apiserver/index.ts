@@ -3,7 +3,6 @@
 import { DEFAULT_SERVICE_CIDR, ServiceIpAllocator } from './service-ips.js';
 import { createServer, type Server } from 'node:https';
 import { checkingIntervalMs, DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } from './server/connection-guard.js';
-import type { AddressInfo, Socket } from 'node:net';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { KubeObject, Store } from '../store/types.js';
@@ -20,6 +19,7 @@ import { createRequestListener } from './server/http.js';
 import { ResourceIndex, storageVersion } from './server/registry.js';
 import { watchTracker } from './watch/watch.js';
 import { hostPort } from '../core/host-port.js';
+import { listen, type HttpListener } from '../core/http-listener.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -92,26 +92,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
   guardConnections(server, limits, (address) => opts.log.debug('refused a connection: too many pending from this address', { address, limit: limits.maxPendingPerClient }));
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
   server.on('tlsClientError', () => {});
+  let listener: HttpListener;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, opts.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    listener = await listen(server, opts.port, opts.host);
   } catch (e) {
     stopNamespaceCleanups();
     gc.close();
     throw e;
   }
-  const port = (server.address() as AddressInfo).port;
+  const port = listener.port;
   address = hostPort(opts.host, port);
   opts.log.info('API server listening', { url: `https://${address}` });
   return {
@@ -121,13 +111,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     async close() {
       stopNamespaceCleanups();
       watches.closeAll();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => {
-          for (const s of sockets) s.destroy();
-        }, 1000).unref();
-      });
+      // Clients get a second to finish what they sent; open watches were ended above.
+      await listener.close(1000);
       await gc.idle();
       gc.close();
     },

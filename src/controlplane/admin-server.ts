@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import { OutpostError } from '../core/errors.js';
 import { hostPort } from '../core/host-port.js';
+import { listen } from '../core/http-listener.js';
 
 export interface AdminServer {
   address: string;
@@ -32,14 +33,11 @@ export async function startAdminServer(opts: { host: string; port: number; metri
       res.writeHead(404).end('not found: try /metrics, /live or /ready\n');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new OutpostError('CONFIG_INVALID', `cannot listen on ${opts.host}:${opts.port} for the admin endpoint: ${e.message}`, { field: 'admin-port' })));
-    server.listen(opts.port, opts.host, resolve);
+  const listener = await listen(server, opts.port, opts.host).catch((e: Error) => {
+    throw new OutpostError('CONFIG_INVALID', `cannot listen on ${opts.host}:${opts.port} for the admin endpoint: ${e.message}`, { field: 'admin-port' });
   });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   return {
-    address: hostPort(opts.host, port),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    address: hostPort(opts.host, listener.port),
+    close: () => listener.close(),
   };
 }

@@ -4,13 +4,12 @@
 // failurePolicy (Ignore: the pod is created without a proxy; Fail: it is refused), and records a
 // failure metric and a Warning Event on the pod's workload.
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/log.js';
 import type { MeshSettings } from '../inject/mesh.js';
 import type { InjectorEventRecorder } from './events.js';
 import type { InjectorMetrics } from './metrics.js';
 import { podOwner, reviewPod, type AdmissionRequest } from './review.js';
+import { listen } from '../core/http-listener.js';
 
 /** Larger than any pod the API server accepts (its request limit is 3 MiB). */
 const MAX_BODY = 4 * 1024 * 1024;
@@ -110,22 +109,10 @@ export async function startInjectorServer(opts: InjectorServerOptions): Promise<
     });
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const sockets = new Set<Duplex>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+  const listener = await listen(server, opts.port, opts.host);
   return {
-    port: (server.address() as AddressInfo).port,
+    port: listener.port,
     setCertificate: (tls) => server.setSecureContext({ cert: tls.certChainPem, key: tls.keyPem, minVersion: 'TLSv1.2' }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => listener.close(),
   };
 }

@@ -3,9 +3,9 @@
 // port-forward. Requests whose Host is not this listener are refused (no DNS rebinding).
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { VizEndpoint } from './client.js';
 import { hostPort } from '../core/host-port.js';
+import { listen } from '../core/http-listener.js';
 
 export interface RunningDashboard {
   url: string;
@@ -40,14 +40,10 @@ export async function startDashboardProxy(opts: { viz: VizEndpoint; host: string
     res.on('close', () => up.destroy());
     up.end();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { port, close } = await listen(server, opts.port, opts.host);
   allowedHosts = new Set([hostPort(opts.host, port), `localhost:${port}`]);
   return {
     url: `http://${hostPort(opts.host, port)}/`,
-    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+    close: () => close(),
   };
 }

@@ -3,7 +3,6 @@
 // bearer token (auth.ts); the page itself holds no data.
 import https from 'node:https';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ServiceCertificate } from '../core/component.js';
 import { OutpostError, isOutpostError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -12,6 +11,7 @@ import { DASHBOARD_HTML } from './dashboard-page.js';
 import { parseResource, parseWindow } from './resources.js';
 import { edges, routes, stat, type VizSources } from './service.js';
 import { opaqueNotice, relayTap, tapTargets } from './tap-relay.js';
+import { listen } from '../core/http-listener.js';
 
 export interface VizServerOptions {
   host: string;
@@ -68,23 +68,11 @@ export async function startVizServer(opts: VizServerOptions): Promise<RunningViz
     server = https.createServer({ cert: c.chainPem, key: c.keyPem, minVersion: 'TLSv1.2' }, handler);
   } else server = http.createServer(handler);
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const sockets = new Set<import('node:net').Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+  const listener = await listen(server, opts.port, opts.host);
   return {
-    port: (server.address() as AddressInfo).port,
+    port: listener.port,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => listener.close(),
   };
 }
 
