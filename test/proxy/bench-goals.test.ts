@@ -1,8 +1,9 @@
-// The performance goals report (bench/proxy/goals-report.ts): ratios against the same-repetition anchors,
-// medians over repetitions, PASS/MISS at the goal lines. Fixture rows in the anchors' raw format; no timing.
+// The benchmark helpers: the performance goals report (bench/proxy/goals-report.ts: ratios against the
+// same-repetition anchors, medians over repetitions, PASS/MISS) and the profile report (categories of samples).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateGoals, formatGoals, type AnchorRow } from '../../bench/proxy/goals-report.js';
+import { categoryOf, leafSymbols, report } from '../../bench/proxy/profile-report.js';
 
 type Cell = { rps: number; p50?: number; p99?: number; cpu?: number; rss?: [number, number] };
 function rows(rep: number, cells: Record<string, Partial<Record<'max' | 'close' | 'fixed', Cell>>>): AnchorRow[] {
@@ -57,4 +58,24 @@ test('goals are per-repetition ratios to the same-run anchors, median over repet
   assert.match(text, /\| HTTP keep-alive req\/s, outpost-http \/ haproxy-http \| 0\.65× \| ≥ 0\.6× \| PASS \|/);
   assert.match(text, /opaque TCP.*NOT MEASURED/);
   assert.match(text, /RSS under load, outpost-http client proxy \(peak\) \| 70\.0 MB \| ≤ 60\.0 MB \| MISS/);
+});
+
+test('the profile report puts each sample in one category by its leaf frame', () => {
+  const stacks = [
+    '\tffffffff8a1 tcp_sendmsg_locked+0x2a ([kernel.kallsyms])\n\t7f01 writev (/usr/lib/libc.so.6)\n',
+    '\t55aa ssl3_get_record+0x10 (/usr/bin/node)\n\t55ab node::crypto::TLSWrap::ClearOut (/usr/bin/node)\n',
+    '\t7f22 JS:*forward file:///x/outpost/dist/proxy/http1/relay.js:321:21 (/tmp/perf-1.map)\n',
+    '\t7f23 JS:*onStreamRead node:internal/stream_base_commons:168:22 (/tmp/perf-1.map)\n',
+    '\t55ac v8::internal::Scavenger::ScavengeObject (/usr/bin/node)\n',
+  ].join('\n');
+  const leaves = leafSymbols(stacks);
+  assert.deepEqual(leaves.map(categoryOf), ['kernel (TCP, syscalls, scheduler)', 'OpenSSL (TLS records)', 'JavaScript: Outpost', 'JavaScript: Node core (streams, net, timers)', 'V8 garbage collection']);
+  const text = report('client', leaves);
+  assert.match(text, /\| kernel \(TCP, syscalls, scheduler\) \| 20\.0 % \|/);
+  assert.match(text, /JavaScript by file: proxy\/http1\/relay\.js 20\.0 %/);
+});
+
+test('samples on V8 background GC threads count as garbage collection whatever their leaf', () => {
+  const leaves = leafSymbols('\t55 v8::internal::HeapObject::SizeFromMap (/usr/bin/node)\n\t56 node::(anonymous namespace)::PlatformWorkerThread (/usr/bin/node)\n\n\t57 v8::internal::HeapObject::SizeFromMap (/usr/bin/node)\n');
+  assert.deepEqual(leaves.map(categoryOf), ['V8 garbage collection', 'V8 runtime (ICs, calls into JS, strings)']);
 });

@@ -1,6 +1,6 @@
 // The HTTP/1.1 relay between proxies, edge cases a user would hit: chunked bodies both ways, large
 // bodies (backpressure), HEAD and 204, Connection: close, pipelined requests, upgrade-free keep-alive
-// reuse after the app closes idle connections.
+// reuse after the app closes idle connections, heads with more headers than the parser hands over at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
@@ -29,6 +29,11 @@ before(async () => {
       } else if (req.url === '/empty') {
         res.writeHead(204);
         res.end();
+      } else if (req.url === '/many-headers') {
+        // Echoes the request's headers and answers with as many of its own (more than llhttp passes at once).
+        for (let i = 0; i < 40; i++) res.setHeader(`x-resp-${i}`, `r${i}`);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(req.headers));
       } else if (req.url === '/big') {
         res.writeHead(200, { 'content-length': 4 * 1024 * 1024 });
         res.end(Buffer.alloc(4 * 1024 * 1024, 7));
@@ -126,4 +131,14 @@ test('pooled connections the app closed while idle are replaced without a failed
   await new Promise((r) => setTimeout(r, 500)); // longer than the app's keep-alive timeout
   const results = await Promise.all(Array.from({ length: 10 }, (_, i) => call('GET', `/again/${i}`)));
   assert.deepEqual(results.map((r) => r.status), Array(10).fill(200));
+});
+
+test('requests and responses with many headers arrive with all of them (more than the parser hands over at once)', async () => {
+  const sent: Record<string, string> = {};
+  for (let i = 0; i < 40; i++) sent[`x-req-${i}`] = `v${i}`;
+  const r = await call('GET', '/many-headers', undefined, sent);
+  assert.equal(r.status, 200);
+  const seen = JSON.parse(r.body.toString()) as Record<string, string>;
+  for (const [k, v] of Object.entries(sent)) assert.equal(seen[k], v, `request header ${k} did not reach the app`);
+  for (let i = 0; i < 40; i++) assert.equal(r.headers[`x-resp-${i}`], `r${i}`, `response header x-resp-${i} did not reach the client`);
 });

@@ -32,5 +32,5 @@ test('a Node without _http_common, or with another shape, is refused with the re
   class Parser {
     initialize() {}
   }
-  assert.throws(() => loadLlhttp(() => ({ HTTPParser: Object.assign(Parser, { REQUEST: 1, RESPONSE: 2 }), methods: [] })), /lacks HTTPParser\.kOnHeadersComplete, HTTPParser\.kOnBody, HTTPParser\.kOnMessageComplete, HTTPParser#execute, which the HTTP\/1\.1 relay uses \(ADR 0027\)/);
+  assert.throws(() => loadLlhttp(() => ({ HTTPParser: Object.assign(Parser, { REQUEST: 1, RESPONSE: 2 }), methods: [] })), /lacks HTTPParser\.kOnHeaders, HTTPParser\.kOnHeadersComplete, HTTPParser\.kOnBody, HTTPParser\.kOnMessageComplete, HTTPParser#execute, which the HTTP\/1\.1 relay uses \(ADR 0027\)/);
 });

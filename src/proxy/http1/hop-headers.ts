@@ -5,11 +5,15 @@ import { HOP_BY_HOP_HEADERS, connectionListed } from '../http/headers.js';
 // The shared hop-by-hop set, plus Trailer: the relay re-frames chunked bodies without trailers.
 export const HOP = new Set([...HOP_BY_HOP_HEADERS, 'trailer']);
 
+const PLAIN_CONNECTION = new Map([['keep-alive'.length, 'keep-alive'], ['close'.length, 'close']]);
+
 /** Headers named by the Connection header(s) of a raw name/value list (hop-by-hop too), or undefined. */
 export function listedInConnection(raw: string[]): Set<string> | undefined {
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
+      // The usual values name no header: skip the parsing (and its arrays) for them.
+      if (PLAIN_CONNECTION.has(raw[i + 1].length) && PLAIN_CONNECTION.get(raw[i + 1].length) === raw[i + 1].toLowerCase()) continue;
       const names = connectionListed(raw[i + 1]);
       if (names) listed = listed ? new Set([...listed, ...names]) : names;
     }

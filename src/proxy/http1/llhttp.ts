@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 export interface LlhttpModule {
   HTTPParser: any;
   methods: string[];
+  /** Called with the headers so far when a head has more fields than the parser holds (32); then kOnHeadersComplete gets none. */
+  kOnHeaders: number;
   kOnHeadersComplete: number;
   kOnBody: number;
   kOnMessageComplete: number;
@@ -27,6 +29,7 @@ export function loadLlhttp(load: () => unknown = () => require('_http_common')):
     !Array.isArray(mod.methods) && 'methods',
     typeof P?.REQUEST !== 'number' && 'HTTPParser.REQUEST',
     typeof P?.RESPONSE !== 'number' && 'HTTPParser.RESPONSE',
+    typeof P?.kOnHeaders !== 'number' && 'HTTPParser.kOnHeaders',
     typeof P?.kOnHeadersComplete !== 'number' && 'HTTPParser.kOnHeadersComplete',
     typeof P?.kOnBody !== 'number' && 'HTTPParser.kOnBody',
     typeof P?.kOnMessageComplete !== 'number' && 'HTTPParser.kOnMessageComplete',
@@ -34,5 +37,5 @@ export function loadLlhttp(load: () => unknown = () => require('_http_common')):
     typeof P?.prototype?.execute !== 'function' && 'HTTPParser#execute',
   ].filter(Boolean);
   if (missing.length) throw new Error(`Node ${process.version}'s internal _http_common lacks ${missing.join(', ')}, which the HTTP/1.1 relay uses (ADR 0027): run the proxy on a Node release its tests pass on`);
-  return { HTTPParser: P, methods: mod.methods as string[], kOnHeadersComplete: P.kOnHeadersComplete, kOnBody: P.kOnBody, kOnMessageComplete: P.kOnMessageComplete };
+  return { HTTPParser: P, methods: mod.methods as string[], kOnHeaders: P.kOnHeaders, kOnHeadersComplete: P.kOnHeadersComplete, kOnBody: P.kOnBody, kOnMessageComplete: P.kOnMessageComplete };
 }

@@ -9,7 +9,7 @@ import { loadLlhttp } from './llhttp.js';
 import { HOP, listedInConnection, mayBeHopByHop, REQUEST_SPECIAL_LENGTHS } from './hop-headers.js';
 import { upstreamState, type ResponseHandlers, type UpstreamState } from './upstream.js';
 
-const { HTTPParser, methods, kOnHeadersComplete, kOnBody, kOnMessageComplete } = loadLlhttp();
+const { HTTPParser, methods, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } = loadLlhttp();
 
 export interface RequestHead {
   method: string;
@@ -50,7 +50,8 @@ export { headerValue };
 
 interface Exchange {
   head: RequestHead;
-  buffered: Buffer[];
+  /** Body bytes that arrived before the upstream connection did. */
+  buffered: Buffer[] | undefined;
   requestDone: boolean;
   upstream?: Socket;
 }
@@ -91,10 +92,26 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     setTimeout(() => down.destroy(), 1000).unref();
   }
 
-  parser[kOnHeadersComplete] = (_maj: number, minor: number, raw: string[], method: number, url: string, _s: unknown, _m: unknown, upgrade: boolean, keepAlive: boolean) => {
+  // A head with more than 32 fields comes in parts: kOnHeaders with what the parser held, then
+  // kOnHeadersComplete without headers or URL (as in Node's own _http_common).
+  let partHeaders: string[] | undefined;
+  let partUrl = '';
+  parser[kOnHeaders] = (h: string[], u: string) => {
+    partHeaders = partHeaders ? partHeaders.concat(h) : h;
+    partUrl += u;
+  };
+  parser[kOnHeadersComplete] = (_maj: number, minor: number, raw: string[] | undefined, method: number, url: string | undefined, _s: unknown, _m: unknown, upgrade: boolean, keepAlive: boolean) => {
     awaitingHead = false;
     headDeadline = 0;
-    const headers: string[] = [];
+    if (raw === undefined || url === undefined) {
+      raw = raw ? (partHeaders ?? []).concat(raw) : (partHeaders ?? []);
+      url = url ?? partUrl;
+    }
+    partHeaders = undefined;
+    partUrl = '';
+    // The kept headers are compacted in place (`raw` is this head's own array; kept <= i always).
+    const headers = raw;
+    let kept = 0;
     let chunked = false;
     let contentLength = false;
     let host: string | undefined;
@@ -103,7 +120,10 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     for (let i = 0; i < raw.length; i += 2) {
       if (!REQUEST_SPECIAL_LENGTHS.has(raw[i].length)) {
         // Neither hop-by-hop nor one the relay reads: kept unless Connection lists it.
-        if (!listed?.has(raw[i].toLowerCase())) headers.push(raw[i], raw[i + 1]);
+        if (!listed?.has(raw[i].toLowerCase())) {
+          headers[kept++] = raw[i];
+          headers[kept++] = raw[i + 1];
+        }
         continue;
       }
       const lower = raw[i].toLowerCase();
@@ -111,15 +131,15 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       else if (lower === 'outpost-dst-port') dstPort = Number(raw[i + 1]) || 0;
       else if (lower === 'content-length') contentLength = raw[i + 1] !== '0';
       else if (lower === 'host') host = raw[i + 1];
-      if (upgrade && (lower === 'upgrade' || lower === 'connection')) {
-        headers.push(raw[i], raw[i + 1]);
-        continue;
-      }
-      if (HOP.has(lower) || listed?.has(lower)) continue;
-      headers.push(raw[i], raw[i + 1]);
+      // An upgrade request keeps its Upgrade and Connection headers; other hop-by-hop ones go.
+      const upgradeHeader = upgrade && (lower === 'upgrade' || lower === 'connection');
+      if (!upgradeHeader && (HOP.has(lower) || listed?.has(lower))) continue;
+      headers[kept++] = raw[i];
+      headers[kept++] = raw[i + 1];
     }
+    headers.length = kept;
     const head: RequestHead = { method: methods[method], url, headers, host, chunked, hasBody: chunked || contentLength, keepAlive: keepAlive && minor >= 1, upgrade, dstPort };
-    queue.push({ head, buffered: [], requestDone: false });
+    queue.push({ head, buffered: undefined, requestDone: false });
     if (queue.length === 1) start(queue[0]);
     return 0;
   };
@@ -132,7 +152,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       for (const b of framed) ok = ex.upstream.write(b) && ok;
       // Backpressure: stop reading the client until the upstream drains (resumed on 'drain').
       if (!ok) down.pause();
-    } else ex.buffered.push(...framed.map((b) => (b === chunk ? Buffer.from(b) : b)));
+    } else (ex.buffered ??= []).push(...framed.map((b) => (b === chunk ? Buffer.from(b) : b)));
   };
   parser[kOnMessageComplete] = () => {
     awaitingHead = true;
@@ -141,7 +161,7 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     ex.requestDone = true;
     if (ex.head.chunked) {
       if (ex.upstream) ex.upstream.write(LAST_CHUNK);
-      else ex.buffered.push(LAST_CHUNK);
+      else (ex.buffered ??= []).push(LAST_CHUNK);
     }
   };
 
@@ -150,12 +170,11 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       headDeadline = performance.now() + headersTimeoutMs;
       if (!headTimer) armHeadTimer(headersTimeoutMs);
     }
+    // Body parts parsed from this read leave in one write.
     const active = queue.length > 0 ? queue[queue.length - 1].upstream : undefined;
-    if (active) {
-      active.cork();
-      process.nextTick(uncork, active);
-    }
+    active?.cork();
     const r = parser.execute(d);
+    active?.uncork();
     if (r instanceof Error) {
       if (queue.length === 0) down.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       else down.destroy();
@@ -232,6 +251,9 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
   let gotBytes = false;
   let finished = true;
   let upKeepAlive = false;
+  // While the upstream's parser runs, a finished exchange's successor starts after it returns.
+  let parsing = false;
+  let nextPending = false;
   const handlers: ResponseHandlers = {
     onHeaders(raw, code, msg, keepAlive) {
       const h = ex.head;
@@ -273,12 +295,18 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
       gotBytes = true;
       // Head and body parts parsed from this read leave in one write.
       down.cork();
+      parsing = true;
       const r = upSt.parser.execute(b);
-      process.nextTick(uncork, down);
+      parsing = false;
+      down.uncork();
       if (r instanceof Error) {
         if (status === 0) writeLocal(ex, proxyError('bad_response', 'bad response from upstream'));
         else down.destroy();
         finish(false, false);
+      }
+      if (nextPending) {
+        nextPending = false;
+        next();
       }
     },
     onClose() {
@@ -323,7 +351,8 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     d.done(status || 502, !ok || status >= 500);
     if (!ex.head.keepAlive) down.end();
     // Not inside the response parser's callback: the next exchange may reuse this very connection.
-    process.nextTick(next);
+    if (parsing) nextPending = true;
+    else process.nextTick(next);
   }
 
   function forward(x: Exchange, fwd: Forward, u: Socket, n: number): void {
@@ -333,12 +362,14 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     if (h.chunked) head += 'transfer-encoding: chunked\r\n';
     head += fwd.extraHeaders + '\r\n';
     x.upstream = u;
-    // One write (one TLS record, one syscall) for the head and whatever body arrives this tick.
+    // One write (one TLS record, one syscall) for the head and whatever body arrives this tick
+    // (without a body, the head leaves now).
     u.cork();
     u.write(head);
-    for (const b of x.buffered) u.write(b);
-    x.buffered = [];
-    process.nextTick(uncork, u);
+    if (x.buffered) for (const b of x.buffered) u.write(b);
+    x.buffered = undefined;
+    if (h.hasBody) process.nextTick(uncork, u);
+    else u.uncork();
     if (h.upgrade) return tunnel(x, u);
 
     ex = x;

@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import { loadLlhttp } from './llhttp.js';
 
-const { HTTPParser, kOnHeadersComplete, kOnBody, kOnMessageComplete } = loadLlhttp();
+const { HTTPParser, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } = loadLlhttp();
 
 /** What a downstream connection's relay does with the events of the upstream connection serving it. */
 export interface ResponseHandlers {
@@ -29,8 +29,16 @@ export function upstreamState(up: Socket): UpstreamState {
   if (known) return known;
   const parser = new HTTPParser();
   const st: UpstreamState = { parser, current: undefined };
-  parser[kOnHeadersComplete] = (_maj: number, _min: number, raw: string[], _m: unknown, _u: unknown, code: number, msg: string, _up: boolean, keepAlive: boolean) =>
-    st.current ? st.current.onHeaders(raw, code, msg, keepAlive) : 0;
+  // A head with more than 32 fields comes in parts (kOnHeaders, then kOnHeadersComplete without headers).
+  let part: string[] | undefined;
+  parser[kOnHeaders] = (h: string[]) => {
+    part = part ? part.concat(h) : h;
+  };
+  parser[kOnHeadersComplete] = (_maj: number, _min: number, raw: string[] | undefined, _m: unknown, _u: unknown, code: number, msg: string, _up: boolean, keepAlive: boolean) => {
+    const all = part ? (raw ? part.concat(raw) : part) : (raw ?? []);
+    part = undefined;
+    return st.current ? st.current.onHeaders(all, code, msg, keepAlive) : 0;
+  };
   parser[kOnBody] = (chunk: Buffer) => st.current?.onBody(chunk);
   parser[kOnMessageComplete] = () => st.current?.onComplete();
   up.on('data', (b: Buffer) => st.current?.onData(b));
