@@ -33,7 +33,7 @@ export class OutboundHttp {
     this.router = new OutboundRouter({ clock: ctx.clock, discovery: ctx.discovery, metrics: ctx.metrics, idleMs: t.idleMs });
     this.endpoints = new OutboundEndpoints({ connect: ctx, log: ctx.log, timeouts: { idleMs: t.idleMs, requestMs: t.requestMs } });
     this.relay = ctx.config.outbound.http1Transport === 'http1';
-    this.handle = outboundHttpStack({ router: this.router, endpoints: this.endpoints, clock: ctx.clock, tap: ctx.tap, ownIdentity: () => ctx.tls.creds?.identity, discoveryWaitMs: t.connectMs });
+    this.handle = outboundHttpStack({ router: this.router, endpoint: this.endpoints.handle, clock: ctx.clock, tap: ctx.tap, ownIdentity: () => ctx.tls.creds?.identity, discoveryWaitMs: t.connectMs });
     ctx.tls.onRotate(() => this.endpoints.pool.drain());
     ctx.drainHooks.push(() => {
       for (const c of this.connections) c.drain();

@@ -11,16 +11,16 @@
 //   tap      one event per request while someone taps            layers.ts
 //   endpoint the bytes out: pooled mTLS HTTP/1.1, HTTP/2, plain  endpoint.ts
 import type { Clock } from '../../core/clock.js';
-import type { HttpExchange } from '../http/exchange.js';
+import type { Handler, HttpExchange } from '../http/exchange.js';
 import type { TapHub } from '../tap/hub.js';
-import type { OutboundEndpoints } from './endpoint.js';
-import { balance, logical, metrics, router, tap } from './layers.js';
+import { balance, logical, metrics, router, tap, type Endpoint } from './layers.js';
 import type { OutboundRouter } from './logical.js';
 import { retry } from './retry.js';
 
 export interface OutboundStackDeps {
   router: OutboundRouter;
-  endpoints: OutboundEndpoints;
+  /** The last stage: how the bytes reach the endpoint (OutboundEndpoints.handle). */
+  endpoint: Handler<Endpoint>;
   clock: Clock;
   tap: TapHub;
   /** This proxy's identity, the source of its outbound requests (changes on rotation). */
@@ -37,7 +37,7 @@ export function outboundHttpStack(d: OutboundStackDeps): (x: HttpExchange) => vo
         balance(d.clock)(
           metrics(d.clock)(
             tap(d.tap, d.clock, d.ownIdentity)(
-              d.endpoints.handle,
+              d.endpoint,
             ),
           ),
         ),
