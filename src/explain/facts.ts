@@ -1,8 +1,7 @@
 // What `outpost explain` knows about one ExternalWorkload: the raw API objects around it (gathered
 // by gather.ts through client-node) and the shape of the explanation computed from them (pure).
 import type { ExternalWorkloadLike, WorkloadGroupLike } from '../core/workloads/effective.js';
-import type { WorkloadCondition } from '../controllers/health/conditions.js';
-import type { EndpointSliceObject, ServiceObject } from '../kube/objects.js';
+import type { EndpointSliceObject, ExternalWorkloadObject, ServiceObject } from '../kube/objects.js';
 import type { DefaultPolicy } from '../policy/compute.js';
 import type {
   AuthorizationPolicyObject,
@@ -13,19 +12,6 @@ import type {
   ServerAuthorizationObject,
   ServerObject,
 } from '../kube/objects.js';
-
-/** What the health server writes under status.proxy (absent until a proxy reports, or on older control planes). */
-export interface ProxyStatus {
-  version?: string;
-  adminAddress?: string;
-  connected?: boolean;
-  lastReportTime?: string;
-  certificateNotAfter?: string;
-}
-
-export type ExternalWorkloadObject = ExternalWorkloadLike & {
-  status?: { conditions?: WorkloadCondition[]; proxy?: ProxyStatus };
-};
 
 /** The fields of a core/v1 Event read here; timestamps as the API sends them (string) or client-node parses them (Date). */
 export interface EventLike {

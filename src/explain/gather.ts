@@ -5,7 +5,8 @@ import { OutpostError } from '../core/errors.js';
 import { groupNameOf, type WorkloadGroupLike } from '../core/workloads/effective.js';
 import { KIND_PATHS, type KindName } from '../kube/kinds.js';
 import type { DefaultPolicy } from '../policy/compute.js';
-import type { ExplainFacts, ExternalWorkloadObject } from './facts.js';
+import type { ExternalWorkloadObject } from '../kube/objects.js';
+import type { ExplainFacts } from './facts.js';
 
 export interface GatherOptions {
   namespace: string;

@@ -1,5 +1,8 @@
 // The shapes of the Kubernetes objects the control plane reads, as plain JSON from the API (one
-// set for every component). Only the fields Outpost interprets are declared.
+// set for every component). Only the fields Outpost interprets are declared. ExternalWorkloads and
+// WorkloadGroups build on the subsets the pure workload logic reads (core/workloads/effective.ts,
+// which the proxy shares).
+import type { ExternalWorkloadLike, WorkloadGroupLike } from '../core/workloads/effective.js';
 
 export interface ObjectMeta {
   name?: string;
@@ -7,6 +10,9 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   resourceVersion?: string;
+  uid?: string;
+  creationTimestamp?: string | Date;
+  deletionTimestamp?: string | Date;
 }
 
 export interface LabelSelector {
@@ -123,3 +129,33 @@ export interface ConfigMapObject {
   metadata: ObjectMeta;
   data?: Record<string, string>;
 }
+
+/** A condition of an ExternalWorkload's status (Ready), as the controllers write it. */
+export interface WorkloadCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastProbeTime?: string | null;
+  lastTransitionTime?: string;
+}
+
+/** status.proxy of an ExternalWorkload: what its proxy last reported to the health API (absent until one did). */
+export interface WorkloadProxyStatus {
+  connected?: boolean;
+  version?: string;
+  adminAddress?: string;
+  /** host:port of the proxy's tap listener. */
+  tapAddress?: string;
+  inboundPort?: number;
+  lastReportTime?: string;
+  /** Expiry of the client certificate the proxy presented (RFC 3339). */
+  certificateNotAfter?: string;
+}
+
+export type ExternalWorkloadObject = ExternalWorkloadLike & {
+  metadata: ObjectMeta;
+  status?: { conditions?: WorkloadCondition[]; proxy?: WorkloadProxyStatus };
+};
+
+export type WorkloadGroupObject = WorkloadGroupLike & { metadata: ObjectMeta };

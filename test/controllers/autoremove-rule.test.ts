@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { heartbeatLostSince, removalDueAt, removeAfterFor, type RemovalCandidate } from '../../src/controllers/autoremove/rule.js';
 import { AutoRemover } from '../../src/controllers/autoremove/controller.js';
 import { WorkloadIndex } from '../../src/controllers/endpoints/index.js';
-import type { ExternalWorkloadObject } from '../../src/controllers/endpoints/source.js';
+import type { ExternalWorkloadObject } from '../../src/kube/objects.js';
 import type { ApiClients } from '../../src/core/kube-clients.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');

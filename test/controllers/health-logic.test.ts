@@ -7,8 +7,8 @@ import {
   awaitingProxyCondition,
   reportCondition,
   workloadIsReady,
-  type WorkloadCondition,
 } from '../../src/controllers/health/conditions.js';
+import type { WorkloadCondition } from '../../src/kube/objects.js';
 import { HealthTracker, disconnectGraceFor, heartbeatIntervalFor } from '../../src/controllers/health/tracker.js';
 
 const T0 = Date.UTC(2026, 0, 1);

@@ -7,7 +7,7 @@ import { ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-no
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { WorkloadIndex } from '../endpoints/index.js';
-import type { ExternalWorkloadObject } from '../endpoints/source.js';
+import type { ExternalWorkloadObject } from '../../kube/objects.js';
 import { GROUP_LABEL } from '../../core/workloads/effective.js';
 import { WORKLOAD_GROUP, WORKLOAD_VERSION } from '../labels.js';
 import type { ApiClients } from '../../core/kube-clients.js';

@@ -4,7 +4,7 @@
 import { parseDuration } from '../../core/flags.js';
 import { REVOKED_AT_ANNOTATION } from '../../core/workloads/revocation.js';
 import { REASON } from '../labels.js';
-import type { WorkloadCondition } from '../health/conditions.js';
+import type { WorkloadCondition } from '../../kube/objects.js';
 
 /** Set "true" by the identity service on the workloads it registered (src/identity/autoregister.ts). */
 export const AUTO_REGISTERED_ANNOTATION = 'outpost.io/auto-registered';

@@ -5,7 +5,8 @@ import type { V1Service } from '@kubernetes/client-node';
 import { GROUP_LABEL, type WorkloadGroupLike } from '../../core/workloads/effective.js';
 import { serviceSelectorMatches as selectorMatches } from '../../kube/selectors.js';
 import { workloadIsReady } from '../health/conditions.js';
-import { endpointSourceOf, sameEndpointSource, type ExternalWorkloadObject, type WorkloadEndpointSource } from './source.js';
+import type { ExternalWorkloadObject } from '../../kube/objects.js';
+import { endpointSourceOf, sameEndpointSource, type WorkloadEndpointSource } from './source.js';
 
 export interface Affected {
   services: string[];

@@ -1,8 +1,9 @@
 // What the EndpointSlice reconcile needs to know about one ExternalWorkload: its effective labels,
 // IPs and ports (group template overlaid by its own spec), its readiness and whether it is going away.
-import { effectiveWorkload, type ExternalWorkloadLike, type WorkloadGroupLike, type WorkloadPort } from '../../core/workloads/effective.js';
+import { effectiveWorkload, type WorkloadGroupLike, type WorkloadPort } from '../../core/workloads/effective.js';
+import type { ExternalWorkloadObject } from '../../kube/objects.js';
 import { isRevokedWorkload } from '../../core/workloads/revocation.js';
-import { workloadIsReady, type WorkloadWithStatus } from '../health/conditions.js';
+import { workloadIsReady } from '../health/conditions.js';
 
 export interface WorkloadEndpointSource {
   namespace: string;
@@ -19,8 +20,6 @@ export interface WorkloadEndpointSource {
   /** Revoked (annotation outpost.io/revoked-at, docs/adr/0009): left out of every Service, like a deleted workload. */
   revoked?: boolean;
 }
-
-export type ExternalWorkloadObject = ExternalWorkloadLike & WorkloadWithStatus;
 
 export function endpointSourceOf(ew: ExternalWorkloadObject, group: WorkloadGroupLike | undefined): WorkloadEndpointSource {
   const eff = effectiveWorkload(ew, group);

@@ -1,15 +1,7 @@
 // The Ready condition of an ExternalWorkload, as pure functions: what a proxy's report, a lost
 // heartbeat or the absence of any proxy means, and whether the condition actually changes.
+import type { WorkloadCondition } from '../../kube/objects.js';
 import { ASSUME_READY_ANNOTATION, REASON } from '../labels.js';
-
-export interface WorkloadCondition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason?: string;
-  message?: string;
-  lastProbeTime?: string | null;
-  lastTransitionTime?: string;
-}
 
 export interface ProbeOutcome {
   name: string;

@@ -2,6 +2,7 @@
 // reports only for the workload its client certificate was issued to (its SPIFFE URI and its
 // serverName, unique per workload, docs/adr/0016), never with a revoked certificate, and every
 // report is acked with the heartbeat interval the control plane expects.
+import type { WorkloadProxyStatus } from '../../kube/objects.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoDir } from '../../core/proto-dir.js';
@@ -55,15 +56,7 @@ export interface ReportTarget {
 }
 
 /** What a report says about the proxy itself; mirrored into the workload's status.proxy. */
-export interface ProxyStatus {
-  version: string;
-  adminAddress?: string;
-  /** host:port of the proxy's tap listener. */
-  tapAddress?: string;
-  inboundPort?: number;
-  /** Expiry of the client certificate presented on this stream (RFC 3339). */
-  certificateNotAfter?: string;
-}
+export type ProxyStatus = Omit<WorkloadProxyStatus, 'connected' | 'lastReportTime'> & { version: string };
 
 export interface HealthServerOptions {
   host: string;

@@ -7,7 +7,8 @@ import type { Logger } from '../../core/log.js';
 import { WORKLOAD_GROUP, WORKLOAD_VERSION } from '../labels.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import type { WorkloadIndex } from '../endpoints/index.js';
-import { applyCondition, neverReported, readyConditionOf, type WorkloadCondition } from './conditions.js';
+import type { WorkloadCondition, WorkloadProxyStatus } from '../../kube/objects.js';
+import { applyCondition, neverReported, readyConditionOf } from './conditions.js';
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -95,14 +96,6 @@ export class WorkloadStatusWriter {
 }
 
 /** status.proxy as the health API keeps it (see the ExternalWorkload schema). */
-export interface WorkloadProxyStatus {
-  connected: boolean;
-  version?: string;
-  adminAddress?: string;
-  tapAddress?: string;
-  inboundPort?: number;
-  certificateNotAfter?: string;
-}
 
 function sameProxyStatus(a: WorkloadProxyStatus | undefined, b: WorkloadProxyStatus): boolean {
   return !!a && a.connected === b.connected && a.version === b.version && a.adminAddress === b.adminAddress && a.tapAddress === b.tapAddress && a.inboundPort === b.inboundPort && a.certificateNotAfter === b.certificateNotAfter;

@@ -4,7 +4,8 @@
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { parseDuration } from '../../core/flags.js';
 import { DISCONNECT_GRACE_ANNOTATION } from '../labels.js';
-import { heartbeatLostCondition, reportCondition, type ProbeOutcome, type WorkloadCondition } from './conditions.js';
+import type { WorkloadCondition } from '../../kube/objects.js';
+import { heartbeatLostCondition, reportCondition, type ProbeOutcome } from './conditions.js';
 
 export interface HealthTrackerOptions {
   clock: Clock;
