@@ -25,13 +25,18 @@ export function resolveKubeconfigPath(flags: { kubeconfig?: string; 'data-dir'?:
   return existsSync(own) ? own : (readControlPlaneInfo(dataDir)?.kubeconfig ?? own);
 }
 
+/** The kubeconfig the flags name (resolveKubeconfigPath); a missing or unreadable file is an error naming the flag. */
 export function loadKubeConfig(flags: { kubeconfig?: string; 'data-dir'?: string }): { kc: KubeConfig; path: string } {
   const path = resolveKubeconfigPath(flags);
   if (!existsSync(path)) {
-    throw new OutpostError('API_UNREACHABLE', `no kubeconfig at ${path}`, { hint: 'start `outpost up` (or `outpost demo`), or pass --kubeconfig' });
+    throw new OutpostError('API_UNREACHABLE', `no kubeconfig at ${path}`, { field: flags.kubeconfig ? 'kubeconfig' : 'data-dir', hint: 'start `outpost up` (or `outpost demo`), or pass --kubeconfig' });
   }
   const kc = new KubeConfig();
-  kc.loadFromFile(path);
+  try {
+    kc.loadFromFile(path);
+  } catch (e) {
+    throw new OutpostError('INVALID_ARGUMENT', `--kubeconfig: cannot read ${path}: ${(e as Error).message.split('\n')[0]}`, { field: 'kubeconfig' });
+  }
   return { kc, path };
 }
 

@@ -1,15 +1,15 @@
 // `outpost identity certify` obtains a workload certificate with a bootstrap token (writes proxy.crt
 // and proxy.key, like the proxy would); `outpost identity trust-roots` prints the published trust anchors.
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
 import { OutpostError } from '../../core/errors.js';
 import { defaultDataDir } from '../../core/files.js';
 import { readControlPlaneInfo } from '../../core/control-plane-file.js';
 import { WorkloadIdentityClient } from '../../proxy/identity/client.js';
 import { persistCertificate, persistKey, statePaths } from '../../proxy/identity/state.js';
-import { resolveKubeconfigPath } from '../kube-context.js';
+import { loadKubeConfig } from '../kube-context.js';
 import { TRUST_ROOTS_CONFIGMAP, TRUST_ROOTS_KEY, TRUST_ROOTS_NAMESPACE } from '../../identity/kube.js';
 
 const TRUST_ROOTS = { namespace: TRUST_ROOTS_NAMESPACE, name: TRUST_ROOTS_CONFIGMAP, key: TRUST_ROOTS_KEY };
@@ -91,10 +91,7 @@ async function trustRoots(argv: string[]): Promise<number> {
     console.log(`Usage: outpost identity trust-roots [--kubeconfig FILE]\n\nPrints ConfigMap outpost/outpost-identity-trust-roots (key ca-bundle.crt).\n\n${formatFlagHelp(TRUST_ROOTS_FLAGS)}`);
     return 0;
   }
-  const path = resolveKubeconfigPath(flags);
-  if (!existsSync(path)) throw new OutpostError('API_UNREACHABLE', `no kubeconfig at ${path}`, { hint: 'start `outpost up` or pass --kubeconfig' });
-  const kc = new KubeConfig();
-  kc.loadFromFile(path);
+  const { kc } = loadKubeConfig(flags);
   let bundle: string | undefined;
   try {
     const cm = await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: TRUST_ROOTS.namespace, name: TRUST_ROOTS.name });

@@ -2,9 +2,8 @@
 // binding, ExternalWorkload, bootstrap token and an installable bundle (src/workload/); without a
 // NAME, `--group G` writes one bundle for every VM of WorkloadGroup G (auto-registration);
 // `outpost workload revoke [--undo]`: take a workload out of the mesh at once (docs/adr/0009).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { OutpostError } from '../../core/errors.js';
 import { defaultDataDir } from '../../core/files.js';
 import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
@@ -16,7 +15,7 @@ import { controlPlaneEndpoints } from '../../workload/endpoints.js';
 import { onboardGroup } from '../../workload/group.js';
 import { onboardWorkload, readExistingWorkload } from '../../workload/onboard.js';
 import { revokeWorkload, unrevokeWorkload } from '../../workload/revoke.js';
-import { KUBE_FLAGS, loadKubeConfig as loadCliKubeConfig, resolveKubeconfigPath } from '../kube-context.js';
+import { KUBE_FLAGS, loadKubeConfig } from '../kube-context.js';
 import { validateGroupOnboardRequest, validateOnboardRequest } from '../../workload/request.js';
 import { checkUpstreamListeners, parseUpstreamFlag } from '../../workload/upstreams.js';
 import { mergeProxyConfig } from '../../workload/config-merge.js';
@@ -63,20 +62,6 @@ export async function run(argv: string[]): Promise<number> {
   throw new OutpostError('INVALID_ARGUMENT', `unknown subcommand "${sub}" (expected onboard or revoke)`);
 }
 
-function loadKubeConfig(flags: { kubeconfig?: string; 'data-dir': string }): KubeConfig {
-  const path = resolveKubeconfigPath(flags);
-  if (!existsSync(path)) {
-    throw new OutpostError('API_UNREACHABLE', `no kubeconfig at ${path}`, { field: flags.kubeconfig ? 'kubeconfig' : 'data-dir', hint: 'start `outpost up` (or `outpost demo`), or pass --kubeconfig' });
-  }
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromFile(path);
-  } catch (e) {
-    throw new OutpostError('INVALID_ARGUMENT', `--kubeconfig: cannot read ${path}: ${(e as Error).message}`, { field: 'kubeconfig' });
-  }
-  return kc;
-}
-
 async function onboard(argv: string[]): Promise<number> {
   const { flags, positionals, help } = parseFlags(argv, ONBOARD_FLAGS);
   if (help) {
@@ -90,7 +75,7 @@ async function onboard(argv: string[]): Promise<number> {
   if (!flags.renew) validateOnboardRequest(raw);
   else if (!raw.name || !raw.namespace) validateOnboardRequest(raw);
   const binary = chooseBundledBinary(flags);
-  const kc = loadKubeConfig(flags);
+  const { kc } = loadKubeConfig(flags);
   if (flags.renew) {
     const existing = await readExistingWorkload(kc, raw.namespace!, raw.name!);
     if (!existing) throw new OutpostError('NOT_FOUND', `--renew: ExternalWorkload ${raw.namespace}/${raw.name} does not exist; onboard it first without --renew`, { field: 'renew' });
@@ -182,7 +167,7 @@ async function onboardGroupBundle(flags: ReturnType<typeof parseFlags<typeof ONB
   if (flags['inbound-port'] !== 4143) throw new OutpostError('INVALID_ARGUMENT', '--inbound-port: a group bundle takes it from the group template (annotation config.outpost.io/proxy-inbound-port)', { field: 'inbound-port' });
   const req = validateGroupOnboardRequest({ namespace: flags.namespace, group: flags.group, serviceAccount: flags['service-account'], tokenDurationMs: flags['token-duration'] });
   const binary = chooseBundledBinary(flags);
-  const kc = loadKubeConfig(flags);
+  const { kc } = loadKubeConfig(flags);
   const info = readControlPlaneInfo(resolve(flags['data-dir']));
   const endpoints = controlPlaneEndpoints(info?.listeners, kc.getCurrentCluster()?.server ?? '', flags['control-plane-host']);
   const bundleDir = resolve(flags.out ?? `${req.group}-bundle`);
@@ -239,7 +224,7 @@ async function revoke(argv: string[]): Promise<number> {
   if (flags.undo && flags.reason !== undefined) throw new OutpostError('INVALID_ARGUMENT', '--reason does not go with --undo', { field: 'reason' });
   const req = { namespace: flags.namespace, name: positionals[0], reason: flags.reason };
   const ref = `ExternalWorkload ${req.namespace}/${req.name}`;
-  const { kc } = loadCliKubeConfig(flags);
+  const { kc } = loadKubeConfig(flags);
   if (flags.undo) {
     const r = await unrevokeWorkload(kc, req);
     const what = r.workload === 'unrevoked' ? 'revocation lifted' : r.workload === 'not-revoked' ? 'was not revoked' : 'no longer exists';
