@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseFlags } from '../src/core/flags.js';
 import { issueLeaf, loadCA } from '../src/core/pki.js';
-import { loadProto } from '../src/core/grpc/server.js';
+import { serviceClient } from '../src/api/load.js';
 
 const { flags } = parseFlags(process.argv.slice(2), {
   services: { type: 'int', default: 1_000, min: 1, help: 'Services, one stream each' },
@@ -81,8 +81,8 @@ async function runBench(): Promise<void> {
     const issuer = await loadCA(readFileSync(join(pki, 'issuer.crt'), 'utf8'), readFileSync(join(pki, 'issuer.key'), 'utf8'));
     const leaf = await issueLeaf(issuer, { commonName: 'bench', sans: { uris: ['spiffe://cluster.local/ns/bench/sa/bench'] }, lifetimeMs: 3_600_000, usages: ['client'] });
     const creds = grpc.credentials.createSsl(readFileSync(join(pki, 'trust-anchors.crt')), Buffer.from(leaf.keyPem!), Buffer.from(`${leaf.certPem.trim()}\n${issuer.certPem.trim()}\n`));
-    const pkg = loadProto('destination.proto') as any;
-    const clients = Array.from({ length: flags.connections }, () => new pkg.outpost.destination.v1.Destination(info.listeners.destination, creds, { 'grpc.use_local_subchannel_pool': 1 }));
+    const Destination = serviceClient('outpost.destination.v1.Destination') as any;
+    const clients = Array.from({ length: flags.connections }, () => new Destination(info.listeners.destination, creds, { 'grpc.use_local_subchannel_pool': 1 }));
     const sentAt = new Map<string, number>();
     const receivedAt = new Map<string, number>();
     const ackedAt = new Map<string, number>();

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadavg, cpus } from 'node:os';
-import { openIdentityClient, type CertifyCallRequest } from '../src/core/identity/certify-call.js';
+import { openIdentityClient, type CertifyCallRequest } from '../src/api/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../src/core/identity/csr.js';
 import { createIntermediateCA, createRootCA } from '../src/core/pki.js';
 import { Authority } from '../src/identity/authority.js';

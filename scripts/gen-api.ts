@@ -103,9 +103,18 @@ function emitMessage(t: protobuf.Type, ref: (t: protobuf.ReflectionObject) => st
     out += `export type ${name}__Output = Record<string, never>;\n`;
     return out;
   }
-  out += `${doc(t.comment, '', `${t.fullName.slice(1)}, as a sender writes it: an absent field is its proto3 default.`)}export interface ${name} {\n`;
-  for (const f of real) out += `${doc(f.comment, '  ')}  ${f.name}?: ${fieldType(f, 'input', ref)};\n`;
-  out += `}\n`;
+  const plain = real.filter((f) => !f.partOf);
+  const senderDoc = `${t.fullName.slice(1)}, as a sender writes it: an absent field is its proto3 default${t.oneofsArray.length ? '; exactly one member of each oneof' : ''}.`;
+  const fields = plain.map((f) => `${doc(f.comment, '  ')}  ${f.name}?: ${fieldType(f, 'input', ref)};\n`).join('');
+  if (t.oneofsArray.length === 0) {
+    out += `${doc(t.comment, '', senderDoc)}export interface ${name} {\n${fields}}\n`;
+  } else {
+    // A oneof member is given alone (its message, not null), so a sender's object narrows with `in`.
+    const unions = t.oneofsArray.map(
+      (o) => `(\n${o.fieldsArray.map((f) => `  | {\n${doc(f.comment, '      ')}      ${f.name}: ${fieldType(f, 'input', ref).replace(/ \| null$/, '')};\n    }`).join('\n')}\n)`,
+    );
+    out += `${doc(t.comment, '', senderDoc)}export type ${name} = ${[...(plain.length ? [`{\n${fields}}`] : []), ...unions].join(' & ')};\n`;
+  }
   out += `/** ${t.fullName.slice(1)}, as src/api/load.ts decodes it. */\nexport interface ${name}__Output {\n`;
   for (const f of real) {
     const optional = f.partOf ? '?' : '';

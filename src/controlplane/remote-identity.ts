@@ -8,7 +8,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { IdentityAuthority, ServiceCertificate } from '../core/component.js';
 import { OutpostError } from '../core/errors.js';
-import { certifyOnce, CertifyCallError } from '../core/identity/certify-call.js';
+import { certifyOnce, CertifyCallError } from '../api/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../core/identity/csr.js';
 import type { Logger } from '../core/log.js';
 import { splitPemBundle } from '../core/pki.js';

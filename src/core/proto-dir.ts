@@ -17,13 +17,3 @@ export function protoDir(): string {
   }
   throw new Error(`proto/outpost/*.proto not found above ${here}`);
 }
-
-/** One proto file's path, e.g. protoFile('identity') → …/proto/outpost/identity.proto */
-export function protoFile(name: 'destination' | 'policy' | 'health' | 'identity' | 'tap'): string {
-  return join(protoDir(), 'outpost', `${name}.proto`);
-}
-
-/** proto/spiffe/workload.proto: the SPIFFE Workload API the proxy serves. */
-export function spiffeWorkloadProtoFile(): string {
-  return join(protoDir(), 'spiffe', 'workload.proto');
-}

@@ -6,10 +6,11 @@ import type { Logger } from '../core/log.js';
 import { parseAuthority } from './authority.js';
 import { openMeteredStream } from '../core/grpc/bounded-stream.js';
 import type { MeshView } from '../kube/mesh-view.js';
-import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding, type RunningGrpcServer } from '../core/grpc/server.js';
+import { bindServer, callerUris, hostPort, shutdownServer, withSharedEncoding, type RunningGrpcServer } from '../core/grpc/server.js';
+import { serviceDefinition } from '../api/load.js';
+import type { GetDestination__Output, Profile, Update } from '../api/gen/destination.js';
 import type { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import type { DestinationWatcher } from './watcher.js';
-import type { WireProfile, WireUpdate } from './wire.js';
 
 export interface DestinationServerOptions {
   host: string;
@@ -27,10 +28,9 @@ export interface DestinationServerOptions {
   revokedPeers?: RevokedPeerGuard;
 }
 
-type GetCall = grpc.ServerWritableStream<{ path: string; context_token?: string }, unknown>;
+type GetCall = grpc.ServerWritableStream<GetDestination__Output, unknown>;
 
 export async function startDestinationServer(opts: DestinationServerOptions): Promise<RunningGrpcServer> {
-  const pkg = loadProto('destination.proto') as any;
   const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, interceptors: opts.revokedPeers ? [opts.revokedPeers.interceptor({ onRefused: () => opts.metrics.permissionDenied++ })] : [] });
   const { metrics, watcher, log } = opts;
   const syncTimeout = opts.syncTimeoutMs ?? 5_000;
@@ -67,7 +67,7 @@ export async function startDestinationServer(opts: DestinationServerOptions): Pr
     return call.cancelled ? undefined : parsed;
   };
 
-  server.addService(withSharedEncoding(pkg.outpost.destination.v1.Destination.service), {
+  server.addService(withSharedEncoding(serviceDefinition('outpost.destination.v1.Destination')), {
     Get: (call: GetCall) => {
       void (async () => {
         const parsed = await prepare(call);
@@ -76,7 +76,7 @@ export async function startDestinationServer(opts: DestinationServerOptions): Pr
           refuse(call, grpc.status.INVALID_ARGUMENT, 'path: Get takes a service authority (name.namespace:port); use GetProfile for ip:port');
           return;
         }
-        openStream<WireUpdate>(call, (send) => {
+        openStream<Update>(call, (send) => {
           const sub = watcher.subscribeEndpoints(parsed.namespace, parsed.name, parsed.port, (updates) => {
             for (const u of updates) if (!send(u)) break;
           });
@@ -88,7 +88,7 @@ export async function startDestinationServer(opts: DestinationServerOptions): Pr
       void (async () => {
         const parsed = await prepare(call);
         if (!parsed) return;
-        openStream<WireProfile>(call, (send) => {
+        openStream<Profile>(call, (send) => {
           const sub = watcher.subscribeProfile(parsed, (p) => void send(p));
           return { initial: [sub.initial], unsubscribe: sub.unsubscribe };
         });

@@ -1,5 +1,5 @@
 // Keeps one topic per watched Service port (and per profile lookup), recomputes the topics an API
-// change touches, and publishes the resulting add/remove/no_endpoints changes to their listeners.
+// change touches, and publishes the resulting add/remove/noEndpoints changes to their listeners.
 import type { PodNaming } from '../core/workloads/pod.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { EndpointSnapshot } from '../api/model.js';
@@ -11,7 +11,8 @@ import { resolveAddressProfile, resolveServiceEndpoints, type EndpointLookups } 
 import { OPAQUE_PORTS_ANNOTATION, parsePortList } from '../core/workloads/opaque-ports.js';
 import type { PodObject, ServiceObject } from '../kube/objects.js';
 import { SERVICE_NAME_LABEL } from '../kube/objects.js';
-import { diffSnapshots, toWireEndpoint, toWireRoutes, type WireProfile, type WireUpdate } from './wire.js';
+import type { Profile, Update } from '../api/gen/destination.js';
+import { diffSnapshots, toWireEndpoint, toWireRoutes } from './wire.js';
 import { routesForService, type HttpRouteLike, type ServiceRoute } from '../core/routes/http-route.js';
 
 /**
@@ -19,15 +20,15 @@ import { routesForService, type HttpRouteLike, type ServiceRoute } from '../core
  * them synchronously on the event loop, once per change, for every subscriber in turn. A listener
  * that cannot deliver at once must put the update in a bounded queue and, when that queue is full,
  * close its stream with an error (counted as an overflow) so that the client re-subscribes and
- * gets a fresh snapshot — never wait, never buffer without bound (see bounded-stream.ts).
+ * gets a fresh snapshot — never wait, never buffer without bound (see core/grpc/bounded-stream.ts).
  */
-export type EndpointListener = (updates: WireUpdate[]) => void;
+export type EndpointListener = (updates: Update[]) => void;
 /** The profile of a Service port: its name, cluster IP and opaqueness (absent Service: empty name). */
-function serviceProfile(svc: ServiceObject | undefined, port: number): WireProfile {
-  if (!svc) return { opaque_protocol: false, fully_qualified_name: '' };
+function serviceProfile(svc: ServiceObject | undefined, port: number): Profile {
+  if (!svc) return { opaqueProtocol: false, fullyQualifiedName: '' };
   const opaque = parsePortList(svc.metadata.annotations?.[OPAQUE_PORTS_ANNOTATION]).has(port);
   const ip = svc.spec?.clusterIP && svc.spec.clusterIP !== 'None' ? svc.spec.clusterIP : '';
-  return { opaque_protocol: opaque, fully_qualified_name: serviceFqdn(svc.metadata.name ?? '', svc.metadata.namespace ?? 'default'), cluster_ip: ip };
+  return { opaqueProtocol: opaque, fullyQualifiedName: serviceFqdn(svc.metadata.name ?? '', svc.metadata.namespace ?? 'default'), clusterIp: ip };
 }
 
 function hasClusterIP(svc: ServiceObject, address: string): boolean {
@@ -37,7 +38,7 @@ function hasClusterIP(svc: ServiceObject, address: string): boolean {
 }
 
 /** Same contract as EndpointListener, for profile lookups. */
-export type ProfileListener = (profile: WireProfile) => void;
+export type ProfileListener = (profile: Profile) => void;
 
 interface EndpointTopic {
   namespace: string;
@@ -52,7 +53,7 @@ interface EndpointTopic {
 
 interface ProfileTopic {
   authority: Exclude<ParsedAuthority, { kind: 'invalid' }>;
-  profile: WireProfile;
+  profile: Profile;
   json: string;
   listeners: Set<ProfileListener>;
 }
@@ -98,7 +99,7 @@ export class DestinationWatcher {
     return routesForService(this.view.list<HttpRouteLike>('httproutes', namespace), namespace, name, port);
   }
 
-  subscribeEndpoints(namespace: string, name: string, port: number, listener: EndpointListener): { initial: WireUpdate[]; unsubscribe: () => void } {
+  subscribeEndpoints(namespace: string, name: string, port: number, listener: EndpointListener): { initial: Update[]; unsubscribe: () => void } {
     const key = `${namespace}/${name}`;
     let byPort = this.topics.get(key);
     if (!byPort) this.topics.set(key, (byPort = new Map()));
@@ -122,7 +123,7 @@ export class DestinationWatcher {
     };
   }
 
-  profileOf(authority: Exclude<ParsedAuthority, { kind: 'invalid' }>): WireProfile {
+  profileOf(authority: Exclude<ParsedAuthority, { kind: 'invalid' }>): Profile {
     if (authority.kind === 'service') {
       const svc = this.view.get<ServiceObject>('services', authority.namespace, authority.name);
       return serviceProfile(svc, authority.port);
@@ -131,10 +132,10 @@ export class DestinationWatcher {
     const byIp = this.view.list<ServiceObject>('services').find((s) => hasClusterIP(s, authority.address));
     if (byIp) return serviceProfile(byIp, authority.port);
     const r = resolveAddressProfile(authority.address, authority.port, { workloads: this.view.workloads(), pods: this.view.list<PodObject>('pods') }, this.lookups);
-    return { opaque_protocol: r.opaque, ...(r.endpoint ? { endpoint: toWireEndpoint(r.endpoint) } : {}), fully_qualified_name: '' };
+    return { opaqueProtocol: r.opaque, ...(r.endpoint ? { endpoint: toWireEndpoint(r.endpoint) } : {}), fullyQualifiedName: '' };
   }
 
-  subscribeProfile(authority: Exclude<ParsedAuthority, { kind: 'invalid' }>, listener: ProfileListener): { initial: WireProfile; unsubscribe: () => void } {
+  subscribeProfile(authority: Exclude<ParsedAuthority, { kind: 'invalid' }>, listener: ProfileListener): { initial: Profile; unsubscribe: () => void } {
     const key = JSON.stringify(authority);
     let topic = this.profiles.get(key);
     if (!topic) {

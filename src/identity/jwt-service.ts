@@ -8,7 +8,7 @@ import { peerIp } from '../core/peer-address.js';
 import type { RateLimiter } from '../core/rate-limit.js';
 import { signJwtSvid } from '../core/identity/jwt-svid.js';
 import type { JwtSigningKey } from './jwt-key.js';
-import type { JwtBundleMessage, SignJwtSvidRequestMessage, SignJwtSvidResponseMessage } from './proto.js';
+import type { JwtBundle, SignJwtSvidRequest__Output, SignJwtSvidResponse } from '../api/gen/identity.js';
 import { peerCertificateNames } from './server.js';
 
 export interface JwtServiceOptions {
@@ -33,8 +33,8 @@ function callerIdentity(call: grpc.ServerUnaryCall<unknown, unknown>, now: numbe
 }
 
 export function jwtHandlers(opts: JwtServiceOptions): grpc.UntypedServiceImplementation {
-  const bundle = (): JwtBundleMessage => ({ trustDomain: opts.trustDomain, jwks: Buffer.from(opts.key.jwksJson) });
-  const signJwtSvid_: grpc.handleUnaryCall<SignJwtSvidRequestMessage, SignJwtSvidResponseMessage> = (call, cb) => {
+  const bundle = (): JwtBundle => ({ trustDomain: opts.trustDomain, jwks: Buffer.from(opts.key.jwksJson) });
+  const signJwtSvid_: grpc.handleUnaryCall<SignJwtSvidRequest__Output, SignJwtSvidResponse> = (call, cb) => {
     const ip = peerIp(call.getPeer()) ?? call.getPeer();
     if (!opts.rateLimiter.take(ip)) return cb({ code: grpc.status.RESOURCE_EXHAUSTED, details: `too many identity requests from ${ip}; slow down and retry with backoff` });
     const id = callerIdentity(call, opts.clock.now());
@@ -46,7 +46,7 @@ export function jwtHandlers(opts: JwtServiceOptions): grpc.UntypedServiceImpleme
     opts.log.debug('JWT-SVID issued', { identity: id, audience, peer: ip });
     cb(null, { token, spiffeId: id, expiresAtUnixMs: claims.exp * 1000, bundle: bundle() });
   };
-  const getJwtBundle: grpc.handleUnaryCall<unknown, JwtBundleMessage> = (call, cb) => {
+  const getJwtBundle: grpc.handleUnaryCall<unknown, JwtBundle> = (call, cb) => {
     const id = callerIdentity(call, opts.clock.now());
     if (typeof id !== 'string') return cb(id);
     cb(null, bundle());

@@ -12,7 +12,8 @@ import { isGroupRef, REGISTERED_WORKLOAD_KEY } from './autoregister.js';
 import type { Caller, CertifyInput, Entitlement } from './certify.js';
 import type { EventRecorder } from './kube.js';
 import type { IdentityMetrics } from './metrics.js';
-import { identityServiceDefinition, type CertifyRequestMessage, type CertifyResponseMessage } from './proto.js';
+import type { CertifyRequest__Output, CertifyResponse } from '../api/gen/identity.js';
+import { serviceDefinition } from '../api/load.js';
 import type { RateLimiter } from '../core/rate-limit.js';
 import { Refusal } from './refusal.js';
 import { tokenIdOf, type TokenLedger } from './token-ledger.js';
@@ -59,7 +60,7 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
   const creds = provider.serverCredentials(false); // bootstrap callers present a token, not a certificate
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024, 'grpc.enable_channelz': 0 });
 
-  const certify: grpc.handleUnaryCall<CertifyRequestMessage, CertifyResponseMessage> = (call, callback) => {
+  const certify: grpc.handleUnaryCall<CertifyRequest__Output, CertifyResponse> = (call, callback) => {
     const ip = peerIp(call.getPeer()) ?? call.getPeer();
     const refuse = (r: Refusal) => {
       // A caller that does not know its names yet asks with none and learns them from the refusal.
@@ -121,7 +122,7 @@ export async function startIdentityServer(opts: IdentityServerOptions, initial: 
       });
   };
 
-  server.addService(identityServiceDefinition(), { certify, ...opts.jwt });
+  server.addService(serviceDefinition('outpost.identity.v1.Identity'), { certify, ...opts.jwt });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(hostPort(opts.host, opts.port), creds, (err, p) => (err ? reject(err) : resolve(p))));
   return {
     port,

@@ -7,12 +7,9 @@ import { REVOCATIONS_CONFIGMAP, REVOCATIONS_KEY, REVOCATIONS_NAMESPACE, parseRev
 import type { ClusterView } from './cluster-view.js';
 import type { Informer } from './informer.js';
 import type { ConfigMapObject } from './objects.js';
+import type { RevocationList } from '../api/gen/policy.js';
 
-export interface WireRevocationList {
-  revocations: { namespace: string; workload: string; identity: string; server_name: string; revoked_at: string; reason: string }[];
-}
-
-type Listener = (list: WireRevocationList) => void;
+type Listener = (list: RevocationList) => void;
 
 /** The current deny list, kept from the ConfigMap by an informer; listeners hear every change. */
 export class RevocationFeed {
@@ -20,7 +17,7 @@ export class RevocationFeed {
   private readonly unsubscribe: () => void;
   private readonly listeners = new Set<Listener>();
   private entries: RevocationEntry[] = [];
-  private wire: WireRevocationList = { revocations: [] };
+  private wire: RevocationList = { revocations: [] };
   private json = '';
 
   constructor(cluster: ClusterView) {
@@ -40,7 +37,7 @@ export class RevocationFeed {
     return this.entries;
   }
 
-  currentWire(): WireRevocationList {
+  currentWire(): RevocationList {
     return this.wire;
   }
 
@@ -56,7 +53,7 @@ export class RevocationFeed {
     this.json = key;
     this.entries = entries;
     this.wire = {
-      revocations: entries.map((e) => ({ namespace: e.namespace, workload: e.workload, identity: e.identity, server_name: e.serverName, revoked_at: e.revokedAt, reason: e.reason })),
+      revocations: entries.map((e) => ({ namespace: e.namespace, workload: e.workload, identity: e.identity, serverName: e.serverName, revokedAt: e.revokedAt, reason: e.reason })),
     };
     for (const l of [...this.listeners]) l(this.wire);
   }

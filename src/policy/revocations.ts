@@ -6,9 +6,11 @@ import type { Logger } from '../core/log.js';
 import { openMeteredStream } from '../core/grpc/bounded-stream.js';
 import { callerUris } from '../core/grpc/server.js';
 import type { ServiceMetrics } from '../core/grpc/service-metrics.js';
-import type { RevocationFeed, WireRevocationList } from '../kube/revocation-feed.js';
+import type { RevocationFeed } from '../kube/revocation-feed.js';
+import { serviceDefinition } from '../api/load.js';
+import type { RevocationList, RevocationsRequest__Output } from '../api/gen/policy.js';
 
-type WatchCall = grpc.ServerWritableStream<{ workload?: string }, WireRevocationList>;
+type WatchCall = grpc.ServerWritableStream<RevocationsRequest__Output, RevocationList>;
 
 /**
  * Adds the Revocations service to a gRPC server whose credentials already require a client
@@ -17,7 +19,6 @@ type WatchCall = grpc.ServerWritableStream<{ workload?: string }, WireRevocation
  */
 export function addRevocationsService(
   server: grpc.Server,
-  pkg: any,
   opts: { feed: RevocationFeed; metrics: ServiceMetrics; queueCapacity: number; log: Logger; syncTimeoutMs?: number },
 ): void {
   const { feed, metrics } = opts;
@@ -29,11 +30,11 @@ export function addRevocationsService(
     }
     await feed.waitSynced(opts.syncTimeoutMs ?? 5_000);
     if (call.cancelled) return;
-    const { send, setUnsubscribe } = openMeteredStream<WireRevocationList>(call, opts.queueCapacity, metrics);
+    const { send, setUnsubscribe } = openMeteredStream<RevocationList>(call, opts.queueCapacity, metrics);
     setUnsubscribe(feed.subscribe((list) => send(list)));
     send(feed.currentWire());
   };
-  server.addService(pkg.outpost.policy.v1.Revocations.service, {
+  server.addService(serviceDefinition('outpost.policy.v1.Revocations'), {
     WatchRevocations: (call: WatchCall) => void watch(call),
   });
 }

@@ -5,12 +5,13 @@ import type { Logger } from '../core/log.js';
 import type { RevokedPeerGuard } from '../core/tls/revoked-peers.js';
 import { openMeteredStream } from '../core/grpc/bounded-stream.js';
 import type { MeshView } from '../kube/mesh-view.js';
-import { bindServer, callerUris, hostPort, loadProto, shutdownServer, withSharedEncoding, type RunningGrpcServer } from '../core/grpc/server.js';
+import { bindServer, callerUris, hostPort, shutdownServer, withSharedEncoding, type RunningGrpcServer } from '../core/grpc/server.js';
+import { serviceDefinition } from '../api/load.js';
+import type { InboundServer, PortSpec__Output } from '../api/gen/policy.js';
 import type { ServiceMetrics } from '../core/grpc/service-metrics.js';
 import type { RevocationFeed } from '../kube/revocation-feed.js';
 import { addRevocationsService } from './revocations.js';
 import type { PolicyWatcher } from './watcher.js';
-import type { WireInboundServer } from './wire.js';
 
 export interface PolicyServerOptions {
   host: string;
@@ -29,10 +30,9 @@ export interface PolicyServerOptions {
   revokedPeers?: RevokedPeerGuard;
 }
 
-type PortCall = grpc.ServerWritableStream<{ workload: string; port: number }, WireInboundServer>;
+type PortCall = grpc.ServerWritableStream<PortSpec__Output, InboundServer>;
 
 export async function startPolicyServer(opts: PolicyServerOptions): Promise<RunningGrpcServer> {
-  const pkg = loadProto('policy.proto') as any;
   const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, interceptors: opts.revokedPeers ? [opts.revokedPeers.interceptor({ onRefused: () => opts.metrics.permissionDenied++ })] : [] });
   const { metrics, watcher, log } = opts;
 
@@ -57,7 +57,7 @@ export async function startPolicyServer(opts: PolicyServerOptions): Promise<Runn
       log.warn('refused a policy request for another identity', { workload: `${namespace}/${name}`, caller: uris.join(',') || '(none)' });
       return refuse(call, grpc.status.PERMISSION_DENIED, `the caller's identity (${uris.join(',') || 'none'}) is not the identity of ${namespace}/${name}`);
     }
-    const { stream, send, close: cleanup, setUnsubscribe } = openMeteredStream<WireInboundServer>(call, opts.queueCapacity, metrics);
+    const { stream, send, close: cleanup, setUnsubscribe } = openMeteredStream<InboundServer>(call, opts.queueCapacity, metrics);
     const deliver = (outcome: ReturnType<typeof watcher.outcome>) => {
       if (outcome.kind === 'not-found') {
         stream.fail(grpc.status.NOT_FOUND, `workload: externalworkload ${namespace}/${name} was deleted`);
@@ -73,10 +73,10 @@ export async function startPolicyServer(opts: PolicyServerOptions): Promise<Runn
     deliver(sub.initial);
   };
 
-  server.addService(withSharedEncoding(pkg.outpost.policy.v1.InboundPolicies.service), {
+  server.addService(withSharedEncoding(serviceDefinition('outpost.policy.v1.InboundPolicies')), {
     GetPort: (call: PortCall) => void getPort(call),
   });
-  if (opts.revocations) addRevocationsService(server, pkg, { feed: opts.revocations, metrics, queueCapacity: opts.queueCapacity, log });
+  if (opts.revocations) addRevocationsService(server, { feed: opts.revocations, metrics, queueCapacity: opts.queueCapacity, log });
   const port = await bindServer(server, hostPort(opts.host, opts.port), opts.credentials);
   return { port, address: hostPort(opts.host, port), stop: () => shutdownServer(server) };
 }

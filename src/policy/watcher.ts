@@ -6,9 +6,10 @@ import type { DefaultPolicy } from './compute.js';
 import { policyFromView } from './inputs.js';
 import type { EffectiveWorkload } from '../core/workloads/effective.js';
 import { podWorkload, type PodLike, type PodNaming } from '../core/workloads/pod.js';
-import { toWireInboundServer, type WireInboundServer } from './wire.js';
+import type { InboundServer } from '../api/gen/policy.js';
+import { toWireInboundServer } from './wire.js';
 
-export type PolicyOutcome = { kind: 'policy'; identity: string; server: WireInboundServer } | { kind: 'not-found' };
+export type PolicyOutcome = { kind: 'policy'; identity: string; server: InboundServer } | { kind: 'not-found' };
 
 /**
  * Receives every change of one workload port's policy. Listeners MUST NOT BLOCK: they are called

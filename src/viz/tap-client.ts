@@ -2,8 +2,8 @@
 // client certificate (spiffe://<td>/ns/outpost/sa/outpost-viz) and checks each proxy presents the
 // identity its workload declares.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoFile } from '../core/proto-dir.js';
+import type { ObserveRequest, TapEvent__Output } from '../api/gen/tap.js';
+import { serviceClient } from '../api/load.js';
 import type { ServiceCertificate } from '../core/component.js';
 import { uriSans } from '../core/grpc/server.js';
 import type { TapEventFields } from '../core/tap-event.js';
@@ -21,18 +21,7 @@ export interface TapFilter {
   limit?: number;
 }
 
-type TapClientCtor = new (address: string, creds: grpc.ChannelCredentials, options?: object) => grpc.Client & {
-  Observe(req: object): grpc.ClientReadableStream<any>;
-};
-
-let cachedCtor: TapClientCtor | undefined;
-function tapClientCtor(): TapClientCtor {
-  if (!cachedCtor) {
-    const def = protoLoader.loadSync(protoFile('tap'), { keepCase: true, longs: Number, defaults: true });
-    cachedCtor = (grpc.loadPackageDefinition(def) as any).outpost.tap.v1.Tap as TapClientCtor;
-  }
-  return cachedCtor;
-}
+type TapClient = grpc.Client & { observe(req: ObserveRequest): grpc.ClientReadableStream<TapEvent__Output> };
 
 /** Streams one proxy's tap events until `cancel` is called or the stream ends (onEnd gets the error, if any). */
 export function observeProxy(opts: {
@@ -53,9 +42,8 @@ export function observeProxy(opts: {
       return ids.includes(opts.expectedIdentity) ? undefined : new Error(`tap: ${opts.address} presented ${ids[0] ?? 'no identity'}, not ${opts.expectedIdentity}`);
     },
   });
-  const Ctor = tapClientCtor();
-  const client = new Ctor(opts.address, creds, { 'grpc.ssl_target_name_override': 'localhost' });
-  const call = client.Observe({ limit: opts.filter.limit ?? 0, method: opts.filter.method ?? '', path_prefix: opts.filter.pathPrefix ?? '', authority: opts.filter.authority ?? '' });
+  const client = new (serviceClient('outpost.tap.v1.Tap'))(opts.address, creds, { 'grpc.ssl_target_name_override': 'localhost' }) as unknown as TapClient;
+  const call = client.observe({ limit: opts.filter.limit ?? 0, method: opts.filter.method ?? '', pathPrefix: opts.filter.pathPrefix ?? '', authority: opts.filter.authority ?? '' });
   let ended = false;
   const end = (err?: Error) => {
     if (ended) return;
@@ -63,23 +51,23 @@ export function observeProxy(opts: {
     client.close();
     opts.onEnd(err);
   };
-  call.on('data', (m: any) =>
+  call.on('data', (m: TapEvent__Output) =>
     opts.onEvent({
       workload: opts.workload,
       direction: m.direction === 'outbound' ? 'outbound' : 'inbound',
       source: m.source,
       destination: m.destination,
-      sourceIdentity: m.source_identity,
-      destinationIdentity: m.destination_identity,
+      sourceIdentity: m.sourceIdentity,
+      destinationIdentity: m.destinationIdentity,
       method: m.method,
       authority: m.authority,
       path: m.path,
       status: m.status,
-      grpcStatus: m.grpc_status ? Number(m.grpc_status) : undefined,
-      latencyMs: m.latency_ms,
-      timestampMs: Number(m.timestamp_unix_ms),
+      grpcStatus: m.grpcStatus ? Number(m.grpcStatus) : undefined,
+      latencyMs: m.latencyMs,
+      timestampMs: Number(m.timestampUnixMs),
       tls: m.tls,
-      destinationLabels: m.destination_labels ?? {},
+      destinationLabels: m.destinationLabels ?? {},
     }),
   );
   call.on('error', (e: grpc.ServiceError) => end(e.code === grpc.status.CANCELLED ? undefined : new Error(e.details || e.message)));

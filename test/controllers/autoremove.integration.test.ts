@@ -11,7 +11,8 @@ import * as grpc from '@grpc/grpc-js';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { kubectl, REPO_ROOT } from '../support/cli.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessage } from '../../src/controllers/health/server.js';
+import { serviceClient } from '../../src/api/load.js';
+import type { HealthAck__Output as HealthAckMessage, HealthReport as HealthReportMessage } from '../../src/api/gen/health.js';
 import { WorkloadIdentityClient } from '../../src/proxy/identity/client.js';
 import { waitFor } from '../support/wait.js';
 
@@ -71,7 +72,7 @@ test('an auto-registered member that lost its heartbeat is deleted after remove-
   assert.equal(name, 'redis-cache-fleet-127-0-11-1');
 
   // Its proxy reports healthy once, then the VM goes away (the stream ends).
-  const Client = workloadHealthDefinition();
+  const Client = serviceClient('outpost.health.v1.WorkloadHealth');
   const client = new Client(cp.info.listeners.health, grpc.credentials.createSsl(Buffer.from(anchors), Buffer.from(creds.keyPem), Buffer.from(creds.certPem + creds.chainPem)), { 'grpc.ssl_target_name_override': 'health.outpost.svc.cluster.local' });
   const stream = (client as unknown as { Report(): grpc.ClientDuplexStream<HealthReportMessage, HealthAckMessage> }).Report();
   stream.on('error', () => {});

@@ -10,7 +10,8 @@ import { silentLogger } from '../../src/core/log.js';
 import type { CertificateAuthority } from '../../src/core/pki.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
 import { startControllers, type RunningControllers } from '../../src/controllers/run.js';
-import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessage } from '../../src/controllers/health/server.js';
+import { serviceClient } from '../../src/api/load.js';
+import type { HealthAck__Output as HealthAckMessage, HealthReport as HealthReportMessage } from '../../src/api/gen/health.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl } from '../support/cli.js';
 import { guide } from './guide.js';
@@ -42,7 +43,7 @@ describe('workload health API', () => {
 
   async function proxyWith(identity: string, issuer?: CertificateAuthority, serverName = SERVER_NAME): Promise<ScriptedProxy> {
     const leaf = await pki.leaf({ commonName: 'proxy', identity, serverName, usages: ['client'], issuer });
-    const Client = workloadHealthDefinition();
+    const Client = serviceClient('outpost.health.v1.WorkloadHealth');
     const client = new Client(`127.0.0.1:${controllers.healthPort}`, grpc.credentials.createSsl(Buffer.from(pki.trustAnchorsPem), Buffer.from(leaf.keyPem), Buffer.from(leaf.chainPem)));
     clients.push(client);
     const stream = (client as unknown as { Report(): Stream }).Report();

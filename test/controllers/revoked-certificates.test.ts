@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { controlPlanePki } from '../support/pki.js';
-import { loadProto } from '../../src/core/grpc/server.js';
-import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessage } from '../../src/controllers/health/server.js';
+import { serviceClient } from '../../src/api/load.js';
+import type { HealthAck__Output as HealthAckMessage, HealthReport as HealthReportMessage } from '../../src/api/gen/health.js';
 import { revokeWorkload } from '../../src/workload/revoke.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl } from '../support/cli.js';
@@ -29,7 +29,7 @@ async function credsFor(vm: string): Promise<grpc.ChannelCredentials> {
 
 /** One health report for `workload`; resolves with the acks seen and the final status (or undefined while open). */
 async function report(creds: grpc.ChannelCredentials, workload: string, adminAddress: string): Promise<{ acks: HealthAckMessage[]; status?: grpc.StatusObject; close(): void }> {
-  const Client = workloadHealthDefinition();
+  const Client = serviceClient('outpost.health.v1.WorkloadHealth');
   const client = new Client(cp.info.listeners.health, creds, { 'grpc.ssl_target_name_override': 'health.outpost.svc.cluster.local' });
   clients.push(client);
   const stream = (client as unknown as { Report(): grpc.ClientDuplexStream<HealthReportMessage, HealthAckMessage> }).Report();
@@ -108,7 +108,6 @@ test('destination, policy and the revocations stream refuse a revoked certificat
     rec.call.cancel();
     return rec;
   };
-  const pol = loadProto('policy.proto') as any;
   const services: [string, (creds: grpc.ChannelCredentials) => grpc.ClientReadableStream<unknown>][] = [
     ['destination', (creds) => {
       const c = destinationClient(cp.info.listeners.destination, creds);
@@ -121,7 +120,7 @@ test('destination, policy and the revocations stream refuse a revoked certificat
       return c.GetPort({ workload: `${NS}/vm-b`, port: 8080 });
     }],
     ['revocations', (creds) => {
-      const c = new pol.outpost.policy.v1.Revocations(cp.info.listeners.policy, creds, opts);
+      const c = new (serviceClient('outpost.policy.v1.Revocations') as any)(cp.info.listeners.policy, creds, opts);
       clients.push(c);
       return c.WatchRevocations({ workload: `${NS}/vm-b` });
     }],

@@ -99,7 +99,7 @@ test('the running destination service streams a readiness flip; policy streams a
 
   await kc(['patch', 'serverauthorization', 'postgres-auth', '-n', 'hybrid-app', '--type', 'merge', '-p', '{"spec":{"client":{"meshTLS":{"serviceAccounts":[{"name":"api-server"},{"name":"web"}]}}}}']);
   const msgs = await prec.until((m) => m.length >= 2, 10_000, 'the policy edit');
-  assert.deepEqual(msgs.at(-1).authorizations[0].authentication.mesh_tls.identities, ['spiffe://cluster.local/ns/hybrid-app/sa/api-server', 'spiffe://cluster.local/ns/hybrid-app/sa/web']);
+  assert.deepEqual(msgs.at(-1).authorizations[0].authentication.meshTls.identities, ['spiffe://cluster.local/ns/hybrid-app/sa/api-server', 'spiffe://cluster.local/ns/hybrid-app/sa/web']);
   rec.call.cancel();
   prec.call.cancel();
 

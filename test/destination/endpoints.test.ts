@@ -159,15 +159,15 @@ test('diffs: first add, change re-adds, removal, then no_endpoints; nothing when
   assert.deepEqual(diffSnapshots(a, a), []);
   const ab = diffSnapshots(a, b);
   assert.equal(ab.length, 1);
-  assert.deepEqual('add' in ab[0] && ab[0].add.endpoints.map((e) => e.address), ['10.0.50.101']);
+  assert.deepEqual('add' in ab[0] && ab[0].add.endpoints?.map((e) => e.address), ['10.0.50.101']);
   const be = diffSnapshots(b, empty);
-  assert.deepEqual(be.map((u) => Object.keys(u)[0]), ['remove', 'no_endpoints']);
-  assert.deepEqual(diffSnapshots(undefined, empty), [{ no_endpoints: { exists: true } }]);
+  assert.deepEqual(be.map((u) => Object.keys(u)[0]), ['remove', 'noEndpoints']);
+  assert.deepEqual(diffSnapshots(undefined, empty), [{ noEndpoints: { exists: true } }]);
   assert.deepEqual(diffSnapshots(empty, empty), []);
   const wire = diffSnapshots(undefined, a)[0];
   assert.ok('add' in wire);
-  assert.equal(wire.add.endpoints[0].tls_identity, 'spiffe://cluster.local/payment-processor');
-  assert.equal(wire.add.endpoints[0].protocol_hint, 'PROTOCOL_H2');
+  assert.equal(wire.add.endpoints?.[0].tlsIdentity, 'spiffe://cluster.local/payment-processor');
+  assert.equal(wire.add.endpoints?.[0].protocolHint, 'PROTOCOL_H2');
 });
 
 test('authorities', () => {

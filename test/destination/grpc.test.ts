@@ -84,10 +84,10 @@ test('Get streams the guide payment VM with identity, server name, H2 and labels
   const [first] = await rec.until((m) => m.length >= 1);
   const ep = first.add.endpoints[0];
   assert.deepEqual(
-    { address: ep.address, port: ep.port, weight: ep.weight, id: ep.tls_identity, sni: ep.server_name, hint: ep.protocol_hint, inbound: ep.inbound_port },
+    { address: ep.address, port: ep.port, weight: ep.weight, id: ep.tlsIdentity, sni: ep.serverName, hint: ep.protocolHint, inbound: ep.inboundPort },
     { address: '10.0.50.100', port: 8080, weight: 10000, id: 'spiffe://cluster.local/payment-processor', sni: 'payment-processor-vm-1.payments.svc.cluster.local', hint: 'PROTOCOL_H2', inbound: 4143 },
   );
-  assert.deepEqual(ep.metric_labels, { dst_namespace: 'payments', dst_service: 'payment-processor', dst_external_workload: 'payment-processor-vm-1' });
+  assert.deepEqual(ep.metricLabels, { dst_namespace: 'payments', dst_service: 'payment-processor', dst_external_workload: 'payment-processor-vm-1' });
   rec.call.cancel();
 });
 
@@ -95,9 +95,9 @@ test('postgres (Server proxyProtocol opaque) is opaque; a readiness flip reaches
   const c = await dclient();
   const rec = new Recorder(c.Get({ path: 'postgres.hybrid-app:5432' }));
   const [first] = await rec.until((m) => m.length >= 1);
-  assert.equal(first.add.endpoints[0].protocol_hint, 'PROTOCOL_OPAQUE');
+  assert.equal(first.add.endpoints[0].protocolHint, 'PROTOCOL_OPAQUE');
   api.put('endpointslices', slice('hybrid-app', 'postgres', 5432, [{ ip: '10.0.100.50', ew: 'postgres-primary', ready: false }]));
-  const msgs = await rec.until((m) => m.some((u) => u.no_endpoints), 3_000, 'no_endpoints');
+  const msgs = await rec.until((m) => m.some((u) => u.noEndpoints), 3_000, 'noEndpoints');
   assert.deepEqual(currentAddresses(msgs), []);
   assert.ok(msgs.some((u) => u.remove?.endpoints[0].address === '10.0.100.50'));
   api.put('endpointslices', slice('hybrid-app', 'postgres', 5432, [{ ip: '10.0.100.50', ew: 'postgres-primary' }]));
@@ -114,9 +114,9 @@ test('a workload edit (identity) or a workload that appears after its slice reac
     spec: { meshTLS: { identity, serverName: 'payment-processor-vm-1.payments.svc.cluster.local' }, workloadIPs: [{ ip: '10.0.50.100' }], ports: [{ name: 'http', port: 8080 }] },
   });
   api.put('externalworkloads', vm('spiffe://cluster.local/payment-processor-v2'));
-  await rec.until((m) => m.at(-1)?.add?.endpoints[0].tls_identity === 'spiffe://cluster.local/payment-processor-v2', 3_000, 'the new identity');
+  await rec.until((m) => m.at(-1)?.add?.endpoints[0].tlsIdentity === 'spiffe://cluster.local/payment-processor-v2', 3_000, 'the new identity');
   api.put('externalworkloads', vm('spiffe://cluster.local/payment-processor'));
-  await rec.until((m) => m.at(-1)?.add?.endpoints[0].tls_identity === 'spiffe://cluster.local/payment-processor', 3_000, 'the identity restored');
+  await rec.until((m) => m.at(-1)?.add?.endpoints[0].tlsIdentity === 'spiffe://cluster.local/payment-processor', 3_000, 'the identity restored');
   api.put('endpointslices', slice('payments', 'payment-processor', 8080, [{ ip: '10.0.50.101', ew: 'payment-processor-vm-2' }], 'payment-processor-vm2'));
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(currentAddresses(rec.messages), ['10.0.50.100:8080'], 'held back until the workload is known');
@@ -139,10 +139,10 @@ test('Get streams the HTTPRoutes attached to the service port, after its endpoin
   const rec = new Recorder(c.Get({ path: 'payment-processor.payments:8080' }));
   const initial = await rec.until((m) => m.length >= 2);
   assert.ok(initial[0].add, 'endpoints come first (the first message of a stream resets the client)');
-  assert.deepEqual(initial[1].routes, { routes: [{ name: 'orders', matches: [{ path_type: 'PATH_PREFIX', path: '/orders', method: 'POST', headers: [], query_params: [] }] }] });
+  assert.deepEqual(initial[1].routes, { routes: [{ name: 'orders', matches: [{ pathType: 'PATH_PREFIX', path: '/orders', method: 'POST', headers: [], queryParams: [] }] }] });
   api.put('httproutes', orders('Exact', '/orders/new'));
   const changed = await rec.until((m) => m.length >= 3, 3_000, 'the changed route');
-  assert.equal(changed[2].routes.routes[0].matches[0].path_type, 'PATH_EXACT');
+  assert.equal(changed[2].routes.routes[0].matches[0].pathType, 'PATH_EXACT');
   api.put('httproutes', orders('Exact', '/orders/new', 9999));
   const moved = await rec.until((m) => m.length >= 4, 3_000, 'the route moved to another port');
   assert.deepEqual(moved[3].routes, { routes: [] });
@@ -159,7 +159,7 @@ test('bad authorities are refused with INVALID_ARGUMENT; an unknown service says
   assert.equal(bad.code, grpc.status.INVALID_ARGUMENT);
   const rec = new Recorder(c.Get({ path: 'nope.hybrid-app.svc.cluster.local:80' }));
   const [m] = await rec.until((x) => x.length >= 1);
-  assert.deepEqual(m.no_endpoints, { exists: false });
+  assert.deepEqual(m.noEndpoints, { exists: false });
   rec.call.cancel();
 });
 
@@ -167,8 +167,8 @@ test('GetProfile of ip:port resolves the workload', async () => {
   const c = await dclient();
   const rec = new Recorder(c.GetProfile({ path: '10.0.100.50:5432' }));
   const [p] = await rec.until((x) => x.length >= 1);
-  assert.equal(p.opaque_protocol, true);
-  assert.equal(p.endpoint.metric_labels.dst_external_workload, 'postgres-primary');
+  assert.equal(p.opaqueProtocol, true);
+  assert.equal(p.endpoint.metricLabels.dst_external_workload, 'postgres-primary');
   rec.call.cancel();
 });
 
@@ -215,7 +215,7 @@ test('policy: the postgres VM gets its opaque Server admitting only api-server; 
   const [p] = await rec.until((m) => m.length >= 1);
   assert.equal(p.protocol, 'OPAQUE');
   assert.deepEqual(p.labels, { kind: 'server', name: 'postgres-server' });
-  assert.deepEqual(p.authorizations.map((a: any) => a.authentication.mesh_tls.identities), [['spiffe://cluster.local/ns/hybrid-app/sa/api-server']]);
+  assert.deepEqual(p.authorizations.map((a: any) => a.authentication.meshTls.identities), [['spiffe://cluster.local/ns/hybrid-app/sa/api-server']]);
   api.delete('serverauthorizations', 'hybrid-app', 'postgres-auth');
   const msgs = await rec.until((m) => m.length >= 2, 3_000, 'the policy edit');
   assert.deepEqual(msgs[1].authorizations, []);

@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { CertificateAuthority } from '../../src/core/pki.js';
 import { createTestPki, spiffeIdOf } from '../support/pki.js';
 import type { ServiceCertificate } from '../../src/core/component.js';
-import { loadProto } from '../../src/core/grpc/server.js';
+import { serviceClient, serviceDefinition } from '../../src/api/load.js';
 
 export interface TestPki {
   ca: CertificateAuthority;
@@ -33,13 +33,13 @@ export async function testPki(): Promise<TestPki> {
 }
 
 export function destinationClient(address: string, creds: grpc.ChannelCredentials): any {
-  const pkg = loadProto('destination.proto') as any;
-  return new pkg.outpost.destination.v1.Destination(address, creds, { 'grpc.use_local_subchannel_pool': 1 });
+  const Destination = serviceClient('outpost.destination.v1.Destination') as any;
+  return new Destination(address, creds, { 'grpc.use_local_subchannel_pool': 1 });
 }
 
 export function policyClient(address: string, creds: grpc.ChannelCredentials): any {
-  const pkg = loadProto('policy.proto') as any;
-  return new pkg.outpost.policy.v1.InboundPolicies(address, creds, { 'grpc.use_local_subchannel_pool': 1 });
+  const InboundPolicies = serviceClient('outpost.policy.v1.InboundPolicies') as any;
+  return new InboundPolicies(address, creds, { 'grpc.use_local_subchannel_pool': 1 });
 }
 
 /**
@@ -51,8 +51,7 @@ export function policyClient(address: string, creds: grpc.ChannelCredentials): a
 export async function stuckGetStream(address: string, pki: TestPki, path: string): Promise<{ drainAndWaitEnd: () => Promise<string>; close: () => void }> {
   const pems = await pki.clientPems('spiffe://cluster.local/ns/stuck/sa/stuck');
   const session = http2.connect(`https://${address}`, { ca: pki.ca.certPem, cert: pems.certPem, key: pems.keyPem, servername: 'localhost', settings: { initialWindowSize: 65_535 } });
-  const pkg = loadProto('destination.proto') as any;
-  const body: Buffer = pkg.outpost.destination.v1.Destination.service.Get.requestSerialize({ path });
+  const body: Buffer = serviceDefinition('outpost.destination.v1.Destination').Get.requestSerialize({ path });
   const frame = Buffer.alloc(5 + body.length);
   frame.writeUInt32BE(body.length, 1);
   body.copy(frame, 5);
@@ -135,7 +134,7 @@ export class Recorder<M = any> {
   }
 }
 
-/** Every endpoint address currently added (applies add/remove/no_endpoints in order). */
+/** Every endpoint address currently added (applies add/remove/noEndpoints in order). */
 export function currentAddresses(updates: any[]): string[] {
   const set = new Map<string, any>();
   for (const u of updates) {

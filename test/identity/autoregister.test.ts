@@ -12,8 +12,9 @@ import * as grpc from '@grpc/grpc-js';
 import { CustomObjectsApi, DiscoveryV1Api } from '@kubernetes/client-node';
 import { kubectl, REPO_ROOT } from '../support/cli.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { workloadHealthDefinition, type HealthAckMessage, type HealthReportMessage } from '../../src/controllers/health/server.js';
-import { certifyOnce, CertifyCallError } from '../../src/core/identity/certify-call.js';
+import { serviceClient } from '../../src/api/load.js';
+import type { HealthAck__Output as HealthAckMessage, HealthReport as HealthReportMessage } from '../../src/api/gen/health.js';
+import { certifyOnce, CertifyCallError } from '../../src/api/identity/certify-call.js';
 import { WorkloadIdentityClient } from '../../src/proxy/identity/client.js';
 import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { createControlPlaneIdentity } from '../../src/proxy/identity/source.js';
@@ -51,7 +52,7 @@ function member(address: string, stateDir: string, token?: string): WorkloadIden
 
 /** A scripted proxy's health stream, authenticated with the issued certificate. */
 function reportHealthy(creds: Credentials, workload: string): Promise<void> {
-  const Client = workloadHealthDefinition();
+  const Client = serviceClient('outpost.health.v1.WorkloadHealth');
   const client = new Client(cp.info.listeners.health, grpc.credentials.createSsl(Buffer.from(anchors), Buffer.from(creds.keyPem), Buffer.from(creds.certPem + creds.chainPem)), {
     'grpc.ssl_target_name_override': 'health.outpost.svc.cluster.local',
   });

@@ -11,7 +11,7 @@ import { status } from '@grpc/grpc-js';
 import { checkClaim, type Claimant } from '../../src/identity/claims.js';
 import { Refusal } from '../../src/identity/refusal.js';
 import { effectiveWorkload, type ExternalWorkloadLike } from '../../src/core/workloads/effective.js';
-import { certifyOnce, CertifyCallError } from '../../src/core/identity/certify-call.js';
+import { certifyOnce, CertifyCallError } from '../../src/api/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { kubectl, REPO_ROOT } from '../support/cli.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';

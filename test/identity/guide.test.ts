@@ -11,7 +11,7 @@ import { status } from '@grpc/grpc-js';
 import { kubectl, outpost, REPO_ROOT } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { certifyOnce, CertifyCallError } from '../../src/core/identity/certify-call.js';
+import { certifyOnce, CertifyCallError } from '../../src/api/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { WorkloadIdentityClient } from '../../src/proxy/identity/client.js';
 

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
-import { certifyOnce, CertifyCallError, type CertifyCallRequest } from '../../src/core/identity/certify-call.js';
+import { certifyOnce, CertifyCallError, type CertifyCallRequest } from '../../src/api/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { guideWorkload, newCaMaterial, startTestIdentityServer, type TestIdentityServer } from './fixtures.js';
 import { createTestPki } from '../support/pki.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { certifyOnce, CertifyCallError, type CertifyCallRequest } from '../../src/core/identity/certify-call.js';
+import { certifyOnce, CertifyCallError, type CertifyCallRequest } from '../../src/api/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { WorkloadIdentityClient } from '../../src/proxy/identity/client.js';
 import { USED_TOKEN_LABEL } from '../../src/identity/token-ledger.js';

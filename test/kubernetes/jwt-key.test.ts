@@ -16,7 +16,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { issueLeaf, loadCA } from '../../src/core/pki.js';
 import { installCaMaterial } from '../../src/install/ca.js';
 import { renderInstall, toYaml } from '../../src/install/render.js';
-import { fetchJwtBundle, fetchJwtSvid, type MtlsIdentityConnection } from '../../src/core/identity/jwt-call.js';
+import { fetchJwtBundle, fetchJwtSvid, type MtlsIdentityConnection } from '../../src/api/identity/jwt-call.js';
 import { validateJwtSvid } from '../../src/core/identity/jwt-svid.js';
 import { jwtKeyPath } from '../../src/identity/jwt-key.js';
 

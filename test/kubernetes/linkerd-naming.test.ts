@@ -20,7 +20,7 @@ import { startControlPlane, type RunningControlPlane } from '../../src/controlpl
 import { silentLogger } from '../../src/core/log.js';
 import { createIntermediateCA, createRootCA } from '../../src/core/pki.js';
 import { renderCrds } from '../../src/install/crds.js';
-import { certifyOnce, CertifyCallError } from '../../src/core/identity/certify-call.js';
+import { certifyOnce, CertifyCallError } from '../../src/api/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../../src/core/identity/csr.js';
 import { derToPem } from '../../src/identity/authority.js';
 

@@ -30,7 +30,7 @@ const skip = scenarioSkip(['curl', 'nsenter', 'unshare', 'setpriv'], 'curl, nsen
 /** Run inside the cluster host: one Certify call for outpost/destination with the given token; prints the outcome as JSON. */
 const CERTIFY_SCRIPT = `
 import { readFileSync } from 'node:fs';
-import { certifyOnce, CertifyCallError } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src/core/identity/certify-call.ts')).href)};
+import { certifyOnce, CertifyCallError } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src/api/identity/certify-call.ts')).href)};
 import { createCsr, generateWorkloadKey } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src/core/identity/csr.ts')).href)};
 const [addr, anchorsFile, token] = process.argv.slice(2);
 const names = { identity: 'spiffe://cluster.local/ns/outpost/sa/outpost-destination', serverName: 'destination.outpost.svc.cluster.local' };

@@ -4,11 +4,10 @@
 // never admits a combination of one match's path with another match's method (issue 12 item 8).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as protoLoader from '@grpc/proto-loader';
 import { computeInboundPolicy, type PolicyInputs } from '../../src/policy/compute.js';
 import { toWireInboundServer } from '../../src/policy/wire.js';
-import { protoDir } from '../../src/core/proto-dir.js';
-import { PROTO_LOADER_OPTIONS } from '../../src/proxy/control/protos.js';
+import { serviceDefinition } from '../../src/api/load.js';
+import type { InboundServer__Output } from '../../src/api/gen/policy.js';
 import { toInboundPortPolicy } from '../../src/proxy/control/policy-map.js';
 import { authorizeRequest } from '../../src/proxy/inbound/authorize.js';
 import { effectiveWorkload } from '../../src/core/workloads/effective.js';
@@ -20,10 +19,7 @@ const CLIENT = 'spiffe://cluster.local/ns/shop/sa/client';
 const OTHER = 'spiffe://cluster.local/ns/shop/sa/other';
 type Match = NonNullable<NonNullable<NonNullable<HttpRouteObject['spec']>['rules']>[number]['matches']>[number];
 
-const file = 'outpost/policy.proto';
-const serverDef = protoLoader.loadSync(file, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [protoDir()] });
-const clientDef = protoLoader.loadSync(file, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] });
-const method = (def: protoLoader.PackageDefinition) => (def['outpost.policy.v1.InboundPolicies'] as protoLoader.ServiceDefinition).GetPort;
+const getPort = serviceDefinition('outpost.policy.v1.InboundPolicies').GetPort;
 
 /** The policy of port 8080 for routes (each a list of rules' matches), through real protobuf bytes. */
 /** `who`: the identities each route's AuthorizationPolicy allows (default: CLIENT only). */
@@ -49,8 +45,8 @@ function policyOf(routes: Record<string, Match[][]>, who: Record<string, string[
     clusterDefault: 'all-unauthenticated',
     trustDomain: 'cluster.local',
   };
-  const bytes = method(serverDef).responseSerialize(toWireInboundServer(computeInboundPolicy(input)));
-  return toInboundPortPolicy(method(clientDef).responseDeserialize(bytes) as Parameters<typeof toInboundPortPolicy>[0]);
+  const bytes = getPort.responseSerialize(toWireInboundServer(computeInboundPolicy(input)));
+  return toInboundPortPolicy(getPort.responseDeserialize(bytes) as InboundServer__Output);
 }
 
 const req = (m: string, target: string, headers: Record<string, string> = {}) => ({ method: m, target, header: (n: string) => headers[n] });

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { serviceClient } from '../../src/api/load.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -55,8 +55,7 @@ test('the log level can be read and changed at run time, and bad levels are refu
 });
 
 function tapClient(identity: { certFile: string; keyFile: string }) {
-  const def = protoLoader.loadSync('proto/outpost/tap.proto', { keepCase: true, longs: Number, defaults: true });
-  const Tap = (grpc.loadPackageDefinition(def) as any).outpost.tap.v1.Tap;
+  const Tap = serviceClient('outpost.tap.v1.Tap') as any;
   const creds = grpc.credentials.createSsl(readFileSync(mesh.trustFile), readFileSync(identity.keyFile), readFileSync(identity.certFile));
   return new Tap(`127.0.0.1:${proxyB.ports.tap}`, creds, { 'grpc.ssl_target_name_override': serverName });
 }
@@ -66,7 +65,7 @@ test('tap streams live inbound requests to the viz identity, filtered by path', 
   assert.equal(viz.identity, idOf('outpost', 'outpost-viz'));
   const c = tapClient(viz);
   const events: any[] = [];
-  const call = c.Observe({ limit: 2, path_prefix: '/tapped' });
+  const call = c.Observe({ limit: 2, pathPrefix: '/tapped' });
   const done = new Promise<void>((resolve, reject) => {
     call.on('data', (e: unknown) => events.push(e));
     call.on('end', resolve);
@@ -80,7 +79,7 @@ test('tap streams live inbound requests to the viz identity, filtered by path', 
   await done;
   c.close();
   assert.deepEqual(events.map((e) => [e.direction, e.method, e.path, e.status]), [['inbound', 'GET', '/tapped/1', 200], ['inbound', 'POST', '/tapped/2', 200]]);
-  assert.equal(events[0].source_identity, idOf('apps', 'client-a'));
+  assert.equal(events[0].sourceIdentity, idOf('apps', 'client-a'));
   assert.equal(events[0].tls, true);
   assert.equal(proxyB.ctx.tap.active, false, 'no listener left: tap costs nothing');
 });

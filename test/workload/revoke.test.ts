@@ -11,7 +11,7 @@ import { waitFor } from '../support/wait.js';
 import { run as workloadCommand } from '../../src/cli/commands/workload.js';
 import { describeError } from '../../src/core/errors.js';
 import { createHealthReporter, createRevocationsClient, type RevocationsClient } from '../../src/proxy/control/index.js';
-import { certifyOnce, CertifyCallError } from '../../src/core/identity/certify-call.js';
+import { certifyOnce, CertifyCallError } from '../../src/api/identity/certify-call.js';
 import { createCsr } from '../../src/core/identity/csr.js';
 import type { Credentials, IdentitySource } from '../../src/proxy/types.js';
 import { kubectl, outpost } from '../support/cli.js';

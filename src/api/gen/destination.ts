@@ -88,16 +88,24 @@ export interface NoEndpoints__Output {
   exists: boolean;
 }
 
-/** outpost.destination.v1.Update, as a sender writes it: an absent field is its proto3 default. */
-export interface Update {
-  /** endpoints added or changed (keyed by address:port) */
-  add?: EndpointSet | null;
-  /** endpoints removed */
-  remove?: EndpointSet | null;
-  noEndpoints?: NoEndpoints | null;
-  /** the service port's HTTPRoutes, complete (replaces the previous set) */
-  routes?: RouteSet | null;
-}
+/** outpost.destination.v1.Update, as a sender writes it: an absent field is its proto3 default; exactly one member of each oneof. */
+export type Update = (
+  | {
+      /** endpoints added or changed (keyed by address:port) */
+      add: EndpointSet;
+    }
+  | {
+      /** endpoints removed */
+      remove: EndpointSet;
+    }
+  | {
+      noEndpoints: NoEndpoints;
+    }
+  | {
+      /** the service port's HTTPRoutes, complete (replaces the previous set) */
+      routes: RouteSet;
+    }
+);
 /** outpost.destination.v1.Update, as src/api/load.ts decodes it. */
 export interface Update__Output {
   /** endpoints added or changed (keyed by address:port) */

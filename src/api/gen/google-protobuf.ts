@@ -10,15 +10,27 @@ export interface Struct__Output {
   fields: Record<string, Value__Output>;
 }
 
-/** google.protobuf.Value, as a sender writes it: an absent field is its proto3 default. */
-export interface Value {
-  nullValue?: NullValue;
-  numberValue?: number;
-  stringValue?: string;
-  boolValue?: boolean;
-  structValue?: Struct | null;
-  listValue?: ListValue | null;
-}
+/** google.protobuf.Value, as a sender writes it: an absent field is its proto3 default; exactly one member of each oneof. */
+export type Value = (
+  | {
+      nullValue: NullValue;
+    }
+  | {
+      numberValue: number;
+    }
+  | {
+      stringValue: string;
+    }
+  | {
+      boolValue: boolean;
+    }
+  | {
+      structValue: Struct;
+    }
+  | {
+      listValue: ListValue;
+    }
+);
 /** google.protobuf.Value, as src/api/load.ts decodes it. */
 export interface Value__Output {
   nullValue?: NullValue;

@@ -31,11 +31,15 @@ export interface Network__Output {
   except: string[];
 }
 
-/** outpost.policy.v1.Authn, as a sender writes it: an absent field is its proto3 default. */
-export interface Authn {
-  unauthenticated?: Authn_Unauthenticated | null;
-  meshTls?: Authn_MeshTls | null;
-}
+/** outpost.policy.v1.Authn, as a sender writes it: an absent field is its proto3 default; exactly one member of each oneof. */
+export type Authn = (
+  | {
+      unauthenticated: Authn_Unauthenticated;
+    }
+  | {
+      meshTls: Authn_MeshTls;
+    }
+);
 /** outpost.policy.v1.Authn, as src/api/load.ts decodes it. */
 export interface Authn__Output {
   unauthenticated?: Authn_Unauthenticated__Output;

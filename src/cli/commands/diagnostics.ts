@@ -13,11 +13,13 @@ import { listJson } from '../../kube/list-json.js';
 import { DestinationWatcher } from '../../destination/watcher.js';
 import { serviceFqdn } from '../../destination/authority.js';
 import type { ServiceObject } from '../../kube/objects.js';
-import { toWireEndpoint, type WireEndpoint } from '../../destination/wire.js';
+import { toWireEndpoint } from '../../destination/wire.js';
+import type { Endpoint } from '../../api/gen/destination.js';
+import type { Authorization } from '../../api/gen/policy.js';
 import type { DefaultPolicy } from '../../policy/compute.js';
 import type { PodNaming } from '../../core/workloads/pod.js';
 import { POLICY_KINDS, policyFromView } from '../../policy/inputs.js';
-import { toWireInboundServer, type WireAuthorization } from '../../policy/wire.js';
+import { toWireInboundServer } from '../../policy/wire.js';
 import { KUBE_FLAGS, MESH_SETTINGS_FLAGS, loadKubeConfig, meshSettings } from '../kube-context.js';
 
 const FLAGS = {
@@ -92,7 +94,7 @@ async function endpoints(kc: KubeConfig, arg: string, flags: Flags): Promise<num
     });
   });
   if (flags.output === 'json') {
-    console.log(JSON.stringify(result, null, 2));
+    console.log(JSON.stringify(result.map((r) => ({ ...r, endpoints: r.endpoints.map(protoFieldNames) })), null, 2));
     return 0;
   }
   const blocks = result.map((r) => {
@@ -105,10 +107,25 @@ async function endpoints(kc: KubeConfig, arg: string, flags: Flags): Promise<num
   return 0;
 }
 
-function endpointRow(e: WireEndpoint): string[] {
-  const l = e.metric_labels;
+function endpointRow(e: Required<Endpoint>): string[] {
+  const l = e.metricLabels;
   const workload = l.dst_external_workload ? `externalworkload/${l.dst_external_workload}` : l.dst_pod ? `pod/${l.dst_pod}` : '-';
-  return [e.address, String(e.port), String(e.inbound_port), e.protocol_hint.replace('PROTOCOL_', '').toLowerCase(), e.tls_identity || '- (not meshed)', e.server_name || '-', workload];
+  return [e.address, String(e.port), String(e.inboundPort), e.protocolHint.replace('PROTOCOL_', '').toLowerCase(), e.tlsIdentity || '- (not meshed)', e.serverName || '-', workload];
+}
+
+/** The maps among the messages printed: their keys are data, not field names. */
+const MAP_FIELDS = new Set(['metricLabels', 'labels']);
+
+/**
+ * A message as `-o json` prints it: with the .proto's own field names (tls_identity, http_routes,
+ * mesh_tls), as it always has; the loader's camelCase is a detail of the code (docs/adr/0024).
+ */
+function protoFieldNames(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(protoFieldNames);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), MAP_FIELDS.has(k) ? v : protoFieldNames(v)]),
+  );
 }
 
 async function policy(kc: KubeConfig, arg: string, flags: Flags): Promise<number> {
@@ -122,12 +139,11 @@ async function policy(kc: KubeConfig, arg: string, flags: Flags): Promise<number
     if (!w) throw new OutpostError('NOT_FOUND', `externalworkload ${ns}/${name} not found`);
     return { workload: `${ns}/${name}`, identity: w.identity, port, computed: policyFromView(view, w, port, clusterDefault) };
   });
-  const wire = { workload: result.workload, identity: result.identity, port, policy: toWireInboundServer(result.computed) };
+  const p = toWireInboundServer(result.computed);
   if (flags.output === 'json') {
-    console.log(JSON.stringify(wire, null, 2));
+    console.log(JSON.stringify({ workload: result.workload, identity: result.identity, port, policy: protoFieldNames(p) }, null, 2));
     return 0;
   }
-  const p = wire.policy;
   const lines = [
     `workload   externalworkload/${name} -n ${ns}`,
     `identity   ${result.identity}`,
@@ -137,18 +153,22 @@ async function policy(kc: KubeConfig, arg: string, flags: Flags): Promise<number
     '',
     p.authorizations.length ? table(['AUTHORIZATION', 'CLIENTS', 'NETWORKS'], p.authorizations.map(authzRow)) : 'no authorization: every connection to this port is denied',
   ];
-  for (const [i, r] of p.http_routes.entries()) {
-    lines.push('', `route httproute/${r.labels.name} ${result.computed.httpRoutes[i].matches.map(describeMatch).join(' | ')}`);
-    lines.push(r.authorizations.length ? table(['AUTHORIZATION', 'CLIENTS', 'NETWORKS'], r.authorizations.map(authzRow)) : '  no authorization: denied');
+  for (const [i, r] of p.httpRoutes.entries()) {
+    lines.push('', `route httproute/${r.labels?.name} ${result.computed.httpRoutes[i].matches.map(describeMatch).join(' | ')}`);
+    const authorizations = r.authorizations ?? [];
+    lines.push(authorizations.length ? table(['AUTHORIZATION', 'CLIENTS', 'NETWORKS'], authorizations.map(authzRow)) : '  no authorization: denied');
   }
   console.log(lines.join('\n'));
   return 0;
 }
 
-function authzRow(a: WireAuthorization): string[] {
-  const clients = 'unauthenticated' in a.authentication ? 'any (unauthenticated allowed)' : a.authentication.mesh_tls.identities.map((i) => (i === '*' ? 'any authenticated' : i)).join(', ');
-  const nets = a.networks.length ? a.networks.map((n) => n.net + (n.except.length ? ` except ${n.except.join(',')}` : '')).join(', ') : 'any';
-  return [`${a.labels.kind}/${a.labels.name}`, clients, nets];
+function authzRow(a: Authorization): string[] {
+  const authn = a.authentication;
+  const clients = !authn || 'unauthenticated' in authn ? 'any (unauthenticated allowed)' : (authn.meshTls.identities ?? []).map((i) => (i === '*' ? 'any authenticated' : i)).join(', ');
+  const networks = a.networks ?? [];
+  const nets = networks.length ? networks.map((n) => n.net + (n.except?.length ? ` except ${n.except.join(',')}` : '')).join(', ') : 'any';
+  const labels = a.labels ?? {};
+  return [`${labels.kind}/${labels.name}`, clients, nets];
 }
 
 function table(header: string[], rows: string[][]): string {

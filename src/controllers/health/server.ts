@@ -4,8 +4,6 @@
 // report is acked with the heartbeat interval the control plane expects.
 import type { WorkloadProxyStatus } from '../../kube/objects.js';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoDir } from '../../core/proto-dir.js';
 import { OutpostError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { ProbeOutcome } from './conditions.js';
@@ -14,30 +12,8 @@ import { peerIp } from '../../core/peer-address.js';
 import type { RevokedPeerGuard } from '../../core/tls/revoked-peers.js';
 import { dnsNamesOf } from '../../core/workloads/revocation.js';
 import { uriSans } from '../../core/grpc/server.js';
-
-/** Same options as the proxy's client: camelCase fields, 64-bit ints as numbers. */
-const LOADER_OPTIONS: protoLoader.Options = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true };
-
-export interface HealthReportMessage {
-  workload: string;
-  ready: boolean;
-  probes: { name: string; success: boolean; message: string; checkedAtUnixMs: number }[];
-  proxyVersion: string;
-  inboundPort: number;
-  adminPort: number;
-  adminAddress: string;
-  /** Absent from proxies older than the field. */
-  tapAddress?: string;
-}
-
-export interface HealthAckMessage {
-  heartbeatIntervalMs: number;
-  revoked: boolean;
-  /** The workload's effective probes as JSON; "" = unchanged since the last ack on this stream. */
-  probesJson: string;
-  /** The workload's declared ports, on every ack (the proxy's inbound forwards only to them). */
-  ports: number[];
-}
+import type { HealthAck, HealthReport__Output } from '../../api/gen/health.js';
+import { serviceDefinition } from '../../api/load.js';
 
 /** What the server needs to know about a workload named in a report. */
 export interface ReportTarget {
@@ -78,20 +54,14 @@ export interface RunningHealthServer {
   stop(): Promise<void>;
 }
 
-export function workloadHealthDefinition(): grpc.ServiceClientConstructor {
-  const def = protoLoader.loadSync('outpost/health.proto', { ...LOADER_OPTIONS, includeDirs: [protoDir()] });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { outpost: { health: { v1: { WorkloadHealth: grpc.ServiceClientConstructor } } } };
-  return pkg.outpost.health.v1.WorkloadHealth;
-}
-
-function fail(call: grpc.ServerDuplexStream<HealthReportMessage, HealthAckMessage>, code: grpc.status, details: string): void {
+function fail(call: grpc.ServerDuplexStream<HealthReport__Output, HealthAck>, code: grpc.status, details: string): void {
   call.emit('error', { code, details });
 }
 
 export async function startHealthServer(opts: HealthServerOptions): Promise<RunningHealthServer> {
   const server = new grpc.Server();
-  server.addService(workloadHealthDefinition().service, {
-    Report(call: grpc.ServerDuplexStream<HealthReportMessage, HealthAckMessage>) {
+  server.addService(serviceDefinition('outpost.health.v1.WorkloadHealth'), {
+    Report(call: grpc.ServerDuplexStream<HealthReport__Output, HealthAck>) {
       const peerCert = call.getAuthContext()?.sslPeerCertificate;
       const peerIds = uriSans(peerCert?.subjectaltname);
       const peerNames = dnsNamesOf(peerCert?.subjectaltname);
@@ -105,7 +75,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Runn
         done = true;
         if (bound) opts.onStreamClosed(bound);
       };
-      call.on('data', (msg: HealthReportMessage) => {
+      call.on('data', (msg: HealthReport__Output) => {
         if (done) return;
         if (bound && msg.workload !== bound.key) return fail(call, grpc.status.INVALID_ARGUMENT, `this stream reports for ${bound.key}; open another stream for ${msg.workload}`);
         const target = opts.resolve(msg.workload);

@@ -1,17 +1,8 @@
 // gRPC server plumbing shared by the control plane's services (destination, policy, health):
-// loading a proto, binding and stopping a server, the caller's identity (the URI SANs of its
+// binding and stopping a server, the caller's identity (the URI SANs of its
 // verified client certificate) and response encoding shared across streams. The mTLS server
 // credentials themselves come from core/tls/renewing-credentials.ts.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoDir } from '../proto-dir.js';
-
-/** Loads one proto file; fields keep their snake_case names, enums are strings, oneofs are set. */
-export function loadProto(file: 'destination.proto' | 'policy.proto'): grpc.GrpcObject {
-  // Imports (outpost/http_route.proto) resolve against proto/.
-  const def = protoLoader.loadSync(`outpost/${file}`, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [protoDir()] });
-  return grpc.loadPackageDefinition(def);
-}
 
 /** A started gRPC server of the control plane. */
 export interface RunningGrpcServer {

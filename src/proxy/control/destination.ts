@@ -7,8 +7,9 @@ import type { DestinationProfile, Discovery, EndpointWatch, IdentitySource, Prof
 import type { EndpointSnapshot } from '../../api/model.js';
 import type { BackoffOptions } from './backoff.js';
 import { ControlChannel, controlPlaneServerName } from './channel.js';
-import { applyEndpointUpdate, toEndpointSnapshot, type EndpointSetState, type WireUpdate } from './endpoint-set.js';
-import { destinationService } from './protos.js';
+import type { Update__Output } from '../../api/gen/destination.js';
+import { serviceClient } from '../../api/load.js';
+import { applyEndpointUpdate, toEndpointSnapshot, type EndpointSetState } from './endpoint-set.js';
 import { ResilientStream } from './stream.js';
 import { SharedWatches, type SharedSource } from './shared-watches.js';
 import { ProfileSource } from './profile.js';
@@ -31,18 +32,18 @@ class AuthorityWatch implements SharedSource<EndpointSnapshot> {
   state: EndpointSetState | undefined;
   snapshot: EndpointSnapshot | undefined;
   readonly listeners = new Set<Listener>();
-  readonly stream: ResilientStream<WireUpdate>;
+  readonly stream: ResilientStream<Update__Output>;
 
   constructor(authority: string, opts: DestinationClientOptions) {
-    this.stream = new ResilientStream<WireUpdate>({
+    this.stream = new ResilientStream<Update__Output>({
       channel: opts.channel,
-      service: destinationService(),
+      service: serviceClient('outpost.destination.v1.Destination'),
       description: `destination Get ${authority}`,
       clock: opts.clock,
       backoff: opts.backoff,
       log: opts.log,
       open: (client) =>
-        (client as unknown as { get(req: object): grpc.ClientReadableStream<WireUpdate> }).get({ path: authority, contextToken: opts.contextToken ?? '' }),
+        (client as unknown as { get(req: object): grpc.ClientReadableStream<Update__Output> }).get({ path: authority, contextToken: opts.contextToken ?? '' }),
       onMessage: (update, first) => {
         this.state = applyEndpointUpdate(this.state, update, first);
         this.publish(toEndpointSnapshot(this.state), opts.log, authority);

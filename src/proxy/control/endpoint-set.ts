@@ -1,44 +1,13 @@
-// Pure bookkeeping of one service's endpoints from destination updates (add / remove / no_endpoints),
-// and the mapping from wire endpoints to the proxy's ResolvedEndpoint. Table-tested.
+// Pure bookkeeping of one service's endpoints from destination updates (add / remove / noEndpoints),
+// and the mapping from wire endpoints (src/api/gen) to the proxy's ResolvedEndpoint. Table-tested.
 import type { EndpointSnapshot, ProtocolHint, ResolvedEndpoint } from '../../api/model.js';
 import { RouteTable, type ServiceRoute } from '../../core/routes/http-route.js';
-import { fromWireRouteMatches, type DecodedRouteMatch } from '../../core/routes/route-wire.js';
+import type { Endpoint__Output, Route__Output, Update__Output } from '../../api/gen/destination.js';
+import { fromWireRouteMatches } from '../../api/route-match.js';
 
-/** The proxy's default inbound port, used when the destination service leaves inbound_port unset. */
+/** The proxy's default inbound port, used when the destination service leaves inboundPort unset. */
 export const DEFAULT_INBOUND_PORT = 4143;
 export const DEFAULT_WEIGHT = 10_000;
-
-/** A destination Endpoint as proto-loader decodes it (camelCase, enum names). */
-export interface WireEndpoint {
-  address?: string;
-  port?: number;
-  weight?: number;
-  tlsIdentity?: string;
-  serverName?: string;
-  protocolHint?: string;
-  inboundPort?: number;
-  metricLabels?: Record<string, string>;
-  zone?: string;
-}
-
-export interface WireEndpointSet {
-  endpoints?: WireEndpoint[];
-  metricLabels?: Record<string, string>;
-}
-
-/** A destination Route as proto-loader decodes it. */
-export interface WireRoute {
-  name?: string;
-  matches?: DecodedRouteMatch[];
-}
-
-export interface WireUpdate {
-  add?: WireEndpointSet | null;
-  remove?: WireEndpointSet | null;
-  noEndpoints?: { exists?: boolean } | null;
-  routes?: { routes?: WireRoute[] } | null;
-  update?: string;
-}
 
 export interface EndpointSetState {
   exists: boolean;
@@ -50,7 +19,7 @@ export interface EndpointSetState {
 
 const EMPTY: EndpointSetState = { exists: true, endpoints: new Map(), labels: {} };
 
-export function toServiceRoute(r: WireRoute): ServiceRoute {
+export function toServiceRoute(r: Route__Output): ServiceRoute {
   return { name: r.name ?? '', matches: fromWireRouteMatches(r.matches) };
 }
 
@@ -61,7 +30,7 @@ export function endpointKey(ep: { address?: string; port?: number }): string {
   return address.includes(':') ? `[${address}]:${ep.port ?? 0}` : `${address}:${ep.port ?? 0}`;
 }
 
-export function toResolvedEndpoint(ep: WireEndpoint): ResolvedEndpoint {
+export function toResolvedEndpoint(ep: Endpoint__Output): ResolvedEndpoint {
   return {
     address: ep.address ?? '',
     port: ep.port ?? 0,
@@ -79,7 +48,7 @@ export function toResolvedEndpoint(ep: WireEndpoint): ResolvedEndpoint {
  * The state after one update. `first` marks the first message of a (re)opened stream: it carries the
  * full current set, so it replaces whatever was kept through an outage instead of merging into it.
  */
-export function applyEndpointUpdate(previous: EndpointSetState | undefined, update: WireUpdate, first: boolean): EndpointSetState {
+export function applyEndpointUpdate(previous: EndpointSetState | undefined, update: Update__Output, first: boolean): EndpointSetState {
   const base = first || !previous ? EMPTY : previous;
   const kind = update.update ?? (update.add ? 'add' : update.remove ? 'remove' : update.noEndpoints ? 'noEndpoints' : update.routes ? 'routes' : '');
   if (kind === 'add' && update.add) {

@@ -9,7 +9,8 @@ import type { WorkloadProbe } from '../../core/workloads/effective.js';
 import type { IdentitySource } from '../types.js';
 import type { BackoffOptions } from './backoff.js';
 import { ControlChannel, controlPlaneServerName } from './channel.js';
-import { workloadHealthService } from './protos.js';
+import type { HealthAck__Output, HealthReport } from '../../api/gen/health.js';
+import { serviceClient } from '../../api/load.js';
 import { ResilientStream } from './stream.js';
 
 export const DEFAULT_HEARTBEAT_MS = 5_000;
@@ -20,25 +21,7 @@ export interface HealthSource {
   onChange(listener: () => void): () => void;
 }
 
-export interface HealthReport {
-  workload: string;
-  ready: boolean;
-  probes: { name: string; success: boolean; message: string; checkedAtUnixMs: number }[];
-  proxyVersion: string;
-  inboundPort: number;
-  adminPort: number;
-  adminAddress: string;
-  tapAddress: string;
-}
-
-export interface HealthAck {
-  heartbeatIntervalMs?: number;
-  revoked?: boolean;
-  probesJson?: string;
-  ports?: number[];
-}
-
-type ReportCall = grpc.ClientDuplexStream<HealthReport, HealthAck>;
+type ReportCall = grpc.ClientDuplexStream<HealthReport, HealthAck__Output>;
 
 export interface HealthReporterOptions {
   channel: ControlChannel;
@@ -67,7 +50,7 @@ export interface HealthReporterOptions {
 
 export class HealthReporter {
   private readonly clock: Clock;
-  private stream: ResilientStream<HealthAck, ReportCall> | undefined;
+  private stream: ResilientStream<HealthAck__Output, ReportCall> | undefined;
   private heartbeatMs = DEFAULT_HEARTBEAT_MS;
   private heartbeatTimer: TimerHandle | undefined;
   private unsubscribeHealth: (() => void) | undefined;
@@ -82,9 +65,9 @@ export class HealthReporter {
   start(): void {
     if (this.stream) return;
     this.unsubscribeHealth = this.opts.health.onChange(() => this.sendNow());
-    this.stream = new ResilientStream<HealthAck, ReportCall>({
+    this.stream = new ResilientStream<HealthAck__Output, ReportCall>({
       channel: this.opts.channel,
-      service: workloadHealthService(),
+      service: serviceClient('outpost.health.v1.WorkloadHealth'),
       description: `health Report ${this.opts.workload}`,
       clock: this.clock,
       backoff: this.opts.backoff,
@@ -130,7 +113,7 @@ export class HealthReporter {
     if (this.opts.ownsChannel) this.opts.channel.close();
   }
 
-  private onAck(ack: HealthAck): void {
+  private onAck(ack: HealthAck__Output): void {
     const interval = ack.heartbeatIntervalMs && ack.heartbeatIntervalMs > 0 ? ack.heartbeatIntervalMs : DEFAULT_HEARTBEAT_MS;
     if (interval !== this.heartbeatMs) {
       this.heartbeatMs = interval;

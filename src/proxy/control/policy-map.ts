@@ -1,24 +1,12 @@
-// Maps the policy service's InboundServer (as proto-loader decodes it) to the proxy's InboundPortPolicy.
+// Maps the policy service's InboundServer (src/api/gen, as src/api/load.ts decodes it) to the proxy's InboundPortPolicy.
 // Pure and table-tested. Anything the proxy cannot understand maps to the narrower reading (deny).
 import type { Authorization, HttpRoutePolicy, InboundPortPolicy, ProxyProtocol } from '../../api/model.js';
-import { fromWireRouteMatches, type DecodedRouteMatch } from '../../core/routes/route-wire.js';
-
-export interface WireAuthorization {
-  networks?: { net?: string; except?: string[] }[];
-  authentication?: { authn?: string; unauthenticated?: object | null; meshTls?: { identities?: string[] } | null } | null;
-  labels?: Record<string, string>;
-}
-
-export interface WireInboundServer {
-  protocol?: string;
-  authorizations?: WireAuthorization[];
-  httpRoutes?: { labels?: Record<string, string>; matches?: DecodedRouteMatch[]; authorizations?: WireAuthorization[] }[];
-  labels?: Record<string, string>;
-}
+import type { Authorization__Output, InboundServer__Output } from '../../api/gen/policy.js';
+import { fromWireRouteMatches } from '../../api/route-match.js';
 
 const PROTOCOLS: Record<string, ProxyProtocol> = { DETECT: 'detect', OPAQUE: 'opaque', HTTP1: 'http1', HTTP2: 'http2', GRPC: 'grpc', TLS: 'tls' };
 
-export function toAuthorization(wire: WireAuthorization): Authorization {
+export function toAuthorization(wire: Authorization__Output): Authorization {
   const authn = wire.authentication;
   const kind = authn?.authn ?? (authn?.meshTls ? 'meshTls' : authn?.unauthenticated ? 'unauthenticated' : undefined);
   return {
@@ -29,7 +17,7 @@ export function toAuthorization(wire: WireAuthorization): Authorization {
   };
 }
 
-export function toInboundPortPolicy(wire: WireInboundServer): InboundPortPolicy {
+export function toInboundPortPolicy(wire: InboundServer__Output): InboundPortPolicy {
   const httpRoutes: HttpRoutePolicy[] = (wire.httpRoutes ?? []).map((r) => ({
     labels: { ...(r.labels ?? {}) },
     // A route without (understood) matches takes no request: an older policy server's flattened

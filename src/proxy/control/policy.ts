@@ -8,8 +8,9 @@ import type { IdentitySource, PolicySource } from '../types.js';
 import type { InboundPortPolicy } from '../../api/model.js';
 import type { BackoffOptions } from './backoff.js';
 import { ControlChannel, controlPlaneServerName } from './channel.js';
-import { toInboundPortPolicy, type WireInboundServer } from './policy-map.js';
-import { inboundPoliciesService } from './protos.js';
+import type { InboundServer__Output } from '../../api/gen/policy.js';
+import { serviceClient } from '../../api/load.js';
+import { toInboundPortPolicy } from './policy-map.js';
 import { ResilientStream } from './stream.js';
 import { SharedWatches, type SharedSource } from './shared-watches.js';
 
@@ -29,17 +30,17 @@ export type PortWatch = ReturnType<PolicySource['watchPort']>;
 class PortPolicyWatch implements SharedSource<InboundPortPolicy> {
   policy: InboundPortPolicy | undefined;
   readonly listeners = new Set<Listener>();
-  readonly stream: ResilientStream<WireInboundServer>;
+  readonly stream: ResilientStream<InboundServer__Output>;
 
   constructor(port: number, opts: PolicyClientOptions) {
-    this.stream = new ResilientStream<WireInboundServer>({
+    this.stream = new ResilientStream<InboundServer__Output>({
       channel: opts.channel,
-      service: inboundPoliciesService(),
+      service: serviceClient('outpost.policy.v1.InboundPolicies'),
       description: `policy GetPort ${opts.workload}:${port}`,
       clock: opts.clock,
       backoff: opts.backoff,
       log: opts.log,
-      open: (client) => (client as unknown as { getPort(req: object): grpc.ClientReadableStream<WireInboundServer> }).getPort({ workload: opts.workload, port }),
+      open: (client) => (client as unknown as { getPort(req: object): grpc.ClientReadableStream<InboundServer__Output> }).getPort({ workload: opts.workload, port }),
       onMessage: (wire) => {
         const policy = toInboundPortPolicy(wire);
         this.policy = policy;

@@ -3,21 +3,14 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../core/log.js';
 import type { DestinationProfile } from '../types.js';
-import { toResolvedEndpoint, type WireEndpoint } from './endpoint-set.js';
-import { destinationService } from './protos.js';
+import type { Profile__Output } from '../../api/gen/destination.js';
+import { serviceClient } from '../../api/load.js';
+import { toResolvedEndpoint } from './endpoint-set.js';
 import { ResilientStream } from './stream.js';
 import type { SharedSource } from './shared-watches.js';
 import type { DestinationClientOptions } from './destination.js';
 
-/** A Profile as proto-loader decodes it. */
-export interface WireProfile {
-  opaqueProtocol?: boolean;
-  endpoint?: WireEndpoint | null;
-  fullyQualifiedName?: string;
-  clusterIp?: string;
-}
-
-export function toDestinationProfile(p: WireProfile): DestinationProfile {
+export function toDestinationProfile(p: Profile__Output): DestinationProfile {
   return {
     opaque: !!p.opaqueProtocol,
     ...(p.fullyQualifiedName ? { service: p.fullyQualifiedName } : {}),
@@ -31,18 +24,18 @@ const NOTHING: DestinationProfile = { opaque: false };
 export class ProfileSource implements SharedSource<DestinationProfile> {
   private value: DestinationProfile | undefined;
   readonly listeners = new Set<(p: DestinationProfile) => void>();
-  private readonly stream: ResilientStream<WireProfile>;
+  private readonly stream: ResilientStream<Profile__Output>;
 
   constructor(target: string, opts: DestinationClientOptions) {
-    this.stream = new ResilientStream<WireProfile>({
+    this.stream = new ResilientStream<Profile__Output>({
       channel: opts.channel,
-      service: destinationService(),
+      service: serviceClient('outpost.destination.v1.Destination'),
       description: `destination GetProfile ${target}`,
       clock: opts.clock,
       backoff: opts.backoff,
       log: opts.log,
       open: (client) =>
-        (client as unknown as { getProfile(req: object): grpc.ClientReadableStream<WireProfile> }).getProfile({ path: target, contextToken: opts.contextToken ?? '' }),
+        (client as unknown as { getProfile(req: object): grpc.ClientReadableStream<Profile__Output> }).getProfile({ path: target, contextToken: opts.contextToken ?? '' }),
       onMessage: (p) => this.publish(toDestinationProfile(p), opts.log),
       // An invalid target (not ip:port nor a Service name) never becomes valid: nothing is known of it.
       isTerminal: (status) => status.code === 3 /* INVALID_ARGUMENT */,

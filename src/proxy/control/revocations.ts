@@ -8,13 +8,9 @@ import { certificateIsRevoked, type RevocationEntry } from '../../core/workloads
 import type { IdentitySource } from '../types.js';
 import type { BackoffOptions } from './backoff.js';
 import { ControlChannel, controlPlaneServerName } from './channel.js';
-import { revocationsService } from './protos.js';
+import type { RevocationList__Output } from '../../api/gen/policy.js';
+import { serviceClient } from '../../api/load.js';
 import { ResilientStream } from './stream.js';
-
-/** A message of WatchRevocations as proto-loader decodes it (camelCase fields). */
-interface WireRevocationList {
-  revocations?: { namespace?: string; workload?: string; identity?: string; serverName?: string; revokedAt?: string; reason?: string }[];
-}
 
 export type RevocationListener = (entries: readonly RevocationEntry[]) => void;
 
@@ -33,18 +29,18 @@ export class RevocationsClient {
   private serverNames: ReadonlySet<string> = new Set();
   private received = false;
   private readonly listeners = new Set<RevocationListener>();
-  private readonly stream: ResilientStream<WireRevocationList>;
+  private readonly stream: ResilientStream<RevocationList__Output>;
   private closed = false;
 
   constructor(private readonly opts: RevocationsClientOptions) {
-    this.stream = new ResilientStream<WireRevocationList>({
+    this.stream = new ResilientStream<RevocationList__Output>({
       channel: opts.channel,
-      service: revocationsService(),
+      service: serviceClient('outpost.policy.v1.Revocations'),
       description: 'policy WatchRevocations',
       clock: opts.clock,
       backoff: opts.backoff,
       log: opts.log,
-      open: (client) => (client as unknown as { watchRevocations(req: object): grpc.ClientReadableStream<WireRevocationList> }).watchRevocations({ workload: opts.workload ?? '' }),
+      open: (client) => (client as unknown as { watchRevocations(req: object): grpc.ClientReadableStream<RevocationList__Output> }).watchRevocations({ workload: opts.workload ?? '' }),
       onMessage: (wire) => this.apply(wire),
       onDisconnect: (reason) => opts.log?.debug('revocation stream lost; keeping the last list', { reason, revoked: this.entries.length }),
       // A control plane without the service: nothing to watch, and retrying cannot help.
@@ -89,7 +85,7 @@ export class RevocationsClient {
     if (this.opts.ownsChannel) this.opts.channel.close();
   }
 
-  private apply(wire: WireRevocationList): void {
+  private apply(wire: RevocationList__Output): void {
     const entries = (wire.revocations ?? [])
       .filter((r) => r.serverName)
       .map((r) => ({ namespace: r.namespace ?? '', workload: r.workload ?? '', identity: r.identity ?? '', serverName: r.serverName!.toLowerCase(), revokedAt: r.revokedAt ?? '', reason: r.reason ?? '' }));

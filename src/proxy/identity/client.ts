@@ -7,7 +7,7 @@ import { isOutpostError, OutpostError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { splitPemBundle } from '../../core/pki.js';
 import type { Credentials, IdentitySource } from '../types.js';
-import { certifyOnce, CertifyCallError, type CertifyCallResult } from '../../core/identity/certify-call.js';
+import { certifyOnce, CertifyCallError, type CertifyCallResult } from '../../api/identity/certify-call.js';
 import { createCsr, generateWorkloadKey } from '../../core/identity/csr.js';
 import { inspectCertificate, loadBinding, loadPersisted, loadRegisteredWorkload, persistBinding, persistCertificate, persistKey, persistRegisteredWorkload, statePaths, type CertificateFacts } from './state.js';
 

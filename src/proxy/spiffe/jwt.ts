@@ -2,9 +2,11 @@
 // the proxy's certificate, so the subject is the proxy's identity) to sign a JWT-SVID; FetchJWTBundles
 // serves the JWKS the identity service publishes; ValidateJWTSVID checks a token locally against it.
 import * as grpc from '@grpc/grpc-js';
-import { fetchJwtBundle, fetchJwtSvid, type JwtBundleResult, type JwtSvidResult } from '../../core/identity/jwt-call.js';
+import { fetchJwtBundle, fetchJwtSvid, type JwtBundleResult, type JwtSvidResult } from '../../api/identity/jwt-call.js';
 import { JwtSvidInvalid, validateJwtSvid } from '../../core/identity/jwt-svid.js';
 import type { Credentials } from '../types.js';
+import type { Struct, Value } from '../../api/gen/google-protobuf.js';
+import type { JWTSVIDRequest__Output, JWTSVIDResponse, ValidateJWTSVIDRequest__Output, ValidateJWTSVIDResponse } from '../../api/gen/spiffe-workload.js';
 
 /** Where JWT-SVIDs and the JWT bundle come from: the identity service (jwtFromIdentityService). */
 export interface JwtSource {
@@ -47,15 +49,15 @@ function upstream(status: Status, e: unknown): grpc.ServiceError {
   return status(code === grpc.status.UNAVAILABLE || code === undefined ? grpc.status.UNAVAILABLE : code, `JWT-SVID: ${(e as Error).message}`);
 }
 
-/** google.protobuf.Struct as the proto loader wants it. */
-function struct(o: Record<string, unknown>): { fields: Record<string, unknown> } {
-  const value = (v: unknown): unknown => {
+/** A JSON object as a google.protobuf.Struct. */
+function struct(o: Record<string, unknown>): Struct {
+  const value = (v: unknown): Value => {
     if (typeof v === 'string') return { stringValue: v };
     if (typeof v === 'number') return { numberValue: v };
     if (typeof v === 'boolean') return { boolValue: v };
     if (Array.isArray(v)) return { listValue: { values: v.map(value) } };
     if (v && typeof v === 'object') return { structValue: struct(v as Record<string, unknown>) };
-    return { nullValue: 0 };
+    return { nullValue: 'NULL_VALUE' };
   };
   return { fields: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, value(v)])) };
 }
@@ -74,7 +76,7 @@ const NO_SOURCE = 'JWT-SVIDs are signed by the control plane: this proxy has cer
 export function jwtHandlers(d: JwtHandlerDeps): grpc.UntypedServiceImplementation {
   const { status } = d;
   const now = d.now ?? Date.now;
-  const FetchJWTSVID = (call: grpc.ServerUnaryCall<{ audience?: string[]; spiffeId?: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+  const FetchJWTSVID = (call: grpc.ServerUnaryCall<JWTSVIDRequest__Output, JWTSVIDResponse>, cb: grpc.sendUnaryData<JWTSVIDResponse>) => {
     const bad = d.headerProblem(call);
     if (bad) return cb(bad);
     const audience = call.request.audience ?? [];
@@ -104,7 +106,7 @@ export function jwtHandlers(d: JwtHandlerDeps): grpc.UntypedServiceImplementatio
       (e: unknown) => call.emit('error', upstream(status, e)),
     );
   };
-  const ValidateJWTSVID = (call: grpc.ServerUnaryCall<{ audience?: string; svid?: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+  const ValidateJWTSVID = (call: grpc.ServerUnaryCall<ValidateJWTSVIDRequest__Output, ValidateJWTSVIDResponse>, cb: grpc.sendUnaryData<ValidateJWTSVIDResponse>) => {
     const bad = d.headerProblem(call);
     if (bad) return cb(bad);
     const { audience, svid } = call.request;

@@ -11,7 +11,8 @@ import type { Logger } from '../../core/log.js';
 import { peerCredentials, type PeerCredentials } from '../../core/peer-credentials.js';
 import type { Credentials } from '../types.js';
 import { attest, type AttestationPolicy } from './attestation.js';
-import { spiffeWorkloadServiceDefinition } from './proto.js';
+import { serviceDefinition } from '../../api/load.js';
+import type { X509BundlesResponse, X509SVIDResponse } from '../../api/gen/spiffe-workload.js';
 import { x509BundlesResponse, x509SvidResponse } from './svid.js';
 import { jwtHandlers, type JwtSource } from './jwt.js';
 
@@ -78,8 +79,9 @@ function serveIdentity(feed: CredentialsFeed, jwt: JwtSource | undefined, stream
     call.on('cancelled', done);
     call.on('close', done);
   };
-  const svidKey = (m: unknown) => (m as ReturnType<typeof x509SvidResponse>).svids.map((s) => s.x509Svid.toString('base64')).join();
-  const bundlesKey = (m: unknown) => JSON.stringify(Object.entries((m as ReturnType<typeof x509BundlesResponse>).bundles).map(([k, v]) => [k, v.toString('base64')]));
+  const base64 = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('base64');
+  const svidKey = (m: unknown) => ((m as X509SVIDResponse).svids ?? []).map((s) => base64(s.x509Svid)).join();
+  const bundlesKey = (m: unknown) => JSON.stringify(Object.entries((m as X509BundlesResponse).bundles ?? {}).map(([k, v]) => [k, base64(v)]));
   return {
     FetchX509SVID: pushing(x509SvidResponse, svidKey),
     FetchX509Bundles: pushing(x509BundlesResponse, bundlesKey),
@@ -104,12 +106,12 @@ function prepareSocketPath(path: string, tmp: string): void {
 
 export async function startSpiffeWorkloadApi(opts: SpiffeServerOptions): Promise<RunningSpiffeServer> {
   const { log, policy } = opts;
-  spiffeWorkloadServiceDefinition(); // fail now, not on the first caller, when the proto is missing
+  serviceDefinition('SpiffeWorkloadAPI'); // fail now, not on the first caller, when the proto is missing
   const streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   const serving = new grpc.Server();
-  serving.addService(spiffeWorkloadServiceDefinition(), serveIdentity(opts.feed, opts.jwt, streams));
+  serving.addService(serviceDefinition('SpiffeWorkloadAPI'), serveIdentity(opts.feed, opts.jwt, streams));
   const refusing = new grpc.Server();
-  refusing.addService(spiffeWorkloadServiceDefinition(), refuseAll('no identity for this caller: its uid is not allowed (spiffe.allowedUids)'));
+  refusing.addService(serviceDefinition('SpiffeWorkloadAPI'), refuseAll('no identity for this caller: its uid is not allowed (spiffe.allowedUids)'));
   const insecure = grpc.ServerCredentials.createInsecure();
   const toServing = serving.createConnectionInjector(insecure);
   const toRefusing = refusing.createConnectionInjector(insecure);

@@ -4,7 +4,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { splitPemBundle } from '../../core/pki.js';
 import type { Credentials } from '../types.js';
-import type { X509BundlesResponseMessage, X509SvidResponseMessage } from './proto.js';
+import type { X509BundlesResponse, X509SVIDResponse } from '../../api/gen/spiffe-workload.js';
 
 /** spiffe://td from spiffe://td/path; throws for a name that is not a SPIFFE ID. */
 export function trustDomainId(spiffeId: string): string {
@@ -35,7 +35,7 @@ export function bundleDer(c: Credentials): Buffer {
   return pemsToDer(splitPemBundle(c.trustAnchorsPem));
 }
 
-export function x509SvidResponse(c: Credentials): X509SvidResponseMessage {
+export function x509SvidResponse(c: Credentials): X509SVIDResponse {
   return {
     svids: [
       {
@@ -51,6 +51,6 @@ export function x509SvidResponse(c: Credentials): X509SvidResponseMessage {
   };
 }
 
-export function x509BundlesResponse(c: Credentials): X509BundlesResponseMessage {
+export function x509BundlesResponse(c: Credentials): X509BundlesResponse {
   return { crl: [], bundles: { [trustDomainId(c.identity)]: bundleDer(c) } };
 }

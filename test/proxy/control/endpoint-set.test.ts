@@ -1,12 +1,14 @@
 // Table tests of the pure endpoint bookkeeping and of the reconnect backoff.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEndpointUpdate, toEndpointSnapshot, toResolvedEndpoint, type EndpointSetState, type WireUpdate } from '../../../src/proxy/control/endpoint-set.js';
+import { applyEndpointUpdate, toEndpointSnapshot, toResolvedEndpoint, type EndpointSetState } from '../../../src/proxy/control/endpoint-set.js';
+import type { Endpoint__Output, Update__Output as WireUpdate } from '../../../src/api/gen/destination.js';
 import { Backoff } from '../../../src/proxy/control/backoff.js';
 
 const ep = (address: string, port = 8080, extra: object = {}) => ({ address, port, ...extra });
-const add = (...endpoints: object[]): WireUpdate => ({ update: 'add', add: { endpoints, metricLabels: { dst_service: 'payment-processor', dst_namespace: 'payments' } } });
-const remove = (...endpoints: object[]): WireUpdate => ({ update: 'remove', remove: { endpoints } });
+// Partial messages, as a server of another version may send them: the decoder fills what is missing.
+const add = (...endpoints: object[]): WireUpdate => ({ update: 'add', add: { endpoints, metricLabels: { dst_service: 'payment-processor', dst_namespace: 'payments' } } }) as WireUpdate;
+const remove = (...endpoints: object[]): WireUpdate => ({ update: 'remove', remove: { endpoints } }) as WireUpdate;
 const none = (exists: boolean): WireUpdate => ({ update: 'noEndpoints', noEndpoints: { exists } });
 
 function run(steps: [WireUpdate, boolean][]): EndpointSetState | undefined {
@@ -26,7 +28,7 @@ test('endpoint updates build the set a user expects', () => {
     { name: 'service created after not existing', steps: [[none(false), true], [add(ep('10.0.0.3')), false]], addresses: ['10.0.0.3:8080'], exists: true },
     { name: 'reconnect replaces the kept set', steps: [[add(ep('10.0.0.1'), ep('10.0.0.2')), true], [add(ep('10.0.0.9')), true]], addresses: ['10.0.0.9:8080'], exists: true },
     { name: 'ipv6 keys', steps: [[add(ep('fd00::1'), ep('fd00::2')), true], [remove(ep('fd00::1')), false]], addresses: ['fd00::2:8080'], exists: true },
-    { name: 'unknown update kind is ignored', steps: [[add(ep('10.0.0.1')), true], [{ update: 'somethingNew' }, false]], addresses: ['10.0.0.1:8080'], exists: true },
+    { name: 'unknown update kind is ignored', steps: [[add(ep('10.0.0.1')), true], [{ update: 'somethingNew' } as unknown as WireUpdate, false]], addresses: ['10.0.0.1:8080'], exists: true },
   ];
   for (const c of cases) {
     const snap = toEndpointSnapshot(run(c.steps)!);
@@ -45,7 +47,7 @@ test('wire endpoints map to ResolvedEndpoint with defaults', () => {
     { wire: ep('10.0.0.1', 80, { protocolHint: 'PROTOCOL_H2' }), expect: { protocolHint: 'h2' } },
   ];
   for (const c of cases) {
-    const got = toResolvedEndpoint(c.wire);
+    const got = toResolvedEndpoint(c.wire as Endpoint__Output);
     for (const [k, v] of Object.entries(c.expect)) assert.deepEqual(got[k as keyof typeof got], v, `${JSON.stringify(c.wire)} ${k}`);
   }
 });
@@ -73,7 +75,7 @@ test('route updates name requests\' routes, keep the endpoints, and are reset by
   const routes = (...names: string[]): WireUpdate => ({
     update: 'routes',
     routes: { routes: names.map((name) => ({ name, matches: [{ pathType: 'PATH_PREFIX', path: `/${name}` }, { pathType: 'PATH_FROM_THE_FUTURE', path: '/' }] })) },
-  });
+  }) as unknown as WireUpdate;
   const routeOf = (s: EndpointSetState | undefined, target: string) => toEndpointSnapshot(s!).routes?.routeOf({ method: 'GET', target, header: () => undefined });
   const withRoutes = run([[add(ep('10.0.0.1')), true], [routes('orders', 'users'), false]]);
   assert.equal(routeOf(withRoutes, '/orders/1'), 'orders');

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { CertificateAuthority } from '../../../src/core/pki.js';
 import { createTestPki as newPki } from '../../support/pki.js';
 import type { Credentials, IdentitySource } from '../../../src/proxy/types.js';
-import { destinationService, inboundPoliciesService, workloadHealthService } from '../../../src/proxy/control/protos.js';
+import { serviceDefinition } from '../../../src/api/load.js';
 
 export const WORKLOAD_ID = 'spiffe://cluster.local/ns/payments/externalworkload/payment-processor-vm';
 
@@ -71,9 +71,9 @@ type Impl = grpc.UntypedServiceImplementation;
 /** Starts an mTLS gRPC server with the given implementations on `port` (0 = a free port). */
 export async function startTestServer(pki: TestPki, impls: { destination?: Impl; policy?: Impl; health?: Impl }, port = 0): Promise<TestServer> {
   const server = new grpc.Server();
-  if (impls.destination) server.addService(destinationService().service, impls.destination);
-  if (impls.policy) server.addService(inboundPoliciesService().service, impls.policy);
-  if (impls.health) server.addService(workloadHealthService().service, impls.health);
+  if (impls.destination) server.addService(serviceDefinition('outpost.destination.v1.Destination'), impls.destination);
+  if (impls.policy) server.addService(serviceDefinition('outpost.policy.v1.InboundPolicies'), impls.policy);
+  if (impls.health) server.addService(serviceDefinition('outpost.health.v1.WorkloadHealth'), impls.health);
   const creds = grpc.ServerCredentials.createSsl(Buffer.from(pki.root.certPem), [{ private_key: Buffer.from(pki.serverKeyPem), cert_chain: Buffer.from(pki.serverCertPem) }], true);
   const bound = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
   return {

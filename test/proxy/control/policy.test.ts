@@ -6,6 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { ControlChannel } from '../../../src/proxy/control/channel.js';
 import { PolicyClient } from '../../../src/proxy/control/policy.js';
 import { toInboundPortPolicy } from '../../../src/proxy/control/policy-map.js';
+import type { InboundServer__Output } from '../../../src/api/gen/policy.js';
 import type { InboundPortPolicy } from '../../../src/api/model.js';
 import { waitFor } from '../../support/wait.js';
 import { createTestPki, peerIdentity, startTestServer, TestIdentity, WORKLOAD_ID, type TestPki } from './fixtures.js';
@@ -65,7 +66,7 @@ test('policy wire messages map to the proxy policy, unknown authentication denie
     // An older policy server's flattened route (no matches): the route takes no request (denied), never every request.
     { wire: { httpRoutes: [{ labels: { name: 'old' }, pathPrefixes: ['/'], methods: [] }] }, expect: { protocol: 'detect', authorizations: [], httpRoutes: [{ labels: { name: 'old' }, matches: [], authorizations: [] }], labels: {} } },
   ];
-  for (const c of cases) assert.deepEqual(toInboundPortPolicy(c.wire), c.expect, JSON.stringify(c.wire));
+  for (const c of cases) assert.deepEqual(toInboundPortPolicy(c.wire as InboundServer__Output), c.expect, JSON.stringify(c.wire));
 });
 
 test('a port is denied until the first answer, then follows every answer over mTLS', async () => {

@@ -14,7 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import { kubectl, REPO_ROOT, run, spawnOutpost, type RunResult } from '../../support/cli.js';
 import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { waitFor } from '../../support/wait.js';
-import { spiffeWorkloadServiceDefinition } from '../../../src/proxy/spiffe/proto.js';
+import { serviceDefinition } from '../../../src/api/load.js';
 import { nativeAddon } from '../../../src/core/original-dst.js';
 
 const ALLOWED_OTHER_UID = 65534; // nobody: listed in spiffe.allowedUids
@@ -165,7 +165,7 @@ test('a JWT-SVID goes to an allowed uid only: any other uid gets PermissionDenie
 });
 
 test('ValidateJWTSVID accepts the token for its audience and refuses another audience or a forged signature', async () => {
-  const Client = grpc.makeGenericClientConstructor(spiffeWorkloadServiceDefinition(), 'SpiffeWorkloadAPI');
+  const Client = grpc.makeGenericClientConstructor(serviceDefinition('SpiffeWorkloadAPI'), 'SpiffeWorkloadAPI');
   const c = new Client(`unix://${socket}`, grpc.credentials.createInsecure()) as unknown as Record<string, (req: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: Record<string, unknown>) => void) => void>;
   const md = new grpc.Metadata();
   md.set('workload.spiffe.io', 'true');
@@ -198,7 +198,7 @@ test('ValidateJWTSVID accepts the token for its audience and refuses another aud
 });
 
 test('a call without the security header workload.spiffe.io: true is refused with InvalidArgument', async () => {
-  const Client = grpc.makeGenericClientConstructor(spiffeWorkloadServiceDefinition(), 'SpiffeWorkloadAPI');
+  const Client = grpc.makeGenericClientConstructor(serviceDefinition('SpiffeWorkloadAPI'), 'SpiffeWorkloadAPI');
   const c = new Client(`unix://${socket}`, grpc.credentials.createInsecure()) as unknown as Record<string, (req: object, md?: grpc.Metadata) => grpc.ClientReadableStream<unknown>>;
   const codeOf = (md: grpc.Metadata) => new Promise<number>((resolve) => {
     const s = c.FetchX509SVID({}, md);

@@ -9,7 +9,8 @@ import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger } from '../../../src/core/log.js';
 import { startSpiffeWorkloadApi, type CredentialsFeed } from '../../../src/proxy/spiffe/server.js';
-import { spiffeWorkloadServiceDefinition, type X509SvidResponseMessage } from '../../../src/proxy/spiffe/proto.js';
+import { serviceDefinition } from '../../../src/api/load.js';
+import type { X509SVIDResponse__Output as X509SvidResponseMessage } from '../../../src/api/gen/spiffe-workload.js';
 import type { Credentials } from '../../../src/proxy/types.js';
 import { createMesh } from '../mesh.js';
 
@@ -34,7 +35,7 @@ function feedOf(c: Credentials): CredentialsFeed & { rotate(c: Credentials): voi
 }
 
 function fetchStream(socket: string): { client: grpc.Client; stream: grpc.ClientReadableStream<X509SvidResponseMessage> } {
-  const Client = grpc.makeGenericClientConstructor(spiffeWorkloadServiceDefinition(), 'SpiffeWorkloadAPI');
+  const Client = grpc.makeGenericClientConstructor(serviceDefinition('SpiffeWorkloadAPI'), 'SpiffeWorkloadAPI');
   const client = new Client(`unix://${socket}`, grpc.credentials.createInsecure());
   const md = new grpc.Metadata();
   md.set('workload.spiffe.io', 'true');

@@ -2,8 +2,8 @@
 // (its certificate names identity.outpost.svc.cluster.local, whatever address we dial). With a client
 // certificate the call is a renewal over mTLS.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoFile } from '../proto-dir.js';
+import type { CertifyRequest, CertifyResponse__Output } from '../gen/identity.js';
+import { serviceClient } from '../load.js';
 
 export const IDENTITY_SERVER_NAME = 'identity.outpost.svc.cluster.local';
 export const EXPECTED_IDENTITY_KEY = 'outpost-expected-identity';
@@ -47,16 +47,8 @@ export class CertifyCallError extends Error {
 }
 
 type IdentityClient = grpc.Client & {
-  certify(req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { leafCertificate: Buffer; intermediateCertificates: Buffer[]; validUntilUnixMs: number }) => void): grpc.ClientUnaryCall;
+  certify(req: CertifyRequest, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: CertifyResponse__Output) => void): grpc.ClientUnaryCall;
 };
-let ctor: grpc.ServiceClientConstructor | undefined;
-function clientConstructor(): grpc.ServiceClientConstructor {
-  if (!ctor) {
-    const def = protoLoader.loadSync(protoFile('identity'), { keepCase: false, longs: Number, defaults: true });
-    ctor = (grpc.loadPackageDefinition(def) as unknown as { outpost: { identity: { v1: { Identity: grpc.ServiceClientConstructor } } } }).outpost.identity.v1.Identity;
-  }
-  return ctor;
-}
 
 export interface IdentityConnection {
   addr: string;
@@ -71,7 +63,7 @@ export function identityGrpcClient(conn: IdentityConnection): grpc.Client {
   const creds = conn.clientCertificate
     ? grpc.credentials.createSsl(Buffer.from(conn.trustAnchorsPem), Buffer.from(conn.clientCertificate.keyPem), Buffer.from(conn.clientCertificate.chainPem))
     : grpc.credentials.createSsl(Buffer.from(conn.trustAnchorsPem));
-  return new (clientConstructor())(conn.addr, creds, {
+  return new (serviceClient('outpost.identity.v1.Identity'))(conn.addr, creds, {
     'grpc.ssl_target_name_override': IDENTITY_SERVER_NAME,
     'grpc.default_authority': IDENTITY_SERVER_NAME,
     'grpc.max_reconnect_backoff_ms': 2_000,
