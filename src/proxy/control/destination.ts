@@ -12,17 +12,11 @@ import { serviceClient } from '../../api/load.js';
 import { applyEndpointUpdate, toEndpointSnapshot, type EndpointSetState } from './endpoint-set.js';
 import { ResilientStream } from './stream.js';
 import { SharedWatches, type SharedSource } from './shared-watches.js';
-import { ProfileSource } from './profile.js';
+import { ProfileSource, type DestinationStreamOptions } from './profile.js';
 
-export interface DestinationClientOptions {
-  channel: ControlChannel;
+export interface DestinationClientOptions extends DestinationStreamOptions {
   /** Close the channel with the client (true when the client created it). */
   ownsChannel?: boolean;
-  /** The caller's "namespace/name", sent as context_token. */
-  contextToken?: string;
-  clock?: Clock;
-  backoff?: BackoffOptions;
-  log?: Logger;
 }
 
 type Listener = (s: EndpointSnapshot) => void;

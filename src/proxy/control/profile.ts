@@ -8,7 +8,9 @@ import { serviceClient } from '../../api/load.js';
 import { toResolvedEndpoint } from './endpoint-set.js';
 import { ResilientStream } from './stream.js';
 import type { SharedSource } from './shared-watches.js';
-import type { DestinationClientOptions } from './destination.js';
+import type { ControlChannel } from './channel.js';
+import type { BackoffOptions } from './backoff.js';
+import type { Clock } from '../../core/clock.js';
 
 export function toDestinationProfile(p: Profile__Output): DestinationProfile {
   return {
@@ -19,6 +21,16 @@ export function toDestinationProfile(p: Profile__Output): DestinationProfile {
   };
 }
 
+/** What a stream of the Destination service needs (DestinationClientOptions extends it). */
+export interface DestinationStreamOptions {
+  channel: ControlChannel;
+  /** The caller's "namespace/name", sent as contextToken. */
+  contextToken?: string;
+  clock?: Clock;
+  backoff?: BackoffOptions;
+  log?: Logger;
+}
+
 const NOTHING: DestinationProfile = { opaque: false };
 
 export class ProfileSource implements SharedSource<DestinationProfile> {
@@ -26,7 +38,7 @@ export class ProfileSource implements SharedSource<DestinationProfile> {
   readonly listeners = new Set<(p: DestinationProfile) => void>();
   private readonly stream: ResilientStream<Profile__Output>;
 
-  constructor(target: string, opts: DestinationClientOptions) {
+  constructor(target: string, opts: DestinationStreamOptions) {
     this.stream = new ResilientStream<Profile__Output>({
       channel: opts.channel,
       service: serviceClient('outpost.destination.v1.Destination'),
