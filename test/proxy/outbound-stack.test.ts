@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/core/clock.js';
 import type { EndpointSnapshot, ResolvedEndpoint } from '../../src/api/model.js';
 import type { Discovery } from '../../src/proxy/types.js';
-import type { HttpExchange, Handler } from '../../src/proxy/http/exchange.js';
-import { noop } from '../../src/proxy/http/exchange.js';
+import { HttpExchange, type Handler, type HttpWire } from '../../src/proxy/http/exchange.js';
 import { ProxyError } from '../../src/proxy/http/errors.js';
 import { ProxyMetrics } from '../../src/proxy/metrics/proxy-metrics.js';
 import { TapHub } from '../../src/proxy/tap/hub.js';
 import { OutboundRouter } from '../../src/proxy/outbound/logical.js';
 import { outboundHttpStack } from '../../src/proxy/outbound/stack.js';
 import type { Endpoint } from '../../src/proxy/outbound/layers.js';
+import { retryElsewhere } from '../../src/proxy/outbound/retry.js';
 
 const ep = (address: string): ResolvedEndpoint => ({ address, port: 8080, inboundPort: 4143, identity: `spiffe://cluster.local/ns/apps/sa/${address}`, serverName: address, protocolHint: 'unknown', weight: 1, labels: {} });
 
@@ -26,25 +26,35 @@ interface Outcome {
   done?: [number, boolean];
 }
 
+/** An exchange that records how it ended. */
+class RecordedExchange extends HttpExchange {
+  readonly method = 'GET';
+  readonly path = '/orders';
+  readonly client = '127.0.0.1:50000';
+  readonly grpc = false;
+  readonly wire = { kind: 'h2' } as unknown as HttpWire;
+  readonly outcome: Outcome = {};
+
+  constructor(
+    readonly authority: string,
+    readonly hasBody: boolean,
+  ) {
+    super();
+    this.onDone((o: Outcome, status, failure) => (o.done = [status, failure]), this.outcome);
+  }
+
+  header(): string | undefined {
+    return undefined;
+  }
+
+  protected writeError(e: ProxyError): void {
+    this.outcome.error = e;
+  }
+}
+
 function exchange(authority: string, hasBody = false): { x: HttpExchange; outcome: Outcome } {
-  const outcome: Outcome = {};
-  const x: HttpExchange = {
-    method: 'GET', path: '/orders', authority, client: '127.0.0.1:50000', grpc: false, hasBody,
-    header: () => undefined,
-    respond(e) {
-      outcome.error = e;
-      x.done(e.status, true);
-    },
-    sending: noop,
-    done: noop,
-    wire: { kind: 'h2', stream: undefined as never, headers: {} },
-  };
-  const base = x.done;
-  x.done = (s, f, g) => {
-    outcome.done = [s, f];
-    base(s, f, g);
-  };
-  return { x, outcome };
+  const x = new RecordedExchange(authority, hasBody);
+  return { x, outcome: x.outcome };
 }
 
 /** A last stage that refuses connections to `dead` endpoints and answers 200 from the others. */
@@ -53,13 +63,13 @@ function scripted(dead: Set<string>, tried: string[], opts: { failAfterSend?: bo
     const a = t.slot.target.address;
     tried.push(a);
     if (dead.has(a)) {
-      if (t.retry(t.slot, true)) return;
+      if (retryElsewhere(x, t, true)) return;
       x.sending();
       return x.respond(new ProxyError('connect_failed', `connect to ${a} failed`));
     }
     x.sending();
     if (opts.failAfterSend) {
-      if (!x.hasBody && t.retry(t.slot, false)) return;
+      if (!x.hasBody && retryElsewhere(x, t, false)) return;
       return x.respond(new ProxyError('upstream_failed', 'reset'));
     }
     x.done(200, false);

@@ -1,7 +1,7 @@
 // One HTTP exchange as every layer of the proxy sees it, whatever carried it: the lean HTTP/1.1
 // relay, node:http, or an HTTP/2 stream. Layers are `(next) => handle` functions over an exchange
-// and a target (what the stages before them decided); the stacks in inbound/stack.ts and
-// outbound/stack.ts chain them.
+// and a target (what the stages before them decided, one object per request); the stacks in
+// inbound/stack.ts and outbound/stack.ts chain them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders as H2Headers, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -47,59 +47,90 @@ export interface Http2Wire {
   headers: H2Headers;
 }
 
-export interface HttpExchange {
-  readonly method: string;
+/** A layer's hook on the outcome: a function made once per stack, and the request's own state. */
+export type DoneHook<S> = (state: S, status: number, failure: boolean, grpcStatus: number | undefined) => void;
+export type SendingHook<S> = (state: S) => void;
+
+/**
+ * One request and its response. The adapters (node-exchange.ts, http1/exchange.ts) subclass it;
+ * layers read the request, answer it with `respond`, or hook `sending`/`done` with a (hook, state)
+ * pair: no closure per request and layer (hooks run innermost first, each at most once).
+ */
+export abstract class HttpExchange {
+  abstract readonly method: string;
   /** Origin-form request target ("/p?q"). */
-  readonly path: string;
+  abstract readonly path: string;
   /** The authority the request names (Host, absolute-form, :authority), or its upstream listener's. */
-  readonly authority: string;
+  abstract readonly authority: string;
   /** The downstream client, "ip:port" (the app outbound, the peer proxy inbound). */
-  readonly client: string;
+  abstract readonly client: string;
   /** A gRPC call (content-type application/grpc…): errors are answered as gRPC. */
-  readonly grpc: boolean;
+  abstract readonly grpc: boolean;
   /** A request body follows the head (a request with one is never retried once it left). */
-  readonly hasBody: boolean;
+  abstract readonly hasBody: boolean;
+  abstract readonly wire: HttpWire;
   /** A request header by lower-case name; repeated ones joined by ",". */
-  header(name: string): string | undefined;
-  /** The proxy answers the exchange itself (it then reports done with the error's status, as a failure). */
-  respond(error: ProxyError): void;
-  /** Called once the request is about to leave for its upstream; layers hook it with `onSending`. */
-  sending: () => void;
-  /** Called once the exchange is over; layers hook it with `onDone`. */
-  done: Done;
-  readonly wire: HttpWire;
+  abstract header(name: string): string | undefined;
+
+  /** The request target, so an exchange is a route table's RequestView (routes, authorization). */
+  get target(): string {
+    return this.path;
+  }
+  /** Writes the proxy's error response on the wire (`respond` also reports the outcome). */
+  protected abstract writeError(error: ProxyError): void;
+
+  private readonly sendingHooks: unknown[] = [];
+  private readonly doneHooks: unknown[] = [];
+  private sent = false;
+  private over = false;
+
+  /** The proxy answers the exchange itself; it is then done with the error's status, as a failure. */
+  respond(error: ProxyError): void {
+    this.writeError(error);
+    this.done(error.status, true);
+  }
+
+  /** The request is about to leave for its upstream. */
+  sending(): void {
+    if (this.sent) return;
+    this.sent = true;
+    const h = this.sendingHooks;
+    for (let i = h.length - 2; i >= 0; i -= 2) (h[i] as SendingHook<unknown>)(h[i + 1]);
+  }
+
+  /** The exchange is over (the first report counts). */
+  done(status: number, failure: boolean, grpcStatus?: number): void {
+    if (this.over) return;
+    this.over = true;
+    const h = this.doneHooks;
+    for (let i = h.length - 2; i >= 0; i -= 2) (h[i] as DoneHook<unknown>)(h[i + 1], status, failure, grpcStatus);
+  }
+
+  onSending<S>(hook: SendingHook<S>, state: S): void {
+    this.sendingHooks.push(hook, state);
+  }
+
+  onDone<S>(hook: DoneHook<S>, state: S): void {
+    this.doneHooks.push(hook, state);
+  }
+
+  /** Where the hooks stand, for `resetHooks`. */
+  hookMark(): number {
+    return this.sendingHooks.length * 0x10000 + this.doneHooks.length;
+  }
+
+  /** A new attempt (retry layer): the hooks added since `mark` are dropped, and `sending` may run again. */
+  resetHooks(mark: number): void {
+    this.sendingHooks.length = Math.floor(mark / 0x10000);
+    this.doneHooks.length = mark % 0x10000;
+    this.sent = false;
+  }
 }
 
 /** A stage of a stack: handles an exchange with the target the stages before it resolved. */
 export type Handler<T> = (x: HttpExchange, target: T) => void;
 /** A layer wraps the next stage: `(next) => handle`. */
 export type Layer<In, Out = In> = (next: Handler<Out>) => Handler<In>;
-
-/** Runs `f` once with the outcome, before the layers outside see it (a second report is ignored). */
-export function onDone(x: HttpExchange, f: Done): void {
-  const outer = x.done;
-  let called = false;
-  x.done = (status, failure, grpcStatus) => {
-    if (called) return;
-    called = true;
-    f(status, failure, grpcStatus);
-    outer(status, failure, grpcStatus);
-  };
-}
-
-/** Runs `f` once when the request is about to leave. */
-export function onSending(x: HttpExchange, f: () => void): void {
-  const outer = x.sending;
-  let called = false;
-  x.sending = () => {
-    if (called) return;
-    called = true;
-    f();
-    outer();
-  };
-}
-
-export const noop = (): void => {};
 
 /** A header value of node's parsed headers (repeated ones joined by ","). */
 export function joinedHeader(v: string | string[] | undefined): string | undefined {

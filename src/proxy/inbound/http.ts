@@ -6,11 +6,11 @@ import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders as H2Headers, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { ProxyContext } from '../context.js';
 import type { Handler } from '../http/exchange.js';
-import { http2Exchange } from '../http/node-exchange.js';
-import { relayExchange } from '../http1/exchange.js';
+import { Http2Exchange } from '../http/node-exchange.js';
+import { RelayExchange } from '../http1/exchange.js';
 import { serveHttp1, type Http1Connection } from '../http1/relay.js';
 import { DST_PORT_HEADER } from '../transport/header.js';
-import type { InboundRequest } from './layers.js';
+import { newInboundRequest, type InboundRequest } from './layers.js';
 import { LocalApp } from './local-app.js';
 import type { InboundConnection, InboundPolicies } from './policies.js';
 import { inboundHttpStack } from './stack.js';
@@ -39,7 +39,7 @@ export class InboundHttp {
       socket,
       (head, decide) => {
         conn.established();
-        this.handle(relayExchange(head, decide, conn.clientAddr, head.host ?? '', t.requestMs), { conn, port: head.dstPort || conn.headerPort });
+        this.handle(new RelayExchange(head, decide, conn.clientAddr, head.host ?? '', t.requestMs), newInboundRequest(conn, head.dstPort || conn.headerPort));
       },
       () => this.connections.delete(c),
       t.idleMs,
@@ -54,7 +54,7 @@ export class InboundHttp {
     const conn = session[CONN] ?? (session[CONN] = (session.socket as unknown as { [CONN]: InboundConnection })[CONN]);
     conn.established();
     const port = Number(headers[DST_PORT_HEADER]) || conn.headerPort;
-    this.handle(http2Exchange(stream, headers, String(headers[':authority'] ?? ''), conn.clientAddr), { conn, port });
+    this.handle(new Http2Exchange(stream, headers, String(headers[':authority'] ?? ''), conn.clientAddr), newInboundRequest(conn, port));
   };
 
   /** Closes each HTTP/1.1 peer connection once its in-flight requests are answered. */

@@ -36,7 +36,7 @@ export function inboundHttpStack(d: InboundStackDeps): Handler<InboundRequest> {
   return targetPort(d.policies, d.targets, d.policyWaitMs)(
     authorize(d.policies, d.log)(
       metrics(d.clock)(
-        tap(d.tap, d.clock, d.ownIdentity)(
+        tap(d.tap, d.ownIdentity)(
           d.localApp.handle,
         ),
       ),

@@ -15,6 +15,7 @@ import { ALPN_HTTP1 } from '../transport/header.js';
 import type { ConnectDeps } from './connect.js';
 import { connectPeer, connectPlain, peerKey } from './connect.js';
 import type { Endpoint } from './layers.js';
+import { retryElsewhere } from './retry.js';
 import { PeerSessions } from './peer-sessions.js';
 
 export interface EndpointDeps {
@@ -136,7 +137,7 @@ export class OutboundEndpoints {
   private unsent(x: HttpExchange, t: Endpoint, connectFailedToo: boolean, error: ProxyError): void {
     this.deps.log.debug('endpoint failed before the request left', { authority: t.svc.authority, endpoint: `${t.slot.target.address}:${t.slot.target.inboundPort}`, reason: error.message });
     // A request body may already be on its way: only a failed connect is retried then.
-    if ((connectFailedToo || !x.hasBody) && t.retry(t.slot, connectFailedToo)) return;
+    if ((connectFailedToo || !x.hasBody) && retryElsewhere(x, t, connectFailedToo)) return;
     x.sending();
     x.respond(error);
   }

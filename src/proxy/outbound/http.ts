@@ -8,8 +8,8 @@ import type { ProxyContext } from '../context.js';
 import type { HttpExchange } from '../http/exchange.js';
 import { isGrpc, proxyError, respondErrorH1, respondErrorH2 } from '../http/errors.js';
 import { requestAuthority, requestPath } from '../http/headers.js';
-import { http2Exchange, nodeHttp1Exchange, streamClient } from '../http/node-exchange.js';
-import { relayExchange } from '../http1/exchange.js';
+import { Http2Exchange, NodeHttp1Exchange, streamClient } from '../http/node-exchange.js';
+import { RelayExchange } from '../http1/exchange.js';
 import { serveHttp1, type Decision, type Http1Connection, type RequestHead } from '../http1/relay.js';
 import { OutboundEndpoints } from './endpoint.js';
 import { OutboundRouter } from './logical.js';
@@ -49,7 +49,7 @@ export class OutboundHttp {
       if (!raw) return decide({ kind: 'respond', error: proxyError('no_authority', 'no authority: send absolute-form or a Host header') });
       if (head.url.charCodeAt(0) !== 47) head.url = requestPath(head.url);
       if (forced) setLogicalHost(head, forced);
-      this.handle(relayExchange(head, decide, client, forced ?? normalizeAuthority(raw), t.requestMs));
+      this.handle(new RelayExchange(head, decide, client, forced ?? normalizeAuthority(raw), t.requestMs));
     };
     const c = serveHttp1(socket, route, () => this.connections.delete(c), t.idleMs, t.headerMs);
     this.connections.add(c);
@@ -59,7 +59,7 @@ export class OutboundHttp {
   handleH1 = (req: IncomingMessage, res: ServerResponse, forced?: string): void => {
     const raw = forced ?? requestAuthority(req.url ?? '/', req.headers.host);
     if (!raw) return respondErrorH1(res, proxyError('no_authority', 'no authority: send absolute-form or a Host header'));
-    this.handle(nodeHttp1Exchange(req, res, forced ?? normalizeAuthority(raw)));
+    this.handle(new NodeHttp1Exchange(req, res, forced ?? normalizeAuthority(raw)));
   };
 
   /** An HTTP/2 stream from the app (h2c prior knowledge, e.g. gRPC). */
@@ -68,7 +68,7 @@ export class OutboundHttp {
     if (!raw) return respondErrorH2(stream, proxyError('no_authority', 'no :authority'), isGrpc(headers['content-type']));
     // An upstream listener's stream carries the upstream's logical authority, not 127.0.0.1:PORT.
     if (forced) headers[':authority'] = forced.replace(/:80$/, '');
-    this.handle(http2Exchange(stream, headers, forced ?? normalizeAuthority(String(raw)), streamClient(stream)));
+    this.handle(new Http2Exchange(stream, headers, forced ?? normalizeAuthority(String(raw)), streamClient(stream)));
   };
 
   drain(): void {

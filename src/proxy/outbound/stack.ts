@@ -32,11 +32,11 @@ export interface OutboundStackDeps {
 /** The handler every outbound HTTP exchange goes through. */
 export function outboundHttpStack(d: OutboundStackDeps): (x: HttpExchange) => void {
   return router(d.router, d.discoveryWaitMs)(
-    logical(
+    logical(d.clock)(
       retry(
         balance(d.clock)(
-          metrics(d.clock)(
-            tap(d.tap, d.clock, d.ownIdentity)(
+          metrics(
+            tap(d.tap, d.ownIdentity)(
               d.endpoint,
             ),
           ),
