@@ -2,7 +2,9 @@
 // set for every component). Only the fields Outpost interprets are declared. ExternalWorkloads and
 // WorkloadGroups build on the subsets the pure workload logic reads (core/workloads/effective.ts,
 // which the proxy shares).
+import type { HttpRouteLike } from '../core/routes/http-route.js';
 import type { ExternalWorkloadLike, WorkloadGroupLike } from '../core/workloads/effective.js';
+import type { PodLike } from '../core/workloads/pod.js';
 
 export interface ObjectMeta {
   name?: string;
@@ -70,20 +72,8 @@ export interface NetworkAuthenticationObject {
   spec?: { networks?: { cidr: string; except?: string[] }[] };
 }
 
-export interface HttpRouteObject {
-  metadata: ObjectMeta;
-  spec?: {
-    parentRefs?: TargetRef[];
-    rules?: {
-      matches?: {
-        path?: { type?: string; value?: string };
-        method?: string;
-        headers?: { type?: string; name?: string; value?: string }[];
-        queryParams?: { type?: string; name?: string; value?: string }[];
-      }[];
-    }[];
-  };
-}
+/** An HTTPRoute: the subset the route matching shared with the proxy reads (core/routes/http-route.ts). */
+export type HttpRouteObject = HttpRouteLike & { metadata: ObjectMeta };
 
 export interface NamespaceObject {
   metadata: ObjectMeta;
@@ -117,11 +107,8 @@ export interface EndpointSliceObject {
   ports?: { name?: string; port?: number; protocol?: string }[];
 }
 
-export interface PodObject {
-  metadata: ObjectMeta;
-  spec?: { serviceAccountName?: string; containers?: { name: string; ports?: { name?: string; containerPort: number }[] }[] };
-  status?: { podIP?: string; podIPs?: { ip: string }[] };
-}
+/** A Pod: the subset the pure pod-workload logic reads (core/workloads/pod.ts). */
+export type PodObject = PodLike & { metadata: ObjectMeta };
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 

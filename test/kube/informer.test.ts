@@ -93,6 +93,29 @@ test('a failing list is retried after the backoff delay on the injected clock, a
     await informer.stop();
   }));
 
+test('after the API comes back, the relist delivers what changed while it was away, deletions included', () =>
+  withApi(async (api) => {
+    api.put('services', svc('web'));
+    api.put('services', svc('api'));
+    const informer = new Informer({ kubeConfig: api.kubeConfig(), path: SERVICES, resource: 'services', clock: systemClock, log: silentLogger, backoff: { minMs: 20, maxMs: 100 } });
+    const heard: string[] = [];
+    informer.subscribe((kind, o) => heard.push(`${kind} ${o.metadata?.name}`));
+    informer.start();
+    await informer.synced;
+    await waitFor('the watch', () => api.openWatches(SERVICES) === 1);
+    const port = api.port;
+    await api.stop();
+    await waitFor('the informer to notice', () => !informer.healthy());
+    api.delete('services', 'shop', 'api');
+    api.put('services', svc('db'));
+    await api.start(port);
+    await waitFor('the relist', () => heard.length === 4, 10_000);
+    assert.deepEqual(heard, ['add web', 'add api', 'delete api', 'add db']);
+    assert.deepEqual(informer.items().map((o) => o.metadata?.name).sort(), ['db', 'web']);
+    assert.ok(informer.restarts >= 1);
+    await informer.stop();
+  }));
+
 test('resync hears every cached object again as an update, only for subscribers that ask', () =>
   withApi(async (api) => {
     api.put('services', svc('web'));
