@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApi, type TestApi } from '../apiserver/http/harness.js';
 import { waitFor } from '../support/wait.js';
-import { outpost, spawnOutpost } from '../support/cli.js';
+import { writeUnreachableKubeconfig } from '../support/kubeconfig.js';
+import { outpost, spawnOutpost, FREE_COMPONENT_PORT_FLAGS } from '../support/cli.js';
 
-const PORT_FLAGS = ['--admin-port', '0', '--viz-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
 
 describe('outpost up against an API that is not embedded', () => {
   let api: TestApi;
@@ -27,7 +27,7 @@ describe('outpost up against an API that is not embedded', () => {
     dataDir = join(work, 'data');
     // This stand-in API grants ServiceAccounts nothing (docs/api-auth.md): every component uses the
     // kubeconfig's credentials. Against a real cluster each runs as its own ServiceAccount (test/kubernetes/).
-    proc = spawnOutpost(['up', '--kubeconfig', api.kubeconfig, '--component-credentials', 'kubeconfig', '--data-dir', dataDir, ...PORT_FLAGS]);
+    proc = spawnOutpost(['up', '--kubeconfig', api.kubeconfig, '--component-credentials', 'kubeconfig', '--data-dir', dataDir, ...FREE_COMPONENT_PORT_FLAGS]);
     proc.stdout!.on('data', (d) => (output += d));
     proc.stderr!.on('data', (d) => (output += d));
     await waitFor('the control plane to start', () => output.includes('Outpost control plane is up'), { timeoutMs: 40_000, intervalMs: 200, abortIf: () => proc!.exitCode !== null && `outpost up exited:\n${output}` });
@@ -92,12 +92,12 @@ spec:
   });
 
   it('refuses a kubeconfig it cannot use, in one line naming the flag', async () => {
-    const missing = await outpost(['up', '--kubeconfig', join(work, 'nope'), '--data-dir', join(work, 'other'), ...PORT_FLAGS]);
+    const missing = await outpost(['up', '--kubeconfig', join(work, 'nope'), '--data-dir', join(work, 'other'), ...FREE_COMPONENT_PORT_FLAGS]);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /--kubeconfig: cannot read .*nope/);
     const down = join(work, 'down.kubeconfig');
-    writeFileSync(down, 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: x}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n');
-    const unreachable = await outpost(['up', '--kubeconfig', down, '--data-dir', join(work, 'other2'), ...PORT_FLAGS]);
+    writeUnreachableKubeconfig(down);
+    const unreachable = await outpost(['up', '--kubeconfig', down, '--data-dir', join(work, 'other2'), ...FREE_COMPONENT_PORT_FLAGS]);
     assert.notEqual(unreachable.code, 0);
     assert.match(unreachable.stderr, /--kubeconfig: cannot reach the API at https:\/\/127\.0\.0\.1:1/);
   });
@@ -105,7 +105,7 @@ spec:
   it('refuses to start when a component has no ServiceAccount, saying to apply outpost install', async () => {
     const bare = await startTestApi();
     try {
-      const r = await outpost(['up', '--kubeconfig', bare.kubeconfig, '--data-dir', join(work, 'bare'), ...PORT_FLAGS]);
+      const r = await outpost(['up', '--kubeconfig', bare.kubeconfig, '--data-dir', join(work, 'bare'), ...FREE_COMPONENT_PORT_FLAGS]);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /ServiceAccount outpost\/outpost-identity does not exist in the cluster/);
       assert.match(r.stderr, /outpost install/);

@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { outpost } from '../support/cli.js';
+import { outpost, FREE_PORT_FLAGS } from '../support/cli.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { ERROR_CODES } from '../../src/core/error-codes.js';
 
 const root = mkdtempSync(join(tmpdir(), 'outpost-corrupt-'));
-const PORT_FLAGS = ['--api-port', '0', '--admin-port', '0', '--viz-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function dataDir(name: string): string {
@@ -38,7 +37,7 @@ for (const [name, damage, reason] of [
     const dir = dataDir(name.replace(/ /g, '-'));
     await damage(dir);
     const db = join(dir, 'state.db');
-    const r = await outpost(['up', '--data-dir', dir, ...PORT_FLAGS], { timeoutMs: 60_000 });
+    const r = await outpost(['up', '--data-dir', dir, ...FREE_PORT_FLAGS], { timeoutMs: 60_000 });
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `one line, no stack trace:\n${r.stderr}`);

@@ -6,11 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { kubectl, outpost, spawnOutpost } from '../support/cli.js';
+import { kubectl, outpost, spawnOutpost, FREE_PORT_FLAGS } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'outpost-up-')), 'data');
-const PORT_FLAGS = ['--api-port', '0', '--admin-port', '0', '--viz-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
 let proc: ChildProcess | undefined;
 let output = '';
 
@@ -20,7 +19,7 @@ after(() => {
 });
 
 test('first start creates a private data dir, a kubeconfig kubectl trusts, and control-plane.json', async () => {
-  proc = spawnOutpost(['up', '--data-dir', dir, ...PORT_FLAGS]);
+  proc = spawnOutpost(['up', '--data-dir', dir, ...FREE_PORT_FLAGS]);
   proc.stdout!.on('data', (d) => (output += d));
   proc.stderr!.on('data', (d) => (output += d));
   await waitFor('control-plane.json', () => existsSync(join(dir, 'control-plane.json')), { timeoutMs: 30_000, intervalMs: 100, abortIf: () => proc?.exitCode !== null && `outpost up exited:\n${output}`, context: () => `output:\n${output}` });
@@ -46,7 +45,7 @@ test('first start creates a private data dir, a kubeconfig kubectl trusts, and c
 
 test('a second `outpost up` on the same data dir fails at once with a clear message', async () => {
   const started = Date.now();
-  const r = await outpost(['up', '--data-dir', dir, ...PORT_FLAGS], { timeoutMs: 20_000 });
+  const r = await outpost(['up', '--data-dir', dir, ...FREE_PORT_FLAGS], { timeoutMs: 20_000 });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /in use by a running control plane \(pid \d+\)/);
   assert.ok(Date.now() - started < 15_000);

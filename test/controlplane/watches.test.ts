@@ -7,11 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { spawnOutpost } from '../support/cli.js';
+import { spawnOutpost, FREE_PORT_FLAGS } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'outpost-watches-')), 'data');
-const PORT_FLAGS = ['--api-port', '0', '--admin-port', '0', '--viz-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
 let proc: ChildProcess | undefined;
 let output = '';
 
@@ -28,7 +27,7 @@ function rows(text: string, name: string): Map<string, number> {
 }
 
 test('outpost up opens one watch per resource type, shared by every component', async () => {
-  proc = spawnOutpost(['up', '--data-dir', dir, ...PORT_FLAGS]);
+  proc = spawnOutpost(['up', '--data-dir', dir, ...FREE_PORT_FLAGS]);
   proc.stdout!.on('data', (d) => (output += d));
   proc.stderr!.on('data', (d) => (output += d));
   await waitFor('control-plane.json', () => existsSync(join(dir, 'control-plane.json')), { timeoutMs: 30_000, intervalMs: 100, abortIf: () => proc?.exitCode !== null && `outpost up exited:\n${output}`, context: () => `output:\n${output}` });

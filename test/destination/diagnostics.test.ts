@@ -1,17 +1,16 @@
 // `outpost diagnostics` errors a user meets first: bad arguments, an API that is not there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outpost } from '../support/cli.js';
+import { writeUnreachableKubeconfig } from '../support/kubeconfig.js';
 
 test('diagnostics: usage errors exit 2; an unreachable API exits 1 and says so', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-diag-'));
   try {
-    const kubeconfig = join(dir, 'kubeconfig');
-    // Port 1 on loopback: nothing listens there.
-    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: x}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n');
+    const kubeconfig = writeUnreachableKubeconfig(join(dir, 'kubeconfig'));
     const [bad, noPort, down] = await Promise.all([
       outpost(['diagnostics', 'endpoints', 'deploy/x', '--kubeconfig', kubeconfig]),
       outpost(['diagnostics', 'policy', 'externalworkload/x', '-n', 'a', '--kubeconfig', kubeconfig]),

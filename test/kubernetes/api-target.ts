@@ -4,13 +4,9 @@
 import { request, type RequestOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubectl, type RunResult } from '../support/cli.js';
+import { httpsReply, requestBody, type HttpReply } from '../support/https.js';
 
-export interface HttpReply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
+export type { HttpReply };
 
 export interface CallOptions {
   body?: unknown;
@@ -61,29 +57,11 @@ export function targetFromKubeconfig(name: string, kubeconfig: string, expire: (
     kubeconfig,
     kc,
     async call(method, path, opts = {}) {
-      const body = opts.raw !== undefined ? Buffer.from(opts.raw) : opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+      const body = requestBody(opts);
       const headers: Record<string, string | number> = { Accept: opts.accept ?? 'application/json' };
       if (body) Object.assign(headers, { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': body.length });
-      const o = await options(method, path, headers);
-      return new Promise((resolve, reject) => {
-        const req = request(o, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d) => (text += d));
-          res.on('end', () => {
-            let json: unknown;
-            try {
-              json = JSON.parse(text);
-            } catch {}
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-          });
-        });
-        req.on('error', reject);
-        // A reply that never ends (a watch where a list was expected) fails the step instead of hanging it.
-        req.setTimeout(30_000, () => req.destroy(new Error(`${name}: no complete reply to ${method} ${path} within 30 s`)));
-        if (body) req.write(body);
-        req.end();
-      });
+      // A reply that never ends (a watch where a list was expected) fails the step instead of hanging it.
+      return httpsReply(await options(method, path, headers), body, 30_000).catch((e: Error) => Promise.reject(new Error(`${name}: ${e.message}`)));
     },
     async watch(path) {
       const o = await options('GET', path, { Accept: 'application/json' });

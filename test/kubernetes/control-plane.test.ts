@@ -9,13 +9,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRealKubernetes, type RealKubernetes } from '../support/real-kubernetes.js';
-import { outpost, spawnOutpost } from '../support/cli.js';
+import { outpost, spawnOutpost, FREE_COMPONENT_PORT_FLAGS } from '../support/cli.js';
 import { guideManifests } from '../controllers/guide.js';
 import { waitFor } from '../support/wait.js';
 import { installCaMaterial } from '../../src/install/ca.js';
 import { toYaml } from '../../src/install/render.js';
 
-const PORT_FLAGS = ['--admin-port', '0', '--viz-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
 const SA = (c: string) => `system:serviceaccount:outpost:outpost-${c}`;
 
 /** [component, verb, resource, namespace (and subresource) flags, allowed]. */
@@ -102,7 +101,7 @@ describe('outpost install and outpost up --kubeconfig on a real kube-apiserver',
     const deleted = await kube.kubectl(['delete', 'configmap', 'outpost-identity-trust-roots', '-n', 'outpost']);
     assert.equal(deleted.code, 0, deleted.stderr);
 
-    proc = spawnOutpost(['up', '--kubeconfig', kube.kubeconfig, '--data-dir', dataDir, '--log-level', 'debug', ...caFlags, ...PORT_FLAGS]);
+    proc = spawnOutpost(['up', '--kubeconfig', kube.kubeconfig, '--data-dir', dataDir, '--log-level', 'debug', ...caFlags, ...FREE_COMPONENT_PORT_FLAGS]);
     proc.stdout!.on('data', (d) => (output += d));
     proc.stderr!.on('data', (d) => (output += d));
     await waitFor('the control plane to start', () => {

@@ -7,21 +7,14 @@
 // asking for the destination's names is refused.
 import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT, run } from '../support/cli.js';
-import { createE2eNetwork, type E2eHost, type E2eNetwork, type HostProcess } from '../e2e/hosts.js';
-import { writeVmTools } from '../e2e/vm-tools.js';
-import { installCaMaterial } from '../../src/install/ca.js';
-
+import { REPO_ROOT } from '../support/paths.js';
+import type { HostProcess } from '../e2e/hosts.js';
 import { eventually as eventuallyWithLogs, OUTPOST, orderedSteps, scenarioSkip } from '../e2e/scenario.js';
-const BENCH = join(REPO_ROOT, 'scripts', 'real-kubernetes.sh');
-const NS = 'payments';
-const SERVICE = 'payment-processor';
-const SERVER_VM = 'payment-processor-vm-1';
-const CLIENT_VM = 'checkout-vm-1';
+import { callServiceFromVm2, installGuideProxies, NS, onboardGuideVms, SERVER_VM, serverVmReadyInSlice, startGuideCluster, type GuideCluster } from '../e2e/guide-cluster.js';
+
 /** Short enough that the separate components renew their certificates (at 70 %) during the test. */
 const ISSUANCE_LIFETIME = '60s';
 
@@ -45,36 +38,24 @@ try {
 `;
 
 describe('the control plane split into its Deployments: identity, destination+policy and controllers as separate processes', { skip, timeout: 400_000 }, () => {
-  let net: E2eNetwork;
-  let work: string;
-  let kubeDir: string;
-  let cluster: E2eHost;
-  let vm1: E2eHost;
-  let vm2: E2eHost;
-  let vmBin: string;
+  let s: GuideCluster;
   const parts: Record<'identity' | 'discovery' | 'controllers', HostProcess> = {} as never;
-  const procs: HostProcess[] = [];
   const { step } = orderedSteps();
 
-  const dataDir = (part: string) => join(work, `data-${part}`);
-  const bundle = (vm: string) => join(work, `${vm}-bundle`);
-  const unitsDir = (vm: E2eHost) => join(work, `units-${vm.name}`);
+  const dataDir = (part: string) => join(s.work, `data-${part}`);
   const logOf = (p: HostProcess) => readFileSync(p.logFile, 'utf8');
-  const logs = () => procs.map((p) => net.tail(p, 25)).join('\n');
-  const kubeconfig = () => join(kubeDir, 'kubeconfig');
-  const kubectl = (args: string[], timeoutMs = 30_000) => net.exec(cluster, 'kubectl', ['--kubeconfig', kubeconfig(), '--cache-dir', join(work, 'kube-cache'), ...args], { timeoutMs });
-  const outpostOn = (host: E2eHost, args: string[]) => net.exec(host, OUTPOST[0], [...OUTPOST.slice(1), ...args], { timeoutMs: 60_000 });
-  const onVm = (vm: E2eHost, cmd: string, args: string[]) => net.exec(vm, cmd, args, { env: { PATH: `${vmBin}:${process.env.PATH}`, OUTPOST_E2E_UNITS: unitsDir(vm) }, timeoutMs: 60_000 });
-  const identityAddress = () => `${cluster.address}:8080`;
+  const logs = () => s.procs.map((p) => s.net.tail(p, 25)).join('\n');
+  const kubectl = (args: string[], timeoutMs?: number) => s.kubectl(args, timeoutMs);
+  const identityAddress = () => `${s.cluster.address}:8080`;
 
   const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number) => eventuallyWithLogs(what, fn, timeoutMs, logs);
 
   async function startPart(name: keyof typeof parts, args: string[]): Promise<void> {
-    const p = net.start(cluster, `outpost up (${name})`, OUTPOST[0], [
-      ...OUTPOST.slice(1), 'up', '--kubeconfig', kubeconfig(), '--data-dir', dataDir(name), '--listen', cluster.address, '--admin-port', '0', ...args,
-    ], join(work, `${name}.log`));
+    const p = s.net.start(s.cluster, `outpost up (${name})`, OUTPOST[0], [
+      ...OUTPOST.slice(1), 'up', '--kubeconfig', s.kubeconfig(), '--data-dir', dataDir(name), '--listen', s.cluster.address, '--admin-port', '0', ...args,
+    ], join(s.work, `${name}.log`));
     parts[name] = p;
-    procs.push(p);
+    s.procs.push(p);
     await eventually(`outpost up (${name})`, async () => {
       if (p.child.exitCode !== null) assert.fail(`outpost up (${name}) exited with ${p.child.exitCode}`);
       return logOf(p).includes('Outpost control plane is up') ? true : undefined;
@@ -82,40 +63,17 @@ describe('the control plane split into its Deployments: identity, destination+po
   }
 
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'outpost-kube-split-'));
-    kubeDir = join(work, 'kube');
-    vmBin = writeVmTools(work);
-    net = createE2eNetwork(['vm1', 'vm2'], work);
-    ({ cluster } = net);
-    [vm1, vm2] = net.vms;
-    const up = await net.exec(cluster, 'bash', [BENCH, 'up', kubeDir], { timeoutMs: 180_000 });
-    assert.equal(up.code, 0, `the real-Kubernetes bench did not start:\n${up.stderr}`);
-
-    const { material } = await installCaMaterial({}, 'cluster.local');
-    writeFileSync(join(work, 'anchors.crt'), material.trustAnchorsPem);
-    writeFileSync(join(work, 'issuer.crt'), material.issuerCertPem);
-    writeFileSync(join(work, 'issuer.key'), material.issuerKeyPem, { mode: 0o600 });
-    writeFileSync(join(work, 'certify.mts'), CERTIFY_SCRIPT);
-    const caFlags = ['--identity-trust-anchors-file', join(work, 'anchors.crt'), '--identity-issuer-cert', join(work, 'issuer.crt'), '--identity-issuer-key', join(work, 'issuer.key')];
-    const rendered = await run(OUTPOST[0], [...OUTPOST.slice(1), 'install', '--out', join(work, 'install'), ...caFlags], { cwd: REPO_ROOT });
-    assert.equal(rendered.code, 0, rendered.stderr);
-    const applied = await kubectl(['apply', '--server-side', '-f', join(work, 'install')], 60_000);
-    assert.equal(applied.code, 0, applied.stderr);
-    const established = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=outpost'], 70_000);
-    assert.equal(established.code, 0, established.stderr);
+    s = await startGuideCluster('outpost-kube-split-');
+    writeFileSync(join(s.work, 'certify.mts'), CERTIFY_SCRIPT);
 
     // The ports the Deployments use; each process is alone on them in the cluster host.
-    await startPart('identity', ['--components', 'identity', '--identity-port', '8080', '--identity-issuance-lifetime', ISSUANCE_LIFETIME, ...caFlags]);
+    await startPart('identity', ['--components', 'identity', '--identity-port', '8080', '--identity-issuance-lifetime', ISSUANCE_LIFETIME, ...s.caFlags]);
     await startPart('discovery', ['--components', 'destination,policy', '--identity-address', identityAddress(), '--destination-port', '8086', '--policy-port', '8090']);
     await startPart('controllers', ['--components', 'controllers,viz,injector', '--identity-address', identityAddress(), '--health-port', '8087', '--viz-port', '0', '--injector-port', '0']);
-    const app = `require('node:http').createServer((q, s) => s.end('payment-processor on vm1 ' + q.url)).listen(8080, '127.0.0.1')`;
-    procs.push(net.start(vm1, 'app@vm1', process.execPath, ['-e', app], join(work, 'app-vm1.log')));
   });
 
   after(async () => {
-    await net?.destroy();
-    if (kubeDir) await run('bash', [BENCH, 'down', kubeDir], { timeoutMs: 60_000 });
-    if (work) rmSync(work, { recursive: true, force: true });
+    await s?.stop();
   });
 
   step('each component runs as its own ServiceAccount; the ones apart from identity got their certificates from it over the network', async () => {
@@ -134,7 +92,7 @@ describe('the control plane split into its Deployments: identity, destination+po
     const certify = async (sa: string, ns: string) => {
       const token = await kubectl(['create', 'token', sa, '-n', ns, '--duration=10m']);
       assert.equal(token.code, 0, token.stderr);
-      const r = await net.exec(cluster, process.execPath, ['--import', 'tsx', join(work, 'certify.mts'), identityAddress(), join(work, 'anchors.crt'), token.stdout.trim()], { timeoutMs: 30_000 });
+      const r = await s.net.exec(s.cluster, process.execPath, ['--import', 'tsx', join(s.work, 'certify.mts'), identityAddress(), join(s.work, 'anchors.crt'), token.stdout.trim()], { timeoutMs: 30_000 });
       assert.equal(r.code, 0, r.stderr);
       return JSON.parse(r.stdout.trim().split('\n').pop()!) as { issued: boolean; reason?: string; message?: string };
     };
@@ -148,42 +106,18 @@ describe('the control plane split into its Deployments: identity, destination+po
   });
 
   step('two VMs onboard; their proxies get certificates from identity and are ready (health through the separate controllers)', async () => {
-    const ns = await kubectl(['create', 'namespace', NS]);
-    assert.equal(ns.code, 0, ns.stderr);
-    const applied = await kubectl(['apply', '-f', join(REPO_ROOT, 'test', 'fixtures', 'guide', 'payment-service.yaml')]);
-    assert.equal(applied.code, 0, applied.stderr);
-    for (const [vm, name, extra] of [
-      [vm1, SERVER_VM, ['--port', 'http:8080', '--label', `app=${SERVICE}`]],
-      [vm2, CLIENT_VM, ['--label', 'app=checkout']],
-    ] as const) {
-      const r = await outpostOn(cluster, ['workload', 'onboard', name, '-n', NS, '--ip', vm.address, ...extra, '--kubeconfig', kubeconfig(), '--control-plane-host', cluster.address, '--data-dir', dataDir('identity'), '--out', bundle(name)]);
-      assert.equal(r.code, 0, `onboard ${name}: ${r.stderr}\n${r.stdout}`);
-    }
-    for (const [vm, name] of [[vm1, SERVER_VM], [vm2, CLIENT_VM]] as const) {
-      mkdirSync(unitsDir(vm), { recursive: true });
-      const r = await onVm(vm, join(bundle(name), 'install.sh'), []);
-      assert.equal(r.code, 0, `install.sh on ${vm.name}: ${r.stderr}\n${r.stdout}`);
-    }
-    for (const vm of [vm1, vm2]) {
-      await eventually(`the proxy on ${vm.name} to be ready`, async () => {
-        const r = await net.exec(vm, 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:4191/ready']);
-        return r.stdout === '200' ? true : undefined;
-      }, 40_000);
-    }
-    await eventually(`${vm1.address} ready in the ${SERVICE} EndpointSlice`, async () => {
-      const r = await kubectl(['get', 'endpointslices', '-n', NS, '-l', `kubernetes.io/service-name=${SERVICE},endpointslice.kubernetes.io/managed-by=outpost-external-workloads-controller`, '-o', 'json']);
-      const eps = (JSON.parse(r.stdout).items as any[]).flatMap((s) => s.endpoints ?? []);
-      return eps.some((e) => e.addresses.includes(vm1.address) && e.conditions?.ready === true) ? true : undefined;
-    }, 30_000);
+    await onboardGuideVms(s, ['--kubeconfig', s.kubeconfig(), '--data-dir', dataDir('identity')]);
+    await installGuideProxies(s, eventually);
+    await serverVmReadyInSlice(s, eventually);
   });
 
   step("vm2's app reaches vm1's over mTLS with endpoints from the separate destination", async () => {
     const r = await eventually("a 200 through vm2's proxy", async () => {
-      const res = await net.exec(vm2, 'curl', ['-s', '-m', '5', '-w', '\n%{http_code}', '-x', 'http://127.0.0.1:4140', `http://${SERVICE}.${NS}.svc.cluster.local:8080/charge`]);
+      const res = await callServiceFromVm2(s, '/charge');
       return res.stdout.endsWith('\n200') ? res : undefined;
     }, 20_000);
     assert.equal(r.stdout, 'payment-processor on vm1 /charge\n200');
-    const client = (await net.exec(vm2, 'curl', ['-sf', 'http://127.0.0.1:4191/metrics'])).stdout;
+    const client = (await s.net.exec(s.vm2, 'curl', ['-sf', 'http://127.0.0.1:4191/metrics'])).stdout;
     assert.ok(client.split('\n').some((l) => l.startsWith('request_total{') && l.includes('direction="outbound"') && l.includes('tls="true"') && l.includes(`server_id="spiffe://cluster.local/ns/${NS}/sa/${SERVER_VM}"`)), 'vm2 reached vm1 over mTLS');
   });
 
@@ -192,7 +126,7 @@ describe('the control plane split into its Deployments: identity, destination+po
     for (const part of ['discovery', 'controllers'] as const) {
       await eventually(`a renewal in ${part}`, async () => (/re-issued the service certificate/.test(logOf(parts[part])) ? true : undefined), 70_000);
     }
-    const res = await net.exec(vm2, 'curl', ['-s', '-m', '5', '-w', '\n%{http_code}', '-x', 'http://127.0.0.1:4140', `http://${SERVICE}.${NS}.svc.cluster.local:8080/after-renewal`]);
+    const res = await callServiceFromVm2(s, '/after-renewal');
     assert.equal(res.stdout, 'payment-processor on vm1 /after-renewal\n200');
     assert.doesNotMatch(logs(), /forbidden/i, 'no request of the control plane was refused');
   });

@@ -4,36 +4,24 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { serviceClient } from '../../src/api/load.js';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { createMesh, serving, startTestProxy, upstreamTo, idOf, type Mesh } from './mesh.js';
+import { meshWithServer, upstreamTo, idOf, type Mesh, type MeshWithServer } from './mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 
+let setup: MeshWithServer;
 let mesh: Mesh;
-let app: Server;
 let proxyA: RunningProxy;
 let proxyB: RunningProxy;
 let serverName: string;
 
 before(async () => {
-  mesh = await createMesh();
-  app = createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-  const appPort = (app.address() as AddressInfo).port;
-  const b = await mesh.issue('b', 'apps', 'server-b');
-  serverName = b.serverName;
-  proxyB = await startTestProxy(mesh, b, serving(appPort));
-  proxyA = await startTestProxy(mesh, await mesh.issue('a', 'apps', 'client-a'), {
-    upstreams: [upstreamTo('web.apps:80', [{ proxy: proxyB, appPort, identity: b.identity, serverName: b.serverName }])],
-  });
+  setup = await meshWithServer();
+  ({ mesh, server: proxyB, serverName } = setup);
+  proxyA = await setup.startClient('a', { upstreams: [upstreamTo('web.apps:80', setup.peer)] });
 });
 
 after(async () => {
-  await proxyA?.close();
-  await proxyB?.close();
-  app?.close();
-  mesh?.cleanup();
+  await setup?.close();
 });
 
 const admin = (p: RunningProxy, path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${p.ports.admin}${path}`, init);

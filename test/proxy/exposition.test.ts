@@ -5,29 +5,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
-import { createMesh, serving, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
+import { connect } from 'node:net';
+import { meshWithServer, upstreamTo, type MeshWithServer } from './mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 
 /** promtool's complaints about Linkerd metric names that Outpost keeps on purpose. */
 const KEPT_LINKERD_NAMES = ['response_latency_ms metric names should not contain abbreviated units', 'tcp_connection_duration_ms metric names should not contain abbreviated units'];
 
-let mesh: Mesh;
-let app: Server;
+let setup: MeshWithServer;
 let client: RunningProxy;
 let server: RunningProxy;
 
 before(async () => {
-  mesh = await createMesh();
-  app = createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-  const appPort = (app.address() as AddressInfo).port;
-  const b = await mesh.issue('b', 'apps', 'server-b');
-  server = await startTestProxy(mesh, b, serving(appPort));
-  const peer = [{ proxy: server, appPort, identity: b.identity, serverName: b.serverName }];
-  client = await startTestProxy(mesh, await mesh.issue('a', 'apps', 'client-a'), {
-    upstreams: [upstreamTo('web.apps:80', peer), upstreamTo('tcp.apps:80', peer, 'opaque'), upstreamTo('self.apps:80', [{ proxy: server, appPort: server.ports.admin, identity: b.identity, serverName: b.serverName }])],
+  setup = await meshWithServer();
+  ({ server } = setup);
+  const { peer } = setup;
+  client = await setup.startClient('a', {
+    upstreams: [upstreamTo('web.apps:80', peer), upstreamTo('tcp.apps:80', peer, 'opaque'), upstreamTo('self.apps:80', [{ ...peer[0], appPort: server.ports.admin }])],
   });
   // Traffic of every kind, so that histograms, errno-labelled closes and refusals have samples.
   assert.equal(await fetch(`http://127.0.0.1:${client.ports.upstreams['web.apps:80']}/`).then((r) => r.text()), 'ok');
@@ -37,10 +31,7 @@ before(async () => {
 });
 
 after(async () => {
-  await client?.close();
-  await server?.close();
-  app?.close();
-  mesh?.cleanup();
+  await setup?.close();
 });
 
 function promtool(text: string): { status: number | null; complaints: string[] } {

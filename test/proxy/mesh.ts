@@ -1,6 +1,8 @@
 // Test helpers for the proxy: a throwaway mesh CA, workload credentials on disk, and in-process
 // proxies started from a config exactly as `outpost proxy` would (identity from files, static upstreams).
 import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { CertificateAuthority } from '../../src/core/pki.js';
 import { createTestPki, spiffeIdOf, TRUST_DOMAIN } from '../support/pki.js';
@@ -84,4 +86,50 @@ export function meshIssuerFlags(mesh: Mesh): Record<string, string> {
   writeFileSync(cert, mesh.issuer.certPem);
   writeFileSync(key, mesh.issuer.keyPem, { mode: 0o600 });
   return { 'identity-trust-anchors-file': mesh.trustFile, 'identity-issuer-cert': cert, 'identity-issuer-key': key };
+}
+
+/** The setup most proxy suites start from: a mesh, an HTTP app answering "ok", and a server proxy (apps/server-b) in front of it. */
+export interface MeshWithServer {
+  mesh: Mesh;
+  app: Server;
+  appPort: number;
+  /** The server proxy. */
+  server: RunningProxy;
+  serverIdentity: string;
+  serverName: string;
+  /** The server proxy as a static upstream's endpoint (for upstreamTo). */
+  peer: { proxy: RunningProxy; appPort: number; identity: string; serverName: string }[];
+  /** Starts a client proxy as apps/client-a (credentials named `name`) with this config. */
+  startClient(name: string, extra: Record<string, unknown>): Promise<RunningProxy>;
+  /** Closes the client proxies started here, the server proxy and the app; removes the mesh. */
+  close(): Promise<void>;
+}
+
+export async function meshWithServer(): Promise<MeshWithServer> {
+  const mesh = await createMesh();
+  const app = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  const appPort = (app.address() as AddressInfo).port;
+  const b = await mesh.issue('b', 'apps', 'server-b');
+  const server = await startTestProxy(mesh, b, serving(appPort));
+  const clients: RunningProxy[] = [];
+  return {
+    mesh,
+    app,
+    appPort,
+    server,
+    serverIdentity: b.identity,
+    serverName: b.serverName,
+    peer: [{ proxy: server, appPort, identity: b.identity, serverName: b.serverName }],
+    async startClient(name, extra) {
+      const client = await startTestProxy(mesh, await mesh.issue(name, 'apps', 'client-a'), extra);
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      for (const p of [...clients, server]) await p.close();
+      app.close();
+      mesh.cleanup();
+    },
+  };
 }

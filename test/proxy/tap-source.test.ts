@@ -3,35 +3,25 @@
 // HTTP/2 between proxies (http1Transport: h2), and h2c from the app. Inbound events name the peer proxy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request, Agent, type Server } from 'node:http';
+import { request, Agent } from 'node:http';
 import { connect as h2connect } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
-import { createMesh, serving, startTestProxy, upstreamTo, type Mesh } from './mesh.js';
+import type { Socket } from 'node:net';
+import { meshWithServer, upstreamTo, type MeshWithServer } from './mesh.js';
 import type { RunningProxy } from '../../src/proxy/main.js';
 import type { TapEventData } from '../../src/proxy/tap/hub.js';
 
-let mesh: Mesh;
-let app: Server;
-let proxyB: RunningProxy;
+let setup: MeshWithServer;
 let a: RunningProxy;
 let a2: RunningProxy;
 
 before(async () => {
-  mesh = await createMesh();
-  app = createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-  const appPort = (app.address() as AddressInfo).port;
-  const b = await mesh.issue('b', 'apps', 'server-b');
-  proxyB = await startTestProxy(mesh, b, serving(appPort));
-  const peer = [{ proxy: proxyB, appPort, identity: b.identity, serverName: b.serverName }];
-  a = await startTestProxy(mesh, await mesh.issue('a', 'apps', 'client-a'), { upstreams: [upstreamTo('api.apps:80', peer)] });
-  a2 = await startTestProxy(mesh, await mesh.issue('a2', 'apps', 'client-a'), { outbound: { port: 0, http1Transport: 'h2' }, upstreams: [upstreamTo('api.apps:80', peer)] });
+  setup = await meshWithServer();
+  a = await setup.startClient('a', { upstreams: [upstreamTo('api.apps:80', setup.peer)] });
+  a2 = await setup.startClient('a2', { outbound: { port: 0, http1Transport: 'h2' }, upstreams: [upstreamTo('api.apps:80', setup.peer)] });
 });
 
 after(async () => {
-  for (const p of [a, a2, proxyB]) await p?.close();
-  app?.close();
-  mesh?.cleanup();
+  await setup?.close();
 });
 
 /** Taps `proxy`, sends one HTTP/1.1 request to `port` and returns the event with the client's own address. */

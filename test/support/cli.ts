@@ -44,3 +44,7 @@ export function spawnOutpost(args: string[], opts: SpawnOptions = {}): ChildProc
 export function kubectl(kubeconfig: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', `${kubeconfig}.cache`, ...args], opts);
 }
+
+/** `outpost up` on free ports for every component: the ports it listens on (and the API's, unless the API is not embedded). */
+export const FREE_COMPONENT_PORT_FLAGS = ['--admin-port', '0', '--viz-port', '0', '--identity-port', '0', '--destination-port', '0', '--policy-port', '0', '--health-port', '0'];
+export const FREE_PORT_FLAGS = ['--api-port', '0', ...FREE_COMPONENT_PORT_FLAGS];

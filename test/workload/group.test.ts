@@ -11,23 +11,8 @@ import { startTestControlPlane, type TestControlPlane } from '../support/control
 import { kubectl, outpost, REPO_ROOT } from '../support/cli.js';
 import { parseProxyConfig } from '../../src/proxy/config.js';
 import { WorkloadIdentityClient } from '../../src/proxy/identity/client.js';
-import { run as workloadCommand } from '../../src/cli/commands/workload.js';
-import { describeError } from '../../src/core/errors.js';
+import { workloadInProcess as inProcess } from './in-process.js';
 import { ADDRESS_PLACEHOLDER } from '../../src/workload/bundle.js';
-
-/** `outpost workload ...` in this process, to keep the suite fast (the first onboard runs the real CLI). */
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    return { code: await workloadCommand(args), stdout: lines.join('\n'), stderr: '' };
-  } catch (e) {
-    return { code: 1, stdout: lines.join('\n'), stderr: `outpost workload: ${describeError(e)}\n` };
-  } finally {
-    console.log = log;
-  }
-}
 
 describe('outpost workload onboard --group G (a bundle for every VM of the group)', () => {
   let cp: TestControlPlane;

@@ -10,24 +10,14 @@ import { parse as parseYaml } from 'yaml';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { kubectl, outpost, run, REPO_ROOT } from '../support/cli.js';
 import { loadProxyConfig } from '../../src/proxy/config.js';
-import { run as workloadCommand } from '../../src/cli/commands/workload.js';
-import { describeError } from '../../src/core/errors.js';
+import { workloadInProcess } from './in-process.js';
 
 /** `outpost ARGS` in this process (as main.ts runs it), to keep the suite fast; the first onboard and certify run the real CLI. */
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `outpost ARGS` in this process, to keep the suite fast; the first onboard and certify run the real CLI. */
+const inProcess = (args: string[]) => {
   assert.equal(args[0], 'workload');
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    const code = await workloadCommand(args.slice(1));
-    return { code, stdout: lines.join('\n'), stderr: '' };
-  } catch (e) {
-    return { code: 1, stdout: lines.join('\n'), stderr: `outpost workload: ${describeError(e)}\n` };
-  } finally {
-    console.log = log;
-  }
-}
+  return workloadInProcess(args.slice(1));
+};
 
 describe('outpost workload onboard', () => {
   let cp: TestControlPlane;

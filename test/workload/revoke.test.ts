@@ -8,8 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { controlPlanePki, type TestPki } from '../support/pki.js';
 import { waitFor } from '../support/wait.js';
-import { run as workloadCommand } from '../../src/cli/commands/workload.js';
-import { describeError } from '../../src/core/errors.js';
+import { workloadInProcess as inProcess } from './in-process.js';
 import { createHealthReporter, createRevocationsClient, type RevocationsClient } from '../../src/proxy/control/index.js';
 import { certifyOnce, CertifyCallError } from '../../src/api/identity/certify-call.js';
 import { createCsr } from '../../src/core/identity/csr.js';
@@ -54,20 +53,6 @@ spec:
   selector: { app: payment-processor }
   ports: [{ name: http, port: 80, targetPort: http }]
 `;
-
-/** `outpost workload ARGS` in this process (as main.ts runs it); the first revoke runs the real CLI. */
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    return { code: await workloadCommand(args), stdout: lines.join('\n'), stderr: '' };
-  } catch (e) {
-    return { code: 1, stdout: lines.join('\n'), stderr: describeError(e) };
-  } finally {
-    console.log = log;
-  }
-}
 
 interface Issued {
   keyPem: string;

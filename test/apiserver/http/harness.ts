@@ -3,7 +3,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:https';
 import { prepareDataDir, paths, writeKubeconfig, type DataDirMaterial } from '../../../src/controlplane/data-dir.js';
 import { openSqliteStore } from '../../../src/store/sqlite.js';
 import { startApiServer, type RunningApiServer } from '../../../src/apiserver/index.js';
@@ -12,6 +11,9 @@ import { createLogger, silentLogger } from '../../../src/core/log.js';
 import type { Store } from '../../../src/store/types.js';
 import type { Clock } from '../../../src/core/clock.js';
 import { kubectl, type RunResult } from '../../support/cli.js';
+import { httpsReply, requestBody, type HttpReply } from '../../support/https.js';
+
+export type { HttpReply };
 
 export interface TestApi {
   dir: string;
@@ -26,13 +28,6 @@ export interface TestApi {
   /** Stops the server and store, then starts them again on the same dir (new port). */
   restart(): Promise<void>;
   stop(): Promise<void>;
-}
-
-export interface HttpReply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
 }
 
 export async function startTestApi(opts: { clock?: Clock; connectionLimits?: Partial<ConnectionLimits>; serviceCidr?: string } = {}): Promise<TestApi> {
@@ -82,38 +77,13 @@ export async function startTestApi(opts: { clock?: Clock; connectionLimits?: Par
 }
 
 function call(api: TestApi, method: string, path: string, opts: NonNullable<Parameters<TestApi['call']>[2]>): Promise<HttpReply> {
-  const body = opts.raw !== undefined ? Buffer.from(opts.raw) : opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+  const body = requestBody(opts);
   const token = opts.token === undefined ? api.material.adminToken : opts.token;
   const u = new URL(api.url + path);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname + u.search,
-        method,
-        ca: api.material.apiCaPem,
-        headers: {
-          ...(token ? { Authorization: `Bearer ${token}` } : {}),
-          ...(body ? { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': body.length } : {}),
-          Accept: opts.accept ?? 'application/json',
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {}
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (body) req.write(body);
-    req.end();
-  });
+  const headers = {
+    ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    ...(body ? { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': body.length } : {}),
+    Accept: opts.accept ?? 'application/json',
+  };
+  return httpsReply({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, ca: api.material.apiCaPem, headers }, body);
 }
