@@ -1,7 +1,7 @@
-// The mesh's shared model: what discovery resolves (a service's endpoints) and what policy decides
-// (a port's protocol, authorizations and routes), in the one shape the control plane (destination,
-// policy, explain) and the proxy both use. Neither side owns it; the proxy and the control plane
-// import it from here instead of from each other.
+// The mesh's shared model: what discovery resolves (a service's endpoints), what policy decides (a
+// port's protocol, authorizations and routes) and what tap observes (a request event), in the one
+// shape the control plane (destination, policy, explain, viz) and the proxy both use. Neither side
+// owns it; the proxy and the control plane import it from here instead of from each other.
 
 import type { RouteMatch, RouteTable } from '../core/routes/http-route.js';
 
@@ -64,4 +64,25 @@ export interface InboundPortPolicy {
   authorizations: Authorization[];
   httpRoutes: HttpRoutePolicy[];
   labels: Record<string, string>;
+}
+
+// Tap (the proxy's tap server, relayed by the viz)
+
+/** One live request event as tap carries it (proto/outpost/tap.proto TapEvent): the proxy publishes these, the viz relays them. */
+export interface TapEventFields {
+  direction: 'inbound' | 'outbound';
+  source: string;
+  destination: string;
+  sourceIdentity: string;
+  destinationIdentity: string;
+  method: string;
+  authority: string;
+  path: string;
+  status: number;
+  /** The gRPC status of a gRPC response (a failed call is still HTTP 200); undefined for plain HTTP. */
+  grpcStatus?: number;
+  latencyMs: number;
+  timestampMs: number;
+  destinationLabels: Record<string, string>;
+  tls: boolean;
 }

@@ -6,7 +6,7 @@ import type { ObserveRequest, TapEvent__Output } from '../api/gen/tap.js';
 import { serviceClient } from '../api/load.js';
 import type { ServiceCertificate } from '../core/component.js';
 import { uriSans } from '../core/grpc/server.js';
-import type { TapEventFields } from '../core/tap-event.js';
+import type { TapEventFields } from '../api/model.js';
 
 /** A tap event as the viz relays it: the proxy's event plus the workload whose proxy saw it. */
 export interface TapEvent extends TapEventFields {

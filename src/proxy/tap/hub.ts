@@ -1,5 +1,5 @@
 // Live request events for tap: publishing costs one boolean check when nobody listens.
-import type { TapEventFields } from '../../core/tap-event.js';
+import type { TapEventFields } from '../../api/model.js';
 
 export type TapEventData = TapEventFields;
 
