@@ -8,6 +8,7 @@ import { OUTPOST_VERSION } from '../../core/version.js';
 import { fail, ok, warn, type CheckGroup } from './report.js';
 import { apiGet, networkReason, tlsHandshake } from './probes.js';
 import { chainsTo, DAY_MS, humanDuration, parseBundle, sameBundle, validity } from './certs.js';
+import { pkiPaths } from '../../identity/ca-material.js';
 
 export interface ControlPlaneCheckContext {
   kc: KubeConfig;
@@ -106,7 +107,7 @@ export function controlPlaneChecks(ctx: ControlPlaneCheckContext): CheckGroup[] 
         {
           description: 'issuer certificate is valid and far from expiry',
           async run() {
-            const issuerPath = join(ctx.dataDir, 'pki', 'issuer.crt');
+            const issuerPath = pkiPaths(ctx.dataDir).issuerCert;
             if (!existsSync(issuerPath)) return warn('not on the control-plane host', `no ${issuerPath}; run the check where \`outpost up\` runs, or pass --data-dir`);
             const issuer = parseBundle(readFileSync(issuerPath, 'utf8'))[0];
             if (!issuer) return fail(`${issuerPath} holds no certificate`, 'restore the issuer certificate');
@@ -121,7 +122,7 @@ export function controlPlaneChecks(ctx: ControlPlaneCheckContext): CheckGroup[] 
         {
           description: 'published trust roots match the control plane',
           async run() {
-            const local = join(ctx.dataDir, 'pki', 'trust-anchors.crt');
+            const local = pkiPaths(ctx.dataDir).trustAnchors;
             if (!existsSync(local)) return warn('not on the control-plane host', `no ${local}`);
             if (!anchorsPem) return fail('no published trust roots', 'fix the checks above first');
             return sameBundle(readFileSync(local, 'utf8'), anchorsPem)

@@ -11,6 +11,7 @@ import { WorkloadIdentityClient } from '../../proxy/identity/client.js';
 import { persistCertificate, persistKey, statePaths } from '../../proxy/identity/state.js';
 import { loadKubeConfig } from '../kube-context.js';
 import { TRUST_ROOTS_CONFIGMAP, TRUST_ROOTS_KEY, TRUST_ROOTS_NAMESPACE } from '../../identity/kube.js';
+import { readTrustAnchorsFile } from '../trust-anchors.js';
 
 const TRUST_ROOTS = { namespace: TRUST_ROOTS_NAMESPACE, name: TRUST_ROOTS_CONFIGMAP, key: TRUST_ROOTS_KEY };
 
@@ -63,10 +64,7 @@ async function certify(argv: string[]): Promise<number> {
   if (!namespace || !name || extra.length) throw new OutpostError('INVALID_ARGUMENT', `--workload: expected NAMESPACE/NAME, got "${flags.workload}"`, { field: 'workload' });
   const token = readFlagFile('token', flags.token!).trim();
   if (!token) throw new OutpostError('INVALID_ARGUMENT', `--token: ${flags.token} is empty`, { field: 'token' });
-  const trustAnchorsPem = readFlagFile('trust-anchors', flags['trust-anchors']!);
-  if (!trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new OutpostError('INVALID_ARGUMENT', `--trust-anchors: ${flags['trust-anchors']} holds no PEM certificate`, { field: 'trust-anchors' });
-  }
+  const trustAnchorsPem = readTrustAnchorsFile(flags['trust-anchors']!);
   const identityAddr = flags['identity-addr'] ?? readControlPlaneInfo(resolve(flags['data-dir']))?.listeners.identity ?? '127.0.0.1:8080';
   const client = new WorkloadIdentityClient({ identityAddr, trustAnchorsPem, workload: { namespace, name }, token: () => token });
   try {

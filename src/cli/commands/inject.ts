@@ -2,7 +2,7 @@
 // the inject annotation added (or, with --manual, fully injected; uninject: everything removed) on
 // stdout, and one line per resource on stderr, like `linkerd inject`.
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { OutpostError } from '../../core/errors.js';
 import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
 import { readControlPlaneInfo } from '../../core/control-plane-file.js';
@@ -10,6 +10,7 @@ import { defaultDataDir } from '../../core/files.js';
 import { OUTPOST_VERSION } from '../../core/version.js';
 import { defaultMeshSettings, DEFAULT_PROXY_IMAGE, type MeshSettings } from '../../inject/mesh.js';
 import { formatReport, transformManifests, type TransformMode } from '../../inject/manifests.js';
+import { localTrustAnchors } from '../trust-anchors.js';
 
 const INJECT_FLAGS = {
   manual: { type: 'bool', help: 'write the proxy and outpost-init containers into the manifests (no injector webhook needed)' },
@@ -39,14 +40,7 @@ function readInputs(positionals: string[]): { source: string; text: string }[] {
 
 function manualMesh(flags: { 'trust-anchors'?: string; 'data-dir': string; 'trust-domain'?: string; 'proxy-image': string; 'control-plane-namespace': string; 'identity-address'?: string; 'destination-address'?: string; 'policy-address'?: string }): MeshSettings {
   const info = readControlPlaneInfo(resolve(flags['data-dir']));
-  const anchorsFile = flags['trust-anchors'] ?? info?.trustAnchorsFile ?? join(resolve(flags['data-dir']), 'pki', 'trust-anchors.crt');
-  let trustAnchorsPem: string;
-  try {
-    trustAnchorsPem = readFileSync(anchorsFile, 'utf8');
-  } catch {
-    throw new OutpostError('INVALID_ARGUMENT', `--trust-anchors: cannot read ${anchorsFile}; export them with \`outpost identity trust-roots > ca.crt\` and pass --trust-anchors ca.crt`);
-  }
-  if (!trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----')) throw new OutpostError('INVALID_ARGUMENT', `--trust-anchors: ${anchorsFile} holds no PEM certificate`);
+  const trustAnchorsPem = localTrustAnchors(flags);
   for (const f of ['identity-address', 'destination-address', 'policy-address'] as const) {
     const v = flags[f];
     if (v !== undefined && !HOST_PORT.test(v)) throw new OutpostError('INVALID_ARGUMENT', `--${f}: "${v}" is not host:port`);

@@ -1,15 +1,13 @@
 // `outpost injector webhook-config --url URL`: prints the MutatingWebhookConfiguration that sends
 // pod creations to an injector outside the cluster (`outpost up --kubeconfig --injector` on a host
 // the API server reaches), trusting the mesh's trust anchors. Apply it with kubectl.
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { OutpostError } from '../../core/errors.js';
 import { formatFlagHelp, parseFlags, type FlagSpecs } from '../../core/flags.js';
-import { readControlPlaneInfo } from '../../core/control-plane-file.js';
 import { defaultDataDir } from '../../core/files.js';
 import { renderWebhookConfiguration } from '../../injector/webhook-config.js';
 import { INJECT_PATH } from '../../injector/server.js';
+import { localTrustAnchors } from '../trust-anchors.js';
 
 const FLAGS = {
   url: { type: 'string', help: `the injector's address as the API server reaches it, https://HOST:PORT${INJECT_PATH}` },
@@ -43,15 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   if (url.pathname !== INJECT_PATH) throw new OutpostError('INVALID_ARGUMENT', `--url: the injector serves ${INJECT_PATH}, got path "${url.pathname}"`);
   const policy = flags['failure-policy'];
   if (policy !== 'Ignore' && policy !== 'Fail') throw new OutpostError('INVALID_ARGUMENT', `--failure-policy: must be Ignore or Fail, got "${policy}"`);
-  const dataDir = resolve(flags['data-dir']);
-  const anchorsFile = flags['trust-anchors'] ?? readControlPlaneInfo(dataDir)?.trustAnchorsFile ?? join(dataDir, 'pki', 'trust-anchors.crt');
-  let trustAnchorsPem: string;
-  try {
-    trustAnchorsPem = readFileSync(anchorsFile, 'utf8');
-  } catch {
-    throw new OutpostError('INVALID_ARGUMENT', `--trust-anchors: cannot read ${anchorsFile}; pass the control plane's trust anchors (outpost identity trust-roots > ca.crt)`);
-  }
-  if (!trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----')) throw new OutpostError('INVALID_ARGUMENT', `--trust-anchors: ${anchorsFile} holds no PEM certificate`);
+  const trustAnchorsPem = localTrustAnchors(flags);
   process.stdout.write(stringify(renderWebhookConfiguration({ trustAnchorsPem, failurePolicy: policy, url: url.toString() }), { lineWidth: 0 }));
   return 0;
 }
