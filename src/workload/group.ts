@@ -2,11 +2,10 @@
 // ServiceAccount (docs/adr/0010), issues a token for it and writes ONE bundle that every VM of the group installs.
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { relative } from 'node:path';
-import { OutpostError } from '../core/errors.js';
 import { SERVICE_ACCOUNT_ANNOTATION } from '../core/workloads/effective.js';
 import { renderGroupBundle, type ControlPlaneEndpoints, type ProxyLayout, type RenderedBundle } from './bundle.js';
 import { INBOUND_PORT_ANNOTATION, WORKLOAD_GROUP } from './manifests.js';
-import { apiError, ensureServiceAccount, readTrustRoots, requestToken, statusOf, writeBundle, type Change } from './onboard.js';
+import { apiError, ensureServiceAccount, readTrustRoots, requestToken, requireWorkloadGroup, writeBundle, type Change } from './onboard.js';
 import type { GroupOnboardRequest } from './request.js';
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -37,17 +36,6 @@ export interface GroupOnboardOptions {
   bundleDir: string;
 }
 
-async function readGroup(custom: CustomObjectsApi, req: GroupOnboardRequest, kc: KubeConfig): Promise<WorkloadGroupObject> {
-  try {
-    return (await custom.getNamespacedCustomObject({ ...WORKLOAD_GROUP, namespace: req.namespace, name: req.group })) as WorkloadGroupObject;
-  } catch (e) {
-    if (statusOf(e) === 404) {
-      throw new OutpostError('INVALID_ARGUMENT', `--group: WorkloadGroup ${req.namespace}/${req.group} does not exist (create it first: kubectl apply -f workload-group.yaml)`, { field: 'group' });
-    }
-    throw apiError(`read WorkloadGroup ${req.namespace}/${req.group}`, e, kc);
-  }
-}
-
 /** Which ServiceAccount the group is bound to after this run: the flag, else the current binding, else the group's name. */
 export function groupServiceAccount(req: Pick<GroupOnboardRequest, 'group' | 'serviceAccount'>, currentBinding: string | undefined): string {
   return req.serviceAccount ?? currentBinding ?? req.group;
@@ -70,7 +58,7 @@ export async function onboardGroup(req: GroupOnboardRequest, opts: GroupOnboardO
   const kc = opts.kubeConfig;
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const group = await readGroup(custom, req, kc);
+  const group = (await requireWorkloadGroup(custom, req.namespace, req.group, kc)) as WorkloadGroupObject;
   const current = group.metadata?.annotations?.[SERVICE_ACCOUNT_ANNOTATION] || undefined;
   const name = groupServiceAccount(req, current);
   const sa = { namespace: req.namespace, serviceAccount: name, tokenDurationMs: req.tokenDurationMs };

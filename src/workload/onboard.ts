@@ -98,16 +98,21 @@ export async function ensureServiceAccount(core: CoreV1Api, req: Pick<OnboardReq
   }
 }
 
-async function checkGroup(custom: CustomObjectsApi, req: OnboardRequest, kc: KubeConfig): Promise<void> {
-  if (!req.group) return;
+/** WorkloadGroup NAMESPACE/NAME, or undefined when it does not exist; other API errors say what failed. */
+export async function findWorkloadGroup(custom: CustomObjectsApi, namespace: string, name: string, kc: KubeConfig): Promise<Record<string, unknown> | undefined> {
   try {
-    await custom.getNamespacedCustomObject({ ...WORKLOAD_GROUP, namespace: req.namespace, name: req.group });
+    return (await custom.getNamespacedCustomObject({ ...WORKLOAD_GROUP, namespace, name })) as Record<string, unknown>;
   } catch (e) {
-    if (statusOf(e) === 404) {
-      throw new OutpostError('INVALID_ARGUMENT', `--group: WorkloadGroup ${req.namespace}/${req.group} does not exist (create it first: kubectl apply -f workload-group.yaml)`, { field: 'group' });
-    }
-    throw apiError(`read WorkloadGroup ${req.namespace}/${req.group}`, e, kc);
+    if (statusOf(e) === 404) return undefined;
+    throw apiError(`read WorkloadGroup ${namespace}/${name}`, e, kc);
   }
+}
+
+/** The WorkloadGroup --group names; an error naming --group when it does not exist. */
+export async function requireWorkloadGroup(custom: CustomObjectsApi, namespace: string, name: string, kc: KubeConfig): Promise<Record<string, unknown>> {
+  const group = await findWorkloadGroup(custom, namespace, name, kc);
+  if (!group) throw new OutpostError('INVALID_ARGUMENT', `--group: WorkloadGroup ${namespace}/${name} does not exist (create it first: kubectl apply -f workload-group.yaml)`, { field: 'group' });
+  return group;
 }
 
 async function upsertWorkload(custom: CustomObjectsApi, req: OnboardRequest, probes: unknown[] | undefined, kc: KubeConfig): Promise<Change> {
@@ -210,7 +215,7 @@ export async function onboardWorkload(req: OnboardRequest, opts: OnboardOptions)
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const namespace = await ensureNamespace(core, req.namespace, kc);
-  await checkGroup(custom, req, kc);
+  if (req.group) await requireWorkloadGroup(custom, req.namespace, req.group, kc);
   const serviceAccount = await ensureServiceAccount(core, req, kc);
   const workload = await upsertWorkload(custom, req, opts.probes, kc);
   const caPem = await readTrustRoots(core, kc);

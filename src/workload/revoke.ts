@@ -18,8 +18,8 @@ import {
   withoutRevocation,
   type RevocationEntry,
 } from '../core/workloads/revocation.js';
-import { EXTERNAL_WORKLOAD, WORKLOAD_GROUP } from './manifests.js';
-import { statusOf } from './onboard.js';
+import { EXTERNAL_WORKLOAD } from './manifests.js';
+import { findWorkloadGroup, statusOf } from './onboard.js';
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Optimistic-concurrency retries of the ConfigMap write (another revoke racing this one). */
@@ -57,16 +57,6 @@ async function readWorkload(custom: CustomObjectsApi, req: RevokeRequest, kc: Ku
   } catch (e) {
     if (statusOf(e) === 404) return undefined;
     throw apiError(`read ExternalWorkload ${req.namespace}/${req.name}`, e, kc);
-  }
-}
-
-async function readGroup(custom: CustomObjectsApi, namespace: string, name: string | undefined, kc: KubeConfig): Promise<WorkloadGroupLike | undefined> {
-  if (!name) return undefined;
-  try {
-    return (await custom.getNamespacedCustomObject({ ...WORKLOAD_GROUP, namespace, name })) as WorkloadGroupLike;
-  } catch (e) {
-    if (statusOf(e) === 404) return undefined;
-    throw apiError(`read WorkloadGroup ${namespace}/${name}`, e, kc);
   }
 }
 
@@ -109,7 +99,9 @@ export async function revokeWorkload(kc: KubeConfig, req: RevokeRequest, clock: 
   const core = kc.makeApiClient(CoreV1Api);
   const ew = await readWorkload(custom, req, kc);
   if (!ew) throw new OutpostError('NOT_FOUND', `ExternalWorkload ${req.namespace}/${req.name} does not exist`, { field: 'name', hint: `kubectl get externalworkloads -n ${req.namespace}` });
-  const effective = effectiveWorkload(ew, await readGroup(custom, req.namespace, groupNameOf(ew), kc));
+  const groupName = groupNameOf(ew);
+  const group = groupName ? ((await findWorkloadGroup(custom, req.namespace, groupName, kc)) as WorkloadGroupLike | undefined) : undefined;
+  const effective = effectiveWorkload(ew, group);
   const existingAt = ew.metadata.annotations?.[REVOKED_AT_ANNOTATION];
   const revokedAt = existingAt || new Date(clock.now()).toISOString();
   const reason = req.reason ?? ew.metadata.annotations?.[REVOKED_REASON_ANNOTATION] ?? '';
