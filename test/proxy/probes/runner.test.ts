@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { waitFor } from '../../support/wait.js';
 import { FakeClock } from '../../../src/core/clock.js';
 import { ProbeRunner, type HealthState } from '../../../src/proxy/probes/runner.js';
 import { parseProbes } from '../../../src/proxy/probes/spec.js';
@@ -182,30 +183,23 @@ test('exec that outlives its timeout fails and everything it started is killed',
     h.runner.start();
     const outcome = h.nextCheck();
     h.clock.advance(0);
-    await waitForFile(pidFile);
+    await waitFor('the probe command to write its pid file', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', { timeoutMs: 2_000, intervalMs: 10 });
     const sleeper = Number(readFileSync(pidFile, 'utf8'));
     h.clock.advance(2_000);
     assert.deepEqual(await outcome, { success: false, message: 'timed out after 2000 ms' });
-    await waitForGone(sleeper);
+    await waitFor(`process ${sleeper} to be gone after the probe timed out`, () => !isRunning(sleeper), { timeoutMs: 2_000, intervalMs: 10 });
   } finally {
     h.runner.stop();
   }
 });
 
-async function waitForFile(path: string): Promise<void> {
-  for (let i = 0; i < 200 && !(existsSync(path) && readFileSync(path, 'utf8').trim()); i++) await new Promise((r) => setTimeout(r, 10));
-}
-
-async function waitForGone(pid: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 10));
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
-  assert.fail(`process ${pid} still runs after the probe timed out`);
 }
 
 test('a workload is ready only when every probe is; no probes means ready', async () => {
