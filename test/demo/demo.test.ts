@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { outpost } from '../support/cli.js';
+import { outpost, type RunResult } from '../support/cli.js';
 import { canUseNetns } from '../../src/demo/network.js';
 import type { RouteRow } from '../../src/viz/service.js';
 
@@ -44,7 +44,7 @@ describe('outpost demo', () => {
     // postgres and redis speak their own protocols: `viz routes` says so instead of a success rate.
     // Both are asked while the demo still runs (its traffic stops after --duration).
     const pgNotice = "no HTTP traffic: this Service's traffic is opaque TCP; see outpost viz stat svc/postgres -n hybrid-app";
-    let pgRoutes = { code: -1, stdout: '', stderr: 'not asked' };
+    let pgRoutes: RunResult = { code: -1, stdout: '', stderr: 'not asked' };
     const ordersSeen = () => (routes.find((x) => x.route === 'orders')?.rps ?? 0) > 0;
     for (let i = 0; i < 30 && !(ordersSeen() && pgRoutes.stdout.trim() === pgNotice); i++) {
       await sleep(1000);
