@@ -179,14 +179,18 @@ export function generate(protoDir: string): Map<string, string> {
   return out;
 }
 
-function main(): void {
-  const repo = fileURLToPath(new URL('..', import.meta.url));
-  const outIdx = process.argv.indexOf('--out');
-  const outDir = outIdx > 0 ? resolve(process.argv[outIdx + 1]) : join(repo, 'src', 'api', 'gen');
-  const files = generate(join(repo, 'proto'));
+/** Writes the modules generated from `protoDir` into `outDir`, removing files it no longer writes. */
+export function writeGenerated(protoDir: string, outDir: string): void {
+  const files = generate(protoDir);
   mkdirSync(outDir, { recursive: true });
   for (const stale of readdirSync(outDir)) if (!files.has(stale)) rmSync(join(outDir, stale));
   for (const [name, text] of files) writeFileSync(join(outDir, name), text);
+}
+
+function main(): void {
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  const outIdx = process.argv.indexOf('--out');
+  writeGenerated(join(repo, 'proto'), outIdx > 0 ? resolve(process.argv[outIdx + 1]) : join(repo, 'src', 'api', 'gen'));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
