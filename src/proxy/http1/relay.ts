@@ -289,6 +289,9 @@ export function serveHttp1(down: Socket, route: (head: RequestHead, decide: (d: 
     },
     onComplete() {
       if (chunkedResp) down.write(LAST_CHUNK);
+      // The response leaves before the bookkeeping (pool, metrics, balancer, tap) runs; onData's own
+      // uncork after the parser returns is then a no-op.
+      down.uncork();
       finish(true, upKeepAlive);
     },
     onData(b) {
