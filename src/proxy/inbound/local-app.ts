@@ -3,8 +3,8 @@
 // started as HTTP/1.1 (outpost-orig-proto), else as HTTP/2 (h2c). Every connection is marked as the
 // proxy's own, so the admin never takes it for a local user.
 import { request as h1request, Agent } from 'node:http';
-import { connect as netConnect, type NetConnectOpts } from 'node:net';
-import type { Handler, HttpExchange, Http2Wire, RelayWire } from '../http/exchange.js';
+import { connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
+import type { Handler, HttpExchange, Http2Wire, RelayForwarding, RelayWire } from '../http/exchange.js';
 import { proxyError } from '../http/errors.js';
 import { h2RequestToH1, h2RequestToH2 } from '../http/headers.js';
 import { relayH1ToH2, relayH2ToH2 } from '../http/relay.js';
@@ -21,6 +21,7 @@ export class LocalApp {
   readonly pool: ConnectionPool;
   private readonly agent: Agent;
   private readonly h2c: H2cPool;
+  private readonly relayTargets = new Map<number, LocalTarget>();
 
   constructor(private readonly deps: ConnectDeps) {
     const idleMs = deps.config.timeouts.idleMs;
@@ -40,16 +41,9 @@ export class LocalApp {
   };
 
   private relay(x: HttpExchange, w: RelayWire, port: number): void {
-    const key = `${LOCALHOST}:${port}`;
-    w.forward({
-      extraHeaders: '',
-      connect: (cb) =>
-        this.pool.acquire(key, () => connectPlain(this.deps, LOCALHOST, port, 'inbound'), 'connect', (err, s) => {
-          if (err || !s) return x.respond(localFailed(port, err));
-          cb(s);
-        }),
-      release: (s) => this.pool.release(key, s),
-    });
+    let r = this.relayTargets.get(port);
+    if (!r) this.relayTargets.set(port, (r = { port, key: `${LOCALHOST}:${port}`, connect: () => connectPlain(this.deps, LOCALHOST, port, 'inbound') }));
+    w.forward(new LocalRelayAttempt(this.pool, x, r));
   }
 
   private stream(x: HttpExchange, w: Http2Wire, port: number): void {
@@ -73,6 +67,34 @@ export class LocalApp {
     this.pool.drain();
     this.agent.destroy();
     this.h2c.close();
+  }
+}
+
+interface LocalTarget {
+  port: number;
+  key: string;
+  connect: () => Socket;
+}
+
+/** One relay request's way to the local app (methods: no closure per request but the pool's callback). */
+class LocalRelayAttempt implements RelayForwarding {
+  readonly extraHeaders = '';
+
+  constructor(
+    private readonly pool: ConnectionPool,
+    private readonly x: HttpExchange,
+    private readonly r: LocalTarget,
+  ) {}
+
+  connect(cb: (s: Socket) => void): void {
+    this.pool.acquire(this.r.key, this.r.connect, 'connect', (err, s) => {
+      if (err || !s) return this.x.respond(localFailed(this.r.port, err));
+      cb(s);
+    });
+  }
+
+  release(s: Socket): void {
+    this.pool.release(this.r.key, s);
   }
 }
 

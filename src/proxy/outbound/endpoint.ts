@@ -5,7 +5,9 @@
 import { request as h1request, Agent } from 'node:http';
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders as H2Headers } from 'node:http2';
 import type { Logger } from '../../core/log.js';
-import type { Handler, HttpExchange, Http2Wire, NodeHttp1Wire, RelayWire } from '../http/exchange.js';
+import type { Socket } from 'node:net';
+import type { ResolvedEndpoint } from '../../api/model.js';
+import type { Handler, HttpExchange, Http2Wire, NodeHttp1Wire, RelayForwarding, RelayWire } from '../http/exchange.js';
 import { proxyError, respondErrorH1, respondErrorH2, type ProxyError } from '../http/errors.js';
 import { endToEndResponse, h1RequestToH2, h2RequestToH1, h2RequestToH2 } from '../http/headers.js';
 import { relayH2ToH1, relayH2ToH2 } from '../http/relay.js';
@@ -31,6 +33,7 @@ export class OutboundEndpoints {
   readonly peers: PeerSessions;
   private readonly plainAgent: Agent;
   private readonly h2c: H2cPool;
+  private readonly relayTargets = new WeakMap<ResolvedEndpoint, RelayTarget>();
 
   constructor(private readonly deps: EndpointDeps) {
     this.pool = new ConnectionPool(deps.timeouts.idleMs);
@@ -53,19 +56,20 @@ export class OutboundEndpoints {
 
   /** The lean relay: its request goes out on a pooled connection to the endpoint. */
   private relay(x: HttpExchange, w: RelayWire, t: Endpoint): void {
-    const ep = t.slot.target;
-    const key = ep.identity ? `${peerKey(ep)}|h1` : `${ep.address}:${ep.port}`;
-    const connect = ep.identity ? () => connectPeer(this.deps.connect, ep, ALPN_HTTP1) : () => connectPlain(this.deps.connect, ep.address, ep.port, 'outbound', ep);
-    w.forward({
-      extraHeaders: ep.identity ? `outpost-dst-port: ${ep.port}\r\n` : '',
-      connect: (cb) =>
-        this.pool.acquire(key, connect, ep.identity ? 'secureConnect' : 'connect', (err, s) => {
-          if (err || !s) return this.unsent(x, t, true, connectFailed(t, err));
-          x.sending();
-          cb(s);
-        }),
-      release: (s) => this.pool.release(key, s),
-    });
+    w.forward(new RelayAttempt(this, x, t, this.relayTarget(t.slot.target)));
+  }
+
+  /** What the relay needs of an endpoint, built once per endpoint object (discovery makes new ones on change). */
+  private relayTarget(ep: ResolvedEndpoint): RelayTarget {
+    let r = this.relayTargets.get(ep);
+    if (!r) {
+      const deps = this.deps.connect;
+      r = ep.identity
+        ? { key: `${peerKey(ep)}|h1`, extraHeaders: `outpost-dst-port: ${ep.port}\r\n`, readyEvent: 'secureConnect', connect: () => connectPeer(deps, ep, ALPN_HTTP1) }
+        : { key: `${ep.address}:${ep.port}`, extraHeaders: '', readyEvent: 'connect', connect: () => connectPlain(deps, ep.address, ep.port, 'outbound', ep) };
+      this.relayTargets.set(ep, r);
+    }
+    return r;
   }
 
   /** HTTP/1.1 (from node:http) or HTTP/2 on the peer's multiplexed session. */
@@ -134,7 +138,7 @@ export class OutboundEndpoints {
   }
 
   /** The request never left: another endpoint takes it (retry layer), or the exchange gets `error`. */
-  private unsent(x: HttpExchange, t: Endpoint, connectFailedToo: boolean, error: ProxyError): void {
+  unsent(x: HttpExchange, t: Endpoint, connectFailedToo: boolean, error: ProxyError): void {
     this.deps.log.debug('endpoint failed before the request left', { authority: t.svc.authority, endpoint: `${t.slot.target.address}:${t.slot.target.inboundPort}`, reason: error.message });
     // A request body may already be on its way: only a failed connect is retried then.
     if ((connectFailedToo || !x.hasBody) && retryElsewhere(x, t, connectFailedToo)) return;
@@ -153,6 +157,40 @@ export class OutboundEndpoints {
     this.peers.destroyAll();
     this.plainAgent.destroy();
     this.h2c.close();
+  }
+}
+
+interface RelayTarget {
+  /** The pool's key: one idle list per peer (identity and SNI included) or plain address. */
+  key: string;
+  extraHeaders: string;
+  readyEvent: 'connect' | 'secureConnect';
+  connect: () => Socket;
+}
+
+/** One relay request's way to its endpoint (methods: no closure per request but the pool's callback). */
+class RelayAttempt implements RelayForwarding {
+  constructor(
+    private readonly endpoints: OutboundEndpoints,
+    private readonly x: HttpExchange,
+    private readonly t: Endpoint,
+    private readonly r: RelayTarget,
+  ) {}
+
+  get extraHeaders(): string {
+    return this.r.extraHeaders;
+  }
+
+  connect(cb: (s: Socket) => void): void {
+    this.endpoints.pool.acquire(this.r.key, this.r.connect, this.r.readyEvent, (err, s) => {
+      if (err || !s) return this.endpoints.unsent(this.x, this.t, true, connectFailed(this.t, err));
+      this.x.sending();
+      cb(s);
+    });
+  }
+
+  release(s: Socket): void {
+    this.endpoints.pool.release(this.r.key, s);
   }
 }
 
