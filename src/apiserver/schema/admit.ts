@@ -35,17 +35,23 @@ export function convertObject(rt: ResourceType, obj: KubeObject, toVersion: stri
   return converted;
 }
 
+/** A copy of `input` stamped with the kind and the apiVersion of `version`, and that version's definition. */
+function typedCopy(rt: ResourceType, version: string, input: KubeObject): { def: ResourceVersionDef; obj: KubeObject } {
+  const def = versionOf(rt, version);
+  if (!def) throw new Error(`${rt.kind} has no version ${version}`);
+  const obj = cloneJson(input);
+  obj.apiVersion = apiVersionString(rt.group, version);
+  obj.kind = rt.kind;
+  return { def, obj };
+}
+
 /**
  * Admits a create or update body written at `version` (the URL's version). `old` (storage version)
  * is passed to the kind's update rules. Semantic causes on a field that already failed the schema
  * are dropped, so each bad field is reported once.
  */
 export function admitObject(rt: ResourceType, version: string, input: KubeObject, old?: KubeObject): AdmissionResult {
-  const def = versionOf(rt, version);
-  if (!def) throw new Error(`${rt.kind} has no version ${version}`);
-  const obj = cloneJson(input);
-  obj.apiVersion = apiVersionString(rt.group, version);
-  obj.kind = rt.kind;
+  const { def, obj } = typedCopy(rt, version, input);
   if (!obj.metadata || typeof obj.metadata !== 'object') obj.metadata = {};
   const unknownFields = pruneUnknownFields(obj, def.schema);
   applySchemaDefaults(obj, def.schema);
@@ -58,11 +64,7 @@ export function admitObject(rt: ResourceType, version: string, input: KubeObject
 
 /** Admits a write to the status subresource: only `status` is checked (the caller keeps the stored spec). */
 export function admitStatus(rt: ResourceType, version: string, input: KubeObject): AdmissionResult {
-  const def = versionOf(rt, version);
-  if (!def) throw new Error(`${rt.kind} has no version ${version}`);
-  const obj = cloneJson(input);
-  obj.apiVersion = apiVersionString(rt.group, version);
-  obj.kind = rt.kind;
+  const { def, obj } = typedCopy(rt, version, input);
   const statusSchema = def.schema.properties?.status;
   const unknownFields = statusSchema && obj.status !== undefined ? pruneUnknownFields(obj.status, statusSchema, 'status') : [];
   if (statusSchema && obj.status !== undefined) applySchemaDefaults(obj.status, statusSchema);
