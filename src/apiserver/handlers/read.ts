@@ -1,6 +1,6 @@
 // GET of one object and of collections: selectors, paging, version conversion and the response
 // shapes kubectl and client-node ask for (plain object/list, Table, PartialObjectMetadata).
-import type { KubeObject } from '../../store/types.js';
+import type { KubeObject, ListOptions } from '../../store/types.js';
 import { apiVersionOf, refOf, type ServedResource } from '../server/registry.js';
 import { badRequest, notFound } from '../server/status.js';
 import { convertTo } from './admission.js';
@@ -31,13 +31,8 @@ export function getObject(ctx: ApiContext, req: ReadRequest): unknown {
   return obj;
 }
 
-export interface ListQuery {
-  filter?: (obj: KubeObject) => boolean;
-  limit?: number;
-  continue?: string;
-  /** A past revision to list at (resourceVersionMatch=Exact). */
-  revision?: number;
-}
+/** A list request's selectors, paging and revision: the store's list options (the namespace comes from the path). */
+export type ListQuery = Omit<ListOptions, 'namespace'>;
 
 export function parseLimit(q: URLSearchParams): number | undefined {
   const raw = q.get('limit');
