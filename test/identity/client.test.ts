@@ -3,6 +3,7 @@
 // back after a restart with no token as long as the persisted certificate is valid.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,7 +74,11 @@ test('bootstrap learns the identity, persists key and certificate 0600, and rene
     const ew = s.directory.workloads.get('payments/payment-processor-vm-1')!;
     s.directory.workloads.delete('payments/payment-processor-vm-1');
     outcome = nextOutcome();
-    clock.advance(1); // the next renewal is already due on the fake clock
+    // The next renewal is due at 70 % of the renewed certificate's lifetime, counted from its
+    // notBefore, which the service sets on the real clock: move the fake clock to that moment
+    // (however long the real steps above took), not by a fixed step.
+    const notBefore = Date.parse(new X509Certificate(renewed.certPem).validFrom);
+    clock.advance(Math.max(1, Math.ceil(notBefore + 0.7 * (renewed.notAfter - notBefore) - clock.now()) + 1000));
     assert.deepEqual(await outcome.promise, { ok: false, retryInMs: 500 });
     outcome = nextOutcome();
     clock.advance(500);
