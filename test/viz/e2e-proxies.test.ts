@@ -165,8 +165,9 @@ spec:
     const [httpTable, tcpTable] = cli.stdout.trim().split('\n\n');
     assert.match(httpTable, /^cache\s+1\/1\s+-\s+-\s+-\s+-\s+-\s+\d+$/m, 'no RPS or latency for the cache');
     assert.match(tcpTable, /^TCP\s+MESHED\s+SUCCESS\s+CONNECTIONS\/S\s+BYTES\/S\s+ACTIVE_CONN\s+DURATION_P50\s+DURATION_P95\s+DURATION_P99$/m);
-    // The table's columns under their names; the numbers were checked on the API just above (a
-    // connection refused by a handshake deadline on a starved machine may land in between: >= 90 %).
+    // The table's columns under their names; the numbers were checked on the API just above. On a
+    // starved machine (load average 10) one connection in about 50 was seen to fail between the two
+    // calls, cause not found yet: the table may then show 9x %.
     assert.match(tcpTable, /^cache\s+1\/1\s+(100\.00|9\d\.\d\d)%\s+\d+\.\d\/s\s+\d+(\.\d)?k?B\/s\s+\d+\s+[\d.]+m?s\s/m);
     assert.match(tcpTable, /^web\s+1\/1\s/m, 'the HTTP workload\'s connections as well');
     cacheApp.close();
